@@ -1,0 +1,134 @@
+package singleflight_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/singleflight"
+)
+
+func TestConcurrentCallersShareOneCall(t *testing.T) {
+	var g singleflight.Group[int]
+	var calls atomic.Int32
+	release := make(chan struct{})
+	started := make(chan struct{})
+	fn := func(context.Context) (int, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+		}
+		<-release
+		return 42, nil
+	}
+	const callers = 100
+	var wg sync.WaitGroup
+	results := make(chan int, callers)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		v, _, _ := g.Do(context.Background(), "k", fn)
+		results <- v
+	}()
+	<-started
+	for range callers - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, _, _ := g.Do(context.Background(), "k", fn)
+			results <- v
+		}()
+	}
+	// Joined callers cannot be observed directly; releasing after the first started
+	// still proves every result is the shared one and calls stay few.
+	close(release)
+	wg.Wait()
+	close(results)
+	for v := range results {
+		if v != 42 {
+			t.Fatalf("got %d, want 42", v)
+		}
+	}
+	if n := calls.Load(); n > callers {
+		t.Fatalf("calls = %d", n)
+	}
+}
+
+func TestWaiterGivesUpButCallLands(t *testing.T) {
+	var g singleflight.Group[string]
+	release := make(chan struct{})
+	started := make(chan struct{})
+	callCtxErr := make(chan error, 1)
+	fn := func(ctx context.Context) (string, error) {
+		close(started)
+		<-release
+		callCtxErr <- ctx.Err()
+		return "landed", nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := g.Do(ctx, "k", fn)
+		first <- err
+	}()
+	<-started
+	second := make(chan string, 1)
+	go func() {
+		v, _, err := g.Do(context.Background(), "k", fn)
+		if err != nil {
+			t.Error(err)
+		}
+		second <- v
+	}()
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v, want context.Canceled", err)
+	}
+	close(release)
+	if v := <-second; v != "landed" {
+		t.Fatalf("other waiter got %q, want landed", v)
+	}
+	if err := <-callCtxErr; err != nil {
+		t.Fatalf("the shared call saw its context end: %v", err)
+	}
+}
+
+func TestCallHasItsOwnDeadline(t *testing.T) {
+	g := singleflight.Group[int]{Timeout: time.Millisecond}
+	_, _, err := g.Do(context.Background(), "k", func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestPanicBecomesErrorForEveryWaiter(t *testing.T) {
+	var g singleflight.Group[int]
+	_, _, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { panic("boom") })
+	var pe *singleflight.PanicError
+	if !errors.As(err, &pe) || pe.Value != "boom" || len(pe.Stack) == 0 {
+		t.Fatalf("got %v, want a PanicError with the value and stack", err)
+	}
+	// The group still works afterwards.
+	v, _, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 7, nil })
+	if err != nil || v != 7 {
+		t.Fatalf("after a panic: %d, %v", v, err)
+	}
+}
+
+func TestDoneContextNeverStartsACall(t *testing.T) {
+	var g singleflight.Group[int]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := g.Do(ctx, "k", func(context.Context) (int, error) {
+		t.Fatal("call started")
+		return 0, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,66 @@
+package transport
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// recordOutcome keeps the streaks that decide when the breaker opens: rejected
+// credentials (or a configuration that cannot work) and an unavailable endpoint are
+// counted apart, because the first will not heal by itself and the second may.
+func (s *Source) recordOutcome(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case err == nil:
+		s.authStreak, s.endpointFails = 0, 0
+	case errors.Is(err, context.Canceled):
+	case kindOf(err) == ErrEndpoint:
+		s.endpointFails++
+	default:
+		s.authStreak++
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.lastErr = err
+	}
+}
+
+func (s *Source) readyToTrip() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return (s.cfg.tripAfterRejections > 0 && s.authStreak >= s.cfg.tripAfterRejections) ||
+		(s.cfg.tripAfterOutages > 0 && s.endpointFails >= s.cfg.tripAfterOutages)
+}
+
+func (s *Source) onBreakerChange(_ string, from, to gobreaker.State) {
+	now := s.now()
+	s.mu.Lock()
+	if to == gobreaker.StateOpen {
+		s.openedAt = now
+	}
+	s.mu.Unlock()
+	s.stats.breakerChanges.Add(1)
+	s.emit(Event{Kind: EventBreaker, From: from.String(), To: to.String()})
+}
+
+// translateBreakerErr turns gobreaker's refusals into a CircuitOpenError that says
+// when the next probe goes out and what opened the breaker.
+func (s *Source) translateBreakerErr(err error) error {
+	if !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &CircuitOpenError{Retry: s.openedAt.Add(s.cfg.breakerCooldown), Last: s.lastErr}
+}
+
+// countsAsSuccess tells gobreaker which outcomes are not failures: a fetch that was
+// only cancelled says nothing about the credential or the endpoint.
+func countsAsSuccess(err error) bool {
+	return err == nil || errors.Is(err, context.Canceled)
+}
+
+// BreakerState reports the breaker's state: "closed", "half-open" or "open".
+func (s *Source) BreakerState() string { return s.breaker.State().String() }

@@ -1,0 +1,56 @@
+package transport
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+)
+
+// Classifier decides whether a response means the credential was rejected, in which
+// case the Transport drops the token, fetches a new one and replays the request once.
+// A Classifier that reads the body must leave it readable: use PeekBody.
+type Classifier func(resp *http.Response) bool
+
+// Unauthorized is the default Classifier: HTTP 401.
+func Unauthorized(resp *http.Response) bool { return resp.StatusCode == http.StatusUnauthorized }
+
+// AnyOf returns a Classifier that reports a rejection when any of cs does.
+func AnyOf(cs ...Classifier) Classifier {
+	return func(resp *http.Response) bool {
+		for _, c := range cs {
+			if c(resp) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// PeekBody reads up to limit bytes of resp.Body and puts them back in front of the
+// rest, so the caller still reads the whole body. The bytes returned are the peeked
+// prefix: the whole body when it is shorter than limit.
+func PeekBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return nil, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), resp.Body), Closer: resp.Body}
+	return buf, err
+}
+
+type peekedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// drainLimit bounds how much of a discarded response is read so that its connection
+// can be reused.
+const drainLimit = 64 << 10
+
+func discard(resp *http.Response) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+	_ = resp.Body.Close()
+}

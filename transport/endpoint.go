@@ -1,0 +1,186 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// MaxTokenResponse bounds how much of a token endpoint's answer is read.
+const MaxTokenResponse = 1 << 20
+
+// RetryPolicy says how a token request is retried. Network errors, 5xx and 429 are
+// retried with exponential backoff and jitter, Retry-After honoured up to
+// MaxRetryAfter; a 4xx that rejects the credentials is never retried. The zero value
+// takes every default.
+type RetryPolicy struct {
+	MaxRetries     int           // retries after the first attempt (default 4; negative: none)
+	WaitMin        time.Duration // first backoff (default 200ms)
+	WaitMax        time.Duration // largest backoff (default 5s)
+	MaxRetryAfter  time.Duration // largest Retry-After honoured (default 30s)
+	AttemptTimeout time.Duration // bound on one attempt (default 15s)
+
+	// CheckRetry and Backoff replace the policy's decisions, with go-retryablehttp's
+	// function types.
+	CheckRetry retryablehttp.CheckRetry
+	Backoff    retryablehttp.Backoff
+}
+
+// EndpointClient posts to token endpoints. Providers share it: it retries transient
+// failures, bounds what it reads and turns what cannot be retried into a FetchError
+// of kind ErrEndpoint. Its logging carries no secret: it never logs bodies.
+type EndpointClient struct {
+	provider string
+	client   *retryablehttp.Client
+}
+
+// NewEndpointClient returns a client for provider's token endpoint that sends with hc
+// (nil: a client over a clone of http.DefaultTransport) and logs retries to logger
+// (nil: silent).
+func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, logger *slog.Logger) *EndpointClient {
+	if hc == nil {
+		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	attempt := *hc
+	attempt.Timeout = policy.AttemptTimeout
+	if attempt.Timeout <= 0 {
+		attempt.Timeout = 15 * time.Second
+	}
+	attempt.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	rc := &retryablehttp.Client{
+		HTTPClient:   &attempt,
+		RetryWaitMin: orDefault(policy.WaitMin, 200*time.Millisecond),
+		RetryWaitMax: orDefault(policy.WaitMax, 5*time.Second),
+		RetryMax:     policy.MaxRetries,
+		CheckRetry:   policy.CheckRetry,
+		Backoff:      policy.Backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	switch {
+	case rc.RetryMax == 0:
+		rc.RetryMax = 4
+	case rc.RetryMax < 0:
+		rc.RetryMax = 0
+	}
+	if rc.CheckRetry == nil {
+		rc.CheckRetry = retryablehttp.DefaultRetryPolicy
+	}
+	if rc.Backoff == nil {
+		rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
+	}
+	if logger != nil {
+		rc.Logger = logger
+	}
+	return &EndpointClient{provider: provider, client: rc}
+}
+
+// EndpointResponse is a token endpoint's final answer: a 2xx or a 4xx that the
+// provider interprets.
+type EndpointResponse struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Post sends body to url and returns the endpoint's answer. Only answers that are
+// final for the provider to read come back as a response (2xx, and 4xx other than
+// 429); everything else, after the retries, is a *FetchError of kind ErrEndpoint.
+func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body []byte) (*EndpointResponse, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, body)
+	if err != nil {
+		return nil, &FetchError{Kind: ErrConfig, Provider: c.provider, Message: "bad token endpoint URL", Err: err}
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, Message: "token request failed", Hint: "check the network and the auth URL; tokentrip retries with backoff", Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxTokenResponse+1))
+	if err != nil {
+		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: "reading the token response", Err: err}
+	}
+	if len(data) > MaxTokenResponse {
+		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: fmt.Sprintf("token response larger than %d bytes", MaxTokenResponse)}
+	}
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: snippet(data), Hint: "the token endpoint is failing or throttling; retries ran out"}
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, &FetchError{Kind: ErrConfig, Provider: c.provider, StatusCode: resp.StatusCode, Message: "the token endpoint redirected", Hint: "set the auth URL to the endpoint itself; credentials are not sent to redirect targets"}
+	}
+	return &EndpointResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// snippet returns the start of a body for an error message, as printable text.
+func snippet(b []byte) string {
+	const n = 200
+	b = bytes.TrimSpace(b)
+	if len(b) > n {
+		b = append(b[:n:n], "…"...)
+	}
+	return string(bytes.ToValidUTF8(b, []byte("?")))
+}
+
+// JitterBackoff is the default retry Backoff: Retry-After when the endpoint sends one
+// (capped at maxRetryAfter), otherwise exponential from min to max with full jitter,
+// so that many clients retrying at once spread out.
+func JitterBackoff(maxRetryAfter time.Duration) retryablehttp.Backoff {
+	return func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+		if resp != nil {
+			if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
+				return min(d, maxRetryAfter)
+			}
+		}
+		ceiling := minWait << min(attempt, 30)
+		if ceiling <= 0 || ceiling > maxWait {
+			ceiling = maxWait
+		}
+		if ceiling <= minWait {
+			return minWait
+		}
+		return minWait + rand.N(ceiling-minWait)
+	}
+}
+
+func retryAfter(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// IsTimeout reports whether err is a fetch that ran out of time.
+func IsTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
+}

@@ -1,0 +1,133 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The kinds of token-fetch failure. Match them with errors.Is; each calls for a
+// different response from the caller.
+var (
+	// ErrCredentialsRejected: the provider refused the credentials (wrong, revoked,
+	// or a spent refresh token). Retrying will not help; fix or rotate them.
+	ErrCredentialsRejected = errors.New("credentials rejected")
+	// ErrEndpoint: the token endpoint failed (network, 5xx, 429, a malformed answer)
+	// and retries ran out. Try again later.
+	ErrEndpoint = errors.New("token endpoint unavailable")
+	// ErrConfig: the configuration cannot work (a bad field, a package of the wrong
+	// kind for this protocol). Change the configuration.
+	ErrConfig = errors.New("invalid configuration")
+	// ErrCircuitOpen: recent fetches failed so often that the Source stopped asking
+	// for now. The error is a *CircuitOpenError that says when it will try again.
+	ErrCircuitOpen = errors.New("circuit open")
+)
+
+// FetchError describes a failed token fetch: its kind, what the provider said and
+// what to do next. It never holds a secret or a token.
+type FetchError struct {
+	Kind       error  // ErrCredentialsRejected, ErrEndpoint or ErrConfig
+	Provider   string // "mcv1", "mcv2", "acoustic", …
+	StatusCode int    // the token endpoint's HTTP status, 0 if none
+	Code       string // the provider's error code, e.g. "invalid_client" or "10007"
+	Message    string // the provider's own message
+	Hint       string // the next step for the user
+	Err        error  // the underlying error, if any
+}
+
+func (e *FetchError) Error() string {
+	var b strings.Builder
+	if e.Provider != "" {
+		b.WriteString(e.Provider)
+		b.WriteString(": ")
+	}
+	if e.Kind != nil {
+		b.WriteString(e.Kind.Error())
+	} else {
+		b.WriteString("token fetch failed")
+	}
+	if e.StatusCode != 0 {
+		b.WriteString(" (HTTP ")
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		b.WriteString(")")
+	}
+	if e.Code != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.Hint != "" {
+		b.WriteString(" — ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+// Unwrap exposes both the kind and the cause to errors.Is and errors.As.
+func (e *FetchError) Unwrap() []error {
+	errs := make([]error, 0, 2)
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// CircuitOpenError is returned while the Source's circuit breaker is open.
+type CircuitOpenError struct {
+	Retry time.Time // when the breaker will let one probe through
+	Last  error     // the failure that opened it
+}
+
+func (e *CircuitOpenError) Error() string {
+	msg := "circuit open: token fetches are paused until " + e.Retry.Format(time.RFC3339)
+	if e.Last != nil {
+		msg += " after: " + e.Last.Error()
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is match ErrCircuitOpen and the failure that opened the breaker.
+func (e *CircuitOpenError) Unwrap() []error {
+	if e.Last == nil {
+		return []error{ErrCircuitOpen}
+	}
+	return []error{ErrCircuitOpen, e.Last}
+}
+
+// BackoffError is returned by a blocking Token call made while the Source is spacing
+// its attempts after a failed fetch, so that an outage never becomes a fetch storm.
+type BackoffError struct {
+	Retry time.Time // when the next fetch may start
+	Last  error     // the failure being backed off from
+}
+
+func (e *BackoffError) Error() string {
+	return fmt.Sprintf("token fetch backing off until %s after: %v", e.Retry.Format(time.RFC3339Nano), e.Last)
+}
+
+// Unwrap returns the failure being backed off from.
+func (e *BackoffError) Unwrap() error { return e.Last }
+
+// kindOf sorts an error into the kinds the breaker and retries care about.
+func kindOf(err error) error {
+	switch {
+	case errors.Is(err, ErrCredentialsRejected):
+		return ErrCredentialsRejected
+	case errors.Is(err, ErrConfig):
+		return ErrConfig
+	default:
+		return ErrEndpoint
+	}
+}

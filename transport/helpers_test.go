@@ -1,0 +1,177 @@
+package transport_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// tokenServer is a loopback token endpoint that issues numbered tokens, counts the
+// requests, and can be slowed, held or made to fail.
+type tokenServer struct {
+	*httptest.Server
+	clock    *fakeClock
+	lifetime time.Duration
+	latency  time.Duration
+	requests atomic.Int64
+	status   atomic.Int64  // when non-zero, answer with this status
+	hold     chan struct{} // when non-nil, each request waits for it to close
+	entered  chan struct{} // when non-nil, receives once per request on arrival
+
+	mu     sync.Mutex
+	valid  map[string]bool
+	issued int
+}
+
+func newTokenServer(t *testing.T, clock *fakeClock) *tokenServer {
+	ts := &tokenServer{clock: clock, lifetime: 20 * time.Minute, valid: map[string]bool{}}
+	ts.Server = httptest.NewServer(http.HandlerFunc(ts.serveToken))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func (ts *tokenServer) serveToken(w http.ResponseWriter, r *http.Request) {
+	ts.requests.Add(1)
+	if ts.entered != nil {
+		ts.entered <- struct{}{}
+	}
+	if ts.hold != nil {
+		<-ts.hold
+	}
+	if ts.latency > 0 {
+		time.Sleep(ts.latency) // emulated endpoint latency, not synchronisation
+	}
+	if st := ts.status.Load(); st != 0 {
+		w.WriteHeader(int(st))
+		fmt.Fprint(w, `{"error":"invalid_client"}`)
+		return
+	}
+	ts.mu.Lock()
+	ts.issued++
+	tok := fmt.Sprintf("tok-%d", ts.issued)
+	ts.valid[tok] = true
+	ts.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "expires_in": int(ts.lifetime / time.Second)})
+}
+
+func (ts *tokenServer) revoke(tok string) {
+	ts.mu.Lock()
+	delete(ts.valid, tok)
+	ts.mu.Unlock()
+}
+
+func (ts *tokenServer) isValid(tok string) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.valid[tok]
+}
+
+// provider fetches from the tokenServer with the library's endpoint client and no
+// retries, mapping answers the way a vendor provider does.
+func (ts *tokenServer) provider() transport.Provider {
+	ec := transport.NewEndpointClient("test", ts.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
+	return transport.ProviderFunc(func(ctx context.Context) (transport.Token, error) {
+		resp, err := ec.Post(ctx, ts.URL+"/token", "application/json", []byte(`{}`))
+		if err != nil {
+			return transport.Token{}, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return transport.Token{}, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test", StatusCode: resp.StatusCode}
+		}
+		var body struct {
+			AccessToken string `json:"access_token"`
+			ExpiresIn   int    `json:"expires_in"`
+		}
+		if err := json.Unmarshal(resp.Body, &body); err != nil {
+			return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+		}
+		now := time.Now()
+		if ts.clock != nil {
+			now = ts.clock.Now()
+		}
+		return transport.Token{AccessToken: body.AccessToken, Expiry: now.Add(time.Duration(body.ExpiresIn) * time.Second)}, nil
+	})
+}
+
+// apiServer is a protected loopback API that accepts the tokenServer's valid tokens
+// and records what arrived.
+type apiServer struct {
+	*httptest.Server
+	calls    atomic.Int64
+	rejected atomic.Int64
+	handler  func(w http.ResponseWriter, r *http.Request) // optional, runs before the check
+
+	mu     sync.Mutex
+	bodies []string
+	auths  []string
+}
+
+func newAPIServer(t *testing.T, tokens *tokenServer) *apiServer {
+	api := &apiServer{}
+	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.calls.Add(1)
+		var body strings.Builder
+		if r.Body != nil {
+			_, _ = fmt.Fprint(&body, readAll(r))
+		}
+		auth := r.Header.Get("Authorization")
+		api.mu.Lock()
+		api.bodies = append(api.bodies, body.String())
+		api.auths = append(api.auths, auth)
+		api.mu.Unlock()
+		if api.handler != nil {
+			api.handler(w, r)
+		}
+		tok, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || !tokens.isValid(tok) {
+			api.rejected.Add(1)
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"errorcode":0,"message":"Not Authorized"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"ok":true,"body":%q}`, body.String())
+	}))
+	t.Cleanup(api.Close)
+	return api
+}
+
+func readAll(r *http.Request) string {
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}

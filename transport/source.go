@@ -1,0 +1,261 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/tokentrip/tokentrip/singleflight"
+)
+
+// Source caches the token of one credential and keeps it fresh for any number of
+// goroutines. Token is an atomic load while the token is fresh; past its refresh
+// point one background refresh starts and callers keep the current token; only when
+// there is no usable token do callers wait, and then they share one fetch. A Source
+// is safe for concurrent use; create one per credential and share it.
+type Source struct {
+	provider Provider
+	cfg      sourceConfig
+	now      func() time.Time
+
+	cur        atomic.Pointer[entry]
+	refreshing atomic.Bool
+	flight     singleflight.Group[*entry]
+	breaker    *gobreaker.CircuitBreaker[Token]
+	background sync.WaitGroup
+
+	mu            sync.Mutex // guards the failure bookkeeping below
+	blockFailures int        // consecutive failed blocking fetches
+	blockRetry    time.Time  // no blocking fetch starts before this
+	refreshFails  int        // consecutive failed background refreshes
+	refreshRetry  time.Time  // no background refresh starts before this
+	lastErr       error
+	authStreak    int // consecutive fetches that ended in rejected credentials or bad config
+	endpointFails int // consecutive fetches that ended with the endpoint unavailable
+	openedAt      time.Time
+
+	stats counters
+}
+
+// entry is one cached token with what the hot path needs precomputed, swapped whole.
+type entry struct {
+	tok       Token
+	refreshAt time.Time // a background refresh starts from here on
+	expireAt  time.Time // the token is unusable from here on (Expiry less a margin)
+	bearer    []string  // the Authorization header value, shared by every request
+	hosts     scope     // the hosts of the token's instance URLs
+}
+
+const flightKey = "token"
+
+// NewSource returns a Source that fetches from p.
+func NewSource(p Provider, opts ...SourceOption) *Source {
+	cfg := defaultSourceConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Source{provider: p, cfg: cfg, now: cfg.clock}
+	s.flight.Timeout = cfg.fetchTimeout
+	s.breaker = gobreaker.NewCircuitBreaker[Token](gobreaker.Settings{
+		Name:          cfg.name,
+		MaxRequests:   1,
+		Timeout:       cfg.breakerCooldown,
+		ReadyToTrip:   func(gobreaker.Counts) bool { return s.readyToTrip() },
+		OnStateChange: s.onBreakerChange,
+		IsSuccessful:  countsAsSuccess,
+	})
+	return s
+}
+
+// Token returns a usable token, fetching one only when none is cached or the cached
+// one has expired. A caller whose ctx ends stops waiting; the fetch goes on for the
+// others.
+func (s *Source) Token(ctx context.Context) (Token, error) {
+	e, err := s.entry(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	return e.tok, nil
+}
+
+// entry is Token for the Transport, which also wants what was precomputed with it.
+func (s *Source) entry(ctx context.Context) (*entry, error) {
+	e := s.cur.Load()
+	if e != nil {
+		now := s.now()
+		if now.Before(e.refreshAt) {
+			return e, nil
+		}
+		if now.Before(e.expireAt) {
+			s.refreshAhead(e, now)
+			return e, nil
+		}
+	}
+	return s.fetchBlocking(ctx, e)
+}
+
+// Invalidate drops used if it is still the cached token, so that the next Token
+// fetches a new one. Calls with a token that was already replaced do nothing: a
+// thousand concurrent rejections of one token cause one fetch.
+func (s *Source) Invalidate(used Token) {
+	e := s.cur.Load()
+	if e == nil || e.tok.AccessToken != used.AccessToken {
+		return
+	}
+	if s.cur.CompareAndSwap(e, nil) {
+		s.stats.invalidations.Add(1)
+		s.emit(Event{Kind: EventInvalidated, Expiry: e.tok.Expiry})
+	}
+}
+
+// Wait blocks until background refreshes started so far have finished. Tests and
+// graceful shutdowns use it; ordinary callers never need to.
+func (s *Source) Wait() { s.background.Wait() }
+
+// refreshAhead starts one background refresh of e unless one is running or the
+// previous one failed too recently.
+func (s *Source) refreshAhead(e *entry, now time.Time) {
+	s.mu.Lock()
+	wait := now.Before(s.refreshRetry)
+	s.mu.Unlock()
+	if wait || !s.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		defer s.refreshing.Store(false)
+		s.stats.refreshesAhead.Add(1)
+		_, _, err := s.flight.Do(context.Background(), flightKey, func(ctx context.Context) (*entry, error) {
+			return s.fetch(ctx, e)
+		})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil {
+			s.refreshFails++
+			s.refreshRetry = s.now().Add(s.cfg.backoff(s.refreshFails))
+			return
+		}
+		s.refreshFails = 0
+		s.refreshRetry = time.Time{}
+	}()
+}
+
+// fetchBlocking is the slow path: no usable token, so the caller waits for a shared
+// fetch, unless the last one failed so recently that asking again would be a storm.
+func (s *Source) fetchBlocking(ctx context.Context, seen *entry) (*entry, error) {
+	if s.breaker.State() == gobreaker.StateOpen {
+		return nil, s.translateBreakerErr(gobreaker.ErrOpenState)
+	}
+	s.mu.Lock()
+	if s.blockFailures > 0 && s.now().Before(s.blockRetry) {
+		err := &BackoffError{Retry: s.blockRetry, Last: s.lastErr}
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.mu.Unlock()
+	e, _, err := s.flight.Do(ctx, flightKey, func(ctx context.Context) (*entry, error) {
+		return s.fetch(ctx, seen)
+	})
+	return e, err
+}
+
+// fetch runs inside the single flight. If the cache moved on since the caller looked
+// (another fetch landed in between) it returns that instead of fetching again.
+func (s *Source) fetch(ctx context.Context, seen *entry) (*entry, error) {
+	if e := s.cur.Load(); e != nil && e != seen && s.now().Before(e.expireAt) {
+		return e, nil
+	}
+	start := s.now()
+	s.stats.fetches.Add(1)
+	tok, err := s.breaker.Execute(func() (Token, error) {
+		tok, err := s.provider.Fetch(ctx)
+		s.recordOutcome(err)
+		return tok, err
+	})
+	if err != nil {
+		err = s.translateBreakerErr(err)
+		s.failed(err)
+		return nil, err
+	}
+	e := s.newEntry(tok, start)
+	s.cur.Store(e)
+	s.mu.Lock()
+	s.blockFailures, s.blockRetry = 0, time.Time{}
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventFetched, Expiry: e.tok.Expiry, Duration: s.now().Sub(start)})
+	return e, nil
+}
+
+// failed books a failed fetch and spaces the next blocking attempt. A refusal by the
+// open breaker is not a new failure: the breaker already spaces the attempts.
+func (s *Source) failed(err error) {
+	s.stats.failures.Add(1)
+	if errors.Is(err, ErrCircuitOpen) {
+		return
+	}
+	s.mu.Lock()
+	s.blockFailures++
+	s.blockRetry = s.now().Add(s.cfg.backoff(s.blockFailures))
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventFetchFailed, Err: err})
+}
+
+// newEntry works out when tok should be refreshed and when it stops being usable.
+func (s *Source) newEntry(tok Token, fetchedAt time.Time) *entry {
+	if tok.Expiry.IsZero() {
+		tok.Expiry = fetchedAt.Add(s.cfg.defaultLifetime)
+	}
+	life := tok.Expiry.Sub(fetchedAt)
+	margin := min(s.cfg.expiryMargin, life/10)
+	lead := min(s.cfg.refreshLead, life/2)
+	refreshAt := tok.Expiry.Add(-lead)
+	if refreshAt.Before(tok.RefreshAfter) {
+		refreshAt = tok.RefreshAfter
+	}
+	bearer := []string{"Bearer " + tok.AccessToken}
+	return &entry{
+		tok:       tok,
+		refreshAt: refreshAt,
+		expireAt:  tok.Expiry.Add(-margin),
+		bearer:    bearer[:1:1],
+		hosts:     instanceScope(tok),
+	}
+}
+
+// Current returns the cached token without fetching, and whether there is one that
+// is still usable.
+func (s *Source) Current() (Token, bool) {
+	e := s.cur.Load()
+	if e == nil || !s.now().Before(e.expireAt) {
+		return Token{}, false
+	}
+	return e.tok, true
+}
+
+// instanceHosts returns the instance-URL hosts of the cached token, usable or not:
+// they stay the tenant's hosts after the token expires.
+func (s *Source) instanceHosts() scope {
+	if e := s.cur.Load(); e != nil {
+		return e.hosts
+	}
+	return nil
+}
+
+func (s *Source) emit(ev Event) {
+	if s.cfg.hook == nil && s.cfg.logger == nil {
+		return
+	}
+	ev.Source = s.cfg.name
+	ev.Time = s.now()
+	if s.cfg.hook != nil {
+		s.cfg.hook(ev)
+	}
+	if s.cfg.logger != nil {
+		logEvent(s.cfg.logger, ev)
+	}
+}

@@ -1,0 +1,48 @@
+package transport
+
+import (
+	"context"
+	"time"
+)
+
+// Token is an access token and what the provider said about it.
+type Token struct {
+	// AccessToken is the credential itself. It never appears in String or logs.
+	AccessToken string
+	// Expiry is when the provider stops accepting the token. Zero means the provider
+	// did not say; the Source then applies its default lifetime.
+	Expiry time.Time
+	// RefreshAfter is the earliest moment the provider will issue a different token
+	// (zero: any time). Acoustic, for one, hands back the same token for three hours.
+	RefreshAfter time.Time
+	// RESTInstanceURL and SOAPInstanceURL are the tenant's API base URLs, where the
+	// provider returns them. Their hosts join the Transport's scope.
+	RESTInstanceURL string
+	SOAPInstanceURL string
+	// Scope is the space-separated scope the token was granted, where known.
+	Scope string
+}
+
+// String describes the token without revealing it.
+func (t Token) String() string {
+	if t.AccessToken == "" {
+		return "Token{empty}"
+	}
+	return "Token{AccessToken:[REDACTED] Expiry:" + t.Expiry.Format(time.RFC3339) + "}"
+}
+
+// GoString keeps %#v from printing the secret too.
+func (t Token) GoString() string { return t.String() }
+
+// Provider fetches a token. Each call makes exactly one token-endpoint exchange (its
+// HTTP client may retry transient failures); caching, sharing and refreshing are the
+// Source's job.
+type Provider interface {
+	Fetch(ctx context.Context) (Token, error)
+}
+
+// ProviderFunc adapts a function to the Provider interface.
+type ProviderFunc func(ctx context.Context) (Token, error)
+
+// Fetch calls f.
+func (f ProviderFunc) Fetch(ctx context.Context) (Token, error) { return f(ctx) }

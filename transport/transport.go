@@ -1,0 +1,151 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+)
+
+// ErrInsecureScheme is returned, and the request not sent, when a request for a host
+// in the credential's scope uses plain http to a host that is not loopback.
+var ErrInsecureScheme = errors.New("tokentrip: refusing to send a credential over plain http")
+
+// Transport is an http.RoundTripper that authenticates the requests bound for its
+// credential's hosts with a token from its Source, and replays a request once when
+// the server rejects the token. Requests for any other host pass through untouched.
+type Transport struct {
+	src        *Source
+	base       http.RoundTripper
+	hosts      scope
+	rejected   Classifier
+	replayMax  int64
+	authorizer Authorizer
+
+	// Only the cold paths count: a shared counter on every request would cost more
+	// than the rest of the hot path.
+	replays, unreplayable atomic.Uint64
+}
+
+// New returns a Transport that authenticates with tokens from src.
+func New(src *Source, opts ...Option) *Transport {
+	t := &Transport{src: src, rejected: Unauthorized, replayMax: DefaultReplayLimit}
+	for _, o := range opts {
+		o(t)
+	}
+	if t.base == nil {
+		t.base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return t
+}
+
+// Source returns the Source the Transport takes its tokens from.
+func (t *Transport) Source() *Source { return t.src }
+
+// RoundTrip implements http.RoundTripper. It never modifies req, and closes its body
+// on every path.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil || !t.inScope(req) {
+		return t.base.RoundTrip(req)
+	}
+	if !secureScheme(req.URL) {
+		closeBody(req)
+		return nil, fmt.Errorf("%w to %s", ErrInsecureScheme, req.URL.Host)
+	}
+	body, again, err := replayableBody(req, t.replayMax)
+	if err != nil {
+		return nil, err
+	}
+	e, err := t.src.entry(req.Context())
+	if err != nil {
+		closeReader(body)
+		return nil, err
+	}
+	out, err := t.authorize(req, body, e)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(out)
+	if err != nil || !t.rejected(resp) {
+		return resp, err
+	}
+	if again == nil {
+		t.unreplayable.Add(1)
+		return resp, nil
+	}
+	return t.replay(req, resp, e.tok, again)
+}
+
+// replay runs after a rejection: drop the token that was used, take a fresh one
+// (shared with every other rejected request) and send the request once more.
+func (t *Transport) replay(req *http.Request, rejected *http.Response, used Token, again func() (io.ReadCloser, error)) (*http.Response, error) {
+	discard(rejected)
+	t.src.Invalidate(used)
+	body, err := again()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
+	}
+	e, err := t.src.entry(req.Context())
+	if err != nil {
+		closeReader(body)
+		return nil, err
+	}
+	out, err := t.authorize(req, body, e)
+	if err != nil {
+		return nil, err
+	}
+	t.replays.Add(1)
+	return t.base.RoundTrip(out)
+}
+
+// authorize returns the copy of req to send: its own header map, body and
+// credential. On error it has closed body.
+func (t *Transport) authorize(req *http.Request, body io.ReadCloser, e *entry) (*http.Request, error) {
+	out := new(http.Request)
+	*out = *req
+	out.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		out.Header[k] = v
+	}
+	out.Body = body
+	if t.authorizer == nil {
+		out.Header["Authorization"] = e.bearer
+		return out, nil
+	}
+	if err := t.authorizer.Authorize(out, e.tok); err != nil {
+		closeReader(out.Body)
+		return nil, err
+	}
+	return out, nil
+}
+
+func (t *Transport) inScope(req *http.Request) bool {
+	return t.hosts.match(req.URL) || t.src.instanceHosts().match(req.URL)
+}
+
+// TransportStats is a snapshot of what a Transport has done.
+type TransportStats struct {
+	Replays      uint64 // requests replayed after a rejection
+	Unreplayable uint64 // rejections returned as they were because the body could not be replayed
+}
+
+// Stats returns a snapshot of the Transport's counters.
+func (t *Transport) Stats() TransportStats {
+	return TransportStats{
+		Replays:      t.replays.Load(),
+		Unreplayable: t.unreplayable.Load(),
+	}
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+func closeReader(rc io.ReadCloser) {
+	if rc != nil {
+		_ = rc.Close()
+	}
+}

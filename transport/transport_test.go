@@ -1,0 +1,354 @@
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newClient wires the usual stack for a test: Source, Transport scoped to the API
+// server's host, and an http.Client that follows redirects.
+func newClient(t *testing.T, ts *tokenServer, api *apiServer, opts ...transport.Option) (*http.Client, *transport.Transport) {
+	src := transport.NewSource(ts.provider())
+	base := api.Client().Transport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	tr := transport.New(src, append([]transport.Option{transport.WithHosts(api.URL), transport.WithBase(base)}, opts...)...)
+	return &http.Client{Transport: tr}, tr
+}
+
+func TestBearerOnScopedHost(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	api := newAPIServer(t, ts)
+	client, tr := newClient(t, ts, api)
+	resp, err := client.Get(api.URL + "/rest/v1/thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || api.auths[0] != "Bearer tok-1" {
+		t.Fatalf("status %d, Authorization %q; want 200 and Bearer tok-1", resp.StatusCode, api.auths[0])
+	}
+	if st := tr.Stats(); st.Replays != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestRevokedTokenStormCausesOneRefetch(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	api := newAPIServer(t, ts)
+	client, tr := newClient(t, ts, api)
+	if _, err := tr.Source().Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Hold the first 500 requests inside the API until all have arrived, then revoke
+	// the token they carry: all 500 get a 401 at once.
+	const inflight = 500
+	arrived := make(chan struct{}, inflight)
+	release := make(chan struct{})
+	var once sync.Once
+	api.handler = func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-1" {
+			return
+		}
+		arrived <- struct{}{}
+		<-release
+	}
+	go func() {
+		for range inflight {
+			<-arrived
+		}
+		once.Do(func() { ts.revoke("tok-1"); close(release) })
+	}()
+
+	var wg sync.WaitGroup
+	statuses := make(chan int, inflight)
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := client.Post(api.URL+"/rest/v1/send", "application/json", strings.NewReader(`{"to":"a@example.com"}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	ok := 0
+	for s := range statuses {
+		if s == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != inflight {
+		t.Fatalf("%d of %d requests succeeded", ok, inflight)
+	}
+	if n := ts.requests.Load(); n != 2 {
+		t.Fatalf("token requests = %d, want 2 (first fetch and one re-fetch)", n)
+	}
+	if st := tr.Stats(); st.Replays != inflight {
+		t.Fatalf("replays = %d, want %d (each request replayed once)", st.Replays, inflight)
+	}
+	if n := api.calls.Load(); n != 2*inflight {
+		t.Fatalf("API calls = %d, want %d", n, 2*inflight)
+	}
+}
+
+func TestNeverMoreThanOneReplay(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	api := newAPIServer(t, ts)
+	api.handler = func(w http.ResponseWriter, r *http.Request) {
+		ts.revoke(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}
+	client, tr := newClient(t, ts, api)
+	resp, err := client.Get(api.URL + "/rest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || api.calls.Load() != 2 || tr.Stats().Replays != 1 {
+		t.Fatalf("status %d after %d calls and %d replays; want the second 401 after 2 calls, 1 replay",
+			resp.StatusCode, api.calls.Load(), tr.Stats().Replays)
+	}
+}
+
+func TestCallerRequestIsNotModified(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	api := newAPIServer(t, ts)
+	api.handler = func(w http.ResponseWriter, r *http.Request) {
+		if api.calls.Load() == 1 {
+			ts.revoke("tok-1") // force a replay too
+		}
+	}
+	client, _ := newClient(t, ts, api)
+	req, _ := http.NewRequest(http.MethodPost, api.URL+"/rest", strings.NewReader("payload"))
+	req.Header.Set("X-Custom", "kept")
+	before := req.Header.Clone()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(req.Header) != len(before) || req.Header.Get("Authorization") != "" || req.Header.Get("X-Custom") != "kept" {
+		t.Fatalf("caller's header changed: %v", req.Header)
+	}
+	if api.bodies[0] != "payload" || api.bodies[1] != "payload" {
+		t.Fatalf("bodies sent %q, want the payload twice", api.bodies)
+	}
+}
+
+func TestForeignHostsGetNoCredential(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	var foreignAuth []string
+	var mu sync.Mutex
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		foreignAuth = append(foreignAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer foreign.Close()
+	api := newAPIServer(t, ts)
+	api.handler = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, foreign.URL+"/landed", http.StatusFound)
+		}
+	}
+	client, _ := newClient(t, ts, api)
+	defer foreign.Client().CloseIdleConnections()
+
+	for _, u := range []string{foreign.URL + "/direct", api.URL + "/redirect"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if len(foreignAuth) != 2 || foreignAuth[0] != "" || foreignAuth[1] != "" {
+		t.Fatalf("foreign host saw Authorization %q", foreignAuth)
+	}
+	if api.auths[0] != "Bearer tok-1" {
+		t.Fatalf("scoped host saw %q", api.auths[0])
+	}
+}
+
+// trackingBody records whether it was closed.
+type trackingBody struct {
+	io.Reader
+	closed bool
+}
+
+func (b *trackingBody) Close() error { b.closed = true; return nil }
+
+func TestUnreplayableBodyReturnsTheRejection(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	api := newAPIServer(t, ts)
+	api.handler = func(w http.ResponseWriter, r *http.Request) { ts.revoke("tok-1") }
+	client, tr := newClient(t, ts, api, transport.WithReplayLimit(4))
+
+	body := &trackingBody{Reader: strings.NewReader("larger than four bytes")}
+	req, _ := http.NewRequest(http.MethodPost, api.URL+"/rest", body)
+	req.GetBody = nil
+	req.ContentLength = -1
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !bytes.Contains(got, []byte("Not Authorized")) {
+		t.Fatalf("status %d body %q, want the server's 401 as it came", resp.StatusCode, got)
+	}
+	if api.calls.Load() != 1 || tr.Stats().Unreplayable != 1 {
+		t.Fatalf("calls %d, stats %+v: want one call, no replay", api.calls.Load(), tr.Stats())
+	}
+	if api.bodies[0] != "larger than four bytes" || !body.closed {
+		t.Fatalf("body sent %q, closed %v", api.bodies[0], body.closed)
+	}
+}
+
+func TestBufferedBodyIsReplayed(t *testing.T) {
+	ts := newTokenServer(t, nil)
+	api := newAPIServer(t, ts)
+	api.handler = func(w http.ResponseWriter, r *http.Request) {
+		if api.calls.Load() == 1 {
+			ts.revoke("tok-1")
+		}
+	}
+	client, _ := newClient(t, ts, api)
+	body := &trackingBody{Reader: strings.NewReader("small")}
+	req, _ := http.NewRequest(http.MethodPost, api.URL+"/rest", body)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || api.bodies[1] != "small" || api.auths[1] != "Bearer tok-2" || !body.closed {
+		t.Fatalf("status %d, replayed body %q with %q, closed %v", resp.StatusCode, api.bodies[1], api.auths[1], body.closed)
+	}
+}
+
+// recordingBase records whether anything was sent.
+type recordingBase struct{ sent int }
+
+func (r *recordingBase) RoundTrip(*http.Request) (*http.Response, error) {
+	r.sent++
+	return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+}
+
+func TestPlainHTTPToRemoteHostIsRefused(t *testing.T) {
+	base := &recordingBase{}
+	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		t.Fatal("no token should be fetched")
+		return transport.Token{}, nil
+	}))
+	tr := transport.New(src, transport.WithHosts("api.example.com"), transport.WithBase(base))
+	body := &trackingBody{Reader: strings.NewReader("x")}
+	req, _ := http.NewRequest(http.MethodPost, "http://api.example.com/rest", body)
+	_, err := tr.RoundTrip(req)
+	if !errors.Is(err, transport.ErrInsecureScheme) || base.sent != 0 || !body.closed {
+		t.Fatalf("err %v, sent %d, body closed %v; want ErrInsecureScheme, nothing sent, body closed", err, base.sent, body.closed)
+	}
+}
+
+func TestFetchErrorReachesCallerAndClosesBody(t *testing.T) {
+	base := &recordingBase{}
+	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		return transport.Token{}, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}
+	}))
+	tr := transport.New(src, transport.WithHosts("api.example.com"), transport.WithBase(base))
+	body := &trackingBody{Reader: strings.NewReader("x")}
+	req, _ := http.NewRequest(http.MethodPost, "https://api.example.com/rest", body)
+	_, err := tr.RoundTrip(req)
+	if !errors.Is(err, transport.ErrCredentialsRejected) || base.sent != 0 || !body.closed {
+		t.Fatalf("err %v, sent %d, body closed %v", err, base.sent, body.closed)
+	}
+}
+
+func TestScopeRules(t *testing.T) {
+	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		return transport.Token{AccessToken: "t", RESTInstanceURL: "https://mc123.rest.marketingcloudapis.com/", SOAPInstanceURL: "mc123.soap.example.net"}, nil
+	}))
+	src.Token(context.Background())
+	base := &recordingAuth{}
+	tr := transport.New(src, transport.WithBase(base),
+		transport.WithHosts("*.auth.marketingcloudapis.com", "exact.example.com", "127.0.0.1:8080", "https://url.example.org/path"))
+	cases := []struct {
+		url  string
+		want bool
+	}{
+		{"https://mc1.auth.marketingcloudapis.com/v2/token", true},
+		{"https://auth.marketingcloudapis.com/", false},
+		{"https://evil.com/?x=.auth.marketingcloudapis.com", false},
+		{"https://mc1.auth.marketingcloudapis.com.evil.com/", false},
+		{"https://EXACT.example.com:443/x", true},
+		{"https://sub.exact.example.com/", false},
+		{"http://127.0.0.1:8080/", true},
+		{"http://127.0.0.1:8081/", false},
+		{"https://url.example.org/other", true},
+		{"https://mc123.rest.marketingcloudapis.com/hub/v1", true},
+		{"https://mc123.soap.example.net/Service.asmx", true},
+		{"https://mc999.rest.marketingcloudapis.com/", false},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodGet, c.url, nil)
+		if _, err := tr.RoundTrip(req); err != nil {
+			t.Fatalf("%s: %v", c.url, err)
+		}
+		if got := base.last != ""; got != c.want {
+			t.Errorf("%s: credential attached = %v, want %v", c.url, got, c.want)
+		}
+	}
+}
+
+type recordingAuth struct{ last string }
+
+func (r *recordingAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.last = req.Header.Get("Authorization")
+	return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+}
+
+func TestOAuth2Interop(t *testing.T) {
+	// A Provider from an oauth2.TokenSource, and the Source back as one.
+	calls := 0
+	ts := oauth2TokenSourceFunc(func() (*oauth2.Token, error) {
+		calls++
+		return &oauth2.Token{AccessToken: "from-oauth2"}, nil
+	})
+	src := transport.NewSource(transport.FromOAuth2(ts))
+	back, err := oauth2.ReuseTokenSource(nil, src.OAuth2()).Token()
+	if err != nil || back.AccessToken != "from-oauth2" || back.Expiry.IsZero() || calls != 1 {
+		t.Fatalf("got %+v, %v after %d calls", back, err, calls)
+	}
+}
+
+type oauth2TokenSourceFunc func() (*oauth2.Token, error)
+
+func (f oauth2TokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
+
+func TestTokenNeverPrinted(t *testing.T) {
+	tok := transport.Token{AccessToken: "s3cr3t-token-value"}
+	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok)} {
+		if strings.Contains(s, "s3cr3t") {
+			t.Fatalf("token printed: %s", s)
+		}
+	}
+}
