@@ -131,3 +131,18 @@ func kindOf(err error) error {
 		return ErrEndpoint
 	}
 }
+
+// ConfigError reports a configuration field that cannot work, before anything is
+// sent. errors.Is(err, ErrConfig) matches it.
+type ConfigError struct {
+	Provider string // "mcv1", "mcv2", "acoustic", …
+	Field    string // the field's name as the user wrote it, e.g. "Subdomain"
+	Problem  string // what is wrong and how to fix it; never the field's secret value
+}
+
+func (e *ConfigError) Error() string {
+	return e.Provider + ": invalid configuration: " + e.Field + ": " + e.Problem
+}
+
+// Unwrap lets errors.Is match ErrConfig.
+func (e *ConfigError) Unwrap() error { return ErrConfig }

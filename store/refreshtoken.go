@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// ErrConflict is returned by CompareAndSwap when the stored refresh token is no longer
+// the one the caller spent: another fetch rotated it first. Load returns the winner's.
+var ErrConflict = errors.New("store: refresh token was rotated by someone else")
+
+// RefreshTokens keeps the current refresh token of each credential, by key. Refresh
+// tokens are single use: a provider loads one, spends it, and stores its successor
+// with CompareAndSwap before it uses the access token that came with it.
+type RefreshTokens interface {
+	// Load returns the stored refresh token for key, or "" if there is none.
+	Load(ctx context.Context, key string) (string, error)
+	// CompareAndSwap stores next for key if the stored token is still prev ("" for
+	// none), and fails with ErrConflict otherwise.
+	CompareAndSwap(ctx context.Context, key, prev, next string) error
+}
+
+// Memory is a RefreshTokens held in this process. The zero value is ready to use.
+type Memory struct {
+	mu     sync.Mutex
+	tokens map[string]string
+}
+
+// Load implements RefreshTokens.
+func (m *Memory) Load(_ context.Context, key string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tokens[key], nil
+}
+
+// CompareAndSwap implements RefreshTokens.
+func (m *Memory) CompareAndSwap(_ context.Context, key, prev, next string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tokens[key] != prev {
+		return ErrConflict
+	}
+	if m.tokens == nil {
+		m.tokens = map[string]string{}
+	}
+	m.tokens[key] = next
+	return nil
+}
+
+// String never shows the tokens.
+func (m *Memory) String() string { return "store.Memory{[REDACTED]}" }
