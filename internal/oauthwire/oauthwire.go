@@ -1,0 +1,77 @@
+// Package oauthwire decodes the OAuth 2.0 style JSON token answers that Marketing
+// Cloud v2 and Acoustic send, so both providers read them the same careful way:
+// bounded, typed, and with no token in any error.
+package oauthwire
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// Response is a token endpoint's JSON answer, success and error fields together.
+type Response struct {
+	AccessToken     string      `json:"access_token"`
+	TokenType       string      `json:"token_type"`
+	ExpiresIn       json.Number `json:"expires_in"`
+	RefreshToken    string      `json:"refresh_token"`
+	Scope           string      `json:"scope"`
+	RESTInstanceURL string      `json:"rest_instance_url"`
+	SOAPInstanceURL string      `json:"soap_instance_url"`
+
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	ErrorURI         string `json:"error_uri"`
+}
+
+// String never shows the tokens.
+func (r Response) String() string {
+	return "oauthwire.Response{token_type:" + r.TokenType + " expires_in:" + r.ExpiresIn.String() + " error:" + r.Error + "}"
+}
+
+// Decode reads an endpoint answer as JSON. A body that is not JSON, or JSON that is
+// not an object, is a *transport.FetchError of kind ErrEndpoint naming the status
+// and content type (never the body, which might hold a token).
+func Decode(provider string, resp *transport.EndpointResponse) (Response, error) {
+	var r Response
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		return Response{}, &transport.FetchError{
+			Kind:       transport.ErrEndpoint,
+			Provider:   provider,
+			StatusCode: resp.StatusCode,
+			Message:    "token response is not a JSON object (Content-Type " + orNone(ct) + ")",
+			Hint:       "check that the auth URL points at the token endpoint",
+			Err:        err,
+		}
+	}
+	return r, nil
+}
+
+// Lifetime returns expires_in as a duration; ok is false when it is absent or not a
+// positive whole number of seconds.
+func (r Response) Lifetime() (time.Duration, bool) {
+	secs, err := r.ExpiresIn.Int64()
+	if err != nil || secs <= 0 {
+		return 0, false
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// OK reports whether the answer is a success: status 200 with an access token.
+func (r Response) OK(status int) bool {
+	return status == http.StatusOK && r.AccessToken != "" && r.Error == ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
