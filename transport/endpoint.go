@@ -109,6 +109,9 @@ func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		}
+		if isTimeout(err) {
+			err = fmt.Errorf("%w: %w", ErrTimeout, err)
+		}
 		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, Message: "token request failed", Hint: "check the network and the auth URL; tokentrip retries with backoff", Err: err}
 	}
 	defer resp.Body.Close()
@@ -179,8 +182,8 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// IsTimeout reports whether err is a fetch that ran out of time.
-func IsTimeout(err error) bool {
+// isTimeout reports whether err says time ran out.
+func isTimeout(err error) bool {
 	var te interface{ Timeout() bool }
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }

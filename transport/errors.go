@@ -20,6 +20,9 @@ var (
 	// ErrConfig: the configuration cannot work (a bad field, a package of the wrong
 	// kind for this protocol). Change the configuration.
 	ErrConfig = errors.New("invalid configuration")
+	// ErrTimeout: the token endpoint did not answer in time (an attempt's timeout or
+	// the fetch's deadline). It comes wrapped in a FetchError of kind ErrEndpoint.
+	ErrTimeout = errors.New("token endpoint timed out")
 	// ErrCircuitOpen: recent fetches failed so often that the Source stopped asking
 	// for now. The error is a *CircuitOpenError that says when it will try again.
 	ErrCircuitOpen = errors.New("circuit open")
