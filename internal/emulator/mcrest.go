@@ -1,0 +1,59 @@
+package emulator
+
+import (
+	"net/http"
+)
+
+// restEcho is the body of a successful REST call: enough for a test to see that
+// the request arrived whole and under which business unit.
+type restEcho struct {
+	OK         bool   `json:"ok"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	BodyLength int    `json:"bodyLength"`
+	AccountID  string `json:"accountId,omitempty"`
+}
+
+// ServeREST serves any Marketing Cloud REST call (every method, every path): it
+// needs "Authorization: Bearer <access token>" and echoes the request.
+//
+// Failures: a missing, unknown, revoked or expired token gets 401 with the
+// "Not Authorized" body and a WWW-Authenticate header; a call throttled by the
+// test gets 429, Retry-After: 5 and errorcode 50100.
+func (m *MarketingCloud) ServeREST(w http.ResponseWriter, r *http.Request) {
+	c := m.core
+	c.Counters.Call(CallREST)
+	if c.PauseAPI(r.Context()) != nil {
+		return
+	}
+	body, err := ReadBody(w, r)
+	if err != nil {
+		c.Counters.Reject(ReasonBadRequest)
+		return
+	}
+	if c.Faults.NextThrottled() {
+		c.Counters.Reject(ReasonThrottled)
+		w.Header().Set("Retry-After", mcThrottleWait)
+		writeRawJSON(w, http.StatusTooManyRequests, mcRateLimited)
+		return
+	}
+	value, ok := BearerToken(r)
+	if !ok {
+		c.Counters.Reject(ReasonMissingToken)
+		WriteNotAuthorized(w)
+		return
+	}
+	tok, verdict := c.Tokens.Check(value, AccessToken)
+	if verdict != Valid {
+		c.Counters.Reject(verdict.Reason())
+		WriteNotAuthorized(w)
+		return
+	}
+	WriteJSON(w, http.StatusOK, restEcho{
+		OK:         true,
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		BodyLength: len(body),
+		AccountID:  tok.AccountID,
+	})
+}

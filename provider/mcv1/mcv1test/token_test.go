@@ -1,0 +1,227 @@
+package mcv1test_test
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
+)
+
+func TestRequestToken(t *testing.T) {
+	const secret = `[A-Z2-7]{52}`
+	tests := []struct {
+		name  string
+		opts  []mcv1test.Option
+		query string
+		body  string
+		want  string // regexp of the whole body
+	}{
+		{
+			name: "client credentials",
+			body: tokenBody(),
+			want: `^\{"accessToken":"at-` + secret + `","expiresIn":3600\}$`,
+		},
+		{
+			name: "offline access adds a refresh token",
+			body: tokenBody("accessType", "offline"),
+			want: `^\{"accessToken":"at-` + secret + `","expiresIn":3600,"refreshToken":"rt-` + secret + `"\}$`,
+		},
+		{
+			name:  "legacy=1 adds a legacy token",
+			query: "?legacy=1",
+			body:  tokenBody(),
+			want:  `^\{"accessToken":"at-` + secret + `","expiresIn":3600,"legacyToken":"at-` + secret + `"\}$`,
+		},
+		{
+			name: "configured lifetime",
+			opts: []mcv1test.Option{mcv1test.WithTokenLifetime(10 * time.Minute)},
+			body: tokenBody(),
+			want: `^\{"accessToken":"at-` + secret + `","expiresIn":600\}$`,
+		},
+		{
+			name: "registered client",
+			opts: []mcv1test.Option{mcv1test.WithClient("id-2", "s3cr3t")},
+			body: `{"clientId":"id-2","clientSecret":"s3cr3t"}`,
+			want: `^\{"accessToken":"at-` + secret + `","expiresIn":3600\}$`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := manualClock()
+			srv := mcv1test.NewServer(append(tt.opts, mcv1test.WithClock(clock.Now))...)
+			defer srv.Close()
+
+			r := send(t, srv, http.MethodPost, mcv1test.TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
+			if r.status != http.StatusOK || !regexp.MustCompile(tt.want).MatchString(r.body) {
+				t.Fatalf("got %d %s, want 200 matching %s", r.status, r.body, tt.want)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			st := srv.Stats()
+			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[mcv1test.GrantClientCredentials] != 1 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
+	}
+}
+
+func TestRequestTokenErrors(t *testing.T) {
+	const unauthorized = `{"message":"Unauthorized","errorcode":1,"documentation":""}`
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		status      int
+		want        string
+		reason      string
+	}{
+		{
+			name: "wrong secret", body: `{"clientId":"` + mcv1test.DefaultClientID + `","clientSecret":"nope"}`,
+			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
+		},
+		{
+			name: "unknown client", body: `{"clientId":"nobody","clientSecret":"` + mcv1test.DefaultClientSecret + `"}`,
+			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
+		},
+		{
+			name: "no credentials", body: `{}`,
+			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
+		},
+		{
+			name: "enhanced package", body: `{"clientId":"enhanced","clientSecret":"e-secret"}`,
+			status: 401,
+			want:   `{"message":"This client id belongs to an enhanced installed package; request its tokens from /v2/token.","errorcode":10007,"documentation":""}`,
+			reason: mcv1test.ReasonWrongPackage,
+		},
+		{
+			name: "refresh token never issued", body: tokenBody("refreshToken", "rt-forged"),
+			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidGrant,
+		},
+		{
+			name: "body not JSON", body: `clientId=x`,
+			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: mcv1test.ReasonBadRequest,
+		},
+		{
+			name: "form content type", contentType: "application/x-www-form-urlencoded", body: tokenBody(),
+			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: mcv1test.ReasonBadRequest,
+		},
+		{
+			name: "wrong path", path: "/v1/requestTokens", body: tokenBody(),
+			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
+		},
+		{
+			name: "GET on the token path", method: http.MethodGet, body: "",
+			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
+		},
+		{
+			name: "v2 endpoint on a legacy server", path: "/v2/token", body: tokenBody(),
+			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := mcv1test.NewServer(
+				mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
+				mcv1test.WithEnhancedClient("enhanced", "e-secret"),
+			)
+			defer srv.Close()
+			method, path, ct := tt.method, tt.path, tt.contentType
+			if method == "" {
+				method = http.MethodPost
+			}
+			if path == "" {
+				path = mcv1test.TokenPath
+			}
+			if ct == "" {
+				ct = "application/json"
+			}
+
+			wantReply(t, send(t, srv, method, path, ct, tt.body), tt.status, tt.want)
+			wantRejections(t, srv, map[string]int{tt.reason: 1})
+			if st := srv.Stats(); st.TokensIssued != 0 {
+				t.Errorf("TokensIssued = %d, want 0", st.TokensIssued)
+			}
+		})
+	}
+}
+
+func TestRefreshTokensAreSingleUse(t *testing.T) {
+	srv := mcv1test.NewServer(
+		mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
+		mcv1test.WithClient("other", "other-secret"),
+	)
+	defer srv.Close()
+
+	first := fetchToken(t, srv, tokenBody("accessType", "offline"))
+	second := fetchToken(t, srv, tokenBody("refreshToken", first.RefreshToken))
+	if second.RefreshToken == "" || second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken {
+		t.Fatalf("refresh gave %+v after %+v: want a new access and refresh token", second, first)
+	}
+	if second.ExpiresIn != 3600 {
+		t.Errorf("expiresIn = %d, want 3600", second.ExpiresIn)
+	}
+
+	// The redeemed refresh token is spent; the new one works once.
+	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", first.RefreshToken)),
+		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	// Another client cannot redeem it.
+	wantReply(t, requestToken(t, srv, `{"clientId":"other","clientSecret":"other-secret","refreshToken":"`+second.RefreshToken+`"}`),
+		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	third := fetchToken(t, srv, tokenBody("refreshToken", second.RefreshToken))
+
+	// Both access tokens issued by refreshing still work: a refresh does not revoke.
+	for _, tok := range []string{first.AccessToken, second.AccessToken, third.AccessToken} {
+		if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.status != 200 {
+			t.Errorf("REST with %s: %d %s", tok[:8], r.status, r.body)
+		}
+	}
+	st := srv.Stats()
+	if st.TokenRequests != 5 || st.TokensIssued != 3 ||
+		st.TokenRequestsByGrant[mcv1test.GrantClientCredentials] != 1 || st.TokenRequestsByGrant[mcv1test.GrantRefreshToken] != 4 {
+		t.Errorf("stats = %+v", st)
+	}
+	wantRejections(t, srv, map[string]int{mcv1test.ReasonReusedGrant: 1, mcv1test.ReasonInvalidGrant: 1})
+}
+
+func TestRefreshTokenLifetime(t *testing.T) {
+	clock := manualClock()
+	srv := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithRefreshTokenLifetime(24*time.Hour))
+	defer srv.Close()
+
+	rt := fetchToken(t, srv, tokenBody("accessType", "offline")).RefreshToken
+	clock.Advance(24 * time.Hour)
+	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
+		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	wantRejections(t, srv, map[string]int{mcv1test.ReasonInvalidGrant: 1})
+}
+
+func TestOneTokenPerClient(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []mcv1test.Option
+		firstCode int
+	}{
+		{name: "off by default: both tokens work", firstCode: 200},
+		{name: "on: the newer token revokes the older", opts: []mcv1test.Option{mcv1test.WithOneTokenPerClient()}, firstCode: 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := mcv1test.NewServer(tt.opts...)
+			defer srv.Close()
+			first := fetchToken(t, srv, tokenBody()).AccessToken
+			second := fetchToken(t, srv, tokenBody()).AccessToken
+
+			if r := restCall(t, srv, "/platform/v1/endpoints", first); r.status != tt.firstCode {
+				t.Errorf("older token: %d %s, want %d", r.status, r.body, tt.firstCode)
+			}
+			if r := restCall(t, srv, "/platform/v1/endpoints", second); r.status != 200 {
+				t.Errorf("newer token: %d %s, want 200", r.status, r.body)
+			}
+		})
+	}
+}
