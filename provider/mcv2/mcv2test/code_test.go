@@ -1,0 +1,237 @@
+package mcv2test_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+)
+
+const callback = "https://app.example/code_callback"
+
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// codeRequest is an authorization_code request for the default web app.
+func codeRequest(code string, extra ...any) map[string]any {
+	m := map[string]any{
+		"grant_type": "authorization_code", "code": code, "redirect_uri": callback,
+		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i].(string)] = extra[i+1]
+	}
+	return m
+}
+
+func TestAuthorizationCode(t *testing.T) {
+	const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	badCode := oauthError("invalid_grant", "The authorization code is invalid, expired, already used or issued to another client.")
+	tests := []struct {
+		name    string
+		grant   mcv2test.CodeGrant
+		request func(code string) map[string]any
+		advance time.Duration
+		status  int
+		want    string // exact body of a failure
+		reason  string
+	}{
+		{
+			name:    "web app",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback},
+			request: func(c string) map[string]any { return codeRequest(c) },
+			status:  200,
+		},
+		{
+			name:    "public app with PKCE S256",
+			grant:   mcv2test.CodeGrant{ClientID: mcv2test.DefaultPublicAppID, RedirectURI: callback, CodeChallenge: s256(verifier)},
+			request: func(c string) map[string]any { return codeRequest(c, "client_id", mcv2test.DefaultPublicAppID, "client_secret", "", "code_verifier", verifier) },
+			status:  200,
+		},
+		{
+			name:    "plain PKCE",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback, CodeChallenge: verifier, CodeChallengeMethod: "plain"},
+			request: func(c string) map[string]any { return codeRequest(c, "code_verifier", verifier) },
+			status:  200,
+		},
+		{
+			name:    "code a second before it expires",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback},
+			request: func(c string) map[string]any { return codeRequest(c) },
+			advance: mcv2test.CodeLifetime - time.Second,
+			status:  200,
+		},
+		{
+			name:    "expired code",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback},
+			request: func(c string) map[string]any { return codeRequest(c) },
+			advance: mcv2test.CodeLifetime,
+			status:  400, want: badCode, reason: mcv2test.ReasonInvalidGrant,
+		},
+		{
+			name:    "unknown code",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback},
+			request: func(string) map[string]any { return codeRequest("code-forged") },
+			status:  400, want: badCode, reason: mcv2test.ReasonInvalidGrant,
+		},
+		{
+			name:    "code of another client",
+			grant:   mcv2test.CodeGrant{ClientID: mcv2test.DefaultPublicAppID, RedirectURI: callback},
+			request: func(c string) map[string]any { return codeRequest(c) },
+			status:  400, want: badCode, reason: mcv2test.ReasonInvalidGrant,
+		},
+		{
+			name:    "redirect_uri mismatch",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback},
+			request: func(c string) map[string]any { return codeRequest(c, "redirect_uri", url.QueryEscape(callback)) },
+			status:  400, reason: mcv2test.ReasonInvalidGrant,
+			want: oauthError("invalid_grant", "The redirect_uri does not match the one the authorization code was issued for."),
+		},
+		{
+			name:    "PKCE verifier missing",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback, CodeChallenge: s256(verifier)},
+			request: func(c string) map[string]any { return codeRequest(c) },
+			status:  400, reason: mcv2test.ReasonInvalidGrant,
+			want: oauthError("invalid_grant", "The code_verifier does not match the code_challenge."),
+		},
+		{
+			name:    "PKCE verifier wrong",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback, CodeChallenge: s256(verifier)},
+			request: func(c string) map[string]any { return codeRequest(c, "code_verifier", verifier+"x") },
+			status:  400, reason: mcv2test.ReasonInvalidGrant,
+			want: oauthError("invalid_grant", "The code_verifier does not match the code_challenge."),
+		},
+		{
+			name:    "web app without its secret",
+			grant:   mcv2test.CodeGrant{RedirectURI: callback},
+			request: func(c string) map[string]any { return codeRequest(c, "client_secret", "") },
+			status:  401, reason: mcv2test.ReasonInvalidClient,
+			want: oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := manualClock()
+			srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
+			defer srv.Close()
+			code := srv.IssueCode(tt.grant)
+			clock.Advance(tt.advance)
+
+			r := requestToken(t, srv, tt.request(code))
+			if tt.status != 200 {
+				wantReply(t, r, tt.status, tt.want)
+				wantRejections(t, srv, map[string]int{tt.reason: 1})
+				return
+			}
+			if r.status != 200 {
+				t.Fatalf("status %d, body %s", r.status, r.body)
+			}
+			// The code is spent: a second exchange fails.
+			wantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
+			wantRejections(t, srv, map[string]int{mcv2test.ReasonReusedGrant: 1})
+		})
+	}
+}
+
+func TestAuthorizeRedirectsWithACode(t *testing.T) {
+	srv := mcv2test.NewServer()
+	defer srv.Close()
+	q := url.Values{
+		"response_type": {"code"},
+		"client_id":     {mcv2test.DefaultWebAppID},
+		"redirect_uri":  {callback + "?app=1"},
+		"scope":         {"email_read offline"},
+		"state":         {"xyz"},
+		"account_id":    {"5150"},
+	}
+	r := send(t, srv, http.MethodGet, mcv2test.AuthorizePath+"?"+q.Encode(), "", "")
+	if r.status != http.StatusFound {
+		t.Fatalf("status %d, body %s", r.status, r.body)
+	}
+	loc, err := url.Parse(r.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := loc.Query()
+	if loc.Scheme+"://"+loc.Host+loc.Path != callback || back.Get("state") != "xyz" || back.Get("app") != "1" || back.Get("code") == "" {
+		t.Fatalf("redirected to %s", loc)
+	}
+
+	tok := fetchToken(t, srv, codeRequest(back.Get("code"), "redirect_uri", callback+"?app=1"))
+	if tok.Scope != "email_read offline" || tok.RefreshToken == "" {
+		t.Errorf("token = %+v", tok)
+	}
+	if got, _ := srv.TokenAccount(tok.AccessToken); got != "5150" {
+		t.Errorf("account = %q, want 5150", got)
+	}
+}
+
+func TestAuthorizeErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		query  url.Values
+		want   string
+		reason string
+	}{
+		{
+			name:   "response_type token",
+			query:  url.Values{"response_type": {"token"}, "client_id": {mcv2test.DefaultWebAppID}, "redirect_uri": {callback}},
+			want:   oauthError("unsupported_response_type", `response_type must be \"code\".`),
+			reason: mcv2test.ReasonBadRequest,
+		},
+		{
+			name:   "unknown client",
+			query:  url.Values{"response_type": {"code"}, "client_id": {"nobody"}, "redirect_uri": {callback}},
+			want:   oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
+			reason: mcv2test.ReasonInvalidClient,
+		},
+		{
+			name:   "server-to-server client",
+			query:  url.Values{"response_type": {"code"}, "client_id": {mcv2test.DefaultClientID}, "redirect_uri": {callback}},
+			want:   oauthError("unauthorized_client", "This client is not authorized to use this grant type."),
+			reason: mcv2test.ReasonUnauthorizedClient,
+		},
+		{
+			name:   "relative redirect_uri",
+			query:  url.Values{"response_type": {"code"}, "client_id": {mcv2test.DefaultWebAppID}, "redirect_uri": {"/cb"}},
+			want:   oauthError("invalid_request", "redirect_uri must be an absolute URL."),
+			reason: mcv2test.ReasonBadRequest,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := mcv2test.NewServer()
+			defer srv.Close()
+			wantReply(t, send(t, srv, http.MethodGet, mcv2test.AuthorizePath+"?"+tt.query.Encode(), "", ""), 400, tt.want)
+			wantRejections(t, srv, map[string]int{tt.reason: 1})
+		})
+	}
+}
+
+func TestUserinfo(t *testing.T) {
+	clock := manualClock()
+	srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
+	defer srv.Close()
+	inBU := fetchToken(t, srv, clientCredentials("account_id", "5150")).AccessToken
+	noBU := fetchToken(t, srv, clientCredentials()).AccessToken
+
+	info := func(mid string) string {
+		return `{"sub":"` + mcv2test.DefaultClientID + `","user":{"sub":"` + mcv2test.DefaultClientID +
+			`","name":"tokentrip emulator user","preferred_username":"tokentrip-user","email":"tokentrip-user@example.com"},` +
+			`"organization":{"member_id":` + mid + `,"enterprise_id":100000001,"stack_key":"S0"},` +
+			`"rest":{"rest_instance_url":"` + srv.URL + `/","soap_instance_url":"` + srv.URL + `/"}}`
+	}
+	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 200, info("5150"))
+	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", "", "Authorization", "Bearer "+noBU), 200, info("100000001"))
+
+	clock.Advance(mcv2test.DefaultTokenLifetime)
+	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 401, notAuthorized)
+	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", ""), 401, notAuthorized)
+	wantRejections(t, srv, map[string]int{mcv2test.ReasonExpiredToken: 1, mcv2test.ReasonMissingToken: 1})
+}

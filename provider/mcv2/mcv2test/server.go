@@ -1,0 +1,122 @@
+package mcv2test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+
+	"github.com/tokentrip/tokentrip/internal/emulator"
+)
+
+// A Server emulates Marketing Cloud's enhanced-package authentication service and
+// the APIs its tokens unlock. All its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the server, of the form http://127.0.0.1:port (https
+	// for NewTLSServer), without a trailing slash.
+	URL string
+
+	cfg  config
+	core *emulator.Core
+	mc   *emulator.MarketingCloud
+	srv  *httptest.Server
+
+	mu    sync.Mutex
+	codes map[string]*authCode
+}
+
+// NewServer starts and returns a Server on a loopback address. The caller should
+// call Close when finished, to shut it down.
+func NewServer(opts ...Option) *Server {
+	s := newServer(opts)
+	s.srv = httptest.NewServer(http.HandlerFunc(s.route))
+	s.URL = s.srv.URL
+	return s
+}
+
+// NewTLSServer is NewServer over TLS; Client returns an http.Client that trusts it.
+func NewTLSServer(opts ...Option) *Server {
+	s := newServer(opts)
+	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.route))
+	s.URL = s.srv.URL
+	return s
+}
+
+func newServer(opts []Option) *Server {
+	cfg := config{
+		tokenLifetime:   DefaultTokenLifetime,
+		refreshLifetime: DefaultRefreshLifetime,
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if len(cfg.clients) == 0 {
+		for _, opt := range []Option{
+			WithClient(DefaultClientID, DefaultClientSecret),
+			WithWebApp(DefaultWebAppID, DefaultWebAppSecret),
+			WithPublicApp(DefaultPublicAppID),
+		} {
+			opt(&cfg)
+		}
+	}
+	if len(cfg.apiUsers) == 0 {
+		WithAPIUser(DefaultAPIUsername, DefaultAPIPassword)(&cfg)
+	}
+
+	core := emulator.NewCore(cfg.emu)
+	for _, c := range cfg.clients {
+		core.Clients.Add(c)
+	}
+	mc := emulator.NewMarketingCloud(core)
+	for _, u := range cfg.apiUsers {
+		mc.AddAPIUser(u[0], u[1])
+	}
+	return &Server{cfg: cfg, core: core, mc: mc, codes: make(map[string]*authCode)}
+}
+
+// Client returns an HTTP client that talks to the server (and trusts its
+// certificate, for NewTLSServer). It does not follow redirects, so that a test
+// can read the code /v2/authorize redirects with.
+func (s *Server) Client() *http.Client {
+	c := *s.srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// Close lets held requests go, shuts the server down and blocks until every
+// request to it has finished.
+func (s *Server) Close() {
+	s.core.Close()
+	s.srv.Close()
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	switch p := r.URL.Path; {
+	case p == TokenPath && r.Method == http.MethodPost:
+		s.serveToken(w, r)
+	case p == AuthorizePath && r.Method == http.MethodGet:
+		s.serveAuthorize(w, r)
+	case p == UserinfoPath && r.Method == http.MethodGet:
+		s.serveUserinfo(w, r)
+	case emulator.IsSOAPPath(p):
+		s.mc.ServeSOAP(w, r)
+	case strings.HasPrefix(p, "/v1/"), strings.HasPrefix(p, "/v2/"):
+		s.core.Counters.Reject(emulator.ReasonNotFound)
+		emulator.WriteNotFound(w)
+	default:
+		s.mc.ServeREST(w, r)
+	}
+}
+
+// instanceURLs returns the rest_instance_url and soap_instance_url of token
+// responses.
+func (s *Server) instanceURLs() (rest, soap string) {
+	switch {
+	case s.cfg.restURL != "" || s.cfg.soapURL != "":
+		return s.cfg.restURL, s.cfg.soapURL
+	case s.cfg.schemeless:
+		host := s.URL[strings.Index(s.URL, "://")+len("://"):]
+		return host, host
+	}
+	return s.URL + "/", s.URL + "/"
+}

@@ -1,0 +1,50 @@
+package mcv2test
+
+import "github.com/tokentrip/tokentrip/internal/emulator"
+
+// Reasons a request was refused, the keys of Stats.Rejections.
+const (
+	ReasonBadRequest           = "bad_request"           // token body not JSON, bad /v2/authorize request, body too large, SOAP not POSTed
+	ReasonNotFound             = "not_found"             // an unknown path under /v1/ or /v2/
+	ReasonInvalidClient        = "invalid_client"        // unknown client id or wrong secret
+	ReasonRevokedClient        = "revoked_client"        // a client revoked by RevokeClient
+	ReasonWrongPackage         = "wrong_package"         // a legacy package's client ("not eligible")
+	ReasonUnsupportedGrant     = "unsupported_grant"     // a grant_type the endpoint does not know
+	ReasonUnauthorizedClient   = "unauthorized_client"   // a grant the client's kind may not use
+	ReasonInvalidGrant         = "invalid_grant"         // unknown, expired or mismatched code or refresh token, PKCE failure
+	ReasonReusedGrant          = "reused_grant"          // a code or refresh token that was already redeemed
+	ReasonInjectedFailure      = "injected_failure"      // a failure queued by FailTokenRequests
+	ReasonMissingToken         = "missing_token"         // API call without a credential
+	ReasonInvalidToken         = "invalid_token"         // API call with an unknown token or wrong API user password
+	ReasonExpiredToken         = "expired_token"         // API call with an expired token
+	ReasonRevokedToken         = "revoked_token"         // API call with a revoked token
+	ReasonThrottled            = "throttled"             // API call throttled by ThrottleAPICalls
+	ReasonDuplicateCredentials = "duplicate_credentials" // SOAP header with more than one credential
+	ReasonMalformedEnvelope    = "malformed_envelope"    // SOAP body that is not a SOAP envelope
+)
+
+// Stats counts what a Server has seen since it started or since ResetStats.
+type Stats struct {
+	TokenRequests        int            // requests to /v2/token, answered or not
+	TokenRequestsByGrant map[string]int // the same by grant_type (Grant…, or whatever else was sent)
+	TokensIssued         int            // distinct access tokens issued (refresh tokens not counted)
+	RESTCalls            int            // REST calls received, accepted or not (not /v2/authorize or /v2/userinfo)
+	SOAPCalls            int            // SOAP calls received, accepted or not
+	Rejections           map[string]int // refused requests by reason (Reason…)
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	c := s.core.Counters.Snapshot()
+	return Stats{
+		TokenRequests:        c.TokenRequests,
+		TokenRequestsByGrant: c.TokenRequestsByGrant,
+		TokensIssued:         c.TokensIssued,
+		RESTCalls:            c.Calls[emulator.CallREST],
+		SOAPCalls:            c.Calls[emulator.CallSOAP],
+		Rejections:           c.Rejections,
+	}
+}
+
+// ResetStats sets every counter back to zero.
+func (s *Server) ResetStats() { s.core.Counters.Reset() }
