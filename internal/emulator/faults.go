@@ -14,9 +14,9 @@ type Failure struct {
 // Faults holds the failures a test has queued. It is safe for concurrent use; the
 // zero value injects nothing.
 type Faults struct {
-	mu         sync.Mutex
-	tokenLeft  int
-	token      Failure
+	mu           sync.Mutex
+	tokenLeft    int
+	token        Failure
 	throttleLeft int
 }
 

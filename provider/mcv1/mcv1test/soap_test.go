@@ -209,18 +209,22 @@ func TestSOAPFaults(t *testing.T) {
 			reason: mcv1test.ReasonMissingToken,
 		},
 		{
-			name:     "fueloauth and UsernameToken",
-			envelope: func(tok string) string { return envelope11(fuelOAuth(tok) + usernameToken(mcv1test.DefaultAPIUsername, mcv1test.DefaultAPIPassword)) },
-			status:   500,
-			want:     []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
-			reason:   mcv1test.ReasonDuplicateCredentials,
+			name: "fueloauth and UsernameToken",
+			envelope: func(tok string) string {
+				return envelope11(fuelOAuth(tok) + usernameToken(mcv1test.DefaultAPIUsername, mcv1test.DefaultAPIPassword))
+			},
+			status: 500,
+			want:   []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
+			reason: mcv1test.ReasonDuplicateCredentials,
 		},
 		{
-			name:     "two fueloauth blocks",
-			envelope: func(tok string) string { return envelope11(fuelOAuth(tok) + `<h:fueloauth xmlns:h="http://exacttarget.com">` + tok + `</h:fueloauth>`) },
-			status:   500,
-			want:     []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
-			reason:   mcv1test.ReasonDuplicateCredentials,
+			name: "two fueloauth blocks",
+			envelope: func(tok string) string {
+				return envelope11(fuelOAuth(tok) + `<h:fueloauth xmlns:h="http://exacttarget.com">` + tok + `</h:fueloauth>`)
+			},
+			status: 500,
+			want:   []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
+			reason: mcv1test.ReasonDuplicateCredentials,
 		},
 		{
 			name:     "throttled",

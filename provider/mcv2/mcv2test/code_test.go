@@ -49,10 +49,12 @@ func TestAuthorizationCode(t *testing.T) {
 			status:  200,
 		},
 		{
-			name:    "public app with PKCE S256",
-			grant:   mcv2test.CodeGrant{ClientID: mcv2test.DefaultPublicAppID, RedirectURI: callback, CodeChallenge: s256(verifier)},
-			request: func(c string) map[string]any { return codeRequest(c, "client_id", mcv2test.DefaultPublicAppID, "client_secret", "", "code_verifier", verifier) },
-			status:  200,
+			name:  "public app with PKCE S256",
+			grant: mcv2test.CodeGrant{ClientID: mcv2test.DefaultPublicAppID, RedirectURI: callback, CodeChallenge: s256(verifier)},
+			request: func(c string) map[string]any {
+				return codeRequest(c, "client_id", mcv2test.DefaultPublicAppID, "client_secret", "", "code_verifier", verifier)
+			},
+			status: 200,
 		},
 		{
 			name:    "plain PKCE",

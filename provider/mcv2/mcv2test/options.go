@@ -73,7 +73,7 @@ func WithTokenLifetime(d time.Duration) Option {
 }
 
 // WithRefreshTokenLifetime sets how long refresh tokens live (default
-// DefaultRefreshLifetime).
+// DefaultRefreshTokenLifetime).
 func WithRefreshTokenLifetime(d time.Duration) Option {
 	return func(c *config) { c.refreshLifetime = d }
 }

@@ -45,7 +45,7 @@ func NewTLSServer(opts ...Option) *Server {
 func newServer(opts []Option) *Server {
 	cfg := config{
 		tokenLifetime:   DefaultTokenLifetime,
-		refreshLifetime: DefaultRefreshLifetime,
+		refreshLifetime: DefaultRefreshTokenLifetime,
 	}
 	for _, opt := range opts {
 		opt(&cfg)

@@ -1,0 +1,57 @@
+package acoustictest
+
+import (
+	"net/http"
+
+	"github.com/tokentrip/tokentrip/internal/emulator"
+)
+
+// restEcho is the body of a successful REST call.
+type restEcho struct {
+	OK         bool   `json:"ok"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	BodyLength int    `json:"bodyLength"`
+}
+
+// serveREST answers any call under /rest/: it needs "Authorization: Bearer
+// <access token>" and echoes the request.
+//
+// Failures: over the concurrency cap, 429 {"error":"too_many_requests",…}; no
+// token, 401 {"error":"unauthorized",…}; an unknown, revoked or expired token, 401
+// {"error":"invalid_token",…}; both 401s with a WWW-Authenticate header.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	c := s.core
+	c.Counters.Call(emulator.CallREST)
+	if !s.limiter.acquire() {
+		c.Counters.Reject(emulator.ReasonConcurrencyLimit)
+		emulator.WriteJSON(w, http.StatusTooManyRequests, oauthError{"too_many_requests", faultTooManyRequests + "."})
+		return
+	}
+	defer s.limiter.release()
+	if c.PauseAPI(r.Context()) != nil {
+		return
+	}
+	body, err := emulator.ReadBody(w, r)
+	if err != nil {
+		c.Counters.Reject(emulator.ReasonBadRequest)
+		return
+	}
+
+	switch reason := s.checkToken(r); reason {
+	case "":
+		emulator.WriteJSON(w, http.StatusOK, restEcho{OK: true, Method: r.Method, Path: r.URL.Path, BodyLength: len(body)})
+	case emulator.ReasonMissingToken:
+		c.Counters.Reject(reason)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="oauth"`)
+		emulator.WriteJSON(w, http.StatusUnauthorized, oauthError{"unauthorized", "A bearer access token is required."})
+	default:
+		c.Counters.Reject(reason)
+		desc := "Invalid access token."
+		if reason == emulator.ReasonExpiredToken {
+			desc = "Access token expired."
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="oauth", error="invalid_token"`)
+		emulator.WriteJSON(w, http.StatusUnauthorized, oauthError{"invalid_token", desc})
+	}
+}

@@ -1,0 +1,109 @@
+package acoustictest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokentrip/tokentrip/internal/emulator"
+)
+
+// A Server emulates one Acoustic Campaign organization on one pod: its token
+// endpoint, XML API and REST API. All its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the server, of the form http://127.0.0.1:port (https
+	// for NewTLSServer), without a trailing slash: what a client would use instead
+	// of https://api-campaign-us-1.goacoustic.com.
+	URL string
+
+	cfg     config
+	core    *emulator.Core
+	srv     *httptest.Server
+	limiter limiter
+
+	mu           sync.Mutex
+	grants       map[string]*grant // by refresh token
+	mints        []time.Time       // when tokens were minted, for WithMintLimit
+	lastEnvelope []byte
+}
+
+// grant is a refresh token: a user's consent for an application.
+type grant struct {
+	clientID string
+	revoked  bool
+	minted   []string // access tokens minted from it, newest last
+}
+
+// NewServer starts and returns a Server on a loopback address. The caller should
+// call Close when finished, to shut it down.
+func NewServer(opts ...Option) *Server {
+	s := newServer(opts)
+	s.srv = httptest.NewServer(http.HandlerFunc(s.route))
+	s.URL = s.srv.URL
+	return s
+}
+
+// NewTLSServer is NewServer over TLS; Client returns an http.Client that trusts it.
+func NewTLSServer(opts ...Option) *Server {
+	s := newServer(opts)
+	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.route))
+	s.URL = s.srv.URL
+	return s
+}
+
+func newServer(opts []Option) *Server {
+	cfg := config{
+		refreshTokens:    make(map[string]string),
+		tokenLifetime:    DefaultTokenLifetime,
+		earliestRefresh:  DefaultEarliestRefresh,
+		concurrencyLimit: DefaultConcurrencyLimit,
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if len(cfg.clients) == 0 {
+		WithClient(DefaultClientID, DefaultClientSecret, DefaultRefreshToken)(&cfg)
+	}
+
+	core := emulator.NewCore(cfg.emu)
+	for _, c := range cfg.clients {
+		core.Clients.Add(c)
+	}
+	grants := make(map[string]*grant, len(cfg.refreshTokens))
+	for rt, id := range cfg.refreshTokens {
+		grants[rt] = &grant{clientID: id}
+	}
+	return &Server{
+		cfg:     cfg,
+		core:    core,
+		limiter: limiter{limit: cfg.concurrencyLimit},
+		grants:  grants,
+	}
+}
+
+// Client returns an HTTP client that talks to the server (and trusts its
+// certificate, for NewTLSServer).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Close lets held requests go, shuts the server down and blocks until every
+// request to it has finished.
+func (s *Server) Close() {
+	s.core.Close()
+	s.srv.Close()
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	switch p := r.URL.Path; {
+	case p == TokenPath && r.Method == http.MethodPost:
+		s.serveToken(w, r)
+	case strings.EqualFold(p, XMLAPIPath):
+		s.serveXMLAPI(w, r)
+	case strings.HasPrefix(p, RESTPrefix):
+		s.serveREST(w, r)
+	default:
+		s.core.Counters.Reject(emulator.ReasonNotFound)
+		emulator.WriteJSON(w, http.StatusNotFound, oauthError{"not_found", "No endpoint at this path."})
+	}
+}

@@ -1,0 +1,271 @@
+package acoustictest_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
+)
+
+func TestRequestToken(t *testing.T) {
+	clock := manualClock()
+	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
+	defer srv.Close()
+
+	r := requestToken(t, srv, defaultForm())
+	want := regexp.MustCompile(`^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"` +
+		acoustictest.DefaultRefreshToken + `","expires_in":14400\}$`)
+	if r.status != 200 || !want.MatchString(r.body) {
+		t.Fatalf("got %d %s", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	st := srv.Stats()
+	if st.TokenRequests != 1 || st.TokensMinted != 1 || st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestSameTokenUntilThreeHoursOld(t *testing.T) {
+	clock := manualClock()
+	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
+	defer srv.Close()
+
+	steps := []struct {
+		advance     time.Duration
+		same        bool // same token as the step before
+		wantExpires int
+	}{
+		{0, false, 14400},
+		{time.Minute, true, 14340},
+		{2*time.Hour + 58*time.Minute + 59*time.Second, true, 3601}, // 2:59:59 old
+		{time.Second, false, 14400},                                 // exactly 3:00:00: a new one
+		{time.Hour, true, 10800},
+	}
+	prev := ""
+	for i, step := range steps {
+		clock.Advance(step.advance)
+		tok := fetchToken(t, srv, defaultForm())
+		if same := tok.AccessToken == prev; same != step.same {
+			t.Errorf("step %d: same token = %v, want %v", i, same, step.same)
+		}
+		if tok.ExpiresIn != step.wantExpires {
+			t.Errorf("step %d: expires_in = %d, want %d", i, tok.ExpiresIn, step.wantExpires)
+		}
+		prev = tok.AccessToken
+	}
+	if st := srv.Stats(); st.TokenRequests != len(steps) || st.TokensMinted != 2 {
+		t.Errorf("stats = %+v, want %d requests and 2 minted", st, len(steps))
+	}
+}
+
+func TestOldTokenLivesOnAfterANewOne(t *testing.T) {
+	clock := manualClock()
+	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
+	defer srv.Close()
+	first := fetchToken(t, srv, defaultForm()).AccessToken
+	clock.Advance(3 * time.Hour)
+	second := fetchToken(t, srv, defaultForm()).AccessToken
+
+	for _, tok := range []string{first, second} {
+		if r := xmlCall(t, srv, tok, getLists); r.status != 200 || r.body != `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>` {
+			t.Errorf("XML API: %d %s", r.status, r.body)
+		}
+	}
+	clock.Advance(time.Hour) // the first is 4 hours old now
+	if r := xmlCall(t, srv, first, getLists); r.body == `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>` {
+		t.Error("a 4-hour-old token still works")
+	}
+}
+
+func TestRenewsEarlyWhenTheTokenIsGone(t *testing.T) {
+	for name, kill := range map[string]func(*acoustictest.Server, string) bool{
+		"revoked": (*acoustictest.Server).RevokeToken,
+		"expired": (*acoustictest.Server).ExpireToken,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := acoustictest.NewServer()
+			defer srv.Close()
+			first := fetchToken(t, srv, defaultForm()).AccessToken
+			if !kill(srv, first) {
+				t.Fatal("token not found")
+			}
+			if second := fetchToken(t, srv, defaultForm()).AccessToken; second == first {
+				t.Error("got the dead token back")
+			}
+		})
+	}
+}
+
+func TestFormValuesAreDecoded(t *testing.T) {
+	const (
+		id     = "app id/1"
+		secret = "s3cr+t&x=y%z"
+		rt     = "rt+with/slashes=and&amps"
+	)
+	srv := acoustictest.NewServer(acoustictest.WithClient(id, secret, rt))
+	defer srv.Close()
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "client_secret": {secret}, "refresh_token": {rt}}
+	if tok := fetchToken(t, srv, form); tok.RefreshToken != rt {
+		t.Errorf("refresh_token = %q, want %q", tok.RefreshToken, rt)
+	}
+	// The same values sent unencoded are different values.
+	raw := "grant_type=refresh_token&client_id=" + id + "&client_secret=" + secret + "&refresh_token=" + rt
+	if r := send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", raw); r.status == 200 {
+		t.Errorf("unencoded values accepted: %s", r.body)
+	}
+}
+
+func TestTokenErrors(t *testing.T) {
+	form := func(edit func(url.Values)) string {
+		f := defaultForm()
+		edit(f)
+		return f.Encode()
+	}
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		status      int
+		want        string
+		reason      string
+	}{
+		{
+			name: "JSON body", contentType: "application/json",
+			body:   `{"grant_type":"refresh_token"}`,
+			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
+			reason: acoustictest.ReasonBadRequest,
+		},
+		{
+			name: "no content type", contentType: "none",
+			body:   form(func(url.Values) {}),
+			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
+			reason: acoustictest.ReasonBadRequest,
+		},
+		{
+			name:   "client_credentials grant",
+			body:   form(func(f url.Values) { f.Set("grant_type", "client_credentials") }),
+			status: 400, want: `{"error":"unsupported_grant_type","error_description":"Only the refresh_token grant is supported."}`,
+			reason: acoustictest.ReasonUnsupportedGrant,
+		},
+		{
+			name:   "wrong secret",
+			body:   form(func(f url.Values) { f.Set("client_secret", "nope") }),
+			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
+			reason: acoustictest.ReasonInvalidClient,
+		},
+		{
+			name:   "unknown client",
+			body:   form(func(f url.Values) { f.Set("client_id", "nobody") }),
+			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
+			reason: acoustictest.ReasonInvalidClient,
+		},
+		{
+			name:   "unknown refresh token",
+			body:   form(func(f url.Values) { f.Set("refresh_token", "nope") }),
+			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
+			reason: acoustictest.ReasonInvalidGrant,
+		},
+		{
+			name:   "another application's refresh token",
+			body:   form(func(f url.Values) { f.Set("refresh_token", "other-rt") }),
+			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
+			reason: acoustictest.ReasonInvalidGrant,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := acoustictest.NewServer(
+				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken),
+				acoustictest.WithClient("other", "other-secret", "other-rt"),
+			)
+			defer srv.Close()
+			ct := tt.contentType
+			switch ct {
+			case "":
+				ct = "application/x-www-form-urlencoded"
+			case "none":
+				ct = ""
+			}
+			wantReply(t, send(t, srv, http.MethodPost, acoustictest.TokenPath, ct, tt.body), tt.status, tt.want)
+			wantRejections(t, srv, map[string]int{tt.reason: 1})
+			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensMinted != 0 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
+	}
+}
+
+func TestMintLimit(t *testing.T) {
+	clock := manualClock()
+	srv := acoustictest.NewServer(
+		acoustictest.WithClock(clock.Now),
+		acoustictest.WithEarliestRefresh(0),
+		acoustictest.WithMintLimit(2, time.Hour),
+	)
+	defer srv.Close()
+
+	fetchToken(t, srv, defaultForm())
+	clock.Advance(10 * time.Minute)
+	fetchToken(t, srv, defaultForm())
+	r := requestToken(t, srv, defaultForm())
+	wantReply(t, r, 429, `{"error":"access_denied","error_description":"Access token limits exceeded"}`)
+	if got := r.header.Get("Retry-After"); got != "3000" {
+		t.Errorf("Retry-After = %q, want 3000 (50 minutes)", got)
+	}
+	clock.Advance(50 * time.Minute)
+	fetchToken(t, srv, defaultForm())
+	if st := srv.Stats(); st.TokensMinted != 3 || st.Rejections[acoustictest.ReasonMintLimit] != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestRevokeRefreshToken(t *testing.T) {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+	tok := fetchToken(t, srv, defaultForm()).AccessToken
+
+	if !srv.RevokeRefreshToken(acoustictest.DefaultRefreshToken) {
+		t.Fatal("refresh token not found")
+	}
+	wantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
+	wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
+	wantRejections(t, srv, map[string]int{acoustictest.ReasonInvalidGrant: 1, acoustictest.ReasonRevokedToken: 1})
+}
+
+func TestRevokeAndRestoreClient(t *testing.T) {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+	old := fetchToken(t, srv, defaultForm()).AccessToken
+
+	srv.RevokeClient(acoustictest.DefaultClientID)
+	wantReply(t, requestToken(t, srv, defaultForm()), 401, `{"error":"invalid_client","error_description":"Bad client credentials."}`)
+	wantReply(t, xmlCall(t, srv, old, getLists), 200, sessionFault)
+
+	srv.RestoreClient(acoustictest.DefaultClientID)
+	fresh := fetchToken(t, srv, defaultForm()).AccessToken
+	if fresh == old {
+		t.Error("restored client got the revoked token back")
+	}
+	wantRejections(t, srv, map[string]int{acoustictest.ReasonRevokedClient: 1, acoustictest.ReasonRevokedToken: 1})
+}
+
+func TestFailTokenRequests(t *testing.T) {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+	srv.FailTokenRequests(1, http.StatusServiceUnavailable, 30*time.Second)
+
+	r := requestToken(t, srv, defaultForm())
+	wantReply(t, r, 503, `{"error":"temporarily_unavailable","error_description":"Service Unavailable"}`)
+	if got := r.header.Get("Retry-After"); got != "30" {
+		t.Errorf("Retry-After = %q, want 30", got)
+	}
+	fetchToken(t, srv, defaultForm())
+	if st := srv.Stats(); st.TokenRequests != 2 || st.TokensMinted != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}

@@ -1,0 +1,186 @@
+package acoustictest_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
+)
+
+const (
+	success      = `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>`
+	sessionFault = `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/>` +
+		`<FaultString>Session has expired or is invalid</FaultString>` +
+		`<detail><error><errorid>145</errorid><module/><class>SP.Admin</class><method/></error></detail></Fault></Body></Envelope>`
+)
+
+func TestXMLAPI(t *testing.T) {
+	clock := manualClock()
+	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
+	defer srv.Close()
+	tok := fetchToken(t, srv, defaultForm()).AccessToken
+
+	tests := []struct {
+		name        string
+		path        string
+		contentType string
+		body        string
+		auth        string
+		status      int
+		want        string
+		envelope    string // what LastEnvelope must return
+		reason      string
+	}{
+		{
+			name: "raw XML", contentType: "text/xml;charset=UTF-8", body: getLists, auth: "Bearer " + tok,
+			status: 200, want: success, envelope: getLists,
+		},
+		{
+			name: "form field xml", contentType: "application/x-www-form-urlencoded",
+			body: url.Values{"xml": {getLists}}.Encode(), auth: "Bearer " + tok,
+			status: 200, want: success, envelope: getLists,
+		},
+		{
+			name: "path in another case", path: "/xmlapi", contentType: "text/xml", body: getLists, auth: "Bearer " + tok,
+			status: 200, want: success, envelope: getLists,
+		},
+		{
+			name: "unknown token", contentType: "text/xml", body: getLists, auth: "Bearer at-nope",
+			status: 200, want: sessionFault, envelope: getLists, reason: acoustictest.ReasonInvalidToken,
+		},
+		{
+			name: "no token", contentType: "text/xml", body: getLists,
+			status: 200, want: sessionFault, envelope: getLists, reason: acoustictest.ReasonMissingToken,
+		},
+		{
+			name: "not an envelope", contentType: "text/xml", body: `<GetLists/>`, auth: "Bearer " + tok,
+			status: 200, envelope: `<GetLists/>`, reason: acoustictest.ReasonMalformedEnvelope,
+			want: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`,
+		},
+		{
+			name: "empty Body", contentType: "text/xml", body: `<Envelope><Body></Body></Envelope>`, auth: "Bearer " + tok,
+			status: 200, envelope: `<Envelope><Body></Body></Envelope>`, reason: acoustictest.ReasonMalformedEnvelope,
+			want: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.ResetStats()
+			path := tt.path
+			if path == "" {
+				path = acoustictest.XMLAPIPath
+			}
+			var hdr []string
+			if tt.auth != "" {
+				hdr = []string{"Authorization", tt.auth}
+			}
+			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, hdr...)
+			wantReply(t, r, tt.status, tt.want)
+			if ct := r.header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if got := string(srv.LastEnvelope()); got != tt.envelope {
+				t.Errorf("LastEnvelope = %q, want %q", got, tt.envelope)
+			}
+			want := map[string]int{}
+			if tt.reason != "" {
+				want[tt.reason] = 1
+			}
+			wantRejections(t, srv, want)
+			if st := srv.Stats(); st.XMLAPICalls != 1 {
+				t.Errorf("XMLAPICalls = %d, want 1", st.XMLAPICalls)
+			}
+		})
+	}
+
+	t.Run("expired token", func(t *testing.T) {
+		srv.ResetStats()
+		clock.Advance(acoustictest.DefaultTokenLifetime)
+		wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
+		wantRejections(t, srv, map[string]int{acoustictest.ReasonExpiredToken: 1})
+	})
+}
+
+func TestSessionFailureStyles(t *testing.T) {
+	tests := []struct {
+		name   string
+		style  acoustictest.SessionFailure
+		status int
+		body   string
+	}{
+		{"fault", acoustictest.SessionFault, 200, sessionFault},
+		{"401", acoustictest.SessionUnauthorized, 401, ""},
+		{"empty body", acoustictest.SessionEmptyBody, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := manualClock()
+			srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now), acoustictest.WithSessionFailure(tt.style))
+			defer srv.Close()
+			tok := fetchToken(t, srv, defaultForm()).AccessToken
+			wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
+
+			clock.Advance(4 * time.Hour)
+			wantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
+			wantRejections(t, srv, map[string]int{acoustictest.ReasonExpiredToken: 1})
+		})
+	}
+}
+
+func TestXMLAPIOnlyTakesPOST(t *testing.T) {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+	r := send(t, srv, http.MethodGet, acoustictest.XMLAPIPath, "", "")
+	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
+		t.Errorf("GET /XMLAPI: %d, Allow %q", r.status, r.header.Get("Allow"))
+	}
+}
+
+func TestREST(t *testing.T) {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+	tok := fetchToken(t, srv, defaultForm()).AccessToken
+
+	tests := []struct {
+		name    string
+		path    string
+		auth    string
+		status  int
+		want    string
+		wwwAuth string
+	}{
+		{
+			name: "with a token", path: "/rest/databases/123/contacts", auth: "Bearer " + tok,
+			status: 200, want: `{"ok":true,"method":"POST","path":"/rest/databases/123/contacts","bodyLength":2}`,
+		},
+		{
+			name: "without a token", path: "/rest/databases",
+			status: 401, want: `{"error":"unauthorized","error_description":"A bearer access token is required."}`,
+			wwwAuth: `Bearer realm="oauth"`,
+		},
+		{
+			name: "unknown token", path: "/rest/databases", auth: "Bearer at-nope",
+			status: 401, want: `{"error":"invalid_token","error_description":"Invalid access token."}`,
+			wwwAuth: `Bearer realm="oauth", error="invalid_token"`,
+		},
+		{
+			name: "not an endpoint", path: "/databases", auth: "Bearer " + tok,
+			status: 404, want: `{"error":"not_found","error_description":"No endpoint at this path."}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hdr []string
+			if tt.auth != "" {
+				hdr = []string{"Authorization", tt.auth}
+			}
+			r := send(t, srv, http.MethodPost, tt.path, "application/json", "{}", hdr...)
+			wantReply(t, r, tt.status, tt.want)
+			if got := r.header.Get("WWW-Authenticate"); got != tt.wwwAuth {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wwwAuth)
+			}
+		})
+	}
+}
