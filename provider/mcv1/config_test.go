@@ -1,0 +1,173 @@
+package mcv1_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tokentrip/tokentrip/provider/mcv1"
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// subdomain is a well-formed tenant subdomain: 28 characters starting with "mc".
+const subdomain = "mc563885gzs27c5t9-63k636ttgm"
+
+func TestValidate(t *testing.T) {
+	valid := mcv1.Config{Subdomain: subdomain, ClientID: "id", ClientSecret: "s3cr3t-value"}
+	withURL := func(u string) mcv1.Config {
+		c := valid
+		c.Subdomain, c.AuthURL = "", u
+		return c
+	}
+	tests := []struct {
+		name  string
+		edit  func(*mcv1.Config)
+		field string // "" when the config is valid
+	}{
+		{name: "subdomain", edit: func(*mcv1.Config) {}},
+		{name: "stack auth URL", edit: func(c *mcv1.Config) { *c = withURL("https://auth-s7.exacttargetapis.com") }},
+		{name: "auth URL with the token path", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/v1/requestToken") }},
+		{name: "loopback over http", edit: func(c *mcv1.Config) { *c = withURL("http://127.0.0.1:8080") }},
+		{name: "localhost over http", edit: func(c *mcv1.Config) { *c = withURL("http://localhost:8080/") }},
+		{name: "offline with a store", edit: func(c *mcv1.Config) { c.Offline, c.RefreshTokens, c.RefreshTokenKey = true, &store.Memory{}, "k" }},
+		{name: "API hosts", edit: func(c *mcv1.Config) {
+			c.APIHosts = []string{"api.example.com", "*.example.com", "127.0.0.1:9", "https://x.example.com/p", "http://[::1]:8080"}
+		}},
+
+		{name: "neither subdomain nor auth URL", edit: func(c *mcv1.Config) { c.Subdomain = "" }, field: "Subdomain"},
+		{name: "both subdomain and auth URL", edit: func(c *mcv1.Config) { c.AuthURL = "https://auth.exacttargetapis.com" }, field: "AuthURL"},
+		{name: "subdomain too short", edit: func(c *mcv1.Config) { c.Subdomain = "mc563885gzs27c5t9" }, field: "Subdomain"},
+		{name: "subdomain too long", edit: func(c *mcv1.Config) { c.Subdomain = subdomain + "x" }, field: "Subdomain"},
+		{name: "subdomain not starting with mc", edit: func(c *mcv1.Config) { c.Subdomain = "xx563885gzs27c5t9-63k636ttgm" }, field: "Subdomain"},
+		{name: "subdomain in upper case", edit: func(c *mcv1.Config) { c.Subdomain = strings.ToUpper(subdomain) }, field: "Subdomain"},
+		{name: "subdomain with an underscore", edit: func(c *mcv1.Config) { c.Subdomain = "mc563885gzs27c5t9_63k636ttgm" }, field: "Subdomain"},
+		{name: "whole auth host as subdomain", edit: func(c *mcv1.Config) { c.Subdomain = subdomain + ".auth.marketingcloudapis.com" }, field: "Subdomain"},
+		{name: "plain http to a remote host", edit: func(c *mcv1.Config) { *c = withURL("http://auth.exacttargetapis.com") }, field: "AuthURL"},
+		{name: "other scheme", edit: func(c *mcv1.Config) { *c = withURL("ftp://127.0.0.1") }, field: "AuthURL"},
+		{name: "relative URL", edit: func(c *mcv1.Config) { *c = withURL("auth.exacttargetapis.com") }, field: "AuthURL"},
+		{name: "URL with user info", edit: func(c *mcv1.Config) { *c = withURL("https://id:pw@auth.exacttargetapis.com") }, field: "AuthURL"},
+		{name: "URL with ?legacy=1", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/v1/requestToken?legacy=1") }, field: "AuthURL"},
+		{name: "URL with a fragment", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/#x") }, field: "AuthURL"},
+		{name: "unparsable URL", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com:port") }, field: "AuthURL"},
+		{name: "no client id", edit: func(c *mcv1.Config) { c.ClientID = "" }, field: "ClientID"},
+		{name: "no client secret", edit: func(c *mcv1.Config) { c.ClientSecret = "" }, field: "ClientSecret"},
+		{name: "store without offline", edit: func(c *mcv1.Config) { c.RefreshTokens = &store.Memory{} }, field: "RefreshTokens"},
+		{name: "store key without offline", edit: func(c *mcv1.Config) { c.RefreshTokenKey = "k" }, field: "RefreshTokenKey"},
+		{name: "empty API host", edit: func(c *mcv1.Config) { c.APIHosts = []string{""} }, field: "APIHosts"},
+		{name: "API host with a path", edit: func(c *mcv1.Config) { c.APIHosts = []string{"example.com/api"} }, field: "APIHosts"},
+		{name: "API host wildcard on a TLD", edit: func(c *mcv1.Config) { c.APIHosts = []string{"*.com"} }, field: "APIHosts"},
+		{name: "API host plain http", edit: func(c *mcv1.Config) { c.APIHosts = []string{"http://api.example.com"} }, field: "APIHosts"},
+		{name: "API host with user info", edit: func(c *mcv1.Config) { c.APIHosts = []string{"https://u:p@api.example.com"} }, field: "APIHosts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid
+			tt.edit(&cfg)
+			err := cfg.Validate()
+			_, newErr := mcv1.NewTransport(cfg)
+			if (err == nil) != (newErr == nil) {
+				t.Fatalf("Validate: %v, NewTransport: %v; want the same verdict", err, newErr)
+			}
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v, want nil", err)
+				}
+				return
+			}
+			ce, ok := errors.AsType[*transport.ConfigError](err)
+			if !ok || !errors.Is(err, transport.ErrConfig) || ce.Field != tt.field || ce.Provider != mcv1.Name || ce.Problem == "" {
+				t.Fatalf("Validate: %#v, want a ConfigError for %s", err, tt.field)
+			}
+			wantNoSecrets(t, "error", err.Error(), "s3cr3t-value", "pw")
+		})
+	}
+}
+
+func TestHosts(t *testing.T) {
+	legacy := []string{
+		"www.exacttargetapis.com", "webservice.exacttarget.com", "webservice.s4.exacttarget.com",
+		"webservice.s6.exacttarget.com", "webservice.s7.exacttarget.com", "webservice.s10.exacttarget.com",
+	}
+	tests := []struct {
+		name string
+		cfg  mcv1.Config
+		want []string
+	}{
+		{
+			name: "tenant",
+			cfg:  mcv1.Config{Subdomain: subdomain},
+			want: append([]string{subdomain + ".auth.marketingcloudapis.com", subdomain + ".rest.marketingcloudapis.com", subdomain + ".soap.marketingcloudapis.com"}, legacy...),
+		},
+		{
+			name: "older stack and API hosts",
+			cfg:  mcv1.Config{AuthURL: "https://auth-s7.exacttargetapis.com", APIHosts: []string{"127.0.0.1:9"}},
+			want: append(append([]string{"https://auth-s7.exacttargetapis.com"}, legacy...), "127.0.0.1:9"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.ClientID, tt.cfg.ClientSecret = "id", "secret"
+			if got := newProvider(t, tt.cfg).Hosts(); !slices.Equal(got, tt.want) {
+				t.Errorf("Hosts() = %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverRendered renders a Config, and a Provider, every way a program
+// might print or log them.
+func TestSecretsNeverRendered(t *testing.T) {
+	const (
+		secret    = "s3cr3t-client-secret"
+		urlSecret = "url-password"
+		query     = "query-secret"
+	)
+	cfg := mcv1.Config{
+		AuthURL:       "https://user:" + urlSecret + "@auth.exacttargetapis.com/?token=" + query + "#" + query,
+		ClientID:      "client-id",
+		ClientSecret:  secret,
+		Offline:       true,
+		RefreshTokens: &store.Memory{},
+		APIHosts:      []string{"https://u:" + urlSecret + "@api.example.com/?k=" + query, "u:" + urlSecret + "@host.example.com"},
+	}
+	_ = cfg.RefreshTokens.CompareAndSwap(t.Context(), "k", "", "rt-stored-refresh-token")
+	p := newProvider(t, mcv1.Config{AuthURL: "https://auth.exacttargetapis.com", ClientID: "client-id", ClientSecret: secret})
+
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg, "ptr", &cfg, "provider", p)
+	jsonOut, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonPtr, _ := json.Marshal(&cfg)
+	renderings := map[string]string{
+		"%v":       fmt.Sprintf("%v", cfg),
+		"%+v":      fmt.Sprintf("%+v", cfg),
+		"%#v":      fmt.Sprintf("%#v", cfg),
+		"%s %q":    fmt.Sprintf("%s %q", cfg, cfg),
+		"%v ptr":   fmt.Sprintf("%v", &cfg),
+		"%+v ptr":  fmt.Sprintf("%+v", &cfg),
+		"%#v ptr":  fmt.Sprintf("%#v", &cfg),
+		"Print":    fmt.Sprint(cfg, []mcv1.Config{cfg}),
+		"json":     string(jsonOut),
+		"json ptr": string(jsonPtr),
+		"slog":     logged.String(),
+		"provider": fmt.Sprintf("%v %+v %#v %s", p, p, p, p),
+	}
+	for how, out := range renderings {
+		wantNoSecrets(t, how, out, secret, urlSecret, query, "rt-stored-refresh-token")
+		if how != "provider" && (!strings.Contains(out, "client-id") || !strings.Contains(out, "REDACTED")) {
+			t.Errorf("%s: %s\nwant the client id shown and the secret marked redacted", how, out)
+		}
+	}
+	var decoded map[string]any
+	if err := json.Unmarshal(jsonOut, &decoded); err != nil || decoded["clientSecret"] != "[REDACTED]" || decoded["offline"] != true {
+		t.Errorf("MarshalJSON = %s (%v)", jsonOut, err)
+	}
+}

@@ -1,0 +1,30 @@
+// Package mcv1 authenticates calls to Salesforce Marketing Cloud with the client id
+// and secret of a legacy installed package, through POST /v1/requestToken. It turns
+// a Config into an http.RoundTripper that fetches, shares, refreshes and applies the
+// token, including the single-use refresh tokens of offline access.
+//
+// # One token per client id
+//
+// Marketing Cloud documents that when two servers request tokens for the same
+// legacy client id, each request can invalidate the token the other holds. Create
+// one Transport (or one transport.Source) per client id and share it among every
+// goroutine and every http.Client of the process; across processes, expect each
+// one's first call after another's fetch to be rejected and replayed once.
+//
+// # Offline access
+//
+// With Config.Offline the first request asks for "accessType":"offline" and
+// receives a refresh token; every later fetch redeems the stored refresh token and
+// stores its successor (with store.RefreshTokens.CompareAndSwap) before the access
+// token is handed out. Refresh tokens are single use and live up to 700 days, so the
+// Provider never runs two exchanges at once. When Marketing Cloud rejects the
+// stored refresh token (spent, expired or revoked) the Provider re-authorises with
+// the client credentials in the same Fetch and stores the refresh token that comes
+// back.
+//
+// # Enhanced packages
+//
+// Packages created since 2019 are "enhanced" and get their tokens from /v2/token:
+// use provider/mcv2 for them. This package reports such a client id as a
+// configuration error.
+package mcv1

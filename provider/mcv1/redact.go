@@ -1,0 +1,122 @@
+package mcv1
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// redacted stands in for a secret that is set.
+const redacted = "[REDACTED]"
+
+// configView is what a rendering of a Config shows: every field a reader needs to
+// recognise the configuration, secrets replaced and URLs cleaned.
+type configView struct {
+	Subdomain       string   `json:"subdomain,omitempty"`
+	AuthURL         string   `json:"authURL,omitempty"`
+	ClientID        string   `json:"clientID"`
+	ClientSecret    string   `json:"clientSecret"`
+	Offline         bool     `json:"offline"`
+	RefreshTokens   string   `json:"refreshTokens,omitempty"`
+	RefreshTokenKey string   `json:"refreshTokenKey,omitempty"`
+	Legacy          bool     `json:"legacy"`
+	APIHosts        []string `json:"apiHosts,omitempty"`
+}
+
+func (c Config) view() configView {
+	v := configView{
+		Subdomain:       c.Subdomain,
+		AuthURL:         cleanURL(c.AuthURL),
+		ClientID:        c.ClientID,
+		Offline:         c.Offline,
+		RefreshTokenKey: c.RefreshTokenKey,
+		Legacy:          c.Legacy,
+	}
+	if c.ClientSecret != "" {
+		v.ClientSecret = redacted
+	}
+	if c.RefreshTokens != nil {
+		v.RefreshTokens = describe(c.RefreshTokens)
+	}
+	for _, h := range c.APIHosts {
+		v.APIHosts = append(v.APIHosts, cleanURL(h))
+	}
+	return v
+}
+
+// String renders the Config with its secret redacted; %v and %+v use it.
+func (c Config) String() string {
+	v := c.view()
+	return fmt.Sprintf("mcv1.Config{Subdomain:%s AuthURL:%s ClientID:%s ClientSecret:%s Offline:%t RefreshTokens:%s RefreshTokenKey:%s Legacy:%t APIHosts:%v}",
+		v.Subdomain, v.AuthURL, v.ClientID, v.ClientSecret, v.Offline, v.RefreshTokens, v.RefreshTokenKey, v.Legacy, v.APIHosts)
+}
+
+// GoString renders the Config for %#v with its secret redacted.
+func (c Config) GoString() string {
+	v := c.view()
+	return fmt.Sprintf("mcv1.Config{Subdomain:%q, AuthURL:%q, ClientID:%q, ClientSecret:%q, Offline:%t, RefreshTokens:%q, RefreshTokenKey:%q, Legacy:%t, APIHosts:%#v}",
+		v.Subdomain, v.AuthURL, v.ClientID, v.ClientSecret, v.Offline, v.RefreshTokens, v.RefreshTokenKey, v.Legacy, v.APIHosts)
+}
+
+// MarshalJSON renders the Config for logs and diagnostics, with its secret
+// redacted; the result is a description, not a Config to read back.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
+
+// LogValue renders the Config as a slog group, with its secret redacted.
+func (c Config) LogValue() slog.Value {
+	v := c.view()
+	attrs := []slog.Attr{
+		slog.String("subdomain", v.Subdomain),
+		slog.String("authURL", v.AuthURL),
+		slog.String("clientID", v.ClientID),
+		slog.String("clientSecret", v.ClientSecret),
+		slog.Bool("offline", v.Offline),
+		slog.Bool("legacy", v.Legacy),
+	}
+	if v.RefreshTokens != "" {
+		attrs = append(attrs, slog.String("refreshTokens", v.RefreshTokens), slog.String("refreshTokenKey", v.RefreshTokenKey))
+	}
+	if len(v.APIHosts) > 0 {
+		attrs = append(attrs, slog.Any("apiHosts", v.APIHosts))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// cleanURL shows a URL (or host rule) without what could be a secret: user info,
+// query and fragment are replaced by the redaction mark.
+func cleanURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if !strings.Contains(raw, "://") {
+		if _, host, ok := strings.Cut(raw, "@"); ok {
+			return redacted + "@" + host
+		}
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "REDACTED"
+	}
+	if u.Fragment != "" {
+		u.Fragment = "REDACTED"
+	}
+	return u.String()
+}
+
+// describe names a refresh-token store: its own String when it has one (the stores
+// of package store show no token), its type otherwise.
+func describe(s any) string {
+	if st, ok := s.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return fmt.Sprintf("%T", s)
+}

@@ -1,0 +1,50 @@
+package mcv1
+
+import (
+	"net/http"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// NewTransport validates cfg and returns an http.RoundTripper that puts a legacy
+// Marketing Cloud token on every request bound for the credential's hosts (see
+// Provider.Hosts) and passes every other request through untouched. Create one per
+// client id and share it: Marketing Cloud may revoke a client id's token when
+// another token is requested for it.
+func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
+	p, err := NewProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p.NewTransport(opts...), nil
+}
+
+// NewClient is NewTransport in an http.Client.
+func NewClient(cfg Config) (*http.Client, error) {
+	tr, err := NewTransport(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// NewTransport returns a Transport over a new Source of p, configured from p's
+// Config; opts are applied after the Provider's own (hosts, REST verdict, Base).
+// Each call makes a new Source, and so new tokens: call it once per Provider and
+// share the result.
+func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
+	cfg := p.cfg
+	src := transport.NewSource(p, append([]transport.SourceOption{
+		transport.WithName(Name + ":" + cfg.ClientID),
+		transport.WithClock(cfg.Clock),
+		transport.WithLogger(cfg.Logger),
+		transport.WithHook(cfg.Hook),
+	}, cfg.SourceOptions...)...)
+	return transport.New(src, append([]transport.Option{
+		transport.WithHosts(p.Hosts()...),
+		// Marketing Cloud REST answers an expired, revoked or superseded token
+		// with 401 {"errorcode":0,"message":"Not Authorized"}.
+		transport.WithClassifier(transport.Unauthorized),
+		transport.WithBase(cfg.Base),
+	}, opts...)...)
+}
