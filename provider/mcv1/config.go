@@ -61,10 +61,10 @@ type Config struct {
 	// auth URL changes form.
 	RefreshTokenKey string
 
-	// Legacy asks for the legacy token too (the ?legacy=1 query). Marketing Cloud
-	// then returns a legacyToken next to the access token, for the legacy SOAP
-	// oAuth header and older web applications. The Transport sends the access token
-	// only; read the legacy token with Provider.LegacyToken.
+	// Legacy asks for the legacy token too (the ?legacy=1 query): Marketing Cloud
+	// then returns a legacyToken next to the access token, for integrations that
+	// still need one. The Transport sends the access token only; read the legacy
+	// token with Provider.LegacyToken.
 	Legacy bool
 
 	// APIHosts adds hosts the credential may be sent to, in transport.WithHosts
@@ -98,7 +98,8 @@ type Config struct {
 	Hook func(transport.Event)
 
 	// SourceOptions are applied to the Source after those derived from the fields
-	// above (name "mcv1", Clock, Logger, Hook), so they may override them.
+	// above (name "mcv1:{ClientID}", Clock, Logger, Hook), so they may override
+	// them: transport.WithRefreshLead, transport.WithBreaker and the like.
 	SourceOptions []transport.SourceOption
 }
 
@@ -150,6 +151,10 @@ func (c Config) authBase() (string, error) {
 		return "", configError("ClientID", "set the client id of the legacy package's API integration")
 	case c.ClientSecret == "":
 		return "", configError("ClientSecret", "set the client secret of the legacy package's API integration")
+	case strings.TrimSpace(c.ClientID) != c.ClientID:
+		return "", configError("ClientID", "has white space around it (a line break read from a file?)")
+	case strings.TrimSpace(c.ClientSecret) != c.ClientSecret:
+		return "", configError("ClientSecret", "has white space around it (a line break read from a file?)")
 	case c.RefreshTokens != nil && !c.Offline:
 		return "", configError("RefreshTokens", "refresh tokens exist only with offline access: set Offline too, or drop RefreshTokens")
 	case c.RefreshTokenKey != "" && !c.Offline:

@@ -57,6 +57,8 @@ func TestValidate(t *testing.T) {
 		{name: "unparsable URL", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com:port") }, field: "AuthURL"},
 		{name: "no client id", edit: func(c *mcv1.Config) { c.ClientID = "" }, field: "ClientID"},
 		{name: "no client secret", edit: func(c *mcv1.Config) { c.ClientSecret = "" }, field: "ClientSecret"},
+		{name: "client id with a line break", edit: func(c *mcv1.Config) { c.ClientID += "\n" }, field: "ClientID"},
+		{name: "client secret with a line break", edit: func(c *mcv1.Config) { c.ClientSecret += "\n" }, field: "ClientSecret"},
 		{name: "store without offline", edit: func(c *mcv1.Config) { c.RefreshTokens = &store.Memory{} }, field: "RefreshTokens"},
 		{name: "store key without offline", edit: func(c *mcv1.Config) { c.RefreshTokenKey = "k" }, field: "RefreshTokenKey"},
 		{name: "empty API host", edit: func(c *mcv1.Config) { c.APIHosts = []string{""} }, field: "APIHosts"},

@@ -8,8 +8,9 @@
 // Marketing Cloud documents that when two servers request tokens for the same
 // legacy client id, each request can invalidate the token the other holds. Create
 // one Transport (or one transport.Source) per client id and share it among every
-// goroutine and every http.Client of the process; across processes, expect each
-// one's first call after another's fetch to be rejected and replayed once.
+// goroutine and every http.Client of the process. Between processes the hazard
+// remains: a call whose token another process's fetch revoked is rejected, and the
+// Transport replays it once with a new token.
 //
 // # Offline access
 //
@@ -24,7 +25,7 @@
 //
 // # Enhanced packages
 //
-// Packages created since 2019 are "enhanced" and get their tokens from /v2/token:
-// use provider/mcv2 for them. This package reports such a client id as a
-// configuration error.
+// Enhanced installed packages get their tokens from /v2/token: use provider/mcv2
+// for them. This package reports an enhanced package's client id as a
+// configuration error (errorcode 10007).
 package mcv1

@@ -1,6 +1,8 @@
 package mcv1
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/tokentrip/tokentrip/transport"
@@ -56,12 +58,15 @@ func rejection(status int, r tokenResponse) *transport.FetchError {
 	return e
 }
 
-// notJSON maps an answer whose body is not a JSON object. Its status still tells
-// rejected credentials and wrong URLs apart; a 2xx is a broken endpoint. The body
-// itself is never quoted: it might hold a token.
-func notJSON(resp *transport.EndpointResponse) *transport.FetchError {
+// undecodable maps an answer that is not the JSON object Marketing Cloud sends. Its
+// status still tells rejected credentials and wrong URLs apart; a 2xx is a broken
+// endpoint. The body itself is never quoted: it might hold a token.
+func undecodable(resp *transport.EndpointResponse, err error) *transport.FetchError {
 	if resp.StatusCode >= 400 {
 		return rejection(resp.StatusCode, tokenResponse{})
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		return malformed(resp.StatusCode, "the token response's "+te.Field+" is a JSON "+te.Value+", not what Marketing Cloud sends")
 	}
 	return malformed(resp.StatusCode, "the token response is not a JSON object (Content-Type "+mediaType(resp.Header)+")")
 }

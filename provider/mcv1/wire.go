@@ -62,7 +62,7 @@ type answer struct {
 func readAnswer(resp *transport.EndpointResponse, sent time.Time) (answer, error) {
 	var r tokenResponse
 	if err := json.Unmarshal(resp.Body, &r); err != nil {
-		return answer{}, notJSON(resp)
+		return answer{}, undecodable(resp, err)
 	}
 	if resp.StatusCode/100 != 2 || r.AccessToken == "" {
 		return answer{}, rejection(resp.StatusCode, r)
