@@ -20,13 +20,13 @@ type Faults struct {
 	throttleLeft int
 }
 
-// FailTokenRequests makes the next n token requests fail with f. n <= 0 cancels
+// FailTokenRequests makes the next n token requests fail with failure. n <= 0 cancels
 // failures still queued.
-func (f *Faults) FailTokenRequests(n int, fail Failure) {
+func (f *Faults) FailTokenRequests(n int, failure Failure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tokenLeft = max(n, 0)
-	f.token = fail
+	f.token = failure
 }
 
 // NextTokenFailure takes one queued token failure, if any.

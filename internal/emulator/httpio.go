@@ -18,7 +18,11 @@ const MaxBodyBytes = 10 << 20
 // ReadBody reads r's body, at most MaxBodyBytes of it. When the body is larger,
 // ReadBody answers 413 itself and returns an error; the caller just returns.
 func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return readBody(w, r, MaxBodyBytes)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)

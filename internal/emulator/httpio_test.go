@@ -9,17 +9,18 @@ import (
 )
 
 func TestReadBodyIsBounded(t *testing.T) {
+	const limit = 1 << 10
 	tests := []struct {
 		size int
 		want int
 	}{
-		{MaxBodyBytes, http.StatusOK},
-		{MaxBodyBytes + 1, http.StatusRequestEntityTooLarge},
+		{limit, http.StatusOK},
+		{limit + 1, http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(make([]byte, tt.size)))
-		if b, err := ReadBody(rec, req); err == nil {
+		if b, err := readBody(rec, req, limit); err == nil {
 			if len(b) != tt.size {
 				t.Errorf("read %d bytes of %d", len(b), tt.size)
 			}

@@ -184,3 +184,10 @@ func TestREST(t *testing.T) {
 		})
 	}
 }
+
+func TestTLSServer(t *testing.T) {
+	srv := acoustictest.NewTLSServer()
+	defer srv.Close()
+	tok := fetchToken(t, srv, defaultForm()).AccessToken
+	wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
+}

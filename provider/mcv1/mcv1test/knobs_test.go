@@ -3,6 +3,7 @@ package mcv1test_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -217,5 +218,21 @@ func TestResetStats(t *testing.T) {
 	st := srv.Stats()
 	if st.TokenRequests != 0 || st.TokensIssued != 0 || len(st.Rejections) != 0 || len(st.TokenRequestsByGrant) != 0 {
 		t.Errorf("after reset: %+v", st)
+	}
+}
+
+func TestTLSServer(t *testing.T) {
+	srv := mcv1test.NewTLSServer()
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("URL = %s", srv.URL)
+	}
+	tok := fetchToken(t, srv, tokenBody()).AccessToken
+	r := send(t, srv, http.MethodPost, "/Service.asmx", "text/xml", envelope11(fuelOAuth("at-never-issued")))
+	if !strings.Contains(r.body, "<faultactor>"+srv.URL+"/Service.asmx</faultactor>") {
+		t.Errorf("fault actor is not the https endpoint:\n%s", r.body)
+	}
+	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.status != 200 {
+		t.Errorf("REST over TLS: %d %s", r.status, r.body)
 	}
 }

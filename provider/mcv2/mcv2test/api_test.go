@@ -116,3 +116,18 @@ func TestHoldTokenRequests(t *testing.T) {
 		t.Errorf("%d distinct tokens, stats %+v; want %d", len(distinct), srv.Stats(), n)
 	}
 }
+
+func TestTLSServer(t *testing.T) {
+	srv := mcv2test.NewTLSServer()
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("URL = %s", srv.URL)
+	}
+	tok := fetchToken(t, srv, clientCredentials())
+	if tok.RESTInstanceURL != srv.URL+"/" || tok.SOAPInstanceURL != srv.URL+"/" {
+		t.Errorf("instance URLs %s, %s; want %s/", tok.RESTInstanceURL, tok.SOAPInstanceURL, srv.URL)
+	}
+	if r := restCall(t, srv, "/platform/v1/endpoints", tok.AccessToken); r.status != 200 {
+		t.Errorf("REST over TLS: %d %s", r.status, r.body)
+	}
+}

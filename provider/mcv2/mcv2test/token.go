@@ -56,7 +56,7 @@ type oauthError struct {
 }
 
 // ErrorURI is the error_uri of every error the token endpoint answers with.
-const ErrorURI = "https://developer.salesforce.com/docs/marketing/marketing-cloud/guide/access-token-s2s.html"
+const ErrorURI = emulator.MCErrorDocs
 
 // Descriptions of the token endpoint's errors.
 const (
@@ -92,6 +92,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	var req tokenRequest
 	wellFormed := emulator.MediaType(r) == "application/json" && json.Unmarshal(body, &req) == nil
+	if !wellFormed {
+		req = tokenRequest{}
+	}
 	c.Counters.TokenRequest(req.GrantType)
 
 	if c.PauseToken(r.Context()) != nil {
