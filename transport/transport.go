@@ -22,13 +22,16 @@ type Transport struct {
 	rejected   Classifier
 	replayMax  int64
 	authorizer Authorizer
+	soapFaults bool // WithSOAP: SOAP auth faults are rejections too
 
 	// Only the cold paths count: a shared counter on every request would cost more
 	// than the rest of the hot path.
 	replays, unreplayable atomic.Uint64
 }
 
-// New returns a Transport that authenticates with tokens from src.
+// New returns a Transport that authenticates with tokens from src. A nil src suits a
+// static credential (WithSOAP(UsernameToken(…))): no token is fetched, and a
+// rejection is returned as it came, since retrying the same credential cannot help.
 func New(src *Source, opts ...Option) *Transport {
 	t := &Transport{src: src, rejected: Unauthorized, replayMax: DefaultReplayLimit}
 	for _, o := range opts {
@@ -36,6 +39,9 @@ func New(src *Source, opts ...Option) *Transport {
 	}
 	if t.base == nil {
 		t.base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if t.soapFaults {
+		t.rejected = AnyOf(t.rejected, SOAPAuthFault)
 	}
 	return t
 }
@@ -57,12 +63,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := t.src.entry(req.Context())
+	e, err := t.entry(req)
 	if err != nil {
 		closeReader(body)
 		return nil, err
 	}
-	out, err := t.authorize(req, body, e)
+	out, err := t.authorize(req, body, again, e)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +76,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || !t.rejected(resp) {
 		return resp, err
 	}
-	if again == nil {
+	if again == nil || t.src == nil {
 		t.unreplayable.Add(1)
 		return resp, nil
 	}
@@ -86,12 +92,12 @@ func (t *Transport) replay(req *http.Request, rejected *http.Response, used Toke
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
 	}
-	e, err := t.src.entry(req.Context())
+	e, err := t.entry(req)
 	if err != nil {
 		closeReader(body)
 		return nil, err
 	}
-	out, err := t.authorize(req, body, e)
+	out, err := t.authorize(req, body, again, e)
 	if err != nil {
 		return nil, err
 	}
@@ -99,16 +105,27 @@ func (t *Transport) replay(req *http.Request, rejected *http.Response, used Toke
 	return t.base.RoundTrip(out)
 }
 
+// noToken stands for the token of a Transport without a Source.
+var noToken = &entry{}
+
+func (t *Transport) entry(req *http.Request) (*entry, error) {
+	if t.src == nil {
+		return noToken, nil
+	}
+	return t.src.entry(req.Context())
+}
+
 // authorize returns the copy of req to send: its own header map, body and
-// credential. On error it has closed body.
-func (t *Transport) authorize(req *http.Request, body io.ReadCloser, e *entry) (*http.Request, error) {
+// credential; again, when not nil, produces the body anew (for net/http's own
+// retries). On error it has closed body.
+func (t *Transport) authorize(req *http.Request, body io.ReadCloser, again func() (io.ReadCloser, error), e *entry) (*http.Request, error) {
 	out := new(http.Request)
 	*out = *req
 	out.Header = make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
 		out.Header[k] = v
 	}
-	out.Body = body
+	out.Body, out.GetBody = body, again
 	if t.authorizer == nil {
 		out.Header["Authorization"] = e.bearer
 		return out, nil
@@ -121,7 +138,7 @@ func (t *Transport) authorize(req *http.Request, body io.ReadCloser, e *entry) (
 }
 
 func (t *Transport) inScope(req *http.Request) bool {
-	return t.hosts.match(req.URL) || t.src.instanceHosts().match(req.URL)
+	return t.hosts.match(req.URL) || (t.src != nil && t.src.instanceHosts().match(req.URL))
 }
 
 // TransportStats is a snapshot of what a Transport has done.
