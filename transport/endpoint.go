@@ -72,7 +72,7 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 		rc.RetryMax = 0
 	}
 	if rc.CheckRetry == nil {
-		rc.CheckRetry = retryablehttp.DefaultRetryPolicy
+		rc.CheckRetry = KeepFinalAnswers
 	}
 	if rc.Backoff == nil {
 		rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
@@ -82,6 +82,20 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 	}
 	return &EndpointClient{provider: provider, client: rc}
 }
+
+// KeepFinalAnswers is the default CheckRetry: go-retryablehttp's DefaultRetryPolicy,
+// except that an answer that is final (not 5xx, not 429) is kept even when the
+// context ends as it arrives. A token endpoint may already have spent a single-use
+// refresh token for it, so throwing it away would lose the new one.
+func KeepFinalAnswers(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err == nil && resp != nil && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+		return false, nil
+	}
+	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// CloseIdleConnections closes the idle connections of the client's HTTP transport.
+func (c *EndpointClient) CloseIdleConnections() { c.client.HTTPClient.CloseIdleConnections() }
 
 // EndpointResponse is a token endpoint's final answer: a 2xx or a 4xx that the
 // provider interprets.

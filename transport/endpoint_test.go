@@ -135,3 +135,17 @@ func TestEndpointDoesNotFollowRedirects(t *testing.T) {
 		t.Fatalf("got %v, foreign requests %d; want ErrConfig and none", err, foreign.Load())
 	}
 }
+
+func TestFinalAnswerKeptWhenContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, code := range []int{200, 400, 401} {
+		retry, err := transport.KeepFinalAnswers(ctx, &http.Response{StatusCode: code}, nil)
+		if retry || err != nil {
+			t.Errorf("%d after the context ended: retry %v, err %v; want the answer kept", code, retry, err)
+		}
+	}
+	if _, err := transport.KeepFinalAnswers(ctx, &http.Response{StatusCode: 503}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("503 after the context ended: %v, want context.Canceled", err)
+	}
+}

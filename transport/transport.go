@@ -141,6 +141,21 @@ func (t *Transport) inScope(req *http.Request) bool {
 	return t.hosts.match(req.URL) || (t.src != nil && t.src.instanceHosts().match(req.URL))
 }
 
+// CloseIdleConnections closes the idle connections of the base RoundTripper and of
+// the provider's token endpoint client, where they have such a method. An
+// http.Client with this Transport calls it from its own CloseIdleConnections.
+func (t *Transport) CloseIdleConnections() {
+	type closer interface{ CloseIdleConnections() }
+	if c, ok := t.base.(closer); ok {
+		c.CloseIdleConnections()
+	}
+	if t.src != nil {
+		if c, ok := t.src.provider.(closer); ok {
+			c.CloseIdleConnections()
+		}
+	}
+}
+
 // TransportStats is a snapshot of what a Transport has done.
 type TransportStats struct {
 	Replays      uint64 // requests replayed after a rejection
