@@ -1,0 +1,300 @@
+package mcv2
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// providerName names this provider in errors, logs and Source names.
+const providerName = "mcv2"
+
+// Config describes one credential: an enhanced package's API integration, in one
+// business unit, for the app itself (client_credentials) or for one user who
+// authorised the app (refresh tokens).
+type Config struct {
+	// Subdomain is the tenant subdomain shown on the package's API integration, e.g.
+	// "mc563885gzs27c5t9-63k636tzgm" (28 characters of a–z, 0–9 and "-", starting
+	// with "mc"). Token calls go to https://{Subdomain}.auth.marketingcloudapis.com,
+	// and the tenant's auth, rest and soap hosts are in the credential's scope.
+	// Required unless AuthURL is set.
+	Subdomain string
+
+	// AuthURL replaces the tenant's auth base URL, for example with an emulator's
+	// loopback URL: token requests go to AuthURL + "/v2/token", whatever Subdomain
+	// or a callback's tssd say. It must be https, or http to a loopback host.
+	AuthURL string
+
+	// ClientID is the API integration's client id. Required.
+	ClientID string
+
+	// ClientSecret is the API integration's client secret. Required for
+	// server-to-server integrations and web apps; public apps have none.
+	ClientSecret string
+
+	// AccountID is the MID of the business unit the tokens are for. Empty: the
+	// package's own business unit. A token works only in its business unit and
+	// does not flow down to child units, so each business unit needs its own
+	// Config, Provider and Source.
+	AccountID string
+
+	// Scope lists the scopes to request, e.g. {"email_read", "email_write"}; an
+	// element may also hold several space-separated scopes. Empty: every scope the
+	// package grants. Web and public apps add "offline" to keep their refresh token
+	// valid after the user logs out of Marketing Cloud.
+	Scope []string
+
+	// RedirectURI is the redirect URI registered on a web or public app, where
+	// Marketing Cloud sends the user back after AuthorizeURL. It is required by
+	// Exchange and unused by server-to-server integrations.
+	RedirectURI string
+
+	// RefreshTokens, when set, makes the credential a user's: Exchange saves the
+	// refresh token there, and Fetch renews the access token with it (the
+	// refresh_token grant) instead of asking for one with the client secret
+	// (client_credentials). Use a store shared by every process that serves the
+	// same user, such as store.File or a Redis store.
+	RefreshTokens store.RefreshTokens
+
+	// RefreshKey is the key of the user's refresh token in RefreshTokens. Empty:
+	// "mcv2/{ClientID}/{AccountID}", which holds one user per app and business
+	// unit; an app that serves several users sets a key per user.
+	RefreshKey string
+
+	// APIHosts adds hosts the credential may be sent to, in transport.WithHosts
+	// form ("api.example.com", "*.example.com", "127.0.0.1:8080" or a URL). The
+	// tenant's hosts and the token's instance URLs are always in scope.
+	APIHosts []string
+
+	// HTTPClient sends the token requests (nil: a client over a clone of
+	// http.DefaultTransport). It never follows redirects.
+	HTTPClient *http.Client
+
+	// Base sends the API calls made through NewTransport and NewClient (nil: a
+	// clone of http.DefaultTransport).
+	Base http.RoundTripper
+
+	// Retry says how failed token requests are retried (zero value: the defaults
+	// of transport.RetryPolicy).
+	Retry transport.RetryPolicy
+
+	// Logger receives token-endpoint retries and the Source's events (nil: no
+	// logging). Nothing secret is ever logged.
+	Logger *slog.Logger
+
+	// Clock replaces time.Now for token expiries and the Source (nil: time.Now).
+	Clock func() time.Time
+
+	// Hook is called with every event of the Source built by NewTransport.
+	Hook func(transport.Event)
+
+	// Source holds further options for the Source built by NewTransport, applied
+	// after those derived from the fields above.
+	Source []transport.SourceOption
+}
+
+// Validate reports the first field that cannot work, as a *transport.ConfigError
+// (errors.Is(err, transport.ErrConfig)). It sends nothing.
+func (c Config) Validate() error {
+	switch {
+	case c.ClientID == "":
+		return configError("ClientID", "required: the client id of the package's API integration")
+	case !isPrintable(c.ClientID):
+		return configError("ClientID", "contains spaces or control characters")
+	case c.Subdomain == "" && c.AuthURL == "":
+		return configError("Subdomain", "required (or AuthURL): the tenant subdomain shown on the package's API integration")
+	case c.ClientSecret == "" && c.RefreshTokens == nil:
+		return configError("ClientSecret", "required for the client_credentials grant; a public app sets RefreshTokens and runs Exchange instead")
+	case c.ClientSecret != "" && !isPrintable(c.ClientSecret):
+		return configError("ClientSecret", "contains spaces or control characters")
+	case c.AccountID != "" && !isDigits(c.AccountID):
+		return configError("AccountID", "must be the business unit's MID, a number such as 12345")
+	}
+	if c.Subdomain != "" {
+		if problem := subdomainProblem(c.Subdomain); problem != "" {
+			return configError("Subdomain", problem)
+		}
+	}
+	if c.AuthURL != "" {
+		if _, err := parseBaseURL(c.AuthURL); err != nil {
+			return configError("AuthURL", err.Error())
+		}
+	}
+	if c.RedirectURI != "" {
+		if u, err := url.Parse(c.RedirectURI); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+			return configError("RedirectURI", "must be an absolute URL without a fragment, exactly as registered on the app")
+		}
+	}
+	for _, s := range strings.Fields(strings.Join(c.Scope, " ")) {
+		if !isScopeToken(s) {
+			return configError("Scope", fmt.Sprintf("%q is not a scope name", s))
+		}
+	}
+	for _, h := range c.APIHosts {
+		if h == "" || !isPrintable(h) {
+			return configError("APIHosts", fmt.Sprintf("%q is not a host", h))
+		}
+	}
+	return nil
+}
+
+func configError(field, problem string) error {
+	return &transport.ConfigError{Provider: providerName, Field: field, Problem: problem}
+}
+
+// subdomainProblem says what is wrong with a configured tenant subdomain, or "".
+func subdomainProblem(s string) string {
+	const want = "the subdomain alone, e.g. mc563885gzs27c5t9-63k636tzgm: 28 characters of a-z, 0-9 and '-', starting with 'mc'"
+	if strings.Contains(s, ".") || strings.Contains(s, "/") {
+		return "a host or URL was given; want " + want
+	}
+	if len(s) != 28 || !strings.HasPrefix(s, "mc") {
+		return "want " + want
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') {
+			return "want " + want
+		}
+	}
+	return ""
+}
+
+// parseBaseURL checks an auth base URL: https, or http to a loopback host, with no
+// credentials, query or fragment. It returns it without a trailing slash.
+func parseBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", errors.New("not a URL")
+	case u.Host == "":
+		return "", errors.New("want an absolute URL such as https://mc….auth.marketingcloudapis.com")
+	case u.User != nil, u.RawQuery != "", u.Fragment != "":
+		return "", errors.New("want a base URL without user info, query or fragment")
+	case strings.EqualFold(u.Scheme, "https"):
+	case strings.EqualFold(u.Scheme, "http") && transport.IsLoopback(u.Hostname()):
+	case strings.EqualFold(u.Scheme, "http"):
+		return "", errors.New("plain http is allowed only to a loopback host; use https")
+	default:
+		return "", fmt.Errorf("scheme %q: want https", u.Scheme)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isPrintable reports whether s is made of printable ASCII without spaces: what a
+// client id, secret or token may hold.
+func isPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isScopeToken reports whether s is an OAuth scope name (RFC 6749, section 3.3).
+func isScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == '"' || c == '\\' || c >= 0x7f {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// scope returns the configured scopes as the space-separated list sent on the wire.
+func (c Config) scope() string { return strings.Join(strings.Fields(strings.Join(c.Scope, " ")), " ") }
+
+// refreshKey is RefreshKey or its default.
+func (c Config) refreshKey() string {
+	if c.RefreshKey != "" {
+		return c.RefreshKey
+	}
+	return providerName + "/" + c.ClientID + "/" + c.AccountID
+}
+
+const redacted = "[REDACTED]"
+
+// configView is what the renderings of a Config show: its settings, with the
+// client secret redacted and the rest reduced to whether it is set.
+type configView struct {
+	Subdomain     string   `json:"subdomain,omitempty"`
+	AuthURL       string   `json:"auth_url,omitempty"`
+	ClientID      string   `json:"client_id"`
+	ClientSecret  string   `json:"client_secret,omitempty"`
+	AccountID     string   `json:"account_id,omitempty"`
+	Scope         []string `json:"scope,omitempty"`
+	RedirectURI   string   `json:"redirect_uri,omitempty"`
+	RefreshTokens string   `json:"refresh_tokens,omitempty"`
+	RefreshKey    string   `json:"refresh_key,omitempty"`
+	APIHosts      []string `json:"api_hosts,omitempty"`
+}
+
+func (c Config) view() configView {
+	v := configView{
+		Subdomain:   c.Subdomain,
+		AuthURL:     c.AuthURL,
+		ClientID:    c.ClientID,
+		AccountID:   c.AccountID,
+		Scope:       c.Scope,
+		RedirectURI: c.RedirectURI,
+		RefreshKey:  c.RefreshKey,
+		APIHosts:    c.APIHosts,
+	}
+	if c.ClientSecret != "" {
+		v.ClientSecret = redacted
+	}
+	if c.RefreshTokens != nil {
+		v.RefreshTokens = fmt.Sprintf("%T", c.RefreshTokens)
+	}
+	return v
+}
+
+// String describes the Config with its client secret redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("mcv2.Config%+v", c.view())
+}
+
+// GoString keeps %#v from printing the client secret.
+func (c Config) GoString() string { return c.String() }
+
+// MarshalJSON renders the Config's settings with the client secret redacted.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
+
+// LogValue renders the Config for log/slog with the client secret redacted.
+func (c Config) LogValue() slog.Value {
+	v := c.view()
+	attrs := []slog.Attr{slog.String("client_id", v.ClientID)}
+	for _, a := range []struct{ key, val string }{
+		{"subdomain", v.Subdomain},
+		{"auth_url", v.AuthURL},
+		{"client_secret", v.ClientSecret},
+		{"account_id", v.AccountID},
+		{"scope", strings.Join(v.Scope, " ")},
+		{"redirect_uri", v.RedirectURI},
+		{"refresh_tokens", v.RefreshTokens},
+		{"refresh_key", v.RefreshKey},
+		{"api_hosts", strings.Join(v.APIHosts, " ")},
+	} {
+		if a.val != "" {
+			attrs = append(attrs, slog.String(a.key, a.val))
+		}
+	}
+	return slog.GroupValue(attrs...)
+}

@@ -1,0 +1,144 @@
+package mcv2_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+func TestValidate(t *testing.T) {
+	good := mcv2.Config{Subdomain: subdomain, ClientID: "client-id", ClientSecret: "s3cret"}
+	tests := []struct {
+		name  string
+		edit  func(*mcv2.Config)
+		field string // "" when the config is valid
+	}{
+		{"server to server", func(*mcv2.Config) {}, ""},
+		{"business unit and scopes", func(c *mcv2.Config) { c.AccountID = "12345"; c.Scope = []string{"email_read email_write", "offline"} }, ""},
+		{"public app", func(c *mcv2.Config) {
+			c.ClientSecret = ""
+			c.RefreshTokens = &store.Memory{}
+			c.RedirectURI = redirectURI
+		}, ""},
+		{"emulator URL", func(c *mcv2.Config) { c.Subdomain = ""; c.AuthURL = "http://127.0.0.1:8080" }, ""},
+		{"localhost URL with a path", func(c *mcv2.Config) { c.AuthURL = "http://localhost:8080/mc/" }, ""},
+		{"https URL", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com" }, ""},
+		{"API hosts", func(c *mcv2.Config) { c.APIHosts = []string{"*.example.com", "https://api.example.com"} }, ""},
+
+		{"no client id", func(c *mcv2.Config) { c.ClientID = "" }, "ClientID"},
+		{"client id with a space", func(c *mcv2.Config) { c.ClientID = "client id" }, "ClientID"},
+		{"no tenant", func(c *mcv2.Config) { c.Subdomain = "" }, "Subdomain"},
+		{"subdomain too short", func(c *mcv2.Config) { c.Subdomain = "mc123" }, "Subdomain"},
+		{"subdomain not mc", func(c *mcv2.Config) { c.Subdomain = "xx563885gzs27c5t9-63k636tzgm" }, "Subdomain"},
+		{"subdomain upper case", func(c *mcv2.Config) { c.Subdomain = "MC563885GZS27C5T9-63K636TZGM" }, "Subdomain"},
+		{"subdomain bad character", func(c *mcv2.Config) { c.Subdomain = "mc563885gzs27c5t9_63k636tzgm" }, "Subdomain"},
+		{"subdomain is a host", func(c *mcv2.Config) { c.Subdomain = subdomain + ".auth.marketingcloudapis.com" }, "Subdomain"},
+		{"no secret and no store", func(c *mcv2.Config) { c.ClientSecret = "" }, "ClientSecret"},
+		{"secret with a newline", func(c *mcv2.Config) { c.ClientSecret = "s3cret\n" }, "ClientSecret"},
+		{"account not a MID", func(c *mcv2.Config) { c.AccountID = "BU-1" }, "AccountID"},
+		{"plain http auth URL", func(c *mcv2.Config) { c.AuthURL = "http://auth.example.com" }, "AuthURL"},
+		{"relative auth URL", func(c *mcv2.Config) { c.AuthURL = "/v2/token" }, "AuthURL"},
+		{"auth URL with user info", func(c *mcv2.Config) { c.AuthURL = "https://user:pw@auth.example.com" }, "AuthURL"},
+		{"auth URL with a query", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com/?x=1" }, "AuthURL"},
+		{"auth URL scheme", func(c *mcv2.Config) { c.AuthURL = "ftp://127.0.0.1" }, "AuthURL"},
+		{"relative redirect URI", func(c *mcv2.Config) { c.RedirectURI = "/callback" }, "RedirectURI"},
+		{"redirect URI with a fragment", func(c *mcv2.Config) { c.RedirectURI = redirectURI + "#x" }, "RedirectURI"},
+		{"scope with a quote", func(c *mcv2.Config) { c.Scope = []string{`email"read`} }, "Scope"},
+		{"empty API host", func(c *mcv2.Config) { c.APIHosts = []string{""} }, "APIHosts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.edit(&cfg)
+			err := cfg.Validate()
+			_, newErr := mcv2.NewProvider(cfg)
+			if tt.field == "" {
+				if err != nil || newErr != nil {
+					t.Fatalf("Validate: %v, NewProvider: %v; want both nil", err, newErr)
+				}
+				return
+			}
+			var ce *transport.ConfigError
+			if !errors.As(err, &ce) || !errors.Is(err, transport.ErrConfig) {
+				t.Fatalf("Validate: %v (%T), want a *transport.ConfigError", err, err)
+			}
+			if ce.Field != tt.field || ce.Provider != "mcv2" || ce.Problem == "" {
+				t.Errorf("ConfigError %+v, want field %s", ce, tt.field)
+			}
+			if !errors.Is(newErr, transport.ErrConfig) {
+				t.Errorf("NewProvider: %v, want the same ErrConfig", newErr)
+			}
+			assertAbsent(t, "ConfigError", err.Error(), "s3cret")
+		})
+	}
+}
+
+// Every rendering of a Config shows its settings and never its client secret.
+func TestConfigRendersWithoutSecret(t *testing.T) {
+	const secret = "xq9-very-secret-value"
+	cfg := mcv2.Config{
+		Subdomain:     subdomain,
+		ClientID:      "client-id-visible",
+		ClientSecret:  secret,
+		AccountID:     "12345",
+		Scope:         []string{"email_read"},
+		RefreshTokens: &store.Memory{},
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg)
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderings := map[string]string{
+		"%v":    fmt.Sprintf("%v", cfg),
+		"%+v":   fmt.Sprintf("%+v", cfg),
+		"%#v":   fmt.Sprintf("%#v", cfg),
+		"%s":    fmt.Sprintf("config %s", cfg),
+		"&%v":   fmt.Sprintf("%v", &cfg),
+		"%+v[]": fmt.Sprintf("%+v", []mcv2.Config{cfg}),
+		"json":  string(js),
+		"slog":  logged.String(),
+	}
+	for how, out := range renderings {
+		assertAbsent(t, how, out, secret)
+		if !strings.Contains(out, "client-id-visible") || !strings.Contains(out, "12345") {
+			t.Errorf("%s hides the settings: %s", how, out)
+		}
+		if !strings.Contains(out, "[REDACTED]") {
+			t.Errorf("%s does not say the secret is set: %s", how, out)
+		}
+	}
+}
+
+// A callback's code is a secret until redeemed: no rendering shows it.
+func TestCallbackRendersWithoutCode(t *testing.T) {
+	const code = "code-secret-value"
+	cb := mcv2.Callback{Code: code, Subdomain: "mctenant"}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("callback", "cb", cb)
+	js, err := json.Marshal(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, out := range map[string]string{
+		"%v":   fmt.Sprintf("%v", cb),
+		"%+v":  fmt.Sprintf("%+v", cb),
+		"%#v":  fmt.Sprintf("%#v", cb),
+		"json": string(js),
+		"slog": logged.String(),
+	} {
+		assertAbsent(t, how, out, code)
+		if !strings.Contains(out, "mctenant") {
+			t.Errorf("%s hides the subdomain: %s", how, out)
+		}
+	}
+}

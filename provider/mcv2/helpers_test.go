@@ -1,0 +1,256 @@
+package mcv2_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// Test values. The subdomain has the shape of a real one (28 characters).
+const (
+	subdomain   = "mc563885gzs27c5t9-63k636tzgm"
+	redirectURI = "https://app.example.com/mc/callback"
+)
+
+// start runs an emulator for the test.
+func start(t *testing.T, opts ...mcv2test.Option) *mcv2test.Server {
+	t.Helper()
+	srv := mcv2test.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// serverConfig is a server-to-server credential for srv's default client.
+func serverConfig(srv *mcv2test.Server) mcv2.Config {
+	return mcv2.Config{
+		AuthURL:      srv.URL,
+		ClientID:     mcv2test.DefaultClientID,
+		ClientSecret: mcv2test.DefaultClientSecret,
+		Retry:        transport.RetryPolicy{MaxRetries: -1},
+	}
+}
+
+// webConfig is a user's credential for srv's default web app.
+func webConfig(srv *mcv2test.Server, rts store.RefreshTokens) mcv2.Config {
+	return mcv2.Config{
+		AuthURL:       srv.URL,
+		ClientID:      mcv2test.DefaultWebAppID,
+		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		RedirectURI:   redirectURI,
+		RefreshTokens: rts,
+		Retry:         transport.RetryPolicy{MaxRetries: -1},
+	}
+}
+
+func newProvider(t *testing.T, cfg mcv2.Config) *mcv2.Provider {
+	t.Helper()
+	p, err := mcv2.NewProvider(cfg)
+	if err != nil {
+		t.Fatalf("NewProvider: %v", err)
+	}
+	return p
+}
+
+// authorize runs the browser's part of an authorisation against srv: it follows
+// AuthorizeURL to the redirect and parses the callback.
+func authorize(t *testing.T, srv *mcv2test.Server, p *mcv2.Provider, opts ...mcv2.AuthOption) mcv2.Callback {
+	t.Helper()
+	state := mcv2.NewState()
+	resp, err := srv.Client().Get(p.AuthorizeURL(state, opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: %s", resp.Status)
+	}
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := mcv2.ParseCallback(back.Query(), state)
+	if err != nil {
+		t.Fatalf("ParseCallback: %v", err)
+	}
+	return cb
+}
+
+// exchange authorises p's user and redeems the code.
+func exchange(t *testing.T, srv *mcv2test.Server, p *mcv2.Provider) transport.Token {
+	t.Helper()
+	tok, err := p.Exchange(context.Background(), authorize(t, srv, p))
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	return tok
+}
+
+// clock is a test clock that moves only when told to.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// sent is one request a recorder saw.
+type sent struct {
+	URL           string
+	ContentType   string
+	Authorization string
+	Body          string
+}
+
+// recorder is a RoundTripper that records the requests it passes on: the token
+// requests, when used as Config.HTTPClient's transport. With redirect set, it
+// sends every request to that base URL instead, the way a test DNS would, so that
+// requests for a tenant's real hosts reach an emulator.
+type recorder struct {
+	redirect *url.URL
+
+	mu   sync.Mutex
+	sent []sent
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+	}
+	r.mu.Lock()
+	r.sent = append(r.sent, sent{
+		URL:           req.URL.String(),
+		ContentType:   req.Header.Get("Content-Type"),
+		Authorization: req.Header.Get("Authorization"),
+		Body:          string(body),
+	})
+	r.mu.Unlock()
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	if r.redirect != nil {
+		out.URL.Scheme, out.URL.Host = r.redirect.Scheme, r.redirect.Host
+		out.Host = ""
+	}
+	return http.DefaultTransport.RoundTrip(out)
+}
+
+// Sent returns the requests recorded so far.
+func (r *recorder) Sent() []sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sent(nil), r.sent...)
+}
+
+func (r *recorder) client() *http.Client { return &http.Client{Transport: r} }
+
+// ledger is a RefreshTokens that records every successful rotation and can be
+// made to fail.
+type ledger struct {
+	store.Memory
+
+	mu        sync.Mutex
+	swaps     [][2]string // prev, next
+	failSaves int         // the next CompareAndSwap calls that fail
+	afterLoad func()      // runs once, after the next Load
+}
+
+func (l *ledger) Load(ctx context.Context, key string) (string, error) {
+	v, err := l.Memory.Load(ctx, key)
+	l.mu.Lock()
+	after := l.afterLoad
+	l.afterLoad = nil
+	l.mu.Unlock()
+	if after != nil {
+		after()
+	}
+	return v, err
+}
+
+// AfterLoad makes f run once, after the next Load has read the stored token.
+func (l *ledger) AfterLoad(f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.afterLoad = f
+}
+
+var errStoreDown = errors.New("test store is down")
+
+func (l *ledger) CompareAndSwap(ctx context.Context, key, prev, next string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failSaves > 0 {
+		l.failSaves--
+		return errStoreDown
+	}
+	if err := l.Memory.CompareAndSwap(ctx, key, prev, next); err != nil {
+		return err
+	}
+	l.swaps = append(l.swaps, [2]string{prev, next})
+	return nil
+}
+
+func (l *ledger) Swaps() [][2]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([][2]string(nil), l.swaps...)
+}
+
+func (l *ledger) FailSaves(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failSaves = n
+}
+
+// fetchError asserts that err is a *transport.FetchError of kind and returns it.
+func fetchError(t *testing.T, err error, kind error) *transport.FetchError {
+	t.Helper()
+	var fe *transport.FetchError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v (%T), want a *transport.FetchError", err, err)
+	}
+	if !errors.Is(err, kind) {
+		t.Fatalf("error %v, want kind %v", err, kind)
+	}
+	if fe.Hint == "" {
+		t.Errorf("error %v has no hint", err)
+	}
+	return fe
+}
+
+// assertAbsent fails when any secret appears in s.
+func assertAbsent(t *testing.T, what, s string, secrets ...string) {
+	t.Helper()
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(s, secret) {
+			t.Errorf("%s reveals a secret: %s", what, s)
+		}
+	}
+}

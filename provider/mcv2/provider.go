@@ -1,0 +1,209 @@
+package mcv2
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokentrip/tokentrip/internal/oauthwire"
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// handoverMinLife is the life an exchanged access token must have left for the
+// first Fetch to hand it over instead of renewing it.
+const handoverMinLife = time.Minute
+
+// Provider fetches Marketing Cloud v2 tokens for one Config: with the
+// client_credentials grant, or, when the Config has RefreshTokens, with the
+// user's rotating refresh token. It implements transport.Provider; wrap it in one
+// transport.Source (NewTransport and Transport do) and share that. A Provider is
+// safe for concurrent use.
+type Provider struct {
+	cfg      Config
+	endpoint *transport.EndpointClient
+	now      func() time.Time
+	key      string // of the refresh token in cfg.RefreshTokens
+
+	tenant atomic.Pointer[tenant] // where token calls go; Exchange may move it
+
+	// mu serialises every use of the refresh token, so that it is spent once.
+	mu       sync.Mutex
+	handover *transport.Token // the exchanged access token, for the first Fetch
+	unsaved  rotation         // a refresh whose new refresh token could not be saved
+}
+
+// rotation is a refresh token spent for next, with the access token that came
+// with them.
+type rotation struct {
+	spent, next string
+	tok         transport.Token
+}
+
+// NewProvider validates cfg and returns its Provider. It sends nothing.
+func NewProvider(cfg Config) (*Provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Scope = append([]string(nil), cfg.Scope...)
+	cfg.APIHosts = append([]string(nil), cfg.APIHosts...)
+	cfg.Source = append([]transport.SourceOption(nil), cfg.Source...)
+	p := &Provider{
+		cfg:      cfg,
+		endpoint: transport.NewEndpointClient(providerName, cfg.HTTPClient, cfg.Retry, cfg.Logger),
+		now:      cfg.Clock,
+		key:      cfg.refreshKey(),
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	p.tenant.Store(newTenant(cfg, cfg.Subdomain))
+	return p, nil
+}
+
+// Fetch gets a new access token with one token-endpoint exchange: the
+// client_credentials grant, or, for a user's credential, the refresh_token grant,
+// whose new refresh token is saved in Config.RefreshTokens before Fetch returns.
+// The first Fetch after Exchange hands over the exchanged token instead.
+func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
+	if p.cfg.RefreshTokens != nil {
+		return p.refresh(ctx)
+	}
+	return p.grant(ctx, p.tenant.Load(), p.request(grantClientCredentials))
+}
+
+// Subdomain returns the tenant subdomain token calls go to: Config.Subdomain, or
+// the tssd of the callback Exchange redeemed. An app that serves users of several
+// tenants keeps it with the user, for the Config it builds after a restart.
+func (p *Provider) Subdomain() string { return p.tenant.Load().subdomain }
+
+// RefreshKey returns the key of this credential's refresh token in
+// Config.RefreshTokens, for seeding or removing it.
+func (p *Provider) RefreshKey() string { return p.key }
+
+// request returns the parts of a token request that every grant shares.
+func (p *Provider) request(grant string) tokenRequest {
+	return tokenRequest{
+		GrantType:    grant,
+		ClientID:     p.cfg.ClientID,
+		ClientSecret: p.cfg.ClientSecret,
+		Scope:        p.cfg.scope(),
+		AccountID:    p.cfg.AccountID,
+	}
+}
+
+// grant sends one token request to t and reads the token from its answer.
+func (p *Provider) grant(ctx context.Context, t *tenant, req tokenRequest) (transport.Token, error) {
+	start := p.now()
+	ans, err := p.post(ctx, t, req)
+	if err != nil {
+		return transport.Token{}, err
+	}
+	return token(ans, start, t)
+}
+
+// refresh renews a user's access token with the stored refresh token and stores
+// the refresh token that replaces it.
+func (p *Provider) refresh(ctx context.Context) (transport.Token, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if tok := p.handover; tok != nil {
+		p.handover = nil
+		if p.fresh(*tok) {
+			return *tok, nil
+		}
+	}
+	if u := p.unsaved; u.next != "" {
+		if err := p.rotate(ctx, u.spent, u.next, u.tok); err != nil {
+			return transport.Token{}, err
+		}
+		if p.fresh(u.tok) {
+			return u.tok, nil
+		}
+	}
+	spent, err := p.cfg.RefreshTokens.Load(ctx, p.key)
+	if err != nil {
+		return transport.Token{}, storeError("loading", err, hintStore)
+	}
+	if spent == "" {
+		return transport.Token{}, &transport.FetchError{
+			Kind:     transport.ErrCredentialsRejected,
+			Provider: providerName,
+			Message:  "no refresh token under key " + p.key,
+			Hint:     hintNoRefresh,
+			Err:      ErrNoRefreshToken,
+		}
+	}
+	t := p.tenant.Load()
+	req := p.request(grantRefreshToken)
+	req.RefreshToken = spent
+	start := p.now()
+	ans, err := p.post(ctx, t, req)
+	if err != nil {
+		return transport.Token{}, p.refused(ctx, spent, err)
+	}
+	tok, tokErr := token(ans, start, t)
+	if ans.RefreshToken != "" {
+		if err := p.rotate(ctx, spent, ans.RefreshToken, tok); err != nil {
+			return transport.Token{}, err
+		}
+	}
+	return tok, tokErr
+}
+
+// refused looks again at a refresh that failed with invalid_grant: when the store
+// holds another refresh token by now, another process spent this one first, and
+// the next fetch will use its successor.
+func (p *Provider) refused(ctx context.Context, spent string, err error) error {
+	var fe *transport.FetchError
+	if !errors.As(err, &fe) || fe.Code != "invalid_grant" {
+		return err
+	}
+	if cur, lerr := p.cfg.RefreshTokens.Load(ctx, p.key); lerr != nil || cur == spent || cur == "" {
+		return err
+	}
+	return &transport.FetchError{
+		Kind:       transport.ErrEndpoint,
+		Provider:   providerName,
+		StatusCode: fe.StatusCode,
+		Code:       fe.Code,
+		Message:    fe.Message,
+		Hint:       hintRotated,
+		Err:        ErrRotatedElsewhere,
+	}
+}
+
+// rotate saves next in place of the spent refresh token. When the store no longer
+// holds spent, someone stored a newer authorisation meanwhile, and that one stays.
+// When the store fails, next is kept in memory, with tok, for the next Fetch to
+// save: it is the only refresh token that still works.
+func (p *Provider) rotate(ctx context.Context, spent, next string, tok transport.Token) error {
+	err := p.cfg.RefreshTokens.CompareAndSwap(ctx, p.key, spent, next)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		p.unsaved = rotation{spent: spent, next: next, tok: tok}
+		return storeError("saving", err, hintUnsavedRotate)
+	}
+	p.unsaved = rotation{}
+	return nil
+}
+
+// fresh reports whether tok has enough life left to be handed out.
+func (p *Provider) fresh(tok transport.Token) bool {
+	return tok.AccessToken != "" && p.now().Add(handoverMinLife).Before(tok.Expiry)
+}
+
+// post sends req to t's token endpoint and returns its successful answer; any
+// other answer is a *transport.FetchError.
+func (p *Provider) post(ctx context.Context, t *tenant, req tokenRequest) (oauthwire.Response, error) {
+	resp, err := p.endpoint.Post(ctx, t.tokenURL(), "application/json", req.encode())
+	if err != nil {
+		var fe *transport.FetchError
+		if errors.As(err, &fe) {
+			fe.Message = scrub(fe.Message, req.secrets())
+		}
+		return oauthwire.Response{}, err
+	}
+	return decode(resp, req)
+}

@@ -1,0 +1,227 @@
+package mcv2_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// After the exchange, the first Fetch hands over the exchanged token; later ones
+// spend the refresh token and store its successor before returning.
+func TestRefreshRotates(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	rec := &recorder{}
+	cfg := webConfig(srv, rts)
+	cfg.Clock = clk.Now
+	cfg.HTTPClient = rec.client()
+	cfg.AccountID = "5150"
+	p := newProvider(t, cfg)
+
+	exchanged := exchange(t, srv, p)
+	first, err := p.Fetch(ctx)
+	if err != nil || first != exchanged {
+		t.Fatalf("first Fetch: %v, %v; want the exchanged token", first, err)
+	}
+	if n := len(rec.Sent()); n != 1 {
+		t.Fatalf("%d token requests after the handover, want 1 (the exchange)", n)
+	}
+
+	clk.Advance(16 * time.Minute)
+	rt1, _ := rts.Load(ctx, p.RefreshKey())
+	second, err := p.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AccessToken == exchanged.AccessToken || !second.Expiry.Equal(clk.Now().Add(20*time.Minute)) {
+		t.Errorf("renewed token %v, want a new one expiring in 20 minutes", second)
+	}
+	sent := rec.Sent()
+	want := fmt.Sprintf(`{"grant_type":"refresh_token","refresh_token":%q,"client_id":%q,"client_secret":%q,"account_id":"5150"}`,
+		rt1, mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret)
+	if len(sent) != 2 || sent[1].Body != want {
+		t.Fatalf("refresh request %+v\nwant body %s", sent[1:], want)
+	}
+	rt2, _ := rts.Load(ctx, p.RefreshKey())
+	if swaps := rts.Swaps(); len(swaps) != 2 || swaps[0] != [2]string{"", rt1} || swaps[1] != [2]string{rt1, rt2} || rt2 == rt1 {
+		t.Errorf("store rotations %q, want \"\"→rt1→rt2", swaps)
+	}
+	if account, _ := srv.TokenAccount(second.AccessToken); account != "5150" {
+		t.Errorf("renewed token bound to account %q, want 5150", account)
+	}
+
+	// The spent refresh token is dead: a credential still holding it must re-authorise.
+	stale := &store.Memory{}
+	holder := newProvider(t, webConfig(srv, stale))
+	stale.CompareAndSwap(ctx, holder.RefreshKey(), "", rt1)
+	_, err = holder.Fetch(ctx)
+	fe := fetchError(t, err, transport.ErrCredentialsRejected)
+	if fe.Code != "invalid_grant" || !strings.Contains(fe.Hint, "AuthorizeURL") {
+		t.Errorf("spent refresh token: %+v", fe)
+	}
+	assertAbsent(t, "error", err.Error(), rt1, rt2, mcv2test.DefaultWebAppSecret)
+}
+
+// 100 concurrent Fetches on one Provider spend 100 refresh tokens, each once, in
+// one unbroken chain: no invalid_grant, no token lost.
+func TestConcurrentRefreshesSpendEachTokenOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := start(t)
+	rts := &ledger{}
+	p := newProvider(t, webConfig(srv, rts))
+	exchange(t, srv, p)
+	if _, err := p.Fetch(ctx); err != nil { // the handover
+		t.Fatal(err)
+	}
+
+	const n = 100
+	var wg sync.WaitGroup
+	toks := make([]transport.Token, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			toks[i], errs[i] = p.Fetch(ctx)
+		}()
+	}
+	wg.Wait()
+
+	distinct := map[string]bool{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("Fetch %d: %v", i, errs[i])
+		}
+		distinct[toks[i].AccessToken] = true
+	}
+	if len(distinct) != n {
+		t.Errorf("%d distinct access tokens, want %d", len(distinct), n)
+	}
+	st := srv.Stats()
+	if st.TokenRequestsByGrant["refresh_token"] != n || len(st.Rejections) != 0 {
+		t.Errorf("emulator: %d refresh requests, rejections %v; want %d and none", st.TokenRequestsByGrant["refresh_token"], st.Rejections, n)
+	}
+	swaps := rts.Swaps()
+	if len(swaps) != n+1 {
+		t.Fatalf("%d rotations stored, want %d", len(swaps), n+1)
+	}
+	seen := map[string]bool{}
+	for i, s := range swaps {
+		if i > 0 && s[0] != swaps[i-1][1] {
+			t.Fatalf("rotation %d spent %.12s…, but the stored token was %.12s…", i, s[0], swaps[i-1][1])
+		}
+		if seen[s[1]] {
+			t.Fatalf("refresh token %.12s… stored twice", s[1])
+		}
+		seen[s[1]] = true
+	}
+	if last, _ := rts.Load(ctx, p.RefreshKey()); last != swaps[n][1] {
+		t.Error("the store does not hold the last refresh token")
+	}
+	if _, err := p.Fetch(ctx); err != nil {
+		t.Errorf("the last refresh token does not work: %v", err)
+	}
+}
+
+// When the store cannot save the new refresh token, Fetch fails rather than hand
+// out a token whose successor could be lost; the next Fetch saves it and hands
+// over the access token it came with, without asking again.
+func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	cfg := webConfig(srv, rts)
+	cfg.Clock = clk.Now
+	p := newProvider(t, cfg)
+	exchange(t, srv, p)
+	clk.Advance(time.Hour) // the exchanged token has expired: no handover
+	spent, _ := rts.Load(ctx, p.RefreshKey())
+
+	rts.FailSaves(1)
+	_, err := p.Fetch(ctx)
+	fetchError(t, err, transport.ErrEndpoint)
+	if !errors.Is(err, errStoreDown) {
+		t.Errorf("error %v does not carry the store's", err)
+	}
+	if now, _ := rts.Load(ctx, p.RefreshKey()); now != spent {
+		t.Fatal("the store changed although saving failed")
+	}
+
+	tok, err := p.Fetch(ctx)
+	if err != nil {
+		t.Fatalf("Fetch after the store recovered: %v", err)
+	}
+	if got := srv.Stats().TokenRequestsByGrant["refresh_token"]; got != 1 {
+		t.Errorf("%d refresh requests, want 1: the held token is handed over", got)
+	}
+	if account, ok := srv.TokenAccount(tok.AccessToken); !ok {
+		t.Errorf("handed-over token %v unknown to the emulator (%q)", tok, account)
+	}
+	saved, _ := rts.Load(ctx, p.RefreshKey())
+	if saved == spent || saved == "" {
+		t.Fatal("the new refresh token was not saved")
+	}
+	clk.Advance(time.Hour)
+	if _, err := p.Fetch(ctx); err != nil {
+		t.Errorf("the saved refresh token does not work: %v", err)
+	}
+	if rej := srv.Stats().Rejections; len(rej) != 0 {
+		t.Errorf("rejections %v, want none", rej)
+	}
+}
+
+// Two processes sharing one store can both load a refresh token before either has
+// spent it. The one that loses the race gets a transient error naming the cause,
+// and its next Fetch uses the winner's refresh token.
+func TestRefreshRacedByAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	srv := start(t)
+	rts := &ledger{}
+	exchange(t, srv, newProvider(t, webConfig(srv, rts)))
+	loser := newProvider(t, webConfig(srv, rts))
+	winner := newProvider(t, webConfig(srv, rts))
+
+	// The winner renews right after the loser has loaded the refresh token.
+	var winnerErr error
+	rts.AfterLoad(func() { _, winnerErr = winner.Fetch(ctx) })
+	_, err := loser.Fetch(ctx)
+	if winnerErr != nil {
+		t.Fatalf("winner: %v", winnerErr)
+	}
+	fe := fetchError(t, err, transport.ErrEndpoint)
+	if !errors.Is(err, mcv2.ErrRotatedElsewhere) || fe.Code != "invalid_grant" {
+		t.Errorf("loser's error %v, want ErrRotatedElsewhere after invalid_grant", err)
+	}
+	if _, err := loser.Fetch(ctx); err != nil {
+		t.Errorf("loser's next Fetch: %v", err)
+	}
+	if got := srv.Stats().Rejections["reused_grant"]; got != 1 {
+		t.Errorf("%d reused refresh tokens, want the one race", got)
+	}
+}
+
+// A user's credential without a stored refresh token asks for authorisation and
+// sends nothing.
+func TestNoRefreshToken(t *testing.T) {
+	srv := start(t)
+	_, err := newProvider(t, webConfig(srv, &store.Memory{})).Fetch(context.Background())
+	fe := fetchError(t, err, transport.ErrCredentialsRejected)
+	if !errors.Is(err, mcv2.ErrNoRefreshToken) || !strings.Contains(fe.Hint, "Exchange") {
+		t.Errorf("error %v, want ErrNoRefreshToken and a hint to authorise", err)
+	}
+	if got := srv.Stats().TokenRequests; got != 0 {
+		t.Errorf("%d token requests, want none", got)
+	}
+}

@@ -1,0 +1,51 @@
+package mcv2
+
+import "strings"
+
+// Host suffixes of a tenant's endpoints: {subdomain}.auth.marketingcloudapis.com and
+// so on.
+const (
+	authHostSuffix = ".auth.marketingcloudapis.com"
+	restHostSuffix = ".rest.marketingcloudapis.com"
+	soapHostSuffix = ".soap.marketingcloudapis.com"
+)
+
+// Paths of the authentication endpoints, under the auth base URL.
+const (
+	tokenPath     = "/v2/token"
+	authorizePath = "/v2/authorize"
+)
+
+// tenant is where a Provider's token calls go. A callback's tssd can move a
+// Provider to another tenant, so it is swapped whole.
+type tenant struct {
+	subdomain string // "" when only AuthURL was given
+	authBase  string // AuthURL, or the tenant's auth host; no trailing slash
+	loopback  bool   // authBase is plain http to a loopback host (an emulator)
+}
+
+// newTenant returns the tenant of subdomain under cfg, whose AuthURL, when set,
+// wins over the subdomain's auth host. cfg has been validated.
+func newTenant(cfg Config, subdomain string) *tenant {
+	t := &tenant{subdomain: subdomain, authBase: "https://" + subdomain + authHostSuffix}
+	if cfg.AuthURL != "" {
+		t.authBase, _ = parseBaseURL(cfg.AuthURL)
+		t.loopback = strings.HasPrefix(t.authBase, "http://") // parseBaseURL allows http only to loopback
+	}
+	return t
+}
+
+func (t *tenant) tokenURL() string     { return t.authBase + tokenPath }
+func (t *tenant) authorizeURL() string { return t.authBase + authorizePath }
+
+// hosts returns the tenant's auth, rest and soap hosts, and the AuthURL's host.
+func (t *tenant) hosts() []string {
+	var hs []string
+	if t.subdomain != "" {
+		hs = append(hs, t.subdomain+authHostSuffix, t.subdomain+restHostSuffix, t.subdomain+soapHostSuffix)
+	}
+	if t.authBase != "https://"+t.subdomain+authHostSuffix {
+		hs = append(hs, t.authBase)
+	}
+	return hs
+}

@@ -1,0 +1,149 @@
+package mcv2_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+)
+
+// restEcho is the emulator's answer to an accepted REST call.
+type restEcho struct {
+	OK        bool   `json:"ok"`
+	Path      string `json:"path"`
+	AccountID string `json:"accountId"`
+}
+
+func getREST(t *testing.T, client *http.Client, url string) (int, restEcho) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var echo restEcho
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&echo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, echo
+}
+
+// NewClient is all a server-to-server integration needs: many calls, one token,
+// bound to the configured business unit.
+func TestNewClientCallsREST(t *testing.T) {
+	srv := start(t)
+	cfg := serverConfig(srv)
+	cfg.AccountID = "5150"
+	client, err := mcv2.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		status, echo := getREST(t, client, srv.URL+"/platform/v1/endpoints")
+		if status != http.StatusOK || !echo.OK || echo.AccountID != "5150" || echo.Path != "/platform/v1/endpoints" {
+			t.Fatalf("REST: %d %+v", status, echo)
+		}
+	}
+	if st := srv.Stats(); st.TokenRequests != 1 || st.RESTCalls != 3 {
+		t.Errorf("%d token requests for %d REST calls, want 1 for 3", st.TokenRequests, st.RESTCalls)
+	}
+}
+
+// A token the server stops accepting costs one new token and one replay, and the
+// caller sees only the success.
+func TestRejectedTokenIsReplacedOnce(t *testing.T) {
+	srv := start(t)
+	tr, err := mcv2.NewTransport(serverConfig(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: tr}
+	if status, _ := getREST(t, client, srv.URL+"/data/v1/customobjectdata"); status != http.StatusOK {
+		t.Fatalf("first call: %d", status)
+	}
+	used, _ := tr.Source().Current()
+	srv.RevokeToken(used.AccessToken)
+
+	if status, _ := getREST(t, client, srv.URL+"/data/v1/customobjectdata"); status != http.StatusOK {
+		t.Fatalf("call after revocation: %d, want 200 after a replay", status)
+	}
+	st := srv.Stats()
+	if st.TokenRequests != 2 || st.RESTCalls != 3 || st.Rejections["revoked_token"] != 1 {
+		t.Errorf("emulator %+v, want 2 token requests, 3 REST calls, 1 revoked token", st)
+	}
+	if got := tr.Stats().Replays; got != 1 {
+		t.Errorf("%d replays, want 1", got)
+	}
+	if now, _ := tr.Source().Current(); now.AccessToken == used.AccessToken {
+		t.Error("the revoked token is still current")
+	}
+}
+
+// The credential goes to the tenant's hosts, the AuthURL's host, the configured API
+// hosts and the token's instance URLs, and nowhere else.
+func TestHostScope(t *testing.T) {
+	const instance = "https://mc-instance-0000000000000000000.rest.marketingcloudapis.com/"
+	srv := start(t, mcv2test.WithInstanceURLs(instance, instance))
+	emulator, _ := url.Parse(srv.URL)
+	api := &recorder{redirect: emulator} // every API call reaches the emulator's REST echo
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer foreign.Close()
+
+	cfg := serverConfig(srv)
+	cfg.Subdomain = subdomain
+	cfg.APIHosts = []string{"api.example.com"}
+	cfg.Base = api
+	tr, err := mcv2.NewTransport(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tr.Source().Token(context.Background()) // where callers learn the instance URLs
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RESTInstanceURL != instance {
+		t.Fatalf("instance URL %q", tok.RESTInstanceURL)
+	}
+	tests := []struct {
+		url  string
+		auth bool
+	}{
+		{"https://" + subdomain + ".rest.marketingcloudapis.com/platform/v1/endpoints", true},
+		{"https://" + subdomain + ".soap.marketingcloudapis.com/Service.asmx", true},
+		{"https://" + subdomain + ".auth.marketingcloudapis.com/v2/userinfo", true},
+		{instance + "asset/v1/content/assets", true},
+		{"https://api.example.com/x", true},
+		{srv.URL + "/platform/v1/endpoints", true},
+		{"https://mc11111111111111111111111111.rest.marketingcloudapis.com/x", false},
+		{"https://" + subdomain + ".rest.marketingcloudapis.com.evil.example/x", false},
+		{"https://www.example.com/", false},
+		{foreign.URL + "/", false},
+	}
+	client := &http.Client{Transport: tr}
+	for _, tt := range tests {
+		resp, err := client.Get(tt.url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", tt.url, err)
+		}
+		resp.Body.Close()
+		sent := api.Sent()
+		last := sent[len(sent)-1]
+		if last.URL != tt.url {
+			t.Fatalf("the base saw %s, want %s", last.URL, tt.url)
+		}
+		want := ""
+		if tt.auth {
+			want = "Bearer " + tok.AccessToken
+		}
+		if last.Authorization != want {
+			t.Errorf("%s carried %q, want %q", tt.url, last.Authorization, want)
+		}
+	}
+}
