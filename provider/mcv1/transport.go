@@ -8,7 +8,8 @@ import (
 
 // NewTransport validates cfg and returns an http.RoundTripper that puts a legacy
 // Marketing Cloud token on every request bound for the credential's hosts (see
-// Provider.Hosts) and passes every other request through untouched. Create one per
+// Provider.Hosts) — as "Authorization: Bearer" on REST calls, as a fueloauth header
+// block in SOAP envelopes — and passes every other request through untouched. Create one per
 // client id and share it: Marketing Cloud may revoke a client id's token when
 // another token is requested for it.
 func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
@@ -45,6 +46,9 @@ func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
 		// Marketing Cloud REST answers an expired, revoked or superseded token
 		// with 401 {"errorcode":0,"message":"Not Authorized"}.
 		transport.WithClassifier(transport.Unauthorized),
+		// SOAP calls carry the token as <fueloauth>; a "Token Expired" or "Login
+		// Failed" fault is a rejection like a REST 401.
+		transport.WithSOAP(transport.FuelOAuth),
 		transport.WithBase(cfg.Base),
 	}, opts...)...)
 }
