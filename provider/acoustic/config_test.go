@@ -1,0 +1,186 @@
+package acoustic_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/tokentrip/tokentrip/provider/acoustic"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+func TestPodHost(t *testing.T) {
+	want := map[string]string{
+		"1":     "api-campaign-us-1.goacoustic.com",
+		"2":     "api-campaign-us-2.goacoustic.com",
+		"3":     "api-campaign-us-3.goacoustic.com",
+		"4":     "api-campaign-us-4.goacoustic.com",
+		"5":     "api-campaign-us-5.goacoustic.com",
+		"6":     "api-campaign-eu-1.goacoustic.com",
+		"7":     "api-campaign-ap-2.goacoustic.com",
+		"8":     "api-campaign-ca-1.goacoustic.com",
+		"9":     "api-campaign-us-6.goacoustic.com",
+		"A":     "api-campaign-ap-1.goacoustic.com",
+		"B":     "api-campaign-ap-3.goacoustic.com",
+		"PILOT": "api-campaign-pilot.goacoustic.com",
+	}
+	for pod, host := range want {
+		for _, spelling := range []string{pod, strings.ToLower(pod), " " + pod + " "} {
+			got, ok := acoustic.PodHost(spelling)
+			if !ok || got != host {
+				t.Errorf("PodHost(%q) = %q, %v; want %q", spelling, got, ok, host)
+			}
+		}
+	}
+	for _, pod := range []string{"", "0", "10", "C", "us-1", "pilot2"} {
+		if got, ok := acoustic.PodHost(pod); ok {
+			t.Errorf("PodHost(%q) = %q, want unknown", pod, got)
+		}
+	}
+}
+
+// valid returns a Config that passes Validate, for the cases to break.
+func valid() acoustic.Config {
+	return acoustic.Config{Pod: "6", ClientID: "client-id", ClientSecret: "client-secret", RefreshToken: "refresh-token"}
+}
+
+func TestConfigEndpoint(t *testing.T) {
+	cases := []struct {
+		pod, base string
+		want      string
+	}{
+		{pod: "6", want: "https://api-campaign-eu-1.goacoustic.com"},
+		{pod: "pilot", want: "https://api-campaign-pilot.goacoustic.com"},
+		{pod: " b ", want: "https://api-campaign-ap-3.goacoustic.com"},
+		{base: "https://api-campaign-us-7.goacoustic.com", want: "https://api-campaign-us-7.goacoustic.com"},
+		{base: "HTTPS://api-campaign-us-7.goacoustic.com/", want: "https://api-campaign-us-7.goacoustic.com"},
+		{base: "http://127.0.0.1:8080", want: "http://127.0.0.1:8080"},
+		{base: "http://localhost:1/", want: "http://localhost:1"},
+		{base: "http://[::1]:9", want: "http://[::1]:9"},
+	}
+	for _, c := range cases {
+		cfg := valid()
+		cfg.Pod, cfg.BaseURL = c.pod, c.base
+		got, err := cfg.Endpoint()
+		if err != nil || got != c.want {
+			t.Errorf("Pod %q BaseURL %q: Endpoint() = %q, %v; want %q", c.pod, c.base, got, err, c.want)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("Pod %q BaseURL %q: Validate() = %v", c.pod, c.base, err)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*acoustic.Config)
+		field  string
+		says   string // a part of the problem
+	}{
+		{"pod and base", func(c *acoustic.Config) { c.BaseURL = "https://x.goacoustic.com" }, "Pod", "not both"},
+		{"neither", func(c *acoustic.Config) { c.Pod = "" }, "Pod", "set Pod"},
+		{"unknown pod", func(c *acoustic.Config) { c.Pod = "C" }, "Pod", "1, 2, 3, 4, 5, 6, 7, 8, 9, A, B, PILOT"},
+		{"plain http", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "http://api-campaign-us-1.goacoustic.com" }, "BaseURL", "https"},
+		{"other scheme", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "ftp://127.0.0.1" }, "BaseURL", "https"},
+		{"no scheme", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "api-campaign-us-1.goacoustic.com" }, "BaseURL", "absolute"},
+		{"path", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "https://api-campaign-us-1.goacoustic.com/XMLAPI" }, "BaseURL", "without a path"},
+		{"query", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "https://api-campaign-us-1.goacoustic.com?x=1" }, "BaseURL", "query"},
+		{"user info", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "https://me:hunter2@api-campaign-us-1.goacoustic.com" }, "BaseURL", "user information"},
+		{"no client id", func(c *acoustic.Config) { c.ClientID = "" }, "ClientID", "empty"},
+		{"no client secret", func(c *acoustic.Config) { c.ClientSecret = "" }, "ClientSecret", "empty"},
+		{"no refresh token", func(c *acoustic.Config) { c.RefreshToken = "" }, "RefreshToken", "empty"},
+		{"newline", func(c *acoustic.Config) { c.RefreshToken += "\n" }, "RefreshToken", "white space"},
+		{"bad mode", func(c *acoustic.Config) { c.LimitMode = 7 }, "LimitMode", "Wait or FailFast"},
+		{"limiter and max", func(c *acoustic.Config) { c.Limiter, c.MaxInFlight = acoustic.NewSemaphore(3, acoustic.Wait), 3 }, "MaxInFlight", "Limiter"},
+		{"limiter and mode", func(c *acoustic.Config) {
+			c.Limiter, c.LimitMode = acoustic.NewSemaphore(3, acoustic.Wait), acoustic.FailFast
+		}, "LimitMode", "Limiter"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := valid()
+			c.change(&cfg)
+			for _, err := range []error{cfg.Validate(), newTransportErr(cfg), newProviderErr(cfg)} {
+				var ce *transport.ConfigError
+				if !errors.As(err, &ce) || !errors.Is(err, transport.ErrConfig) {
+					t.Fatalf("error = %v, want a *transport.ConfigError", err)
+				}
+				if ce.Field != c.field || ce.Provider != "acoustic" || !strings.Contains(ce.Problem, c.says) {
+					t.Errorf("error = %+v, want field %s saying %q", ce, c.field, c.says)
+				}
+				for _, secret := range []string{"hunter2", "client-secret", "refresh-token"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error %q shows the secret %q", err, secret)
+					}
+				}
+			}
+		})
+	}
+}
+
+func newTransportErr(cfg acoustic.Config) error {
+	_, err := acoustic.NewTransport(cfg)
+	return err
+}
+
+func newProviderErr(cfg acoustic.Config) error {
+	_, err := acoustic.NewProvider(cfg)
+	return err
+}
+
+// TestConfigRedaction renders a Config, and what holds one, every way a program
+// might, and looks for the secrets.
+func TestConfigRedaction(t *testing.T) {
+	const secret, refresh = "s3cr3t&=+ ünï", "rt-9f8e7d6c5b4a"
+	cfg := acoustic.Config{Pod: "pilot", ClientID: "the-client", ClientSecret: secret, RefreshToken: refresh, MaxInFlight: 4}
+	withUser := acoustic.Config{BaseURL: "https://me:" + secret + "@127.0.0.1", ClientID: "the-client", ClientSecret: secret, RefreshToken: refresh}
+	p, err := acoustic.NewProvider(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var renderings []string
+	for _, v := range []any{cfg, &cfg, withUser, p, struct{ Inner acoustic.Config }{cfg}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			renderings = append(renderings, fmt.Sprintf(verb, v))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("json.Marshal(%T): %v", v, err)
+		}
+		renderings = append(renderings, string(b))
+	}
+	var logged bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logged, nil))
+	logger.Info("config", "cfg", cfg, "ptr", &cfg, "with_user", withUser)
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "attr", slog.Any("cfg", cfg))
+	renderings = append(renderings, logged.String())
+
+	for _, r := range renderings {
+		for _, s := range []string{secret, refresh, "s3cr3t", "rt-9f8e"} {
+			if strings.Contains(r, s) {
+				t.Errorf("rendering shows a secret: %s", r)
+			}
+		}
+	}
+	// The renderings still say what is configured, and that the secrets are set.
+	if s := cfg.String(); !strings.Contains(s, "Pod:pilot") || !strings.Contains(s, "ClientID:the-client") || !strings.Contains(s, "ClientSecret:[REDACTED]") {
+		t.Errorf("String() = %s", s)
+	}
+	var fromJSON map[string]any
+	if err := json.Unmarshal([]byte(renderings[4]), &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if fromJSON["client_id"] != "the-client" || fromJSON["refresh_token"] != "[REDACTED]" || fromJSON["limit_mode"] != "wait" {
+		t.Errorf("json = %v", fromJSON)
+	}
+	if !strings.Contains(logged.String(), `"client_secret":"[REDACTED]"`) {
+		t.Errorf("slog output lacks the redacted secret field: %s", logged.String())
+	}
+}

@@ -1,0 +1,132 @@
+package acoustic_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"strings"
+
+	"github.com/tokentrip/tokentrip/provider/acoustic"
+	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
+)
+
+// Call an org's XML API with a client that takes care of the token. The emulator
+// stands in for the pod; against Acoustic, set Pod instead of BaseURL.
+func Example() {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+
+	client, err := acoustic.NewClient(acoustic.Config{
+		BaseURL:      srv.URL, // in production: Pod: "6", say
+		ClientID:     acoustictest.DefaultClientID,
+		ClientSecret: acoustictest.DefaultClientSecret,
+		RefreshToken: acoustictest.DefaultRefreshToken,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 3 {
+		resp, err := client.Post(srv.URL+"/XMLAPI", "text/xml;charset=UTF-8",
+			strings.NewReader(`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`))
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(resp.Status, string(body))
+	}
+	fmt.Println("token requests:", srv.Stats().TokenRequests)
+	// Output:
+	// 200 OK <Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>
+	// 200 OK <Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>
+	// 200 OK <Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>
+	// token requests: 1
+}
+
+// When the XML API says the session expired (fault 145), the Transport fetches a
+// new token and sends the call again, once.
+func ExampleNewTransport() {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+
+	tr, err := acoustic.NewTransport(acoustic.Config{
+		BaseURL:      srv.URL,
+		ClientID:     acoustictest.DefaultClientID,
+		ClientSecret: acoustictest.DefaultClientSecret,
+		RefreshToken: acoustictest.DefaultRefreshToken,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := &http.Client{Transport: tr}
+	call := func() string {
+		resp, err := client.Post(srv.URL+"/XMLAPI", "text/xml;charset=UTF-8",
+			strings.NewReader(`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`))
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.Status
+	}
+
+	fmt.Println(call())
+	tok, _ := tr.Source().Current()
+	srv.ExpireToken(tok.AccessToken)
+	fmt.Println(call())
+	fmt.Println("token requests:", srv.Stats().TokenRequests, "replays:", tr.Stats().Replays)
+	// Output:
+	// 200 OK
+	// 200 OK
+	// token requests: 2 replays: 1
+}
+
+func ExamplePodHost() {
+	for _, pod := range []string{"1", "6", "b", "pilot"} {
+		host, _ := acoustic.PodHost(pod)
+		fmt.Println(pod, host)
+	}
+	// Output:
+	// 1 api-campaign-us-1.goacoustic.com
+	// 6 api-campaign-eu-1.goacoustic.com
+	// b api-campaign-ap-3.goacoustic.com
+	// pilot api-campaign-pilot.goacoustic.com
+}
+
+func ExampleConfig_Validate() {
+	cfg := acoustic.Config{Pod: "12", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh"}
+	fmt.Println(cfg.Validate())
+	// Output:
+	// acoustic: invalid configuration: Pod: unknown pod "12"; the pods are 1, 2, 3, 4, 5, 6, 7, 8, 9, A, B, PILOT (for a newer one, set BaseURL instead)
+}
+
+// Transports of one org share Acoustic's cap of ten requests in flight, so they
+// should share one Limiter. (A Limiter kept outside the process can span several.)
+func ExampleLimiter() {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+
+	shared := acoustic.NewSemaphore(acoustic.DefaultMaxInFlight, acoustic.Wait)
+	cfg := acoustic.Config{
+		BaseURL:      srv.URL,
+		ClientID:     acoustictest.DefaultClientID,
+		ClientSecret: acoustictest.DefaultClientSecret,
+		RefreshToken: acoustictest.DefaultRefreshToken,
+		Limiter:      shared,
+	}
+	reports, _ := acoustic.NewClient(cfg)
+	mailings, _ := acoustic.NewClient(cfg)
+	for _, client := range []*http.Client{reports, mailings} {
+		resp, err := client.Get(srv.URL + "/rest/databases")
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.Status)
+	}
+	fmt.Println("in flight:", shared.InFlight(), "of", shared.Limit())
+	// Output:
+	// 200 OK
+	// 200 OK
+	// in flight: 0 of 10
+}

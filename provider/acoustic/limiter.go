@@ -1,0 +1,210 @@
+package acoustic
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Limiter caps how many of an org's requests are in flight at once: Acoustic
+// rejects an org's eleventh concurrent request rather than queueing it.
+//
+// Acquire takes a slot for one request. It either returns a release function, which
+// the caller calls exactly once when the request is over, or an error, in which
+// case the request must not be sent: ErrTooManyInFlight when the implementation
+// fails fast, or ctx's error when it waits and ctx ends first. Implementations must
+// be safe for concurrent use. Semaphore is the in-process one; a limiter shared by
+// every process of an org (say, one kept in Redis) satisfies the same interface.
+type Limiter interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// LimitMode says what a request does when the org already has its maximum in flight.
+type LimitMode int
+
+const (
+	// Wait queues the request until a slot frees up or its context ends.
+	Wait LimitMode = iota
+	// FailFast fails the request at once with ErrTooManyInFlight.
+	FailFast
+)
+
+// String returns "wait" or "fail-fast".
+func (m LimitMode) String() string {
+	switch m {
+	case Wait:
+		return "wait"
+	case FailFast:
+		return "fail-fast"
+	default:
+		return "LimitMode(" + strconv.Itoa(int(m)) + ")"
+	}
+}
+
+// MarshalText renders the mode as String does.
+func (m LimitMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// ErrTooManyInFlight is the error of a request refused by a FailFast limiter
+// because the org already has its maximum in flight. It was not sent; it may be
+// tried again once another request finishes.
+var ErrTooManyInFlight = errors.New("acoustic: too many requests in flight for the org")
+
+// Semaphore is a Limiter for one process: at most its limit of slots are held at
+// once, and further requests wait for one in arrival order (Wait) or fail
+// (FailFast). The zero value is not usable; call NewSemaphore.
+type Semaphore struct {
+	slots chan struct{}
+	mode  LimitMode
+}
+
+// NewSemaphore returns a Semaphore of n slots (n <= 0: DefaultMaxInFlight).
+func NewSemaphore(n int, mode LimitMode) *Semaphore {
+	if n <= 0 {
+		n = DefaultMaxInFlight
+	}
+	return &Semaphore{slots: make(chan struct{}, n), mode: mode}
+}
+
+// Acquire implements Limiter. The release function it returns is safe to call more
+// than once; only the first call frees the slot.
+func (s *Semaphore) Acquire(ctx context.Context) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return s.releaser(), nil
+	default:
+	}
+	if s.mode == FailFast {
+		return nil, ErrTooManyInFlight
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return s.releaser(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Semaphore) releaser() func() {
+	var done atomic.Bool
+	return func() {
+		if done.CompareAndSwap(false, true) {
+			<-s.slots
+		}
+	}
+}
+
+// InFlight reports how many slots are held now.
+func (s *Semaphore) InFlight() int { return len(s.slots) }
+
+// Limit reports how many slots there are.
+func (s *Semaphore) Limit() int { return cap(s.slots) }
+
+// Limit returns an http.RoundTripper that sends a request for one of hosts through
+// base only while it holds a slot of l, and passes requests for other hosts
+// straight to base (no hosts: every request takes a slot). A host is "name" (any
+// port) or "name:port". The slot is held until the response body is read to its end
+// or closed, or until base fails; a caller that neither reads nor closes a body
+// keeps its slot.
+//
+// NewTransport puts Config.Base under such a limiter; use Limit to build the same
+// stack by hand, e.g. transport.WithBase(acoustic.Limit(base, shared, host)).
+func Limit(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &limited{base: base, limiter: l, hosts: newHostSet(hosts)}
+}
+
+type limited struct {
+	base    http.RoundTripper
+	limiter Limiter
+	hosts   hostSet
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *limited) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.hosts.match(req.URL) {
+		return t.base.RoundTrip(req)
+	}
+	release, err := t.limiter.Acquire(req.Context())
+	if err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
+		release()
+		return resp, err
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releasingBody gives the slot back when the body is done with: read to its end (or
+// to an error), or closed.
+type releasingBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// hostSet matches request hosts: a host alone matches it on any port, a host with a
+// port only on that port. An empty set matches everything.
+type hostSet []hostRule
+
+type hostRule struct {
+	host     string
+	withPort bool
+}
+
+func newHostSet(hosts []string) hostSet {
+	s := make(hostSet, 0, len(hosts))
+	for _, h := range hosts {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			_, port, err := net.SplitHostPort(h)
+			s = append(s, hostRule{host: h, withPort: err == nil && port != ""})
+		}
+	}
+	return s
+}
+
+func (s hostSet) match(u *url.URL) bool {
+	if len(s) == 0 {
+		return true
+	}
+	if u == nil {
+		return false
+	}
+	for _, r := range s {
+		if r.withPort && strings.EqualFold(u.Host, r.host) || !r.withPort && strings.EqualFold(u.Hostname(), r.host) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,159 @@
+package acoustic
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokentrip/tokentrip/internal/oauthwire"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// Acoustic's token lifetimes.
+const (
+	// TokenLifetime is how long an access token lives after Acoustic issues it.
+	TokenLifetime = 4 * time.Hour
+	// ReissueAge is how old the current access token must be before Acoustic issues
+	// a new one; until then every token request returns the current token again.
+	ReissueAge = 3 * time.Hour
+)
+
+const (
+	// maxLifetime bounds the expires_in believed: anything longer is a broken answer.
+	maxLifetime = 24 * time.Hour
+	// roundingSlack covers expires_in being rounded down to whole seconds, which
+	// makes a token look up to a second older than it is.
+	roundingSlack = time.Second
+	// reissueRetry spaces the requests made when Acoustic still hands back the same
+	// token past the moment it was expected to issue a new one.
+	reissueRetry = time.Minute
+)
+
+// Provider fetches Acoustic Campaign access tokens with the refresh_token grant. It
+// implements transport.Provider: each Fetch makes one token request (retried on
+// network errors, 5xx and 429 with exponential backoff and jitter). A Provider is
+// safe for concurrent use; NewTransport and NewClient make one for you.
+//
+// Acoustic issues a new token only once the current one is three hours old, and
+// answers earlier requests with the current token and its remaining lifetime. Fetch
+// therefore works out when the token was issued — now less the part of its four
+// hours already spent — and sets Token.RefreshAfter to three hours past that, so
+// that the Source does not ask before Acoustic will answer with something new. When
+// Acoustic answers with the token it gave last time, the issue time worked out then
+// is kept, so RefreshAfter does not drift with each answer's rounding and latency.
+type Provider struct {
+	tokenURL     string
+	form         []byte // the encoded token request; it holds the secrets
+	secrets      []string
+	refreshToken string
+	client       *transport.EndpointClient
+	now          func() time.Time
+	logger       *slog.Logger
+
+	mu   sync.Mutex
+	last issue // the last token Acoustic returned
+}
+
+// issue is what the Provider remembers of the last token it was given.
+type issue struct {
+	fingerprint  [sha256.Size]byte // of the access token, which itself is not kept here
+	issuedAt     time.Time
+	refreshAfter time.Time
+}
+
+// NewProvider returns a Provider for cfg, or the *transport.ConfigError of the
+// first field that cannot work.
+func NewProvider(cfg Config) (*Provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	base, _ := cfg.Endpoint()
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"client_id":     {cfg.ClientID},
+		"client_secret": {cfg.ClientSecret},
+		"refresh_token": {cfg.RefreshToken},
+	}
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return &Provider{
+		tokenURL:     base + "/oauth/token",
+		form:         []byte(form.Encode()),
+		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken},
+		refreshToken: cfg.RefreshToken,
+		client:       transport.NewEndpointClient(name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
+		now:          now,
+		logger:       cfg.Logger,
+	}, nil
+}
+
+// Fetch implements transport.Provider: it trades the refresh token for an access
+// token. Failures are *transport.FetchError values of kind
+// transport.ErrCredentialsRejected, transport.ErrEndpoint or transport.ErrConfig.
+func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
+	resp, err := p.client.Post(ctx, p.tokenURL, "application/x-www-form-urlencoded", p.form)
+	if err != nil {
+		return transport.Token{}, p.endpointFailure(err)
+	}
+	r, err := oauthwire.Decode(name, resp)
+	if err != nil {
+		return transport.Token{}, p.undecodable(resp.StatusCode, err)
+	}
+	if !r.OK(resp.StatusCode) {
+		return transport.Token{}, p.rejection(resp.StatusCode, r)
+	}
+	return p.token(r)
+}
+
+// token turns a successful answer into a Token, working out when it was issued.
+func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
+	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") {
+		return transport.Token{}, p.malformed("token_type is " + quoteShort(r.TokenType) + ", not bearer")
+	}
+	life := TokenLifetime // Acoustic always says; if it ever does not, its documented lifetime
+	if r.ExpiresIn != "" {
+		secs, err := r.ExpiresIn.Int64()
+		if err != nil || secs <= 0 || secs > int64(maxLifetime/time.Second) {
+			return transport.Token{}, p.malformed("expires_in " + quoteShort(r.ExpiresIn.String()) + " is not a lifetime in seconds between 1 and 86400")
+		}
+		life = time.Duration(secs) * time.Second
+	}
+	if r.RefreshToken != "" && r.RefreshToken != p.refreshToken && p.logger != nil {
+		p.logger.Warn("acoustic: the token endpoint returned a different refresh token; tokentrip keeps using the configured one")
+	}
+
+	now := p.now()
+	expiry := now.Add(life)
+	issuedAt := expiry.Add(-TokenLifetime) // now, less the part of its lifetime already spent
+	if life > TokenLifetime {
+		issuedAt = now // a lifetime Acoustic does not document: take the token as new
+	}
+	refreshAfter := issuedAt.Add(ReissueAge + roundingSlack)
+
+	fp := sha256.Sum256([]byte(r.AccessToken))
+	p.mu.Lock()
+	if fp == p.last.fingerprint {
+		issuedAt, refreshAfter = p.last.issuedAt, p.last.refreshAfter
+		if !now.Before(refreshAfter) {
+			// Acoustic's clock has not reached its three hours yet: ask again a
+			// little later rather than at once.
+			refreshAfter = now.Add(reissueRetry)
+		}
+	}
+	p.last = issue{fingerprint: fp, issuedAt: issuedAt, refreshAfter: refreshAfter}
+	p.mu.Unlock()
+
+	return transport.Token{AccessToken: r.AccessToken, Expiry: expiry, RefreshAfter: refreshAfter}, nil
+}
+
+// String describes the Provider without its secrets.
+func (p *Provider) String() string { return "acoustic.Provider{" + p.tokenURL + "}" }
+
+// GoString keeps %#v from printing the secrets.
+func (p *Provider) GoString() string { return p.String() }

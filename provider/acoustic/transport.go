@@ -1,0 +1,73 @@
+package acoustic
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// NewTransport returns an http.RoundTripper that authenticates requests to the org's
+// API host (the pod's, or BaseURL's) with a shared, self-refreshing access token,
+// and passes requests for any other host through untouched. A 401, an empty XML API
+// answer or XML API fault 145 drops the token and replays the request once with a
+// new one. At most MaxInFlight requests to the org's host are in flight at once.
+//
+// The token Source refreshes in the background from the moment Acoustic will issue a
+// new token (three hours after the last one), which leaves the token's last hour for
+// retries. opts are applied after the options derived from cfg.
+func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
+	p, err := NewProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	endpoint, _ := cfg.Endpoint()
+	u, _ := url.Parse(endpoint)
+	src := transport.NewSource(p, cfg.sourceOptions()...)
+	return transport.New(src, append([]transport.Option{
+		transport.WithHosts(u.Host),
+		transport.WithClassifier(transport.AnyOf(transport.Unauthorized, XMLAPIRejected)),
+		transport.WithBase(cfg.apiBase(u.Host)),
+	}, opts...)...), nil
+}
+
+// NewClient returns an *http.Client over NewTransport(cfg).
+func NewClient(cfg Config) (*http.Client, error) {
+	tr, err := NewTransport(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// sourceOptions derives the token Source's options from the Config; the ones the
+// user gave in Source come last and win.
+func (c Config) sourceOptions() []transport.SourceOption {
+	opts := []transport.SourceOption{
+		transport.WithName(name),
+		transport.WithRefreshLead(TokenLifetime - ReissueAge),
+	}
+	if c.Clock != nil {
+		opts = append(opts, transport.WithClock(c.Clock))
+	}
+	if c.Logger != nil {
+		opts = append(opts, transport.WithLogger(c.Logger))
+	}
+	return append(opts, c.Source...)
+}
+
+// apiBase is the RoundTripper under the Transport: Base, capped by the Limiter.
+func (c Config) apiBase(host string) http.RoundTripper {
+	base := c.Base
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	switch {
+	case c.Limiter != nil:
+		return Limit(base, c.Limiter, host)
+	case c.MaxInFlight < 0:
+		return base
+	default:
+		return Limit(base, NewSemaphore(c.MaxInFlight, c.LimitMode), host)
+	}
+}
