@@ -41,12 +41,12 @@ type Config struct {
 	// token.
 	RefreshToken string
 
-	// MaxInFlight caps the requests to the org's host that are in flight at once, a
-	// response counting until its body is read to the end or closed. Acoustic
-	// rejects an org's eleventh concurrent request, so 0 means DefaultMaxInFlight;
-	// a negative value turns the cap off. The cap is per Transport: processes or
-	// Transports that share an org share Acoustic's limit, and should share one
-	// Limiter instead.
+	// MaxInFlight caps the API calls to the org's host that are in flight at once, a
+	// call counting until its response body is read to the end or closed (token
+	// requests, one at a time anyway, do not count). Acoustic rejects an org's
+	// eleventh concurrent request, so 0 means DefaultMaxInFlight; a negative value
+	// turns the cap off. The cap is per Transport: processes or Transports that
+	// share an org share Acoustic's limit, and should share one Limiter instead.
 	MaxInFlight int
 	// LimitMode says what a request does while MaxInFlight requests are in flight:
 	// Wait (the default) queues it until one finishes or its context ends;

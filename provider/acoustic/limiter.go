@@ -111,8 +111,8 @@ func (s *Semaphore) Limit() int { return cap(s.slots) }
 
 // Limit returns an http.RoundTripper that sends a request for one of hosts through
 // base only while it holds a slot of l, and passes requests for other hosts
-// straight to base (no hosts: every request takes a slot). A host is "name" (any
-// port) or "name:port". The slot is held until the response body is read to its end
+// straight to base (no hosts: every request takes a slot; a nil l: none does). A
+// host is "name" (any port) or "name:port". The slot is held until the response body is read to its end
 // or closed, or until base fails; a caller that neither reads nor closes a body
 // keeps its slot.
 //
@@ -121,6 +121,9 @@ func (s *Semaphore) Limit() int { return cap(s.slots) }
 func Limit(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if l == nil {
+		return base
 	}
 	return &limited{base: base, limiter: l, hosts: newHostSet(hosts)}
 }

@@ -39,12 +39,21 @@ const (
 // safe for concurrent use; NewTransport and NewClient make one for you.
 //
 // Acoustic issues a new token only once the current one is three hours old, and
-// answers earlier requests with the current token and its remaining lifetime. Fetch
-// therefore works out when the token was issued — now less the part of its four
-// hours already spent — and sets Token.RefreshAfter to three hours past that, so
-// that the Source does not ask before Acoustic will answer with something new. When
-// Acoustic answers with the token it gave last time, the issue time worked out then
-// is kept, so RefreshAfter does not drift with each answer's rounding and latency.
+// answers earlier requests with the current token and its remaining lifetime
+// (expires_in, in whole seconds rounded down). Fetch therefore works out when the
+// token was issued — now less the part of its four hours already spent — and sets
+// Token.RefreshAfter to three hours and one second past that (the second covers the
+// rounding), so that the Source does not ask before Acoustic will answer with
+// something new. A same-token answer is no error:
+//
+//   - When Acoustic answers with the token it gave last time, the issue time worked
+//     out then is kept, so RefreshAfter does not drift with each answer's rounding
+//     and latency.
+//   - When that answer comes at or after RefreshAfter (Acoustic's clock is behind),
+//     RefreshAfter moves a minute on, so that nobody asks again at once: asking too
+//     often gets "Access token limits exceeded".
+//   - An expires_in longer than four hours, which Acoustic does not document, makes
+//     the token count as issued now.
 type Provider struct {
 	tokenURL     string
 	form         []byte // the encoded token request; it holds the secrets

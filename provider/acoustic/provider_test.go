@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -337,5 +340,30 @@ func TestFetchHonoursContext(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) || !errors.Is(err, transport.ErrEndpoint) {
 		t.Errorf("error %v, want context.Canceled as ErrEndpoint", err)
+	}
+}
+
+// TestChangedRefreshTokenIsLogged: Acoustic's refresh tokens do not rotate; if one
+// ever comes back changed, the configured one stays in use and a warning (without
+// either value) says so.
+func TestChangedRefreshTokenIsLogged(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-1","token_type":"bearer","refresh_token":"rt-rotated","expires_in":14399}`)
+	}))
+	defer srv.Close()
+	var logged bytes.Buffer
+	p, err := acoustic.NewProvider(acoustic.Config{
+		BaseURL: srv.URL, ClientID: "client", ClientSecret: testSecret, RefreshToken: testRefresh,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Fetch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if out := logged.String(); !strings.Contains(out, "different refresh token") || strings.Contains(out, "rt-rotated") || strings.Contains(out, testRefresh) {
+		t.Errorf("log: %s", out)
 	}
 }
