@@ -108,7 +108,7 @@ func (p *Provider) AuthorizeURL(state string, opts ...AuthOption) string {
 // the next Fetch, so that a Source built on this Provider starts without another
 // token request. A callback's tssd moves the Provider to that tenant: the exchange
 // and every later token call go to its auth host (unless Config.AuthURL is set),
-// and its hosts join the scope of Transports built afterwards.
+// and its hosts join the scope of Transports built afterwards (Provider.NewTransport).
 //
 // Exchange needs Config.RefreshTokens and Config.RedirectURI, and the same
 // AuthOptions as the AuthorizeURL that started the authorisation.
@@ -160,8 +160,11 @@ func (p *Provider) Exchange(ctx context.Context, cb Callback, opts ...AuthOption
 	return tok, nil
 }
 
-// replace saves a new authorisation's refresh token over whatever is stored.
+// replace saves a new authorisation's refresh token over whatever is stored, even
+// when ctx has ended: the code is spent.
 func (p *Provider) replace(ctx context.Context, next string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	const attempts = 3 // each lost only to a concurrent writer
 	err := store.ErrConflict
 	for range attempts {

@@ -101,13 +101,13 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 				body["code_verifier"] = verifier
 			}
 			assertSent(t, rec.Sent()[0], srv.URL+"/v2/token", body)
-			rt, _ := rts.Load(ctx, p.RefreshKey())
+			rt, _ := rts.Load(ctx, p.RefreshTokenKey())
 			if _, known := srv.TokenAccount(rt); !known {
 				t.Errorf("stored refresh token %.12s… unknown to the emulator", rt)
 			}
 
 			// The Transport starts with the exchanged token.
-			client := &http.Client{Transport: p.Transport()}
+			client := &http.Client{Transport: p.NewTransport()}
 			resp, err := client.Get(tok.RESTInstanceURL + "platform/v1/endpoints")
 			if err != nil {
 				t.Fatal(err)
@@ -302,7 +302,7 @@ func TestExchangeFailures(t *testing.T) {
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}
-			if rt, _ := rts.Load(ctx, newProvider(t, webConfig(srv, rts)).RefreshKey()); rt != "" {
+			if rt, _ := rts.Load(ctx, newProvider(t, webConfig(srv, rts)).RefreshTokenKey()); rt != "" {
 				t.Error("a failed exchange stored a refresh token")
 			}
 		})

@@ -64,10 +64,10 @@ type Config struct {
 	// same user, such as store.File or a Redis store.
 	RefreshTokens store.RefreshTokens
 
-	// RefreshKey is the key of the user's refresh token in RefreshTokens. Empty:
+	// RefreshTokenKey is the key of the user's refresh token in RefreshTokens. Empty:
 	// "mcv2/{ClientID}/{AccountID}", which holds one user per app and business
 	// unit; an app that serves several users sets a key per user.
-	RefreshKey string
+	RefreshTokenKey string
 
 	// APIHosts adds hosts the credential may be sent to, in transport.WithHosts
 	// form ("api.example.com", "*.example.com", "127.0.0.1:8080" or a URL). The
@@ -96,9 +96,9 @@ type Config struct {
 	// Hook is called with every event of the Source built by NewTransport.
 	Hook func(transport.Event)
 
-	// Source holds further options for the Source built by NewTransport, applied
-	// after those derived from the fields above.
-	Source []transport.SourceOption
+	// SourceOptions holds further options for the Source built by NewTransport,
+	// applied after those derived from the fields above.
+	SourceOptions []transport.SourceOption
 }
 
 // Validate reports the first field that cannot work, as a *transport.ConfigError
@@ -139,8 +139,8 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, h := range c.APIHosts {
-		if h == "" || !isPrintable(h) {
-			return configError("APIHosts", fmt.Sprintf("%q is not a host", h))
+		if problem := hostRuleProblem(h); problem != "" {
+			return configError("APIHosts", fmt.Sprintf("%q: %s", h, problem))
 		}
 	}
 	return nil
@@ -162,6 +162,21 @@ func subdomainProblem(s string) string {
 	for _, r := range s {
 		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') {
 			return "want " + want
+		}
+	}
+	return ""
+}
+
+// hostRuleProblem says what is wrong with an APIHosts rule, or "".
+func hostRuleProblem(rule string) string {
+	switch suffix, wildcard := strings.CutPrefix(rule, "*."); {
+	case !isPrintable(rule):
+		return "not a host"
+	case wildcard && strings.Count(suffix, ".") < 1:
+		return "a wildcard needs a domain of two labels or more, such as *.example.com"
+	case strings.Contains(rule, "://"):
+		if u, err := url.Parse(rule); err != nil || u.Host == "" {
+			return "not a URL"
 		}
 	}
 	return ""
@@ -221,10 +236,10 @@ func isScopeToken(s string) bool {
 // scope returns the configured scopes as the space-separated list sent on the wire.
 func (c Config) scope() string { return strings.Join(strings.Fields(strings.Join(c.Scope, " ")), " ") }
 
-// refreshKey is RefreshKey or its default.
+// refreshKey is RefreshTokenKey or its default.
 func (c Config) refreshKey() string {
-	if c.RefreshKey != "" {
-		return c.RefreshKey
+	if c.RefreshTokenKey != "" {
+		return c.RefreshTokenKey
 	}
 	return providerName + "/" + c.ClientID + "/" + c.AccountID
 }
@@ -234,28 +249,28 @@ const redacted = "[REDACTED]"
 // configView is what the renderings of a Config show: its settings, with the
 // client secret redacted and the rest reduced to whether it is set.
 type configView struct {
-	Subdomain     string   `json:"subdomain,omitempty"`
-	AuthURL       string   `json:"auth_url,omitempty"`
-	ClientID      string   `json:"client_id"`
-	ClientSecret  string   `json:"client_secret,omitempty"`
-	AccountID     string   `json:"account_id,omitempty"`
-	Scope         []string `json:"scope,omitempty"`
-	RedirectURI   string   `json:"redirect_uri,omitempty"`
-	RefreshTokens string   `json:"refresh_tokens,omitempty"`
-	RefreshKey    string   `json:"refresh_key,omitempty"`
-	APIHosts      []string `json:"api_hosts,omitempty"`
+	Subdomain       string   `json:"subdomain,omitempty"`
+	AuthURL         string   `json:"auth_url,omitempty"`
+	ClientID        string   `json:"client_id"`
+	ClientSecret    string   `json:"client_secret,omitempty"`
+	AccountID       string   `json:"account_id,omitempty"`
+	Scope           []string `json:"scope,omitempty"`
+	RedirectURI     string   `json:"redirect_uri,omitempty"`
+	RefreshTokens   string   `json:"refresh_tokens,omitempty"`
+	RefreshTokenKey string   `json:"refresh_token_key,omitempty"`
+	APIHosts        []string `json:"api_hosts,omitempty"`
 }
 
 func (c Config) view() configView {
 	v := configView{
-		Subdomain:   c.Subdomain,
-		AuthURL:     c.AuthURL,
-		ClientID:    c.ClientID,
-		AccountID:   c.AccountID,
-		Scope:       c.Scope,
-		RedirectURI: c.RedirectURI,
-		RefreshKey:  c.RefreshKey,
-		APIHosts:    c.APIHosts,
+		Subdomain:       c.Subdomain,
+		AuthURL:         c.AuthURL,
+		ClientID:        c.ClientID,
+		AccountID:       c.AccountID,
+		Scope:           c.Scope,
+		RedirectURI:     c.RedirectURI,
+		RefreshTokenKey: c.RefreshTokenKey,
+		APIHosts:        c.APIHosts,
 	}
 	if c.ClientSecret != "" {
 		v.ClientSecret = redacted
@@ -289,7 +304,7 @@ func (c Config) LogValue() slog.Value {
 		{"scope", strings.Join(v.Scope, " ")},
 		{"redirect_uri", v.RedirectURI},
 		{"refresh_tokens", v.RefreshTokens},
-		{"refresh_key", v.RefreshKey},
+		{"refresh_token_key", v.RefreshTokenKey},
 		{"api_hosts", strings.Join(v.APIHosts, " ")},
 	} {
 		if a.val != "" {

@@ -53,6 +53,8 @@ func TestValidate(t *testing.T) {
 		{"redirect URI with a fragment", func(c *mcv2.Config) { c.RedirectURI = redirectURI + "#x" }, "RedirectURI"},
 		{"scope with a quote", func(c *mcv2.Config) { c.Scope = []string{`email"read`} }, "Scope"},
 		{"empty API host", func(c *mcv2.Config) { c.APIHosts = []string{""} }, "APIHosts"},
+		{"wildcard over a top-level domain", func(c *mcv2.Config) { c.APIHosts = []string{"*.com"} }, "APIHosts"},
+		{"API host URL without a host", func(c *mcv2.Config) { c.APIHosts = []string{"https:///x"} }, "APIHosts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +117,24 @@ func TestConfigRendersWithoutSecret(t *testing.T) {
 		}
 		if !strings.Contains(out, "[REDACTED]") {
 			t.Errorf("%s does not say the secret is set: %s", how, out)
+		}
+	}
+}
+
+// A Provider holds the secret and, after Exchange, tokens: printing it shows none.
+func TestProviderRendersWithoutSecrets(t *testing.T) {
+	srv := start(t)
+	cfg := webConfig(srv, &store.Memory{})
+	p := newProvider(t, cfg)
+	tok := exchange(t, srv, p)
+	for how, out := range map[string]string{
+		"%v":  fmt.Sprintf("%v", p),
+		"%+v": fmt.Sprintf("%+v", p),
+		"%#v": fmt.Sprintf("%#v", p),
+	} {
+		assertAbsent(t, how, out, cfg.ClientSecret, tok.AccessToken)
+		if !strings.Contains(out, cfg.ClientID) {
+			t.Errorf("%s hides the client id: %s", how, out)
 		}
 	}
 }

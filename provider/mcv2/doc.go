@@ -20,21 +20,37 @@
 //
 // # Web and public apps
 //
-// A user authorises the app once: AuthorizeURL sends the browser to Marketing
-// Cloud, ParseCallback checks what comes back, and Provider.Exchange redeems the code
-// for an access token and a refresh token, which it keeps in Config.RefreshTokens.
-// From then on the Provider renews the access token with the refresh_token grant.
-// Each renewal spends the refresh token and returns a new one, which is saved
-// before the access token is used, and renewals by one Provider never overlap, so a
-// refresh token is never spent twice. Refresh tokens live 30 days by default and are
-// revoked when the user logs out unless the package grants, and the app requests,
-// the "offline" scope.
+// A user authorises the app once: Provider.AuthorizeURL sends the browser to
+// Marketing Cloud, ParseCallback checks what comes back, and Provider.Exchange
+// redeems the code for an access token and a refresh token, which it keeps in
+// Config.RefreshTokens. From then on the Provider renews the access token with the
+// refresh_token grant. Each renewal spends the refresh token and returns a new one,
+// which is saved before the access token is used, and renewals by one Provider never
+// overlap, so a refresh token is never spent twice. Refresh tokens live 30 days by
+// default and are revoked when the user logs out unless the package grants, and the
+// app requests, the "offline" scope.
+//
+// An app with several users gives each its own Config.RefreshTokenKey, and keeps the
+// tenant each user came from (Provider.Subdomain, set from the callback's tssd) to
+// build that user's Config again after a restart.
 //
 // # Tenant endpoints
 //
 // Every token carries the tenant's REST and SOAP base URLs (Token.RESTInstanceURL
-// and Token.SOAPInstanceURL, normalised to "https://…/"). Their hosts join the
-// Transport's scope by themselves, so the same client serves both APIs.
+// and Token.SOAPInstanceURL, normalised to "https://…/"); read them from the
+// Transport's Source. Their hosts join the Transport's scope by themselves, and the
+// Transport puts the token in an Authorization header for REST and in a fueloauth
+// header for SOAP envelopes, so the same client serves both APIs.
+//
+// # Errors
+//
+// A failed fetch is a *transport.FetchError with Marketing Cloud's code and message
+// and a hint. Its kind says what to do: invalid_client and invalid_grant (a bad,
+// spent or expired code or refresh token) are transport.ErrCredentialsRejected —
+// fix the credentials or send the user through AuthorizeURL again;
+// unauthorized_client, unsupported_grant_type and a legacy package ("not eligible":
+// use provider/mcv1) are transport.ErrConfig; throttling, 5xx and malformed answers
+// are transport.ErrEndpoint, after the retries.
 //
 // # Token budget
 //

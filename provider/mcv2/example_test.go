@@ -151,7 +151,7 @@ func ExampleProvider_Exchange() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client := &http.Client{Transport: p.Transport()}
+	client := &http.Client{Transport: p.NewTransport()}
 	resp, err = client.Get(tok.RESTInstanceURL + "platform/v1/endpoints")
 	if err != nil {
 		log.Fatal(err)

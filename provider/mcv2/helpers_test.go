@@ -171,6 +171,24 @@ func (r *recorder) Sent() []sent {
 
 func (r *recorder) client() *http.Client { return &http.Client{Transport: r} }
 
+// cancelAfterAnswer is a RoundTripper that cancels a context once a token answer
+// has been read: the moment a caller giving up would hurt most.
+type cancelAfterAnswer struct {
+	cancel context.CancelFunc
+}
+
+func (c cancelAfterAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	c.cancel()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, err
+}
+
 // ledger is a RefreshTokens that records every successful rotation and can be
 // made to fail.
 type ledger struct {
@@ -180,6 +198,7 @@ type ledger struct {
 	swaps     [][2]string // prev, next
 	failSaves int         // the next CompareAndSwap calls that fail
 	afterLoad func()      // runs once, after the next Load
+	swapErr   error       // the context's error at the last CompareAndSwap
 }
 
 func (l *ledger) Load(ctx context.Context, key string) (string, error) {
@@ -206,6 +225,7 @@ var errStoreDown = errors.New("test store is down")
 func (l *ledger) CompareAndSwap(ctx context.Context, key, prev, next string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.swapErr = ctx.Err()
 	if l.failSaves > 0 {
 		l.failSaves--
 		return errStoreDown
@@ -221,6 +241,13 @@ func (l *ledger) Swaps() [][2]string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([][2]string(nil), l.swaps...)
+}
+
+// SwapContextErr returns the context's error at the last CompareAndSwap.
+func (l *ledger) SwapContextErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.swapErr
 }
 
 func (l *ledger) FailSaves(n int) {

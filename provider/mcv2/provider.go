@@ -12,6 +12,11 @@ import (
 	"github.com/tokentrip/tokentrip/transport"
 )
 
+// storeTimeout bounds saving a refresh token once its predecessor is spent: the save
+// runs on after the caller's context ends, since the new token is the only one
+// that still works.
+const storeTimeout = 10 * time.Second
+
 // handoverMinLife is the life an exchanged access token must have left for the
 // first Fetch to hand it over instead of renewing it.
 const handoverMinLife = time.Minute
@@ -19,8 +24,8 @@ const handoverMinLife = time.Minute
 // Provider fetches Marketing Cloud v2 tokens for one Config: with the
 // client_credentials grant, or, when the Config has RefreshTokens, with the
 // user's rotating refresh token. It implements transport.Provider; wrap it in one
-// transport.Source (NewTransport and Transport do) and share that. A Provider is
-// safe for concurrent use.
+// transport.Source (the NewTransport function and method do) and share that. A
+// Provider is safe for concurrent use.
 type Provider struct {
 	cfg      Config
 	endpoint *transport.EndpointClient
@@ -49,7 +54,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 	}
 	cfg.Scope = append([]string(nil), cfg.Scope...)
 	cfg.APIHosts = append([]string(nil), cfg.APIHosts...)
-	cfg.Source = append([]transport.SourceOption(nil), cfg.Source...)
+	cfg.SourceOptions = append([]transport.SourceOption(nil), cfg.SourceOptions...)
 	p := &Provider{
 		cfg:      cfg,
 		endpoint: transport.NewEndpointClient(providerName, cfg.HTTPClient, cfg.Retry, cfg.Logger),
@@ -79,9 +84,15 @@ func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
 // tenants keeps it with the user, for the Config it builds after a restart.
 func (p *Provider) Subdomain() string { return p.tenant.Load().subdomain }
 
-// RefreshKey returns the key of this credential's refresh token in
+// String describes the Provider without its secrets.
+func (p *Provider) String() string { return "mcv2.Provider{" + p.cfg.String() + "}" }
+
+// GoString keeps %#v from printing the Provider's secrets and tokens.
+func (p *Provider) GoString() string { return "&" + p.String() }
+
+// RefreshTokenKey returns the key of this credential's refresh token in
 // Config.RefreshTokens, for seeding or removing it.
-func (p *Provider) RefreshKey() string { return p.key }
+func (p *Provider) RefreshTokenKey() string { return p.key }
 
 // request returns the parts of a token request that every grant shares.
 func (p *Provider) request(grant string) tokenRequest {
@@ -175,11 +186,13 @@ func (p *Provider) refused(ctx context.Context, spent string, err error) error {
 	}
 }
 
-// rotate saves next in place of the spent refresh token. When the store no longer
-// holds spent, someone stored a newer authorisation meanwhile, and that one stays.
-// When the store fails, next is kept in memory, with tok, for the next Fetch to
-// save: it is the only refresh token that still works.
+// rotate saves next in place of the spent refresh token, even when ctx has ended.
+// When the store no longer holds spent, someone stored a newer authorisation
+// meanwhile, and that one stays. When the store fails, next is kept in memory, with
+// tok, for the next Fetch to save: it is the only refresh token that still works.
 func (p *Provider) rotate(ctx context.Context, spent, next string, tok transport.Token) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	err := p.cfg.RefreshTokens.CompareAndSwap(ctx, p.key, spent, next)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		p.unsaved = rotation{spent: spent, next: next, tok: tok}

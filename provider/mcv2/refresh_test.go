@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +40,7 @@ func TestRefreshRotates(t *testing.T) {
 	}
 
 	clk.Advance(16 * time.Minute)
-	rt1, _ := rts.Load(ctx, p.RefreshKey())
+	rt1, _ := rts.Load(ctx, p.RefreshTokenKey())
 	second, err := p.Fetch(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestRefreshRotates(t *testing.T) {
 	if len(sent) != 2 || sent[1].Body != want {
 		t.Fatalf("refresh request %+v\nwant body %s", sent[1:], want)
 	}
-	rt2, _ := rts.Load(ctx, p.RefreshKey())
+	rt2, _ := rts.Load(ctx, p.RefreshTokenKey())
 	if swaps := rts.Swaps(); len(swaps) != 2 || swaps[0] != [2]string{"", rt1} || swaps[1] != [2]string{rt1, rt2} || rt2 == rt1 {
 		t.Errorf("store rotations %q, want \"\"→rt1→rt2", swaps)
 	}
@@ -64,7 +65,7 @@ func TestRefreshRotates(t *testing.T) {
 	// The spent refresh token is dead: a credential still holding it must re-authorise.
 	stale := &store.Memory{}
 	holder := newProvider(t, webConfig(srv, stale))
-	stale.CompareAndSwap(ctx, holder.RefreshKey(), "", rt1)
+	stale.CompareAndSwap(ctx, holder.RefreshTokenKey(), "", rt1)
 	_, err = holder.Fetch(ctx)
 	fe := fetchError(t, err, transport.ErrCredentialsRejected)
 	if fe.Code != "invalid_grant" || !strings.Contains(fe.Hint, "AuthorizeURL") {
@@ -126,11 +127,47 @@ func TestConcurrentRefreshesSpendEachTokenOnce(t *testing.T) {
 		}
 		seen[s[1]] = true
 	}
-	if last, _ := rts.Load(ctx, p.RefreshKey()); last != swaps[n][1] {
+	if last, _ := rts.Load(ctx, p.RefreshTokenKey()); last != swaps[n][1] {
 		t.Error("the store does not hold the last refresh token")
 	}
 	if _, err := p.Fetch(ctx); err != nil {
 		t.Errorf("the last refresh token does not work: %v", err)
+	}
+}
+
+// Once a refresh or a code is spent, its successor is saved even though the caller
+// gave up meanwhile.
+func TestSavingOutlivesTheCaller(t *testing.T) {
+	for _, step := range []string{"exchange", "refresh"} {
+		t.Run(step, func(t *testing.T) {
+			clk := newClock()
+			srv := start(t, mcv2test.WithClock(clk.Now))
+			rts := &ledger{}
+			cfg := webConfig(srv, rts)
+			cfg.Clock = clk.Now
+			if step == "refresh" {
+				exchange(t, srv, newProvider(t, cfg))
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cfg.HTTPClient = &http.Client{Transport: cancelAfterAnswer{cancel}}
+			p := newProvider(t, cfg)
+			var err error
+			if step == "refresh" {
+				_, err = p.Fetch(ctx)
+			} else {
+				_, err = p.Exchange(ctx, authorize(t, srv, p))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ctx.Err() == nil || rts.SwapContextErr() != nil {
+				t.Fatalf("caller's context: %v; store's: %v; want the save to run unhindered", ctx.Err(), rts.SwapContextErr())
+			}
+			if n := len(rts.Swaps()); n != map[string]int{"exchange": 1, "refresh": 2}[step] {
+				t.Errorf("%d refresh tokens saved", n)
+			}
+		})
 	}
 }
 
@@ -147,7 +184,7 @@ func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // the exchanged token has expired: no handover
-	spent, _ := rts.Load(ctx, p.RefreshKey())
+	spent, _ := rts.Load(ctx, p.RefreshTokenKey())
 
 	rts.FailSaves(1)
 	_, err := p.Fetch(ctx)
@@ -155,7 +192,7 @@ func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 	if !errors.Is(err, errStoreDown) {
 		t.Errorf("error %v does not carry the store's", err)
 	}
-	if now, _ := rts.Load(ctx, p.RefreshKey()); now != spent {
+	if now, _ := rts.Load(ctx, p.RefreshTokenKey()); now != spent {
 		t.Fatal("the store changed although saving failed")
 	}
 
@@ -169,7 +206,7 @@ func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 	if account, ok := srv.TokenAccount(tok.AccessToken); !ok {
 		t.Errorf("handed-over token %v unknown to the emulator (%q)", tok, account)
 	}
-	saved, _ := rts.Load(ctx, p.RefreshKey())
+	saved, _ := rts.Load(ctx, p.RefreshTokenKey())
 	if saved == spent || saved == "" {
 		t.Fatal("the new refresh token was not saved")
 	}

@@ -7,15 +7,19 @@ import (
 )
 
 // NewTransport returns an http.RoundTripper that authenticates the requests bound
-// for the credential's hosts with tokens fetched for cfg: a Provider, wrapped in a
-// transport.Source that cfg's Clock, Logger, Hook and Source configure. opts are
-// applied last. Create one per credential and share it.
+// for the credential's hosts (see Provider.Hosts) with tokens fetched for cfg, and
+// passes every other request through untouched: REST calls get an Authorization
+// header, SOAP envelopes a fueloauth header, and a request whose token is refused
+// (HTTP 401, or a SOAP "Token Expired" or "Login Failed" fault) is replayed once
+// with a new token. cfg's Clock, Logger, Hook and SourceOptions configure the
+// transport.Source behind it; opts are applied last. Create one per credential and
+// share it.
 func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
 	p, err := NewProvider(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return p.Transport(opts...), nil
+	return p.NewTransport(opts...), nil
 }
 
 // NewClient returns an *http.Client over NewTransport(cfg).
@@ -27,15 +31,17 @@ func NewClient(cfg Config) (*http.Client, error) {
 	return &http.Client{Transport: tr}, nil
 }
 
-// Transport returns an http.RoundTripper over a new Source of this Provider, like
-// NewTransport: after Exchange, it starts with the exchanged token. Call it once
-// and share the result; each call makes a Source with its own token.
-func (p *Provider) Transport(opts ...transport.Option) *transport.Transport {
+// NewTransport returns a Transport over a new Source of p, like the NewTransport
+// function: after Exchange, it starts with the exchanged token. Each call makes a
+// new Source, and so new tokens: call it once per Provider and share the result.
+func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
 	src := transport.NewSource(p, p.sourceOptions()...)
 	all := []transport.Option{
 		transport.WithHosts(p.Hosts()...),
-		// Marketing Cloud REST answers 401 to an expired, revoked or unknown token.
+		// Marketing Cloud REST answers 401 to an expired, revoked or unknown token;
+		// WithSOAP adds the SOAP API's auth faults.
 		transport.WithClassifier(transport.Unauthorized),
+		transport.WithSOAP(transport.FuelOAuth),
 	}
 	if p.cfg.Base != nil {
 		all = append(all, transport.WithBase(p.cfg.Base))
@@ -66,5 +72,5 @@ func (p *Provider) sourceOptions() []transport.SourceOption {
 	if p.cfg.Hook != nil {
 		opts = append(opts, transport.WithHook(p.cfg.Hook))
 	}
-	return append(opts, p.cfg.Source...)
+	return append(opts, p.cfg.SourceOptions...)
 }
