@@ -107,3 +107,16 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Hosts matches URLs against host rules exactly as WithHosts does, for code that
+// wraps a Transport and must agree with its scope (a concurrency limiter, a proxy).
+type Hosts struct{ rules scope }
+
+// NewHosts parses rules of the forms WithHosts takes.
+func NewHosts(rules ...string) Hosts { return Hosts{rules: newScope(rules)} }
+
+// Match reports whether u's host is covered by a rule. An empty Hosts matches nothing.
+func (h Hosts) Match(u *url.URL) bool { return u != nil && h.rules.match(u) }
+
+// Len reports how many rules h holds.
+func (h Hosts) Len() int { return len(h.rules) }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Limiter caps how many of an org's requests are in flight at once: Acoustic
@@ -125,18 +124,18 @@ func Limit(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper
 	if l == nil {
 		return base
 	}
-	return &limited{base: base, limiter: l, hosts: newHostSet(hosts)}
+	return &limited{base: base, limiter: l, hosts: transport.NewHosts(hosts...)}
 }
 
 type limited struct {
 	base    http.RoundTripper
 	limiter Limiter
-	hosts   hostSet
+	hosts   transport.Hosts // empty: every request takes a slot
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *limited) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.hosts.match(req.URL) {
+	if t.hosts.Len() > 0 && !t.hosts.Match(req.URL) {
 		return t.base.RoundTrip(req)
 	}
 	release, err := t.limiter.Acquire(req.Context())
@@ -175,39 +174,4 @@ func (b *releasingBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(b.release)
 	return err
-}
-
-// hostSet matches request hosts: a host alone matches it on any port, a host with a
-// port only on that port. An empty set matches everything.
-type hostSet []hostRule
-
-type hostRule struct {
-	host     string
-	withPort bool
-}
-
-func newHostSet(hosts []string) hostSet {
-	s := make(hostSet, 0, len(hosts))
-	for _, h := range hosts {
-		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
-			_, port, err := net.SplitHostPort(h)
-			s = append(s, hostRule{host: h, withPort: err == nil && port != ""})
-		}
-	}
-	return s
-}
-
-func (s hostSet) match(u *url.URL) bool {
-	if len(s) == 0 {
-		return true
-	}
-	if u == nil {
-		return false
-	}
-	for _, r := range s {
-		if r.withPort && strings.EqualFold(u.Host, r.host) || !r.withPort && strings.EqualFold(u.Hostname(), r.host) {
-			return true
-		}
-	}
-	return false
 }
