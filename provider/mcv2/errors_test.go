@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -95,5 +96,25 @@ func TestSchemelessInstanceURLs(t *testing.T) {
 	}
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1") {
 		t.Fatalf("the canned endpoint is not plain-http loopback: %s", srv.URL)
+	}
+}
+
+// A code exchange must bring a refresh token: without one the user's credential
+// would die with its first access token.
+func TestExchangeWithoutRefreshToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token":"at-1","token_type":"Bearer","expires_in":1200}`))
+	}))
+	defer srv.Close()
+	rts := &store.Memory{}
+	p := newProvider(t, mcv2.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: "s", RedirectURI: redirectURI, RefreshTokens: rts})
+	_, err := p.Exchange(context.Background(), mcv2.Callback{Code: "code-1"})
+	fe := fetchError(t, err, transport.ErrEndpoint)
+	if !strings.Contains(fe.Message, "refresh_token") {
+		t.Errorf("message %q does not name the missing field", fe.Message)
+	}
+	if _, err := p.Fetch(context.Background()); !errors.Is(err, mcv2.ErrNoRefreshToken) {
+		t.Errorf("Fetch after the failed exchange: %v, want ErrNoRefreshToken (no handover)", err)
 	}
 }

@@ -262,3 +262,31 @@ func TestNoRefreshToken(t *testing.T) {
 		t.Errorf("%d token requests, want none", got)
 	}
 }
+
+// An app with several users keeps one refresh token per user, under each user's
+// key, in one store; renewing one user's token leaves the others' alone.
+func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &store.Memory{}
+	users := map[string]*mcv2.Provider{}
+	for _, user := range []string{"alice", "bob"} {
+		cfg := webConfig(srv, rts)
+		cfg.RefreshTokenKey = "mcv2/users/" + user
+		cfg.Clock = clk.Now
+		users[user] = newProvider(t, cfg)
+		exchange(t, srv, users[user])
+	}
+	bob, _ := rts.Load(ctx, "mcv2/users/bob")
+	clk.Advance(time.Hour)
+	if _, err := users["alice"].Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := rts.Load(ctx, "mcv2/users/bob"); now != bob || bob == "" {
+		t.Error("renewing alice's token changed bob's refresh token")
+	}
+	if _, err := users["bob"].Fetch(ctx); err != nil {
+		t.Errorf("bob's renewal: %v", err)
+	}
+}

@@ -1,9 +1,12 @@
 package mcv2_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // restEcho is the emulator's answer to an accepted REST call.
@@ -194,5 +198,42 @@ func TestSOAPThroughNewClient(t *testing.T) {
 	}
 	if now, _ := tr.Source().Current(); !strings.Contains(string(srv.LastEnvelope()), now.AccessToken) || now.AccessToken == first.AccessToken {
 		t.Error("the replay did not carry the new token")
+	}
+}
+
+// Hook and Logger see every fetch; the log never holds a secret or a token.
+func TestHookAndLogger(t *testing.T) {
+	srv := start(t)
+	var logged bytes.Buffer
+	var events []transport.Event
+	cfg := serverConfig(srv)
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Hook = func(ev transport.Event) { events = append(events, ev) }
+	tr, err := mcv2.NewTransport(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tr.Source().Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Kind != transport.EventFetched || events[0].Source != "mcv2/"+mcv2test.DefaultClientID {
+		t.Errorf("events %+v, want one fetch by the mcv2 Source", events)
+	}
+	if !strings.Contains(logged.String(), "fetched") {
+		t.Errorf("log %s does not record the fetch", logged.String())
+	}
+	assertAbsent(t, "log", logged.String(), tok.AccessToken, cfg.ClientSecret)
+}
+
+func TestNewClientRefusesABadConfig(t *testing.T) {
+	for _, cfg := range []mcv2.Config{{}, {Subdomain: "mc1", ClientID: "id", ClientSecret: "s"}} {
+		client, err := mcv2.NewClient(cfg)
+		if client != nil || !errors.Is(err, transport.ErrConfig) {
+			t.Errorf("NewClient(%v) = %v, %v; want an ErrConfig", cfg, client, err)
+		}
+		if tr, err := mcv2.NewTransport(cfg); tr != nil || !errors.Is(err, transport.ErrConfig) {
+			t.Errorf("NewTransport(%v) = %v, %v; want an ErrConfig", cfg, tr, err)
+		}
 	}
 }
