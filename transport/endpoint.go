@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,9 +104,11 @@ type EndpointResponse struct {
 	Body       []byte
 }
 
-// Post sends body to url and returns the endpoint's answer. Only answers that are
-// final for the provider to read come back as a response (2xx, and 4xx other than
-// 429); everything else, after the retries, is a *FetchError of kind ErrEndpoint.
+// Post sends body to url and returns the endpoint's answer. Answers that are final
+// for the provider to read (2xx, and 4xx other than 429) come back without an error.
+// Everything else, after the retries, is a *FetchError of kind ErrEndpoint; when the
+// last attempt got a 5xx or 429, its answer comes back too, for the provider to
+// read the vendor's own error from.
 func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body []byte) (*EndpointResponse, error) {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
@@ -136,23 +137,16 @@ func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body
 	if len(data) > MaxTokenResponse {
 		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: fmt.Sprintf("token response larger than %d bytes", MaxTokenResponse)}
 	}
+	answer := &EndpointResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: snippet(data), Hint: "the token endpoint is failing or throttling; retries ran out"}
+		// The body stays out of the error, where an echoed secret could leak; the
+		// provider may read it from the answer returned alongside.
+		return answer, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: http.StatusText(resp.StatusCode), Hint: "the token endpoint is failing or throttling; retries ran out"}
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return nil, &FetchError{Kind: ErrConfig, Provider: c.provider, StatusCode: resp.StatusCode, Message: "the token endpoint redirected", Hint: "set the auth URL to the endpoint itself; credentials are not sent to redirect targets"}
 	}
-	return &EndpointResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
-}
-
-// snippet returns the start of a body for an error message, as printable text.
-func snippet(b []byte) string {
-	const n = 200
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		b = append(b[:n:n], "…"...)
-	}
-	return string(bytes.ToValidUTF8(b, []byte("?")))
+	return answer, nil
 }
 
 // JitterBackoff is the default retry Backoff: Retry-After when the endpoint sends one

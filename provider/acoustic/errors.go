@@ -1,7 +1,6 @@
 package acoustic
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -74,22 +73,17 @@ func (p *Provider) undecodable(status int, err error) error {
 }
 
 // endpointFailure names Acoustic's mint limit when the endpoint throttled, and
-// makes sure no secret the endpoint echoed survives in the message.
-func (p *Provider) endpointFailure(err error) error {
+// reads Acoustic's own JSON error from the last answer, when there was one.
+func (p *Provider) endpointFailure(resp *transport.EndpointResponse, err error) error {
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) {
 		return err
 	}
-	// The message of a 5xx or 429 is the start of the body: Acoustic's JSON error,
-	// when it fits, which reads better as a code and a description.
-	var body struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
+	if resp != nil {
+		if r, derr := oauthwire.Decode(name, resp); derr == nil && r.Error != "" {
+			fe.Code, fe.Message = r.Error, p.scrub(r.ErrorDescription)
+		}
 	}
-	if json.Unmarshal([]byte(fe.Message), &body) == nil && body.Error != "" {
-		fe.Code, fe.Message = body.Error, body.Description
-	}
-	fe.Message = p.scrub(fe.Message)
 	if fe.StatusCode == http.StatusTooManyRequests || mintLimited(fe.Message) {
 		fe.Hint = hintLimit
 	}

@@ -62,7 +62,7 @@ func TestFetchErrorMapping(t *testing.T) {
 		{"JSON 404", 404, "application/json", `{"error":"not_found","error_description":"No endpoint at this path."}`,
 			transport.ErrConfig, "not_found", "No endpoint", "Pod or BaseURL"},
 		{"503", 503, "text/plain", `down for maintenance`,
-			transport.ErrEndpoint, "", "down for maintenance", "retries ran out"},
+			transport.ErrEndpoint, "", "Service Unavailable", "retries ran out"},
 		{"200 not JSON", 200, "text/html", `<html>login</html>`,
 			transport.ErrEndpoint, "", "not a JSON object", "auth URL"},
 		{"200 without a token", 200, "application/json", `{"token_type":"bearer","expires_in":14399}`,

@@ -108,7 +108,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
 	resp, err := p.client.Post(ctx, p.tokenURL, "application/x-www-form-urlencoded", p.form)
 	if err != nil {
-		return transport.Token{}, p.endpointFailure(err)
+		return transport.Token{}, p.endpointFailure(resp, err)
 	}
 	r, err := oauthwire.Decode(name, resp)
 	if err != nil {
