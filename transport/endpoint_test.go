@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,14 +85,18 @@ func TestEndpointNeverRetriesRejections(t *testing.T) {
 }
 
 func TestEndpointGivesUpWithTypedError(t *testing.T) {
-	srv, attempts := scriptedEndpoint(t, status(503, "down"))
+	srv, attempts := scriptedEndpoint(t, status(503, `{"error":"echoed client_secret=hunter2"}`))
 	policy := fastRetries
 	policy.MaxRetries = 2
 	ec := transport.NewEndpointClient("test", srv.Client(), policy, nil)
-	_, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
+	resp, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) || !errors.Is(err, transport.ErrEndpoint) || fe.StatusCode != 503 || attempts.Load() != 3 {
 		t.Fatalf("got %v after %d attempts; want ErrEndpoint 503 after 3", err, attempts.Load())
+	}
+	// The body stays out of the error but reaches the provider with it.
+	if strings.Contains(fmt.Sprintf("%v %+v", err, err), "hunter2") || resp == nil || !strings.Contains(string(resp.Body), "hunter2") {
+		t.Fatalf("error %v, answer %+v", err, resp)
 	}
 }
 
