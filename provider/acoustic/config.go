@@ -71,9 +71,12 @@ type Config struct {
 	// Logger receives the token source's events and the token client's retries
 	// (default: none). Nothing logged ever holds a secret or a token.
 	Logger *slog.Logger
-	// Source holds further options for the token Source (hooks, breaker, backoff…).
+	// Hook is called for every Source event: fetches, failures, invalidations and
+	// breaker changes, for metrics. It runs synchronously and must be quick.
+	Hook func(transport.Event)
+	// SourceOptions holds further options for the token Source (breaker, backoff…).
 	// They apply after the ones NewTransport derives from this Config.
-	Source []transport.SourceOption
+	SourceOptions []transport.SourceOption
 }
 
 // DefaultMaxInFlight is Acoustic's limit on an org's concurrent API requests.

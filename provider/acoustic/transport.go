@@ -41,7 +41,7 @@ func NewClient(cfg Config) (*http.Client, error) {
 }
 
 // sourceOptions derives the token Source's options from the Config; the ones the
-// user gave in Source come last and win.
+// user gave in SourceOptions come last and win.
 func (c Config) sourceOptions() []transport.SourceOption {
 	opts := []transport.SourceOption{
 		transport.WithName(name),
@@ -53,7 +53,10 @@ func (c Config) sourceOptions() []transport.SourceOption {
 	if c.Logger != nil {
 		opts = append(opts, transport.WithLogger(c.Logger))
 	}
-	return append(opts, c.Source...)
+	if c.Hook != nil {
+		opts = append(opts, transport.WithHook(c.Hook))
+	}
+	return append(opts, c.SourceOptions...)
 }
 
 // apiBase is the RoundTripper under the Transport: Base, capped by the Limiter.

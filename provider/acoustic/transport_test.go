@@ -215,3 +215,26 @@ func TestHostScope(t *testing.T) {
 		}
 	})
 }
+
+// TestHookSeesEvents: Config.Hook receives the Source's events, for metrics.
+func TestHookSeesEvents(t *testing.T) {
+	srv, clock := newEmulator(t)
+	cfg := configFor(srv, clock)
+	var mu sync.Mutex
+	var kinds []transport.EventKind
+	cfg.Hook = func(ev transport.Event) {
+		mu.Lock()
+		kinds = append(kinds, ev.Kind)
+		mu.Unlock()
+	}
+	client := newClient(t, cfg)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/rest/databases", nil)
+	if r := do(t, client, req); r.status != 200 {
+		t.Fatalf("REST call: %d %s", r.status, r.body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kinds) != 1 || kinds[0] != transport.EventFetched {
+		t.Fatalf("hook saw %v, want one fetched event", kinds)
+	}
+}
