@@ -7,6 +7,13 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
+// breaker is the circuit breaker a Source fetches through: gobreaker's, or one whose
+// state a fleet shares through a Store (sharedBreaker, source_store.go).
+type breaker interface {
+	Execute(req func() (Token, error)) (Token, error)
+	State() gobreaker.State
+}
+
 // recordOutcome keeps the streaks that decide when the breaker opens: rejected
 // credentials (or a configuration that cannot work) and an unavailable endpoint are
 // counted apart, because the first will not heal by itself and the second may.

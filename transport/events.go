@@ -16,6 +16,9 @@ const (
 	EventFetchFailed EventKind = "fetch_failed" // a fetch failed; Err says why
 	EventInvalidated EventKind = "invalidated"  // a rejected token was dropped
 	EventBreaker     EventKind = "breaker"      // the breaker went From → To
+	EventAdopted     EventKind = "adopted"      // a token another process fetched arrived from the Store
+	EventStoreDown   EventKind = "store_down"   // the Store failed (Err); working alone until it answers again
+	EventStoreUp     EventKind = "store_up"     // the Store answers again; sharing resumes
 )
 
 // Event is one thing that happened in a Source, for hooks, metrics and logs. It
@@ -24,9 +27,9 @@ type Event struct {
 	Kind     EventKind
 	Source   string        // the Source's name
 	Time     time.Time     // by the Source's clock
-	Expiry   time.Time     // the token's expiry, for fetched and invalidated
+	Expiry   time.Time     // the token's expiry, for fetched, adopted and invalidated
 	Duration time.Duration // how long the fetch took, for fetched
-	Err      error         // for fetch_failed
+	Err      error         // for fetch_failed and store_down
 	From, To string        // breaker states, for breaker
 }
 
@@ -34,7 +37,7 @@ func logEvent(l *slog.Logger, ev Event) {
 	level := slog.LevelDebug
 	attrs := []slog.Attr{slog.String("source", ev.Source)}
 	switch ev.Kind {
-	case EventFetched, EventInvalidated:
+	case EventFetched, EventInvalidated, EventAdopted:
 		attrs = append(attrs, slog.Time("expiry", ev.Expiry))
 		if ev.Duration > 0 {
 			attrs = append(attrs, slog.Duration("took", ev.Duration))
@@ -45,6 +48,11 @@ func logEvent(l *slog.Logger, ev Event) {
 	case EventBreaker:
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("from", ev.From), slog.String("to", ev.To))
+	case EventStoreDown:
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", ev.Err.Error()))
+	case EventStoreUp:
+		level = slog.LevelInfo
 	}
 	l.LogAttrs(context.Background(), level, "tokentrip: "+string(ev.Kind), attrs...)
 }

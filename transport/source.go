@@ -25,8 +25,9 @@ type Source struct {
 	cur        atomic.Pointer[entry]
 	refreshing atomic.Bool
 	flight     singleflight.Group[*entry]
-	breaker    *gobreaker.CircuitBreaker[Token]
+	breaker    breaker
 	background sync.WaitGroup
+	shared     *shared // nil without WithStore (source_store.go)
 
 	mu            sync.Mutex // guards the failure bookkeeping below
 	blockFailures int        // consecutive failed blocking fetches
@@ -68,6 +69,7 @@ func NewSource(p Provider, opts ...SourceOption) *Source {
 		OnStateChange: s.onBreakerChange,
 		IsSuccessful:  countsAsSuccess,
 	})
+	s.attachStore()
 	return s
 }
 
@@ -107,6 +109,7 @@ func (s *Source) Invalidate(used Token) {
 		return
 	}
 	if s.cur.CompareAndSwap(e, nil) {
+		s.shared.rejected(e.tok)
 		s.stats.invalidations.Add(1)
 		s.emit(Event{Kind: EventInvalidated, Expiry: e.tok.Expiry})
 	}
@@ -170,6 +173,14 @@ func (s *Source) fetch(ctx context.Context, seen *entry) (*entry, error) {
 	if e := s.cur.Load(); e != nil && e != seen && s.now().Before(e.expireAt) {
 		return e, nil
 	}
+	if s.shared != nil {
+		return s.fetchShared(ctx, seen)
+	}
+	return s.fetchDirect(ctx)
+}
+
+// fetchDirect makes one fetch from the provider, through the breaker.
+func (s *Source) fetchDirect(ctx context.Context) (*entry, error) {
 	start := s.now()
 	s.stats.fetches.Add(1)
 	tok, err := s.breaker.Execute(func() (Token, error) {

@@ -1,0 +1,299 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
+	"github.com/tokentrip/tokentrip/store"
+	redisstore "github.com/tokentrip/tokentrip/store/redis"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{}) // the tests stop Redis on purpose; go-redis would log every refused dial
+	os.Exit(m.Run())
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+// requireRedis names the variable that turns a missing redis-server into a failure.
+const requireRedis = "TOKENTRIP_REQUIRE_REDIS"
+
+// redisServer is a redis-server of the test's own on a free loopback port, in a
+// temporary directory, persisting nothing. Stop and Start restart it on the same
+// port, empty.
+type redisServer struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	port int
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// startRedis starts a redis-server for t and stops it at cleanup. Without the
+// binary the test is skipped, or fails when TOKENTRIP_REQUIRE_REDIS=1.
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		msg := "redis-server is not installed (apt-get install redis-server); the Redis tests need a real one"
+		if os.Getenv(requireRedis) == "1" {
+			t.Fatal(msg + ", and " + requireRedis + "=1 requires them")
+		}
+		t.Skip(msg + "; skipping (set " + requireRedis + "=1 to make this a failure)")
+	}
+	r := &redisServer{t: t, bin: bin, dir: t.TempDir()}
+	t.Cleanup(r.Stop)
+	var lastErr error
+	for range 5 { // a free port can be taken between finding it and binding it
+		if r.port, err = freePort(); err != nil {
+			t.Fatal(err)
+		}
+		if lastErr = r.start(); lastErr == nil {
+			return r
+		}
+	}
+	t.Fatalf("starting redis-server: %v", lastErr)
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Addr is the server's host:port.
+func (r *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
+
+func (r *redisServer) start() error {
+	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", r.dir, "--loglevel", "warning")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	r.mu.Lock()
+	r.cmd, r.exited = cmd, exited
+	r.mu.Unlock()
+
+	c := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for { // bounded polling: the server is another process
+		select {
+		case <-exited:
+			return fmt.Errorf("redis-server exited: %s", out.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			r.Stop()
+			return fmt.Errorf("redis-server did not answer within 10s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond) // polling another process, with a deadline
+	}
+}
+
+// Start restarts a stopped server on the same port.
+func (r *redisServer) Start() {
+	r.t.Helper()
+	if err := r.start(); err != nil {
+		r.t.Fatalf("restarting redis-server: %v", err)
+	}
+}
+
+// Stop kills the server and waits for it to be gone.
+func (r *redisServer) Stop() {
+	r.mu.Lock()
+	cmd, exited := r.cmd, r.exited
+	r.cmd = nil
+	r.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+// Client returns a client of the server that fails fast when it is down, closed at
+// cleanup.
+func (r *redisServer) Client() *redis.Client {
+	c := redis.NewClient(fastClientOptions(r.Addr()))
+	r.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// fastClientOptions are the client settings tokentrip recommends for a token
+// cache: short timeouts and no retries, so a Redis outage costs milliseconds.
+func fastClientOptions(addr string) *redis.Options {
+	return &redis.Options{
+		Addr:          addr,
+		MaxRetries:    -1,
+		DialTimeout:   300 * time.Millisecond,
+		DialerRetries: 1,
+		ReadTimeout:   time.Second,
+		WriteTimeout:  time.Second,
+	}
+}
+
+// newStore returns a Store on a new client of r (a process of the fleet, as far as
+// Redis can tell), closed at cleanup.
+func (r *redisServer) newStore(opts ...redisstore.Option) *redisstore.Store {
+	r.t.Helper()
+	st, err := redisstore.New(r.Client(), opts...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// mcv1Provider is a minimal Marketing Cloud legacy provider for these tests: it
+// asks the emulator at base for a token with the default client, and, with rts,
+// redeems and rotates an offline refresh token kept under rtKey. onFetch, if set,
+// runs before each request is sent.
+type mcv1Provider struct {
+	base    string
+	now     func() time.Time
+	rts     store.RefreshTokens
+	onFetch func()
+	client  *http.Client
+}
+
+const rtKey = "mcv1 offline refresh token"
+
+func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
+	body := map[string]string{"clientId": mcv1test.DefaultClientID, "clientSecret": mcv1test.DefaultClientSecret}
+	var spent string
+	if p.rts != nil {
+		var err error
+		if spent, err = p.rts.Load(ctx, rtKey); err != nil {
+			return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+		}
+		if spent != "" {
+			body["refreshToken"] = spent
+		} else {
+			body["accessType"] = "offline"
+		}
+	}
+	if p.onFetch != nil {
+		p.onFetch()
+	}
+	data, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+mcv1test.TokenPath, bytes.NewReader(data))
+	if err != nil {
+		return transport.Token{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	client := p.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	sent := time.Now()
+	if p.now != nil {
+		sent = p.now()
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return transport.Token{}, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test", StatusCode: resp.StatusCode, Message: string(raw)}
+	}
+	var ans struct {
+		AccessToken  string `json:"accessToken"`
+		ExpiresIn    int    `json:"expiresIn"`
+		RefreshToken string `json:"refreshToken"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+	}
+	if p.rts != nil && ans.RefreshToken != "" {
+		// Store the successor before the access token is used; a lost race keeps
+		// the winner's, which is valid too.
+		if err := p.rts.CompareAndSwap(context.WithoutCancel(ctx), rtKey, spent, ans.RefreshToken); err != nil && err != store.ErrConflict {
+			return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+		}
+	}
+	return transport.Token{AccessToken: ans.AccessToken, Expiry: sent.Add(time.Duration(ans.ExpiresIn) * time.Second)}, nil
+}
+
+// testKey is the StoreKey of the emulator's default client.
+var testKey = transport.StoreKey{Provider: "mcv1", ClientID: mcv1test.DefaultClientID, AccountID: "518000123", Scope: "email_read"}
+
+// fakeClock is a clock the test moves by hand, shared by Sources and the emulator.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// events collects a Source's or Store's events for a test to look at.
+type events struct {
+	mu  sync.Mutex
+	all []transport.Event
+}
+
+func (e *events) hook(ev transport.Event) {
+	e.mu.Lock()
+	e.all = append(e.all, ev)
+	e.mu.Unlock()
+}
+
+func (e *events) count(kind transport.EventKind) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, ev := range e.all {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,81 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts below make each compound step one atomic operation in Redis.
+var (
+	// saveScript stores a token only while the caller still holds the fetch lock
+	// (its fencing value), then wakes the waiters.
+	// KEYS: token, lock. ARGV: fence, value, ttl ms, channel.
+	saveScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('PUBLISH', ARGV[4], 'saved')
+return 1`)
+
+	// unlockScript deletes a lock only if it still holds the caller's fencing value,
+	// then wakes the waiters. KEYS: lock. ARGV: fence, channel ("" for none).
+	unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], 'unlocked') end
+return 1`)
+
+	// renewScript extends a lock the caller still holds. KEYS: lock. ARGV: fence, ttl ms.
+	renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
+
+	// casScript replaces a refresh token if the stored one is still the one the
+	// caller spent, compared by digest ("" for none); an empty next deletes it.
+	// With ARGV[4] = "1" a missing token counts as prev too (a write-back into a
+	// Redis that restarted empty).
+	// KEYS: refresh token. ARGV: digest of prev, digest of next, sealed next, flag.
+	casScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'd')
+if not cur then cur = '' end
+if cur ~= ARGV[1] and not (cur == '' and ARGV[4] == '1') then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HSET', KEYS[1], 'd', ARGV[2], 'v', ARGV[3])
+end
+return 1`)
+
+	// acquireScript takes a semaphore lease if fewer than the limit are live. Leases
+	// are members of a sorted set scored by their expiry (server time, ms); expired
+	// ones are dropped first, so a dead holder's lease frees itself.
+	// KEYS: set. ARGV: limit, lease ms, lease id.
+	acquireScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
+	// renewLeaseScript extends a lease that has not expired.
+	// KEYS: set. ARGV: lease ms, lease id.
+	renewLeaseScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score or tonumber(score) <= now then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`)
+
+	// releaseScript gives a lease back and wakes the waiters.
+	// KEYS: set. ARGV: lease id, channel.
+	releaseScript = redis.NewScript(`
+local n = redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], 'released')
+return n`)
+
+	// countScript counts the live leases. KEYS: set.
+	countScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`)
+)

@@ -1,0 +1,150 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Semaphore caps how many requests a whole fleet has in flight, as Acoustic's
+// ten-per-org limit needs. Each slot is a lease in a Redis sorted set scored by its
+// expiry: a living holder renews it, a dead holder's lease expires after the
+// Store's lease TTL and frees the slot. Acquire has the shape of
+// acoustic.Limiter, so a Semaphore can stand in for the in-process one.
+//
+// When Redis cannot be reached, Acquire falls back to a semaphore of the same limit
+// inside the process (the fleet may then exceed the limit, each process keeping
+// to it), warns once, and returns to Redis when it answers again. Waiters are
+// woken by pub/sub when a slot is released and look again every poll interval;
+// there is no queue order across processes.
+type Semaphore struct {
+	s       *Store
+	key     string
+	channel string
+	limit   int
+	local   chan struct{}
+	health  *health
+}
+
+// Semaphore returns the fleet-wide semaphore called name with limit slots (at
+// least one). Processes that use the same name and prefix share it.
+func (s *Store) Semaphore(name string, limit int) *Semaphore {
+	limit = max(limit, 1)
+	h := hashName("semaphore", name)
+	return &Semaphore{
+		s:       s,
+		key:     s.cfg.prefix + "{sem:" + h + "}",
+		channel: s.cfg.prefix + "events:sem:" + h,
+		limit:   limit,
+		local:   make(chan struct{}, limit),
+		health:  &health{s: s, what: "semaphore"},
+	}
+}
+
+// Limit reports how many slots the semaphore has.
+func (m *Semaphore) Limit() int { return m.limit }
+
+// InFlight reports how many slots the fleet holds now, by Redis.
+func (m *Semaphore) InFlight(ctx context.Context) (int, error) {
+	n, err := countScript.Run(ctx, m.s.client, []string{m.key}).Int()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: counting leases: %w", err)
+	}
+	return n, nil
+}
+
+// Acquire takes a slot, waiting until one is free or ctx ends. It returns a
+// release function, to be called when the request is over (calls after the first
+// do nothing), or ctx's error. It never fails because Redis is down.
+func (m *Semaphore) Acquire(ctx context.Context) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !m.health.available() {
+		return m.acquireLocal(ctx)
+	}
+	woken, stop, err := m.s.notify.subscribe(ctx, m.channel)
+	if err != nil {
+		return m.fallBack(ctx, err)
+	}
+	defer stop()
+	id := randomID()
+	var t *time.Timer
+	for {
+		n, err := acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
+		if err != nil {
+			return m.fallBack(ctx, err)
+		}
+		m.health.worked()
+		if n == 1 {
+			return m.lease(id), nil
+		}
+		if t == nil {
+			t = time.NewTimer(m.s.cfg.poll)
+			defer t.Stop()
+		} else {
+			t.Reset(m.s.cfg.poll)
+		}
+		select {
+		case <-woken:
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// fallBack follows a Redis failure: a slot of the process's own semaphore, unless
+// the failure was ctx ending.
+func (m *Semaphore) fallBack(ctx context.Context, err error) (func(), error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	m.health.failed(err)
+	return m.acquireLocal(ctx)
+}
+
+func (m *Semaphore) acquireLocal(ctx context.Context) (func(), error) {
+	select {
+	case m.local <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-m.local }) }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// lease keeps the lease id alive until its release function is called.
+func (m *Semaphore) lease(id string) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(m.s.cfg.leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				ctx, cancel := m.s.opContext(context.Background())
+				n, err := renewLeaseScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
+				cancel()
+				if err == nil && n == 0 {
+					return // expired: the slot is no longer ours
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			ctx, cancel := m.s.opContext(context.Background())
+			defer cancel()
+			// On failure the lease expires by itself.
+			_ = releaseScript.Run(ctx, m.s.client, []string{m.key}, id, m.channel).Err()
+		})
+	}
+}

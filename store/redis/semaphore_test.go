@@ -1,0 +1,191 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	redisstore "github.com/tokentrip/tokentrip/store/redis"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// limiter is the shape of acoustic.Limiter, which a Semaphore stands in for.
+type limiter interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+var _ limiter = (*redisstore.Semaphore)(nil)
+
+const org = "acoustic org 123"
+
+func TestSemaphoreCapsTheFleet(t *testing.T) {
+	r := startRedis(t)
+	const limit, processes, perProcess = 10, 3, 20
+	var sems []*redisstore.Semaphore
+	for range processes {
+		sems = append(sems, r.newStore().Semaphore(org, limit))
+	}
+	var inFlight, peak atomic.Int64
+	held := make(chan func(), processes*perProcess)
+	var wg sync.WaitGroup
+	for i := range processes * perProcess {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			release, err := sems[i%processes].Acquire(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inFlight.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			held <- func() { inFlight.Add(-1); release() }
+		}()
+	}
+	// The first ten get slots; the fleet is full.
+	var holders []func()
+	for range limit {
+		holders = append(holders, <-held)
+	}
+	if n, err := sems[0].InFlight(context.Background()); n != limit || err != nil {
+		t.Fatalf("InFlight = %d, %v; want %d", n, err, limit)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	if _, err := r.newStore().Semaphore(org, limit).Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("an eleventh Acquire: %v, want to wait until its context ends", err)
+	}
+	cancel()
+	// Each release lets exactly one more in, whichever process it is in.
+	for done := 0; done < processes*perProcess; done++ {
+		holders[0]()
+		holders = holders[1:]
+		if done+limit < processes*perProcess {
+			holders = append(holders, <-held)
+		}
+	}
+	wg.Wait()
+	if p := peak.Load(); p != limit {
+		t.Fatalf("peak in flight %d, want %d", p, limit)
+	}
+	if n, err := sems[1].InFlight(context.Background()); n != 0 || err != nil {
+		t.Fatalf("InFlight after every release = %d, %v", n, err)
+	}
+}
+
+func TestSemaphoreLeaseOfADeadProcessExpires(t *testing.T) {
+	r := startRedis(t)
+	const lease = 600 * time.Millisecond
+	deadClient := redis.NewClient(fastClientOptions(r.Addr()))
+	dead, err := redisstore.New(deadClient, redisstore.WithLeaseTTL(lease))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var releases []func()
+	for range 10 {
+		rel, err := dead.Semaphore(org, 10).Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, rel)
+	}
+	deadClient.Close() // the process dies: no renewal, no release
+	defer func() {
+		for _, rel := range releases {
+			rel() // stops the renewal goroutines; Redis is out of their reach
+		}
+	}()
+
+	live := r.newStore(redisstore.WithPollInterval(20*time.Millisecond)).Semaphore(org, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), lease/4)
+	_, err = live.Acquire(ctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire while the dead process's leases live: %v, want to wait", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*lease)
+	defer cancel()
+	start := time.Now()
+	rel, err := live.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("Acquire after the leases expire: %v", err)
+	}
+	defer rel()
+	if n, _ := live.InFlight(ctx); n != 1 {
+		t.Fatalf("InFlight = %d after the dead leases expired, want 1", n)
+	}
+	t.Logf("a dead process's slots came free after %v (lease %v)", time.Since(start).Round(time.Millisecond), lease)
+}
+
+func TestSemaphoreLeaseOutlivesItsTTLWhileHeld(t *testing.T) {
+	r := startRedis(t)
+	const lease = 300 * time.Millisecond
+	sem := r.newStore(redisstore.WithLeaseTTL(lease)).Semaphore(org, 1)
+	rel, err := sem.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Held for three lease TTLs: renewals keep the slot, so another process waits.
+	other := r.newStore().Semaphore(org, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*lease)
+	_, err = other.Acquire(ctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire while the slot is held and renewed: %v, want to wait", err)
+	}
+	rel()
+	rel() // a second call does nothing
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rel2, err := other.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("Acquire after release: %v", err)
+	}
+	rel2()
+}
+
+func TestSemaphoreFallsBackWhileRedisIsDown(t *testing.T) {
+	r := startRedis(t)
+	ev := &events{}
+	sem := r.newStore(redisstore.WithRetry(50*time.Millisecond), redisstore.WithHook(ev.hook)).Semaphore(org, 3)
+	r.Stop()
+	var rels []func()
+	for range 3 {
+		rel, err := sem.Acquire(context.Background())
+		if err != nil {
+			t.Fatalf("Acquire with Redis down: %v", err)
+		}
+		rels = append(rels, rel)
+	}
+	// The process keeps to the limit on its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	if _, err := sem.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a fourth local Acquire: %v, want to wait", err)
+	}
+	cancel()
+	if ev.count(transport.EventStoreDown) != 1 {
+		t.Fatalf("store_down events %d, want 1", ev.count(transport.EventStoreDown))
+	}
+	for _, rel := range rels {
+		rel()
+	}
+
+	r.Start()
+	time.Sleep(60 * time.Millisecond) // past the 50ms retry interval, a time and not a synchronisation
+	rel, err := sem.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rel()
+	if n, err := sem.InFlight(context.Background()); n != 1 || err != nil {
+		t.Fatalf("InFlight in Redis after it came back = %d, %v; want 1", n, err)
+	}
+	if ev.count(transport.EventStoreUp) != 1 {
+		t.Fatalf("store_up events %d, want 1", ev.count(transport.EventStoreUp))
+	}
+}

@@ -1,0 +1,537 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
+	"github.com/tokentrip/tokentrip/store"
+	redisstore "github.com/tokentrip/tokentrip/store/redis"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// newFleet returns k Sources for the emulator's default client, each with a Store
+// on its own Redis client, as k processes would have.
+func newFleet(t *testing.T, r *redisServer, emu *mcv1test.Server, clock *fakeClock, k int, opts ...transport.SourceOption) []*transport.Source {
+	t.Helper()
+	srcs := make([]*transport.Source, k)
+	for i := range srcs {
+		o := append([]transport.SourceOption{transport.WithClock(clock.Now), transport.WithStore(r.newStore(), testKey)}, opts...)
+		srcs[i] = transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, o...)
+	}
+	return srcs
+}
+
+// tokensOf calls Token on every Source from many goroutines at once and returns
+// the distinct tokens they got.
+func tokensOf(t *testing.T, srcs []*transport.Source, perSource int) map[string]int {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]int{}
+	var wg sync.WaitGroup
+	for _, src := range srcs {
+		for range perSource {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tok, err := src.Token(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				got[tok.AccessToken]++
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return got
+}
+
+func TestSourcesShareOneFetchPerWindow(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithTokenLatency(20*time.Millisecond))
+	defer emu.Close()
+	srcs := newFleet(t, r, emu, clock, 8)
+
+	// A cold stampede of 8 processes × 50 goroutines: one fetch.
+	cold := tokensOf(t, srcs, 50)
+	if len(cold) != 1 || emu.Stats().TokenRequests != 1 {
+		t.Fatalf("cold start: tokens %d, token requests %d; want 1 and 1", len(cold), emu.Stats().TokenRequests)
+	}
+
+	// Past the refresh point (55 minutes into an hour): every process refreshes in
+	// the background, and the fleet makes one request.
+	clock.Advance(56 * time.Minute)
+	for _, src := range srcs {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, src := range srcs {
+		src.Wait()
+	}
+	refreshed := map[string]bool{}
+	for _, src := range srcs {
+		tok, ok := src.Current()
+		if !ok || cold[tok.AccessToken] > 0 {
+			t.Fatalf("after the refresh: current %v, %v; want a new token", tok, ok)
+		}
+		refreshed[tok.AccessToken] = true
+	}
+	if len(refreshed) != 1 || emu.Stats().TokenRequests != 2 {
+		t.Fatalf("refresh: %d distinct tokens, token requests %d; want 1 and 2", len(refreshed), emu.Stats().TokenRequests)
+	}
+
+	// Past expiry nobody has a usable token: blocking fetches, still one request.
+	clock.Advance(2 * time.Hour)
+	if got := tokensOf(t, srcs, 20); len(got) != 1 || emu.Stats().TokenRequests != 3 {
+		t.Fatalf("after expiry: tokens %d, token requests %d; want 1 and 3", len(got), emu.Stats().TokenRequests)
+	}
+	fetches, adoptions := 0, 0
+	for _, src := range srcs {
+		fetches += int(src.Stats().Fetches)
+	}
+	if fetches != 3 {
+		t.Fatalf("Stats().Fetches over the fleet = %d, want 3 (adoptions %d)", fetches, adoptions)
+	}
+}
+
+func TestInvalidatedTokenIsReplacedOnceForTheFleet(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+	defer emu.Close()
+	srcs := newFleet(t, r, emu, clock, 3)
+	clients := make([]*http.Client, len(srcs))
+	for i, src := range srcs {
+		clients[i] = &http.Client{Transport: transport.New(src, transport.WithHosts(emu.URL))}
+	}
+	call := func(c *http.Client) {
+		t.Helper()
+		resp, err := c.Get(emu.URL + "/hub/v1/campaigns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("REST call: %s", resp.Status)
+		}
+	}
+	for _, c := range clients {
+		call(c)
+	}
+	first, _ := srcs[0].Current()
+	emu.RevokeToken(first.AccessToken)
+	// Each process meets the 401 in turn: the first fetches, the others adopt.
+	for _, c := range clients {
+		call(c)
+	}
+	st := emu.Stats()
+	if st.TokenRequests != 2 {
+		t.Fatalf("token requests = %d, want 2 (one per token, not per process)", st.TokenRequests)
+	}
+	if st.Rejections[mcv1test.ReasonRevokedToken] != 3 {
+		t.Fatalf("revoked-token rejections = %d, want 3 (one per process)", st.Rejections[mcv1test.ReasonRevokedToken])
+	}
+}
+
+func TestDeadLockHolderIsTakenOver(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+	defer emu.Close()
+
+	// A process takes the fetch lock and dies: its client goes away, so the lock
+	// is neither renewed nor released.
+	deadClient := redis.NewClient(fastClientOptions(r.Addr()))
+	dead, err := redisstore.New(deadClient, redisstore.WithLockTTL(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := dead.Lock(context.Background(), testKey.ID())
+	if err != nil || l == nil {
+		t.Fatalf("taking the lock: %v, %v", l, err)
+	}
+	deadClient.Close()
+	defer l.Unlock(context.Background()) // stops its renewal goroutine; Redis is out of its reach
+
+	ev := &events{}
+	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.WithClock(clock.Now),
+		transport.WithStore(r.newStore(redisstore.WithPollInterval(20*time.Millisecond)), testKey), transport.WithHook(ev.hook))
+	start := time.Now()
+	if _, err := src.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Fatalf("fetched after %v: the dead holder's lock (300ms) was not respected", waited)
+	}
+	if n := emu.Stats().TokenRequests; n != 1 {
+		t.Fatalf("token requests = %d, want 1", n)
+	}
+	if n := ev.count(transport.EventStoreDown); n != 0 {
+		t.Fatalf("%d store_down events; the Store was up", n)
+	}
+}
+
+func TestFetchLockIsFenced(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	a, b := r.newStore(), r.newStore()
+	id := testKey.ID()
+	la, err := a.Lock(ctx, id)
+	if err != nil || la == nil {
+		t.Fatalf("first lock: %v, %v", la, err)
+	}
+	if lb, err := b.Lock(ctx, id); lb != nil || err != nil {
+		t.Fatalf("second lock while held: %v, %v; want nil, nil", lb, err)
+	}
+	// The lock expires under A (as if A stalled): B takes it.
+	raw := r.Client()
+	keys, _ := raw.Keys(ctx, "*:lock").Result()
+	if len(keys) != 1 {
+		t.Fatalf("lock keys %v", keys)
+	}
+	raw.Del(ctx, keys[0])
+	lb, err := b.Lock(ctx, id)
+	if err != nil || lb == nil {
+		t.Fatalf("lock after expiry: %v, %v", lb, err)
+	}
+	tok := transport.StoredToken{Token: transport.Token{AccessToken: "from-a", Expiry: time.Now().Add(time.Hour)}, Fetched: time.Now()}
+	if err := la.Save(ctx, tok, time.Hour); !errors.Is(err, transport.ErrLockLost) {
+		t.Fatalf("save by the stale holder: %v, want ErrLockLost", err)
+	}
+	if err := la.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := raw.Exists(ctx, keys[0]).Result(); n != 1 {
+		t.Fatal("the stale holder's Unlock removed the new holder's lock")
+	}
+	tok.Token.AccessToken = "from-b"
+	if err := lb.Save(ctx, tok, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := a.Load(ctx, id)
+	if err != nil || !ok || got.Token.AccessToken != "from-b" || !got.Fetched.Equal(tok.Fetched) || !got.Token.Expiry.Equal(tok.Token.Expiry) {
+		t.Fatalf("load: %v, %v, %v", got, ok, err)
+	}
+	if err := lb.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := raw.Exists(ctx, keys[0]).Result(); n != 0 {
+		t.Fatal("Unlock left the lock")
+	}
+}
+
+func TestKeysAndValuesRevealNothing(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+	defer emu.Close()
+	key := []byte("0123456789abcdef0123456789abcdef")
+	st := r.newStore(redisstore.WithEncryptionKey(key))
+	rts := st.RefreshTokens()
+	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: rts}, transport.WithClock(clock.Now), transport.WithStore(st, testKey))
+	tok, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh, err := rts.Load(context.Background(), rtKey)
+	if err != nil || refresh == "" {
+		t.Fatalf("refresh token: %q, %v", refresh, err)
+	}
+	release, err := st.Semaphore("acoustic org 42", 10).Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+
+	ctx := context.Background()
+	raw := r.Client()
+	keys, err := raw.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{mcv1test.DefaultClientID, mcv1test.DefaultClientSecret, testKey.AccountID, testKey.Scope, tok.AccessToken, refresh, rtKey, "acoustic org 42"}
+	kinds := map[string]bool{}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, redisstore.DefaultPrefix) {
+			t.Errorf("key %q lacks the prefix", k)
+		}
+		var values []string
+		switch typ, _ := raw.Type(ctx, k).Result(); typ {
+		case "string":
+			v, _ := raw.Get(ctx, k).Result()
+			values = append(values, v)
+		case "hash":
+			m, _ := raw.HGetAll(ctx, k).Result()
+			for _, v := range m {
+				values = append(values, v)
+			}
+		case "zset":
+			values, _ = raw.ZRange(ctx, k, 0, -1).Result()
+		}
+		kinds[k[strings.LastIndexByte(k, '}')+1:]] = true
+		for _, s := range secrets {
+			if strings.Contains(k, s) {
+				t.Errorf("key %q contains %q", k, s)
+			}
+			for _, v := range values {
+				if strings.Contains(v, s) {
+					t.Errorf("value of %q contains a secret", k)
+				}
+			}
+		}
+		if strings.HasSuffix(k, ":token") {
+			ttl, _ := raw.PTTL(ctx, k).Result()
+			if life := tok.Expiry.Sub(clock.Now()); ttl <= life-time.Minute || ttl > life {
+				t.Errorf("token TTL %v, want just under the token's life %v", ttl, life)
+			}
+		}
+	}
+	for _, want := range []string{":token", ":breaker", ""} {
+		if !kinds[want] {
+			t.Errorf("no %q key among %v", want, keys)
+		}
+	}
+
+	// Processes that disagree about the key fail to read, and say why.
+	for name, other := range map[string]*redisstore.Store{
+		"no key":    r.newStore(),
+		"other key": r.newStore(redisstore.WithEncryptionKey([]byte("fedcba9876543210"))),
+	} {
+		if _, _, err := other.Load(ctx, testKey.ID()); err == nil || !strings.Contains(err.Error(), "encrypt") {
+			t.Errorf("%s: Load = %v, want an encryption error", name, err)
+		}
+	}
+	if _, err := redisstore.New(raw, redisstore.WithEncryptionKey([]byte("short"))); err == nil {
+		t.Error("a 5-byte key was accepted")
+	}
+	if s := st.String() + rts.String(); strings.Contains(s, string(key)) {
+		t.Errorf("String reveals the key: %s", s)
+	}
+}
+
+func TestSharedBreakerOpensForTheFleet(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+	defer emu.Close()
+	emu.RevokeClient(mcv1test.DefaultClientID)
+	noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
+	const cooldown = 300 * time.Millisecond // gobreaker keeps real time
+	srcs := newFleet(t, r, emu, clock, 2, transport.WithBreaker(3, 5, cooldown), noBackoff)
+	a, b := srcs[0], srcs[1]
+
+	for i := range 3 {
+		if _, err := a.Token(context.Background()); !errors.Is(err, transport.ErrCredentialsRejected) {
+			t.Fatalf("fetch %d: %v, want ErrCredentialsRejected", i+1, err)
+		}
+	}
+	if got := a.BreakerState(); got != "open" {
+		t.Fatalf("A's breaker %s after 3 rejections, want open", got)
+	}
+	// B has never failed, yet the fleet's breaker refuses it without a request.
+	_, err := b.Token(context.Background())
+	var open *transport.CircuitOpenError
+	if !errors.As(err, &open) || !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Fatalf("B: %v, want a CircuitOpenError", err)
+	}
+	if until := time.Until(open.Retry); until <= 0 || until > cooldown {
+		t.Fatalf("B's error says retry in %v, want within the %v cooldown", until, cooldown)
+	}
+	if n := emu.Stats().TokenRequests; n != 3 {
+		t.Fatalf("token requests = %d, want 3", n)
+	}
+
+	// At the retry time one probe goes out for the fleet, and it closes the breaker.
+	emu.RestoreClient(mcv1test.DefaultClientID)
+	time.Sleep(time.Until(open.Retry)) // the time the error names, not a synchronisation
+	if _, err := b.Token(context.Background()); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if _, err := a.Token(context.Background()); err != nil {
+		t.Fatalf("A after the probe: %v", err)
+	}
+	if n := emu.Stats().TokenRequests; n != 4 {
+		t.Fatalf("token requests = %d, want 4 (one probe, then adopted)", n)
+	}
+	if a.BreakerState() == "open" || b.BreakerState() != "closed" {
+		t.Fatalf("breakers after the probe: A %s, B %s", a.BreakerState(), b.BreakerState())
+	}
+}
+
+func TestRefreshTokensCompareAndSwapAcrossProcesses(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	var rts []*redisstore.RefreshTokens
+	for range 4 {
+		rts = append(rts, r.newStore(redisstore.WithEncryptionKey([]byte("0123456789abcdef"))).RefreshTokens())
+	}
+	if v, err := rts[0].Load(ctx, "k"); v != "" || err != nil {
+		t.Fatalf("empty: %q, %v", v, err)
+	}
+	if err := rts[0].CompareAndSwap(ctx, "k", "", "rt-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rts[1].CompareAndSwap(ctx, "k", "", "rt-x"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("CAS from none over rt-1: %v, want ErrConflict", err)
+	}
+	// 100 rotations of rt-1 from four processes: one wins, the others adopt its token.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var winners []string
+	conflicts := 0
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := "rt-2-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+			err := rts[i%4].CompareAndSwap(ctx, "k", "rt-1", next)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				winners = append(winners, next)
+			case errors.Is(err, store.ErrConflict):
+				conflicts++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(winners) != 1 || conflicts != 99 {
+		t.Fatalf("%d winners, %d conflicts; want 1 and 99", len(winners), conflicts)
+	}
+	for i, s := range rts {
+		if v, err := s.Load(ctx, "k"); v != winners[0] || err != nil {
+			t.Fatalf("process %d loads %q, %v; want the winner's %q", i, v, err, winners[0])
+		}
+	}
+}
+
+func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithTokenLatency(10*time.Millisecond))
+	defer emu.Close()
+	var srcs []*transport.Source
+	for range 6 {
+		st := r.newStore()
+		srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: st.RefreshTokens()},
+			transport.WithClock(clock.Now), transport.WithStore(st, testKey)))
+	}
+	const windows = 4
+	for w := range windows {
+		if w > 0 {
+			clock.Advance(time.Hour) // every token has expired: a blocking fetch everywhere
+		}
+		if got := tokensOf(t, srcs, 10); len(got) != 1 {
+			t.Fatalf("window %d: %d distinct tokens", w, len(got))
+		}
+	}
+	st := emu.Stats()
+	if st.TokenRequests != windows || st.TokenRequestsByGrant[mcv1test.GrantRefreshToken] != windows-1 {
+		t.Fatalf("token requests %d (%v), want %d with %d refresh-token grants", st.TokenRequests, st.TokenRequestsByGrant, windows, windows-1)
+	}
+	if n := st.Rejections[mcv1test.ReasonReusedGrant] + st.Rejections[mcv1test.ReasonInvalidGrant]; n != 0 {
+		t.Fatalf("%d refresh tokens spent twice or lost", n)
+	}
+}
+
+func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	ev := &events{}
+	rts := r.newStore(redisstore.WithRetry(time.Millisecond), redisstore.WithHook(ev.hook)).RefreshTokens()
+	if err := rts.CompareAndSwap(ctx, "k", "", "rt-1"); err != nil {
+		t.Fatal(err)
+	}
+	r.Stop()
+	if v, err := rts.Load(ctx, "k"); v != "rt-1" || err != nil {
+		t.Fatalf("Load while Redis is down: %q, %v; want the process's copy", v, err)
+	}
+	if err := rts.CompareAndSwap(ctx, "k", "rt-1", "rt-2"); err != nil {
+		t.Fatalf("rotation while Redis is down: %v", err)
+	}
+	if err := rts.CompareAndSwap(ctx, "k", "rt-1", "rt-3"); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second rotation of rt-1 while down: %v, want ErrConflict", err)
+	}
+	if ev.count(transport.EventStoreDown) != 1 {
+		t.Fatalf("store_down events: %d, want 1", ev.count(transport.EventStoreDown))
+	}
+	r.Start() // empty: it persisted nothing
+	if v, err := rts.Load(ctx, "k"); v != "rt-2" || err != nil {
+		t.Fatalf("Load after the outage: %q, %v; want rt-2", v, err)
+	}
+	if v, err := r.newStore().RefreshTokens().Load(ctx, "k"); v != "rt-2" || err != nil {
+		t.Fatalf("another process after the outage: %q, %v; want rt-2 written back", v, err)
+	}
+	if ev.count(transport.EventStoreUp) != 1 {
+		t.Fatalf("store_up events: %d, want 1", ev.count(transport.EventStoreUp))
+	}
+}
+
+func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
+	r := startRedis(t)
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+	defer emu.Close()
+	ev := &events{}
+	srcs := newFleet(t, r, emu, clock, 2, transport.WithHook(ev.hook), transport.WithStoreFallback(time.Second, time.Minute))
+	a, b := srcs[0], srcs[1]
+	if got := tokensOf(t, srcs, 5); len(got) != 1 {
+		t.Fatalf("%d tokens", len(got))
+	}
+
+	r.Stop()
+	clock.Advance(56 * time.Minute) // refresh point
+	for _, src := range srcs {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatalf("Token with Redis down, at the refresh point: %v", err)
+		}
+		src.Wait()
+	}
+	clock.Advance(2 * time.Hour) // everything expired: blocking fetches, alone
+	for _, src := range srcs {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatalf("Token with Redis down, after expiry: %v", err)
+		}
+	}
+	if n := emu.Stats().TokenRequests; n != 5 {
+		t.Fatalf("token requests %d, want 5 (1 shared, then 2 each alone)", n)
+	}
+	if n := ev.count(transport.EventStoreDown); n != 2 {
+		t.Fatalf("store_down events %d, want 2 (one per process)", n)
+	}
+
+	// Redis returns; after the retry interval the fleet shares again.
+	r.Start()
+	clock.Advance(2 * time.Hour)
+	for _, src := range []*transport.Source{a, b} {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := emu.Stats().TokenRequests; n != 6 {
+		t.Fatalf("token requests %d, want 6 (one more, shared)", n)
+	}
+	ta, _ := a.Current()
+	tb, _ := b.Current()
+	if ta.AccessToken != tb.AccessToken {
+		t.Fatal("the processes did not share the token after Redis came back")
+	}
+	if n := ev.count(transport.EventStoreUp); n != 2 {
+		t.Fatalf("store_up events %d, want 2", n)
+	}
+}
