@@ -1,0 +1,180 @@
+package resilience_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tokentrip/tokentrip/provider/mcv1"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// TestRedirectToForeignHostGetsNoCredential: an API host in the credential's scope
+// redirects to a host outside it. The redirect is followed, and the foreign host
+// receives neither the Bearer header nor the token in a resent SOAP body (307 and
+// 308 make the client send the body again).
+func TestRedirectToForeignHostGetsNoCredential(t *testing.T) {
+	jsonBody := `{"items":[{"key":"value"}]}`
+	tests := []struct {
+		name, method, contentType, body string
+		status                          int
+	}{
+		{"REST GET, 302", http.MethodGet, "", "", http.StatusFound},
+		{"REST GET, 301", http.MethodGet, "", "", http.StatusMovedPermanently},
+		{"REST POST, 307", http.MethodPost, "application/json", jsonBody, http.StatusTemporaryRedirect},
+		{"REST PUT, 308", http.MethodPut, "application/json", jsonBody, http.StatusPermanentRedirect},
+		{"SOAP, 307", http.MethodPost, "text/xml; charset=utf-8", soapEnvelope, http.StatusTemporaryRedirect},
+		{"SOAP, 308", http.MethodPost, "text/xml; charset=utf-8", soapEnvelope, http.StatusPermanentRedirect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			foreign := newRecordingServer(t, nil)
+			inScope := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, foreign.URL+"/landing", tt.status)
+			})
+			h := newHarness(t, setup{config: func(cfg *mcv1.Config) { cfg.APIHosts = []string{inScope.URL} }})
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+
+			o := send(t.Context(), h.client, tt.method, inScope.URL+"/redirecting", tt.contentType, body)
+
+			if o.err != nil || o.status != http.StatusNoContent {
+				t.Fatalf("call: %v, want the foreign host's 204", o)
+			}
+			tokens := h.secrets.list()
+			seenInScope, seenForeign := inScope.requests(), foreign.requests()
+			if len(seenInScope) != 1 || len(leaks(tokens, map[string]string{"in scope": seenInScope[0]})) == 0 {
+				t.Fatalf("the in-scope host got %q, want one request carrying the token", seenInScope)
+			}
+			if len(seenForeign) != 1 {
+				t.Fatalf("the foreign host got %d requests, want the redirected one", len(seenForeign))
+			}
+			if tt.body != "" && !strings.HasSuffix(seenForeign[0], "\n\n"+tt.body) {
+				t.Errorf("the foreign host got %q, want the caller's own body resent", seenForeign[0])
+			}
+			found := leaks(tokens, map[string]string{"the foreign host's request": seenForeign[0]})
+			if strings.Contains(strings.ToLower(seenForeign[0]), "fueloauth") {
+				found = append(found, "the foreign host's request carries a fueloauth block")
+			}
+			t.Logf("FIGURE redirect %s: in-scope host got the credential; foreign host got %d request, %d credentials (searched %d secret values)", tt.name, len(seenForeign), len(found), len(tokens))
+			for _, f := range found {
+				t.Error(f)
+			}
+		})
+	}
+}
+
+// TestPlainHTTPIsRefused: a request for a host in the credential's scope over plain
+// http to a host that is not loopback is refused with transport.ErrInsecureScheme
+// before anything is sent, not even a token request. Loopback is the exception (the
+// emulator itself is plain http), and hosts out of scope pass through untouched.
+func TestPlainHTTPIsRefused(t *testing.T) {
+	network := &offlineNetwork{}
+	h := newHarness(t, setup{config: func(cfg *mcv1.Config) {
+		cfg.APIHosts = []string{"api.example.com", "*.example.net", "https://secure.example.org"}
+		cfg.Base = network
+	}})
+	tests := []struct {
+		url     string
+		refused bool
+	}{
+		{"http://api.example.com/data/v1/customobjectdata", true},
+		{"HTTP://API.EXAMPLE.COM:80/data", true},
+		{"http://eu.example.net/Service.asmx", true},
+		{"http://secure.example.org/data", true},
+		{"https://api.example.com/data", false},
+		{"http://other.example.com/data", false},
+	}
+	for _, tt := range tests {
+		o := send(t.Context(), h.client, http.MethodGet, tt.url, "", nil)
+		if refused := errors.Is(o.err, transport.ErrInsecureScheme); refused != tt.refused {
+			t.Errorf("%s: %v, want refused = %v", tt.url, o, tt.refused)
+		}
+	}
+	sent := network.sent()
+	refused := 0
+	for _, tt := range tests {
+		if tt.refused {
+			refused++
+		}
+	}
+	t.Logf("FIGURE plain http: %d requests refused with ErrInsecureScheme; the network saw %d requests (%v), the token endpoint %d", refused, len(sent), sent, h.tokenRequests())
+	want := []string{"api.example.com Bearer", "other.example.com -"}
+	if fmt.Sprint(sent) != fmt.Sprint(want) || h.tokenRequests() != 1 {
+		t.Errorf("the network saw %v and %d token requests; want %v and one (for the https call)", sent, h.tokenRequests(), want)
+	}
+}
+
+// recordingServer is a loopback server that keeps every request it receives as
+// text — the request line, the headers and the body — and answers with handler
+// (nil: 204 No Content).
+type recordingServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string
+}
+
+func newRecordingServer(t *testing.T, handler http.HandlerFunc) *recordingServer {
+	rs := &recordingServer{}
+	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL)
+		for k, vs := range r.Header {
+			fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(vs, ", "))
+		}
+		b.WriteString("\n")
+		b.Write(body)
+		rs.mu.Lock()
+		rs.seen = append(rs.seen, b.String())
+		rs.mu.Unlock()
+		if handler == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		handler(w, r)
+	}))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+func (rs *recordingServer) requests() []string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return append([]string(nil), rs.seen...)
+}
+
+// offlineNetwork is a base RoundTripper that sends nothing: it notes each request's
+// host and whether it carried a Bearer header ("-" if not), and answers 200.
+type offlineNetwork struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (n *offlineNetwork) RoundTrip(req *http.Request) (*http.Response, error) {
+	auth := "-"
+	if strings.HasPrefix(req.Header.Get("Authorization"), "Bearer ") {
+		auth = "Bearer"
+	}
+	n.mu.Lock()
+	n.log = append(n.log, req.URL.Hostname()+" "+auth)
+	n.mu.Unlock()
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+}
+
+func (n *offlineNetwork) sent() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.log...)
+}
