@@ -1,0 +1,49 @@
+// Package envelope puts a credential into the Header of a SOAP 1.1 or 1.2
+// envelope as the envelope streams past, and reads the faults that come back.
+// It knows XML and SOAP; it knows nothing of HTTP or of how long a token lives.
+//
+// # Injection
+//
+// [Inject], [NewReader] and [InjectBytes] read an envelope, find its Header
+// (creating one as the Envelope's first child when there is none), replace any
+// credential already there — a fueloauth element in any namespace, a legacy
+// ExactTarget oAuth element, or a WS-Security Security element — with the
+// given [Credential], and copy every other byte through untouched. Only the
+// prefix of the document up to the end of the Header is tokenized, and never
+// more than [MaxPrefix] bytes of it; everything after is copied as raw bytes,
+// so the cost of an injection does not grow with the size of the Body. The
+// Body's bytes, and the bytes and order of the Header's other children
+// (WS-Addressing and the like), come out exactly as they went in.
+//
+// Prefixes are resolved through namespace declarations, so soap:, soapenv:,
+// s:, SOAP-ENV:, env:, a default namespace, or two prefixes bound to the same
+// SOAP namespace all work. A Header is accepted after the Body, as some
+// hand-made envelopes have it, when it starts within 16 KiB of the Body's
+// start; a longer Body that comes first is taken to have no Header after it,
+// which is what SOAP 1.1 and 1.2 require. An envelope without a Header thus
+// costs a scan of up to 16 KiB of its Body; one with its Header first costs
+// a scan of its Header alone.
+//
+// Envelopes that would be unsafe or wrong to pass on are refused with an
+// [*Error] before anything is written: input that is not XML or is cut short,
+// a root that is not a SOAP Envelope, a DOCTYPE, UTF-16, or a declared
+// encoding other than UTF-8. Use [errors.Is] with [ErrMalformed],
+// [ErrNotEnvelope], [ErrDoctype], [ErrEncoding] or [ErrTooLarge] to tell them
+// apart. No error ever contains the credential.
+//
+// # Faults
+//
+// [ParseFault] reads a SOAP 1.1 or 1.2 Fault within a byte limit, and
+// [Fault.IsAuth] says whether Marketing Cloud rejected the credential (an
+// expired or unknown token, a failed login) rather than the request.
+// [ParseXMLAPIResult] does the same for Acoustic Campaign's XML API, whose
+// errors arrive in a 200 response.
+//
+// # Fuzzing
+//
+// FuzzInject checks that a well-formed envelope always comes out well-formed,
+// with exactly one credential and its Body bytes unchanged. For a longer run
+// than the tests' seed corpus:
+//
+//	go test -run='^$' -fuzz=FuzzInject -fuzztime=30m ./envelope/
+package envelope

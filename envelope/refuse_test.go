@@ -1,0 +1,104 @@
+package envelope
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestInjectRefuses(t *testing.T) {
+	const open = `<soap:Envelope xmlns:soap=` + ns11 + `>`
+	longHeader := open + `<soap:Header>` +
+		strings.Repeat(`<wsa:To xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:x</wsa:To>`, MaxPrefix/64) +
+		`</soap:Header><soap:Body/></soap:Envelope>`
+
+	for _, tt := range []struct {
+		name string
+		in   string
+		kind error
+		at   string // the error's offset is where this first occurs in in
+		msg  string // the error's message contains this
+	}{
+		{"empty", "", ErrMalformed, "", "empty"},
+		{"JSON", `{"accessToken":"` + accessToken + `"}`, ErrMalformed, "{", "not XML"},
+		{"only whitespace", " \r\n\t", ErrMalformed, "", "no root element"},
+		{"truncated in the prolog", `<?xml version="1.0"`, ErrMalformed, "", "ends early"},
+		{"truncated in the Header", open + `<soap:Header><wsa:Action xmlns:wsa="urn:a">Ret`, ErrMalformed, "", "ends early"},
+		{"truncated in a Body that comes first", open + `<soap:Body><Ping xmlns="urn:x">`, ErrMalformed, "", "ends early"},
+		{"root is not an Envelope", `<RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/>`, ErrNotEnvelope, "<Retrieve", "<RetrieveRequestMsg>"},
+		{"Envelope in another namespace", `<soap:Envelope xmlns:soap="http://example.com/soap"><soap:Body/></soap:Envelope>`, ErrNotEnvelope, "<soap:Envelope", "not a SOAP 1.1 or 1.2 Envelope"},
+		{"Acoustic XML API envelope (no namespace)", `<Envelope><Body><GetLists/></Body></Envelope>`, ErrNotEnvelope, "<Envelope", "not a SOAP"},
+		{"empty Envelope", `<soap:Envelope xmlns:soap=` + ns11 + `/>`, ErrNotEnvelope, "<soap:Envelope", "needs a Body"},
+		{"Envelope without Body", open + `<!-- nothing --></soap:Envelope>`, ErrNotEnvelope, "</soap:Envelope>", "no Body"},
+		{"DOCTYPE with entities", `<?xml version="1.0"?><!DOCTYPE soap:Envelope [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>` + open + `<soap:Body>&b;</soap:Body></soap:Envelope>`, ErrDoctype, "<!DOCTYPE", "remove it"},
+		{"DOCTYPE inside the Header", open + `<soap:Header><!DOCTYPE x></soap:Header><soap:Body/></soap:Envelope>`, ErrMalformed, "<!DOCTYPE", "DOCTYPE"},
+		{"declared ISO-8859-1", `<?xml version="1.0" encoding="ISO-8859-1"?>` + open + `<soap:Body/></soap:Envelope>`, ErrEncoding, "<?xml", `"ISO-8859-1"`},
+		{"declared encoding with spaces", `<?xml version="1.0" encoding = 'windows-1252' ?>` + open + `<soap:Body/></soap:Envelope>`, ErrEncoding, "<?xml", "convert the envelope to UTF-8"},
+		{"UTF-16 little-endian byte order mark", "\xFF\xFE<\x00s\x00", ErrEncoding, "", "UTF-16"},
+		{"UTF-16 big-endian byte order mark", "\xFE\xFF\x00<\x00s", ErrEncoding, "", "UTF-16"},
+		{"UTF-16 without byte order mark", "\x00<\x00s\x00o", ErrEncoding, "", "UTF-16"},
+		{"garbled XML declaration", `<?xml version?>` + open + `<soap:Body/></soap:Envelope>`, ErrMalformed, "<?xml", "declaration"},
+		{"XML declaration not first", ` <?xml version="1.0"?>` + open + `<soap:Body/></soap:Envelope>`, ErrMalformed, "<?xml", "must come first"},
+		{"mismatched end tag in the Header", open + `<soap:Header><a:To xmlns:a="urn:a">x</a:Action></soap:Header><soap:Body/></soap:Envelope>`, ErrMalformed, "</a:Action>", "does not match"},
+		{"undeclared prefix on the root", `<soap:Envelope><soap:Body/></soap:Envelope>`, ErrMalformed, "<soap:Envelope", `"soap" is not declared`},
+		{"undeclared prefix on a Header child", open + `<soap:Header><wsa:To>x</wsa:To></soap:Header><soap:Body/></soap:Envelope>`, ErrMalformed, "<wsa:To", `"wsa" is not declared`},
+		{"unquoted attribute", `<soap:Envelope xmlns:soap=http://schemas.xmlsoap.org/soap/envelope/>`, ErrMalformed, "http:", "quoted attribute value"},
+		{"'<' in an attribute value", open + `<soap:Header a="<"/><soap:Body/></soap:Envelope>`, ErrMalformed, `<"/>`, "&lt;"},
+		{"text before the root", `hello` + open + `<soap:Body/></soap:Envelope>`, ErrMalformed, "hello", "not XML"},
+		{"Header longer than MaxPrefix", longHeader, ErrTooLarge, "", "first 1048576 bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Inject(&out, strings.NewReader(tt.in), FuelOAuth(accessToken))
+			var e *Error
+			if !errors.Is(err, tt.kind) || !errors.As(err, &e) {
+				t.Fatalf("err = %v, want an *Error of kind %v", err, tt.kind)
+			}
+			if out.Len() != 0 {
+				t.Errorf("wrote %d bytes before refusing", out.Len())
+			}
+			if !strings.Contains(e.Msg, tt.msg) {
+				t.Errorf("message %q does not say %q", e.Msg, tt.msg)
+			}
+			if strings.Contains(err.Error(), accessToken) {
+				t.Errorf("the error reveals the token: %v", err)
+			}
+			if tt.at != "" {
+				if want := int64(strings.Index(tt.in, tt.at)); e.Offset != want {
+					t.Errorf("offset = %d, want %d (at %q)", e.Offset, want, tt.at)
+				}
+			}
+
+			if _, err2 := InjectBytes([]byte(tt.in), FuelOAuth(accessToken)); err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("InjectBytes: %v; Inject: %v", err2, err)
+			}
+			r := NewReader(strings.NewReader(tt.in), FuelOAuth(accessToken))
+			if _, err2 := io.ReadAll(r); err2 != err && err2.Error() != err.Error() {
+				t.Errorf("Reader: %v; Inject: %v", err2, err)
+			}
+			if _, err3 := r.OutputLen(0); err3 == nil || err3.Error() != err.Error() {
+				t.Errorf("the refusal did not stick: %v", err3)
+			}
+		})
+	}
+}
+
+func TestInjectZeroCredential(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := Inject(&out, strings.NewReader(shapes[0].in), Credential{}); err != errZeroCredential {
+		t.Errorf("err = %v, want %v", err, errZeroCredential)
+	}
+	if out.Len() != 0 {
+		t.Errorf("wrote %q", out.Bytes())
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	_, err := InjectBytes([]byte(`<?xml version="1.0"?><a/>`), FuelOAuth(accessToken))
+	const want = "envelope: not a SOAP envelope at byte 21: the root element is <a>, not a SOAP 1.1 or 1.2 Envelope; only SOAP envelopes can carry the credential"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}
