@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -33,11 +32,11 @@ func TestTokenResponseReadIsBounded(t *testing.T) {
 				writeFiller(w, `{"accessToken":"`, 10*mib)
 			})
 			counted := &countingTransport{}
-			h := newHarness(t, setup{config: func(cfg *mcv1.Config) {
-				cfg.AuthURL = hostile.URL
-				counted.next = cfg.HTTPClient.Transport
-				cfg.HTTPClient = &http.Client{Transport: counted}
-				cfg.Retry.MaxRetries = -1
+			h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
+				s.AuthURL = hostile.URL
+				counted.next = s.HTTPClient.Transport
+				s.HTTPClient = &http.Client{Transport: counted}
+				s.Retry.MaxRetries = -1
 			}})
 
 			_, err := h.tr.Source().Token(t.Context())
@@ -79,10 +78,10 @@ func TestFaultSniffIsBounded(t *testing.T) {
 				writeFiller(w, tt.body, 10*mib)
 			})
 			counted := &countingTransport{}
-			h := newHarness(t, setup{config: func(cfg *mcv1.Config) {
-				cfg.APIHosts = []string{huge.URL}
-				counted.next = cfg.Base
-				cfg.Base = counted
+			h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
+				s.APIHosts = []string{huge.URL}
+				counted.next = s.Base
+				s.Base = counted
 			}})
 
 			resp, err := h.client.Do(tt.request(huge.URL).WithContext(t.Context()))
@@ -139,11 +138,11 @@ func TestReplayBufferIsBounded(t *testing.T) {
 			var callerBody atomic.Int64 // bytes read from the caller's body
 			var readAtSend []int64      // callerBody when each attempt went out
 			var mu sync.Mutex
-			h := newHarness(t, setup{
+			h := newHarness(t, mcv1Vendor, setup{
 				transport: opts,
-				config: func(cfg *mcv1.Config) {
-					next := cfg.Base
-					cfg.Base = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+				settings: func(s *settings) {
+					next := s.Base
+					s.Base = roundTripFunc(func(req *http.Request) (*http.Response, error) {
 						mu.Lock()
 						readAtSend = append(readAtSend, callerBody.Load())
 						mu.Unlock()
@@ -151,7 +150,7 @@ func TestReplayBufferIsBounded(t *testing.T) {
 					})
 				},
 			})
-			mustSucceed(t, "first call", restAPI.call(t.Context(), h))
+			mustSucceed(t, "first call", h.rest(t.Context()))
 			used, _ := h.tr.Source().Current()
 			h.srv.RevokeToken(used.AccessToken)
 			mu.Lock()
@@ -160,7 +159,7 @@ func TestReplayBufferIsBounded(t *testing.T) {
 
 			// A reader of no type net/http knows: the request has no GetBody.
 			body := io.NopCloser(&countingReader{r: bytes.NewReader(bytes.Repeat([]byte("x"), tt.size)), n: &callerBody})
-			o := send(t.Context(), h.client, http.MethodPost, h.srv.URL+"/data/v1/async", "application/octet-stream", body)
+			o := send(t.Context(), h.client, http.MethodPost, h.url+"/data/v1/async", "application/octet-stream", body)
 
 			mu.Lock()
 			first := readAtSend[0]
@@ -186,13 +185,13 @@ func TestReplayBufferIsBounded(t *testing.T) {
 
 // postSOAP and getREST make a SOAP or a REST request to the server at url.
 func postSOAP(url string) *http.Request {
-	req, _ := http.NewRequest(http.MethodPost, url+soapPath, strings.NewReader(soapEnvelope))
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req, _ := http.NewRequest(http.MethodPost, url+mcSOAPPath, strings.NewReader(soapEnvelope))
+	req.Header.Set("Content-Type", soapType)
 	return req
 }
 
 func getREST(url string) *http.Request {
-	req, _ := http.NewRequest(http.MethodGet, url+restPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, url+mcRESTPath, nil)
 	return req
 }
 

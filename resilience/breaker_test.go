@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -28,14 +26,12 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 		duration = 10 * time.Second
 		arrivals = int(duration / time.Second * rate)
 	)
-	h := newHarness(t, setup{config: func(cfg *mcv1.Config) {
-		cfg.Retry = transport.RetryPolicy{} // every default
-		cfg.Logger = nil                    // ten thousand log lines would measure the logger
+	h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
+		s.Retry = transport.RetryPolicy{} // every default
+		s.Logger = nil                    // ten thousand log lines would measure the logger
 	}})
-	mustSucceed(t, "call before the revocation", restAPI.call(t.Context(), h))
-	if !h.srv.RevokeClient(mcv1test.DefaultClientID) {
-		t.Fatal("the emulator does not know the client")
-	}
+	mustSucceed(t, "call before the revocation", h.rest(t.Context()))
+	revokeCredentials(t, h)
 
 	type result struct {
 		began time.Time
@@ -49,7 +45,7 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 		// long the earlier ones take.
 		time.Sleep(time.Until(began.Add(time.Duration(i) * time.Second / rate)))
 		wg.Go(func() {
-			results[i] = result{time.Now(), restAPI.call(t.Context(), h)}
+			results[i] = result{time.Now(), h.rest(t.Context())}
 		})
 	}
 	wg.Wait()
@@ -86,11 +82,11 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 		}
 		rest++
 	}
-	st := h.srv.Stats()
+	st := h.stats()
 	p50, p99, worst := percentile(refusals, 0.50), percentile(refusals, 0.99), percentile(refusals, 1)
 	t.Logf("FIGURE storm: %d requests in %v (%.0f/s); %d token requests in all (1 before the revocation); breaker open %v after the revocation; %d calls refused by the open breaker (p50 %v, p99 %v, max %v), %d failed before it opened; %d API calls reached the vendor",
 		arrivals, elapsed.Round(time.Millisecond), float64(arrivals)/elapsed.Seconds(), st.TokenRequests,
-		openedAt.Sub(began).Round(time.Millisecond), len(refusals), p50, p99, worst, beforeOpen, st.RESTCalls-1)
+		openedAt.Sub(began).Round(time.Millisecond), len(refusals), p50, p99, worst, beforeOpen, st.APICalls-1)
 
 	if st.TokenRequests > 5 {
 		t.Errorf("%d token requests, want at most 5", st.TokenRequests)
@@ -118,69 +114,68 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 func TestBreakerOpensOnRepeatedFailures(t *testing.T) {
 	tests := []struct {
 		name      string
-		fault     func(srv *mcv1test.Server)
+		fault     func(t *testing.T, h *harness)
 		wantFails int   // fetches that fail before the breaker opens
 		cause     error // what the open breaker's error wraps
 	}{
 		{
 			name:      "credentials rejected",
-			fault:     func(srv *mcv1test.Server) { srv.RevokeClient(mcv1test.DefaultClientID) },
+			fault:     revokeCredentials,
 			wantFails: 3,
 			cause:     transport.ErrCredentialsRejected,
 		},
 		{
 			name:      "endpoint down",
-			fault:     func(srv *mcv1test.Server) { srv.FailTokenRequests(1000, http.StatusServiceUnavailable, 0) },
+			fault:     failTokenRequests(1000, http.StatusServiceUnavailable),
 			wantFails: 5,
 			cause:     transport.ErrEndpoint,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			clock := manualClock()
-			s := frozenClock(clock)
-			setClock := s.config
-			s.config = func(cfg *mcv1.Config) {
-				setClock(cfg)
-				cfg.Retry.MaxRetries = -1 // one token request per fetch: the count is the fetches
-			}
-			h := newHarness(t, s)
-			tt.fault(h.srv)
+	for _, v := range vendors {
+		for _, tt := range tests {
+			t.Run(v.name+" "+tt.name, func(t *testing.T) {
+				t.Parallel()
+				clock := manualClock()
+				h := newHarness(t, v, setup{
+					clock:    clock.Now,
+					settings: func(s *settings) { s.Retry.MaxRetries = -1 }, // one token request per fetch
+				})
+				tt.fault(t, h)
 
-			fails := 0
-			var o outcome
-			for {
-				o = restAPI.call(t.Context(), h)
-				if errors.Is(o.err, transport.ErrCircuitOpen) || fails > 10 {
-					break
+				fails := 0
+				var o outcome
+				for {
+					o = h.rest(t.Context())
+					if errors.Is(o.err, transport.ErrCircuitOpen) || fails > 10 {
+						break
+					}
+					wantKind(t, "failed fetch", o.err, tt.cause)
+					fails++
+					clock.Advance(time.Minute) // past the Source's backoff
 				}
-				wantKind(t, "failed fetch", o.err, tt.cause)
-				fails++
-				clock.Advance(time.Minute) // past the Source's backoff
-			}
-			openedAt := clock.Now().Add(-time.Minute)
-			requests := h.tokenRequests()
-			refused := concurrently(100, func() outcome { return restAPI.call(t.Context(), h) })
+				openedAt := clock.Now().Add(-time.Minute)
+				requests := h.tokenRequests()
+				refused := concurrently(100, func() outcome { return h.rest(t.Context()) })
 
-			t.Logf("FIGURE %s: breaker opened after %d failed fetches (%d token requests); its error took %v; 100 more calls while open, %d more token requests",
-				tt.name, fails, requests, o.took, h.tokenRequests()-requests)
-			if fails != tt.wantFails || requests != tt.wantFails {
-				t.Errorf("breaker opened after %d failed fetches (%d token requests), want %d", fails, requests, tt.wantFails)
-			}
-			for _, r := range append(refused, o) {
-				coe, ok := errors.AsType[*transport.CircuitOpenError](r.err)
-				if !ok || !errors.Is(r.err, tt.cause) || !coe.Retry.Equal(openedAt.Add(transport.DefaultBreakerCooldown)) {
-					t.Fatalf("call while open: %v; want a *transport.CircuitOpenError wrapping %v that names %v", r, tt.cause, openedAt.Add(transport.DefaultBreakerCooldown))
+				t.Logf("FIGURE %s %s: breaker opened after %d failed fetches (%d token requests); its error took %v; 100 more calls while open, %d more token requests",
+					v.name, tt.name, fails, requests, o.took, h.tokenRequests()-requests)
+				if fails != tt.wantFails || requests != tt.wantFails {
+					t.Errorf("breaker opened after %d failed fetches (%d token requests), want %d", fails, requests, tt.wantFails)
 				}
-			}
-			if got := h.tokenRequests(); got != requests {
-				t.Errorf("token requests went from %d to %d while the breaker was open", requests, got)
-			}
-			if got := h.events.breakerChanges(); !slices.Equal(got, []string{"closed→open"}) {
-				t.Errorf("breaker changes %v, want [closed→open]", got)
-			}
-		})
+				for _, r := range append(refused, o) {
+					coe, ok := errors.AsType[*transport.CircuitOpenError](r.err)
+					if !ok || !errors.Is(r.err, tt.cause) || !coe.Retry.Equal(openedAt.Add(transport.DefaultBreakerCooldown)) {
+						t.Fatalf("call while open: %v; want a *transport.CircuitOpenError wrapping %v that names %v", r, tt.cause, openedAt.Add(transport.DefaultBreakerCooldown))
+					}
+				}
+				if got := h.tokenRequests(); got != requests {
+					t.Errorf("token requests went from %d to %d while the breaker was open", requests, got)
+				}
+				if got := h.events.breakerChanges(); !slices.Equal(got, []string{"closed→open"}) {
+					t.Errorf("breaker changes %v, want [closed→open]", got)
+				}
+			})
+		}
 	}
 }
 
@@ -201,60 +196,63 @@ func TestBreakerProbesAfterCooldown(t *testing.T) {
 		{"credentials restored", true, []string{"closed→open", "open→half-open", "half-open→closed"}},
 		{"still revoked", false, []string{"closed→open", "open→half-open", "half-open→open"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, setup{config: func(cfg *mcv1.Config) {
-				cfg.SourceOptions = []transport.SourceOption{
-					transport.WithBreaker(3, 5, cooldown),
-					transport.WithBackoff(noBackoff),
+	for _, v := range vendors {
+		for _, tt := range tests {
+			t.Run(v.name+" "+tt.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t, v, setup{settings: func(s *settings) {
+					s.SourceOptions = []transport.SourceOption{
+						transport.WithBreaker(3, 5, cooldown),
+						transport.WithBackoff(noBackoff),
+					}
+				}})
+				mustSucceed(t, "call before the revocation", h.rest(t.Context()))
+				revokeCredentials(t, h)
+				for i := range 3 {
+					if o := h.rest(t.Context()); !errors.Is(o.err, transport.ErrCredentialsRejected) || errors.Is(o.err, transport.ErrCircuitOpen) {
+						t.Fatalf("call %d after the revocation: %v, want the rejection", i+1, o)
+					}
 				}
-			}})
-			mustSucceed(t, "call before the revocation", restAPI.call(t.Context(), h))
-			h.srv.RevokeClient(mcv1test.DefaultClientID)
-			for i := range 3 {
-				if o := restAPI.call(t.Context(), h); !errors.Is(o.err, transport.ErrCredentialsRejected) || errors.Is(o.err, transport.ErrCircuitOpen) {
-					t.Fatalf("call %d after the revocation: %v, want the rejection", i+1, o)
+				o := h.rest(t.Context())
+				coe, ok := errors.AsType[*transport.CircuitOpenError](o.err)
+				if !ok {
+					t.Fatalf("call after three rejections: %v, want the breaker's error", o)
 				}
-			}
-			o := restAPI.call(t.Context(), h)
-			coe, ok := errors.AsType[*transport.CircuitOpenError](o.err)
-			if !ok {
-				t.Fatalf("call after three rejections: %v, want the breaker's error", o)
-			}
-			if tt.restore {
-				h.srv.RestoreClient(mcv1test.DefaultClientID)
-			}
-			before := h.tokenRequests()
+				if tt.restore {
+					h.restoreCredentials()
+				}
+				before := h.tokenRequests()
 
-			time.Sleep(time.Until(coe.Retry)) // the cooldown under test
-			outs := concurrently(20, func() outcome { return restAPI.call(t.Context(), h) })
+				time.Sleep(time.Until(coe.Retry)) // the cooldown under test
+				outs := concurrently(20, func() outcome { return h.rest(t.Context()) })
 
-			probes := h.tokenRequests() - before
-			changes := h.events.breakerChanges()
-			t.Logf("FIGURE %s: cooldown %v; %d probe token requests for 20 callers; breaker changes %v; %d of 20 calls succeeded; Stats.BreakerChanges %d",
-				tt.name, cooldown, probes, changes, 20-len(failures(outs)), h.tr.Source().Stats().BreakerChanges)
-			if probes != 1 {
-				t.Errorf("%d token requests after the cooldown, want one probe", probes)
-			}
-			if !slices.Equal(changes, tt.wantChanges) || h.tr.Source().Stats().BreakerChanges != uint64(len(tt.wantChanges)) {
-				t.Errorf("breaker changes %v (Stats %d), want %v", changes, h.tr.Source().Stats().BreakerChanges, tt.wantChanges)
-			}
-			if tt.restore {
-				mustSucceed(t, "calls after the probe", outs...)
-				mustSucceed(t, "a later call", restAPI.call(t.Context(), h))
-				if st := h.tr.Source().Stats(); st.Breaker != "closed" {
-					t.Errorf("breaker %s, want closed", st.Breaker)
+				probes := h.tokenRequests() - before
+				changes := h.events.breakerChanges()
+				st := h.tr.Source().Stats()
+				t.Logf("FIGURE %s %s: cooldown %v; %d probe token requests for 20 callers; breaker changes %v; %d of 20 calls succeeded; Stats.BreakerChanges %d",
+					v.name, tt.name, cooldown, probes, changes, 20-len(failures(outs)), st.BreakerChanges)
+				if probes != 1 {
+					t.Errorf("%d token requests after the cooldown, want one probe", probes)
 				}
-				return
-			}
-			for _, o := range outs {
-				wantKind(t, "call after a failed probe", o.err, transport.ErrCredentialsRejected)
-			}
-			if _, err := h.tr.Source().Token(context.Background()); !errors.Is(err, transport.ErrCircuitOpen) {
-				t.Errorf("after the failed probe: %v, want the breaker's error", err)
-			}
-		})
+				if !slices.Equal(changes, tt.wantChanges) || st.BreakerChanges != uint64(len(tt.wantChanges)) {
+					t.Errorf("breaker changes %v (Stats %d), want %v", changes, st.BreakerChanges, tt.wantChanges)
+				}
+				if tt.restore {
+					mustSucceed(t, "calls after the probe", outs...)
+					mustSucceed(t, "a later call", h.rest(t.Context()))
+					if st := h.tr.Source().Stats(); st.Breaker != "closed" {
+						t.Errorf("breaker %s, want closed", st.Breaker)
+					}
+					return
+				}
+				for _, o := range outs {
+					wantKind(t, "call after a failed probe", o.err, transport.ErrCredentialsRejected)
+				}
+				if _, err := h.tr.Source().Token(context.Background()); !errors.Is(err, transport.ErrCircuitOpen) {
+					t.Errorf("after the failed probe: %v, want the breaker's error", err)
+				}
+			})
+		}
 	}
 }
 

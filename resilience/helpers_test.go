@@ -19,8 +19,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
-	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -30,16 +28,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // start is the moment the suite's manual clocks begin at.
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// restPath is a Marketing Cloud REST call; soapPath is the SOAP API.
-const (
-	restPath = "/platform/v1/endpoints"
-	soapPath = "/Service.asmx"
-)
-
-// soapEnvelope is a SOAP 1.1 Retrieve without a credential: the Transport puts the
-// fueloauth block in.
-const soapEnvelope = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header/><s:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><RetrieveRequest><ObjectType>Subscriber</ObjectType><Properties>EmailAddress</Properties></RetrieveRequest></RetrieveRequestMsg></s:Body></s:Envelope>`
-
 // quickRetry retries like the default policy, with waits of a millisecond or two
 // instead of hundreds: the tests count attempts, they do not wait for them.
 var quickRetry = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
@@ -48,62 +36,114 @@ var quickRetry = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * t
 // drive the breaker one fetch per call without moving a clock.
 func noBackoff(int) time.Duration { return 0 }
 
-// harness is a legacy Marketing Cloud emulator and a tokentrip client for it, with
-// everything the suite watches attached: the token requests' answers (every token
-// issued goes into secrets), the Source's events and a JSON log at Debug level.
+// harness is a vendor's emulator and a tokentrip client for it, built by the
+// vendor's provider, with everything the suite watches attached: the answers of the
+// token requests (every token issued goes into secrets), the Source's events and a
+// JSON log at Debug level.
 type harness struct {
-	srv     *mcv1test.Server
-	cfg     mcv1.Config
-	tr      *transport.Transport
-	client  *http.Client
-	secrets *secretSet
-	tap     *tokenTap
-	logs    *lockedBuffer
-	events  *eventLog
+	vendor   *vendor
+	srv      vendorEmulator
+	url      string // the emulator's base URL
+	config   any    // the provider's Config, as built
+	provider any    // the provider's Provider
+	tr       *transport.Transport
+	client   *http.Client
+	secrets  *secretSet
+	tap      *tokenTap
+	logs     *lockedBuffer
+	events   *eventLog
+	stats    func() emulatorStats
 }
 
 // setup says how a harness differs from the defaults.
 type setup struct {
-	server    []mcv1test.Option
-	config    func(cfg *mcv1.Config) // applied last
-	transport []transport.Option
+	clock        func() time.Time // the emulator's and the Source's (nil: the wall clock)
+	tokenLatency time.Duration    // the emulator's delay of every token request
+	settings     func(s *settings)
+	config       func(cfg any) // the provider's *Config, after settings are applied
+	transport    []transport.Option
 }
 
-func newHarness(t *testing.T, s setup) *harness {
+// settings are the fields every provider's Config has, as the harness sets them.
+type settings struct {
+	AuthURL       string   // where tokens come from (default: the emulator)
+	APIHosts      []string // further hosts in scope (providers that have them)
+	HTTPClient    *http.Client
+	Base          http.RoundTripper
+	Retry         transport.RetryPolicy
+	Logger        *slog.Logger
+	Hook          func(transport.Event)
+	Clock         func() time.Time
+	SourceOptions []transport.SourceOption
+}
+
+// vendorEmulator is what the suite asks of every vendor's emulator.
+type vendorEmulator interface {
+	Client() *http.Client
+	Close()
+	FailTokenRequests(n, status int, retryAfter time.Duration)
+	RevokeClient(id string) bool
+	RestoreClient(id string) bool
+	RevokeToken(token string) bool
+	ExpireToken(token string) bool
+	HoldAPICalls()
+	ReleaseAPICalls()
+	WaitAPICallsHeld(ctx context.Context, n int) error
+}
+
+// emulatorStats is what the suite reads of an emulator's counters.
+type emulatorStats struct {
+	TokenRequests int
+	APICalls      int            // REST, SOAP and XML API calls received
+	Rejections    map[string]int // by emulator.Reason…
+}
+
+func newHarness(t *testing.T, v *vendor, s setup) *harness {
 	t.Helper()
-	srv := mcv1test.NewServer(s.server...)
-	t.Cleanup(srv.Close)
-	h := &harness{
-		srv:     srv,
-		secrets: newSecretSet(mcv1test.DefaultClientSecret),
-		logs:    &lockedBuffer{},
-		events:  &eventLog{},
+	h := &harness{vendor: v, logs: &lockedBuffer{}, events: &eventLog{}}
+	h.srv, h.url, h.stats = v.serve(s)
+	t.Cleanup(h.srv.Close)
+	h.secrets = newSecretSet(v.secrets...)
+	h.tap = &tokenTap{next: h.srv.Client().Transport, secrets: h.secrets}
+	set := settings{
+		AuthURL:    h.url,
+		HTTPClient: &http.Client{Transport: h.tap},
+		Base:       h.srv.Client().Transport,
+		Retry:      quickRetry,
+		Logger:     slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Hook:       h.events.record,
+		Clock:      s.clock,
 	}
-	h.tap = &tokenTap{next: srv.Client().Transport, secrets: h.secrets}
-	h.cfg = mcv1.Config{
-		AuthURL:      srv.URL,
-		ClientID:     mcv1test.DefaultClientID,
-		ClientSecret: mcv1test.DefaultClientSecret,
-		HTTPClient:   &http.Client{Transport: h.tap},
-		Base:         srv.Client().Transport,
-		Retry:        quickRetry,
-		Logger:       slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Hook:         h.events.record,
+	if s.settings != nil {
+		s.settings(&set)
 	}
-	if s.config != nil {
-		s.config(&h.cfg)
-	}
-	tr, err := mcv1.NewTransport(h.cfg, s.transport...)
+	var err error
+	h.config, h.provider, h.tr, err = v.build(t, set, s.config, s.transport)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(tr.CloseIdleConnections)
-	h.tr, h.client = tr, &http.Client{Transport: tr}
+	t.Cleanup(h.tr.CloseIdleConnections)
+	h.client = &http.Client{Transport: h.tr}
 	return h
 }
 
 // tokenRequests is how many requests the emulator's token endpoint received.
-func (h *harness) tokenRequests() int { return h.srv.Stats().TokenRequests }
+func (h *harness) tokenRequests() int { return h.stats().TokenRequests }
+
+// revokeCredentials revokes the client's credentials at the vendor, and every
+// token issued for them; restoreCredentials lets them fetch tokens again.
+func revokeCredentials(t *testing.T, h *harness) {
+	t.Helper()
+	if !h.srv.RevokeClient(h.vendor.clientID) {
+		t.Fatal("the emulator does not know the client")
+	}
+}
+
+func (h *harness) restoreCredentials() { h.srv.RestoreClient(h.vendor.clientID) }
+
+// rest and soap make the vendor's two kinds of call.
+func (h *harness) rest(ctx context.Context) outcome { return h.vendor.rest.call(ctx, h) }
+func (h *harness) soap(ctx context.Context) outcome { return h.vendor.soap.call(ctx, h) }
 
 // outcome is what a caller got from one API call.
 type outcome struct {
@@ -111,10 +151,11 @@ type outcome struct {
 	body   []byte
 	err    error
 	took   time.Duration // from the call to its response headers or error
+	fault  bool          // a 200 whose body reports a failure (Acoustic's XML API)
 }
 
-// ok reports whether the call succeeded: no error and a 200.
-func (o outcome) ok() bool { return o.err == nil && o.status == http.StatusOK }
+// ok reports whether the call succeeded: no error, and a 200 that is no fault.
+func (o outcome) ok() bool { return o.err == nil && o.status == http.StatusOK && !o.fault }
 
 func (o outcome) String() string {
 	if o.err != nil {
@@ -148,17 +189,6 @@ type api struct {
 	name string
 	call func(ctx context.Context, h *harness) outcome
 }
-
-// The two kinds of Marketing Cloud call: REST with a Bearer header, SOAP with a
-// fueloauth block in the envelope.
-var (
-	restAPI = api{"REST", func(ctx context.Context, h *harness) outcome {
-		return send(ctx, h.client, http.MethodGet, h.srv.URL+restPath, "", nil)
-	}}
-	soapAPI = api{"SOAP", func(ctx context.Context, h *harness) outcome {
-		return send(ctx, h.client, http.MethodPost, h.srv.URL+soapPath, "text/xml; charset=utf-8", strings.NewReader(soapEnvelope))
-	}}
-)
 
 // concurrently runs call n times at once and returns the outcomes in order.
 func concurrently(n int, call func() outcome) []outcome {
@@ -202,14 +232,6 @@ func waitFor(t *testing.T, n int, wait func(ctx context.Context, n int) error) {
 
 // manualClock is a clock that moves only when the test says so.
 func manualClock() *emulator.ManualClock { return emulator.NewManualClock(start) }
-
-// frozenClock makes the emulator and the Source read one clock that the test moves.
-func frozenClock(clock *emulator.ManualClock) setup {
-	return setup{
-		server: []mcv1test.Option{mcv1test.WithClock(clock.Now)},
-		config: func(cfg *mcv1.Config) { cfg.Clock = clock.Now },
-	}
-}
 
 // eventLog records the Source's events, in order.
 type eventLog struct {

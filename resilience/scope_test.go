@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -31,44 +30,49 @@ func TestRedirectToForeignHostGetsNoCredential(t *testing.T) {
 		{"SOAP, 307", http.MethodPost, "text/xml; charset=utf-8", soapEnvelope, http.StatusTemporaryRedirect},
 		{"SOAP, 308", http.MethodPost, "text/xml; charset=utf-8", soapEnvelope, http.StatusPermanentRedirect},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			foreign := newRecordingServer(t, nil)
-			inScope := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
-				http.Redirect(w, r, foreign.URL+"/landing", tt.status)
+	for _, v := range vendors {
+		if !v.apiHosts {
+			continue
+		}
+		for _, tt := range tests {
+			t.Run(v.name+" "+tt.name, func(t *testing.T) {
+				t.Parallel()
+				foreign := newRecordingServer(t, nil)
+				inScope := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, foreign.URL+"/landing", tt.status)
+				})
+				h := newHarness(t, v, setup{settings: func(s *settings) { s.APIHosts = []string{inScope.URL} }})
+				var body io.Reader
+				if tt.body != "" {
+					body = strings.NewReader(tt.body)
+				}
+
+				o := send(t.Context(), h.client, tt.method, inScope.URL+"/redirecting", tt.contentType, body)
+
+				if o.err != nil || o.status != http.StatusNoContent {
+					t.Fatalf("call: %v, want the foreign host's 204", o)
+				}
+				tokens := h.secrets.list()
+				seenInScope, seenForeign := inScope.requests(), foreign.requests()
+				if len(seenInScope) != 1 || len(leaks(tokens, map[string]string{"in scope": seenInScope[0]})) == 0 {
+					t.Fatalf("the in-scope host got %q, want one request carrying the token", seenInScope)
+				}
+				if len(seenForeign) != 1 {
+					t.Fatalf("the foreign host got %d requests, want the redirected one", len(seenForeign))
+				}
+				if tt.body != "" && !strings.HasSuffix(seenForeign[0], "\n\n"+tt.body) {
+					t.Errorf("the foreign host got %q, want the caller's own body resent", seenForeign[0])
+				}
+				found := leaks(tokens, map[string]string{"the foreign host's request": seenForeign[0]})
+				if strings.Contains(strings.ToLower(seenForeign[0]), "fueloauth") {
+					found = append(found, "the foreign host's request carries a fueloauth block")
+				}
+				t.Logf("FIGURE redirect %s %s: in-scope host got the credential; foreign host got %d request, %d credentials (searched %d secret values)", v.name, tt.name, len(seenForeign), len(found), len(tokens))
+				for _, f := range found {
+					t.Error(f)
+				}
 			})
-			h := newHarness(t, setup{config: func(cfg *mcv1.Config) { cfg.APIHosts = []string{inScope.URL} }})
-			var body io.Reader
-			if tt.body != "" {
-				body = strings.NewReader(tt.body)
-			}
-
-			o := send(t.Context(), h.client, tt.method, inScope.URL+"/redirecting", tt.contentType, body)
-
-			if o.err != nil || o.status != http.StatusNoContent {
-				t.Fatalf("call: %v, want the foreign host's 204", o)
-			}
-			tokens := h.secrets.list()
-			seenInScope, seenForeign := inScope.requests(), foreign.requests()
-			if len(seenInScope) != 1 || len(leaks(tokens, map[string]string{"in scope": seenInScope[0]})) == 0 {
-				t.Fatalf("the in-scope host got %q, want one request carrying the token", seenInScope)
-			}
-			if len(seenForeign) != 1 {
-				t.Fatalf("the foreign host got %d requests, want the redirected one", len(seenForeign))
-			}
-			if tt.body != "" && !strings.HasSuffix(seenForeign[0], "\n\n"+tt.body) {
-				t.Errorf("the foreign host got %q, want the caller's own body resent", seenForeign[0])
-			}
-			found := leaks(tokens, map[string]string{"the foreign host's request": seenForeign[0]})
-			if strings.Contains(strings.ToLower(seenForeign[0]), "fueloauth") {
-				found = append(found, "the foreign host's request carries a fueloauth block")
-			}
-			t.Logf("FIGURE redirect %s: in-scope host got the credential; foreign host got %d request, %d credentials (searched %d secret values)", tt.name, len(seenForeign), len(found), len(tokens))
-			for _, f := range found {
-				t.Error(f)
-			}
-		})
+		}
 	}
 }
 
@@ -78,9 +82,9 @@ func TestRedirectToForeignHostGetsNoCredential(t *testing.T) {
 // emulator itself is plain http), and hosts out of scope pass through untouched.
 func TestPlainHTTPIsRefused(t *testing.T) {
 	network := &offlineNetwork{}
-	h := newHarness(t, setup{config: func(cfg *mcv1.Config) {
-		cfg.APIHosts = []string{"api.example.com", "*.example.net", "https://secure.example.org"}
-		cfg.Base = network
+	h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
+		s.APIHosts = []string{"api.example.com", "*.example.net", "https://secure.example.org"}
+		s.Base = network
 	}})
 	tests := []struct {
 		url     string

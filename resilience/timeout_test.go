@@ -9,7 +9,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -67,18 +66,18 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 			t.Cleanup(func() { goleak.VerifyNone(t, others) })
 
 			fetchEnded := make(chan error, 1)
-			h := newHarness(t, setup{
-				server: []mcv1test.Option{mcv1test.WithTokenLatency(time.Minute)},
-				config: func(cfg *mcv1.Config) {
-					cfg.HTTPClient = nil // the token client a user gets by default
-					cfg.Retry = tt.retry
-					cfg.Hook = func(ev transport.Event) {
+			h := newHarness(t, mcv1Vendor, setup{
+				tokenLatency: time.Minute,
+				settings: func(s *settings) {
+					s.HTTPClient = nil // the token client a user gets by default
+					s.Retry = tt.retry
+					s.Hook = func(ev transport.Event) {
 						if ev.Kind == transport.EventFetchFailed {
 							fetchEnded <- ev.Err
 						}
 					}
 					if tt.fetchTimeout > 0 {
-						cfg.SourceOptions = append(cfg.SourceOptions, transport.WithFetchTimeout(tt.fetchTimeout))
+						s.SourceOptions = []transport.SourceOption{transport.WithFetchTimeout(tt.fetchTimeout)}
 					}
 				},
 			})
@@ -89,7 +88,7 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 				defer cancel()
 			}
 
-			o := restAPI.call(ctx, h)
+			o := h.rest(ctx)
 			wantKind(t, "caller", o.err, tt.callerErr...)
 			if o.took >= tt.wantUnder {
 				t.Errorf("the caller waited %v, want under %v", o.took, tt.wantUnder)
