@@ -44,14 +44,17 @@ func (b *breakerData) key(name string) string {
 }
 
 // Lock takes the lock name once; it returns transport.ErrStoreBusy when another
-// holder has it (gobreaker retries). The lock expires after the Store's lock TTL
-// if its holder dies.
+// holder has it (gobreaker retries every 500ms). gobreaker holds it for a whole
+// fetch, so it expires after half the Store's lock TTL, before the fetch lock of
+// a holder that died: the process that takes the fetch over finds it free. Only
+// the fetch lock's holder runs the breaker, so a living holder's breaker lock may
+// lapse without harm.
 func (b *breakerData) Lock(name string) error {
 	k := b.key(name)
 	fence := randomID()
 	ctx, cancel := b.s.opContext(context.Background())
 	defer cancel()
-	ok, err := b.s.client.SetNX(ctx, k, fence, b.s.cfg.lockTTL).Result()
+	ok, err := b.s.client.SetNX(ctx, k, fence, max(b.s.cfg.lockTTL/2, time.Millisecond)).Result()
 	if err != nil {
 		return fmt.Errorf("redisstore: breaker lock: %w", err)
 	}

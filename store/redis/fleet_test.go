@@ -69,6 +69,9 @@ func runFleetChild() int {
 			if ev.Kind == transport.EventStoreDown || ev.Kind == transport.EventStoreUp {
 				say("EVENT %s", ev.Kind)
 			}
+			if ev.Err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", ev.Kind, ev.Err)
+			}
 		}),
 	}
 	if addr := os.Getenv(envRedis); addr != "" {
@@ -81,7 +84,7 @@ func runFleetChild() int {
 			return 2
 		}
 		defer st.Close()
-		opts = append(opts, transport.WithStore(st, testKey), transport.WithStoreFallback(300*time.Millisecond, 500*time.Millisecond))
+		opts = append(opts, transport.WithStore(st, testKey), transport.WithStoreFallback(0, 500*time.Millisecond))
 	}
 	src := transport.NewSource(&mcv1Provider{base: emuURL, onFetch: func() { say("FETCH") }}, opts...)
 	client := &http.Client{Transport: transport.New(src, transport.WithHosts(emuURL))}

@@ -162,8 +162,8 @@ func fastClientOptions(addr string) *redis.Options {
 		MaxRetries:    -1,
 		DialTimeout:   300 * time.Millisecond,
 		DialerRetries: 1,
-		ReadTimeout:   time.Second,
-		WriteTimeout:  time.Second,
+		ReadTimeout:   2 * time.Second,
+		WriteTimeout:  2 * time.Second,
 	}
 }
 

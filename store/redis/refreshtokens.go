@@ -48,10 +48,16 @@ var errValue = errors.New("redisstore: unreadable refresh token")
 
 var _ store.RefreshTokens = (*RefreshTokens)(nil)
 
-// RefreshTokens returns the Store's refresh-token store.
+// RefreshTokens returns the Store's refresh-token store; every call returns the
+// same one.
 func (s *Store) RefreshTokens() *RefreshTokens {
-	mac := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), s.cfg.key...))
-	return &RefreshTokens{s: s, mac: mac[:], health: &health{s: s, what: "refresh tokens"}, known: map[string]*localToken{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refresh == nil {
+		mac := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), s.cfg.key...))
+		s.refresh = &RefreshTokens{s: s, mac: mac[:], health: &health{s: s, what: "refresh tokens"}, known: map[string]*localToken{}}
+	}
+	return s.refresh
 }
 
 // String never shows the tokens.

@@ -27,12 +27,27 @@ type Semaphore struct {
 	health  *health
 }
 
+type semaphoreID struct {
+	name  string
+	limit int
+}
+
 // Semaphore returns the fleet-wide semaphore called name with limit slots (at
-// least one). Processes that use the same name and prefix share it.
+// least one). Processes that use the same name and prefix share it; within a
+// process every call with the same name and limit returns the same Semaphore.
 func (s *Store) Semaphore(name string, limit int) *Semaphore {
 	limit = max(limit, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := semaphoreID{name, limit}
+	if m := s.semaphores[id]; m != nil {
+		return m
+	}
+	if s.semaphores == nil {
+		s.semaphores = map[semaphoreID]*Semaphore{}
+	}
 	h := hashName("semaphore", name)
-	return &Semaphore{
+	m := &Semaphore{
 		s:       s,
 		key:     s.cfg.prefix + "{sem:" + h + "}",
 		channel: s.cfg.prefix + "events:sem:" + h,
@@ -40,6 +55,8 @@ func (s *Store) Semaphore(name string, limit int) *Semaphore {
 		local:   make(chan struct{}, limit),
 		health:  &health{s: s, what: "semaphore"},
 	}
+	s.semaphores[id] = m
+	return m
 }
 
 // Limit reports how many slots the semaphore has.

@@ -27,6 +27,10 @@ type Store struct {
 	cfg    config
 	aead   cipher.AEAD // nil: values are stored as they are
 	notify *notifier
+
+	mu         sync.Mutex
+	refresh    *RefreshTokens
+	semaphores map[semaphoreID]*Semaphore
 }
 
 // Option configures a Store.

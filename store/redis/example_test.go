@@ -1,0 +1,73 @@
+package redisstore_test
+
+import (
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tokentrip/tokentrip/provider/acoustic"
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	redisstore "github.com/tokentrip/tokentrip/store/redis"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// Share one Marketing Cloud token, a user's rotating refresh token and the breaker
+// among every process of a fleet. It needs a Redis server, so it is compiled but
+// not run by go test; the fleet tests run the same wiring against a real one.
+func Example() {
+	// Short timeouts and no retries: when Redis is down, a process finds out in
+	// milliseconds and fetches its own token instead.
+	client := redis.NewClient(&redis.Options{
+		Addr:          "redis.internal:6379",
+		MaxRetries:    -1,
+		DialTimeout:   300 * time.Millisecond,
+		DialerRetries: 1,
+		ReadTimeout:   time.Second,
+		WriteTimeout:  time.Second,
+	})
+	st, err := redisstore.New(client, redisstore.WithEncryptionKey([]byte(os.Getenv("TOKEN_KEY")))) // 16, 24 or 32 bytes
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+
+	cfg := mcv2.Config{
+		Subdomain:     "mc563885gzs27c5t9-63k636tzgm",
+		ClientID:      os.Getenv("MC_CLIENT_ID"),
+		ClientSecret:  os.Getenv("MC_CLIENT_SECRET"),
+		AccountID:     "5150",
+		RedirectURI:   "https://app.example/callback",
+		RefreshTokens: st.RefreshTokens(), // rotated by compare-and-swap, for the fleet
+	}
+	cfg.SourceOptions = []transport.SourceOption{
+		transport.WithStore(st, transport.StoreKey{Provider: "mcv2", ClientID: cfg.ClientID, AccountID: cfg.AccountID}),
+	}
+	mc, err := mcv2.NewClient(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, _ = mc.Get("https://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com/platform/v1/endpoints")
+}
+
+// Keep an Acoustic org's ten calls in flight across every process that calls it.
+func ExampleStore_Semaphore() {
+	st, err := redisstore.New(redis.NewClient(&redis.Options{Addr: "redis.internal:6379"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	client, err := acoustic.NewClient(acoustic.Config{
+		Pod:          "6",
+		ClientID:     os.Getenv("ACOUSTIC_CLIENT_ID"),
+		ClientSecret: os.Getenv("ACOUSTIC_CLIENT_SECRET"),
+		RefreshToken: os.Getenv("ACOUSTIC_REFRESH_TOKEN"),
+		Limiter:      st.Semaphore("acoustic org 1234", acoustic.DefaultMaxInFlight),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, _ = client.Post("https://api-campaign-eu-1.goacoustic.com/XMLAPI", "text/xml;charset=UTF-8", http.NoBody)
+}

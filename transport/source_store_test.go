@@ -1,0 +1,368 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+var storeKey = transport.StoreKey{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
+
+// recorder keeps a Source's events.
+type recorder struct {
+	mu  sync.Mutex
+	evs []transport.Event
+}
+
+func (r *recorder) hook(ev transport.Event) {
+	r.mu.Lock()
+	r.evs = append(r.evs, ev)
+	r.mu.Unlock()
+}
+
+func (r *recorder) count(kind transport.EventKind) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ev := range r.evs {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// sharedSources returns n Sources of one credential sharing st, on clock.
+func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, opts ...transport.SourceOption) []*transport.Source {
+	srcs := make([]*transport.Source, n)
+	for i := range srcs {
+		o := append([]transport.SourceOption{transport.WithClock(clock.Now), transport.WithStore(st, storeKey)}, opts...)
+		srcs[i] = transport.NewSource(ts.provider(), o...)
+	}
+	return srcs
+}
+
+func currentTokens(srcs []*transport.Source) map[string]int {
+	got := map[string]int{}
+	for _, src := range srcs {
+		tok, _ := src.Current()
+		got[tok.AccessToken]++
+	}
+	return got
+}
+
+func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	ts.latency = 20 * time.Millisecond
+	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 5)
+
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := srcs[i%len(srcs)].Token(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := ts.requests.Load(); n != 1 {
+		t.Fatalf("cold start of 5 Sources: %d token requests, want 1", n)
+	}
+
+	clock.Advance(16 * time.Minute) // past the refresh point of a 20-minute token
+	for _, src := range srcs {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		src.Wait()
+	}
+	if got := currentTokens(srcs); ts.requests.Load() != 2 || len(got) != 1 || got["tok-2"] != 5 {
+		t.Fatalf("after the refresh point: %d requests, tokens %v; want 2 and every Source on tok-2", ts.requests.Load(), got)
+	}
+	fetches := 0
+	for _, src := range srcs {
+		fetches += int(src.Stats().Fetches)
+	}
+	if fetches != 2 {
+		t.Fatalf("fetches over the Sources %d, want 2", fetches)
+	}
+}
+
+func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	ts.lifetime = 4 * time.Minute // refresh lead: half the lifetime, 2 minutes
+	st := &transport.MemoryStore{}
+	a := sharedSources(ts, clock, st, 1)[0]
+	rec := &recorder{}
+	b := sharedSources(ts, clock, st, 1, transport.WithHook(rec.hook))[0]
+	ta, err := a.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	tb, err := b.Token(context.Background())
+	if err != nil || tb != ta {
+		t.Fatalf("B got %v, %v; want A's token", tb, err)
+	}
+	if rec.count(transport.EventAdopted) != 1 || rec.count(transport.EventFetched) != 0 {
+		t.Fatalf("B's events: %d adopted, %d fetched; want 1 and 0", rec.count(transport.EventAdopted), rec.count(transport.EventFetched))
+	}
+	// B adopted a minute late, yet refreshes when A would: the refresh point comes
+	// from the fetch time saved with the token.
+	clock.Advance(time.Minute - time.Millisecond)
+	b.Token(context.Background())
+	b.Wait()
+	if n := ts.requests.Load(); n != 1 {
+		t.Fatalf("B refreshed before the token's refresh point (%d requests)", n)
+	}
+	clock.Advance(2 * time.Millisecond)
+	b.Token(context.Background())
+	b.Wait()
+	if n := ts.requests.Load(); n != 2 {
+		t.Fatalf("B did not refresh at the token's refresh point (%d requests)", n)
+	}
+}
+
+func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2)
+	a, b := srcs[0], srcs[1]
+	t1, _ := a.Token(context.Background())
+	if got, _ := b.Token(context.Background()); got != t1 {
+		t.Fatal("B did not adopt A's token")
+	}
+	// The API rejects tok-1 for B: B must fetch anew, not take tok-1 from the Store.
+	b.Invalidate(t1)
+	t2, err := b.Token(context.Background())
+	if err != nil || t2.AccessToken != "tok-2" {
+		t.Fatalf("B after invalidating: %v, %v; want tok-2", t2, err)
+	}
+	// A meets the rejection later and adopts B's tok-2.
+	a.Invalidate(t1)
+	if got, _ := a.Token(context.Background()); got != t2 {
+		t.Fatalf("A got %v, want B's %v", got, t2)
+	}
+	if n := ts.requests.Load(); n != 2 {
+		t.Fatalf("token requests %d, want 2", n)
+	}
+}
+
+func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	ts.hold = make(chan struct{})
+	ts.entered = make(chan struct{}, 1)
+	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2)
+	a, b := srcs[0], srcs[1]
+
+	done := make(chan error, 1)
+	go func() { _, err := a.Token(context.Background()); done <- err }()
+	<-ts.entered // A holds the lock and its fetch is in flight
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := b.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("B waiting on A's fetch: %v, want its own deadline", err)
+	}
+	close(ts.hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := b.Token(context.Background()); err != nil || tok.AccessToken != "tok-1" {
+		t.Fatalf("B after A's fetch: %v, %v; want tok-1", tok, err)
+	}
+	if n := ts.requests.Load(); n != 1 {
+		t.Fatalf("token requests %d, want 1: B waited instead of fetching", n)
+	}
+}
+
+// flakyStore is a MemoryStore that can be made to fail like an unreachable server.
+type flakyStore struct {
+	transport.MemoryStore
+	down atomic.Bool
+}
+
+var errUnreachable = errors.New("dial tcp 127.0.0.1:6379: connection refused")
+
+func (f *flakyStore) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
+	if f.down.Load() {
+		return transport.StoredToken{}, false, errUnreachable
+	}
+	return f.MemoryStore.Load(ctx, key)
+}
+
+func (f *flakyStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
+	if f.down.Load() {
+		return nil, errUnreachable
+	}
+	return f.MemoryStore.Lock(ctx, key)
+}
+
+func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	st := &flakyStore{}
+	rec := &recorder{}
+	srcs := sharedSources(ts, clock, st, 2, transport.WithHook(rec.hook), transport.WithStoreFallback(time.Second, time.Minute))
+	for _, src := range srcs {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	st.down.Store(true)
+	clock.Advance(21 * time.Minute) // expired: blocking fetches
+	for range 2 {
+		for _, src := range srcs {
+			if _, err := src.Token(context.Background()); err != nil {
+				t.Fatalf("Token with the Store down: %v", err)
+			}
+		}
+	}
+	if n := ts.requests.Load(); n != 3 {
+		t.Fatalf("token requests %d, want 3 (one shared, then one each alone)", n)
+	}
+	if n := rec.count(transport.EventStoreDown); n != 2 {
+		t.Fatalf("store_down events %d, want one per Source", n)
+	}
+
+	st.down.Store(false)
+	clock.Advance(21 * time.Minute) // past the retry interval and the tokens' expiry
+	for _, src := range srcs {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := currentTokens(srcs); ts.requests.Load() != 4 || len(got) != 1 {
+		t.Fatalf("Store back: %d requests, tokens %v; want 4 and one token shared", ts.requests.Load(), got)
+	}
+	if n := rec.count(transport.EventStoreUp); n != 2 {
+		t.Fatalf("store_up events %d, want one per Source", n)
+	}
+}
+
+// raceStore is a MemoryStore where another process's winning token can appear at
+// a chosen moment, and whose lock can be lost.
+type raceStore struct {
+	transport.MemoryStore
+	winner   atomic.Pointer[transport.StoredToken]
+	lockLost atomic.Bool
+}
+
+func (r *raceStore) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
+	if w := r.winner.Load(); w != nil {
+		return *w, true, nil
+	}
+	return r.MemoryStore.Load(ctx, key)
+}
+
+func (r *raceStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
+	l, err := r.MemoryStore.Lock(ctx, key)
+	if l == nil || err != nil {
+		return l, err
+	}
+	return lostLock{l, r}, nil
+}
+
+type lostLock struct {
+	transport.FetchLock
+	r *raceStore
+}
+
+func (l lostLock) Save(ctx context.Context, tok transport.StoredToken, ttl time.Duration) error {
+	if l.r.lockLost.Load() {
+		return transport.ErrLockLost
+	}
+	return l.FetchLock.Save(ctx, tok, ttl)
+}
+
+func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
+	clock := newClock()
+	winner := &transport.StoredToken{Token: transport.Token{AccessToken: "winner", Expiry: clock.Now().Add(20 * time.Minute)}, Fetched: clock.Now()}
+	for _, c := range []struct {
+		name     string
+		fetchErr error // what this Source's own fetch ends with
+		lockLost bool
+	}{
+		{"its refresh token was spent by the winner", &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Code: "invalid_grant", Message: "rotated elsewhere"}, false},
+		{"its lock expired and the winner saved first", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := &raceStore{}
+			st.lockLost.Store(c.lockLost)
+			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+				st.winner.Store(winner) // the other process wins while this fetch runs
+				if c.fetchErr != nil {
+					return transport.Token{}, c.fetchErr
+				}
+				return transport.Token{AccessToken: "loser", Expiry: clock.Now().Add(20 * time.Minute)}, nil
+			}), transport.WithClock(clock.Now), transport.WithStore(st, storeKey))
+			tok, err := src.Token(context.Background())
+			if err != nil || tok.AccessToken != "winner" {
+				t.Fatalf("got %v, %v; want the winner's token", tok, err)
+			}
+		})
+	}
+}
+
+func TestStoreKeyRevealsNothingAndTellsCredentialsApart(t *testing.T) {
+	ids := map[string]transport.StoreKey{}
+	for _, k := range []transport.StoreKey{
+		storeKey,
+		{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5151", Scope: "email_read"},
+		{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read email_write"},
+		{Provider: "mcv1", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"},
+		{Provider: "mcv2", ClientID: "client-id-123", AccountID: "45150", Scope: "email_read"}, // same bytes, other split
+		{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read", Subject: "user-1"},
+	} {
+		id := k.ID()
+		if prev, dup := ids[id]; dup {
+			t.Fatalf("%#v and %#v share an ID", prev, k)
+		}
+		ids[id] = k
+		if len(id) != 64 || strings.Contains(id, k.ClientID) {
+			t.Fatalf("ID %q", id)
+		}
+		for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v", k, k, k)} {
+			if strings.Contains(s, k.ClientID) {
+				t.Fatalf("formatting shows the client id: %s", s)
+			}
+		}
+	}
+	// Processes running different releases must agree on the key: the ID is fixed.
+	if id := storeKey.ID(); id != "592ef4d30c40a64016fffe45b05ba8edc6ba7a1747ca613244e52ba3932d9e62" {
+		t.Fatalf("StoreKey.ID changed to %s: processes of the old and new release would not share", id)
+	}
+}
+
+// Two Sources for one credential — in one process here, in many processes with a
+// Redis store — share a token through a Store: the second adopts what the first
+// fetched.
+func ExampleWithStore() {
+	fetches := 0
+	provider := transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		fetches++
+		return transport.Token{AccessToken: fmt.Sprint("token-", fetches), Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	st := &transport.MemoryStore{} // across processes: redisstore.New(redisClient)
+	key := transport.StoreKey{Provider: "mcv2", ClientID: "my-client-id", AccountID: "5150"}
+
+	a := transport.NewSource(provider, transport.WithStore(st, key))
+	b := transport.NewSource(provider, transport.WithStore(st, key))
+	ta, _ := a.Token(context.Background())
+	tb, _ := b.Token(context.Background())
+	fmt.Println(ta.AccessToken, tb.AccessToken, "fetches:", fetches)
+	// Output: token-1 token-1 fetches: 1
+}
