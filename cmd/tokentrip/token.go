@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// tokenOutput is what "tokentrip token --json" prints: the token and what the
+// provider said about it.
+type tokenOutput struct {
+	Provider        string     `json:"provider"`
+	TokenType       string     `json:"token_type"`
+	AccessToken     string     `json:"access_token"`
+	ExpiresAt       time.Time  `json:"expires_at"`
+	ExpiresIn       int64      `json:"expires_in"`              // seconds from now
+	RefreshAfter    *time.Time `json:"refresh_after,omitempty"` // Acoustic: the earliest a new token is issued
+	RESTInstanceURL string     `json:"rest_instance_url,omitempty"`
+	SOAPInstanceURL string     `json:"soap_instance_url,omitempty"`
+	BaseURL         string     `json:"base_url,omitempty"` // Acoustic: the pod's API base URL
+	Scope           string     `json:"scope,omitempty"`
+}
+
+// runToken is "tokentrip token": fetch one access token and print it.
+func runToken(ctx context.Context, env *environ, args []string) int {
+	var s settings
+	c := newCLI("token", "Fetch an access token and print it on stdout, for scripts and curl.", env)
+	c.credentialFlags(&s)
+	c.boolean(&s.jsonOut, "json", "print JSON: token_type, access_token, expires_at, expires_in, instance URLs")
+	c.duration(&s.timeout, "timeout", "TOKENTRIP_TIMEOUT", "DURATION", defaultTimeout, "give up on the token endpoint after this long")
+	c.logFlags(&s, "error")
+	if err := c.parse(args, &s); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			c.usage(env.stdout, synopses["token"])
+			return exitOK
+		}
+		return failure(env, "token", err)
+	}
+	logger, err := s.newLogger(env.stderr)
+	if err != nil {
+		return failure(env, "token", err)
+	}
+	tr, err := s.newTransport(logger, nil)
+	if err != nil {
+		return failure(env, "token", asUsage(err))
+	}
+	defer tr.CloseIdleConnections()
+
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	tok, err := tr.Source().Token(ctx)
+	if err != nil {
+		if ctx.Err() != nil && !isFetchError(err) {
+			err = fmt.Errorf("no token within %s (--timeout): %w", s.timeout, err)
+		}
+		return failure(env, "token", err)
+	}
+	if !s.jsonOut {
+		fmt.Fprintln(env.stdout, tok.AccessToken)
+		return exitOK
+	}
+	out := s.describe(tok, time.Now())
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return failure(env, "token", err)
+	}
+	return exitOK
+}
+
+// describe is the JSON form of tok, fetched for these settings, as of now.
+func (s *settings) describe(tok transport.Token, now time.Time) tokenOutput {
+	out := tokenOutput{
+		Provider:        s.provider,
+		TokenType:       "Bearer",
+		AccessToken:     tok.AccessToken,
+		ExpiresAt:       tok.Expiry.UTC(),
+		ExpiresIn:       int64(tok.Expiry.Sub(now).Round(time.Second) / time.Second),
+		RESTInstanceURL: tok.RESTInstanceURL,
+		SOAPInstanceURL: tok.SOAPInstanceURL,
+		Scope:           tok.Scope,
+	}
+	if !tok.RefreshAfter.IsZero() {
+		ra := tok.RefreshAfter.UTC()
+		out.RefreshAfter = &ra
+	}
+	switch s.provider {
+	case providerMCv1:
+		// Legacy tokens carry no instance URLs; a tenant's are fixed by its subdomain.
+		if s.subdomain != "" && out.RESTInstanceURL == "" {
+			sub := strings.ToLower(s.subdomain)
+			out.RESTInstanceURL = "https://" + sub + ".rest.marketingcloudapis.com/"
+			out.SOAPInstanceURL = "https://" + sub + ".soap.marketingcloudapis.com/"
+		}
+	case providerAcoustic:
+		if base, err := s.acousticConfig(nil).Endpoint(); err == nil {
+			out.BaseURL = base
+		}
+	}
+	return out
+}
+
+// isFetchError reports whether err is the library's account of a failed fetch,
+// which says more than a deadline does.
+func isFetchError(err error) bool {
+	var fe *transport.FetchError
+	return errors.As(err, &fe)
+}
