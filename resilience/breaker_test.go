@@ -51,14 +51,16 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(began)
 
+	// The hook's time of the change to open; the error names that moment (to
+	// within the time between two clock readings) plus the 30s cooldown.
 	openedAt, ok := eventTime(h.events.all(), transport.EventBreaker, "open")
 	if !ok {
 		t.Fatalf("the breaker never opened; breaker changes %v", h.events.breakerChanges())
 	}
 	var (
-		refusals         []time.Duration
-		beforeOpen, rest int
-		wrong            []outcome
+		refusals   []time.Duration
+		beforeOpen int
+		wrong      []outcome
 	)
 	for _, r := range results {
 		switch {
@@ -74,13 +76,12 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 		default:
 			coe, isOpen := errors.AsType[*transport.CircuitOpenError](r.err)
 			if !isOpen || !errors.Is(r.err, transport.ErrCircuitOpen) || !errors.Is(r.err, transport.ErrCredentialsRejected) ||
-				coe.Retry.Sub(openedAt.Add(transport.DefaultBreakerCooldown)).Abs() > time.Millisecond {
+				coe.Retry.Sub(openedAt.Add(transport.DefaultBreakerCooldown)).Abs() > 100*time.Millisecond {
 				wrong = append(wrong, r.outcome)
 				continue
 			}
 			refusals = append(refusals, r.took)
 		}
-		rest++
 	}
 	st := h.stats()
 	p50, p99, worst := percentile(refusals, 0.50), percentile(refusals, 0.99), percentile(refusals, 1)
@@ -92,7 +93,7 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 		t.Errorf("%d token requests, want at most 5", st.TokenRequests)
 	}
 	if len(wrong) > 0 {
-		t.Errorf("%d calls got something other than the breaker's error once it was open, the first: %v", len(wrong), wrong[0])
+		t.Errorf("%d calls got something other than the rejection (before the breaker opened) or the breaker's error (after), the first: %v", len(wrong), wrong[0])
 	}
 	if len(refusals) < arrivals*9/10 {
 		t.Errorf("only %d of %d calls met the open breaker", len(refusals), arrivals)

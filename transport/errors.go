@@ -89,8 +89,12 @@ func (e *FetchError) Unwrap() []error {
 
 // CircuitOpenError is returned while the Source's circuit breaker is open.
 type CircuitOpenError struct {
-	Retry time.Time // when the breaker will let one probe through
-	Last  error     // the failure that opened it
+	// Retry is when the breaker will let one probe through: the moment it opened
+	// plus its cooldown, read on the Source's clock. The breaker counts the
+	// cooldown on the wall clock, so with WithClock the probe goes out when the
+	// cooldown has passed in real time, whatever that clock says.
+	Retry time.Time
+	Last  error // the failure that opened it
 }
 
 func (e *CircuitOpenError) Error() string {
