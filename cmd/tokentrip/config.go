@@ -15,8 +15,8 @@ import (
 )
 
 // newTransport builds the library's Transport for the configured credential.
-// Marketing Cloud transports also inject fueloauth into SOAP envelopes. apiHosts
-// are extra hosts the credential may go to (the proxy's --rest-url and --soap-url).
+// Marketing Cloud transports put the token in SOAP envelopes as fueloauth and on
+// REST calls as a Bearer header. apiHosts are extra hosts the credential may go to (the proxy's --rest-url and --soap-url).
 func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transport.Transport, error) {
 	switch s.provider {
 	case providerMCv1:
@@ -27,7 +27,7 @@ func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transp
 			ClientSecret: s.clientSecret,
 			APIHosts:     apiHosts,
 			Logger:       logger,
-		}, transport.WithSOAP(transport.FuelOAuth))
+		})
 	case providerMCv2:
 		return mcv2.NewTransport(mcv2.Config{
 			Subdomain:    s.subdomain,

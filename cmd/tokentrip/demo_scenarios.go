@@ -177,11 +177,11 @@ func unauthorizedStorm(ctx context.Context, d *demo) outcome {
 }
 
 // soapFuelOAuth: a SOAP envelope that already carries a stale fueloauth goes
-// through an mcv1 Transport with WithSOAP. The emulator must accept it and see one
+// through an mcv1 Transport. The emulator must accept it and see one
 // fueloauth block: the current token, the stale one gone.
 func soapFuelOAuth(ctx context.Context, d *demo) outcome {
 	d.mc1.ResetStats()
-	tr, err := mcv1.NewTransport(d.mcv1Config(clientSOAP), transport.WithSOAP(transport.FuelOAuth))
+	tr, err := mcv1.NewTransport(d.mcv1Config(clientSOAP))
 	if err != nil {
 		return failed("%v", err)
 	}

@@ -37,18 +37,7 @@ type routeKey struct{}
 // SIGINT or SIGTERM.
 func runProxy(ctx context.Context, env *environ, args []string) int {
 	var s settings
-	c := newCLI("proxy", "Serve an authenticating reverse proxy: local clients send plain requests, the proxy adds the credential.\n"+
-		"Marketing Cloud: /rest/... goes to the tenant's REST instance (less /rest), /soap and /Service.asmx to its SOAP endpoint.\n"+
-		"Acoustic: /XMLAPI and /rest/... go to the org's pod.", env)
-	c.credentialFlags(&s)
-	c.str(&s.listen, "listen", "TOKENTRIP_LISTEN", "ADDR", defaultListen,
-		"the address to serve on; port 0 picks a free one", forAll)
-	c.boolean(&s.allowRemote, "allow-remote", "allow a --listen address that is not loopback: anyone who reaches it uses the credential")
-	c.str(&s.restURL, "rest-url", "TOKENTRIP_REST_URL", "URL", "",
-		"send /rest/... here instead of the tenant's REST instance (a sandbox or an emulator)", forMC)
-	c.str(&s.soapURL, "soap-url", "TOKENTRIP_SOAP_URL", "URL", "",
-		"send SOAP here instead of the tenant's SOAP endpoint (a URL without a path gets /Service.asmx)", forMC)
-	c.logFlags(&s, "info")
+	c := proxyCLI(env, &s)
 	if err := c.parse(args, &s); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.usage(env.stdout, synopses["proxy"])
@@ -120,6 +109,23 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 	return exitOK
 }
 
+// proxyCLI is the flag set of "tokentrip proxy", filling s.
+func proxyCLI(env *environ, s *settings) *cli {
+	c := newCLI("proxy", "Serve an authenticating reverse proxy: local clients send plain requests, the proxy adds the credential.\n"+
+		"Marketing Cloud: /rest/... goes to the tenant's REST instance (less /rest), /soap and /Service.asmx to its SOAP endpoint.\n"+
+		"Acoustic: /XMLAPI and /rest/... go to the org's pod.", env)
+	c.credentialFlags(s)
+	c.str(&s.listen, "listen", "TOKENTRIP_LISTEN", "ADDR", defaultListen,
+		"the address to serve on; port 0 picks a free one", forAll)
+	c.boolean(&s.allowRemote, "allow-remote", "allow a --listen address that is not loopback: anyone who reaches it uses the credential")
+	c.str(&s.restURL, "rest-url", "TOKENTRIP_REST_URL", "URL", "",
+		"send /rest/... here instead of the tenant's REST instance (a sandbox or an emulator)", forMC)
+	c.str(&s.soapURL, "soap-url", "TOKENTRIP_SOAP_URL", "URL", "",
+		"send SOAP here instead of the tenant's SOAP endpoint (a URL without a path gets /Service.asmx)", forMC)
+	c.logFlags(s, "info")
+	return c
+}
+
 // checkListen refuses an address that is not loopback unless remote clients were
 // explicitly allowed: whoever reaches the proxy acts with its credential.
 func checkListen(addr string, allowRemote bool) error {
@@ -151,6 +157,11 @@ func proxyHandler(rt *router, tr *transport.Transport, logger *slog.Logger) http
 			// dropped rather than forwarded.
 			pr.Out.Header.Del("Authorization")
 			pr.Out.Header.Del("Proxy-Authorization")
+			// Without the client's Accept-Encoding, the base transport negotiates
+			// compression itself and decompresses the answer, so that the verdict
+			// can read a SOAP fault or an XML API error out of it; the hop to the
+			// local client is loopback, where size does not matter.
+			pr.Out.Header.Del("Accept-Encoding")
 		},
 		Transport:    tr,
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelDebug),

@@ -22,13 +22,14 @@ var providerNames = []string{providerMCv1, providerMCv2, providerAcoustic}
 
 // Which providers a setting applies to.
 var (
-	forAll         = providerNames
-	forMC          = []string{providerMCv1, providerMCv2}
-	forMCv2        = []string{providerMCv2}
-	forAcoustic    = []string{providerAcoustic}
-	noEnv          = ""
-	defaultTimeout = 30 * time.Second
+	forAll      = providerNames
+	forMC       = []string{providerMCv1, providerMCv2}
+	forMCv2     = []string{providerMCv2}
+	forAcoustic = []string{providerAcoustic}
 )
+
+// defaultTimeout bounds "tokentrip token"'s wait for the token endpoint.
+const defaultTimeout = 30 * time.Second
 
 // Environment variables of the secrets, which have no flag.
 const (
@@ -253,7 +254,7 @@ func (c *cli) usage(w io.Writer, synopsis string) {
 			flagCol += " " + o.arg
 		}
 		env := o.env
-		if env == noEnv {
+		if env == "" {
 			env = "-"
 		}
 		note := o.usage
@@ -265,9 +266,10 @@ func (c *cli) usage(w io.Writer, synopsis string) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", flagCol, env, note)
 	}
-	_ = tw.Flush()
 	if c.cmd != "demo" {
-		fmt.Fprintf(w, "\nSecrets, from the environment or a file only:\n  %s\tthe client secret (or --client-secret-file)\n  %s\tthe Acoustic refresh token (or --refresh-token-file)\n",
-			envClientSecret, envRefreshToken)
+		// The secrets have variables and files, never flags.
+		fmt.Fprintf(tw, "  (no flag)\t%s\tthe client secret (or --client-secret-file)\n", envClientSecret)
+		fmt.Fprintf(tw, "  (no flag)\t%s\tthe refresh token (or --refresh-token-file) [acoustic]\n", envRefreshToken)
 	}
+	_ = tw.Flush()
 }

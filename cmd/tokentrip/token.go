@@ -30,11 +30,7 @@ type tokenOutput struct {
 // runToken is "tokentrip token": fetch one access token and print it.
 func runToken(ctx context.Context, env *environ, args []string) int {
 	var s settings
-	c := newCLI("token", "Fetch an access token and print it on stdout, for scripts and curl.", env)
-	c.credentialFlags(&s)
-	c.boolean(&s.jsonOut, "json", "print JSON: token_type, access_token, expires_at, expires_in, instance URLs")
-	c.duration(&s.timeout, "timeout", "TOKENTRIP_TIMEOUT", "DURATION", defaultTimeout, "give up on the token endpoint after this long")
-	c.logFlags(&s, "error")
+	c := tokenCLI(env, &s)
 	if err := c.parse(args, &s); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.usage(env.stdout, synopses["token"])
@@ -72,6 +68,16 @@ func runToken(ctx context.Context, env *environ, args []string) int {
 		return failure(env, "token", err)
 	}
 	return exitOK
+}
+
+// tokenCLI is the flag set of "tokentrip token", filling s.
+func tokenCLI(env *environ, s *settings) *cli {
+	c := newCLI("token", "Fetch an access token and print it on stdout, for scripts and curl.", env)
+	c.credentialFlags(s)
+	c.boolean(&s.jsonOut, "json", "print JSON: token_type, access_token, expires_at, expires_in, instance URLs")
+	c.duration(&s.timeout, "timeout", "TOKENTRIP_TIMEOUT", "DURATION", defaultTimeout, "give up on the token endpoint after this long")
+	c.logFlags(s, "error")
+	return c
 }
 
 // describe is the JSON form of tok, fetched for these settings, as of now.

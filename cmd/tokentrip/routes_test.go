@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+)
+
+// The proxy's paths map onto fixed targets, keeping the request's escaping.
+func TestRoutes(t *testing.T) {
+	mcv1Settings := &settings{provider: providerMCv1, subdomain: "mc563885gzs27c5t9-63k636tzgm"}
+	mc, err := newRouter(mcv1Settings, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := newRouter(&settings{provider: providerMCv1, authURL: "https://auth-s7.exacttargetapis.com"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	override, err := newRouter(&settings{provider: providerMCv2, restURL: "http://127.0.0.1:9000/base/", soapURL: "http://127.0.0.1:9001"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := newRouter(&settings{provider: providerAcoustic, pod: "6"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tenantREST = "https://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com"
+	const tenantSOAP = "https://mc563885gzs27c5t9-63k636tzgm.soap.marketingcloudapis.com/Service.asmx"
+	for _, tc := range []struct {
+		name  string
+		r     *router
+		path  string // as it arrives, escaped
+		route string
+		want  string // the target, escaped
+		err   error
+	}{
+		{"rest", mc, "/rest/hub/v1/campaigns", routeREST, tenantREST + "/hub/v1/campaigns", nil},
+		{"rest root", mc, "/rest", routeREST, tenantREST + "/", nil},
+		{"rest escaping kept", mc, "/rest/data/v1/key%2Fwith%2Fslashes/rows", routeREST, tenantREST + "/data/v1/key%2Fwith%2Fslashes/rows", nil},
+		{"soap", mc, "/soap", routeSOAP, tenantSOAP, nil},
+		{"Service.asmx any case", mc, "/service.ASMX", routeSOAP, tenantSOAP, nil},
+		{"legacy stack", legacy, "/rest/platform/v1/endpoints", routeREST, "https://www.exacttargetapis.com/platform/v1/endpoints", nil},
+		{"legacy SOAP", legacy, "/Service.asmx", routeSOAP, "https://webservice.exacttarget.com/Service.asmx", nil},
+		{"rest override with a path", override, "/rest/x", routeREST, "http://127.0.0.1:9000/base/x", nil},
+		{"soap override without a path", override, "/soap", routeSOAP, "http://127.0.0.1:9001/Service.asmx", nil},
+		{"restless prefix", mc, "/restaurant", "", "", errNoRoute},
+		{"token endpoint", mc, "/v2/token", "", "", errNoRoute},
+		{"dot segments", mc, "/rest/../v2/token", "", "", errDotSegments},
+		{"escaped dot segments", mc, "/rest/%2e%2e/v2/token", "", "", errDotSegments},
+		{"acoustic XML API", ac, "/XMLAPI", routeXMLAPI, "https://api-campaign-eu-1.goacoustic.com/XMLAPI", nil},
+		{"acoustic XML API any case", ac, "/xmlapi", routeXMLAPI, "https://api-campaign-eu-1.goacoustic.com/xmlapi", nil},
+		{"acoustic REST", ac, "/rest/databases/123", routeREST, "https://api-campaign-eu-1.goacoustic.com/rest/databases/123", nil},
+		{"acoustic SOAP", ac, "/Service.asmx", "", "", errNoRoute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := url.Parse("http://127.0.0.1:8787" + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tc.r.resolve(context.Background(), in)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if got.name != tc.route || got.target.String() != tc.want {
+				t.Errorf("route %s → %s, want %s → %s", got.name, got.target, tc.route, tc.want)
+			}
+		})
+	}
+}
+
+// A listen address that is not loopback needs --allow-remote.
+func TestCheckListen(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		remote bool
+		ok     bool
+	}{
+		{"127.0.0.1:8787", false, true},
+		{"[::1]:8787", false, true},
+		{"localhost:0", false, true},
+		{":8787", false, false},
+		{"0.0.0.0:8787", false, false},
+		{"192.0.2.7:8787", false, false},
+		{"0.0.0.0:8787", true, true},
+		{"127.0.0.1", false, false},
+	} {
+		err := checkListen(tc.addr, tc.remote)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkListen(%q, %v) = %v, want ok %v", tc.addr, tc.remote, err, tc.ok)
+		}
+	}
+}
