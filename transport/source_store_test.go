@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,7 +216,9 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	ts := newTokenServer(t, clock)
 	st := &flakyStore{}
 	rec := &recorder{}
-	srcs := sharedSources(ts, clock, st, 2, transport.WithHook(rec.hook), transport.WithStoreFallback(time.Second, time.Minute))
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srcs := sharedSources(ts, clock, st, 2, transport.WithHook(rec.hook), transport.WithLogger(logger), transport.WithStoreFallback(time.Second, time.Minute))
 	for _, src := range srcs {
 		if _, err := src.Token(context.Background()); err != nil {
 			t.Fatal(err)
@@ -251,6 +254,22 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	if n := rec.count(transport.EventStoreUp); n != 2 {
 		t.Fatalf("store_up events %d, want one per Source", n)
 	}
+	if out := logs.String(); strings.Count(out, "level=WARN msg=\"tokentrip: store_down\"") != 2 ||
+		!strings.Contains(out, "connection refused") || strings.Count(out, "level=INFO msg=\"tokentrip: store_up\"") != 2 {
+		t.Fatalf("log lacks the store_down warnings and store_up notices:\n%s", out)
+	}
+}
+
+// syncWriter serialises writes from concurrent Sources.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // raceStore is a MemoryStore where another process's winning token can appear at

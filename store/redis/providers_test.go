@@ -129,8 +129,8 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 			}
 			continue
 		}
-		if st.ConcurrencyRejections != 0 || statuses[http.StatusOK] != 90 || st.MaxConcurrent != acoustic.DefaultMaxInFlight {
-			t.Fatalf("with the fleet's semaphore: %d rejected by the cap, statuses %v, most in flight %d; want 0, 90×200, %d",
+		if st.ConcurrencyRejections != 0 || statuses[http.StatusOK] != 90 || st.MaxConcurrent > acoustic.DefaultMaxInFlight {
+			t.Fatalf("with the fleet's semaphore: %d rejected by the cap, statuses %v, most in flight %d; want 0, 90×200, at most %d",
 				st.ConcurrencyRejections, statuses, st.MaxConcurrent, acoustic.DefaultMaxInFlight)
 		}
 		if st.TokenRequests != 1 {
