@@ -392,6 +392,7 @@ func newSharedBreaker(s *Source, local breaker, data gobreaker.SharedDataStore) 
 			ReadyToTrip:   s.readyToTripShared,
 			OnStateChange: s.onBreakerChange,
 			IsSuccessful:  countsAsSuccess,
+			IsExcluded:    isExcluded,
 		},
 	}
 }
@@ -505,9 +506,12 @@ func (b *sharedBreaker) noteOpened() {
 	if json.Unmarshal(data, &st) != nil || st.State != gobreaker.StateOpen || st.Expiry.IsZero() {
 		return
 	}
+	// gobreaker's expiry is on the wall clock; CircuitOpenError.Retry is on the
+	// Source's.
 	s := b.s
+	retry := s.now().Add(time.Until(st.Expiry))
 	s.mu.Lock()
-	s.openedAt = st.Expiry.Add(-s.cfg.breakerCooldown)
+	s.openedAt = retry.Add(-s.cfg.breakerCooldown)
 	s.mu.Unlock()
 }
 
