@@ -63,11 +63,13 @@ func (s *Source) translateBreakerErr(err error) error {
 	return &CircuitOpenError{Retry: s.openedAt.Add(s.cfg.breakerCooldown), Last: s.lastErr}
 }
 
-// countsAsSuccess tells gobreaker which outcomes are not failures: a fetch that was
-// only cancelled says nothing about the credential or the endpoint.
-func countsAsSuccess(err error) bool {
-	return err == nil || errors.Is(err, context.Canceled)
-}
+// countsAsSuccess tells gobreaker which outcomes are successes: only a token.
+func countsAsSuccess(err error) bool { return err == nil }
+
+// isExcluded tells gobreaker which outcomes to ignore: a fetch that was only
+// cancelled says nothing about the credential or the endpoint, so it neither
+// opens nor closes the breaker (a cancelled half-open probe leaves it half-open).
+func isExcluded(err error) bool { return errors.Is(err, context.Canceled) }
 
 // BreakerState reports the breaker's state: "closed", "half-open" or "open".
 func (s *Source) BreakerState() string { return s.breaker.State().String() }

@@ -68,6 +68,7 @@ func NewSource(p Provider, opts ...SourceOption) *Source {
 		ReadyToTrip:   func(gobreaker.Counts) bool { return s.readyToTrip() },
 		OnStateChange: s.onBreakerChange,
 		IsSuccessful:  countsAsSuccess,
+		IsExcluded:    isExcluded,
 	})
 	s.attachStore()
 	return s

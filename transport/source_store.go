@@ -392,6 +392,7 @@ func newSharedBreaker(s *Source, local breaker, data gobreaker.SharedDataStore) 
 			ReadyToTrip:   s.readyToTripShared,
 			OnStateChange: s.onBreakerChange,
 			IsSuccessful:  countsAsSuccess,
+			IsExcluded:    isExcluded,
 		},
 	}
 }

@@ -303,3 +303,40 @@ func TestBreakerOpensOnRejectedCredentials(t *testing.T) {
 		t.Fatal("no breaker event reached the hook")
 	}
 }
+
+func TestCancelledProbeLeavesBreakerHalfOpen(t *testing.T) {
+	var mu sync.Mutex
+	var answer error = &transport.FetchError{Kind: transport.ErrCredentialsRejected}
+	setAnswer := func(err error) { mu.Lock(); answer = err; mu.Unlock() }
+	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		mu.Lock()
+		err := answer
+		mu.Unlock()
+		if err == nil {
+			return transport.Token{AccessToken: "t"}, nil
+		}
+		return transport.Token{}, err
+	}), transport.WithBreaker(1, 0, 5*time.Millisecond), transport.WithBackoff(func(int) time.Duration { return 0 }))
+	ctx := context.Background()
+	src.Token(ctx)
+	if src.BreakerState() != "open" {
+		t.Fatalf("breaker %s after a rejection, want open", src.BreakerState())
+	}
+	// gobreaker times its cooldown on the wall clock: wait for it, bounded.
+	deadline := time.Now().Add(5 * time.Second)
+	for src.BreakerState() != "half-open" {
+		if time.Now().After(deadline) {
+			t.Fatal("breaker never went half-open")
+		}
+		time.Sleep(time.Millisecond) // waiting out a real-time cooldown, not synchronising
+	}
+	setAnswer(context.Canceled)
+	src.Token(ctx)
+	if got := src.BreakerState(); got != "half-open" {
+		t.Fatalf("breaker %s after a cancelled probe, want half-open", got)
+	}
+	setAnswer(nil)
+	if _, err := src.Token(ctx); err != nil || src.BreakerState() != "closed" {
+		t.Fatalf("after a good probe: %v, breaker %s", err, src.BreakerState())
+	}
+}

@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"time"
 )
 
@@ -33,6 +35,23 @@ func (t Token) String() string {
 
 // GoString keeps %#v from printing the secret too.
 func (t Token) GoString() string { return t.String() }
+
+// LogValue keeps log/slog from printing the secret.
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON renders the token without its secret, so that a Token logged or
+// reported as JSON leaks nothing. To persist a token, copy its fields into a type
+// of your own (as store/redis does).
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		AccessToken     string    `json:"access_token"`
+		Expiry          time.Time `json:"expiry"`
+		RefreshAfter    time.Time `json:"refresh_after,omitzero"`
+		RESTInstanceURL string    `json:"rest_instance_url,omitempty"`
+		SOAPInstanceURL string    `json:"soap_instance_url,omitempty"`
+		Scope           string    `json:"scope,omitempty"`
+	}{"[REDACTED]", t.Expiry, t.RefreshAfter, t.RESTInstanceURL, t.SOAPInstanceURL, t.Scope})
+}
 
 // Provider fetches a token. Each call makes exactly one token-endpoint exchange (its
 // HTTP client may retry transient failures); caching, sharing and refreshing are the

@@ -76,8 +76,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || !t.rejected(resp) {
 		return resp, err
 	}
-	if again == nil || t.src == nil {
+	if t.src == nil {
+		return resp, nil // a static credential: asking again cannot help
+	}
+	if again == nil {
+		// The caller gets the rejection as it came, but the next request must not
+		// carry the rejected token again.
 		t.unreplayable.Add(1)
+		t.src.Invalidate(e.tok)
 		return resp, nil
 	}
 	return t.replay(req, resp, e.tok, again)

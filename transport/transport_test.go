@@ -3,9 +3,11 @@ package transport_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -224,6 +226,16 @@ func TestUnreplayableBodyReturnsTheRejection(t *testing.T) {
 	if api.bodies[0] != "larger than four bytes" || !body.closed {
 		t.Fatalf("body sent %q, closed %v", api.bodies[0], body.closed)
 	}
+	// The rejected token was dropped all the same: the next request carries a new one.
+	api.handler = nil
+	resp, err = client.Get(api.URL + "/rest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || ts.requests.Load() != 2 || api.auths[1] != "Bearer tok-2" {
+		t.Fatalf("next request: status %d with %q after %d token requests", resp.StatusCode, api.auths[1], ts.requests.Load())
+	}
 }
 
 func TestBufferedBodyIsReplayed(t *testing.T) {
@@ -346,8 +358,14 @@ type oauth2TokenSourceFunc func() (*oauth2.Token, error)
 func (f oauth2TokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
 
 func TestTokenNeverPrinted(t *testing.T) {
-	tok := transport.Token{AccessToken: "s3cr3t-token-value"}
-	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok)} {
+	tok := transport.Token{AccessToken: "s3cr3t-token-value", Scope: "email_read"}
+	asJSON, err := json.Marshal(tok)
+	if err != nil || !strings.Contains(string(asJSON), `"scope":"email_read"`) {
+		t.Fatalf("JSON %s, %v", asJSON, err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("got", "token", tok, "ptr", &tok)
+	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok), string(asJSON), logged.String()} {
 		if strings.Contains(s, "s3cr3t") {
 			t.Fatalf("token printed: %s", s)
 		}
@@ -369,5 +387,22 @@ func TestHostsAgreeWithScope(t *testing.T) {
 	}
 	if transport.NewHosts().Match(&url.URL{Host: "x"}) || h.Match(nil) {
 		t.Error("an empty set or a nil URL matched")
+	}
+}
+
+// closingProvider counts CloseIdleConnections calls.
+type closingProvider struct {
+	transport.ProviderFunc
+	closed int
+}
+
+func (p *closingProvider) CloseIdleConnections() { p.closed++ }
+
+func TestCloseIdleConnectionsReachesTheProvider(t *testing.T) {
+	p := &closingProvider{ProviderFunc: func(context.Context) (transport.Token, error) { return transport.Token{}, nil }}
+	client := &http.Client{Transport: transport.New(transport.NewSource(p))}
+	client.CloseIdleConnections()
+	if p.closed != 1 {
+		t.Fatalf("provider closed %d times, want 1", p.closed)
 	}
 }

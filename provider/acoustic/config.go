@@ -139,7 +139,11 @@ func parseBaseURL(raw string) (string, error) {
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return "", configError("BaseURL", "must be an absolute URL such as https://api-campaign-us-1.goacoustic.com")
 	}
-	shown := u.Redacted()
+	// Shown in errors: without user information, query or fragment, any of which
+	// might hold a secret.
+	bare := *u
+	bare.User, bare.RawQuery, bare.Fragment, bare.ForceQuery = nil, "", "", false
+	shown := bare.String()
 	switch {
 	case u.User != nil:
 		return "", configError("BaseURL", "must not carry user information: "+shown)

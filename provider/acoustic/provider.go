@@ -166,3 +166,7 @@ func (p *Provider) String() string { return "acoustic.Provider{" + p.tokenURL + 
 
 // GoString keeps %#v from printing the secrets.
 func (p *Provider) GoString() string { return p.String() }
+
+// CloseIdleConnections closes the idle connections of the token endpoint's client.
+// A Transport over this Provider calls it from its own CloseIdleConnections.
+func (p *Provider) CloseIdleConnections() { p.client.CloseIdleConnections() }

@@ -228,3 +228,7 @@ func (p *Provider) log(ctx context.Context, level slog.Level, msg string) {
 		p.cfg.Logger.LogAttrs(ctx, level, Name+": "+msg, slog.String("client_id", p.cfg.ClientID))
 	}
 }
+
+// CloseIdleConnections closes the idle connections of the token endpoint's client.
+// A Transport over this Provider calls it from its own CloseIdleConnections.
+func (p *Provider) CloseIdleConnections() { p.endpoint.CloseIdleConnections() }

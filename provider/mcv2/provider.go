@@ -220,3 +220,7 @@ func (p *Provider) post(ctx context.Context, t *tenant, req tokenRequest) (oauth
 	}
 	return decode(resp, req)
 }
+
+// CloseIdleConnections closes the idle connections of the token endpoint's client.
+// A Transport over this Provider calls it from its own CloseIdleConnections.
+func (p *Provider) CloseIdleConnections() { p.endpoint.CloseIdleConnections() }
