@@ -44,6 +44,7 @@ type recorder struct {
 	err   error
 }
 
+// WriteHeader records the first status written.
 func (r *recorder) WriteHeader(code int) {
 	if r.code == 0 {
 		r.code = code
@@ -51,6 +52,7 @@ func (r *recorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write counts the bytes of the answer.
 func (r *recorder) Write(p []byte) (int, error) {
 	if r.code == 0 {
 		r.code = http.StatusOK
@@ -64,6 +66,7 @@ func (r *recorder) Write(p []byte) (int, error) {
 // streamed answers are flushed as they come.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// status is the answer's status: 200 when the handler wrote none.
 func (r *recorder) status() int {
 	if r.code == 0 {
 		return http.StatusOK

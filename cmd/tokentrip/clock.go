@@ -14,6 +14,7 @@ type manualClock struct {
 	now   time.Time
 }
 
+// newManualClock returns a clock standing at start.
 func newManualClock(start time.Time) *manualClock {
 	return &manualClock{start: start, now: start}
 }

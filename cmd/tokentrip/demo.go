@@ -17,7 +17,7 @@ import (
 
 // scenarioTimeout bounds one scenario in real time, so that a regression shows as
 // a FAIL rather than a demo that never ends.
-const scenarioTimeout = 10 * time.Second
+const scenarioTimeout = 15 * time.Second
 
 // The demo's credentials: one client per scenario, so that what one scenario
 // revokes or expires never touches another.
@@ -68,6 +68,7 @@ func startDemo() *demo {
 	}
 }
 
+// close shuts the emulators down.
 func (d *demo) close() {
 	d.mc1.Close()
 	d.mc2.Close()

@@ -139,6 +139,7 @@ func xmlCall(ctx context.Context, c *http.Client, url string) error {
 	return okOnly(send(ctx, c, http.MethodPost, url, "text/xml;charset=UTF-8", getLists))
 }
 
+// okOnly turns a status other than 200 into a statusError.
 func okOnly(status int, err error) error {
 	if err != nil {
 		return err

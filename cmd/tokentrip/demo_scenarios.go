@@ -108,7 +108,7 @@ func refreshAhead(ctx context.Context, d *demo) outcome {
 	d.mc2.HoldTokenRequests()
 	cr := startCrowd(refreshCallers, func() error { return restCall(ctx, client, url) })
 	defer cr.finish(d.mc2.ReleaseTokenRequests)
-	cr.waitAtMost(ctx, 3*time.Second)
+	cr.waitAtMost(ctx, 5*time.Second)
 	servedDuringRefresh := cr.finished.Load()
 	if err := d.mc2.WaitTokenRequestsHeld(ctx, 1); err != nil {
 		return failed("no refresh reached the endpoint: %v", err)

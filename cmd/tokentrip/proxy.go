@@ -62,12 +62,18 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 		return failure(env, "proxy", err)
 	}
 
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
 	// One token before listening: rejected credentials stop the proxy here, with the
 	// provider's own explanation, instead of failing every request later.
 	pctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
 	_, err = tr.Source().Token(pctx)
 	cancel()
 	switch {
+	case ctx.Err() != nil:
+		logger.Info("stopped before listening")
+		return exitOK
 	case errors.Is(err, transport.ErrCredentialsRejected) || errors.Is(err, transport.ErrConfig):
 		return failure(env, "proxy", err)
 	case err != nil:
@@ -78,16 +84,14 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 	if err != nil {
 		return failure(env, "proxy", err)
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	srv := &http.Server{
 		Handler:           accessLog(logger, proxyHandler(rt, tr, logger)),
 		ReadHeaderTimeout: readHeaderLimit,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	// The first line on stderr says where the proxy listens: scripts and tests
-	// starting it on port 0 read the address from it.
+	// This line says where the proxy listens, in a fixed form: scripts and tests
+	// that start it on port 0 read the address from it.
 	fmt.Fprintf(env.stderr, "tokentrip proxy listening on http://%s (%s)\n", ln.Addr(), s.provider)
 	rt.logRoutes(logger)
 

@@ -82,15 +82,14 @@ type settings struct {
 // option is one flag, with the environment variable that stands in for it when the
 // flag is not given and the providers it applies to.
 type option struct {
-	name      string   // the flag, without dashes
-	env       string   // its environment variable; "" for none
-	arg       string   // the value's placeholder in the usage, "" for a boolean flag
-	usage     string   // what it sets
-	providers []string // the providers it applies to
-	str       *string  // where a string value goes
-	dur       *time.Duration
-	boolean   *bool
-	def       string // the default, as shown in the usage
+	name      string         // the flag, without dashes
+	env       string         // its environment variable; "" for none
+	arg       string         // the value's placeholder in the usage, "" for a boolean flag
+	usage     string         // what it sets
+	providers []string       // the providers it applies to
+	str       *string        // where a string value goes
+	dur       *time.Duration // where a duration goes
+	def       string         // the default, as shown in the usage
 }
 
 // cli is the flag set of one command with its options.
@@ -102,6 +101,7 @@ type cli struct {
 	env     *environ
 }
 
+// newCLI returns the empty flag set of cmd; parse errors are returned, not printed.
 func newCLI(cmd, summary string, env *environ) *cli {
 	fs := flag.NewFlagSet("tokentrip "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -110,21 +110,25 @@ func newCLI(cmd, summary string, env *environ) *cli {
 	return c
 }
 
+// str registers a string flag, its variable and the providers it applies to.
 func (c *cli) str(dst *string, name, env, arg, def, usage string, providers []string) {
 	*dst = def
 	c.fs.StringVar(dst, name, def, usage)
 	c.opts = append(c.opts, &option{name: name, env: env, arg: arg, usage: usage, providers: providers, str: dst, def: def})
 }
 
+// duration registers a duration flag and its variable.
 func (c *cli) duration(dst *time.Duration, name, env, arg string, def time.Duration, usage string) {
 	*dst = def
 	c.fs.DurationVar(dst, name, def, usage)
 	c.opts = append(c.opts, &option{name: name, env: env, arg: arg, usage: usage, providers: forAll, dur: dst, def: def.String()})
 }
 
+// boolean registers a boolean flag, which has no variable: what it allows must be
+// asked for on the command line.
 func (c *cli) boolean(dst *bool, name, usage string) {
 	c.fs.BoolVar(dst, name, false, usage)
-	c.opts = append(c.opts, &option{name: name, usage: usage, providers: forAll, boolean: dst})
+	c.opts = append(c.opts, &option{name: name, usage: usage, providers: forAll})
 }
 
 // credentialFlags registers the settings of a credential, which token and proxy
@@ -165,6 +169,7 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// usagef returns a usageError with a formatted message.
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
