@@ -83,3 +83,25 @@ func SetRetryAfter(h http.Header, d time.Duration) {
 func RemainingSeconds(now, expiry time.Time) int {
 	return max(int(expiry.Sub(now)/time.Second), 0)
 }
+
+// restEcho is the body of a successful REST call.
+type restEcho struct {
+	OK         bool   `json:"ok"`
+	Method     string `json:"method"`
+	Path       string `json:"path"`
+	BodyLength int    `json:"bodyLength"`
+	AccountID  string `json:"accountId,omitempty"`
+}
+
+// WriteEcho answers a successful REST call with 200 and a JSON echo of it
+// ({"ok":true,"method":…,"path":…,"bodyLength":…}): enough for a test to see that
+// the request arrived whole, and, with an accountID, under which business unit.
+func WriteEcho(w http.ResponseWriter, r *http.Request, body []byte, accountID string) {
+	WriteJSON(w, http.StatusOK, restEcho{
+		OK:         true,
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		BodyLength: len(body),
+		AccountID:  accountID,
+	})
+}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,25 +11,59 @@ import (
 // enhanced (v2) access tokens both unlock: REST under any path, SOAP at
 // /Service.asmx. It is safe for concurrent use.
 type MarketingCloud struct {
-	core *Core
+	core     *Core
+	apiUsers map[string]string // username → password, for WS-Security UsernameToken
 
 	mu           sync.Mutex
-	apiUsers     map[string]string // username → password, for WS-Security UsernameToken
 	lastEnvelope []byte
 }
 
 // NewMarketingCloud returns endpoints that judge tokens with core's registry and
-// count, gate and throttle with core's machinery.
-func NewMarketingCloud(core *Core) *MarketingCloud {
-	return &MarketingCloud{core: core, apiUsers: make(map[string]string)}
+// count, gate and throttle with core's machinery. apiUsers maps the username of
+// each API user a SOAP request may present in a WS-Security UsernameToken to its
+// password.
+func NewMarketingCloud(core *Core, apiUsers map[string]string) *MarketingCloud {
+	return &MarketingCloud{core: core, apiUsers: maps.Clone(apiUsers)}
 }
 
-// AddAPIUser registers an API user whose username and password a SOAP request may
-// present in a WS-Security UsernameToken.
-func (m *MarketingCloud) AddAPIUser(username, password string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.apiUsers[username] = password
+// ServeHTTP serves what a Marketing Cloud host answers besides its authentication
+// endpoints: SOAP at /Service.asmx, 404 for any other path under /v1/ or /v2/ (the
+// authentication service's), and REST everywhere else.
+func (m *MarketingCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch p := r.URL.Path; {
+	case strings.EqualFold(p, "/Service.asmx"): // clients vary its case
+		m.ServeSOAP(w, r)
+	case strings.HasPrefix(p, "/v1/"), strings.HasPrefix(p, "/v2/"):
+		m.core.Counters.Reject(ReasonNotFound)
+		writeRawJSON(w, http.StatusNotFound, mcNotFound)
+	default:
+		m.ServeREST(w, r)
+	}
+}
+
+// MCStats is what the Marketing Cloud emulators count. mcv1test.Stats and
+// mcv2test.Stats have the same fields, documented for their endpoints, and are
+// conversions of it.
+type MCStats struct {
+	TokenRequests        int
+	TokenRequestsByGrant map[string]int
+	TokensIssued         int
+	RESTCalls            int
+	SOAPCalls            int
+	Rejections           map[string]int
+}
+
+// Stats returns a snapshot of the core's counters.
+func (m *MarketingCloud) Stats() MCStats {
+	c := m.core.Counters.Snapshot()
+	return MCStats{
+		TokenRequests:        c.TokenRequests,
+		TokenRequestsByGrant: c.TokenRequestsByGrant,
+		TokensIssued:         c.TokensIssued,
+		RESTCalls:            c.Calls[CallREST],
+		SOAPCalls:            c.Calls[CallSOAP],
+		Rejections:           c.Rejections,
+	}
 }
 
 // LastEnvelope returns a copy of the body of the last request to /Service.asmx,
@@ -37,11 +72,6 @@ func (m *MarketingCloud) LastEnvelope() []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]byte(nil), m.lastEnvelope...)
-}
-
-// IsSOAPPath reports whether path is the SOAP endpoint; clients vary its case.
-func IsSOAPPath(path string) bool {
-	return strings.EqualFold(path, "/Service.asmx")
 }
 
 // Fixed JSON bodies of Marketing Cloud errors.
@@ -53,11 +83,6 @@ const (
 	mcWWWAuth      = `Bearer realm="example.com", error="invalid_token"`
 	mcThrottleWait = "5"
 )
-
-// WriteNotFound answers 404 the way Marketing Cloud does for a path it does not know.
-func WriteNotFound(w http.ResponseWriter) {
-	writeRawJSON(w, http.StatusNotFound, mcNotFound)
-}
 
 // WriteNotAuthorized answers 401 the way Marketing Cloud REST does for a missing,
 // unknown or expired token.

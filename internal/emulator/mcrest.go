@@ -4,16 +4,6 @@ import (
 	"net/http"
 )
 
-// restEcho is the body of a successful REST call: enough for a test to see that
-// the request arrived whole and under which business unit.
-type restEcho struct {
-	OK         bool   `json:"ok"`
-	Method     string `json:"method"`
-	Path       string `json:"path"`
-	BodyLength int    `json:"bodyLength"`
-	AccountID  string `json:"accountId,omitempty"`
-}
-
 // ServeREST serves any Marketing Cloud REST call (every method, every path): it
 // needs "Authorization: Bearer <access token>" and echoes the request.
 //
@@ -49,11 +39,5 @@ func (m *MarketingCloud) ServeREST(w http.ResponseWriter, r *http.Request) {
 		WriteNotAuthorized(w)
 		return
 	}
-	WriteJSON(w, http.StatusOK, restEcho{
-		OK:         true,
-		Method:     r.Method,
-		Path:       r.URL.Path,
-		BodyLength: len(body),
-		AccountID:  tok.AccountID,
-	})
+	WriteEcho(w, r, body, tok.AccountID)
 }

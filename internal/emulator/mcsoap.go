@@ -97,9 +97,7 @@ func (m *MarketingCloud) ServeSOAP(w http.ResponseWriter, r *http.Request) {
 // authenticate returns "" for a good credential, else the rejection reason.
 func (m *MarketingCloud) authenticate(cred Credential) string {
 	if cred.Kind == UsernameToken {
-		m.mu.Lock()
 		password, ok := m.apiUsers[cred.Username]
-		m.mu.Unlock()
 		if !ok || !SecretsEqual(password, cred.Password) {
 			return ReasonInvalidToken
 		}

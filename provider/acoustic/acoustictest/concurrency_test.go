@@ -44,8 +44,8 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	srv.ReleaseAPICalls()
 	wg.Wait()
 	for i, r := range replies {
-		if r.status != 200 {
-			t.Errorf("held call %d: %d %s", i, r.status, r.body)
+		if r.Status != 200 {
+			t.Errorf("held call %d: %d %s", i, r.Status, r.Body)
 		}
 	}
 	st := srv.Stats()
@@ -54,8 +54,8 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	}
 
 	// With the calls done, there is room again.
-	if r := xmlCall(t, srv, tok, getLists); r.status != 200 {
-		t.Errorf("after release: %d %s", r.status, r.body)
+	if r := xmlCall(t, srv, tok, getLists); r.Status != 200 {
+		t.Errorf("after release: %d %s", r.Status, r.Body)
 	}
 	srv.ResetStats()
 	if st := srv.Stats(); st.MaxConcurrent != 0 || st.ConcurrencyRejections != 0 {
@@ -94,8 +94,8 @@ func TestConcurrencyLimitOption(t *testing.T) {
 				if err := srv.WaitAPICallsHeld(ctx, tt.calls+1); err != nil {
 					t.Fatal(err)
 				}
-			} else if r := <-extra; r.status != http.StatusTooManyRequests {
-				t.Errorf("extra call: %d %s", r.status, r.body)
+			} else if r := <-extra; r.Status != http.StatusTooManyRequests {
+				t.Errorf("extra call: %d %s", r.Status, r.Body)
 			}
 			srv.ReleaseAPICalls()
 			wg.Wait()

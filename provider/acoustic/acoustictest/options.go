@@ -10,8 +10,7 @@ import (
 type Option func(*config)
 
 type config struct {
-	emu              emulator.Config
-	clients          []emulator.Client
+	emulator.Config
 	refreshTokens    map[string]string // refresh token → client id
 	tokenLifetime    time.Duration
 	earliestRefresh  time.Duration
@@ -44,7 +43,7 @@ const (
 // DefaultClientSecret and DefaultRefreshToken are registered.
 func WithClient(id, secret, refreshToken string) Option {
 	return func(c *config) {
-		c.clients = append(c.clients, emulator.Client{ID: id, Secret: secret})
+		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret})
 		c.refreshTokens[refreshToken] = id
 	}
 }
@@ -64,20 +63,20 @@ func WithEarliestRefresh(d time.Duration) Option {
 // WithClock makes the Server read the time from now for every lifetime decision
 // (default time.Now). now must be safe for concurrent use.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.emu.Clock = now }
+	return func(c *config) { c.Clock = now }
 }
 
 // WithTokenLatency delays every token request by d (real time, not the clock's),
 // after HoldTokenRequests lets it through.
 func WithTokenLatency(d time.Duration) Option {
-	return func(c *config) { c.emu.TokenLatency = d }
+	return func(c *config) { c.TokenLatency = d }
 }
 
 // WithAPILatency delays every XML API and REST call by d (real time), after
 // HoldAPICalls lets it through. A delayed call holds its place under the
 // concurrency cap.
 func WithAPILatency(d time.Duration) Option {
-	return func(c *config) { c.emu.APILatency = d }
+	return func(c *config) { c.APILatency = d }
 }
 
 // WithConcurrencyLimit sets how many XML API and REST calls may be in flight at

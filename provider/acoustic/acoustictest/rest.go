@@ -6,14 +6,6 @@ import (
 	"github.com/tokentrip/tokentrip/internal/emulator"
 )
 
-// restEcho is the body of a successful REST call.
-type restEcho struct {
-	OK         bool   `json:"ok"`
-	Method     string `json:"method"`
-	Path       string `json:"path"`
-	BodyLength int    `json:"bodyLength"`
-}
-
 // serveREST answers any call under /rest/: it needs "Authorization: Bearer
 // <access token>" and echoes the request.
 //
@@ -40,7 +32,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 
 	switch reason := s.checkToken(r); reason {
 	case "":
-		emulator.WriteJSON(w, http.StatusOK, restEcho{OK: true, Method: r.Method, Path: r.URL.Path, BodyLength: len(body)})
+		emulator.WriteEcho(w, r, body, "")
 	case emulator.ReasonMissingToken:
 		c.Counters.Reject(reason)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="oauth"`)

@@ -2,7 +2,6 @@ package acoustictest
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +19,6 @@ type Server struct {
 
 	cfg     config
 	core    *emulator.Core
-	srv     *httptest.Server
 	limiter limiter
 
 	mu           sync.Mutex
@@ -38,22 +36,12 @@ type grant struct {
 
 // NewServer starts and returns a Server on a loopback address. The caller should
 // call Close when finished, to shut it down.
-func NewServer(opts ...Option) *Server {
-	s := newServer(opts)
-	s.srv = httptest.NewServer(http.HandlerFunc(s.route))
-	s.URL = s.srv.URL
-	return s
-}
+func NewServer(opts ...Option) *Server { return newServer(opts, false) }
 
 // NewTLSServer is NewServer over TLS; Client returns an http.Client that trusts it.
-func NewTLSServer(opts ...Option) *Server {
-	s := newServer(opts)
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.route))
-	s.URL = s.srv.URL
-	return s
-}
+func NewTLSServer(opts ...Option) *Server { return newServer(opts, true) }
 
-func newServer(opts []Option) *Server {
+func newServer(opts []Option, tls bool) *Server {
 	cfg := config{
 		refreshTokens:    make(map[string]string),
 		tokenLifetime:    DefaultTokenLifetime,
@@ -63,36 +51,31 @@ func newServer(opts []Option) *Server {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if len(cfg.clients) == 0 {
+	if len(cfg.Clients) == 0 {
 		WithClient(DefaultClientID, DefaultClientSecret, DefaultRefreshToken)(&cfg)
 	}
 
-	core := emulator.NewCore(cfg.emu)
-	for _, c := range cfg.clients {
-		core.Clients.Add(c)
-	}
 	grants := make(map[string]*grant, len(cfg.refreshTokens))
 	for rt, id := range cfg.refreshTokens {
 		grants[rt] = &grant{clientID: id}
 	}
-	return &Server{
+	s := &Server{
 		cfg:     cfg,
-		core:    core,
+		core:    emulator.NewCore(cfg.Config),
 		limiter: limiter{limit: cfg.concurrencyLimit},
 		grants:  grants,
 	}
+	s.core.Start(s.route, tls, &s.URL)
+	return s
 }
 
 // Client returns an HTTP client that talks to the server (and trusts its
 // certificate, for NewTLSServer).
-func (s *Server) Client() *http.Client { return s.srv.Client() }
+func (s *Server) Client() *http.Client { return s.core.Client() }
 
 // Close lets held requests go, shuts the server down and blocks until every
 // request to it has finished.
-func (s *Server) Close() {
-	s.core.Close()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.core.Close() }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {

@@ -36,10 +36,8 @@ type oauthError struct {
 // client's refresh token, 400 invalid_grant; over WithMintLimit, 429 access_denied.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	body, err := emulator.ReadBody(w, r)
-	if err != nil {
-		c.Counters.TokenRequest("")
-		c.Counters.Reject(emulator.ReasonBadRequest)
+	body, ok := c.ReadTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	form, err := url.ParseQuery(string(body))
@@ -58,10 +56,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			"The body must be application/x-www-form-urlencoded.")
 		return
 	}
-	if f, ok := c.Faults.NextTokenFailure(); ok {
-		c.Counters.Reject(emulator.ReasonInjectedFailure)
-		emulator.SetRetryAfter(w.Header(), f.RetryAfter)
-		emulator.WriteJSON(w, f.Status, oauthError{"temporarily_unavailable", http.StatusText(f.Status)})
+	if status, ok := c.InjectedTokenFailure(w); ok {
+		emulator.WriteJSON(w, status, oauthError{"temporarily_unavailable", http.StatusText(status)})
 		return
 	}
 	if grantType != GrantRefreshToken {

@@ -18,10 +18,10 @@ func TestRequestToken(t *testing.T) {
 	r := requestToken(t, srv, defaultForm())
 	want := regexp.MustCompile(`^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"` +
 		acoustictest.DefaultRefreshToken + `","expires_in":14400\}$`)
-	if r.status != 200 || !want.MatchString(r.body) {
-		t.Fatalf("got %d %s", r.status, r.body)
+	if r.Status != 200 || !want.MatchString(r.Body) {
+		t.Fatalf("got %d %s", r.Status, r.Body)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	st := srv.Stats()
@@ -72,12 +72,12 @@ func TestOldTokenLivesOnAfterANewOne(t *testing.T) {
 	second := fetchToken(t, srv, defaultForm()).AccessToken
 
 	for _, tok := range []string{first, second} {
-		if r := xmlCall(t, srv, tok, getLists); r.status != 200 || r.body != `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>` {
-			t.Errorf("XML API: %d %s", r.status, r.body)
+		if r := xmlCall(t, srv, tok, getLists); r.Status != 200 || r.Body != `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>` {
+			t.Errorf("XML API: %d %s", r.Status, r.Body)
 		}
 	}
 	clock.Advance(time.Hour) // the first is 4 hours old now
-	if r := xmlCall(t, srv, first, getLists); r.body == `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>` {
+	if r := xmlCall(t, srv, first, getLists); r.Body == `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>` {
 		t.Error("a 4-hour-old token still works")
 	}
 }
@@ -115,8 +115,8 @@ func TestFormValuesAreDecoded(t *testing.T) {
 	}
 	// The same values sent unencoded are different values.
 	raw := "grant_type=refresh_token&client_id=" + id + "&client_secret=" + secret + "&refresh_token=" + rt
-	if r := send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", raw); r.status == 200 {
-		t.Errorf("unencoded values accepted: %s", r.body)
+	if r := send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", raw); r.Status == 200 {
+		t.Errorf("unencoded values accepted: %s", r.Body)
 	}
 }
 
@@ -214,7 +214,7 @@ func TestMintLimit(t *testing.T) {
 	fetchToken(t, srv, defaultForm())
 	r := requestToken(t, srv, defaultForm())
 	wantReply(t, r, 429, `{"error":"access_denied","error_description":"Access token limits exceeded"}`)
-	if got := r.header.Get("Retry-After"); got != "3000" {
+	if got := r.Header.Get("Retry-After"); got != "3000" {
 		t.Errorf("Retry-After = %q, want 3000 (50 minutes)", got)
 	}
 	clock.Advance(50 * time.Minute)
@@ -261,7 +261,7 @@ func TestFailTokenRequests(t *testing.T) {
 
 	r := requestToken(t, srv, defaultForm())
 	wantReply(t, r, 503, `{"error":"temporarily_unavailable","error_description":"Service Unavailable"}`)
-	if got := r.header.Get("Retry-After"); got != "30" {
+	if got := r.Header.Get("Retry-After"); got != "30" {
 		t.Errorf("Retry-After = %q, want 30", got)
 	}
 	fetchToken(t, srv, defaultForm())

@@ -78,7 +78,7 @@ func TestXMLAPI(t *testing.T) {
 			}
 			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, hdr...)
 			wantReply(t, r, tt.status, tt.want)
-			if ct := r.header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
+			if ct := r.Header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			if got := string(srv.LastEnvelope()); got != tt.envelope {
@@ -133,8 +133,8 @@ func TestXMLAPIOnlyTakesPOST(t *testing.T) {
 	srv := acoustictest.NewServer()
 	defer srv.Close()
 	r := send(t, srv, http.MethodGet, acoustictest.XMLAPIPath, "", "")
-	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
-		t.Errorf("GET /XMLAPI: %d, Allow %q", r.status, r.header.Get("Allow"))
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /XMLAPI: %d, Allow %q", r.Status, r.Header.Get("Allow"))
 	}
 }
 
@@ -178,7 +178,7 @@ func TestREST(t *testing.T) {
 			}
 			r := send(t, srv, http.MethodPost, tt.path, "application/json", "{}", hdr...)
 			wantReply(t, r, tt.status, tt.want)
-			if got := r.header.Get("WWW-Authenticate"); got != tt.wwwAuth {
+			if got := r.Header.Get("WWW-Authenticate"); got != tt.wwwAuth {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wwwAuth)
 			}
 		})

@@ -20,13 +20,13 @@ func TestTokenExpiresByTheClock(t *testing.T) {
 	tok := fetchToken(t, srv, tokenBody()).AccessToken
 
 	clock.Advance(time.Hour - time.Second)
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.status != 200 {
-		t.Fatalf("a second before expiry: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.Status != 200 {
+		t.Fatalf("a second before expiry: %d %s", r.Status, r.Body)
 	}
 	clock.Advance(time.Second)
 	r := restCall(t, srv, "/platform/v1/endpoints", tok)
 	wantReply(t, r, 401, notAuthorized)
-	if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="example.com", error="invalid_token"` {
+	if got := r.Header.Get("WWW-Authenticate"); got != `Bearer realm="example.com", error="invalid_token"` {
 		t.Errorf("WWW-Authenticate = %q", got)
 	}
 	wantRejections(t, srv, map[string]int{mcv1test.ReasonExpiredToken: 1})
@@ -48,8 +48,8 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 
 	srv.RestoreClient(mcv1test.DefaultClientID)
 	fresh := fetchToken(t, srv, tokenBody())
-	if r := restCall(t, srv, "/platform/v1/endpoints", fresh.AccessToken); r.status != 200 {
-		t.Errorf("token issued after restore: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/platform/v1/endpoints", fresh.AccessToken); r.Status != 200 {
+		t.Errorf("token issued after restore: %d %s", r.Status, r.Body)
 	}
 	// What was revoked stays revoked.
 	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
@@ -76,8 +76,8 @@ func TestRevokeAndExpireToken(t *testing.T) {
 	}
 	wantReply(t, restCall(t, srv, "/x", revoked), 401, notAuthorized)
 	wantReply(t, restCall(t, srv, "/x", expired), 401, notAuthorized)
-	if r := restCall(t, srv, "/x", kept); r.status != 200 {
-		t.Errorf("untouched token: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/x", kept); r.Status != 200 {
+		t.Errorf("untouched token: %d %s", r.Status, r.Body)
 	}
 	wantRejections(t, srv, map[string]int{mcv1test.ReasonRevokedToken: 1, mcv1test.ReasonExpiredToken: 1})
 }
@@ -102,7 +102,7 @@ func TestFailTokenRequests(t *testing.T) {
 			for range 2 {
 				r := requestToken(t, srv, tokenBody())
 				wantReply(t, r, tt.status, tt.wantBody)
-				if got := r.header.Get("Retry-After"); got != tt.wantHeader {
+				if got := r.Header.Get("Retry-After"); got != tt.wantHeader {
 					t.Errorf("Retry-After = %q, want %q", got, tt.wantHeader)
 				}
 			}
@@ -124,7 +124,7 @@ func TestHoldTokenRequests(t *testing.T) {
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
 	for i := range n {
-		wg.Go(func() { statuses[i] = requestToken(t, srv, tokenBody()).status })
+		wg.Go(func() { statuses[i] = requestToken(t, srv, tokenBody()).Status })
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -161,12 +161,12 @@ func TestHoldAPICalls(t *testing.T) {
 	}
 	select {
 	case r := <-done:
-		t.Fatalf("held call answered: %d %s", r.status, r.body)
+		t.Fatalf("held call answered: %d %s", r.Status, r.Body)
 	default:
 	}
 	srv.ReleaseAPICalls()
-	if r := <-done; r.status != 200 {
-		t.Errorf("released call: %d %s", r.status, r.body)
+	if r := <-done; r.Status != 200 {
+		t.Errorf("released call: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -201,8 +201,8 @@ func TestLatency(t *testing.T) {
 		t.Errorf("token request took %v, want at least %v", took, delay)
 	}
 	began = time.Now()
-	if r := restCall(t, srv, "/x", tok); r.status != 200 {
-		t.Fatalf("REST: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/x", tok); r.Status != 200 {
+		t.Fatalf("REST: %d %s", r.Status, r.Body)
 	}
 	if took := time.Since(began); took < delay {
 		t.Errorf("API call took %v, want at least %v", took, delay)
@@ -229,10 +229,10 @@ func TestTLSServer(t *testing.T) {
 	}
 	tok := fetchToken(t, srv, tokenBody()).AccessToken
 	r := send(t, srv, http.MethodPost, "/Service.asmx", "text/xml", envelope11(fuelOAuth("at-never-issued")))
-	if !strings.Contains(r.body, "<faultactor>"+srv.URL+"/Service.asmx</faultactor>") {
-		t.Errorf("fault actor is not the https endpoint:\n%s", r.body)
+	if !strings.Contains(r.Body, "<faultactor>"+srv.URL+"/Service.asmx</faultactor>") {
+		t.Errorf("fault actor is not the https endpoint:\n%s", r.Body)
 	}
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.status != 200 {
-		t.Errorf("REST over TLS: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.Status != 200 {
+		t.Errorf("REST over TLS: %d %s", r.Status, r.Body)
 	}
 }

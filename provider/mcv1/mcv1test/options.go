@@ -10,9 +10,8 @@ import (
 type Option func(*config)
 
 type config struct {
-	emu               emulator.Config
-	clients           []emulator.Client
-	apiUsers          [][2]string
+	emulator.Config
+	apiUsers          map[string]string
 	tokenLifetime     time.Duration
 	refreshLifetime   time.Duration
 	oneTokenPerClient bool
@@ -29,7 +28,7 @@ const (
 // DefaultClientSecret are registered.
 func WithClient(id, secret string) Option {
 	return func(c *config) {
-		c.clients = append(c.clients, emulator.Client{ID: id, Secret: secret, Kind: kindLegacy})
+		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret, Kind: kindLegacy})
 	}
 }
 
@@ -38,7 +37,7 @@ func WithClient(id, secret string) Option {
 // come from /v2/token.
 func WithEnhancedClient(id, secret string) Option {
 	return func(c *config) {
-		c.clients = append(c.clients, emulator.Client{ID: id, Secret: secret, Kind: kindEnhanced})
+		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret, Kind: kindEnhanced})
 	}
 }
 
@@ -46,7 +45,7 @@ func WithEnhancedClient(id, secret string) Option {
 // may carry in a WS-Security UsernameToken. When no WithAPIUser option is given,
 // DefaultAPIUsername and DefaultAPIPassword are registered.
 func WithAPIUser(username, password string) Option {
-	return func(c *config) { c.apiUsers = append(c.apiUsers, [2]string{username, password}) }
+	return func(c *config) { c.apiUsers[username] = password }
 }
 
 // WithTokenLifetime sets how long access tokens live (default DefaultTokenLifetime).
@@ -63,19 +62,19 @@ func WithRefreshTokenLifetime(d time.Duration) Option {
 // WithClock makes the Server read the time from now for every lifetime decision
 // (default time.Now). now must be safe for concurrent use.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.emu.Clock = now }
+	return func(c *config) { c.Clock = now }
 }
 
 // WithTokenLatency delays every token request by d (real time, not the clock's),
 // after HoldTokenRequests lets it through.
 func WithTokenLatency(d time.Duration) Option {
-	return func(c *config) { c.emu.TokenLatency = d }
+	return func(c *config) { c.TokenLatency = d }
 }
 
 // WithAPILatency delays every REST and SOAP call by d (real time), after
 // HoldAPICalls lets it through.
 func WithAPILatency(d time.Duration) Option {
-	return func(c *config) { c.emu.APILatency = d }
+	return func(c *config) { c.APILatency = d }
 }
 
 // WithOneTokenPerClient turns on the hazard Marketing Cloud documents for legacy

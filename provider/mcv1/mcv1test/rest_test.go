@@ -77,11 +77,11 @@ func TestRESTThrottled(t *testing.T) {
 	r := restCall(t, srv, "/platform/v1/endpoints", tok)
 	wantReply(t, r, http.StatusTooManyRequests,
 		`{"message":"Rate limit exceeded","errorcode":50100,"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"}`)
-	if got := r.header.Get("Retry-After"); got != "5" {
+	if got := r.Header.Get("Retry-After"); got != "5" {
 		t.Errorf("Retry-After = %q, want 5", got)
 	}
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.status != 200 {
-		t.Errorf("after the throttled call: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.Status != 200 {
+		t.Errorf("after the throttled call: %d %s", r.Status, r.Body)
 	}
 	wantRejections(t, srv, map[string]int{mcv1test.ReasonThrottled: 1})
 }

@@ -2,8 +2,6 @@ package mcv1test
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"strings"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 )
@@ -21,73 +19,49 @@ type Server struct {
 	cfg  config
 	core *emulator.Core
 	mc   *emulator.MarketingCloud
-	srv  *httptest.Server
 }
 
 // NewServer starts and returns a Server on a loopback address. The caller should
 // call Close when finished, to shut it down.
-func NewServer(opts ...Option) *Server {
-	s := newServer(opts)
-	s.srv = httptest.NewServer(http.HandlerFunc(s.route))
-	s.URL = s.srv.URL
-	return s
-}
+func NewServer(opts ...Option) *Server { return newServer(opts, false) }
 
 // NewTLSServer is NewServer over TLS; Client returns an http.Client that trusts it.
-func NewTLSServer(opts ...Option) *Server {
-	s := newServer(opts)
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.route))
-	s.URL = s.srv.URL
-	return s
-}
+func NewTLSServer(opts ...Option) *Server { return newServer(opts, true) }
 
-func newServer(opts []Option) *Server {
+func newServer(opts []Option, tls bool) *Server {
 	cfg := config{
+		apiUsers:        make(map[string]string),
 		tokenLifetime:   DefaultTokenLifetime,
 		refreshLifetime: DefaultRefreshTokenLifetime,
 	}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if len(cfg.clients) == 0 {
+	if len(cfg.Clients) == 0 {
 		WithClient(DefaultClientID, DefaultClientSecret)(&cfg)
 	}
 	if len(cfg.apiUsers) == 0 {
 		WithAPIUser(DefaultAPIUsername, DefaultAPIPassword)(&cfg)
 	}
 
-	core := emulator.NewCore(cfg.emu)
-	for _, c := range cfg.clients {
-		core.Clients.Add(c)
-	}
-	mc := emulator.NewMarketingCloud(core)
-	for _, u := range cfg.apiUsers {
-		mc.AddAPIUser(u[0], u[1])
-	}
-	return &Server{cfg: cfg, core: core, mc: mc}
+	core := emulator.NewCore(cfg.Config)
+	s := &Server{cfg: cfg, core: core, mc: emulator.NewMarketingCloud(core, cfg.apiUsers)}
+	core.Start(s.route, tls, &s.URL)
+	return s
 }
 
 // Client returns an HTTP client that talks to the server (and trusts its
 // certificate, for NewTLSServer).
-func (s *Server) Client() *http.Client { return s.srv.Client() }
+func (s *Server) Client() *http.Client { return s.core.Client() }
 
 // Close lets held requests go, shuts the server down and blocks until every
 // request to it has finished.
-func (s *Server) Close() {
-	s.core.Close()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.core.Close() }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	switch p := r.URL.Path; {
-	case p == TokenPath && r.Method == http.MethodPost:
+	if r.URL.Path == TokenPath && r.Method == http.MethodPost {
 		s.serveToken(w, r)
-	case emulator.IsSOAPPath(p):
-		s.mc.ServeSOAP(w, r)
-	case strings.HasPrefix(p, "/v1/"), strings.HasPrefix(p, "/v2/"):
-		s.core.Counters.Reject(emulator.ReasonNotFound)
-		emulator.WriteNotFound(w)
-	default:
-		s.mc.ServeREST(w, r)
+		return
 	}
+	s.mc.ServeHTTP(w, r)
 }

@@ -104,18 +104,18 @@ func TestSOAPAccepted(t *testing.T) {
 				wantType = "text/xml; charset=utf-8"
 			}
 			r := soapCall(t, srv, path, ct, tt.envelope)
-			if r.status != 200 {
-				t.Fatalf("status %d, body %s", r.status, r.body)
+			if r.Status != 200 {
+				t.Fatalf("status %d, body %s", r.Status, r.Body)
 			}
-			if got := r.header.Get("Content-Type"); got != wantType {
+			if got := r.Header.Get("Content-Type"); got != wantType {
 				t.Errorf("Content-Type = %q, want %q", got, wantType)
 			}
 			for _, want := range []string{
 				`<wsa:Action>RetrieveResponse</wsa:Action>`,
 				`<RetrieveResponseMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>`,
 			} {
-				if !strings.Contains(r.body, want) {
-					t.Errorf("body lacks %s:\n%s", want, r.body)
+				if !strings.Contains(r.Body, want) {
+					t.Errorf("body lacks %s:\n%s", want, r.Body)
 				}
 			}
 			if got := srv.LastEnvelope(); !bytes.Equal(got, []byte(tt.envelope)) {
@@ -152,8 +152,8 @@ func TestSOAPTokenExpiredFault(t *testing.T) {
 		`<faultstring>Token Expired</faultstring>` +
 		`<faultactor>` + srv.URL + `/Service.asmx</faultactor>` +
 		`</soap:Fault></soap:Body></soap:Envelope>`
-	wantReply(t, reply{status: r.status, body: uuidPattern.ReplaceAllString(r.body, "UUID")}, 500, want)
-	if got := r.header.Get("Content-Type"); got != "text/xml; charset=utf-8" {
+	wantReply(t, reply{Status: r.Status, Body: uuidPattern.ReplaceAllString(r.Body, "UUID")}, 500, want)
+	if got := r.Header.Get("Content-Type"); got != "text/xml; charset=utf-8" {
 		t.Errorf("Content-Type = %q", got)
 	}
 	wantRejections(t, srv, map[string]int{mcv1test.ReasonExpiredToken: 1})
@@ -262,19 +262,19 @@ func TestSOAPFaults(t *testing.T) {
 			}
 
 			r := soapCall(t, srv, "/Service.asmx", "text/xml; charset=utf-8", tt.envelope(tok))
-			if r.status != tt.status {
-				t.Errorf("status %d, want %d", r.status, tt.status)
+			if r.Status != tt.status {
+				t.Errorf("status %d, want %d", r.Status, tt.status)
 			}
-			rest := r.body
+			rest := r.Body
 			for _, frag := range tt.want {
 				i := strings.Index(rest, frag)
 				if i < 0 {
-					t.Fatalf("body lacks %s (in order):\n%s", frag, r.body)
+					t.Fatalf("body lacks %s (in order):\n%s", frag, r.Body)
 				}
 				rest = rest[i+len(frag):]
 			}
-			if strings.Contains(r.body, "OverallStatus") {
-				t.Errorf("a fault also carries a result:\n%s", r.body)
+			if strings.Contains(r.Body, "OverallStatus") {
+				t.Errorf("a fault also carries a result:\n%s", r.Body)
 			}
 			wantRejections(t, srv, map[string]int{tt.reason: 1})
 		})
@@ -285,7 +285,7 @@ func TestSOAPOnlyTakesPOST(t *testing.T) {
 	srv := mcv1test.NewServer()
 	defer srv.Close()
 	r := send(t, srv, http.MethodGet, "/Service.asmx", "", "")
-	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
-		t.Errorf("GET /Service.asmx: %d, Allow %q", r.status, r.header.Get("Allow"))
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /Service.asmx: %d, Allow %q", r.Status, r.Header.Get("Allow"))
 	}
 }

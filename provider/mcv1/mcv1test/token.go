@@ -50,10 +50,8 @@ const (
 // package's client, 401 with errorcode 10007.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	body, err := emulator.ReadBody(w, r)
-	if err != nil {
-		c.Counters.TokenRequest("")
-		c.Counters.Reject(emulator.ReasonBadRequest)
+	body, ok := c.ReadTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	var req tokenRequest
@@ -76,10 +74,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 		return
 	}
-	if f, ok := c.Faults.NextTokenFailure(); ok {
-		c.Counters.Reject(emulator.ReasonInjectedFailure)
-		emulator.SetRetryAfter(w.Header(), f.RetryAfter)
-		writeError(w, f.Status, http.StatusText(f.Status), f.Status)
+	if status, ok := c.InjectedTokenFailure(w); ok {
+		writeError(w, status, http.StatusText(status), status)
 		return
 	}
 

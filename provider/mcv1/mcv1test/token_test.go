@@ -54,10 +54,10 @@ func TestRequestToken(t *testing.T) {
 			defer srv.Close()
 
 			r := send(t, srv, http.MethodPost, mcv1test.TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
-			if r.status != http.StatusOK || !regexp.MustCompile(tt.want).MatchString(r.body) {
-				t.Fatalf("got %d %s, want 200 matching %s", r.status, r.body, tt.want)
+			if r.Status != http.StatusOK || !regexp.MustCompile(tt.want).MatchString(r.Body) {
+				t.Fatalf("got %d %s, want 200 matching %s", r.Status, r.Body, tt.want)
 			}
-			if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+			if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			st := srv.Stats()
@@ -176,8 +176,8 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 
 	// Both access tokens issued by refreshing still work: a refresh does not revoke.
 	for _, tok := range []string{first.AccessToken, second.AccessToken, third.AccessToken} {
-		if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.status != 200 {
-			t.Errorf("REST with %s: %d %s", tok[:8], r.status, r.body)
+		if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.Status != 200 {
+			t.Errorf("REST with %s: %d %s", tok[:8], r.Status, r.Body)
 		}
 	}
 	st := srv.Stats()
@@ -216,11 +216,11 @@ func TestOneTokenPerClient(t *testing.T) {
 			first := fetchToken(t, srv, tokenBody()).AccessToken
 			second := fetchToken(t, srv, tokenBody()).AccessToken
 
-			if r := restCall(t, srv, "/platform/v1/endpoints", first); r.status != tt.firstCode {
-				t.Errorf("older token: %d %s, want %d", r.status, r.body, tt.firstCode)
+			if r := restCall(t, srv, "/platform/v1/endpoints", first); r.Status != tt.firstCode {
+				t.Errorf("older token: %d %s, want %d", r.Status, r.Body, tt.firstCode)
 			}
-			if r := restCall(t, srv, "/platform/v1/endpoints", second); r.status != 200 {
-				t.Errorf("newer token: %d %s, want 200", r.status, r.body)
+			if r := restCall(t, srv, "/platform/v1/endpoints", second); r.Status != 200 {
+				t.Errorf("newer token: %d %s, want 200", r.Status, r.Body)
 			}
 		})
 	}

@@ -26,8 +26,8 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 	wantReply(t, restCall(t, srv, "/data/v1/customobjectdata/key/x/rowset", tok), 200,
 		`{"ok":true,"method":"GET","path":"/data/v1/customobjectdata/key/x/rowset","bodyLength":0,"accountId":"5150"}`)
 	r := send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok), "SOAPAction", "Create")
-	if r.status != 200 || !strings.Contains(r.body, `<CreateResponse xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>`) {
-		t.Fatalf("SOAP: %d %s", r.status, r.body)
+	if r.Status != 200 || !strings.Contains(r.Body, `<CreateResponse xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>`) {
+		t.Fatalf("SOAP: %d %s", r.Status, r.Body)
 	}
 	if got := string(srv.LastEnvelope()); got != soapEnvelope(tok) {
 		t.Errorf("LastEnvelope = %s", got)
@@ -36,8 +36,8 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 	clock.Advance(mcv2test.DefaultTokenLifetime)
 	wantReply(t, restCall(t, srv, "/data/v1/x", tok), 401, notAuthorized)
 	r = send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok))
-	if r.status != 500 || !strings.Contains(r.body, `q0:Security</faultcode><faultstring>Token Expired</faultstring>`) {
-		t.Errorf("SOAP with an expired token: %d %s", r.status, r.body)
+	if r.Status != 500 || !strings.Contains(r.Body, `q0:Security</faultcode><faultstring>Token Expired</faultstring>`) {
+		t.Errorf("SOAP with an expired token: %d %s", r.Status, r.Body)
 	}
 	st := srv.Stats()
 	if st.RESTCalls != 2 || st.SOAPCalls != 2 || st.Rejections[mcv2test.ReasonExpiredToken] != 2 {
@@ -52,7 +52,7 @@ func TestFailTokenRequests(t *testing.T) {
 
 	r := requestToken(t, srv, clientCredentials())
 	wantReply(t, r, 429, oauthError("temporarily_unavailable", "Too Many Requests"))
-	if got := r.header.Get("Retry-After"); got != "5" {
+	if got := r.Header.Get("Retry-After"); got != "5" {
 		t.Errorf("Retry-After = %q, want 5", got)
 	}
 	fetchToken(t, srv, clientCredentials())
@@ -73,8 +73,8 @@ func TestRevokeClient(t *testing.T) {
 		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
 	}), 401, invalidClient)
 	wantReply(t, restCall(t, srv, "/x", web.AccessToken), 401, notAuthorized)
-	if r := restCall(t, srv, "/x", s2s.AccessToken); r.status != 200 {
-		t.Errorf("another client's token: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/x", s2s.AccessToken); r.Status != 200 {
+		t.Errorf("another client's token: %d %s", r.Status, r.Body)
 	}
 
 	srv.RestoreClient(mcv2test.DefaultWebAppID)
@@ -127,7 +127,7 @@ func TestTLSServer(t *testing.T) {
 	if tok.RESTInstanceURL != srv.URL+"/" || tok.SOAPInstanceURL != srv.URL+"/" {
 		t.Errorf("instance URLs %s, %s; want %s/", tok.RESTInstanceURL, tok.SOAPInstanceURL, srv.URL)
 	}
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok.AccessToken); r.status != 200 {
-		t.Errorf("REST over TLS: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/platform/v1/endpoints", tok.AccessToken); r.Status != 200 {
+		t.Errorf("REST over TLS: %d %s", r.Status, r.Body)
 	}
 }

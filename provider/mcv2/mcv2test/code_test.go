@@ -131,8 +131,8 @@ func TestAuthorizationCode(t *testing.T) {
 				wantRejections(t, srv, map[string]int{tt.reason: 1})
 				return
 			}
-			if r.status != 200 {
-				t.Fatalf("status %d, body %s", r.status, r.body)
+			if r.Status != 200 {
+				t.Fatalf("status %d, body %s", r.Status, r.Body)
 			}
 			// The code is spent: a second exchange fails.
 			wantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
@@ -153,10 +153,10 @@ func TestAuthorizeRedirectsWithACode(t *testing.T) {
 		"account_id":    {"5150"},
 	}
 	r := send(t, srv, http.MethodGet, mcv2test.AuthorizePath+"?"+q.Encode(), "", "")
-	if r.status != http.StatusFound {
-		t.Fatalf("status %d, body %s", r.status, r.body)
+	if r.Status != http.StatusFound {
+		t.Fatalf("status %d, body %s", r.Status, r.Body)
 	}
-	loc, err := url.Parse(r.header.Get("Location"))
+	loc, err := url.Parse(r.Header.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package mcv2test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 
@@ -19,7 +18,6 @@ type Server struct {
 	cfg  config
 	core *emulator.Core
 	mc   *emulator.MarketingCloud
-	srv  *httptest.Server
 
 	mu    sync.Mutex
 	codes map[string]*authCode
@@ -27,30 +25,21 @@ type Server struct {
 
 // NewServer starts and returns a Server on a loopback address. The caller should
 // call Close when finished, to shut it down.
-func NewServer(opts ...Option) *Server {
-	s := newServer(opts)
-	s.srv = httptest.NewServer(http.HandlerFunc(s.route))
-	s.URL = s.srv.URL
-	return s
-}
+func NewServer(opts ...Option) *Server { return newServer(opts, false) }
 
 // NewTLSServer is NewServer over TLS; Client returns an http.Client that trusts it.
-func NewTLSServer(opts ...Option) *Server {
-	s := newServer(opts)
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.route))
-	s.URL = s.srv.URL
-	return s
-}
+func NewTLSServer(opts ...Option) *Server { return newServer(opts, true) }
 
-func newServer(opts []Option) *Server {
+func newServer(opts []Option, tls bool) *Server {
 	cfg := config{
+		apiUsers:        make(map[string]string),
 		tokenLifetime:   DefaultTokenLifetime,
 		refreshLifetime: DefaultRefreshTokenLifetime,
 	}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if len(cfg.clients) == 0 {
+	if len(cfg.Clients) == 0 {
 		for _, opt := range []Option{
 			WithClient(DefaultClientID, DefaultClientSecret),
 			WithWebApp(DefaultWebAppID, DefaultWebAppSecret),
@@ -63,32 +52,29 @@ func newServer(opts []Option) *Server {
 		WithAPIUser(DefaultAPIUsername, DefaultAPIPassword)(&cfg)
 	}
 
-	core := emulator.NewCore(cfg.emu)
-	for _, c := range cfg.clients {
-		core.Clients.Add(c)
+	core := emulator.NewCore(cfg.Config)
+	s := &Server{
+		cfg:   cfg,
+		core:  core,
+		mc:    emulator.NewMarketingCloud(core, cfg.apiUsers),
+		codes: make(map[string]*authCode),
 	}
-	mc := emulator.NewMarketingCloud(core)
-	for _, u := range cfg.apiUsers {
-		mc.AddAPIUser(u[0], u[1])
-	}
-	return &Server{cfg: cfg, core: core, mc: mc, codes: make(map[string]*authCode)}
+	core.Start(s.route, tls, &s.URL)
+	return s
 }
 
 // Client returns an HTTP client that talks to the server (and trusts its
 // certificate, for NewTLSServer). It does not follow redirects, so that a test
 // can read the code /v2/authorize redirects with.
 func (s *Server) Client() *http.Client {
-	c := *s.srv.Client()
+	c := *s.core.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }
 
 // Close lets held requests go, shuts the server down and blocks until every
 // request to it has finished.
-func (s *Server) Close() {
-	s.core.Close()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.core.Close() }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
@@ -98,13 +84,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r)
 	case p == UserinfoPath && r.Method == http.MethodGet:
 		s.serveUserinfo(w, r)
-	case emulator.IsSOAPPath(p):
-		s.mc.ServeSOAP(w, r)
-	case strings.HasPrefix(p, "/v1/"), strings.HasPrefix(p, "/v2/"):
-		s.core.Counters.Reject(emulator.ReasonNotFound)
-		emulator.WriteNotFound(w)
 	default:
-		s.mc.ServeREST(w, r)
+		s.mc.ServeHTTP(w, r)
 	}
 }
 

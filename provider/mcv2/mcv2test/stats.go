@@ -1,7 +1,5 @@
 package mcv2test
 
-import "github.com/tokentrip/tokentrip/internal/emulator"
-
 // Reasons a request was refused, the keys of Stats.Rejections.
 const (
 	ReasonBadRequest           = "bad_request"           // token body not JSON, bad /v2/authorize request, body too large, SOAP not POSTed
@@ -34,17 +32,7 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the server's counters.
-func (s *Server) Stats() Stats {
-	c := s.core.Counters.Snapshot()
-	return Stats{
-		TokenRequests:        c.TokenRequests,
-		TokenRequestsByGrant: c.TokenRequestsByGrant,
-		TokensIssued:         c.TokensIssued,
-		RESTCalls:            c.Calls[emulator.CallREST],
-		SOAPCalls:            c.Calls[emulator.CallSOAP],
-		Rejections:           c.Rejections,
-	}
-}
+func (s *Server) Stats() Stats { return Stats(s.mc.Stats()) }
 
 // ResetStats sets every counter back to zero.
 func (s *Server) ResetStats() { s.core.Counters.Reset() }

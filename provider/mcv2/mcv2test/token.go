@@ -84,10 +84,8 @@ const (
 // spent or mismatched code or refresh token.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	body, err := emulator.ReadBody(w, r)
-	if err != nil {
-		c.Counters.TokenRequest("")
-		c.Counters.Reject(emulator.ReasonBadRequest)
+	body, ok := c.ReadTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	var req tokenRequest
@@ -104,10 +102,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, emulator.ReasonBadRequest, "invalid_request", descInvalidRequest)
 		return
 	}
-	if f, ok := c.Faults.NextTokenFailure(); ok {
-		c.Counters.Reject(emulator.ReasonInjectedFailure)
-		emulator.SetRetryAfter(w.Header(), f.RetryAfter)
-		emulator.WriteJSON(w, f.Status, oauthError{"temporarily_unavailable", http.StatusText(f.Status), ErrorURI})
+	if status, ok := c.InjectedTokenFailure(w); ok {
+		emulator.WriteJSON(w, status, oauthError{"temporarily_unavailable", http.StatusText(status), ErrorURI})
 		return
 	}
 

@@ -63,9 +63,9 @@ func TestClientCredentials(t *testing.T) {
 			urls := regexp.QuoteMeta(tt.wantURLs(srv.URL))
 			want := `^\{"access_token":"(at-` + tokenPattern + `)","token_type":"Bearer","expires_in":` + strconv.Itoa(tt.wantExpires) +
 				`,"scope":"` + tt.wantScope + `","soap_instance_url":"` + urls + `","rest_instance_url":"` + urls + `"\}$`
-			m := regexp.MustCompile(want).FindStringSubmatch(r.body)
-			if r.status != 200 || m == nil {
-				t.Fatalf("got %d %s\nwant 200 matching %s", r.status, r.body, want)
+			m := regexp.MustCompile(want).FindStringSubmatch(r.Body)
+			if r.Status != 200 || m == nil {
+				t.Fatalf("got %d %s\nwant 200 matching %s", r.Status, r.Body, want)
 			}
 			if got, ok := srv.TokenAccount(m[1]); !ok || got != tt.wantAccount {
 				t.Errorf("TokenAccount = %q, %v; want %q", got, ok, tt.wantAccount)
@@ -198,9 +198,9 @@ func TestRefreshTokenRotation(t *testing.T) {
 	r := refresh(first.RefreshToken)
 	m := regexp.MustCompile(`^\{"access_token":"(at-` + tokenPattern + `)","token_type":"Bearer","expires_in":1200,"scope":"` +
 		mcv2test.DefaultScope + `","soap_instance_url":"[^"]+","rest_instance_url":"[^"]+","refresh_token":"(rt-` + tokenPattern + `)"\}$`).
-		FindStringSubmatch(r.body)
-	if r.status != 200 || m == nil {
-		t.Fatalf("refresh: %d %s", r.status, r.body)
+		FindStringSubmatch(r.Body)
+	if r.Status != 200 || m == nil {
+		t.Fatalf("refresh: %d %s", r.Status, r.Body)
 	}
 	second := tokenFields{AccessToken: m[1], RefreshToken: m[2]}
 	if second.AccessToken == first.AccessToken || second.RefreshToken == first.RefreshToken {
@@ -214,12 +214,12 @@ func TestRefreshTokenRotation(t *testing.T) {
 	wantReply(t, refresh(first.RefreshToken), 400,
 		oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))
 	third := refresh(second.RefreshToken)
-	if third.status != 200 {
-		t.Fatalf("refresh with the rotated token: %d %s", third.status, third.body)
+	if third.Status != 200 {
+		t.Fatalf("refresh with the rotated token: %d %s", third.Status, third.Body)
 	}
 	// Refreshing does not revoke access tokens already issued.
-	if r := restCall(t, srv, "/platform/v1/endpoints", first.AccessToken); r.status != 200 {
-		t.Errorf("first access token after rotation: %d %s", r.status, r.body)
+	if r := restCall(t, srv, "/platform/v1/endpoints", first.AccessToken); r.Status != 200 {
+		t.Errorf("first access token after rotation: %d %s", r.Status, r.Body)
 	}
 	st := srv.Stats()
 	if st.TokensIssued != 3 || st.TokenRequestsByGrant[mcv2test.GrantRefreshToken] != 3 || st.TokenRequestsByGrant[mcv2test.GrantAuthorizationCode] != 1 {

@@ -1,0 +1,85 @@
+// Package emulatortest holds the helpers the tests of the emulator packages
+// (mcv1test, mcv2test, acoustictest) share: requests, replies and assertions.
+package emulatortest
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/internal/emulator"
+)
+
+// Start is the fixed moment the tests' manual clocks begin at.
+var Start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// ManualClock returns a clock stopped at Start.
+func ManualClock() *emulator.ManualClock { return emulator.NewManualClock(Start) }
+
+// Reply is what a test looks at in a response.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Send makes a request with client and returns the reply, failing the test if
+// there is none. contentType may be empty; header holds name, value pairs.
+func Send(t testing.TB, client *http.Client, method, url, contentType, body string, header ...string) Reply {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Reply{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+// Decode fails the test unless r is a 200 with a JSON body, and returns the body
+// decoded into a T.
+func Decode[T any](t testing.TB, r Reply) T {
+	t.Helper()
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d, body %s", r.Status, r.Body)
+	}
+	var v T
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		t.Fatalf("body %q: %v", r.Body, err)
+	}
+	return v
+}
+
+// WantReply fails the test unless got has this status and body.
+func WantReply(t testing.TB, got Reply, status int, body string) {
+	t.Helper()
+	if got.Status != status || got.Body != body {
+		t.Errorf("got %d %q\nwant %d %q", got.Status, got.Body, status, body)
+	}
+}
+
+// WantRejections fails the test unless got, a server's Stats().Rejections, holds
+// exactly the counts in want.
+func WantRejections(t testing.TB, got, want map[string]int) {
+	t.Helper()
+	if !maps.Equal(got, want) {
+		t.Errorf("rejections = %v, want %v", got, want)
+	}
+}
