@@ -8,7 +8,7 @@ import (
 )
 
 // breaker is the circuit breaker a Source fetches through: gobreaker's, or one whose
-// state a fleet shares through a Store (sharedBreaker, source_store.go).
+// state a fleet shares through a Store (sharedBreaker, breaker_shared.go).
 type breaker interface {
 	Execute(req func() (Token, error)) (Token, error)
 	State() gobreaker.State

@@ -27,7 +27,7 @@ type Source struct {
 	flight     singleflight.Group[*entry]
 	breaker    breaker
 	background sync.WaitGroup
-	shared     *shared // nil without WithStore (source_store.go)
+	shared     *shared // nil without WithStore (source_shared.go)
 
 	mu            sync.Mutex // guards the failure bookkeeping below
 	blockFailures int        // consecutive failed blocking fetches

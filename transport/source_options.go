@@ -21,7 +21,7 @@ type sourceConfig struct {
 	tripAfterOutages    int
 	hook                func(Event)
 	logger              *slog.Logger
-	store               *storeConfig // WithStore (source_store.go)
+	store               *storeConfig // WithStore (store.go)
 }
 
 // Defaults of a Source, each changed by the option of the same name.

@@ -1,0 +1,220 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// shared is what a Source with a Store keeps about it.
+type shared struct {
+	storeConfig
+	s *Source
+
+	mu        sync.Mutex
+	down      bool      // the Store failed and has not answered since
+	downUntil time.Time // no Store operation before this
+	rejection string    // the access token last invalidated here, not to be adopted again
+}
+
+// attachStore sets up sharing when WithStore was given.
+func (s *Source) attachStore() {
+	if s.cfg.store == nil || s.cfg.store.st == nil {
+		return
+	}
+	s.shared = &shared{storeConfig: *s.cfg.store, s: s}
+	if bs, ok := s.cfg.store.st.(BreakerSharer); ok {
+		if data := bs.BreakerStore(s.shared.key); data != nil {
+			s.breaker = newSharedBreaker(s, s.breaker, data)
+		}
+	}
+}
+
+// fetchShared is fetch with a Store: adopt the fleet's token, or fetch it for the
+// fleet under the lock, or wait for the process that holds the lock. Whenever the
+// Store fails it falls back to fetching alone.
+func (s *Source) fetchShared(ctx context.Context, seen *entry) (*entry, error) {
+	sh := s.shared
+	for {
+		if !sh.available() {
+			return s.fetchDirect(ctx)
+		}
+		e, err := sh.adopt(ctx, seen)
+		if err != nil {
+			return s.aloneAfter(ctx)
+		}
+		if e != nil {
+			return e, nil
+		}
+		lock, err := sh.lock(ctx)
+		if err != nil {
+			return s.aloneAfter(ctx)
+		}
+		if lock != nil {
+			return s.fetchLocked(ctx, seen, lock)
+		}
+		if err := sh.st.Wait(ctx, sh.key); err != nil {
+			if ctx.Err() == nil {
+				sh.failed(err)
+			}
+			return s.aloneAfter(ctx)
+		}
+		sh.worked()
+	}
+}
+
+// aloneAfter follows a failed Store operation: the Source fetches alone, unless
+// the failure was the fetch's own deadline, which ends the fetch.
+func (s *Source) aloneAfter(ctx context.Context) (*entry, error) {
+	if ctx.Err() == nil {
+		return s.fetchDirect(ctx)
+	}
+	err := &FetchError{
+		Kind:    ErrEndpoint,
+		Message: "gave up waiting for the fetch of another process",
+		Hint:    "the fetch timeout ended the wait; see WithFetchTimeout",
+		Err:     fmt.Errorf("%w: %w", ErrTimeout, ctx.Err()),
+	}
+	s.failed(err)
+	return nil, err
+}
+
+// fetchLocked fetches for the fleet while holding the lock, and saves the result.
+func (s *Source) fetchLocked(ctx context.Context, seen *entry, lock FetchLock) (*entry, error) {
+	sh := s.shared
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sh.timeout)
+		defer cancel()
+		if err := lock.Unlock(uctx); err != nil {
+			sh.failed(err)
+		}
+	}()
+	// Another process may have saved its token between our look and our lock.
+	if e, err := sh.adopt(ctx, seen); err != nil || e != nil {
+		if e != nil {
+			return e, nil
+		}
+		return s.aloneAfter(ctx)
+	}
+	fetched := s.now()
+	e, err := s.fetchDirect(ctx)
+	if err != nil {
+		// A process that raced this one (its lock had expired) may have won: use its
+		// token rather than fail.
+		if won, aerr := sh.adopt(ctx, seen); aerr == nil && won != nil {
+			return won, nil
+		}
+		return nil, err
+	}
+	ttl := e.expireAt.Sub(s.now())
+	if ttl <= 0 {
+		return e, nil
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sh.timeout)
+	defer cancel()
+	switch err := lock.Save(sctx, StoredToken{Token: e.tok, Fetched: fetched}, ttl); {
+	case err == nil:
+		sh.worked()
+	case errors.Is(err, ErrLockLost):
+		// Another process took over and may have saved its token: the fleet uses that.
+		if won, aerr := sh.adopt(ctx, e); aerr == nil && won != nil {
+			return won, nil
+		}
+	default:
+		sh.failed(err)
+	}
+	return e, nil
+}
+
+// available reports whether the Store may be used now: it has not failed, or it
+// failed long enough ago to be tried again.
+func (sh *shared) available() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return !sh.down || !sh.s.now().Before(sh.downUntil)
+}
+
+// failed books a Store failure: the Source works alone until the retry time, and
+// says so once.
+func (sh *shared) failed(err error) {
+	now := sh.s.now()
+	sh.mu.Lock()
+	first := !sh.down
+	sh.down, sh.downUntil = true, now.Add(sh.retry)
+	sh.mu.Unlock()
+	if first {
+		sh.s.emit(Event{Kind: EventStoreDown, Err: err})
+	}
+}
+
+// worked books a Store success, and says so if the Store had failed.
+func (sh *shared) worked() {
+	sh.mu.Lock()
+	back := sh.down
+	sh.down = false
+	sh.mu.Unlock()
+	if back {
+		sh.s.emit(Event{Kind: EventStoreUp})
+	}
+}
+
+// rejected remembers an invalidated token so that the copy in the Store is not
+// adopted again. It does nothing on a Source without a Store.
+func (sh *shared) rejected(tok Token) {
+	if sh == nil {
+		return
+	}
+	sh.mu.Lock()
+	sh.rejection = tok.AccessToken
+	sh.mu.Unlock()
+}
+
+// adopt loads the fleet's token and makes it the Source's own if it is usable: not
+// expired, not rejected here, and not the very token being refreshed. It returns
+// nil and no error when there is nothing to adopt.
+func (sh *shared) adopt(ctx context.Context, seen *entry) (*entry, error) {
+	s := sh.s
+	lctx, cancel := context.WithTimeout(ctx, sh.timeout)
+	st, ok, err := sh.st.Load(lctx, sh.key)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			sh.failed(err)
+		}
+		return nil, err
+	}
+	sh.worked()
+	if !ok || st.Token.AccessToken == "" {
+		return nil, nil
+	}
+	sh.mu.Lock()
+	rejected := st.Token.AccessToken == sh.rejection
+	sh.mu.Unlock()
+	e := s.newEntry(st.Token, st.Fetched)
+	now := s.now()
+	switch {
+	case rejected, !now.Before(e.expireAt):
+		return nil, nil
+	case seen != nil && seen.tok.AccessToken == st.Token.AccessToken && !now.Before(e.refreshAt):
+		return nil, nil // the token being refreshed: this process fetches its successor
+	}
+	s.cur.Store(e)
+	s.emit(Event{Kind: EventAdopted, Expiry: e.tok.Expiry})
+	return e, nil
+}
+
+// lock tries to take the fleet's fetch lock.
+func (sh *shared) lock(ctx context.Context) (FetchLock, error) {
+	lctx, cancel := context.WithTimeout(ctx, sh.timeout)
+	defer cancel()
+	l, err := sh.st.Lock(lctx, sh.key)
+	if err != nil {
+		if ctx.Err() == nil {
+			sh.failed(err)
+		}
+		return nil, err
+	}
+	return l, nil
+}
