@@ -34,6 +34,7 @@ type PanicError struct {
 	Stack []byte // the stack of the panicking goroutine
 }
 
+// Error reports the panic value; the stack is in Stack.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("singleflight: call panicked: %v", e.Value)
 }

@@ -40,6 +40,7 @@ type FetchError struct {
 	Err        error  // the underlying error, if any
 }
 
+// Error says what failed, what the provider said and what to do next.
 func (e *FetchError) Error() string {
 	var b strings.Builder
 	if e.Provider != "" {
@@ -97,6 +98,7 @@ type CircuitOpenError struct {
 	Last  error // the failure that opened it
 }
 
+// Error says until when fetches are paused and why.
 func (e *CircuitOpenError) Error() string {
 	msg := "circuit open: token fetches are paused until " + e.Retry.Format(time.RFC3339)
 	if e.Last != nil {
@@ -120,6 +122,7 @@ type BackoffError struct {
 	Last  error     // the failure being backed off from
 }
 
+// Error says until when fetches are spaced and why.
 func (e *BackoffError) Error() string {
 	return fmt.Sprintf("token fetch backing off until %s after: %v", e.Retry.Format(time.RFC3339Nano), e.Last)
 }
@@ -147,6 +150,7 @@ type ConfigError struct {
 	Problem  string // what is wrong and how to fix it; never the field's secret value
 }
 
+// Error names the provider, the field and the problem.
 func (e *ConfigError) Error() string {
 	return e.Provider + ": invalid configuration: " + e.Field + ": " + e.Problem
 }
