@@ -55,6 +55,14 @@ type Config struct {
 	// Limiter, when set, is the cap instead of MaxInFlight and LimitMode: share one
 	// among the Transports of an org, or plug in one that spans processes.
 	Limiter Limiter
+	// Store, when set, shares the access token among the Transports that use the
+	// same Store and credential: across a fleet with a Redis store (package
+	// store/redis), within a process with a *transport.MemoryStore. They then make
+	// one token request per token lifetime between them. The token is keyed by
+	// ClientID and a SHA-256 digest of RefreshToken (never the token itself), so
+	// that different users never share one. Nil: each Transport keeps its token to
+	// itself. A transport.WithStore in SourceOptions replaces it.
+	Store transport.Store
 
 	// HTTPClient sends token requests (default: a client over a clone of
 	// http.DefaultTransport). Its Timeout is replaced by Retry.AttemptTimeout.
@@ -174,6 +182,7 @@ type redacted struct {
 	MaxInFlight  int       `json:"max_in_flight,omitempty"`
 	LimitMode    LimitMode `json:"limit_mode"`
 	Limiter      bool      `json:"limiter,omitempty"`
+	Store        bool      `json:"store,omitempty"`
 }
 
 const redactedMark = "[REDACTED]"
@@ -188,6 +197,7 @@ func (c Config) redacted() redacted {
 		MaxInFlight:  c.MaxInFlight,
 		LimitMode:    c.LimitMode,
 		Limiter:      c.Limiter != nil,
+		Store:        c.Store != nil,
 	}
 }
 
@@ -232,6 +242,9 @@ func (c Config) String() string {
 	if r.Limiter {
 		b.WriteString(" Limiter:set")
 	}
+	if r.Store {
+		b.WriteString(" Store:set")
+	}
 	b.WriteString("}")
 	return b.String()
 }
@@ -245,7 +258,7 @@ func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.redacted()
 // LogValue renders the Config for log/slog without its secrets.
 func (c Config) LogValue() slog.Value {
 	r := c.redacted()
-	attrs := make([]slog.Attr, 0, 8)
+	attrs := make([]slog.Attr, 0, 9)
 	if r.Pod != "" {
 		attrs = append(attrs, slog.String("pod", r.Pod))
 	}
@@ -261,6 +274,9 @@ func (c Config) LogValue() slog.Value {
 	)
 	if r.Limiter {
 		attrs = append(attrs, slog.Bool("limiter", true))
+	}
+	if r.Store {
+		attrs = append(attrs, slog.Bool("store", true))
 	}
 	return slog.GroupValue(attrs...)
 }

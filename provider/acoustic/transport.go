@@ -1,6 +1,8 @@
 package acoustic
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 
@@ -56,7 +58,18 @@ func (c Config) sourceOptions() []transport.SourceOption {
 	if c.Hook != nil {
 		opts = append(opts, transport.WithHook(c.Hook))
 	}
+	if c.Store != nil {
+		opts = append(opts, transport.WithStore(c.Store, c.storeKey()))
+	}
 	return append(opts, c.SourceOptions...)
+}
+
+// storeKey names the Config's token in Store. Each refresh token is a user of the
+// application with a token of its own; a digest tells them apart without putting
+// the refresh token in the key.
+func (c Config) storeKey() transport.StoreKey {
+	sum := sha256.Sum256([]byte(c.RefreshToken))
+	return transport.StoreKey{Provider: name, ClientID: c.ClientID, Subject: "rt:" + hex.EncodeToString(sum[:])}
 }
 
 // apiBase is the RoundTripper under the Transport: Base, capped by the Limiter.

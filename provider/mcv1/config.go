@@ -61,6 +61,15 @@ type Config struct {
 	// auth URL changes form.
 	RefreshTokenKey string
 
+	// Store, when set, shares the access token among the Transports that use the
+	// same Store and credential: across a fleet with a Redis store (package
+	// store/redis), within a process with a *transport.MemoryStore. They then make
+	// one token request per token lifetime between them. The token is keyed by
+	// provider, ClientID and, with Offline, RefreshTokenKey (or its default), so
+	// that different credentials never share one. Nil: each Transport keeps its
+	// token to itself. A transport.WithStore in SourceOptions replaces it.
+	Store transport.Store
+
 	// Legacy asks for the legacy token too (the ?legacy=1 query): Marketing Cloud
 	// then returns a legacyToken next to the access token, for integrations that
 	// still need one. The Transport sends the access token only; read the legacy
@@ -98,8 +107,8 @@ type Config struct {
 	Hook func(transport.Event)
 
 	// SourceOptions are applied to the Source after those derived from the fields
-	// above (name "mcv1:{ClientID}", Clock, Logger, Hook), so they may override
-	// them: transport.WithRefreshLead, transport.WithBreaker and the like.
+	// above (name "mcv1:{ClientID}", Clock, Logger, Hook, Store), so they may
+	// override them: transport.WithRefreshLead, transport.WithBreaker and the like.
 	SourceOptions []transport.SourceOption
 }
 

@@ -102,7 +102,7 @@ func ExampleConfig_String() {
 		ClientSecret: "Ds7d2KzV0MxCgHhYjMw7Yx8p",
 	}
 	fmt.Println(cfg)
-	// Output: mcv1.Config{Subdomain:mc563885gzs27c5t9-63k636ttgm AuthURL: ClientID:4r8sz2k0bpe4x2ax1ky8h3bh ClientSecret:[REDACTED] Offline:false RefreshTokens: RefreshTokenKey: Legacy:false APIHosts:[]}
+	// Output: mcv1.Config{Subdomain:mc563885gzs27c5t9-63k636ttgm AuthURL: ClientID:4r8sz2k0bpe4x2ax1ky8h3bh ClientSecret:[REDACTED] Offline:false RefreshTokens: RefreshTokenKey: Store: Legacy:false APIHosts:[]}
 }
 
 // Configuration mistakes are reported before anything is sent, naming the field.

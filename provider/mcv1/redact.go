@@ -21,6 +21,7 @@ type configView struct {
 	Offline         bool     `json:"offline"`
 	RefreshTokens   string   `json:"refreshTokens,omitempty"`
 	RefreshTokenKey string   `json:"refreshTokenKey,omitempty"`
+	Store           string   `json:"store,omitempty"`
 	Legacy          bool     `json:"legacy"`
 	APIHosts        []string `json:"apiHosts,omitempty"`
 }
@@ -40,6 +41,9 @@ func (c Config) view() configView {
 	if c.RefreshTokens != nil {
 		v.RefreshTokens = describe(c.RefreshTokens)
 	}
+	if c.Store != nil {
+		v.Store = "set"
+	}
 	for _, h := range c.APIHosts {
 		v.APIHosts = append(v.APIHosts, cleanURL(h))
 	}
@@ -49,15 +53,15 @@ func (c Config) view() configView {
 // String renders the Config with its secret redacted; %v and %+v use it.
 func (c Config) String() string {
 	v := c.view()
-	return fmt.Sprintf("mcv1.Config{Subdomain:%s AuthURL:%s ClientID:%s ClientSecret:%s Offline:%t RefreshTokens:%s RefreshTokenKey:%s Legacy:%t APIHosts:%v}",
-		v.Subdomain, v.AuthURL, v.ClientID, v.ClientSecret, v.Offline, v.RefreshTokens, v.RefreshTokenKey, v.Legacy, v.APIHosts)
+	return fmt.Sprintf("mcv1.Config{Subdomain:%s AuthURL:%s ClientID:%s ClientSecret:%s Offline:%t RefreshTokens:%s RefreshTokenKey:%s Store:%s Legacy:%t APIHosts:%v}",
+		v.Subdomain, v.AuthURL, v.ClientID, v.ClientSecret, v.Offline, v.RefreshTokens, v.RefreshTokenKey, v.Store, v.Legacy, v.APIHosts)
 }
 
 // GoString renders the Config for %#v with its secret redacted.
 func (c Config) GoString() string {
 	v := c.view()
-	return fmt.Sprintf("mcv1.Config{Subdomain:%q, AuthURL:%q, ClientID:%q, ClientSecret:%q, Offline:%t, RefreshTokens:%q, RefreshTokenKey:%q, Legacy:%t, APIHosts:%#v}",
-		v.Subdomain, v.AuthURL, v.ClientID, v.ClientSecret, v.Offline, v.RefreshTokens, v.RefreshTokenKey, v.Legacy, v.APIHosts)
+	return fmt.Sprintf("mcv1.Config{Subdomain:%q, AuthURL:%q, ClientID:%q, ClientSecret:%q, Offline:%t, RefreshTokens:%q, RefreshTokenKey:%q, Store:%q, Legacy:%t, APIHosts:%#v}",
+		v.Subdomain, v.AuthURL, v.ClientID, v.ClientSecret, v.Offline, v.RefreshTokens, v.RefreshTokenKey, v.Store, v.Legacy, v.APIHosts)
 }
 
 // MarshalJSON renders the Config for logs and diagnostics, with its secret
@@ -77,6 +81,9 @@ func (c Config) LogValue() slog.Value {
 	}
 	if v.RefreshTokens != "" {
 		attrs = append(attrs, slog.String("refreshTokens", v.RefreshTokens), slog.String("refreshTokenKey", v.RefreshTokenKey))
+	}
+	if v.Store != "" {
+		attrs = append(attrs, slog.String("store", v.Store))
 	}
 	if len(v.APIHosts) > 0 {
 		attrs = append(attrs, slog.Any("apiHosts", v.APIHosts))

@@ -35,12 +35,16 @@ func NewClient(cfg Config) (*http.Client, error) {
 // share the result.
 func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
 	cfg := p.cfg
-	src := transport.NewSource(p, append([]transport.SourceOption{
+	srcOpts := []transport.SourceOption{
 		transport.WithName(Name + ":" + cfg.ClientID),
 		transport.WithClock(cfg.Clock),
 		transport.WithLogger(cfg.Logger),
 		transport.WithHook(cfg.Hook),
-	}, cfg.SourceOptions...)...)
+	}
+	if cfg.Store != nil {
+		srcOpts = append(srcOpts, transport.WithStore(cfg.Store, p.storeKey()))
+	}
+	src := transport.NewSource(p, append(srcOpts, cfg.SourceOptions...)...)
 	return transport.New(src, append([]transport.Option{
 		transport.WithHosts(p.Hosts()...),
 		// Marketing Cloud REST answers an expired, revoked or superseded token
@@ -51,4 +55,10 @@ func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
 		transport.WithSOAP(transport.FuelOAuth),
 		transport.WithBase(cfg.Base),
 	}, opts...)...)
+}
+
+// storeKey names p's token in Config.Store. With Offline the token is bought
+// with a refresh token, so the refresh token's key tells its holders apart.
+func (p *Provider) storeKey() transport.StoreKey {
+	return transport.StoreKey{Provider: Name, ClientID: p.cfg.ClientID, Subject: p.key}
 }

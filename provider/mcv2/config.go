@@ -69,6 +69,16 @@ type Config struct {
 	// unit; an app that serves several users sets a key per user.
 	RefreshTokenKey string
 
+	// Store, when set, shares the access token among the Transports that use the
+	// same Store and credential: across a fleet with a Redis store (package
+	// store/redis), within a process with a *transport.MemoryStore. They then make
+	// one token request per token lifetime between them. The token is keyed by
+	// provider, ClientID, AccountID, Scope and, for a user's credential,
+	// RefreshTokenKey (or its default), so that business units and users never
+	// share one. Nil: each Transport keeps its token to itself. A
+	// transport.WithStore in SourceOptions replaces it.
+	Store transport.Store
+
 	// APIHosts adds hosts the credential may be sent to, in transport.WithHosts
 	// form ("api.example.com", "*.example.com", "127.0.0.1:8080" or a URL). The
 	// tenant's hosts and the token's instance URLs are always in scope.
@@ -258,6 +268,7 @@ type configView struct {
 	RedirectURI     string   `json:"redirect_uri,omitempty"`
 	RefreshTokens   string   `json:"refresh_tokens,omitempty"`
 	RefreshTokenKey string   `json:"refresh_token_key,omitempty"`
+	Store           string   `json:"store,omitempty"`
 	APIHosts        []string `json:"api_hosts,omitempty"`
 }
 
@@ -277,6 +288,9 @@ func (c Config) view() configView {
 	}
 	if c.RefreshTokens != nil {
 		v.RefreshTokens = fmt.Sprintf("%T", c.RefreshTokens)
+	}
+	if c.Store != nil {
+		v.Store = "set"
 	}
 	return v
 }
@@ -305,6 +319,7 @@ func (c Config) LogValue() slog.Value {
 		{"redirect_uri", v.RedirectURI},
 		{"refresh_tokens", v.RefreshTokens},
 		{"refresh_token_key", v.RefreshTokenKey},
+		{"store", v.Store},
 		{"api_hosts", strings.Join(v.APIHosts, " ")},
 	} {
 		if a.val != "" {

@@ -11,9 +11,9 @@ import (
 // passes every other request through untouched: REST calls get an Authorization
 // header, SOAP envelopes a fueloauth header, and a request whose token is refused
 // (HTTP 401, or a SOAP "Token Expired" or "Login Failed" fault) is replayed once
-// with a new token. cfg's Clock, Logger, Hook and SourceOptions configure the
-// transport.Source behind it; opts are applied last. Create one per credential and
-// share it.
+// with a new token. cfg's Clock, Logger, Hook, Store and SourceOptions configure
+// the transport.Source behind it; opts are applied last. Create one per credential
+// and share it.
 func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
 	p, err := NewProvider(cfg)
 	if err != nil {
@@ -72,5 +72,24 @@ func (p *Provider) sourceOptions() []transport.SourceOption {
 	if p.cfg.Hook != nil {
 		opts = append(opts, transport.WithHook(p.cfg.Hook))
 	}
+	if p.cfg.Store != nil {
+		opts = append(opts, transport.WithStore(p.cfg.Store, p.storeKey()))
+	}
 	return append(opts, p.cfg.SourceOptions...)
+}
+
+// storeKey names p's token in Config.Store: a token is good for one business unit
+// and scope, and a user's token for that user alone, whom the refresh token's key
+// tells apart.
+func (p *Provider) storeKey() transport.StoreKey {
+	k := transport.StoreKey{
+		Provider:  providerName,
+		ClientID:  p.cfg.ClientID,
+		AccountID: p.cfg.AccountID,
+		Scope:     p.cfg.scope(),
+	}
+	if p.cfg.RefreshTokens != nil {
+		k.Subject = p.key
+	}
+	return k
 }

@@ -5,6 +5,10 @@
 // SharedDataStore), and a lease-based semaphore that caps requests in flight
 // across processes, as Acoustic's ten-per-org limit needs.
 //
+// To use it, set a provider's Config.Store to a Store (the provider keys each
+// credential's token by client, business unit, scope and user) and, for rotating
+// refresh tokens, Config.RefreshTokens to its RefreshTokens.
+//
 // It lives in its own package so that programs that do not use Redis never import
 // it. Keys are namespaced by a prefix and hashed (no client id, secret or token
 // appears in a key), values may be sealed with AES-GCM under a key of the user's,

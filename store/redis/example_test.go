@@ -11,7 +11,6 @@ import (
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
-	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Share one Marketing Cloud token, a user's rotating refresh token and the breaker
@@ -41,9 +40,7 @@ func Example() {
 		AccountID:     "5150",
 		RedirectURI:   "https://app.example/callback",
 		RefreshTokens: st.RefreshTokens(), // rotated by compare-and-swap, for the fleet
-	}
-	cfg.SourceOptions = []transport.SourceOption{
-		transport.WithStore(st, transport.StoreKey{Provider: "mcv2", ClientID: cfg.ClientID, AccountID: cfg.AccountID}),
+		Store:         st,                 // one access token per user and business unit, for the fleet
 	}
 	mc, err := mcv2.NewClient(cfg)
 	if err != nil {

@@ -1,0 +1,78 @@
+package mcv1_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tokentrip/tokentrip/provider/mcv1"
+	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// TestStoreSharesTokens: Transports built from Configs with one Store share a
+// credential's token, one token request between them, and never take the token of
+// another credential.
+func TestStoreSharesTokens(t *testing.T) {
+	offline := func(key string) func(*mcv1.Config) {
+		return func(c *mcv1.Config) { c.Offline, c.RefreshTokenKey = true, key }
+	}
+	tests := []struct {
+		name          string
+		first, second func(*mcv1.Config)
+		wantRequests  int
+	}{
+		{name: "same credential", wantRequests: 1},
+		{name: "same offline credential", first: offline("user-a"), second: offline("user-a"), wantRequests: 1},
+		{name: "offline credentials of two refresh tokens", first: offline("user-a"), second: offline("user-b"), wantRequests: 2},
+		{name: "client credentials and offline", second: offline("user-a"), wantRequests: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			shared, refreshTokens := &transport.MemoryStore{}, &store.Memory{}
+			var tokens []string
+			for i, edit := range []func(*mcv1.Config){tt.first, tt.second} {
+				cfg := configFor(srv)
+				cfg.Store = shared
+				if edit != nil {
+					edit(&cfg)
+					cfg.RefreshTokens = refreshTokens
+				}
+				tr, err := mcv1.NewTransport(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if code, body := get(t, &http.Client{Transport: tr}, srv.URL+"/platform/v1/endpoints"); code != http.StatusOK || !strings.Contains(body, `"ok":true`) {
+					t.Fatalf("call through Transport %d: %d %s", i+1, code, body)
+				}
+				tok, _ := tr.Source().Current()
+				tokens = append(tokens, tok.AccessToken)
+			}
+			st := srv.Stats()
+			if st.TokenRequests != tt.wantRequests || st.RESTCalls != 2 || len(st.Rejections) != 0 {
+				t.Errorf("stats %+v; want %d token requests for 2 accepted REST calls", st, tt.wantRequests)
+			}
+			if same := tokens[0] == tokens[1]; same != (tt.wantRequests == 1) {
+				t.Errorf("the Transports use the same token: %t, want %t", same, tt.wantRequests == 1)
+			}
+		})
+	}
+}
+
+// TestStoreRendering: a Config shows whether it has a Store, and nothing more.
+func TestStoreRendering(t *testing.T) {
+	cfg := mcv1.Config{Subdomain: "mc563885gzs27c5t9-63k636ttgm", ClientID: "id", ClientSecret: "secret", Store: &transport.MemoryStore{}}
+	js, err := cfg.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, out := range map[string]string{"%v": cfg.String(), "%#v": cfg.GoString(), "json": string(js), "slog": cfg.LogValue().String()} {
+		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryStore") {
+			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
+		}
+	}
+	if s := cfg.String(); !strings.Contains(s, " Store:set ") {
+		t.Errorf("String() = %s, want Store:set", s)
+	}
+}
