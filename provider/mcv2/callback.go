@@ -30,6 +30,7 @@ type CallbackError struct {
 	Description string // the callback's error_description
 }
 
+// Error names what went wrong in the callback, with the error Marketing Cloud sent.
 func (e *CallbackError) Error() string {
 	msg := e.Err.Error()
 	if e.Code != "" {
