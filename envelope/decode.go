@@ -132,6 +132,28 @@ func (p *parser) skip() error {
 	return nil
 }
 
+// children calls each with the start tag of every child of the element whose start
+// tag was just read, and returns after that element's end tag. each must read its
+// child through to the child's end tag (with skip, text, inner or children).
+func (p *parser) children(each func(child xml.StartElement) error) error {
+	for level := p.depth; ; {
+		tok, err := p.next()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if p.depth < level {
+				return nil
+			}
+		case xml.StartElement:
+			if err := each(t); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // text returns the trimmed character data directly inside the element whose
 // start tag was just read, and reads past its end tag.
 func (p *parser) text() (string, error) {

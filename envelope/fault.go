@@ -118,96 +118,56 @@ func (p *parser) bodyFault(v Version) (*Fault, error) {
 // Children are known by local name alone: SOAP 1.1 leaves them unqualified,
 // but some servers qualify them.
 func (p *parser) fault(f *Fault) error {
-	for level := p.depth; ; {
-		tok, err := p.next()
-		if err != nil {
-			return err
+	return p.children(func(child xml.StartElement) (err error) {
+		switch child.Name.Local {
+		case "faultcode":
+			f.Code, err = p.qname()
+		case "faultstring":
+			f.Reason, err = p.text()
+		case "faultactor", "Role":
+			f.Actor, err = p.text()
+		case "Node":
+			f.Node, err = p.text()
+		case "detail", "Detail":
+			f.Detail, err = p.inner()
+		case "Code":
+			err = p.code(f, false)
+		case "Reason":
+			err = p.reason(f)
+		default:
+			err = p.skip()
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if p.depth < level {
-				return nil
-			}
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "faultcode":
-				f.Code, err = p.qname()
-			case "faultstring":
-				f.Reason, err = p.text()
-			case "faultactor", "Role":
-				f.Actor, err = p.text()
-			case "Node":
-				f.Node, err = p.text()
-			case "detail", "Detail":
-				f.Detail, err = p.inner()
-			case "Code":
-				err = p.code(f, false)
-			case "Reason":
-				err = p.reason(f)
-			default:
-				err = p.skip()
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+		return err
+	})
 }
 
 // code reads a SOAP 1.2 Code, or a Subcode when sub is true.
 func (p *parser) code(f *Fault, sub bool) error {
-	for level := p.depth; ; {
-		tok, err := p.next()
-		if err != nil {
+	return p.children(func(child xml.StartElement) error {
+		switch child.Name.Local {
+		case "Value":
+			name, err := p.qname()
+			if sub {
+				f.Subcodes = append(f.Subcodes, name)
+			} else {
+				f.Code = name
+			}
 			return err
+		case "Subcode":
+			return p.code(f, true)
+		default:
+			return p.skip()
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if p.depth < level {
-				return nil
-			}
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "Value":
-				var name xml.Name
-				if name, err = p.qname(); sub {
-					f.Subcodes = append(f.Subcodes, name)
-				} else {
-					f.Code = name
-				}
-			case "Subcode":
-				err = p.code(f, true)
-			default:
-				err = p.skip()
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+	})
 }
 
 // reason reads a SOAP 1.2 Reason, keeping its first Text.
 func (p *parser) reason(f *Fault) error {
-	for level := p.depth; ; {
-		tok, err := p.next()
-		if err != nil {
+	return p.children(func(child xml.StartElement) (err error) {
+		if child.Name.Local == "Text" && f.Reason == "" {
+			f.Reason, err = p.text()
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if p.depth < level {
-				return nil
-			}
-		case xml.StartElement:
-			if t.Name.Local == "Text" && f.Reason == "" {
-				f.Reason, err = p.text()
-			} else {
-				err = p.skip()
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+		return p.skip()
+	})
 }

@@ -63,12 +63,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := t.entry(req)
-	if err != nil {
-		closeReader(body)
-		return nil, err
-	}
-	out, err := t.authorize(req, body, again, e)
+	out, e, err := t.prepare(req, body, again)
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +93,7 @@ func (t *Transport) replay(req *http.Request, rejected *http.Response, used Toke
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
 	}
-	e, err := t.entry(req)
-	if err != nil {
-		closeReader(body)
-		return nil, err
-	}
-	out, err := t.authorize(req, body, again, e)
+	out, _, err := t.prepare(req, body, again)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +109,18 @@ func (t *Transport) entry(req *http.Request) (*entry, error) {
 		return noToken, nil
 	}
 	return t.src.entry(req.Context())
+}
+
+// prepare takes a token and returns the copy of req to send with it, and the token's
+// entry. On error it has closed body.
+func (t *Transport) prepare(req *http.Request, body io.ReadCloser, again func() (io.ReadCloser, error)) (*http.Request, *entry, error) {
+	e, err := t.entry(req)
+	if err != nil {
+		closeReader(body)
+		return nil, nil, err
+	}
+	out, err := t.authorize(req, body, again, e)
+	return out, e, err
 }
 
 // authorize returns the copy of req to send: its own header map, body and
