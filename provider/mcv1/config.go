@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -112,9 +113,6 @@ type Config struct {
 	SourceOptions []transport.SourceOption
 }
 
-// tenantDomain is the domain of every tenant-specific Marketing Cloud host.
-const tenantDomain = "marketingcloudapis.com"
-
 // legacyHosts are the shared hosts of the stacks from before tenant subdomains,
 // where legacy tokens are accepted: the REST host and the SOAP hosts.
 var legacyHosts = []string{
@@ -144,12 +142,15 @@ func (c Config) authBase() (string, error) {
 	case c.Subdomain != "" && c.AuthURL != "":
 		return "", configError("AuthURL", "set either Subdomain or AuthURL, not both")
 	case c.Subdomain != "":
-		if problem := subdomainProblem(c.Subdomain); problem != "" {
+		if problem := marketingcloud.SubdomainProblem(c.Subdomain); problem != "" {
 			return "", configError("Subdomain", problem)
 		}
-		base = "https://" + c.Subdomain + ".auth." + tenantDomain
+		base = marketingcloud.AuthBase(c.Subdomain)
 	default:
-		u, problem := parseAuthURL(c.AuthURL)
+		u, problem := marketingcloud.ParseAuthURL(c.AuthURL, TokenPath)
+		if problem == marketingcloud.QueryProblem {
+			problem += " (set Legacy for ?legacy=1)"
+		}
 		if problem != "" {
 			return "", configError("AuthURL", problem)
 		}
@@ -179,48 +180,6 @@ func (c Config) authBase() (string, error) {
 
 func configError(field, problem string) error {
 	return &transport.ConfigError{Provider: Name, Field: field, Problem: problem}
-}
-
-// subdomainProblem says what is wrong with a tenant subdomain, or "" if nothing.
-func subdomainProblem(s string) string {
-	if strings.Contains(s, ".") || strings.Contains(s, "/") {
-		return `give only the subdomain: the part before ".auth.marketingcloudapis.com"`
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-			return "may hold only lower-case letters, digits and '-'"
-		}
-	}
-	if !strings.HasPrefix(s, "mc") {
-		return `must start with "mc"`
-	}
-	if len(s) != 28 {
-		return "must be 28 characters long; copy it from Installed Packages"
-	}
-	return ""
-}
-
-// parseAuthURL checks an auth base URL and returns it without a trailing slash or
-// token path, or the problem with it.
-func parseAuthURL(raw string) (string, string) {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return "", "not a URL"
-	case u.Scheme == "" || u.Host == "":
-		return "", `must be an absolute URL such as "https://auth.exacttargetapis.com"`
-	case u.User != nil:
-		return "", "must not carry user info: the credentials go in ClientID and ClientSecret"
-	case u.RawQuery != "" || u.ForceQuery:
-		return "", "must not carry a query (set Legacy for ?legacy=1)"
-	case u.Fragment != "":
-		return "", "must not carry a fragment"
-	case !secureURL(u):
-		return "", "must be https (plain http is accepted for loopback hosts only)"
-	}
-	path := strings.TrimSuffix(u.EscapedPath(), "/")
-	path = strings.TrimSuffix(path, TokenPath)
-	return strings.ToLower(u.Scheme) + "://" + u.Host + path, ""
 }
 
 func secureURL(u *url.URL) bool {
@@ -262,9 +221,7 @@ func hostRuleProblem(rule string) string {
 func (c Config) hosts() []string {
 	var rules []string
 	if c.Subdomain != "" {
-		for _, svc := range []string{"auth", "rest", "soap"} {
-			rules = append(rules, c.Subdomain+"."+svc+"."+tenantDomain)
-		}
+		rules = marketingcloud.TenantHosts(c.Subdomain)
 	} else {
 		rules = append(rules, c.AuthURL)
 	}

@@ -33,6 +33,7 @@ func TestValidate(t *testing.T) {
 		{name: "subdomain", edit: func(*mcv1.Config) {}},
 		{name: "stack auth URL", edit: func(c *mcv1.Config) { *c = withURL("https://auth-s7.exacttargetapis.com") }},
 		{name: "auth URL with the token path", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/v1/requestToken") }},
+		{name: "auth URL with the token path and a slash", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/v1/requestToken/") }},
 		{name: "loopback over http", edit: func(c *mcv1.Config) { *c = withURL("http://127.0.0.1:8080") }},
 		{name: "localhost over http", edit: func(c *mcv1.Config) { *c = withURL("http://localhost:8080/") }},
 		{name: "offline with a store", edit: func(c *mcv1.Config) { c.Offline, c.RefreshTokens, c.RefreshTokenKey = true, &store.Memory{}, "k" }},
@@ -53,6 +54,7 @@ func TestValidate(t *testing.T) {
 		{name: "relative URL", edit: func(c *mcv1.Config) { *c = withURL("auth.exacttargetapis.com") }, field: "AuthURL"},
 		{name: "URL with user info", edit: func(c *mcv1.Config) { *c = withURL("https://id:pw@auth.exacttargetapis.com") }, field: "AuthURL"},
 		{name: "URL with ?legacy=1", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/v1/requestToken?legacy=1") }, field: "AuthURL"},
+		{name: "URL with an empty query", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/?") }, field: "AuthURL"},
 		{name: "URL with a fragment", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com/#x") }, field: "AuthURL"},
 		{name: "unparsable URL", edit: func(c *mcv1.Config) { *c = withURL("https://auth.exacttargetapis.com:port") }, field: "AuthURL"},
 		{name: "no client id", edit: func(c *mcv1.Config) { c.ClientID = "" }, field: "ClientID"},
@@ -169,7 +171,16 @@ func TestSecretsNeverRendered(t *testing.T) {
 		}
 	}
 	var decoded map[string]any
-	if err := json.Unmarshal(jsonOut, &decoded); err != nil || decoded["clientSecret"] != "[REDACTED]" || decoded["offline"] != true {
+	if err := json.Unmarshal(jsonOut, &decoded); err != nil || decoded["client_secret"] != "[REDACTED]" || decoded["offline"] != true {
 		t.Errorf("MarshalJSON = %s (%v)", jsonOut, err)
+	}
+	// JSON and slog use the snake_case keys of every provider's Config.
+	for _, key := range []string{"auth_url", "client_id", "client_secret", "refresh_tokens", "api_hosts"} {
+		if _, ok := decoded[key]; !ok {
+			t.Errorf("MarshalJSON = %s, want the key %q", jsonOut, key)
+		}
+		if !strings.Contains(logged.String(), `"`+key+`":`) {
+			t.Errorf("slog: %s\nwant the key %q", logged.String(), key)
+		}
 	}
 }

@@ -4,39 +4,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strings"
-)
 
-// redacted stands in for a secret that is set.
-const redacted = "[REDACTED]"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+)
 
 // configView is what a rendering of a Config shows: every field a reader needs to
 // recognise the configuration, secrets replaced and URLs cleaned.
 type configView struct {
 	Subdomain       string   `json:"subdomain,omitempty"`
-	AuthURL         string   `json:"authURL,omitempty"`
-	ClientID        string   `json:"clientID"`
-	ClientSecret    string   `json:"clientSecret"`
+	AuthURL         string   `json:"auth_url,omitempty"`
+	ClientID        string   `json:"client_id"`
+	ClientSecret    string   `json:"client_secret"`
 	Offline         bool     `json:"offline"`
-	RefreshTokens   string   `json:"refreshTokens,omitempty"`
-	RefreshTokenKey string   `json:"refreshTokenKey,omitempty"`
+	RefreshTokens   string   `json:"refresh_tokens,omitempty"`
+	RefreshTokenKey string   `json:"refresh_token_key,omitempty"`
 	Store           string   `json:"store,omitempty"`
 	Legacy          bool     `json:"legacy"`
-	APIHosts        []string `json:"apiHosts,omitempty"`
+	APIHosts        []string `json:"api_hosts,omitempty"`
 }
 
 func (c Config) view() configView {
 	v := configView{
 		Subdomain:       c.Subdomain,
-		AuthURL:         cleanURL(c.AuthURL),
+		AuthURL:         marketingcloud.CleanURL(c.AuthURL),
 		ClientID:        c.ClientID,
 		Offline:         c.Offline,
 		RefreshTokenKey: c.RefreshTokenKey,
 		Legacy:          c.Legacy,
 	}
 	if c.ClientSecret != "" {
-		v.ClientSecret = redacted
+		v.ClientSecret = marketingcloud.Redacted
 	}
 	if c.RefreshTokens != nil {
 		v.RefreshTokens = describe(c.RefreshTokens)
@@ -45,7 +42,7 @@ func (c Config) view() configView {
 		v.Store = "set"
 	}
 	for _, h := range c.APIHosts {
-		v.APIHosts = append(v.APIHosts, cleanURL(h))
+		v.APIHosts = append(v.APIHosts, marketingcloud.CleanURL(h))
 	}
 	return v
 }
@@ -73,50 +70,22 @@ func (c Config) LogValue() slog.Value {
 	v := c.view()
 	attrs := []slog.Attr{
 		slog.String("subdomain", v.Subdomain),
-		slog.String("authURL", v.AuthURL),
-		slog.String("clientID", v.ClientID),
-		slog.String("clientSecret", v.ClientSecret),
+		slog.String("auth_url", v.AuthURL),
+		slog.String("client_id", v.ClientID),
+		slog.String("client_secret", v.ClientSecret),
 		slog.Bool("offline", v.Offline),
 		slog.Bool("legacy", v.Legacy),
 	}
 	if v.RefreshTokens != "" {
-		attrs = append(attrs, slog.String("refreshTokens", v.RefreshTokens), slog.String("refreshTokenKey", v.RefreshTokenKey))
+		attrs = append(attrs, slog.String("refresh_tokens", v.RefreshTokens), slog.String("refresh_token_key", v.RefreshTokenKey))
 	}
 	if v.Store != "" {
 		attrs = append(attrs, slog.String("store", v.Store))
 	}
 	if len(v.APIHosts) > 0 {
-		attrs = append(attrs, slog.Any("apiHosts", v.APIHosts))
+		attrs = append(attrs, slog.Any("api_hosts", v.APIHosts))
 	}
 	return slog.GroupValue(attrs...)
-}
-
-// cleanURL shows a URL (or host rule) without what could be a secret: user info,
-// query and fragment are replaced by the redaction mark.
-func cleanURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	if !strings.Contains(raw, "://") {
-		if _, host, ok := strings.Cut(raw, "@"); ok {
-			return redacted + "@" + host
-		}
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "[unparsable URL]"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	if u.RawQuery != "" {
-		u.RawQuery = "REDACTED"
-	}
-	if u.Fragment != "" {
-		u.Fragment = "REDACTED"
-	}
-	return u.String()
 }
 
 // describe names a refresh-token store: its own String when it has one (the stores

@@ -2,7 +2,6 @@ package mcv2
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -30,7 +30,9 @@ type Config struct {
 
 	// AuthURL replaces the tenant's auth base URL, for example with an emulator's
 	// loopback URL: token requests go to AuthURL + "/v2/token", whatever Subdomain
-	// or a callback's tssd say. It must be https, or http to a loopback host.
+	// or a callback's tssd say. A URL that already ends in /v2/token is accepted as
+	// well. It must be https, or http to a loopback host, and carries no user info,
+	// query or fragment.
 	AuthURL string
 
 	// ClientID is the API integration's client id. Required.
@@ -129,13 +131,13 @@ func (c Config) Validate() error {
 		return configError("AccountID", "must be the business unit's MID, a number such as 12345")
 	}
 	if c.Subdomain != "" {
-		if problem := subdomainProblem(c.Subdomain); problem != "" {
+		if problem := marketingcloud.SubdomainProblem(c.Subdomain); problem != "" {
 			return configError("Subdomain", problem)
 		}
 	}
 	if c.AuthURL != "" {
-		if _, err := parseBaseURL(c.AuthURL); err != nil {
-			return configError("AuthURL", err.Error())
+		if _, problem := marketingcloud.ParseAuthURL(c.AuthURL, tokenPath); problem != "" {
+			return configError("AuthURL", problem)
 		}
 	}
 	if c.RedirectURI != "" {
@@ -160,23 +162,6 @@ func configError(field, problem string) error {
 	return &transport.ConfigError{Provider: providerName, Field: field, Problem: problem}
 }
 
-// subdomainProblem says what is wrong with a configured tenant subdomain, or "".
-func subdomainProblem(s string) string {
-	const want = "the subdomain alone, e.g. mc563885gzs27c5t9-63k636tzgm: 28 characters of a-z, 0-9 and '-', starting with 'mc'"
-	if strings.Contains(s, ".") || strings.Contains(s, "/") {
-		return "a host or URL was given; want " + want
-	}
-	if len(s) != 28 || !strings.HasPrefix(s, "mc") {
-		return "want " + want
-	}
-	for _, r := range s {
-		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') {
-			return "want " + want
-		}
-	}
-	return ""
-}
-
 // hostRuleProblem says what is wrong with an APIHosts rule, or "".
 func hostRuleProblem(rule string) string {
 	switch suffix, wildcard := strings.CutPrefix(rule, "*."); {
@@ -190,27 +175,6 @@ func hostRuleProblem(rule string) string {
 		}
 	}
 	return ""
-}
-
-// parseBaseURL checks an auth base URL: https, or http to a loopback host, with no
-// credentials, query or fragment. It returns it without a trailing slash.
-func parseBaseURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return "", errors.New("not a URL")
-	case u.Host == "":
-		return "", errors.New("want an absolute URL such as https://mc….auth.marketingcloudapis.com")
-	case u.User != nil, u.RawQuery != "", u.Fragment != "":
-		return "", errors.New("want a base URL without user info, query or fragment")
-	case strings.EqualFold(u.Scheme, "https"):
-	case strings.EqualFold(u.Scheme, "http") && transport.IsLoopback(u.Hostname()):
-	case strings.EqualFold(u.Scheme, "http"):
-		return "", errors.New("plain http is allowed only to a loopback host; use https")
-	default:
-		return "", fmt.Errorf("scheme %q: want https", u.Scheme)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
 }
 
 func isDigits(s string) bool {
@@ -254,7 +218,7 @@ func (c Config) refreshKey() string {
 	return providerName + "/" + c.ClientID + "/" + c.AccountID
 }
 
-const redacted = "[REDACTED]"
+const redacted = marketingcloud.Redacted
 
 // configView is what the renderings of a Config show: its settings, with the
 // client secret redacted and the rest reduced to whether it is set.
@@ -275,13 +239,15 @@ type configView struct {
 func (c Config) view() configView {
 	v := configView{
 		Subdomain:       c.Subdomain,
-		AuthURL:         c.AuthURL,
+		AuthURL:         marketingcloud.CleanURL(c.AuthURL),
 		ClientID:        c.ClientID,
 		AccountID:       c.AccountID,
 		Scope:           c.Scope,
 		RedirectURI:     c.RedirectURI,
 		RefreshTokenKey: c.RefreshTokenKey,
-		APIHosts:        c.APIHosts,
+	}
+	for _, h := range c.APIHosts {
+		v.APIHosts = append(v.APIHosts, marketingcloud.CleanURL(h))
 	}
 	if c.ClientSecret != "" {
 		v.ClientSecret = redacted

@@ -31,6 +31,7 @@ func TestValidate(t *testing.T) {
 		{"emulator URL", func(c *mcv2.Config) { c.Subdomain = ""; c.AuthURL = "http://127.0.0.1:8080" }, ""},
 		{"localhost URL with a path", func(c *mcv2.Config) { c.AuthURL = "http://localhost:8080/mc/" }, ""},
 		{"https URL", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com" }, ""},
+		{"auth URL with the token path", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com/v2/token" }, ""},
 		{"API hosts", func(c *mcv2.Config) { c.APIHosts = []string{"*.example.com", "https://api.example.com"} }, ""},
 
 		{"no client id", func(c *mcv2.Config) { c.ClientID = "" }, "ClientID"},
@@ -48,6 +49,8 @@ func TestValidate(t *testing.T) {
 		{"relative auth URL", func(c *mcv2.Config) { c.AuthURL = "/v2/token" }, "AuthURL"},
 		{"auth URL with user info", func(c *mcv2.Config) { c.AuthURL = "https://user:pw@auth.example.com" }, "AuthURL"},
 		{"auth URL with a query", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com/?x=1" }, "AuthURL"},
+		{"auth URL with an empty query", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com/?" }, "AuthURL"},
+		{"auth URL with a fragment", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com/#x" }, "AuthURL"},
 		{"auth URL scheme", func(c *mcv2.Config) { c.AuthURL = "ftp://127.0.0.1" }, "AuthURL"},
 		{"relative redirect URI", func(c *mcv2.Config) { c.RedirectURI = "/callback" }, "RedirectURI"},
 		{"redirect URI with a fragment", func(c *mcv2.Config) { c.RedirectURI = redirectURI + "#x" }, "RedirectURI"},
@@ -110,6 +113,14 @@ func TestConfigRendersWithoutSecret(t *testing.T) {
 		"json":  string(js),
 		"slog":  logged.String(),
 	}
+	// JSON and slog use the snake_case keys of every provider's Config.
+	for _, key := range []string{"subdomain", "client_id", "client_secret", "account_id", "refresh_tokens"} {
+		for how, out := range map[string]string{"json": string(js), "slog": logged.String()} {
+			if !strings.Contains(out, `"`+key+`":`) {
+				t.Errorf("%s: %s\nwant the key %q", how, out, key)
+			}
+		}
+	}
 	for how, out := range renderings {
 		assertAbsent(t, how, out, secret)
 		if !strings.Contains(out, "client-id-visible") || !strings.Contains(out, "12345") {
@@ -117,6 +128,34 @@ func TestConfigRendersWithoutSecret(t *testing.T) {
 		}
 		if !strings.Contains(out, "[REDACTED]") {
 			t.Errorf("%s does not say the secret is set: %s", how, out)
+		}
+	}
+}
+
+// Secrets misplaced in URLs (user info, query, fragment) never show either, even
+// in a Config that Validate would refuse.
+func TestConfigRendersURLsWithoutSecrets(t *testing.T) {
+	const pw, query = "url-password", "query-secret"
+	cfg := mcv2.Config{
+		AuthURL:  "https://user:" + pw + "@auth.example.com/?k=" + query + "#" + query,
+		ClientID: "client-id-visible",
+		APIHosts: []string{"https://u:" + pw + "@api.example.com/?k=" + query, "u:" + pw + "@host.example.com"},
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg)
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, out := range map[string]string{
+		"%v":   fmt.Sprintf("%v", cfg),
+		"%#v":  fmt.Sprintf("%#v", cfg),
+		"json": string(js),
+		"slog": logged.String(),
+	} {
+		assertAbsent(t, how, out, pw, query)
+		if !strings.Contains(out, "auth.example.com") || !strings.Contains(out, "api.example.com") {
+			t.Errorf("%s hides the hosts: %s", how, out)
 		}
 	}
 }

@@ -77,6 +77,24 @@ func TestFetchToken(t *testing.T) {
 	}
 }
 
+// An AuthURL copied whole, token path and all, names the same auth service as its
+// base: the token request goes to /v2/token, not /v2/token/v2/token.
+func TestAuthURLWithTokenPath(t *testing.T) {
+	for _, suffix := range []string{"/v2/token", "/v2/token/", "/"} {
+		t.Run(suffix, func(t *testing.T) {
+			srv := start(t)
+			cfg := serverConfig(srv)
+			cfg.AuthURL += suffix
+			if _, err := newProvider(t, cfg).Fetch(context.Background()); err != nil {
+				t.Fatalf("Fetch with AuthURL %q: %v", cfg.AuthURL, err)
+			}
+			if st := srv.Stats(); st.TokensIssued != 1 {
+				t.Errorf("emulator stats %+v, want one token issued", st)
+			}
+		})
+	}
+}
+
 // Instance URLs arrive with https:// and a slash in real traffic and as a bare host
 // in the documentation: both become "scheme://host/".
 func TestInstanceURLs(t *testing.T) {

@@ -1,13 +1,9 @@
 package mcv2
 
-import "strings"
+import (
+	"strings"
 
-// Host suffixes of a tenant's endpoints: {subdomain}.auth.marketingcloudapis.com and
-// so on.
-const (
-	authHostSuffix = ".auth.marketingcloudapis.com"
-	restHostSuffix = ".rest.marketingcloudapis.com"
-	soapHostSuffix = ".soap.marketingcloudapis.com"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 )
 
 // Paths of the authentication endpoints, under the auth base URL.
@@ -27,10 +23,10 @@ type tenant struct {
 // newTenant returns the tenant of subdomain under cfg, whose AuthURL, when set,
 // wins over the subdomain's auth host. cfg has been validated.
 func newTenant(cfg Config, subdomain string) *tenant {
-	t := &tenant{subdomain: subdomain, authBase: "https://" + subdomain + authHostSuffix}
+	t := &tenant{subdomain: subdomain, authBase: marketingcloud.AuthBase(subdomain)}
 	if cfg.AuthURL != "" {
-		t.authBase, _ = parseBaseURL(cfg.AuthURL)
-		t.loopback = strings.HasPrefix(t.authBase, "http://") // parseBaseURL allows http only to loopback
+		t.authBase, _ = marketingcloud.ParseAuthURL(cfg.AuthURL, tokenPath)
+		t.loopback = strings.HasPrefix(t.authBase, "http://") // ParseAuthURL allows http only to loopback
 	}
 	return t
 }
@@ -42,9 +38,9 @@ func (t *tenant) authorizeURL() string { return t.authBase + authorizePath }
 func (t *tenant) hosts() []string {
 	var hs []string
 	if t.subdomain != "" {
-		hs = append(hs, t.subdomain+authHostSuffix, t.subdomain+restHostSuffix, t.subdomain+soapHostSuffix)
+		hs = marketingcloud.TenantHosts(t.subdomain)
 	}
-	if t.authBase != "https://"+t.subdomain+authHostSuffix {
+	if t.authBase != marketingcloud.AuthBase(t.subdomain) {
 		hs = append(hs, t.authBase)
 	}
 	return hs
