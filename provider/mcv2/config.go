@@ -152,7 +152,7 @@ func (c Config) Validate() error {
 	}
 	for _, h := range c.APIHosts {
 		if problem := hostRuleProblem(h); problem != "" {
-			return configError("APIHosts", fmt.Sprintf("%q: %s", h, problem))
+			return configError("APIHosts", fmt.Sprintf("%q: %s", marketingcloud.CleanURL(h), problem))
 		}
 	}
 	return nil
@@ -167,6 +167,8 @@ func hostRuleProblem(rule string) string {
 	switch suffix, wildcard := strings.CutPrefix(rule, "*."); {
 	case !isPrintable(rule):
 		return "not a host"
+	case strings.Contains(rule, "@"):
+		return "must not carry user information: a credential goes to the host, not in it"
 	case wildcard && strings.Count(suffix, ".") < 1:
 		return "a wildcard needs a domain of two labels or more, such as *.example.com"
 	case strings.Contains(rule, "://"):

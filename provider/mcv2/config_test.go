@@ -201,3 +201,19 @@ func TestCallbackRendersWithoutCode(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIHostsErrorHidesSecrets: a malformed APIHosts entry is named in the error
+// without the password or query it carries.
+func TestAPIHostsErrorHidesSecrets(t *testing.T) {
+	for _, entry := range []string{"https://user:s3cret@ex ample.com", "user:s3cret@*.com"} {
+		cfg := mcv2.Config{Subdomain: "mc563885gzs27c5t9-63k636tzgm", ClientID: "id", ClientSecret: "secret", APIHosts: []string{entry}}
+		err := cfg.Validate()
+		var ce *transport.ConfigError
+		if !errors.As(err, &ce) || ce.Field != "APIHosts" {
+			t.Fatalf("%q: got %v, want a ConfigError for APIHosts", entry, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("%q: the error shows the password: %v", entry, err)
+		}
+	}
+}
