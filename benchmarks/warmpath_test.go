@@ -36,7 +36,8 @@ func (l limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // BenchmarkWarmPath measures one authenticated request with a fresh cached token:
-// tokentrip's Transport, x/oauth2's Transport over a ReuseTokenSource, and the limit.
+// tokentrip's Transport (plain, and SOAP-enabled as the Marketing Cloud providers build
+// it), x/oauth2's Transport over a ReuseTokenSource, and the limit.
 func BenchmarkWarmPath(b *testing.B) {
 	const token = "eyJhbGciOiJIUzI1NiJ9.warm-path-benchmark-token"
 	base := nopBase{resp: &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}}
@@ -48,6 +49,9 @@ func BenchmarkWarmPath(b *testing.B) {
 		return transport.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}, nil
 	}))
 	tokentrip := transport.New(src, transport.WithBase(base), transport.WithHosts("*.marketingcloudapis.com"))
+	// What the Marketing Cloud providers build: SOAP-enabled, here on a REST call.
+	withSOAP := transport.New(src, transport.WithBase(base), transport.WithHosts("*.marketingcloudapis.com"),
+		transport.WithSOAP(transport.FuelOAuth))
 	ots := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}))
 	xoauth2 := &oauth2.Transport{Source: ots, Base: base}
 	limit := limitTransport{base: base, value: []string{"Bearer " + token}}
@@ -55,7 +59,7 @@ func BenchmarkWarmPath(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		rt   http.RoundTripper
-	}{{"tokentrip", tokentrip}, {"oauth2", xoauth2}, {"limit", limit}} {
+	}{{"tokentrip", tokentrip}, {"tokentrip-soap", withSOAP}, {"oauth2", xoauth2}, {"limit", limit}} {
 		if _, err := c.rt.RoundTrip(req); err != nil { // warm the cache
 			b.Fatal(err)
 		}

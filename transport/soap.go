@@ -3,8 +3,8 @@ package transport
 import (
 	"bytes"
 	"io"
-	"mime"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/tokentrip/tokentrip/envelope"
@@ -38,14 +38,13 @@ func UsernameToken(cfg envelope.UsernameTokenConfig) SOAPCredential {
 func WithSOAP(cred SOAPCredential) Option {
 	return func(t *Transport) {
 		if cred != nil {
-			t.authorizer = &soapAuthorizer{cred: cred}
-			t.soapFaults = true
+			t.soap = &soapAuthorizer{cred: cred}
 		}
 	}
 }
 
-// soapAuthorizer injects the credential into SOAP bodies and sets a Bearer header on
-// every other request.
+// soapAuthorizer injects the credential into SOAP bodies; the Transport gives it only
+// requests that IsSOAPRequest accepts.
 type soapAuthorizer struct {
 	cred SOAPCredential
 	last atomic.Pointer[builtCredential] // the block of the latest token, built once
@@ -57,12 +56,6 @@ type builtCredential struct {
 }
 
 func (a *soapAuthorizer) Authorize(req *http.Request, tok Token) error {
-	if !IsSOAPRequest(req) {
-		if tok.AccessToken != "" {
-			return SetBearer(req, tok)
-		}
-		return nil
-	}
 	cred := a.credential(tok)
 	body, n, err := injected(req.Body, req.ContentLength, cred)
 	if err != nil {
@@ -110,8 +103,11 @@ func IsSOAPRequest(req *http.Request) bool {
 	if req.Body == nil || req.Body == http.NoBody {
 		return false
 	}
-	ct, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
-	return ct == "text/xml" || ct == "application/soap+xml"
+	// The media type alone, compared without allocating: this runs on every request
+	// of a SOAP-enabled Transport.
+	ct, _, _ := strings.Cut(req.Header.Get("Content-Type"), ";")
+	ct = strings.TrimSpace(ct)
+	return strings.EqualFold(ct, "text/xml") || strings.EqualFold(ct, "application/soap+xml")
 }
 
 // SOAPAuthFault is the Classifier of SOAP auth faults: an HTTP 500 whose body is a

@@ -21,8 +21,8 @@ type Transport struct {
 	hosts      scope
 	rejected   Classifier
 	replayMax  int64
-	authorizer Authorizer
-	soapFaults bool // WithSOAP: SOAP auth faults are rejections too
+	authorizer Authorizer      // WithAuthorizer; nil: the precomputed Bearer header
+	soap       *soapAuthorizer // WithSOAP: SOAP bodies get the credential in their Header
 
 	// Only the cold paths count: a shared counter on every request would cost more
 	// than the rest of the hot path.
@@ -40,7 +40,7 @@ func New(src *Source, opts ...Option) *Transport {
 	if t.base == nil {
 		t.base = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	if t.soapFaults {
+	if t.soap != nil {
 		t.rejected = AnyOf(t.rejected, SOAPAuthFault)
 	}
 	return t
@@ -134,11 +134,19 @@ func (t *Transport) authorize(req *http.Request, body io.ReadCloser, again func(
 		out.Header[k] = v
 	}
 	out.Body, out.GetBody = body, again
-	if t.authorizer == nil {
+	var a Authorizer
+	switch {
+	case t.soap != nil && IsSOAPRequest(out):
+		a = t.soap
+	case t.authorizer != nil:
+		a = t.authorizer
+	case e.tok.AccessToken != "":
 		out.Header["Authorization"] = e.bearer
 		return out, nil
+	default:
+		return out, nil // no Source: a static SOAP credential, nothing for other requests
 	}
-	if err := t.authorizer.Authorize(out, e.tok); err != nil {
+	if err := a.Authorize(out, e.tok); err != nil {
 		closeReader(out.Body)
 		return nil, err
 	}
