@@ -26,7 +26,7 @@ const (
 )
 
 // statusClientGone is the access log's status for a request whose client hung up
-// before the answer came (nginx's 499).
+// before the answer came (the customary 499).
 const statusClientGone = 499
 
 // routeKey is the context key under which the proxy hands a request's route to the
