@@ -6,6 +6,7 @@ package oauthwire
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"time"
@@ -74,4 +75,19 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// Explain completes a token endpoint failure with the vendor's own JSON error (code
+// and description) from the last answer, which the EndpointClient returns alongside
+// a 5xx or 429 and keeps out of the error itself. clean removes any secret the
+// vendor echoed from the description. Errors without such an answer pass unchanged.
+func Explain(provider string, resp *transport.EndpointResponse, err error, clean func(string) string) error {
+	var fe *transport.FetchError
+	if resp == nil || !errors.As(err, &fe) {
+		return err
+	}
+	if r, derr := Decode(provider, resp); derr == nil && r.Error != "" {
+		fe.Code, fe.Message = r.Error, clean(r.ErrorDescription)
+	}
+	return err
 }

@@ -36,3 +36,27 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+func TestExplain(t *testing.T) {
+	failure := func() error {
+		return &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "mcv2", StatusCode: 429, Message: "Too Many Requests"}
+	}
+	clean := func(s string) string { return strings.ReplaceAll(s, "hunter2", "[REDACTED]") }
+	answer := &transport.EndpointResponse{StatusCode: 429, Body: []byte(`{"error":"rate_limited","error_description":"slow down, hunter2"}`)}
+
+	err := oauthwire.Explain("mcv2", answer, failure(), clean)
+	var fe *transport.FetchError
+	if !errors.As(err, &fe) || fe.Code != "rate_limited" || fe.Message != "slow down, [REDACTED]" || !errors.Is(err, transport.ErrEndpoint) {
+		t.Fatalf("explained: %v", err)
+	}
+	for name, resp := range map[string]*transport.EndpointResponse{
+		"no answer":      nil,
+		"not JSON":       {StatusCode: 503, Body: []byte("<html>down</html>")},
+		"JSON, no error": {StatusCode: 503, Body: []byte(`{"status":"down"}`)},
+	} {
+		err := oauthwire.Explain("mcv2", resp, failure(), clean)
+		if !errors.As(err, &fe) || fe.Code != "" || fe.Message != "Too Many Requests" {
+			t.Errorf("%s: %v, want the failure unchanged", name, err)
+		}
+	}
+}

@@ -75,14 +75,10 @@ func (p *Provider) undecodable(status int, err error) error {
 // endpointFailure names Acoustic's mint limit when the endpoint throttled, and
 // reads Acoustic's own JSON error from the last answer, when there was one.
 func (p *Provider) endpointFailure(resp *transport.EndpointResponse, err error) error {
+	err = oauthwire.Explain(name, resp, err, p.scrub)
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) {
 		return err
-	}
-	if resp != nil {
-		if r, derr := oauthwire.Decode(name, resp); derr == nil && r.Error != "" {
-			fe.Code, fe.Message = r.Error, p.scrub(r.ErrorDescription)
-		}
 	}
 	if fe.StatusCode == http.StatusTooManyRequests || mintLimited(fe.Message) {
 		fe.Hint = hintLimit

@@ -212,11 +212,8 @@ func (p *Provider) fresh(tok transport.Token) bool {
 func (p *Provider) post(ctx context.Context, t *tenant, req tokenRequest) (oauthwire.Response, error) {
 	resp, err := p.endpoint.Post(ctx, t.tokenURL(), "application/json", req.encode())
 	if err != nil {
-		var fe *transport.FetchError
-		if errors.As(err, &fe) {
-			fe.Message = scrub(fe.Message, req.secrets())
-		}
-		return oauthwire.Response{}, err
+		clean := func(s string) string { return scrub(s, req.secrets()) }
+		return oauthwire.Response{}, oauthwire.Explain(providerName, resp, err, clean)
 	}
 	return decode(resp, req)
 }
