@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,13 +140,10 @@ func newAPIServer(t *testing.T, tokens *tokenServer) *apiServer {
 	api := &apiServer{}
 	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.calls.Add(1)
-		var body strings.Builder
-		if r.Body != nil {
-			_, _ = fmt.Fprint(&body, readAll(r))
-		}
+		body, _ := io.ReadAll(r.Body)
 		auth := r.Header.Get("Authorization")
 		api.mu.Lock()
-		api.bodies = append(api.bodies, body.String())
+		api.bodies = append(api.bodies, string(body))
 		api.auths = append(api.auths, auth)
 		api.mu.Unlock()
 		if api.handler != nil {
@@ -158,20 +156,8 @@ func newAPIServer(t *testing.T, tokens *tokenServer) *apiServer {
 			fmt.Fprint(w, `{"errorcode":0,"message":"Not Authorized"}`)
 			return
 		}
-		fmt.Fprintf(w, `{"ok":true,"body":%q}`, body.String())
+		fmt.Fprintf(w, `{"ok":true,"body":%q}`, body)
 	}))
 	t.Cleanup(api.Close)
 	return api
-}
-
-func readAll(r *http.Request) string {
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := r.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			return b.String()
-		}
-	}
 }
