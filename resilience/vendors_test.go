@@ -84,10 +84,8 @@ var mcv1Vendor = &vendor{
 		if s.clock != nil {
 			opts = append(opts, mcv1test.WithClock(s.clock))
 		}
-		if s.tokenLatency > 0 {
-			opts = append(opts, mcv1test.WithTokenLatency(s.tokenLatency))
-		}
 		srv := mcv1test.NewServer(opts...)
+		srv.SetTokenLatency(s.tokenLatency)
 		return srv, srv.URL, func() emulatorStats {
 			st := srv.Stats()
 			return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls, st.Rejections}
@@ -131,10 +129,8 @@ var mcv2Vendor = &vendor{
 		if s.clock != nil {
 			opts = append(opts, mcv2test.WithClock(s.clock))
 		}
-		if s.tokenLatency > 0 {
-			opts = append(opts, mcv2test.WithTokenLatency(s.tokenLatency))
-		}
 		srv := mcv2test.NewServer(opts...)
+		srv.SetTokenLatency(s.tokenLatency)
 		return srv, srv.URL, func() emulatorStats {
 			st := srv.Stats()
 			return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls, st.Rejections}
@@ -177,10 +173,8 @@ var acousticVendor = &vendor{
 		if s.clock != nil {
 			opts = append(opts, acoustictest.WithClock(s.clock))
 		}
-		if s.tokenLatency > 0 {
-			opts = append(opts, acoustictest.WithTokenLatency(s.tokenLatency))
-		}
 		srv := acoustictest.NewServer(opts...)
+		srv.SetTokenLatency(s.tokenLatency)
 		return srv, srv.URL, func() emulatorStats {
 			st := srv.Stats()
 			return emulatorStats{st.TokenRequests, st.RESTCalls + st.XMLAPICalls, st.Rejections}

@@ -373,9 +373,9 @@ func acousticThreeHours(ctx context.Context, d *demo) outcome {
 	stAfter := d.ac.Stats()
 
 	same := again.AccessToken == first.AccessToken
-	mintsInside := stInside.TokensMinted - 1 // less the first token
+	mintsInside := stInside.TokensIssued - 1 // less the first token
 	asksInside := stInside.TokenRequests - 2 // less the first fetch and the probe
-	mintsAfter := stAfter.TokensMinted - stInside.TokensMinted
+	mintsAfter := stAfter.TokensIssued - stInside.TokensIssued
 	sameWord := "same token"
 	if !same {
 		sameWord = "a different token"

@@ -2,21 +2,26 @@ package emulator
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Config is what every emulator lets a test set.
+// Config is what every emulator is built from; each emulator package fills it
+// from its options.
 type Config struct {
-	Clock        Clock         // nil: time.Now
-	TokenLatency time.Duration // added to every token request
-	APILatency   time.Duration // added to every API call
-	Clients      []Client      // registered in the Core's Clients
+	Clock            Clock        // nil: time.Now
+	Clients          []Client     // registered in the Core's Clients
+	ConcurrencyLimit int          // API calls in flight at once; <= 0: no cap
+	Listener         net.Listener // where to serve; nil: a new loopback listener
 }
 
 // Core is the state every emulator shares: its clock, registries, counters, gates,
-// queued faults and HTTP server. It is safe for concurrent use.
+// queued faults, latencies and HTTP server. It is safe for concurrent use.
+// Emulator packages work with the Core; their users see its Controls.
 type Core struct {
 	Clock    Clock
 	Tokens   *Tokens
@@ -28,9 +33,15 @@ type Core struct {
 	TokenGate Gate
 	APIGate   Gate
 
-	tokenLatency time.Duration
-	apiLatency   time.Duration
+	tokenLatency atomic.Int64 // time.Duration
+	apiLatency   atomic.Int64 // time.Duration
+	inFlight     limiter
+	listener     net.Listener
 	srv          *httptest.Server
+	controls     Controls
+
+	mu           sync.Mutex
+	lastEnvelope []byte
 }
 
 // NewCore returns a Core configured by cfg.
@@ -40,22 +51,38 @@ func NewCore(cfg Config) *Core {
 		clock = time.Now
 	}
 	c := &Core{
-		Clock:        clock,
-		Tokens:       NewTokens(clock),
-		tokenLatency: cfg.TokenLatency,
-		apiLatency:   cfg.APILatency,
+		Clock:    clock,
+		Tokens:   NewTokens(clock),
+		inFlight: limiter{limit: cfg.ConcurrencyLimit},
+		listener: cfg.Listener,
 	}
+	c.controls.core = c
 	for _, client := range cfg.Clients {
 		c.Clients.Add(client)
 	}
 	return c
 }
 
-// Start serves handler on a loopback address, over TLS when tls is set. It sets
-// *url to the server's base URL (http://127.0.0.1:port, or https://…) before the
-// first request can arrive, so that handlers may read it.
+// Controls returns the knobs and counters of the emulator, for its users.
+func (c *Core) Controls() *Controls { return &c.controls }
+
+// Start serves handler, over TLS when tls is set, on the configured listener or a
+// new loopback one. It sets *url to the server's base URL (http://host:port, or
+// https://…) before the first request can arrive, so that handlers may read it.
+// Every path under ControlPrefix is answered by the Controls' JSON endpoints
+// instead of handler.
 func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
-	c.srv = httptest.NewUnstartedServer(handler)
+	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isControlPath(r.URL.Path) {
+			c.controls.serveHTTP(w, r)
+			return
+		}
+		handler(w, r)
+	}))
+	if c.listener != nil {
+		_ = c.srv.Listener.Close()
+		c.srv.Listener = c.listener
+	}
 	start, scheme := c.srv.Start, "http://"
 	if tls {
 		start, scheme = c.srv.StartTLS, "https://"
@@ -64,10 +91,6 @@ func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
 	start()
 }
 
-// Client returns an HTTP client that talks to the server Start started (and
-// trusts its certificate, under TLS).
-func (c *Core) Client() *http.Client { return c.srv.Client() }
-
 // Now returns the emulator's current time.
 func (c *Core) Now() time.Time { return c.Clock.Now() }
 
@@ -75,7 +98,7 @@ func (c *Core) Now() time.Time { return c.Clock.Now() }
 // returns an error only when ctx ends first, in which case nobody is listening
 // and the handler should just return.
 func (c *Core) PauseToken(ctx context.Context) error {
-	return pause(ctx, &c.TokenGate, c.tokenLatency)
+	return pause(ctx, &c.TokenGate, time.Duration(c.tokenLatency.Load()))
 }
 
 // ReadTokenRequest reads the body of a token request. When it cannot (the body is
@@ -104,9 +127,31 @@ func (c *Core) InjectedTokenFailure(w http.ResponseWriter) (status int, ok bool)
 	return f.Status, true
 }
 
-// PauseAPI is PauseToken for API calls: APIGate, then the API latency.
+// BeginAPICall counts an API call of the given kind (CallREST…) and takes its
+// place among the calls in flight. When the concurrency cap leaves no place, it
+// counts the rejection and returns ok false: the handler answers in its vendor's
+// format. Otherwise the handler must call done when the call is over.
+func (c *Core) BeginAPICall(kind string) (done func(), ok bool) {
+	c.Counters.Call(kind)
+	if !c.inFlight.acquire() {
+		c.Counters.Reject(ReasonConcurrencyLimit)
+		return nil, false
+	}
+	return c.inFlight.release, true
+}
+
+// PauseAPI is PauseToken for API calls: APIGate, then the API latency. A paused
+// call keeps its place among the calls in flight.
 func (c *Core) PauseAPI(ctx context.Context) error {
-	return pause(ctx, &c.APIGate, c.apiLatency)
+	return pause(ctx, &c.APIGate, time.Duration(c.apiLatency.Load()))
+}
+
+// RecordEnvelope keeps b as the last SOAP or XML API envelope received, for
+// Controls.LastEnvelope. The caller must not modify b afterwards.
+func (c *Core) RecordEnvelope(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastEnvelope = b
 }
 
 func pause(ctx context.Context, g *Gate, d time.Duration) error {
@@ -123,32 +168,5 @@ func pause(ctx context.Context, g *Gate, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// RevokeClient revokes a client and every token issued to it; it reports whether
-// the client is registered. Tokens stay revoked after RestoreClient.
-func (c *Core) RevokeClient(id string) bool {
-	if !c.Clients.SetRevoked(id, true) {
-		return false
-	}
-	c.Tokens.RevokeClient(id)
-	return true
-}
-
-// RestoreClient lets a revoked client ask for tokens again; it reports whether the
-// client is registered.
-func (c *Core) RestoreClient(id string) bool {
-	return c.Clients.SetRevoked(id, false)
-}
-
-// Close opens both gates, so that the server can shut down while a test still
-// holds requests, then shuts down the server Start started and blocks until every
-// request to it has finished.
-func (c *Core) Close() {
-	c.TokenGate.Release()
-	c.APIGate.Release()
-	if c.srv != nil {
-		c.srv.Close()
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"maps"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // MarketingCloud serves the Marketing Cloud endpoints that legacy (v1) and
@@ -13,9 +12,6 @@ import (
 type MarketingCloud struct {
 	core     *Core
 	apiUsers map[string]string // username → password, for WS-Security UsernameToken
-
-	mu           sync.Mutex
-	lastEnvelope []byte
 }
 
 // NewMarketingCloud returns endpoints that judge tokens with core's registry and
@@ -39,39 +35,6 @@ func (m *MarketingCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		m.ServeREST(w, r)
 	}
-}
-
-// MCStats is what the Marketing Cloud emulators count. mcv1test.Stats and
-// mcv2test.Stats have the same fields, documented for their endpoints, and are
-// conversions of it.
-type MCStats struct {
-	TokenRequests        int
-	TokenRequestsByGrant map[string]int
-	TokensIssued         int
-	RESTCalls            int
-	SOAPCalls            int
-	Rejections           map[string]int
-}
-
-// Stats returns a snapshot of the core's counters.
-func (m *MarketingCloud) Stats() MCStats {
-	c := m.core.Counters.Snapshot()
-	return MCStats{
-		TokenRequests:        c.TokenRequests,
-		TokenRequestsByGrant: c.TokenRequestsByGrant,
-		TokensIssued:         c.TokensIssued,
-		RESTCalls:            c.Calls[CallREST],
-		SOAPCalls:            c.Calls[CallSOAP],
-		Rejections:           c.Rejections,
-	}
-}
-
-// LastEnvelope returns a copy of the body of the last request to /Service.asmx,
-// exactly as it arrived (nil before the first).
-func (m *MarketingCloud) LastEnvelope() []byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]byte(nil), m.lastEnvelope...)
 }
 
 // Fixed JSON bodies of Marketing Cloud errors.

@@ -12,7 +12,12 @@ import (
 // test gets 429, Retry-After: 5 and errorcode 50100.
 func (m *MarketingCloud) ServeREST(w http.ResponseWriter, r *http.Request) {
 	c := m.core
-	c.Counters.Call(CallREST)
+	done, ok := c.BeginAPICall(CallREST)
+	if !ok {
+		writeRESTThrottled(w)
+		return
+	}
+	defer done()
 	if c.PauseAPI(r.Context()) != nil {
 		return
 	}
@@ -23,8 +28,7 @@ func (m *MarketingCloud) ServeREST(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.Faults.NextThrottled() {
 		c.Counters.Reject(ReasonThrottled)
-		w.Header().Set("Retry-After", mcThrottleWait)
-		writeRawJSON(w, http.StatusTooManyRequests, mcRateLimited)
+		writeRESTThrottled(w)
 		return
 	}
 	value, ok := BearerToken(r)
@@ -40,4 +44,10 @@ func (m *MarketingCloud) ServeREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteEcho(w, r, body, tok.AccountID)
+}
+
+// writeRESTThrottled answers 429 the way Marketing Cloud REST throttles.
+func writeRESTThrottled(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", mcThrottleWait)
+	writeRawJSON(w, http.StatusTooManyRequests, mcRateLimited)
 }

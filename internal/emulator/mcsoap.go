@@ -2,13 +2,13 @@ package emulator
 
 import (
 	"net/http"
-	"strings"
 )
 
 // ServeSOAP serves the Marketing Cloud SOAP API. The envelope (SOAP 1.1 or 1.2)
 // must carry exactly one credential in its Header: a fueloauth (or legacy oAuth)
 // block with a valid access token, or a WS-Security UsernameToken of a registered
-// API user. Success is 200 with a partner API response whose OverallStatus is OK.
+// API user. Success is 200 with the partner API's answer to the Body's operation
+// (see partnerOperations), OverallStatus OK, its elements in the WSDL's order.
 //
 // Failures, all HTTP 500 with a fault in the request's SOAP version except the
 // first, which is 400 with a SOAP 1.1 fault when the version cannot be told:
@@ -17,10 +17,21 @@ import (
 //   - no credential: Security fault, FaultNoSecurity;
 //   - more than one credential: Client fault, FaultDuplicateCreds;
 //   - expired token: Security fault "Token Expired";
-//   - unknown or revoked token, wrong username or password: Security fault "Login Failed".
+//   - unknown or revoked token, wrong username or password: Security fault "Login Failed";
+//   - a Body whose operation is not the partner API's: Client fault.
 func (m *MarketingCloud) ServeSOAP(w http.ResponseWriter, r *http.Request) {
 	c := m.core
-	c.Counters.Call(CallSOAP)
+	done, ok := c.BeginAPICall(CallSOAP)
+	if !ok {
+		writeSOAP(w, http.StatusInternalServerError, soapReply{
+			version: SOAP11,
+			action:  wsaFaultAction,
+			now:     c.Now(),
+			body:    faultXML(SOAP11, soapFault{kind: faultServer, reason: FaultRateLimited, detail: rateLimitedDetail}, endpointURL(r)),
+		})
+		return
+	}
+	defer done()
 	if c.PauseAPI(r.Context()) != nil {
 		return
 	}
@@ -35,9 +46,7 @@ func (m *MarketingCloud) ServeSOAP(w http.ResponseWriter, r *http.Request) {
 		c.Counters.Reject(ReasonBadRequest)
 		return
 	}
-	m.mu.Lock()
-	m.lastEnvelope = body
-	m.mu.Unlock()
+	c.RecordEnvelope(body)
 
 	now := c.Now()
 	actor := endpointURL(r)
@@ -85,12 +94,17 @@ func (m *MarketingCloud) ServeSOAP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	op, ok := partnerOperations[env.Operation]
+	if !ok || env.OperationNS != partnerAPINS {
+		fail(ReasonMalformedEnvelope, soapFault{kind: faultClient, reason: unknownOperation(env)})
+		return
+	}
 	writeSOAP(w, http.StatusOK, soapReply{
 		version:   env.Version,
-		action:    strings.TrimSuffix(responseName(env.Operation), "Msg"),
+		action:    op.action + "Response",
 		relatesTo: env.MessageID,
 		now:       now,
-		body:      successXML(env.Operation),
+		body:      op.answer(env.Objects),
 	})
 }
 

@@ -52,6 +52,8 @@ type Envelope struct {
 	Credentials []Credential // every credential block of the Header, in order
 	MessageID   string       // WS-Addressing MessageID, if any
 	Operation   string       // local name of the Body's first element, e.g. "RetrieveRequestMsg"
+	OperationNS string       // its namespace, e.g. the partner API's
+	Objects     int          // how many Objects children it has (Create, Update, Delete)
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -92,7 +94,7 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 					return nil, errors.New("more than one Body")
 				}
 				sawBody = true
-				env.Operation, err = parseBody(d)
+				err = parseBody(d, env)
 			default:
 				err = d.Skip()
 			}
@@ -175,24 +177,50 @@ func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) er
 	return nil
 }
 
-// parseBody returns the local name of the Body's first element and consumes the
-// rest of the Body.
-func parseBody(d *xml.Decoder) (string, error) {
-	op := ""
+// parseBody reads the Body: the name of its first element, the operation, and
+// how many Objects that element holds; it consumes the rest of the Body.
+func parseBody(d *xml.Decoder, env *Envelope) error {
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "", err
+			return err
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			return op, nil
+			return nil
 		case xml.StartElement:
-			if op == "" {
-				op = t.Name.Local
+			if env.Operation != "" {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			env.Operation, env.OperationNS = t.Name.Local, t.Name.Space
+			if env.Objects, err = countChildren(d, "Objects"); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// countChildren counts the children named local of the element just started, and
+// consumes the element.
+func countChildren(d *xml.Decoder, local string) (int, error) {
+	n := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return 0, err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return n, nil
+		case xml.StartElement:
+			if t.Name.Local == local {
+				n++
 			}
 			if err := d.Skip(); err != nil {
-				return "", err
+				return 0, err
 			}
 		}
 	}

@@ -19,13 +19,13 @@ func TestParseEnvelope(t *testing.T) {
 			in: `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="` + SOAP11NS + `" xmlns:a="http://www.w3.org/2005/08/addressing">` +
 				`<soapenv:Header><a:Action soapenv:mustUnderstand="1">Retrieve</a:Action><a:MessageID>urn:uuid:m-1</a:MessageID>` +
 				`<fueloauth xmlns="http://exacttarget.com">tok</fueloauth></soapenv:Header><soapenv:Body>` + body + `</soapenv:Body></soapenv:Envelope>`,
-			want: Envelope{Version: SOAP11, MessageID: "urn:uuid:m-1", Operation: "RetrieveRequestMsg",
+			want: Envelope{Version: SOAP11, MessageID: "urn:uuid:m-1", Operation: "RetrieveRequestMsg", OperationNS: partnerAPINS,
 				Credentials: []Credential{{Kind: FuelOAuth, Token: "tok"}}},
 		},
 		{
 			name: "SOAP 1.2, UsernameToken, Body first",
 			in:   `<env:Envelope xmlns:env="` + SOAP12NS + `"><env:Body>` + body + `</env:Body><env:Header>` + ut + `</env:Header></env:Envelope>`,
-			want: Envelope{Version: SOAP12, Operation: "RetrieveRequestMsg",
+			want: Envelope{Version: SOAP12, Operation: "RetrieveRequestMsg", OperationNS: partnerAPINS,
 				Credentials: []Credential{{Kind: UsernameToken, Username: "api", Password: "p w"}}},
 		},
 		{
@@ -36,6 +36,12 @@ func TestParseEnvelope(t *testing.T) {
 				`</b:Header><a:Body><![CDATA[text]]><Create/></a:Body></a:Envelope>`,
 			want: Envelope{Version: SOAP11, Operation: "Create",
 				Credentials: []Credential{{Kind: LegacyOAuth, Token: "legacy"}}},
+		},
+		{
+			name: "Create with two objects, one prefixed, and a nested Objects not counted",
+			in: `<s:Envelope xmlns:s="` + SOAP11NS + `"><s:Body><et:CreateRequest xmlns:et="` + partnerAPINS + `"><et:Options/>` +
+				`<et:Objects><et:Objects/></et:Objects><Objects xmlns="` + partnerAPINS + `"/></et:CreateRequest><Trailing/></s:Body></s:Envelope>`,
+			want: Envelope{Version: SOAP11, Operation: "CreateRequest", OperationNS: partnerAPINS, Objects: 2},
 		},
 		{
 			name: "self-closing Header, empty Body",
@@ -85,18 +91,5 @@ func TestParseEnvelopeRejects(t *testing.T) {
 				t.Errorf("error = %v, want one containing %q", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestResponseName(t *testing.T) {
-	for op, want := range map[string]string{
-		"RetrieveRequestMsg": "RetrieveResponseMsg",
-		"CreateRequest":      "CreateResponse",
-		"Perform":            "PerformResponse",
-		"":                   "Response",
-	} {
-		if got := responseName(op); got != want {
-			t.Errorf("responseName(%q) = %q, want %q", op, got, want)
-		}
 	}
 }

@@ -138,26 +138,6 @@ func faultXML(v SOAPVersion, f soapFault, actor string) string {
 // rateLimitedDetail is the detail of a throttling fault.
 const rateLimitedDetail = `<apifault xmlns="` + apiFaultNS + `"><Code>17</Code><Message>` + FaultRateLimited + `</Message></apifault>`
 
-// successXML renders a partner API response that says all went well, named after
-// the request's operation (RetrieveRequestMsg → RetrieveResponseMsg).
-func successXML(operation string) string {
-	name := responseName(operation)
-	return `<` + name + ` xmlns="` + partnerAPINS + `"><OverallStatus>OK</OverallStatus><RequestID>` +
-		NewUUID() + `</RequestID></` + name + `>`
-}
-
-func responseName(operation string) string {
-	switch {
-	case operation == "":
-		return "Response"
-	case strings.HasSuffix(operation, "RequestMsg"):
-		return strings.TrimSuffix(operation, "RequestMsg") + "ResponseMsg"
-	case strings.HasSuffix(operation, "Request"):
-		return strings.TrimSuffix(operation, "Request") + "Response"
-	}
-	return operation + "Response"
-}
-
 func escape(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s)) // writing to a strings.Builder cannot fail

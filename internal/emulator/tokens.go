@@ -185,3 +185,34 @@ func (ts *Tokens) Supersede(clientID string, kind Kind, keep string) {
 		}
 	}
 }
+
+// ExpireAll makes every token of the given kind that is still valid expire now,
+// and returns how many it expired.
+func (ts *Tokens) ExpireAll(kind Kind) int {
+	now := ts.clock.Now()
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	n := 0
+	for _, r := range ts.m {
+		if r.Kind == kind && !r.revoked && !r.spent && now.Before(r.ExpiresAt) {
+			r.ExpiresAt = now
+			n++
+		}
+	}
+	return n
+}
+
+// RevokeAll revokes every token of the given kind not revoked yet, and returns how
+// many it revoked.
+func (ts *Tokens) RevokeAll(kind Kind) int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	n := 0
+	for _, r := range ts.m {
+		if r.Kind == kind && !r.revoked {
+			r.revoked = true
+			n++
+		}
+	}
+	return n
+}

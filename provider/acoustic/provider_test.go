@@ -85,7 +85,7 @@ func TestTokenRequestEncoding(t *testing.T) {
 		t.Errorf("body has %d separators, want 3: a value was not escaped", n)
 	}
 	st := srv.Stats()
-	if st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 || st.TokensMinted != 1 || len(st.Rejections) != 0 {
+	if st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 || st.TokensIssued != 1 || len(st.Rejections) != 0 {
 		t.Errorf("emulator stats %+v, want one accepted refresh_token request", st)
 	}
 }
@@ -135,8 +135,8 @@ func TestSameTokenKeepsItsIssueTime(t *testing.T) {
 	if late.AccessToken != first.AccessToken || late.RefreshAfter.Before(start.Add(3*time.Hour)) || late.RefreshAfter.After(wantRefresh) {
 		t.Errorf("restarted process: RefreshAfter %v, want within a second before %v", late.RefreshAfter, wantRefresh)
 	}
-	if st := srv.Stats(); st.TokenRequests != 3 || st.TokensMinted != 1 {
-		t.Errorf("emulator: %d token requests, %d minted; want 3 and 1", st.TokenRequests, st.TokensMinted)
+	if st := srv.Stats(); st.TokenRequests != 3 || st.TokensIssued != 1 {
+		t.Errorf("emulator: %d token requests, %d minted; want 3 and 1", st.TokenRequests, st.TokensIssued)
 	}
 }
 
@@ -172,8 +172,8 @@ func TestThreeHourRule(t *testing.T) {
 	}
 	tr.Source().Wait()
 	st := srv.Stats()
-	if st.TokenRequests != 2 || st.TokensMinted != 2 {
-		t.Fatalf("past three hours: %d token requests, %d minted; want 2 and 2", st.TokenRequests, st.TokensMinted)
+	if st.TokenRequests != 2 || st.TokensIssued != 2 {
+		t.Fatalf("past three hours: %d token requests, %d minted; want 2 and 2", st.TokenRequests, st.TokensIssued)
 	}
 	second, _ := tr.Source().Current()
 	if second.AccessToken == first.AccessToken || !second.RefreshAfter.Equal(clock.Now().Add(3*time.Hour+time.Second)) {
@@ -238,14 +238,14 @@ func TestSameTokenPastRefreshAfter(t *testing.T) {
 		for range 5 {
 			call()
 		}
-		if st := srv.Stats(); st.TokenRequests != 2 || st.TokensMinted != 1 {
-			t.Fatalf("%d token requests, %d minted; want 2 and 1", st.TokenRequests, st.TokensMinted)
+		if st := srv.Stats(); st.TokenRequests != 2 || st.TokensIssued != 1 {
+			t.Fatalf("%d token requests, %d minted; want 2 and 1", st.TokenRequests, st.TokensIssued)
 		}
 		// The Source refreshes again halfway through what is left of the hour.
 		clock.Advance(30 * time.Minute)
 		call()
-		if st := srv.Stats(); st.TokenRequests != 3 || st.TokensMinted != 2 {
-			t.Fatalf("half an hour later: %d token requests, %d minted; want 3 and 2", st.TokenRequests, st.TokensMinted)
+		if st := srv.Stats(); st.TokenRequests != 3 || st.TokensIssued != 2 {
+			t.Fatalf("half an hour later: %d token requests, %d minted; want 3 and 2", st.TokenRequests, st.TokensIssued)
 		}
 	})
 }

@@ -44,7 +44,7 @@ func TestStoreSharesTokens(t *testing.T) {
 				tokens = append(tokens, tok.AccessToken)
 			}
 			st := srv.Stats()
-			if st.TokenRequests != tt.wantRequests || st.TokensMinted != tt.wantRequests || len(st.Rejections) != 0 {
+			if st.TokenRequests != tt.wantRequests || st.TokensIssued != tt.wantRequests || len(st.Rejections) != 0 {
 				t.Errorf("stats %+v; want %d token requests, each minting a token", st, tt.wantRequests)
 			}
 			if same := tokens[0] == tokens[1]; same != (tt.wantRequests == 1) {

@@ -49,7 +49,7 @@ func TestRESTThroughNewClient(t *testing.T) {
 		t.Fatalf("call after revocation: %d %s", r.status, r.body)
 	}
 	st := srv.Stats()
-	if st.RESTCalls != 2 || st.TokenRequests != 1 || st.TokensMinted != 1 || st.Rejections[acoustictest.ReasonRevokedToken] != 1 {
+	if st.RESTCalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[acoustictest.ReasonRevokedToken] != 1 {
 		t.Errorf("after revocation: %+v; want the call refused once, one new token, and the replay accepted", st)
 	}
 	if got := client.Transport.(*transport.Transport).Stats().Replays; got != 1 {
@@ -105,7 +105,7 @@ func TestXMLAPIReplay(t *testing.T) {
 					t.Fatalf("call with an expired token: %d %q, want the replay's success", r.status, r.body)
 				}
 				st := srv.Stats()
-				if st.XMLAPICalls != 2 || st.TokenRequests != 1 || st.TokensMinted != 1 || st.Rejections[acoustictest.ReasonExpiredToken] != 1 {
+				if st.XMLAPICalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[acoustictest.ReasonExpiredToken] != 1 {
 					t.Errorf("emulator: %+v; want the call refused once, one new token, the replay accepted", st)
 				}
 				if got := string(srv.LastEnvelope()); got != getLists {

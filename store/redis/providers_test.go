@@ -23,8 +23,9 @@ import (
 func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 	r := startRedis(t)
 	clock := newClock()
-	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now), mcv2test.WithTokenLatency(10*time.Millisecond))
+	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 	defer emu.Close()
+	emu.SetTokenLatency(10 * time.Millisecond)
 	const redirect = "https://app.example/callback"
 	newProvider := func() (*mcv2.Provider, transport.SourceOption) {
 		st := r.newStore(redisstore.WithEncryptionKey([]byte("an AES-128 key!!")))
@@ -78,7 +79,8 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 	r := startRedis(t)
 	for _, shared := range []bool{false, true} {
-		emu := acoustictest.NewServer(acoustictest.WithConcurrencyLimit(acoustic.DefaultMaxInFlight), acoustictest.WithAPILatency(20*time.Millisecond))
+		emu := acoustictest.NewServer(acoustictest.WithConcurrencyLimit(acoustic.DefaultMaxInFlight))
+		emu.SetAPILatency(20 * time.Millisecond)
 		var clients []*http.Client
 		for range 3 {
 			cfg := acoustic.Config{

@@ -59,8 +59,9 @@ func tokensOf(t *testing.T, srcs []*transport.Source, perSource int) map[string]
 func TestSourcesShareOneFetchPerWindow(t *testing.T) {
 	r := startRedis(t)
 	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithTokenLatency(20*time.Millisecond))
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
+	emu.SetTokenLatency(20 * time.Millisecond)
 	srcs := newFleet(t, r, emu, clock, 8)
 
 	// A cold stampede of 8 processes × 50 goroutines: one fetch.
@@ -424,8 +425,9 @@ func TestRefreshTokensCompareAndSwapAcrossProcesses(t *testing.T) {
 func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
 	r := startRedis(t)
 	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithTokenLatency(10*time.Millisecond))
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
+	emu.SetTokenLatency(10 * time.Millisecond)
 	var srcs []*transport.Source
 	for range 6 {
 		st := r.newStore()

@@ -133,7 +133,7 @@ func TestHoldTokenRequests(t *testing.T) {
 			t.Errorf("request %d got another token", i)
 		}
 	}
-	if st := srv.Stats(); st.TokenRequests != n || st.TokensMinted != 1 {
+	if st := srv.Stats(); st.TokenRequests != n || st.TokensIssued != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }

@@ -1,6 +1,7 @@
 package acoustictest
 
 import (
+	"net"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
@@ -11,13 +12,12 @@ type Option func(*config)
 
 type config struct {
 	emulator.Config
-	refreshTokens    map[string]string // refresh token → client id
-	tokenLifetime    time.Duration
-	earliestRefresh  time.Duration
-	concurrencyLimit int
-	mintLimit        int
-	mintWindow       time.Duration
-	sessionFailure   SessionFailure
+	refreshTokens   map[string]string // refresh token → client id
+	tokenLifetime   time.Duration
+	earliestRefresh time.Duration
+	mintLimit       int
+	mintWindow      time.Duration
+	sessionFailure  SessionFailure
 }
 
 // SessionFailure is how the XML API answers a call whose access token is missing,
@@ -66,24 +66,18 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.Clock = now }
 }
 
-// WithTokenLatency delays every token request by d (real time, not the clock's),
-// after HoldTokenRequests lets it through.
-func WithTokenLatency(d time.Duration) Option {
-	return func(c *config) { c.TokenLatency = d }
-}
-
-// WithAPILatency delays every XML API and REST call by d (real time), after
-// HoldAPICalls lets it through. A delayed call holds its place under the
-// concurrency cap.
-func WithAPILatency(d time.Duration) Option {
-	return func(c *config) { c.APILatency = d }
+// WithListener makes the Server serve on ln, which it closes on Close, instead of
+// a new loopback listener: for a fixed address, as "tokentrip emulate --listen"
+// takes.
+func WithListener(ln net.Listener) Option {
+	return func(c *config) { c.Listener = ln }
 }
 
 // WithConcurrencyLimit sets how many XML API and REST calls may be in flight at
 // once (default DefaultConcurrencyLimit); n <= 0 removes the cap. A call over the
 // cap is rejected at once, never queued.
 func WithConcurrencyLimit(n int) Option {
-	return func(c *config) { c.concurrencyLimit = n }
+	return func(c *config) { c.ConcurrencyLimit = n }
 }
 
 // WithMintLimit makes the token endpoint refuse to mint more than n access tokens

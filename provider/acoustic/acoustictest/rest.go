@@ -9,24 +9,29 @@ import (
 // serveREST answers any call under /rest/: it needs "Authorization: Bearer
 // <access token>" and echoes the request.
 //
-// Failures: over the concurrency cap, 429 {"error":"too_many_requests",…}; no
+// Failures: over the concurrency cap or throttled by ThrottleAPICalls, 429
+// {"error":"too_many_requests",…}; no
 // token, 401 {"error":"unauthorized",…}; an unknown, revoked or expired token, 401
 // {"error":"invalid_token",…}; both 401s with a WWW-Authenticate header.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	c.Counters.Call(emulator.CallREST)
-	if !s.limiter.acquire() {
-		c.Counters.Reject(emulator.ReasonConcurrencyLimit)
+	done, ok := c.BeginAPICall(emulator.CallREST)
+	if !ok {
 		emulator.WriteJSON(w, http.StatusTooManyRequests, oauthError{"too_many_requests", faultTooManyRequests + "."})
 		return
 	}
-	defer s.limiter.release()
+	defer done()
 	if c.PauseAPI(r.Context()) != nil {
 		return
 	}
 	body, err := emulator.ReadBody(w, r)
 	if err != nil {
 		c.Counters.Reject(emulator.ReasonBadRequest)
+		return
+	}
+	if c.Faults.NextThrottled() {
+		c.Counters.Reject(emulator.ReasonThrottled)
+		emulator.WriteJSON(w, http.StatusTooManyRequests, oauthError{"too_many_requests", faultThrottled + "."})
 		return
 	}
 

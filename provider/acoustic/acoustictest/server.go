@@ -10,21 +10,23 @@ import (
 )
 
 // A Server emulates one Acoustic Campaign organization on one pod: its token
-// endpoint, XML API and REST API. All its methods are safe for concurrent use.
+// endpoint, XML API and REST API. Its Controls (Client, Close, Stats and the
+// knobs every emulator shares) are promoted from the embedded emulator.Controls.
+// All its methods are safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the server, of the form http://127.0.0.1:port (https
 	// for NewTLSServer), without a trailing slash: what a client would use instead
 	// of https://api-campaign-us-1.goacoustic.com.
 	URL string
 
-	cfg     config
-	core    *emulator.Core
-	limiter limiter
+	*emulator.Controls
 
-	mu           sync.Mutex
-	grants       map[string]*grant // by refresh token
-	mints        []time.Time       // when tokens were minted, for WithMintLimit
-	lastEnvelope []byte
+	cfg  config
+	core *emulator.Core
+
+	mu     sync.Mutex
+	grants map[string]*grant // by refresh token
+	mints  []time.Time       // when tokens were minted, for WithMintLimit
 }
 
 // grant is a refresh token: a user's consent for an application.
@@ -43,11 +45,11 @@ func NewTLSServer(opts ...Option) *Server { return newServer(opts, true) }
 
 func newServer(opts []Option, tls bool) *Server {
 	cfg := config{
-		refreshTokens:    make(map[string]string),
-		tokenLifetime:    DefaultTokenLifetime,
-		earliestRefresh:  DefaultEarliestRefresh,
-		concurrencyLimit: DefaultConcurrencyLimit,
+		refreshTokens:   make(map[string]string),
+		tokenLifetime:   DefaultTokenLifetime,
+		earliestRefresh: DefaultEarliestRefresh,
 	}
+	cfg.ConcurrencyLimit = DefaultConcurrencyLimit
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -59,23 +61,11 @@ func newServer(opts []Option, tls bool) *Server {
 	for rt, id := range cfg.refreshTokens {
 		grants[rt] = &grant{clientID: id}
 	}
-	s := &Server{
-		cfg:     cfg,
-		core:    emulator.NewCore(cfg.Config),
-		limiter: limiter{limit: cfg.concurrencyLimit},
-		grants:  grants,
-	}
-	s.core.Start(s.route, tls, &s.URL)
+	core := emulator.NewCore(cfg.Config)
+	s := &Server{Controls: core.Controls(), cfg: cfg, core: core, grants: grants}
+	core.Start(s.route, tls, &s.URL)
 	return s
 }
-
-// Client returns an HTTP client that talks to the server (and trusts its
-// certificate, for NewTLSServer).
-func (s *Server) Client() *http.Client { return s.core.Client() }
-
-// Close lets held requests go, shuts the server down and blocks until every
-// request to it has finished.
-func (s *Server) Close() { s.core.Close() }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {

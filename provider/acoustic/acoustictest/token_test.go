@@ -25,7 +25,7 @@ func TestRequestToken(t *testing.T) {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	st := srv.Stats()
-	if st.TokenRequests != 1 || st.TokensMinted != 1 || st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 {
+	if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -58,7 +58,7 @@ func TestSameTokenUntilThreeHoursOld(t *testing.T) {
 		}
 		prev = tok.AccessToken
 	}
-	if st := srv.Stats(); st.TokenRequests != len(steps) || st.TokensMinted != 2 {
+	if st := srv.Stats(); st.TokenRequests != len(steps) || st.TokensIssued != 2 {
 		t.Errorf("stats = %+v, want %d requests and 2 minted", st, len(steps))
 	}
 }
@@ -193,7 +193,7 @@ func TestTokenErrors(t *testing.T) {
 			}
 			wantReply(t, send(t, srv, http.MethodPost, acoustictest.TokenPath, ct, tt.body), tt.status, tt.want)
 			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensMinted != 0 {
+			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensIssued != 0 {
 				t.Errorf("stats = %+v", st)
 			}
 		})
@@ -219,7 +219,7 @@ func TestMintLimit(t *testing.T) {
 	}
 	clock.Advance(50 * time.Minute)
 	fetchToken(t, srv, defaultForm())
-	if st := srv.Stats(); st.TokensMinted != 3 || st.Rejections[acoustictest.ReasonMintLimit] != 1 {
+	if st := srv.Stats(); st.TokensIssued != 3 || st.Rejections[acoustictest.ReasonMintLimit] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -265,7 +265,7 @@ func TestFailTokenRequests(t *testing.T) {
 		t.Errorf("Retry-After = %q, want 30", got)
 	}
 	fetchToken(t, srv, defaultForm())
-	if st := srv.Stats(); st.TokenRequests != 2 || st.TokensMinted != 1 {
+	if st := srv.Stats(); st.TokenRequests != 2 || st.TokensIssued != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }

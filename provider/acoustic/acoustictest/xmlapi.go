@@ -29,6 +29,7 @@ func xmlFault(text string) string {
 // Faults the emulator answers with that Acoustic documents no code for.
 const (
 	faultTooManyRequests = "Too many concurrent requests for this organization"
+	faultThrottled       = "Too many requests for this organization; try again later"
 	faultInvalidXML      = "Invalid XML request"
 )
 
@@ -38,24 +39,25 @@ const (
 //
 // Failures: over the concurrency cap, 429 with a fault "Too many concurrent
 // requests for this organization" (the emulator's choice: Acoustic rejects the
-// call but documents no code); no valid token, the errorid 145 fault or what
+// call but documents no code); throttled by ThrottleAPICalls, 429 with a fault
+// "Too many requests…"; no valid token, the errorid 145 fault or what
 // WithSessionFailure chose; a body that is not an Envelope with a Body, 200 with a
 // fault "Invalid XML request".
 func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	c.Counters.Call(emulator.CallXMLAPI)
 	if r.Method != http.MethodPost {
+		c.Counters.Call(emulator.CallXMLAPI)
 		c.Counters.Reject(emulator.ReasonBadRequest)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "the XML API takes POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if !s.limiter.acquire() {
-		c.Counters.Reject(emulator.ReasonConcurrencyLimit)
+	done, ok := c.BeginAPICall(emulator.CallXMLAPI)
+	if !ok {
 		writeXML(w, http.StatusTooManyRequests, xmlFault(faultTooManyRequests))
 		return
 	}
-	defer s.limiter.release()
+	defer done()
 	if c.PauseAPI(r.Context()) != nil {
 		return
 	}
@@ -71,10 +73,12 @@ func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 			envelope = []byte(form.Get("xml"))
 		}
 	}
-	s.mu.Lock()
-	s.lastEnvelope = envelope
-	s.mu.Unlock()
-
+	c.RecordEnvelope(envelope)
+	if c.Faults.NextThrottled() {
+		c.Counters.Reject(emulator.ReasonThrottled)
+		writeXML(w, http.StatusTooManyRequests, xmlFault(faultThrottled))
+		return
+	}
 	if reason := s.checkToken(r); reason != "" {
 		c.Counters.Reject(reason)
 		switch s.cfg.sessionFailure {

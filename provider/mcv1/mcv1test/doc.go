@@ -5,6 +5,13 @@
 // token lifetimes, latency, failures, revocation and counters to assert on.
 //
 // Routes: POST /v1/requestToken is the token endpoint; /Service.asmx (any case) is
-// the SOAP API; any other path under /v1/ or /v2/ is 404; every other path is a REST
+// the SOAP API; any other path under /v1/ or /v2/ is 404; paths under /-/ are the
+// JSON control endpoints (see emulator.ControlPrefix); every other path is a REST
 // call that needs "Authorization: Bearer <token>".
+//
+// How the shared controls read here: FailTokenRequests answers
+// {"message":<status text>,"errorcode":<status>,"documentation":""}; a client
+// revoked by RevokeClient gets 401 "Unauthorized" (errorcode 1); an API call with a
+// revoked token gets REST 401 or SOAP "Login Failed", with an expired one REST 401
+// or SOAP "Token Expired".
 package mcv1test

@@ -192,8 +192,10 @@ func TestCloseReleasesHeldRequests(t *testing.T) {
 
 func TestLatency(t *testing.T) {
 	const delay = 30 * time.Millisecond
-	srv := mcv1test.NewServer(mcv1test.WithTokenLatency(delay), mcv1test.WithAPILatency(delay))
+	srv := mcv1test.NewServer()
 	defer srv.Close()
+	srv.SetTokenLatency(delay)
+	srv.SetAPILatency(delay)
 
 	began := time.Now()
 	tok := fetchToken(t, srv, tokenBody()).AccessToken

@@ -10,11 +10,15 @@ import (
 const TokenPath = "/v1/requestToken"
 
 // A Server emulates Marketing Cloud's legacy authentication service and the APIs
-// its tokens unlock. All its methods are safe for concurrent use.
+// its tokens unlock. Its Controls (Client, Close, Stats and the knobs every
+// emulator shares) are promoted from the embedded emulator.Controls. All its
+// methods are safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the server, of the form http://127.0.0.1:port (https
 	// for NewTLSServer), without a trailing slash.
 	URL string
+
+	*emulator.Controls
 
 	cfg  config
 	core *emulator.Core
@@ -45,18 +49,10 @@ func newServer(opts []Option, tls bool) *Server {
 	}
 
 	core := emulator.NewCore(cfg.Config)
-	s := &Server{cfg: cfg, core: core, mc: emulator.NewMarketingCloud(core, cfg.apiUsers)}
+	s := &Server{Controls: core.Controls(), cfg: cfg, core: core, mc: emulator.NewMarketingCloud(core, cfg.apiUsers)}
 	core.Start(s.route, tls, &s.URL)
 	return s
 }
-
-// Client returns an HTTP client that talks to the server (and trusts its
-// certificate, for NewTLSServer).
-func (s *Server) Client() *http.Client { return s.core.Client() }
-
-// Close lets held requests go, shuts the server down and blocks until every
-// request to it has finished.
-func (s *Server) Close() { s.core.Close() }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == TokenPath && r.Method == http.MethodPost {

@@ -3,6 +3,7 @@ package mcv2test_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +27,10 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 	wantReply(t, restCall(t, srv, "/data/v1/customobjectdata/key/x/rowset", tok), 200,
 		`{"ok":true,"method":"GET","path":"/data/v1/customobjectdata/key/x/rowset","bodyLength":0,"accountId":"5150"}`)
 	r := send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok), "SOAPAction", "Create")
-	if r.Status != 200 || !strings.Contains(r.Body, `<CreateResponse xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>`) {
+	// The partner WSDL's order: Results, RequestID, OverallStatus.
+	created := regexp.MustCompile(`<CreateResponse xmlns="http://exacttarget.com/wsdl/partnerAPI"><Results><StatusCode>OK</StatusCode>.*</Results>` +
+		`<RequestID>[0-9a-f-]{36}</RequestID><OverallStatus>OK</OverallStatus></CreateResponse>`)
+	if r.Status != 200 || !created.MatchString(r.Body) {
 		t.Fatalf("SOAP: %d %s", r.Status, r.Body)
 	}
 	if got := string(srv.LastEnvelope()); got != soapEnvelope(tok) {

@@ -9,5 +9,13 @@
 // Routes: POST /v2/token is the token endpoint; GET /v2/authorize approves at once
 // and redirects with a code; GET /v2/userinfo describes a token's user and business
 // unit; /Service.asmx (any case) is the SOAP API; any other path under /v1/ or /v2/
-// is 404; every other path is a REST call that needs "Authorization: Bearer <token>".
+// is 404; paths under /-/ are the JSON control endpoints (see
+// emulator.ControlPrefix); every other path is a REST call that needs
+// "Authorization: Bearer <token>".
+//
+// How the shared controls read here: FailTokenRequests answers
+// {"error":"temporarily_unavailable","error_description":<status text>,"error_uri":…};
+// a client revoked by RevokeClient gets 401 invalid_client, and so do its refresh
+// tokens; an API call with a revoked token gets REST 401 or SOAP "Login Failed",
+// with an expired one REST 401 or SOAP "Token Expired".
 package mcv2test

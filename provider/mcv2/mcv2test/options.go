@@ -1,6 +1,7 @@
 package mcv2test
 
 import (
+	"net"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
@@ -83,16 +84,11 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.Clock = now }
 }
 
-// WithTokenLatency delays every token request by d (real time, not the clock's),
-// after HoldTokenRequests lets it through.
-func WithTokenLatency(d time.Duration) Option {
-	return func(c *config) { c.TokenLatency = d }
-}
-
-// WithAPILatency delays every REST and SOAP call by d (real time), after
-// HoldAPICalls lets it through.
-func WithAPILatency(d time.Duration) Option {
-	return func(c *config) { c.APILatency = d }
+// WithListener makes the Server serve on ln, which it closes on Close, instead of
+// a new loopback listener: for a fixed address, as "tokentrip emulate --listen"
+// takes.
+func WithListener(ln net.Listener) Option {
+	return func(c *config) { c.Listener = ln }
 }
 
 // WithSchemelessInstanceURLs makes token responses carry rest_instance_url and

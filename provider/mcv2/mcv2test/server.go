@@ -9,11 +9,15 @@ import (
 )
 
 // A Server emulates Marketing Cloud's enhanced-package authentication service and
-// the APIs its tokens unlock. All its methods are safe for concurrent use.
+// the APIs its tokens unlock. Its Controls (Close, Stats and the knobs every
+// emulator shares) are promoted from the embedded emulator.Controls. All its
+// methods are safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the server, of the form http://127.0.0.1:port (https
 	// for NewTLSServer), without a trailing slash.
 	URL string
+
+	*emulator.Controls
 
 	cfg  config
 	core *emulator.Core
@@ -54,10 +58,11 @@ func newServer(opts []Option, tls bool) *Server {
 
 	core := emulator.NewCore(cfg.Config)
 	s := &Server{
-		cfg:   cfg,
-		core:  core,
-		mc:    emulator.NewMarketingCloud(core, cfg.apiUsers),
-		codes: make(map[string]*authCode),
+		Controls: core.Controls(),
+		cfg:      cfg,
+		core:     core,
+		mc:       emulator.NewMarketingCloud(core, cfg.apiUsers),
+		codes:    make(map[string]*authCode),
 	}
 	core.Start(s.route, tls, &s.URL)
 	return s
@@ -67,14 +72,10 @@ func newServer(opts []Option, tls bool) *Server {
 // certificate, for NewTLSServer). It does not follow redirects, so that a test
 // can read the code /v2/authorize redirects with.
 func (s *Server) Client() *http.Client {
-	c := *s.core.Client()
+	c := *s.Controls.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }
-
-// Close lets held requests go, shuts the server down and blocks until every
-// request to it has finished.
-func (s *Server) Close() { s.core.Close() }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {

@@ -67,3 +67,11 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		REST:         userinfoEndpoint{RESTInstanceURL: rest, SOAPInstanceURL: soap},
 	})
 }
+
+// TokenAccount returns the account_id (business unit MID) an access or refresh
+// token was requested for, "" if none was; ok is false for a token this server
+// never issued.
+func (s *Server) TokenAccount(token string) (accountID string, ok bool) {
+	t, ok := s.core.Tokens.Lookup(token)
+	return t.AccountID, ok
+}

@@ -1,8 +1,9 @@
-package acoustictest
+package emulator
 
 import "sync"
 
-// limiter caps the API calls in flight and remembers the most it has seen.
+// limiter counts the API calls in flight, caps them when it has a limit, and
+// remembers the most it has seen at once.
 type limiter struct {
 	limit int // <= 0: no cap
 

@@ -1,6 +1,6 @@
 package mcv1test
 
-// Reasons a request was refused, the keys of Stats.Rejections.
+// Reasons a request was refused, the keys of Stats().Rejections.
 const (
 	ReasonBadRequest           = "bad_request"           // token body not JSON, body too large, SOAP endpoint not POSTed to
 	ReasonNotFound             = "not_found"             // an unknown path under /v1/ or /v2/
@@ -18,19 +18,3 @@ const (
 	ReasonDuplicateCredentials = "duplicate_credentials" // SOAP header with more than one credential
 	ReasonMalformedEnvelope    = "malformed_envelope"    // SOAP body that is not a SOAP envelope
 )
-
-// Stats counts what a Server has seen since it started or since ResetStats.
-type Stats struct {
-	TokenRequests        int            // requests to the token endpoint, answered or not
-	TokenRequestsByGrant map[string]int // the same by GrantClientCredentials / GrantRefreshToken (JSON bodies only)
-	TokensIssued         int            // access tokens issued (refresh and legacy tokens not counted)
-	RESTCalls            int            // REST calls received, accepted or not
-	SOAPCalls            int            // SOAP calls received, accepted or not
-	Rejections           map[string]int // refused requests by reason (Reason…)
-}
-
-// Stats returns a snapshot of the server's counters.
-func (s *Server) Stats() Stats { return Stats(s.mc.Stats()) }
-
-// ResetStats sets every counter back to zero.
-func (s *Server) ResetStats() { s.core.Counters.Reset() }

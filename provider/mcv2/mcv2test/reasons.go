@@ -1,6 +1,6 @@
 package mcv2test
 
-// Reasons a request was refused, the keys of Stats.Rejections.
+// Reasons a request was refused, the keys of Stats().Rejections.
 const (
 	ReasonBadRequest           = "bad_request"           // token body not JSON, bad /v2/authorize request, body too large, SOAP not POSTed
 	ReasonNotFound             = "not_found"             // an unknown path under /v1/ or /v2/
@@ -20,19 +20,3 @@ const (
 	ReasonDuplicateCredentials = "duplicate_credentials" // SOAP header with more than one credential
 	ReasonMalformedEnvelope    = "malformed_envelope"    // SOAP body that is not a SOAP envelope
 )
-
-// Stats counts what a Server has seen since it started or since ResetStats.
-type Stats struct {
-	TokenRequests        int            // requests to /v2/token, answered or not
-	TokenRequestsByGrant map[string]int // the same by grant_type (Grant…, or whatever else was sent)
-	TokensIssued         int            // distinct access tokens issued (refresh tokens not counted)
-	RESTCalls            int            // REST calls received, accepted or not (not /v2/authorize or /v2/userinfo)
-	SOAPCalls            int            // SOAP calls received, accepted or not
-	Rejections           map[string]int // refused requests by reason (Reason…)
-}
-
-// Stats returns a snapshot of the server's counters.
-func (s *Server) Stats() Stats { return Stats(s.mc.Stats()) }
-
-// ResetStats sets every counter back to zero.
-func (s *Server) ResetStats() { s.core.Counters.Reset() }
