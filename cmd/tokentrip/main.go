@@ -2,13 +2,15 @@
 // library keeps fresh for Salesforce Marketing Cloud and Acoustic Campaign.
 // "tokentrip demo" runs the library against embedded emulators, "tokentrip token"
 // prints an access token for scripts, and "tokentrip proxy" is a local
-// authenticating reverse proxy for clients not written in Go.
+// authenticating reverse proxy for clients not written in Go; "tokentrip emulate"
+// serves a vendor's emulator for tests in any language.
 //
 // Usage:
 //
 //	tokentrip demo
 //	tokentrip token --provider mcv1|mcv2|acoustic [flags]
 //	tokentrip proxy --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]
+//	tokentrip emulate --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8788]
 //
 // Settings come from flags and TOKENTRIP_* environment variables (a flag wins);
 // secrets come only from the environment or from files, never from flags.
@@ -42,13 +44,15 @@ var commands = []command{
 	{"demo", "run the library against embedded emulators and print what it measured", runDemo},
 	{"token", "print an access token (or --json: the token and what the provider said about it)", runToken},
 	{"proxy", "serve an authenticating reverse proxy on a loopback address", runProxy},
+	{"emulate", "serve a vendor's emulator, with test credentials and JSON controls", runEmulate},
 }
 
 // synopses are the commands' usage lines, after "tokentrip <command>".
 var synopses = map[string]string{
-	"demo":  "[flags]",
-	"token": "--provider mcv1|mcv2|acoustic [flags]",
-	"proxy": "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]",
+	"demo":    "[flags]",
+	"token":   "--provider mcv1|mcv2|acoustic [flags]",
+	"proxy":   "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]",
+	"emulate": "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8788]",
 }
 
 // environ is what a command reads from and writes to, so that tests and main share
@@ -94,7 +98,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, `Run "tokentrip <command> -h" for a command's flags and environment variables.`)

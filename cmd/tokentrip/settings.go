@@ -271,7 +271,7 @@ func (c *cli) usage(w io.Writer, synopsis string) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", flagCol, env, note)
 	}
-	if c.cmd != "demo" {
+	if c.fs.Lookup("client-id") != nil {
 		// The secrets have variables and files, never flags.
 		fmt.Fprintf(tw, "  (no flag)\t%s\tthe client secret (or --client-secret-file)\n", envClientSecret)
 		fmt.Fprintf(tw, "  (no flag)\t%s\tthe refresh token (or --refresh-token-file) [acoustic]\n", envRefreshToken)

@@ -19,15 +19,10 @@ type Controls struct {
 // certificate, for a TLS server).
 func (c *Controls) Client() *http.Client { return c.core.srv.Client() }
 
-// Close lets held requests go, shuts the server down and blocks until every
-// request to it has finished.
-func (c *Controls) Close() {
-	c.core.TokenGate.Release()
-	c.core.APIGate.Release()
-	if c.core.srv != nil {
-		c.core.srv.Close()
-	}
-}
+// Close lets held requests go, cuts delayed ones short (their connections close
+// without an answer), shuts the server down and blocks until every request to it
+// has finished.
+func (c *Controls) Close() { c.core.close() }
 
 // Now returns the time by the server's clock (see the WithClock options), which
 // judges every lifetime.

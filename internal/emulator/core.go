@@ -36,6 +36,8 @@ type Core struct {
 	tokenLatency atomic.Int64 // time.Duration
 	apiLatency   atomic.Int64 // time.Duration
 	inFlight     limiter
+	closing      chan struct{} // closed by Close: delayed requests are cut short
+	closeOnce    sync.Once
 	listener     net.Listener
 	srv          *httptest.Server
 	controls     Controls
@@ -54,6 +56,7 @@ func NewCore(cfg Config) *Core {
 		Clock:    clock,
 		Tokens:   NewTokens(clock),
 		inFlight: limiter{limit: cfg.ConcurrencyLimit},
+		closing:  make(chan struct{}),
 		listener: cfg.Listener,
 	}
 	c.controls.core = c
@@ -98,7 +101,7 @@ func (c *Core) Now() time.Time { return c.Clock.Now() }
 // returns an error only when ctx ends first, in which case nobody is listening
 // and the handler should just return.
 func (c *Core) PauseToken(ctx context.Context) error {
-	return pause(ctx, &c.TokenGate, time.Duration(c.tokenLatency.Load()))
+	return c.pause(ctx, &c.TokenGate, time.Duration(c.tokenLatency.Load()))
 }
 
 // ReadTokenRequest reads the body of a token request. When it cannot (the body is
@@ -143,7 +146,7 @@ func (c *Core) BeginAPICall(kind string) (done func(), ok bool) {
 // PauseAPI is PauseToken for API calls: APIGate, then the API latency. A paused
 // call keeps its place among the calls in flight.
 func (c *Core) PauseAPI(ctx context.Context) error {
-	return pause(ctx, &c.APIGate, time.Duration(c.apiLatency.Load()))
+	return c.pause(ctx, &c.APIGate, time.Duration(c.apiLatency.Load()))
 }
 
 // RecordEnvelope keeps b as the last SOAP or XML API envelope received, for
@@ -154,7 +157,10 @@ func (c *Core) RecordEnvelope(b []byte) {
 	c.lastEnvelope = b
 }
 
-func pause(ctx context.Context, g *Gate, d time.Duration) error {
+// pause passes g, then waits d. When the server closes meanwhile, it aborts the
+// request (the connection is cut without an answer), so that Close never waits
+// out a latency.
+func (c *Core) pause(ctx context.Context, g *Gate, d time.Duration) error {
 	if err := g.Pass(ctx); err != nil {
 		return err
 	}
@@ -168,5 +174,18 @@ func pause(ctx context.Context, g *Gate, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-c.closing:
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// close cuts delayed requests short, lets held ones go, shuts the server down
+// and blocks until every request to it has finished.
+func (c *Core) close() {
+	c.closeOnce.Do(func() { close(c.closing) })
+	c.TokenGate.Release()
+	c.APIGate.Release()
+	if c.srv != nil {
+		c.srv.Close()
 	}
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+)
+
+// defaultEmulateListen is where "tokentrip emulate" serves unless told otherwise:
+// beside the proxy's default port.
+const defaultEmulateListen = "127.0.0.1:8788"
+
+// controlPath is where the emulators serve their JSON control endpoints.
+const controlPath = "/-/"
+
+// emulatorInfo is what "tokentrip emulate" prints on stdout: where the emulator
+// is, the credentials it accepts, and the settings that point "tokentrip token"
+// and "tokentrip proxy" at it.
+type emulatorInfo struct {
+	Provider     string `json:"provider"`
+	BaseURL      string `json:"base_url"`
+	TokenURL     string `json:"token_url"`
+	ControlsURL  string `json:"controls_url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	AccountID    string `json:"account_id,omitempty"`    // mcv2: a business unit to ask for
+	RefreshToken string `json:"refresh_token,omitempty"` // acoustic
+	APIUsername  string `json:"api_username,omitempty"`  // Marketing Cloud SOAP UsernameToken
+	APIPassword  string `json:"api_password,omitempty"`
+	// Env holds the TOKENTRIP_ variables that make "tokentrip token" and
+	// "tokentrip proxy" use this emulator and its credentials.
+	Env map[string]string `json:"env"`
+}
+
+// emulator is what the three emulator packages' servers have in common here.
+type emulator interface {
+	Close()
+}
+
+// runEmulate is "tokentrip emulate": serve one vendor's emulator until SIGINT or
+// SIGTERM, for tests written in any language and for trying tokentrip without
+// real credentials.
+func runEmulate(ctx context.Context, env *environ, args []string) int {
+	var s settings
+	c := emulateCLI(env, &s)
+	if err := c.parse(args, &s); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			c.usage(env.stdout, synopses["emulate"])
+			return exitOK
+		}
+		return failure(env, "emulate", err)
+	}
+	if err := checkEmulateListen(s.listen); err != nil {
+		return failure(env, "emulate", err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", s.listen)
+	if err != nil {
+		return failure(env, "emulate", err)
+	}
+	srv, info := startEmulator(s.provider, ln)
+	defer srv.Close()
+
+	// The same fixed form as the proxy's line: scripts that start the emulator on
+	// port 0 read the address from it (or from the JSON on stdout).
+	fmt.Fprintf(env.stderr, "tokentrip emulate listening on %s (%s)\n", info.BaseURL, s.provider)
+	out, err := json.Marshal(info)
+	if err != nil {
+		return failure(env, "emulate", err)
+	}
+	fmt.Fprintf(env.stdout, "%s\n", out)
+
+	<-ctx.Done()
+	return exitOK
+}
+
+// emulateCLI is the flag set of "tokentrip emulate", filling s. Its flags have no
+// variables: a shell set up for the proxy must not move the emulator.
+func emulateCLI(env *environ, s *settings) *cli {
+	c := newCLI("emulate", "Serve a vendor's emulator over HTTP: its token endpoint and APIs, plus JSON controls under "+controlPath+".\n"+
+		"stdout gets one JSON object with the base URL, the test credentials and the TOKENTRIP_ variables for token and proxy.", env)
+	c.str(&s.provider, "provider", "", "NAME", "",
+		"the vendor to emulate: mcv1 (Marketing Cloud legacy package), mcv2 (enhanced package) or acoustic (required)", forAll)
+	c.str(&s.listen, "listen", "", "ADDR", defaultEmulateListen,
+		"the address to serve on; port 0 picks a free one", forAll)
+	return c
+}
+
+// checkEmulateListen refuses an address that cannot be listened on before anything
+// starts. Any interface is allowed: the emulator guards no real credential.
+func checkEmulateListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("--listen %q: want host:port, such as %s", addr, defaultEmulateListen)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usagef("--listen %q: the port must be a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+// startEmulator serves provider's emulator on ln and says how to reach it.
+func startEmulator(provider string, ln net.Listener) (emulator, emulatorInfo) {
+	var info emulatorInfo
+	switch provider {
+	case providerMCv1:
+		srv := mcv1test.NewServer(mcv1test.WithListener(ln))
+		info = emulatorInfo{
+			BaseURL: srv.URL, TokenURL: srv.URL + mcv1test.TokenPath,
+			ClientID: mcv1test.DefaultClientID, ClientSecret: mcv1test.DefaultClientSecret,
+			APIUsername: mcv1test.DefaultAPIUsername, APIPassword: mcv1test.DefaultAPIPassword,
+			Env: map[string]string{
+				"TOKENTRIP_AUTH_URL": srv.URL,
+				"TOKENTRIP_REST_URL": srv.URL,
+				"TOKENTRIP_SOAP_URL": srv.URL + "/Service.asmx",
+			},
+		}
+		return finish(srv, provider, info)
+	case providerMCv2:
+		srv := mcv2test.NewServer(mcv2test.WithListener(ln))
+		info = emulatorInfo{
+			BaseURL: srv.URL, TokenURL: srv.URL + mcv2test.TokenPath,
+			ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+			AccountID:   mcv2test.DefaultAccountID,
+			APIUsername: mcv2test.DefaultAPIUsername, APIPassword: mcv2test.DefaultAPIPassword,
+			Env: map[string]string{
+				"TOKENTRIP_AUTH_URL":   srv.URL,
+				"TOKENTRIP_ACCOUNT_ID": mcv2test.DefaultAccountID,
+			},
+		}
+		return finish(srv, provider, info)
+	default:
+		srv := acoustictest.NewServer(acoustictest.WithListener(ln))
+		info = emulatorInfo{
+			BaseURL: srv.URL, TokenURL: srv.URL + acoustictest.TokenPath,
+			ClientID: acoustictest.DefaultClientID, ClientSecret: acoustictest.DefaultClientSecret,
+			RefreshToken: acoustictest.DefaultRefreshToken,
+			Env: map[string]string{
+				"TOKENTRIP_BASE_URL":      srv.URL,
+				"TOKENTRIP_REFRESH_TOKEN": acoustictest.DefaultRefreshToken,
+			},
+		}
+		return finish(srv, provider, info)
+	}
+}
+
+// finish fills what every provider's info holds.
+func finish(srv emulator, provider string, info emulatorInfo) (emulator, emulatorInfo) {
+	info.Provider = provider
+	info.ControlsURL = info.BaseURL + controlPath
+	info.Env["TOKENTRIP_PROVIDER"] = provider
+	info.Env["TOKENTRIP_CLIENT_ID"] = info.ClientID
+	info.Env[envClientSecret] = info.ClientSecret
+	return srv, info
+}
