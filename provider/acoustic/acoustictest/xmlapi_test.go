@@ -191,3 +191,31 @@ func TestTLSServer(t *testing.T) {
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 	wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
 }
+
+// ThrottleAPICalls turns the next calls of either API away with 429, before the
+// token is looked at, and only as many as asked.
+func TestThrottleAPICalls(t *testing.T) {
+	srv := acoustictest.NewServer()
+	defer srv.Close()
+	tok := fetchToken(t, srv, defaultForm()).AccessToken
+	srv.ThrottleAPICalls(3)
+
+	wantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
+		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`)
+	wantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
+		`{"error":"too_many_requests","error_description":"Too many requests for this organization; try again later."}`)
+	wantReply(t, xmlCall(t, srv, "", getLists), http.StatusTooManyRequests,
+		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`)
+	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
+		t.Errorf("the fourth call: %d %s", r.Status, r.Body)
+	}
+	srv.ThrottleAPICalls(1)
+	srv.ThrottleAPICalls(0) // cancels
+	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
+		t.Errorf("after cancelling: %d %s", r.Status, r.Body)
+	}
+	wantRejections(t, srv, map[string]int{acoustictest.ReasonThrottled: 3})
+	if st := srv.Stats(); st.XMLAPICalls != 4 || st.RESTCalls != 1 || st.ConcurrencyRejections != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
