@@ -86,12 +86,12 @@ func runEmulate(ctx context.Context, env *environ, args []string) int {
 	return exitOK
 }
 
-// emulateCLI is the flag set of "tokentrip emulate", filling s. Its flags have no
-// variables: a shell set up for the proxy must not move the emulator.
+// emulateCLI is the flag set of "tokentrip emulate", filling s. --listen has no
+// variable: TOKENTRIP_LISTEN is the proxy's, and must not move the emulator.
 func emulateCLI(env *environ, s *settings) *cli {
 	c := newCLI("emulate", "Serve a vendor's emulator over HTTP: its token endpoint and APIs, plus JSON controls under "+controlPath+".\n"+
 		"stdout gets one JSON object with the base URL, the test credentials and the TOKENTRIP_ variables for token and proxy.", env)
-	c.str(&s.provider, "provider", "", "NAME", "",
+	c.str(&s.provider, "provider", "TOKENTRIP_PROVIDER", "NAME", "",
 		"the vendor to emulate: mcv1 (Marketing Cloud legacy package), mcv2 (enhanced package) or acoustic (required)", forAll)
 	c.str(&s.listen, "listen", "", "ADDR", defaultEmulateListen,
 		"the address to serve on; port 0 picks a free one", forAll)
