@@ -18,7 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -231,7 +231,7 @@ func waitFor(t *testing.T, n int, wait func(ctx context.Context, n int) error) {
 }
 
 // manualClock is a clock that moves only when the test says so.
-func manualClock() *emulator.ManualClock { return emulator.NewManualClock(start) }
+func manualClock() *manualclock.Clock { return manualclock.New(start) }
 
 // eventLog records the Source's events, in order.
 type eventLog struct {

@@ -13,28 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 // fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = manualclock.Clock
 
-func newClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeClock { return manualclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // tokenServer is a loopback token endpoint that issues numbered tokens, counts the
 // requests, and can be slowed, held or made to fail.

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -37,7 +38,7 @@ const (
 // demo is the world the scenarios run in: three emulators on loopback and the one
 // clock they share with the providers.
 type demo struct {
-	clock *manualClock
+	clock *manualclock.Clock
 	mc1   *mcv1test.Server
 	mc2   *mcv2test.Server
 	ac    *acoustictest.Server
@@ -45,7 +46,7 @@ type demo struct {
 
 // startDemo starts the three emulators on a manual clock.
 func startDemo() *demo {
-	clock := newManualClock(time.Now().UTC().Truncate(time.Second))
+	clock := manualclock.New(time.Now().UTC().Truncate(time.Second))
 	return &demo{
 		clock: clock,
 		mc1: mcv1test.NewServer(

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 )
 
 // emulateProc is a running "tokentrip emulate".
@@ -106,26 +107,8 @@ func (p *emulateProc) stop(t *testing.T) int {
 // call sends a request and returns the status, the body and the headers.
 func call(t *testing.T, method, url, contentType, body string, header ...string) (int, string, http.Header) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b), resp.Header
+	r := emulatortest.Send(t, http.DefaultClient, method, url, contentType, body, header...)
+	return r.Status, r.Body, r.Header
 }
 
 // emulatedVendor is how a test speaks to one provider's emulator.

@@ -3,29 +3,18 @@ package emulator
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 )
 
 func control(t *testing.T, url, method, path, body string) (int, string, http.Header) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b), resp.Header
+	r := emulatortest.Send(t, http.DefaultClient, method, url+path, "", body)
+	return r.Status, r.Body, r.Header
 }
 
 // Each control endpoint does what its Controls method does, answers JSON, and

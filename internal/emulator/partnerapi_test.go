@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 )
 
 // The partner WSDL fragment in testdata holds, for every operation, the element
@@ -248,22 +250,8 @@ func soapRequest(tok, body string) string {
 
 func postSOAP(t *testing.T, url, action, envelope string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/Service.asmx", strings.NewReader(envelope))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header.Set("SOAPAction", action)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	r := emulatortest.Send(t, http.DefaultClient, http.MethodPost, url+"/Service.asmx", "text/xml; charset=utf-8", envelope, "SOAPAction", action)
+	return r.Status, r.Body
 }
 
 // Every operation of the partner WSDL gets an answer that follows the WSDL's

@@ -4,10 +4,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 )
 
 func TestTokenVerdicts(t *testing.T) {
-	clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := manualclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	ts := NewTokens(clock.Now)
 	now := clock.Now()
 	issue := func(kind Kind, client string) string {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
@@ -24,16 +24,16 @@ const getLists = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE
 const xmlSuccess = `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>`
 
 // newEmulator starts an Acoustic emulator whose clock the test moves.
-func newEmulator(t *testing.T, opts ...acoustictest.Option) (*acoustictest.Server, *emulator.ManualClock) {
+func newEmulator(t *testing.T, opts ...acoustictest.Option) (*acoustictest.Server, *manualclock.Clock) {
 	t.Helper()
-	clock := emulator.NewManualClock(start)
+	clock := manualclock.New(start)
 	srv := acoustictest.NewServer(append([]acoustictest.Option{acoustictest.WithClock(clock.Now)}, opts...)...)
 	t.Cleanup(srv.Close)
 	return srv, clock
 }
 
 // configFor is a Config for the emulator's default credentials, on its clock.
-func configFor(srv *acoustictest.Server, clock *emulator.ManualClock) acoustic.Config {
+func configFor(srv *acoustictest.Server, clock *manualclock.Clock) acoustic.Config {
 	return acoustic.Config{
 		BaseURL:      srv.URL,
 		ClientID:     acoustictest.DefaultClientID,

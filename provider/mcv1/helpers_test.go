@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -67,7 +67,7 @@ func newProvider(t *testing.T, cfg mcv1.Config) *mcv1.Provider {
 	return p
 }
 
-func manualClock() *emulator.ManualClock { return emulator.NewManualClock(start) }
+func manualClock() *manualclock.Clock { return manualclock.New(start) }
 
 // sentRequest is a token request as it left the Provider.
 type sentRequest struct {

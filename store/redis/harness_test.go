@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -255,24 +256,9 @@ func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
 var testKey = transport.StoreKey{Provider: "mcv1", ClientID: mcv1test.DefaultClientID, AccountID: "518000123", Scope: "email_read"}
 
 // fakeClock is a clock the test moves by hand, shared by Sources and the emulator.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = manualclock.Clock
 
-func newClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeClock { return manualclock.New(time.Now()) }
 
 // events collects a Source's or Store's events for a test to look at.
 type events struct {

@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 )
 
 // Start is the fixed moment the tests' manual clocks begin at.
 var Start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // ManualClock returns a clock stopped at Start.
-func ManualClock() *emulator.ManualClock { return emulator.NewManualClock(Start) }
+func ManualClock() *manualclock.Clock { return manualclock.New(Start) }
 
 // Reply is what a test looks at in a response.
 type Reply struct {
