@@ -104,30 +104,45 @@ func (c *Core) PauseToken(ctx context.Context) error {
 	return c.pause(ctx, &c.TokenGate, time.Duration(c.tokenLatency.Load()))
 }
 
-// ReadTokenRequest reads the body of a token request. When it cannot (the body is
-// too large, and ReadBody has answered), it counts the request, with no grant,
-// and its rejection as a bad request, and returns false: the handler just returns.
-func (c *Core) ReadTokenRequest(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// AdmitTokenRequest does what every token endpoint does before it judges a
+// request: it reads the body (answering 413 itself when it is too large), lets
+// parse decode a body of the given media type into the grant it names, counts
+// the request by grant, passes the token gate and latency, refuses a malformed
+// body through badRequest and a failure the test queued through fail (with the
+// Retry-After header already set), counting each. It reports whether the handler
+// goes on; parse and the callbacks write into the handler's own variables.
+func (c *Core) AdmitTokenRequest(w http.ResponseWriter, r *http.Request, mediaType string,
+	parse func(body []byte) (grant string, err error), badRequest func(), fail func(status int)) bool {
 	body, err := ReadBody(w, r)
 	if err != nil {
 		c.Counters.TokenRequest("")
 		c.Counters.Reject(ReasonBadRequest)
-		return nil, false
+		return false
 	}
-	return body, true
-}
-
-// InjectedTokenFailure takes one of the failures the test queued for the token
-// endpoint, if any: it counts the rejection, sets the Retry-After header and
-// returns the status for the handler to answer with, in its vendor's format.
-func (c *Core) InjectedTokenFailure(w http.ResponseWriter) (status int, ok bool) {
-	f, ok := c.Faults.NextTokenFailure()
-	if !ok {
-		return 0, false
+	grant, wellFormed := "", MediaType(r) == mediaType
+	if wellFormed {
+		grant, err = parse(body)
+		wellFormed = err == nil
 	}
-	c.Counters.Reject(ReasonInjectedFailure)
-	SetRetryAfter(w.Header(), f.RetryAfter)
-	return f.Status, true
+	if !wellFormed {
+		grant = ""
+	}
+	c.Counters.TokenRequest(grant)
+	if c.PauseToken(r.Context()) != nil {
+		return false
+	}
+	if !wellFormed {
+		c.Counters.Reject(ReasonBadRequest)
+		badRequest()
+		return false
+	}
+	if f, ok := c.Faults.NextTokenFailure(); ok {
+		c.Counters.Reject(ReasonInjectedFailure)
+		SetRetryAfter(w.Header(), f.RetryAfter)
+		fail(f.Status)
+		return false
+	}
+	return true
 }
 
 // BeginAPICall counts an API call of the given kind (CallREST…) and takes its

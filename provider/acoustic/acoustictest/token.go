@@ -36,30 +36,21 @@ type oauthError struct {
 // client's refresh token, 400 invalid_grant; over WithMintLimit, 429 access_denied.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	body, ok := c.ReadTokenRequest(w, r)
-	if !ok {
-		return
+	var form url.Values
+	parse := func(body []byte) (grant string, err error) {
+		form, err = url.ParseQuery(string(body))
+		return form.Get("grant_type"), err
 	}
-	form, err := url.ParseQuery(string(body))
-	wellFormed := emulator.MediaType(r) == "application/x-www-form-urlencoded" && err == nil
-	grantType := ""
-	if wellFormed {
-		grantType = form.Get("grant_type")
+	badRequest := func() {
+		emulator.WriteJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "The body must be application/x-www-form-urlencoded."})
 	}
-	c.Counters.TokenRequest(grantType)
-
-	if c.PauseToken(r.Context()) != nil {
-		return
-	}
-	if !wellFormed {
-		s.fail(w, http.StatusBadRequest, emulator.ReasonBadRequest, "invalid_request",
-			"The body must be application/x-www-form-urlencoded.")
-		return
-	}
-	if status, ok := c.InjectedTokenFailure(w); ok {
+	fail := func(status int) {
 		emulator.WriteJSON(w, status, oauthError{"temporarily_unavailable", http.StatusText(status)})
+	}
+	if !c.AdmitTokenRequest(w, r, "application/x-www-form-urlencoded", parse, badRequest, fail) {
 		return
 	}
+	grantType := form.Get("grant_type")
 	if grantType != GrantRefreshToken {
 		s.fail(w, http.StatusBadRequest, emulator.ReasonUnsupportedGrant, "unsupported_grant_type",
 			"Only the refresh_token grant is supported.")

@@ -50,32 +50,21 @@ const (
 // package's client, 401 with errorcode 10007.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	body, ok := c.ReadTokenRequest(w, r)
-	if !ok {
-		return
-	}
 	var req tokenRequest
-	wellFormed := emulator.MediaType(r) == "application/json" && json.Unmarshal(body, &req) == nil
-	grant := ""
-	switch {
-	case !wellFormed:
-	case req.RefreshToken != "":
-		grant = GrantRefreshToken
-	default:
-		grant = GrantClientCredentials
+	parse := func(body []byte) (string, error) {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return "", err
+		}
+		if req.RefreshToken != "" {
+			return GrantRefreshToken, nil
+		}
+		return GrantClientCredentials, nil
 	}
-	c.Counters.TokenRequest(grant)
-
-	if c.PauseToken(r.Context()) != nil {
-		return
-	}
-	if !wellFormed {
-		c.Counters.Reject(emulator.ReasonBadRequest)
+	badRequest := func() {
 		writeError(w, http.StatusBadRequest, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
-		return
 	}
-	if status, ok := c.InjectedTokenFailure(w); ok {
-		writeError(w, status, http.StatusText(status), status)
+	fail := func(status int) { writeError(w, status, http.StatusText(status), status) }
+	if !c.AdmitTokenRequest(w, r, "application/json", parse, badRequest, fail) {
 		return
 	}
 
@@ -92,7 +81,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	offline := req.AccessType == "offline"
-	if grant == GrantRefreshToken {
+	if req.RefreshToken != "" {
 		if _, verdict := c.Tokens.Spend(req.RefreshToken, emulator.RefreshToken, client.ID); verdict != emulator.Valid {
 			if verdict == emulator.Spent {
 				c.Counters.Reject(emulator.ReasonReusedGrant)

@@ -83,27 +83,18 @@ const (
 // client's kind may not use the grant; 400 invalid_grant for a bad, expired,
 // spent or mismatched code or refresh token.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	c := s.core
-	body, ok := c.ReadTokenRequest(w, r)
-	if !ok {
-		return
-	}
 	var req tokenRequest
-	wellFormed := emulator.MediaType(r) == "application/json" && json.Unmarshal(body, &req) == nil
-	if !wellFormed {
-		req = tokenRequest{}
+	parse := func(body []byte) (string, error) {
+		err := json.Unmarshal(body, &req)
+		return req.GrantType, err
 	}
-	c.Counters.TokenRequest(req.GrantType)
-
-	if c.PauseToken(r.Context()) != nil {
-		return
+	badRequest := func() {
+		emulator.WriteJSON(w, http.StatusBadRequest, oauthError{"invalid_request", descInvalidRequest, ErrorURI})
 	}
-	if !wellFormed {
-		s.fail(w, http.StatusBadRequest, emulator.ReasonBadRequest, "invalid_request", descInvalidRequest)
-		return
-	}
-	if status, ok := c.InjectedTokenFailure(w); ok {
+	fail := func(status int) {
 		emulator.WriteJSON(w, status, oauthError{"temporarily_unavailable", http.StatusText(status), ErrorURI})
+	}
+	if !s.core.AdmitTokenRequest(w, r, "application/json", parse, badRequest, fail) {
 		return
 	}
 
