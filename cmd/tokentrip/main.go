@@ -9,6 +9,7 @@
 //	tokentrip demo
 //	tokentrip token --provider mcv1|mcv2|acoustic [flags]
 //	tokentrip proxy --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]
+//	tokentrip proxy --config FILE [--listen 127.0.0.1:8787] [flags]
 //
 // Settings come from flags and TOKENTRIP_* environment variables (a flag wins);
 // secrets come only from the environment or from files, never from flags.
@@ -48,7 +49,7 @@ var commands = []command{
 var synopses = map[string]string{
 	"demo":  "[flags]",
 	"token": "--provider mcv1|mcv2|acoustic [flags]",
-	"proxy": "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]",
+	"proxy": "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]  |  --config FILE [flags]",
 }
 
 // environ is what a command reads from and writes to, so that tests and main share
