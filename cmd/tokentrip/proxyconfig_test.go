@@ -256,3 +256,37 @@ func TestLoadConfigFile(t *testing.T) {
 		t.Errorf("huge file: %v", err)
 	}
 }
+
+// The example config in docs/ loads, with the variables and files it names.
+func TestDocsExampleConfig(t *testing.T) {
+	example, err := os.ReadFile("../../docs/tokentrip-proxy.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"tokentrip-proxy.toml":           string(example),
+		"secrets/legacy-client-secret":   cfgSecret + "\n",
+		"secrets/acoustic-refresh-token": cfgRefreshToken + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := map[string]string{"MC_CLIENT_SECRET": cfgSecret, "ACOUSTIC_CLIENT_SECRET": cfgSecret}
+	creds, err := loadConfig(&environ{getenv: func(k string) string { return vars[k] }}, filepath.Join(dir, "tokentrip-proxy.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range creds {
+		got = append(got, c.name+" "+c.prefix+" "+c.provider)
+	}
+	want := []string{"bu-12345 /bu/12345 mcv2", "bu-67890 /bu/67890 mcv2", "legacy-s7 /legacy-s7 mcv1", "campaign-eu /campaign/eu acoustic"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("credentials:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
