@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -418,5 +419,39 @@ func TestProxyConfigHelp(t *testing.T) {
 	wantCode(t, r, exitOK)
 	if !strings.Contains(r.stdout, "--config FILE") {
 		t.Errorf("the proxy's usage does not name --config:\n%s", r.stdout)
+	}
+}
+
+// An idle credential of a --config proxy costs under a kilobyte of heap and no
+// goroutine: 10,000 business units cost less than 10 MB before their first use.
+func TestProxyConfigIdleCost(t *testing.T) {
+	const n = 10_000
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before, goroutines := heap(), runtime.NumGoroutine()
+	creds := make([]credential, n)
+	for i := range creds {
+		// Settings of production length, as loadConfig returns them.
+		creds[i] = credential{name: fmt.Sprintf("bu-%d", 100000000+i), prefix: fmt.Sprintf("/bu/%d", 100000000+i), settings: settings{
+			provider: providerMCv2, subdomain: fmt.Sprintf("mc%026x", i), clientID: fmt.Sprintf("%024x", i),
+			clientSecret: fmt.Sprintf("s%023x", i), accountID: fmt.Sprint(100000000 + i)}}
+	}
+	mp := newMultiProxy(creds, slog.New(slog.DiscardHandler))
+	creds = nil
+	perCredential := float64(heap()-before) / n
+	runtime.KeepAlive(mp)
+	t.Logf("%.0f B and %d goroutines per idle credential", perCredential, (runtime.NumGoroutine()-goroutines)/n)
+	if perCredential > 1024 {
+		t.Errorf("an idle credential costs %.0f B, want under 1 KiB", perCredential)
+	}
+	if g := runtime.NumGoroutine() - goroutines; g > 0 {
+		t.Errorf("%d more goroutines after adding %d credentials", g, n)
+	}
+	if _, built := mp.pool.Built("bu-100000007"); built {
+		t.Error("a credential was built before its first use")
 	}
 }
