@@ -183,6 +183,7 @@ type pooled struct {
 func newMultiProxy(creds []credential, logger *slog.Logger) *multiProxy {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = upstreamIdlePerHost
+	base.MaxIdleConns = 0 // no cap across hosts: each tenant's hosts keep theirs, until IdleConnTimeout
 	m := &multiProxy{
 		byPrefix:    make(map[string]*pooled, len(creds)),
 		logger:      logger,
