@@ -3,6 +3,7 @@ module github.com/tokentrip/tokentrip
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/beevik/etree v1.8.1
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/redis/go-redis/v9 v9.23.0

@@ -20,27 +20,37 @@ import (
 func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transport.Transport, error) {
 	switch s.provider {
 	case providerMCv1:
-		return mcv1.NewTransport(mcv1.Config{
-			Subdomain:    s.subdomain,
-			AuthURL:      s.authURL,
-			ClientID:     s.clientID,
-			ClientSecret: s.clientSecret,
-			APIHosts:     apiHosts,
-			Logger:       logger,
-		})
+		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts))
 	case providerMCv2:
-		return mcv2.NewTransport(mcv2.Config{
-			Subdomain:    s.subdomain,
-			AuthURL:      s.authURL,
-			ClientID:     s.clientID,
-			ClientSecret: s.clientSecret,
-			AccountID:    s.accountID,
-			Scope:        strings.Fields(s.scope),
-			APIHosts:     apiHosts,
-			Logger:       logger,
-		})
+		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts))
 	default:
 		return acoustic.NewTransport(s.acousticConfig(logger))
+	}
+}
+
+// mcv1Config is the legacy-package configuration the settings describe.
+func (s *settings) mcv1Config(logger *slog.Logger, apiHosts []string) mcv1.Config {
+	return mcv1.Config{
+		Subdomain:    s.subdomain,
+		AuthURL:      s.authURL,
+		ClientID:     s.clientID,
+		ClientSecret: s.clientSecret,
+		APIHosts:     apiHosts,
+		Logger:       logger,
+	}
+}
+
+// mcv2Config is the enhanced-package configuration the settings describe.
+func (s *settings) mcv2Config(logger *slog.Logger, apiHosts []string) mcv2.Config {
+	return mcv2.Config{
+		Subdomain:    s.subdomain,
+		AuthURL:      s.authURL,
+		ClientID:     s.clientID,
+		ClientSecret: s.clientSecret,
+		AccountID:    s.accountID,
+		Scope:        strings.Fields(s.scope),
+		APIHosts:     apiHosts,
+		Logger:       logger,
 	}
 }
 

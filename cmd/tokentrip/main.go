@@ -10,6 +10,7 @@
 //	tokentrip demo
 //	tokentrip token --provider mcv1|mcv2|acoustic [flags]
 //	tokentrip proxy --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]
+//	tokentrip proxy --config FILE [--listen 127.0.0.1:8787] [flags]
 //	tokentrip emulate --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8788]
 //
 // Settings come from flags and TOKENTRIP_* environment variables (a flag wins);
@@ -51,7 +52,7 @@ var commands = []command{
 var synopses = map[string]string{
 	"demo":    "[flags]",
 	"token":   "--provider mcv1|mcv2|acoustic [flags]",
-	"proxy":   "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]",
+	"proxy":   "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]  |  --config FILE [flags]",
 	"emulate": "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8788]",
 }
 

@@ -36,6 +36,9 @@ type routeKey struct{}
 // runProxy is "tokentrip proxy": serve an authenticating reverse proxy until
 // SIGINT or SIGTERM.
 func runProxy(ctx context.Context, env *environ, args []string) int {
+	if configRequested(env, args) {
+		return runProxyConfig(ctx, env, args) // several credentials: proxy_multi.go
+	}
 	var s settings
 	c := proxyCLI(env, &s)
 	if err := c.parse(args, &s); err != nil {
@@ -127,6 +130,8 @@ func proxyCLI(env *environ, s *settings) *cli {
 	c.str(&s.soapURL, "soap-url", "TOKENTRIP_SOAP_URL", "URL", "",
 		"send SOAP here instead of the tenant's SOAP endpoint (a URL without a path gets /Service.asmx)", forMC)
 	c.logFlags(s, "info")
+	c.str(new(string), "config", envConfig, "FILE", "",
+		"serve several credentials, each under its own path prefix, from a config file instead of these flags (see --config FILE -h)", forAll)
 	return c
 }
 

@@ -177,39 +177,9 @@ func usagef(format string, args ...any) error {
 // parse reads args, then the environment for every flag not given, then the
 // secrets. It returns flag.ErrHelp when help was asked for.
 func (c *cli) parse(args []string, s *settings) error {
-	if err := refuseSecretFlags(args); err != nil {
+	given, err := c.parseFlags(args)
+	if err != nil {
 		return err
-	}
-	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{msg: err.Error()}
-	}
-	if c.fs.NArg() > 0 {
-		// The arguments are not echoed: a misplaced secret would end up on the screen.
-		return usagef("unexpected argument(s) after the flags (%d); every setting is a --flag or a TOKENTRIP_ variable", c.fs.NArg())
-	}
-	given := map[string]bool{}
-	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, o := range c.opts {
-		if given[o.name] || o.env == "" {
-			continue
-		}
-		v := strings.TrimSpace(c.env.getenv(o.env))
-		if v == "" {
-			continue
-		}
-		switch {
-		case o.str != nil:
-			*o.str = v
-		case o.dur != nil:
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return usagef("%s: %q is not a duration such as 30s or 2m", o.env, v)
-			}
-			*o.dur = d
-		}
 	}
 	if s.provider == "" {
 		return usagef("--provider (or TOKENTRIP_PROVIDER) is required: one of %s", strings.Join(providerNames, ", "))
@@ -229,6 +199,47 @@ func (c *cli) parse(args []string, s *settings) error {
 		return usagef("--timeout must be positive")
 	}
 	return s.readSecrets(c.env)
+}
+
+// parseFlags reads args, then the environment for every flag not given, and
+// returns the names of the flags given. It returns flag.ErrHelp when help was asked
+// for.
+func (c *cli) parseFlags(args []string) (map[string]bool, error) {
+	if err := refuseSecretFlags(args); err != nil {
+		return nil, err
+	}
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &usageError{msg: err.Error()}
+	}
+	if c.fs.NArg() > 0 {
+		// The arguments are not echoed: a misplaced secret would end up on the screen.
+		return nil, usagef("unexpected argument(s) after the flags (%d); every setting is a --flag or a TOKENTRIP_ variable", c.fs.NArg())
+	}
+	given := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, o := range c.opts {
+		if given[o.name] || o.env == "" {
+			continue
+		}
+		v := strings.TrimSpace(c.env.getenv(o.env))
+		if v == "" {
+			continue
+		}
+		switch {
+		case o.str != nil:
+			*o.str = v
+		case o.dur != nil:
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, usagef("%s: %q is not a duration such as 30s or 2m", o.env, v)
+			}
+			*o.dur = d
+		}
+	}
+	return given, nil
 }
 
 // refuseSecretFlags turns away a secret given as a flag, before the flag package

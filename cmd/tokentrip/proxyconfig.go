@@ -1,0 +1,463 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// maxConfigFile bounds what is read from a --config file: 10,000 credentials fit
+// in a few megabytes.
+const maxConfigFile = 16 << 20
+
+// maxConfigProblems is how many problems of a config file are listed at once.
+const maxConfigProblems = 20
+
+// credential is one credential of a proxy config file: its name, the path prefix it
+// serves, and its settings with the secrets read.
+type credential struct {
+	name   string
+	prefix string // "/bu/12345": no trailing slash
+	settings
+}
+
+// credentialKeys are the keys of a [[credential]] table and the providers each
+// applies to.
+var credentialKeys = map[string][]string{
+	"name":               forAll,
+	"prefix":             forAll,
+	"provider":           forAll,
+	"client_id":          forAll,
+	"client_secret_env":  forAll,
+	"client_secret_file": forAll,
+	"subdomain":          forMC,
+	"auth_url":           forMC,
+	"rest_url":           forMC,
+	"soap_url":           forMC,
+	"account_id":         forMCv2,
+	"scope":              forMCv2,
+	"pod":                forAcoustic,
+	"base_url":           forAcoustic,
+	"refresh_token_env":  forAcoustic,
+	"refresh_token_file": forAcoustic,
+}
+
+// secretWords mark a key that would hold a secret in the file itself.
+var secretWords = []string{"secret", "password", "passwd", "token", "credential", "key"}
+
+// Shapes of a credential's name, prefix segments and environment variable names.
+var (
+	namePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	segmentPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// configProblems collects what is wrong with a config file, each problem with the
+// credential it belongs to.
+type configProblems struct {
+	path string
+	list []string
+}
+
+func (p *configProblems) add(who, format string, args ...any) {
+	p.list = append(p.list, who+": "+fmt.Sprintf(format, args...))
+}
+
+// err is the problems as one usage error, or nil.
+func (p *configProblems) err() error {
+	switch n := len(p.list); {
+	case n == 0:
+		return nil
+	case n == 1:
+		return usagef("--config %s: %s", p.path, p.list[0])
+	default:
+		shown := p.list[:min(n, maxConfigProblems)]
+		more := ""
+		if n > len(shown) {
+			more = fmt.Sprintf("\n  … and %d more", n-len(shown))
+		}
+		return usagef("--config %s: %d problems:\n  %s%s", p.path, n, strings.Join(shown, "\n  "), more)
+	}
+}
+
+// loadConfig reads the credentials of a proxy config file, reads their secrets from
+// the environment variables and files it names, and checks every setting, sending
+// nothing. Every problem is a usage error that names the credential and the key,
+// and never shows a secret.
+func loadConfig(env *environ, path string) ([]credential, error) {
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		return nil, usagef("--config %s: %s", path, tomlProblem(err))
+	}
+	probs := &configProblems{path: path}
+	for key := range doc {
+		if key != "credential" {
+			probs.add("top level", "unknown key %q: the file holds [[credential]] tables only (--listen and the log settings are flags)", key)
+		}
+	}
+	tables, ok := credentialTables(doc["credential"])
+	switch {
+	case !ok:
+		probs.add("top level", "credential must be an array of tables: write [[credential]] above each")
+	case len(tables) == 0:
+		probs.add("top level", "no credentials: add a [[credential]] table for each")
+	}
+	creds := make([]credential, 0, len(tables))
+	for i, t := range tables {
+		if c, ok := parseCredential(env, filepath.Dir(path), i, t, probs); ok {
+			creds = append(creds, c)
+		}
+	}
+	checkUnique(creds, probs)
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+	return creds, nil
+}
+
+// credentialTables is the value of the credential key as tables: [[credential]]
+// tables or an inline array of tables. A missing key is no tables.
+func credentialTables(v any) ([]map[string]any, bool) {
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case []map[string]any:
+		return v, true
+	case []any:
+		tables := make([]map[string]any, 0, len(v))
+		for _, it := range v {
+			t, ok := it.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			tables = append(tables, t)
+		}
+		return tables, true
+	}
+	return nil, false
+}
+
+// readConfigFile reads at most maxConfigFile bytes of path.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, usagef("--config: cannot read %s: %v", path, pe.Err)
+		}
+		return nil, usagef("--config: cannot read %s", path)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
+	switch {
+	case err != nil:
+		return nil, usagef("--config: cannot read %s", path)
+	case len(data) > maxConfigFile:
+		return nil, usagef("--config: %s is larger than %d bytes", path, maxConfigFile)
+	}
+	return data, nil
+}
+
+// quoted matches a quoted stretch of a TOML parser's message.
+var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+
+// tomlProblem renders a TOML syntax error with its line and key. Quoted text of
+// the file is left out: a secret written by mistake must not reach the terminal.
+func tomlProblem(err error) string {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return quoted.ReplaceAllString(err.Error(), `"…"`)
+	}
+	msg := quoted.ReplaceAllString(pe.Message, `"…"`)
+	where := fmt.Sprintf("line %d", pe.Position.Line)
+	if pe.LastKey != "" {
+		where += fmt.Sprintf(" (key %s)", pe.LastKey)
+	}
+	return "not valid TOML: " + where + ": " + msg
+}
+
+// parseCredential reads the i-th [[credential]] table. It reports each problem to
+// probs and returns false if there was one.
+func parseCredential(env *environ, dir string, i int, t map[string]any, probs *configProblems) (credential, bool) {
+	before := len(probs.list)
+	who := fmt.Sprintf("credential #%d", i+1)
+	str := func(key string) string {
+		v, ok := t[key]
+		if !ok {
+			return ""
+		}
+		s, ok := v.(string)
+		if !ok {
+			probs.add(who, "%s must be a string", key)
+		}
+		return strings.TrimSpace(s)
+	}
+	var c credential
+	c.name = str("name")
+	switch {
+	case c.name == "":
+		probs.add(who, "name is required: it names the credential in logs and errors")
+	case !namePattern.MatchString(c.name):
+		probs.add(who, "name %q: use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit", c.name)
+	default:
+		who = fmt.Sprintf("credential %q", c.name)
+	}
+	keys := slices.Sorted(maps.Keys(t))
+	for _, key := range keys {
+		v := t[key]
+		_, known := credentialKeys[key]
+		switch {
+		case known:
+		case isSecretKey(key):
+			probs.add(who, "%s: secrets are not accepted in the config file (it ends up in backups and version control): %s", key, secretHint(key))
+		default:
+			if _, table := v.(map[string]any); table {
+				probs.add(who, "unknown table %q", key)
+			} else {
+				probs.add(who, "unknown key %q", key)
+			}
+		}
+	}
+
+	c.provider = strings.ToLower(str("provider"))
+	switch {
+	case c.provider == "":
+		probs.add(who, "provider is required: one of %s", strings.Join(providerNames, ", "))
+		return c, false
+	case !slices.Contains(providerNames, c.provider):
+		probs.add(who, "unknown provider %q: use one of %s", c.provider, strings.Join(providerNames, ", "))
+		return c, false
+	}
+	for _, key := range keys {
+		if ps, ok := credentialKeys[key]; ok && !slices.Contains(ps, c.provider) {
+			probs.add(who, "%s applies to %s only, not to %s", key, strings.Join(ps, " and "), c.provider)
+		}
+	}
+
+	c.prefix = str("prefix")
+	if _, given := t["prefix"]; !given && c.name != "" {
+		c.prefix = "/" + c.name
+	}
+	if problem := prefixProblem(c.prefix); problem != "" {
+		probs.add(who, "prefix %q: %s", c.prefix, problem)
+	}
+	c.prefix = strings.TrimSuffix(c.prefix, "/")
+
+	c.clientID = str("client_id")
+	if c.clientID == "" {
+		probs.add(who, "client_id is required")
+	}
+	c.subdomain = str("subdomain")
+	c.authURL = str("auth_url")
+	c.restURL = str("rest_url")
+	c.soapURL = str("soap_url")
+	c.accountID = str("account_id")
+	c.pod = str("pod")
+	c.baseURL = str("base_url")
+	if v, ok := t["scope"]; ok {
+		scopes, ok := stringList(v)
+		if !ok {
+			probs.add(who, `scope must be a list of strings, such as ["email_read", "email_write"]`)
+		}
+		c.scope = strings.Join(scopes, " ")
+	}
+
+	var err error
+	if c.clientSecret, err = configSecret(env, dir, str("client_secret_env"), str("client_secret_file"), "client_secret"); err != nil {
+		probs.add(who, "%v", err)
+	}
+	if c.provider == providerAcoustic {
+		if c.refreshToken, err = configSecret(env, dir, str("refresh_token_env"), str("refresh_token_file"), "refresh_token"); err != nil {
+			probs.add(who, "%v", err)
+		}
+	}
+	if len(probs.list) > before {
+		return c, false
+	}
+	if err := c.validate(); err != nil {
+		probs.add(who, "%v", err)
+		return c, false
+	}
+	return c, true
+}
+
+// isSecretKey reports whether an unknown key looks like it holds a secret.
+func isSecretKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretHint says where a secret goes instead of the key that held it.
+func secretHint(key string) string {
+	if strings.Contains(strings.ToLower(key), "refresh") {
+		return "name an environment variable with refresh_token_env, or a file with refresh_token_file"
+	}
+	return "name an environment variable with client_secret_env, or a file with client_secret_file"
+}
+
+// stringList converts a TOML array of strings.
+func stringList(v any) ([]string, bool) {
+	items, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+// prefixProblem says what is wrong with a route prefix, or "". A prefix is one or
+// more path segments of unreserved characters, so that it reads the same escaped
+// or not.
+func prefixProblem(prefix string) string {
+	p, ok := strings.CutPrefix(prefix, "/")
+	p = strings.TrimSuffix(p, "/")
+	switch {
+	case !ok:
+		return `must start with "/", such as "/bu/12345"`
+	case p == "":
+		return "must name at least one path segment, such as /bu/12345"
+	}
+	for i, seg := range strings.Split(p, "/") {
+		switch {
+		case seg == "":
+			return "has an empty segment (//)"
+		case seg == "." || seg == "..":
+			return `has a "." or ".." segment`
+		case !segmentPattern.MatchString(seg):
+			return "segments may hold letters, digits, '.', '_', '~' and '-' only"
+		case i == 0 && seg == "-":
+			return `/-/ is the proxy's own (health and metrics)`
+		}
+	}
+	return ""
+}
+
+// configSecret reads a secret from the environment variable or the file a
+// credential names (a relative path is taken from the config file's directory).
+// Errors name the key, the variable or the file, never the secret.
+func configSecret(env *environ, dir, envName, path, key string) (string, error) {
+	switch {
+	case envName != "" && path != "":
+		return "", fmt.Errorf("both %s_env and %s_file are set: give the secret one way only", key, key)
+	case envName == "" && path == "":
+		return "", fmt.Errorf("%s_env or %s_file is required: the environment variable or the file that holds it", key, key)
+	case envName != "":
+		if !envNamePattern.MatchString(envName) {
+			// Not echoed: the secret itself may have been written here.
+			return "", fmt.Errorf("%s_env must be the name of an environment variable (letters, digits and _), not the secret", key)
+		}
+		v := env.getenv(envName)
+		if v == "" {
+			return "", fmt.Errorf("%s_env: %s is not set or empty", key, envName)
+		}
+		return v, nil
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	return readSecret(&environ{getenv: func(string) string { return "" }}, "", path, key+"_file")
+}
+
+// validate checks the credential's settings as the library and the router will,
+// sending nothing.
+func (c *credential) validate() error {
+	var err error
+	switch c.provider {
+	case providerMCv1:
+		err = c.mcv1Config(nil, c.apiHosts()).Validate()
+	case providerMCv2:
+		err = c.mcv2Config(nil, c.apiHosts()).Validate()
+	default:
+		err = c.acousticConfig(nil).Validate()
+	}
+	if err != nil {
+		return asConfigKey(err)
+	}
+	if _, err := endpointURL("rest_url", c.restURL, false); err != nil {
+		return err
+	}
+	_, err = endpointURL("soap_url", c.soapURL, true)
+	return err
+}
+
+// configKeyNames maps the library's configuration fields to the config file's keys.
+var configKeyNames = map[string]string{
+	"Subdomain":    "subdomain",
+	"AuthURL":      "auth_url",
+	"ClientID":     "client_id",
+	"ClientSecret": "the client secret",
+	"AccountID":    "account_id",
+	"Scope":        "scope",
+	"Pod":          "pod",
+	"BaseURL":      "base_url",
+	"RefreshToken": "the refresh token",
+	"APIHosts":     "rest_url / soap_url",
+}
+
+// asConfigKey rewrites a configuration the library refused in the config file's
+// words. Other errors pass through.
+func asConfigKey(err error) error {
+	var ce *transport.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	name, ok := configKeyNames[ce.Field]
+	if !ok {
+		name = ce.Field
+	}
+	problem := fieldWord.ReplaceAllStringFunc(ce.Problem, func(f string) string { return configKeyNames[f] })
+	return fmt.Errorf("%s: %s", name, problem)
+}
+
+// checkUnique refuses two credentials with one name or one prefix, and a prefix
+// inside another's, which would leave it unclear which credential a path is for.
+// Both compare without regard to case.
+func checkUnique(creds []credential, probs *configProblems) {
+	names := map[string]string{}
+	prefixes := map[string]string{}
+	for _, c := range creds {
+		if other, ok := names[strings.ToLower(c.name)]; ok {
+			probs.add(fmt.Sprintf("credential %q", c.name), "the name is taken by an earlier credential (%q)", other)
+		}
+		names[strings.ToLower(c.name)] = c.name
+		if other, ok := prefixes[strings.ToLower(c.prefix)]; ok {
+			probs.add(fmt.Sprintf("credential %q", c.name), "prefix %s is taken by credential %q", c.prefix, other)
+			continue
+		}
+		prefixes[strings.ToLower(c.prefix)] = c.name
+	}
+	for _, c := range creds {
+		p := strings.ToLower(c.prefix)
+		for i := strings.LastIndexByte(p, '/'); i > 0; i = strings.LastIndexByte(p[:i], '/') {
+			if other, ok := prefixes[p[:i]]; ok {
+				probs.add(fmt.Sprintf("credential %q", c.name), "prefix %s lies inside credential %q's prefix %s", c.prefix, other, c.prefix[:i])
+			}
+		}
+	}
+}
