@@ -197,8 +197,10 @@ type ledger struct {
 	mu        sync.Mutex
 	swaps     [][2]string // prev, next
 	failSaves int         // the next CompareAndSwap calls that fail
-	afterLoad func()      // runs once, after the next Load
-	swapErr   error       // the context's error at the last CompareAndSwap
+	afterLoad  func()     // runs once, after the next Load
+	beforeSwap func()     // runs once, before the next CompareAndSwap
+	swapErr    error      // the context's error at the last CompareAndSwap
+	noPairs    bool       // behave as a store that keeps no access token (not a TokenPairs)
 }
 
 func (l *ledger) Load(ctx context.Context, key string) (string, error) {
@@ -223,14 +225,45 @@ func (l *ledger) AfterLoad(f func()) {
 var errStoreDown = errors.New("test store is down")
 
 func (l *ledger) CompareAndSwap(ctx context.Context, key, prev, next string) error {
+	return l.CompareAndSwapPair(ctx, key, prev, next, transport.Token{})
+}
+
+// LoadPair is Load for the providers that keep the access token with the refresh
+// token (store.TokenPairs).
+func (l *ledger) LoadPair(ctx context.Context, key string) (string, transport.Token, error) {
+	v, err := l.Load(ctx, key)
+	if err != nil || l.noPairs {
+		return v, transport.Token{}, err
+	}
+	return l.Memory.LoadPair(ctx, key)
+}
+
+// BeforeSwap makes f run once, before the next CompareAndSwap stores anything.
+func (l *ledger) BeforeSwap(f func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.beforeSwap = f
+}
+
+func (l *ledger) CompareAndSwapPair(ctx context.Context, key, prev, next string, access transport.Token) error {
+	l.mu.Lock()
+	before := l.beforeSwap
+	l.beforeSwap = nil
+	l.mu.Unlock()
+	if before != nil {
+		before()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.noPairs {
+		access = transport.Token{}
+	}
 	l.swapErr = ctx.Err()
 	if l.failSaves > 0 {
 		l.failSaves--
 		return errStoreDown
 	}
-	if err := l.Memory.CompareAndSwap(ctx, key, prev, next); err != nil {
+	if err := l.Memory.CompareAndSwapPair(ctx, key, prev, next, access); err != nil {
 		return err
 	}
 	l.swaps = append(l.swaps, [2]string{prev, next})

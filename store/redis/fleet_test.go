@@ -78,7 +78,7 @@ func runFleetChild() int {
 		lockTTL, _ := time.ParseDuration(os.Getenv(envLockTTL))
 		client := redis.NewClient(fastClientOptions(addr))
 		defer client.Close()
-		st, err := redisstore.New(client, redisstore.WithLockTTL(lockTTL), redisstore.WithPollInterval(20*time.Millisecond))
+		st, err := redisstore.New(client, redisstore.WithEncryptionKey(fleetKey), redisstore.WithLockTTL(lockTTL), redisstore.WithPollInterval(20*time.Millisecond))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
