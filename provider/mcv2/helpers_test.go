@@ -194,13 +194,13 @@ func (c cancelAfterAnswer) RoundTrip(req *http.Request) (*http.Response, error) 
 type ledger struct {
 	store.Memory
 
-	mu        sync.Mutex
-	swaps     [][2]string // prev, next
-	failSaves int         // the next CompareAndSwap calls that fail
-	afterLoad  func()     // runs once, after the next Load
-	beforeSwap func()     // runs once, before the next CompareAndSwap
-	swapErr    error      // the context's error at the last CompareAndSwap
-	noPairs    bool       // behave as a store that keeps no access token (not a TokenPairs)
+	mu         sync.Mutex
+	swaps      [][2]string // prev, next
+	failSaves  int         // the next CompareAndSwap calls that fail
+	afterLoad  func()      // runs once, after the next Load
+	beforeSwap func()      // runs once, before the next CompareAndSwap
+	swapErr    error       // the context's error at the last CompareAndSwap
+	noPairs    bool        // behave as a store that keeps no access token (not a TokenPairs)
 }
 
 func (l *ledger) Load(ctx context.Context, key string) (string, error) {
