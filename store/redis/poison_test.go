@@ -349,7 +349,7 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			}
 			ev := &events{}
 			known := newStore(redisstore.WithHook(ev.hook)).RefreshTokens() // a process that saw rt-1
-			fresh := newStore(redisstore.WithHook(ev.hook)).RefreshTokens()  // a process that never did
+			fresh := newStore(redisstore.WithHook(ev.hook)).RefreshTokens() // a process that never did
 			if err := known.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
