@@ -205,6 +205,12 @@ type ledger struct {
 
 func (l *ledger) Load(ctx context.Context, key string) (string, error) {
 	v, err := l.Memory.Load(ctx, key)
+	l.loaded()
+	return v, err
+}
+
+// loaded runs the AfterLoad function, once.
+func (l *ledger) loaded() {
 	l.mu.Lock()
 	after := l.afterLoad
 	l.afterLoad = nil
@@ -212,7 +218,6 @@ func (l *ledger) Load(ctx context.Context, key string) (string, error) {
 	if after != nil {
 		after()
 	}
-	return v, err
 }
 
 // AfterLoad makes f run once, after the next Load has read the stored token.
@@ -231,11 +236,12 @@ func (l *ledger) CompareAndSwap(ctx context.Context, key, prev, next string) err
 // LoadPair is Load for the providers that keep the access token with the refresh
 // token (store.TokenPairs).
 func (l *ledger) LoadPair(ctx context.Context, key string) (string, transport.Token, error) {
-	v, err := l.Load(ctx, key)
-	if err != nil || l.noPairs {
-		return v, transport.Token{}, err
+	v, access, err := l.Memory.LoadPair(ctx, key)
+	l.loaded()
+	if l.noPairs {
+		access = transport.Token{}
 	}
-	return l.Memory.LoadPair(ctx, key)
+	return v, access, err
 }
 
 // BeforeSwap makes f run once, before the next CompareAndSwap stores anything.

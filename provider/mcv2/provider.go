@@ -38,6 +38,7 @@ type Provider struct {
 	mu       sync.Mutex
 	handover *transport.Token // the exchanged access token, for the first Fetch
 	unsaved  rotation         // a refresh whose new refresh token could not be saved
+	last     string           // the access token Fetch returned last, never adopted again
 }
 
 // rotation is a refresh token spent for next, with the access token that came
@@ -116,10 +117,19 @@ func (p *Provider) grant(ctx context.Context, t *tenant, req tokenRequest) (tran
 }
 
 // refresh renews a user's access token with the stored refresh token and stores
-// the refresh token that replaces it.
+// the refresh token that replaces it — or, when another holder of the credential
+// has just done so, adopts the access token it stored with it.
 func (p *Provider) refresh(ctx context.Context) (transport.Token, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	tok, err := p.refreshLocked(ctx)
+	if err == nil {
+		p.last = tok.AccessToken
+	}
+	return tok, err
+}
+
+func (p *Provider) refreshLocked(ctx context.Context) (transport.Token, error) {
 	if tok := p.handover; tok != nil {
 		p.handover = nil
 		if p.fresh(*tok) {
@@ -134,9 +144,14 @@ func (p *Provider) refresh(ctx context.Context) (transport.Token, error) {
 			return u.tok, nil
 		}
 	}
-	spent, err := p.cfg.RefreshTokens.Load(ctx, p.key)
+	spent, access, err := p.loadPair(ctx)
 	if err != nil {
 		return transport.Token{}, storeError("loading", err, hintStore)
+	}
+	if spent != "" && p.adoptable(access) {
+		// Another holder of the credential renewed it moments ago: its token, not
+		// a second grant.
+		return access, nil
 	}
 	if spent == "" {
 		return transport.Token{}, &transport.FetchError{
@@ -222,7 +237,7 @@ func (p *Provider) refused(ctx context.Context, spent string, err error, retry b
 		return transport.Token{}, p.rotatedElsewhere(fe, ctx.Err())
 	case cur == "" || cur == spent:
 		return transport.Token{}, err // nobody rotated it: the refusal is real
-	case access.AccessToken != "" && p.CheckToken(access) == nil && p.fresh(access):
+	case p.adoptable(access):
 		return access, nil
 	case retry:
 		return p.spend(ctx, cur, false)
@@ -298,6 +313,15 @@ func (p *Provider) rotate(ctx context.Context, spent, next string, tok transport
 	}
 	p.unsaved = rotation{}
 	return nil
+}
+
+// adoptable reports whether an access token stored with the refresh token by
+// another holder of the credential may be handed out instead of a new grant: it
+// passes the checks a token from the network passes, has life left, and is not the
+// token this Provider handed out last (which the Source is replacing, perhaps
+// because the API refused it). p.mu is held.
+func (p *Provider) adoptable(access transport.Token) bool {
+	return access.AccessToken != "" && access.AccessToken != p.last && p.CheckToken(access) == nil && p.fresh(access)
 }
 
 // fresh reports whether tok has enough life left to be handed out.

@@ -366,3 +366,39 @@ func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
 		t.Errorf("bob's renewal: %v", err)
 	}
 }
+
+// A holder of the credential that renews just after another did adopts the access
+// token stored with the refresh token instead of spending it: one grant serves
+// both. Asked again — its Source replacing that token, perhaps because the API
+// refused it — it does spend the refresh token.
+func TestFreshAccessTokenInTheStoreIsAdopted(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	cfg := webConfig(srv, rts)
+	cfg.Clock = clk.Now
+	exchange(t, srv, newProvider(t, cfg))
+	a, b := newProvider(t, cfg), newProvider(t, cfg)
+	clk.Advance(time.Hour)
+	srv.ResetStats()
+
+	ta, err := a.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.Fetch(ctx)
+	if err != nil || tb != ta {
+		t.Fatalf("B: %v, %v; want A's token, adopted", tb, err)
+	}
+	if n := srv.Stats().TokenRequestsByGrant["refresh_token"]; n != 1 {
+		t.Fatalf("%d refresh requests, want 1 for both", n)
+	}
+	again, err := b.Fetch(ctx)
+	if err != nil || again.AccessToken == ta.AccessToken {
+		t.Fatalf("B again: %v, %v; want a new token, not the one it handed out", again, err)
+	}
+	if st := srv.Stats(); st.TokenRequestsByGrant["refresh_token"] != 2 || len(st.Rejections) != 0 {
+		t.Fatalf("stats %+v; want 2 refresh requests and no rejection", st)
+	}
+}
