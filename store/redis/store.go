@@ -151,12 +151,14 @@ func WithRetry(d time.Duration) Option {
 }
 
 // WithLogger logs a warning when a Semaphore or RefreshTokens loses Redis and
-// falls back to its process, and a notice when Redis is back. Logging is off by
-// default; nothing secret is logged.
+// falls back to its process, or finds a corrupt or forged value, and a notice when
+// Redis is back. Logging is off by default; nothing secret is logged.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithHook calls f with a transport.Event (EventStoreDown or EventStoreUp) when a
-// Semaphore or RefreshTokens loses Redis or finds it again. f must be quick.
+// WithHook calls f with a transport.Event: EventStoreDown or EventStoreUp when a
+// Semaphore or RefreshTokens loses Redis or finds it again, EventStoreCorrupt when
+// a refresh token or a fetch lock in Redis was corrupt or forged (the Sources
+// report their own token and breaker values). f must be quick.
 func WithHook(f func(transport.Event)) Option { return func(c *config) { c.hook = f } }
 
 // ErrNoEncryptionKey is returned by New when neither WithEncryptionKey nor
