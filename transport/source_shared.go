@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// maxWaitForOther bounds how long a Source waits for another process's fetch
+// (real time; at most half the fetch timeout) before it fetches alone.
+const maxWaitForOther = 15 * time.Second
+
 // shared is what a Source with a Store keeps about it.
 type shared struct {
 	storeConfig
@@ -36,6 +40,7 @@ func (s *Source) attachStore() {
 // Store fails it falls back to fetching alone.
 func (s *Source) fetchShared(ctx context.Context, seen *entry) (*entry, error) {
 	sh := s.shared
+	waitUntil := time.Now().Add(min(maxWaitForOther, s.cfg.fetchTimeout/2))
 	for {
 		if !sh.available() {
 			return s.fetchDirect(ctx)
@@ -53,6 +58,11 @@ func (s *Source) fetchShared(ctx context.Context, seen *entry) (*entry, error) {
 		}
 		if lock != nil {
 			return s.fetchLocked(ctx, seen, lock)
+		}
+		if time.Now().After(waitUntil) {
+			// The lock's holder neither saves nor lets go — stuck, or a lock that
+			// someone who can write to the Store keeps planting: fetch alone.
+			return s.fetchDirect(ctx)
 		}
 		if err := sh.st.Wait(ctx, sh.key); err != nil {
 			if ctx.Err() == nil {

@@ -268,3 +268,39 @@ func TestSupersededFetchesNeverOpenTheBreaker(t *testing.T) {
 		t.Fatalf("breaker %s after %d changes, want closed and none", got, changes)
 	}
 }
+
+// heldStore is a MemoryStore whose fetch lock someone else always holds: a holder
+// that never saves, or a lock someone who can write to the Store keeps planting.
+type heldStore struct{ transport.MemoryStore }
+
+func (*heldStore) Lock(context.Context, string) (transport.FetchLock, error) { return nil, nil }
+
+func (*heldStore) Wait(ctx context.Context, _ string) error {
+	t := time.NewTimer(5 * time.Millisecond) // a Store's poll interval
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A Source waits for another process's fetch at most half its fetch timeout, then
+// fetches alone: a lock that is never let go delays callers, never fails them.
+func TestLockNeverReleasedDelaysButNeverFails(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	const fetchTimeout = 400 * time.Millisecond
+	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(&heldStore{}, storeKey),
+		transport.WithFetchTimeout(fetchTimeout))
+	began := time.Now()
+	tok, err := src.Token(context.Background())
+	took := time.Since(began)
+	if err != nil || tok.AccessToken != "tok-1" {
+		t.Fatalf("Token after %v: %v, %v; want its own token", took, tok, err)
+	}
+	if took < fetchTimeout/2 || took > fetchTimeout {
+		t.Errorf("fetched alone after %v, want after half the fetch timeout (%v)", took, fetchTimeout/2)
+	}
+}
