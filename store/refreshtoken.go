@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // ErrConflict is returned by CompareAndSwap when the stored refresh token is no longer
@@ -21,11 +23,18 @@ type RefreshTokens interface {
 	CompareAndSwap(ctx context.Context, key, prev, next string) error
 }
 
-// Memory is a RefreshTokens held in this process. The zero value is ready to use.
+// Memory is a RefreshTokens held in this process, shared by the Providers of the
+// process that use it; it keeps the access token issued with each refresh token
+// too (TokenPairs). The zero value is ready to use. A type that embeds Memory to
+// change how it stores must override CompareAndSwapPair and LoadPair as well as
+// CompareAndSwap and Load: providers use the pair methods when they exist.
 type Memory struct {
 	mu     sync.Mutex
 	tokens map[string]string
+	access map[string]transport.Token
 }
+
+var _ TokenPairs = (*Memory)(nil)
 
 // Load implements RefreshTokens.
 func (m *Memory) Load(_ context.Context, key string) (string, error) {
@@ -35,16 +44,33 @@ func (m *Memory) Load(_ context.Context, key string) (string, error) {
 }
 
 // CompareAndSwap implements RefreshTokens.
-func (m *Memory) CompareAndSwap(_ context.Context, key, prev, next string) error {
+func (m *Memory) CompareAndSwap(ctx context.Context, key, prev, next string) error {
+	return m.CompareAndSwapPair(ctx, key, prev, next, transport.Token{})
+}
+
+// LoadPair implements TokenPairs.
+func (m *Memory) LoadPair(_ context.Context, key string) (string, transport.Token, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tokens[key], m.access[key], nil
+}
+
+// CompareAndSwapPair implements TokenPairs.
+func (m *Memory) CompareAndSwapPair(_ context.Context, key, prev, next string, access transport.Token) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.tokens[key] != prev {
 		return ErrConflict
 	}
 	if m.tokens == nil {
-		m.tokens = map[string]string{}
+		m.tokens, m.access = map[string]string{}, map[string]transport.Token{}
 	}
 	m.tokens[key] = next
+	if access.AccessToken == "" || next == "" {
+		delete(m.access, key)
+	} else {
+		m.access[key] = access
+	}
 	return nil
 }
 

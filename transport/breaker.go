@@ -23,18 +23,23 @@ func (s *Source) recordOutcome(err error) {
 	switch {
 	case err == nil:
 		s.authStreak, s.endpointFails = 0, 0
-	case errors.Is(err, context.Canceled):
+	case isExcluded(err):
 	case kindOf(err) == ErrEndpoint:
 		s.endpointFails++
 	default:
 		s.authStreak++
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err != nil && !isExcluded(err) {
 		s.lastErr = err
 	}
 }
 
+// readyToTrip opens the breaker when this Source's own streak says so, or when its
+// fleet's streak, shared through the Store, does (breaker_shared.go).
 func (s *Source) readyToTrip() bool {
+	if sb, ok := s.breaker.(*sharedBreaker); ok && sb.tripNow() {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return (s.cfg.tripAfterRejections > 0 && s.authStreak >= s.cfg.tripAfterRejections) ||
@@ -67,9 +72,13 @@ func (s *Source) translateBreakerErr(err error) error {
 func countsAsSuccess(err error) bool { return err == nil }
 
 // isExcluded tells gobreaker which outcomes to ignore: a fetch that was only
-// cancelled says nothing about the credential or the endpoint, so it neither
-// opens nor closes the breaker (a cancelled half-open probe leaves it half-open).
-func isExcluded(err error) bool { return errors.Is(err, context.Canceled) }
+// cancelled, or that lost a race to another holder of the credential
+// (ErrSuperseded), says nothing about the credential or the endpoint, so it
+// neither opens nor closes the breaker (a cancelled half-open probe leaves it
+// half-open).
+func isExcluded(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, ErrSuperseded)
+}
 
 // BreakerState reports the breaker's state: "closed", "half-open" or "open".
 func (s *Source) BreakerState() string { return s.breaker.State().String() }

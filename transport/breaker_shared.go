@@ -1,161 +1,182 @@
 package transport
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
-	"sync"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 )
 
-// sharedBreaker is the circuit breaker of a Source whose fleet shares breaker state:
-// a gobreaker.DistributedCircuitBreaker over the Store, and the Source's own breaker
-// for the times the Store cannot be reached.
+// sharedBreaker is the circuit breaker of a Source whose fleet shares breaker state
+// through a Store (a BreakerSharer). The Source's own breaker does the counting
+// and the opening, as it does alone; the Store carries what the fleet must agree
+// on: how many fetches in a row failed across the fleet, and until when the
+// fleet's breaker is open. Every state read from the Store is checked before it is
+// believed, and whenever the Store cannot be read or written the Source's own
+// breaker carries on alone. Nothing the Store holds ever reaches gobreaker.
 type sharedBreaker struct {
-	s        *Source
-	local    breaker
-	data     gobreaker.SharedDataStore
-	settings gobreaker.Settings
+	s     *Source
+	local breaker
+	st    BreakerSharer
 
-	mu   sync.Mutex
-	dist *gobreaker.DistributedCircuitBreaker[Token] // made on first use
+	trip  atomic.Bool  // the fleet's streak reached the threshold: the local breaker opens at this failure
+	until atomic.Int64 // Unix nanoseconds (wall clock) until which the fleet's breaker was last read open
 }
 
-// sharedBreakerName is the name the breaker has in the Store; the Store's key
-// already tells credentials apart.
-const sharedBreakerName = "tokentrip"
+// Bounds on a breaker state read from the Store.
+const (
+	// breakerSkew is how much further than one cooldown from now an open-until may
+	// lie, for the clocks of a fleet's hosts disagree a little. Beyond it the state
+	// is forged ("open until 9999") and ignored.
+	breakerSkew = 5 * time.Second
+	// maxFleetFailures bounds a believable streak.
+	maxFleetFailures = 1 << 20
+	// breakerStateTTL is how long a saved state outlives its last change, so that an
+	// abandoned credential's state does not stay forever.
+	breakerStateTTL = 24 * time.Hour
+)
 
-func newSharedBreaker(s *Source, local breaker, data gobreaker.SharedDataStore) *sharedBreaker {
-	return &sharedBreaker{
-		s:     s,
-		local: local,
-		data:  data,
-		settings: gobreaker.Settings{
-			Name:          sharedBreakerName,
-			MaxRequests:   1,
-			Timeout:       s.cfg.breakerCooldown,
-			ReadyToTrip:   s.readyToTripShared,
-			OnStateChange: s.onBreakerChange,
-			IsSuccessful:  countsAsSuccess,
-			IsExcluded:    isExcluded,
-		},
-	}
+func newSharedBreaker(s *Source, local breaker, st BreakerSharer) *sharedBreaker {
+	return &sharedBreaker{s: s, local: local, st: st}
 }
 
-// readyToTripShared opens the fleet's breaker when this process's own streak says so,
-// or when the fleet's consecutive failures reach the threshold for the kind of the
-// latest failure.
-func (s *Source) readyToTripShared(c gobreaker.Counts) bool {
-	if s.readyToTrip() {
-		return true
-	}
-	s.mu.Lock()
-	last := s.lastErr
-	s.mu.Unlock()
-	n := int(c.ConsecutiveFailures)
-	if last != nil && kindOf(last) == ErrEndpoint {
-		return s.cfg.tripAfterOutages > 0 && n >= s.cfg.tripAfterOutages
-	}
-	return s.cfg.tripAfterRejections > 0 && n >= s.cfg.tripAfterRejections
-}
-
-// State reports the state last read from the Store; it never touches the Store.
+// State reports the local breaker's state, or open while the fleet's breaker was
+// last read open; it never touches the Store.
 func (b *sharedBreaker) State() gobreaker.State {
-	b.mu.Lock()
-	d := b.dist
-	b.mu.Unlock()
-	if d != nil && b.s.shared.available() {
-		return d.CircuitBreaker.State()
+	st := b.local.State()
+	if st != gobreaker.StateOpen && time.Now().UnixNano() < b.until.Load() {
+		return gobreaker.StateOpen
 	}
-	return b.local.State()
+	return st
 }
 
-// Execute runs req through the fleet's breaker, or through the local one when the
-// Store cannot be reached or its breaker lock is busy.
+// Execute runs req through the fleet's breaker: refused while the fleet's breaker
+// is open, otherwise through the local breaker, with the outcome shared. When the
+// Store cannot be used, through the local breaker alone.
 func (b *sharedBreaker) Execute(req func() (Token, error)) (Token, error) {
 	sh := b.s.shared
-	for attempt := 0; ; attempt++ {
-		if !sh.available() {
-			return b.local.Execute(req)
-		}
-		d, err := b.distributed()
-		if err != nil {
-			sh.failed(err)
-			return b.local.Execute(req)
-		}
-		var (
-			tok  Token
-			rerr error
-			ran  bool
-		)
-		_, err = d.Execute(func() (Token, error) {
-			ran = true
-			tok, rerr = req()
-			return tok, rerr
-		})
-		switch {
-		case ran:
-			if err != nil && err != rerr { // identity: not req's own error
-				sh.failed(err) // the fetch ran; only saving the breaker state failed
-			}
-			return tok, rerr
-		case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-			b.noteOpened()
-			return Token{}, err
-		case errors.Is(err, gobreaker.ErrNoSharedState) && attempt == 0:
-			// The state is gone (a Redis restarted empty): make it again.
-			b.mu.Lock()
-			b.dist = nil
-			b.mu.Unlock()
-		case errors.Is(err, ErrStoreBusy):
-			return b.local.Execute(req)
-		default:
-			sh.failed(err)
-			return b.local.Execute(req)
-		}
+	if !sh.available() {
+		return b.local.Execute(req)
 	}
-}
-
-// distributed returns the fleet's breaker, making it on first use. The Store is
-// probed first, so that an unreachable one fails fast instead of in gobreaker's
-// lock retries.
-func (b *sharedBreaker) distributed() (*gobreaker.DistributedCircuitBreaker[Token], error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.dist != nil {
-		return b.dist, nil
-	}
-	if _, err := b.data.GetData(stateKey); err != nil {
-		return nil, err
-	}
-	d, err := gobreaker.NewDistributedCircuitBreaker[Token](b.data, b.settings)
+	rec, err := b.load()
 	if err != nil {
-		return nil, err
+		sh.failed(err)
+		return b.local.Execute(req)
 	}
-	b.dist = d
-	return d, nil
+	if now := time.Now(); now.Before(rec.OpenUntil) {
+		b.until.Store(rec.OpenUntil.UnixNano())
+		b.noteOpened(rec.OpenUntil)
+		return Token{}, gobreaker.ErrOpenState
+	}
+	b.until.Store(0)
+	before := b.local.State()
+	ran := false
+	tok, err := b.local.Execute(func() (Token, error) {
+		ran = true
+		tok, err := req()
+		b.count(&rec, err)
+		return tok, err
+	})
+	if ran {
+		if b.local.State() == gobreaker.StateOpen && before != gobreaker.StateOpen {
+			rec.OpenUntil = time.Now().Add(b.s.cfg.breakerCooldown)
+		}
+		if serr := b.save(rec); serr != nil {
+			sh.failed(serr) // the fetch ran; only sharing its outcome failed
+		}
+	}
+	return tok, err
 }
 
-// stateKey is the name under which gobreaker keeps the shared state.
-const stateKey = "gobreaker:state:" + sharedBreakerName
+// count adds a fetch's outcome to the fleet's streak and, when the streak reaches
+// the threshold for the kind of this failure, has the local breaker open now.
+func (b *sharedBreaker) count(rec *BreakerRecord, err error) {
+	switch {
+	case err == nil:
+		*rec = BreakerRecord{}
+		b.trip.Store(false)
+		return
+	case isExcluded(err):
+		return
+	}
+	rec.Failures++
+	threshold := b.s.cfg.tripAfterRejections
+	if kindOf(err) == ErrEndpoint {
+		threshold = b.s.cfg.tripAfterOutages
+	}
+	if threshold > 0 && rec.Failures >= threshold {
+		b.trip.Store(true)
+	}
+}
 
-// noteOpened records when the fleet's breaker opened, read from the shared state,
-// so that a refusal says when the next probe goes out even in a process that did
-// not see the breaker trip.
-func (b *sharedBreaker) noteOpened() {
-	data, err := b.data.GetData(stateKey)
-	if err != nil || len(data) == 0 {
-		return
+// tripNow reports, once, that the fleet's streak asks the local breaker to open.
+func (b *sharedBreaker) tripNow() bool { return b.trip.Swap(false) }
+
+// load reads the fleet's state. A state that cannot be read or believed is
+// reported (EventStoreCorrupt) and taken as closed with no failures: the next save
+// replaces it. An error means the Store failed. A panic in the Store is a failure
+// too, never the caller's.
+func (b *sharedBreaker) load() (rec BreakerRecord, err error) {
+	sh := b.s.shared
+	defer func() {
+		if r := recover(); r != nil {
+			rec, err = BreakerRecord{}, fmt.Errorf("store: loading the breaker state panicked (%T)", r)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), sh.timeout)
+	defer cancel()
+	rec, ok, err := b.st.LoadBreaker(ctx, sh.key)
+	switch {
+	case err != nil && errors.Is(err, ErrCorruptValue):
+		sh.corrupt(err)
+		return BreakerRecord{}, nil
+	case err != nil:
+		return BreakerRecord{}, err
+	case !ok:
+		return BreakerRecord{}, nil
 	}
-	var st gobreaker.SharedState
-	if json.Unmarshal(data, &st) != nil || st.State != gobreaker.StateOpen || st.Expiry.IsZero() {
-		return
+	if err := b.check(rec); err != nil {
+		sh.corrupt(fmt.Errorf("%w: %w", ErrCorruptValue, err))
+		return BreakerRecord{}, nil
 	}
-	// gobreaker's expiry is on the wall clock; CircuitOpenError.Retry is on the
+	return rec, nil
+}
+
+// check returns why a breaker state read from the Store cannot be believed.
+func (b *sharedBreaker) check(rec BreakerRecord) error {
+	switch {
+	case rec.Failures < 0 || rec.Failures > maxFleetFailures:
+		return errors.New("breaker state: a failure count no fleet reaches")
+	case rec.OpenUntil.After(time.Now().Add(b.s.cfg.breakerCooldown + breakerSkew)):
+		return errors.New("breaker state: open for longer than the cooldown")
+	}
+	return nil
+}
+
+// save writes the fleet's state; a panic in the Store is a failure, never the
+// caller's.
+func (b *sharedBreaker) save(rec BreakerRecord) (err error) {
+	sh := b.s.shared
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: saving the breaker state panicked (%T)", r)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), sh.timeout)
+	defer cancel()
+	return b.st.SaveBreaker(ctx, sh.key, rec, breakerStateTTL)
+}
+
+// noteOpened records when the fleet's breaker opened, so that a refusal says when
+// the next probe goes out even in a process that did not see the breaker trip.
+func (b *sharedBreaker) noteOpened(until time.Time) {
+	// The fleet's open-until is on the wall clock; CircuitOpenError.Retry is on the
 	// Source's.
 	s := b.s
-	retry := s.now().Add(time.Until(st.Expiry))
+	retry := s.now().Add(time.Until(until))
 	s.mu.Lock()
 	s.openedAt = retry.Add(-s.cfg.breakerCooldown)
 	s.mu.Unlock()

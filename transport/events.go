@@ -19,6 +19,9 @@ const (
 	EventAdopted     EventKind = "adopted"      // a token another process fetched arrived from the Store
 	EventStoreDown   EventKind = "store_down"   // the Store failed (Err); working alone until it answers again
 	EventStoreUp     EventKind = "store_up"     // the Store answers again; sharing resumes
+	// EventStoreCorrupt: a value read from the Store was corrupt or forged (Err says
+	// what failed, never the value); it counts as absent and is overwritten.
+	EventStoreCorrupt EventKind = "store_corrupt"
 )
 
 // Event is one thing that happened in a Source, for hooks, metrics and logs. It
@@ -29,7 +32,7 @@ type Event struct {
 	Time     time.Time     // by the Source's clock
 	Expiry   time.Time     // the token's expiry, for fetched, adopted and invalidated
 	Duration time.Duration // how long the fetch took, for fetched
-	Err      error         // for fetch_failed and store_down
+	Err      error         // for fetch_failed, store_down and store_corrupt
 	From, To string        // breaker states, for breaker
 }
 
@@ -53,6 +56,9 @@ func logEvent(l *slog.Logger, ev Event) {
 		attrs = append(attrs, slog.String("error", ev.Err.Error()))
 	case EventStoreUp:
 		level = slog.LevelInfo
+	case EventStoreCorrupt:
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", ev.Err.Error()))
 	}
 	l.LogAttrs(context.Background(), level, "tokentrip: "+string(ev.Kind), attrs...)
 }

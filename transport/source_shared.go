@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// maxWaitForOther bounds how long a Source waits for another process's fetch
+// (real time; at most half the fetch timeout) before it fetches alone.
+const maxWaitForOther = 15 * time.Second
+
 // shared is what a Source with a Store keeps about it.
 type shared struct {
 	storeConfig
@@ -17,6 +21,7 @@ type shared struct {
 	down      bool      // the Store failed and has not answered since
 	downUntil time.Time // no Store operation before this
 	rejection string    // the access token last invalidated here, not to be adopted again
+	poisoned  bool      // the Store's value was found corrupt and not replaced since
 }
 
 // attachStore sets up sharing when WithStore was given.
@@ -26,9 +31,7 @@ func (s *Source) attachStore() {
 	}
 	s.shared = &shared{storeConfig: *s.cfg.store, s: s}
 	if bs, ok := s.cfg.store.st.(BreakerSharer); ok {
-		if data := bs.BreakerStore(s.shared.key); data != nil {
-			s.breaker = newSharedBreaker(s, s.breaker, data)
-		}
+		s.breaker = newSharedBreaker(s, s.breaker, bs)
 	}
 }
 
@@ -37,6 +40,7 @@ func (s *Source) attachStore() {
 // Store fails it falls back to fetching alone.
 func (s *Source) fetchShared(ctx context.Context, seen *entry) (*entry, error) {
 	sh := s.shared
+	waitUntil := time.Now().Add(min(maxWaitForOther, s.cfg.fetchTimeout/2))
 	for {
 		if !sh.available() {
 			return s.fetchDirect(ctx)
@@ -54,6 +58,11 @@ func (s *Source) fetchShared(ctx context.Context, seen *entry) (*entry, error) {
 		}
 		if lock != nil {
 			return s.fetchLocked(ctx, seen, lock)
+		}
+		if time.Now().After(waitUntil) {
+			// The lock's holder neither saves nor lets go — stuck, or a lock that
+			// someone who can write to the Store keeps planting: fetch alone.
+			return s.fetchDirect(ctx)
 		}
 		if err := sh.st.Wait(ctx, sh.key); err != nil {
 			if ctx.Err() == nil {
@@ -117,6 +126,7 @@ func (s *Source) fetchLocked(ctx context.Context, seen *entry, lock FetchLock) (
 	switch err := lock.Save(sctx, StoredToken{Token: e.tok, Fetched: fetched}, ttl); {
 	case err == nil:
 		sh.worked()
+		sh.cured()
 	case errors.Is(err, ErrLockLost):
 		// Another process took over and may have saved its token: the fleet uses that.
 		if won, aerr := sh.adopt(ctx, e); aerr == nil && won != nil {
@@ -171,24 +181,55 @@ func (sh *shared) rejected(tok Token) {
 	sh.mu.Unlock()
 }
 
-// adopt loads the fleet's token and makes it the Source's own if it is usable: not
+// corrupt books a value of the Store that cannot be trusted: it counts as absent,
+// the Source fetches, and its save replaces it. It is reported once until then.
+func (sh *shared) corrupt(err error) {
+	sh.mu.Lock()
+	first := !sh.poisoned
+	sh.poisoned = true
+	sh.mu.Unlock()
+	if first {
+		sh.s.emit(Event{Kind: EventStoreCorrupt, Err: err})
+	}
+}
+
+// cured books a trustworthy value in the Store: adopted, or saved by this Source.
+func (sh *shared) cured() {
+	sh.mu.Lock()
+	sh.poisoned = false
+	sh.mu.Unlock()
+}
+
+// adopt loads the fleet's token and makes it the Source's own if it is usable: it
+// passes the checks a token from the network would (checkStored), and it is not
 // expired, not rejected here, and not the very token being refreshed. It returns
-// nil and no error when there is nothing to adopt.
+// nil and no error when there is nothing to adopt; a corrupt or forged value is
+// nothing, reported as such.
 func (sh *shared) adopt(ctx context.Context, seen *entry) (*entry, error) {
 	s := sh.s
 	lctx, cancel := context.WithTimeout(ctx, sh.timeout)
 	st, ok, err := sh.st.Load(lctx, sh.key)
 	cancel()
-	if err != nil {
+	switch {
+	case err != nil && errors.Is(err, ErrCorruptValue):
+		sh.worked()
+		sh.corrupt(err)
+		return nil, nil
+	case err != nil:
 		if ctx.Err() == nil {
 			sh.failed(err)
 		}
 		return nil, err
 	}
 	sh.worked()
-	if !ok || st.Token.AccessToken == "" {
+	if !ok {
 		return nil, nil
 	}
+	if err := s.checkStored(st); err != nil {
+		sh.corrupt(fmt.Errorf("%w: %w", ErrCorruptValue, err))
+		return nil, nil
+	}
+	sh.cured()
 	sh.mu.Lock()
 	rejected := st.Token.AccessToken == sh.rejection
 	sh.mu.Unlock()

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"time"
-
-	"github.com/sony/gobreaker/v2"
 )
 
 // Store shares a Source's token among every process that uses the same credential,
@@ -19,10 +17,17 @@ import (
 // without a Store keeps its token to itself, in memory.
 //
 // Keys are StoreKey.ID values: hashes, never a client id or a secret. Every method
-// must be safe for concurrent use. Errors mean the Store is unreachable: the Source
-// then works alone and tries the Store again later (see WithStoreFallback).
+// must be safe for concurrent use and should end by ctx's deadline. Errors mean
+// the Store is unreachable — the Source then works alone and tries the Store again
+// later (see WithStoreFallback) — except ErrCorruptValue.
+//
+// The Source trusts nothing it reads from a Store: a token that does not pass its
+// checks and the Provider's (see TokenChecker) counts as absent, is reported as an
+// EventStoreCorrupt, and is overwritten by the next token the Source fetches.
 type Store interface {
-	// Load returns the token saved under key, and false when there is none.
+	// Load returns the token saved under key, and false when there is none. A value
+	// that is there but cannot be read (it does not decode, is not a token, or fails
+	// its authentication) is an error wrapping ErrCorruptValue.
 	Load(ctx context.Context, key string) (StoredToken, bool, error)
 	// Lock tries once to take key's fetch lock. It returns nil and no error when
 	// another holder has it. A lock lasts until Unlock, or until it expires when its
@@ -54,17 +59,52 @@ type StoredToken struct {
 // process may have taken it over: the fetched token is used, but not shared.
 var ErrLockLost = errors.New("store: the fetch lock was lost")
 
-// ErrStoreBusy is returned by the Lock of a Store's gobreaker.SharedDataStore when
-// another process holds the breaker state's lock. The Source then runs that fetch
-// through its own breaker instead of treating the Store as unreachable.
-var ErrStoreBusy = errors.New("store: locked by another process")
+// ErrCorruptValue is wrapped by the error of a Store's Load (or LoadBreaker) when
+// a value is there but cannot be trusted: it does not decode, has the wrong shape,
+// or fails its authentication (sealed under another key, truncated, forged). The
+// Source treats it as absent — it fetches, and its next save replaces the value —
+// and reports an EventStoreCorrupt, not a Store outage.
+var ErrCorruptValue = errors.New("store: the stored value is corrupt or forged")
+
+// ErrSuperseded is wrapped by a Provider's error when its fetch lost a race to
+// another holder of the same credential (a rotating refresh token spent first
+// elsewhere) and the winner's result could not be adopted in time. It says nothing
+// about the credential or the endpoint, so the circuit breaker ignores it; the
+// next fetch uses what the winner left.
+var ErrSuperseded = errors.New("fetch superseded by another holder of the credential")
+
+// TokenChecker is implemented by a Provider that can tell whether a token it did
+// not fetch itself — one read from a Store — is one it could have fetched. The
+// Source asks it about every token it would adopt from a Store, after its own
+// checks (characters, a fetch time and an expiry that make sense), and treats a
+// token that fails as absent. The providers of tokentrip check the characters of
+// the token, its lifetime, and that its instance URLs are ones their vendor issues.
+type TokenChecker interface {
+	// CheckToken returns why tok cannot be one of this Provider's tokens, or nil. The
+	// error never quotes the token.
+	CheckToken(tok Token) error
+}
 
 // BreakerSharer is implemented by a Store that can also keep a Source's circuit
-// breaker state, so that a breaker opened by one process is open for the fleet.
-// The Source then fetches through a gobreaker.DistributedCircuitBreaker over the
-// returned SharedDataStore; key is the Source's StoreKey.ID.
+// breaker state, so that a breaker opened by one process is open for the fleet;
+// key is the Source's StoreKey.ID. The Source checks what it loads (an open-until
+// beyond its cooldown is forged) and falls back to its own breaker whenever the
+// state cannot be read.
 type BreakerSharer interface {
-	BreakerStore(key string) gobreaker.SharedDataStore
+	// LoadBreaker returns the breaker state saved under key, and false when there is
+	// none. A value that cannot be read is an error wrapping ErrCorruptValue.
+	LoadBreaker(ctx context.Context, key string) (BreakerRecord, bool, error)
+	// SaveBreaker saves rec under key for ttl.
+	SaveBreaker(ctx context.Context, key string, rec BreakerRecord, ttl time.Duration) error
+}
+
+// BreakerRecord is a fleet's circuit breaker as a Store keeps it.
+type BreakerRecord struct {
+	// OpenUntil is when the fleet's breaker lets a probe through, on the wall clock
+	// (the breaker's cooldown runs in real time). Zero or past: closed.
+	OpenUntil time.Time
+	// Failures counts the fleet's consecutive failed fetches; a success resets it.
+	Failures int
 }
 
 // StoreKey names one credential's token in a Store. Tokens differ per provider,
@@ -112,8 +152,9 @@ type storeConfig struct {
 }
 
 // WithStore makes the Source share its token through st under key: one process of
-// the fleet fetches, the others adopt its token. If st also implements
-// BreakerSharer, the breaker's state is shared too. A nil st changes nothing.
+// the fleet fetches, the others adopt its token after checking it as if it came
+// from the network. If st also implements BreakerSharer, the breaker's state is
+// shared too. A nil st changes nothing.
 func WithStore(st Store, key StoreKey) SourceOption {
 	return func(c *sourceConfig) {
 		if st == nil {
@@ -132,7 +173,8 @@ func WithStore(st Store, key StoreKey) SourceOption {
 // WithStoreFallback sets how long one Store operation may take (default two
 // seconds) and, once the Store has failed, how long the Source works alone before
 // it asks the Store again (default five seconds). While it works alone it fetches
-// its own tokens, so no call ever fails because the Store is down.
+// its own tokens, so no call ever fails because the Store is down, and a fetch
+// while the Store stalls takes at most one Store timeout longer than without it.
 func WithStoreFallback(timeout, retry time.Duration) SourceOption {
 	return func(c *sourceConfig) {
 		sc := storeConfig{timeout: DefaultStoreTimeout, retry: DefaultStoreRetry}

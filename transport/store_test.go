@@ -385,3 +385,47 @@ func ExampleWithStore() {
 	fmt.Println(ta.AccessToken, tb.AccessToken, "fetches:", fetches)
 	// Output: token-1 token-1 fetches: 1
 }
+
+// vendor is a Provider with its vendor's rules for tokens it did not fetch itself.
+type vendor struct{ fetches int }
+
+func (v *vendor) Fetch(context.Context) (transport.Token, error) {
+	v.fetches++
+	return transport.Token{AccessToken: fmt.Sprint("fetched-", v.fetches), Expiry: time.Now().Add(time.Hour), RESTInstanceURL: "https://eu.api.example.com/"}, nil
+}
+
+// CheckToken refuses instance URLs the vendor never issues.
+func (v *vendor) CheckToken(tok transport.Token) error {
+	if tok.RESTInstanceURL != "" && !strings.HasSuffix(tok.RESTInstanceURL, ".api.example.com/") {
+		return errors.New("vendor: instance URL off the vendor's hosts")
+	}
+	return nil
+}
+
+// A Provider that implements TokenChecker vouches for the tokens a Source would
+// adopt from its Store: a token planted there for another host counts as absent, is
+// reported, and is overwritten by the token the Source fetches itself.
+func ExampleTokenChecker() {
+	ctx := context.Background()
+	st := &transport.MemoryStore{} // across processes: a Redis store
+	key := transport.StoreKey{Provider: "vendor", ClientID: "my-client-id"}
+
+	// Someone who can write to the store plants a token that names their own host.
+	l, _ := st.Lock(ctx, key.ID())
+	now := time.Now()
+	_ = l.Save(ctx, transport.StoredToken{Token: transport.Token{
+		AccessToken: "planted", Expiry: now.Add(time.Hour), RESTInstanceURL: "https://evil.example/",
+	}, Fetched: now}, time.Hour)
+	_ = l.Unlock(ctx)
+
+	src := transport.NewSource(&vendor{}, transport.WithStore(st, key), transport.WithHook(func(ev transport.Event) {
+		if ev.Kind == transport.EventStoreCorrupt {
+			fmt.Println("store_corrupt:", ev.Err)
+		}
+	}))
+	tok, _ := src.Token(ctx)
+	fmt.Println(tok.AccessToken, tok.RESTInstanceURL)
+	// Output:
+	// store_corrupt: store: the stored value is corrupt or forged: vendor: instance URL off the vendor's hosts
+	// fetched-1 https://eu.api.example.com/
+}

@@ -56,13 +56,10 @@ func Decode(provider string, resp *transport.EndpointResponse) (Response, error)
 }
 
 // Lifetime returns expires_in as a duration; ok is false when it is absent or not a
-// positive whole number of seconds.
+// whole number of seconds between 1 and MaxLifetime (see ParseLifetime).
 func (r Response) Lifetime() (time.Duration, bool) {
-	secs, err := r.ExpiresIn.Int64()
-	if err != nil || secs <= 0 {
-		return 0, false
-	}
-	return time.Duration(secs) * time.Second, true
+	d, problem := ParseLifetime("expires_in", r.ExpiresIn.String(), MaxLifetime)
+	return d, problem == ""
 }
 
 // OK reports whether the answer is a success: status 200 with an access token.
@@ -80,14 +77,15 @@ func orNone(s string) string {
 // Explain completes a token endpoint failure with the vendor's own JSON error (code
 // and description) from the last answer, which the EndpointClient returns alongside
 // a 5xx or 429 and keeps out of the error itself. clean removes any secret the
-// vendor echoed from the description. Errors without such an answer pass unchanged.
+// vendor echoed from the code and the description. Errors without such an answer
+// pass unchanged.
 func Explain(provider string, resp *transport.EndpointResponse, err error, clean func(string) string) error {
 	var fe *transport.FetchError
 	if resp == nil || !errors.As(err, &fe) {
 		return err
 	}
 	if r, derr := Decode(provider, resp); derr == nil && r.Error != "" {
-		fe.Code, fe.Message = r.Error, clean(r.ErrorDescription)
+		fe.Code, fe.Message = clean(r.Error), clean(r.ErrorDescription)
 	}
 	return err
 }

@@ -60,3 +60,74 @@ func TestExplain(t *testing.T) {
 		}
 	}
 }
+
+// The shared lifetime parser checks the range on the seconds, before it multiplies:
+// no value a vendor sends becomes a negative or tiny Duration.
+func TestParseLifetime(t *testing.T) {
+	for _, tt := range []struct {
+		raw     string
+		want    time.Duration
+		problem string
+	}{
+		{"1079", 1079 * time.Second, ""},
+		{"1", time.Second, ""},
+		{"86400", 24 * time.Hour, ""},
+		{"86401", 0, "believable"},
+		{"0", 0, "believable"},
+		{"-5", 0, "believable"},
+		{"9223372037", 0, "believable"}, // × 1e9 overflows int64
+		{"9223372036854775807", 0, "believable"},
+		{"99999999999999999999", 0, "believable"}, // beyond int64
+		{"-99999999999999999999", 0, "believable"},
+		{"1079.0", 0, "whole number"},
+		{"1e3", 0, "whole number"},
+		{"soon", 0, "whole number"},
+		{"", 0, "whole number"},
+		{" 1079", 0, "whole number"},
+	} {
+		got, problem := oauthwire.ParseLifetime("expires_in", tt.raw, oauthwire.MaxLifetime)
+		if got != tt.want || !strings.Contains(problem, tt.problem) || (tt.problem == "") != (problem == "") {
+			t.Errorf("ParseLifetime(%q) = %v, %q; want %v and a problem with %q", tt.raw, got, problem, tt.want, tt.problem)
+		}
+		if got < 0 {
+			t.Errorf("ParseLifetime(%q) is negative", tt.raw)
+		}
+		if strings.Contains(problem, "soon") {
+			t.Errorf("the problem quotes the vendor's value: %q", problem)
+		}
+	}
+}
+
+func TestTokenProblem(t *testing.T) {
+	for tok, ok := range map[string]bool{
+		"eyJhbGciOi.abc-_~+/=":          true,
+		"":                              false,
+		"at 1":                          false,
+		"at-1\r\nX-Evil: 1":             false,
+		"at-1\x00":                      false,
+		"at-1\x7f":                      false,
+		"at-1é":                         false,
+		strings.Repeat("a", 16<<10):     true,
+		strings.Repeat("a", (16<<10)+1): false,
+	} {
+		if got := oauthwire.TokenProblem(tok) == ""; got != ok {
+			t.Errorf("TokenProblem(%.20q…) accepts: %t, want %t", tok, got, ok)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	const secret = "s3cr&t=/+ x"
+	for _, in := range []string{
+		"bad " + secret,
+		"client_secret=s3cr%26t%3D%2F%2B+x", // form-encoded, as Acoustic's request body is
+		"path /s3cr&t=%2F+%20x/",            // path-escaped
+	} {
+		if out := oauthwire.Scrub(in, "", secret); strings.Contains(out, "s3cr") || !strings.Contains(out, oauthwire.Redacted) {
+			t.Errorf("Scrub(%q) = %q", in, out)
+		}
+	}
+	if out := oauthwire.Scrub("nothing to hide", "", "other"); out != "nothing to hide" {
+		t.Errorf("Scrub changed a clean string: %q", out)
+	}
+}

@@ -3,7 +3,6 @@ package acoustic
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -27,8 +26,8 @@ func (p *Provider) rejection(status int, r oauthwire.Response) error {
 	e := &transport.FetchError{
 		Provider:   name,
 		StatusCode: status,
-		Code:       r.Error,
-		Message:    p.scrub(r.ErrorDescription),
+		Code:       p.scrub(r.Error, r.AccessToken, r.RefreshToken),
+		Message:    p.scrub(r.ErrorDescription, r.AccessToken, r.RefreshToken),
 	}
 	switch {
 	case r.Error == "" && status == http.StatusOK:
@@ -75,7 +74,7 @@ func (p *Provider) undecodable(status int, err error) error {
 // endpointFailure names Acoustic's mint limit when the endpoint throttled, and
 // reads Acoustic's own JSON error from the last answer, when there was one.
 func (p *Provider) endpointFailure(resp *transport.EndpointResponse, err error) error {
-	err = oauthwire.Explain(name, resp, err, p.scrub)
+	err = oauthwire.Explain(name, resp, err, func(s string) string { return p.scrub(s) })
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) {
 		return err
@@ -104,17 +103,10 @@ func mintLimited(msg string) bool {
 	return strings.Contains(msg, "limit") && strings.Contains(msg, "exceeded")
 }
 
-// scrub removes the client secret and refresh token from a message the endpoint
-// wrote, in case it echoed them.
-func (p *Provider) scrub(msg string) string {
-	for _, s := range p.secrets {
-		if s == "" {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, s, redactedMark)
-		msg = strings.ReplaceAll(msg, url.QueryEscape(s), redactedMark)
-	}
-	return msg
+// scrub removes the client secret, the refresh token and more (the tokens of the
+// answer being read) from a string the endpoint wrote, in case it echoed them.
+func (p *Provider) scrub(msg string, more ...string) string {
+	return oauthwire.Scrub(msg, append(p.secrets[:len(p.secrets):len(p.secrets)], more...)...)
 }
 
 // quoteShort quotes a value from a response for an error message, cut short.

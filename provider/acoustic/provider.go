@@ -3,6 +3,7 @@ package acoustic
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -24,7 +25,7 @@ const (
 
 const (
 	// maxLifetime bounds the expires_in believed: anything longer is a broken answer.
-	maxLifetime = 24 * time.Hour
+	maxLifetime = oauthwire.MaxLifetime
 	// roundingSlack covers expires_in being rounded down to whole seconds, which
 	// makes a token look up to a second older than it is.
 	roundingSlack = time.Second
@@ -120,18 +121,42 @@ func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
 	return p.token(r)
 }
 
+// CheckToken implements transport.TokenChecker: it reports why tok, read from a
+// store rather than from Acoustic, is not a token this Provider could have fetched
+// — an access token with characters a header cannot carry, a lifetime longer than
+// a day from now, a refresh point after its expiry, or instance URLs, which
+// Acoustic never returns. A Source adopts a token from its Store only when it
+// passes. The error never quotes the token.
+func (p *Provider) CheckToken(tok transport.Token) error {
+	switch {
+	case oauthwire.TokenProblem(tok.AccessToken) != "":
+		return errors.New("acoustic: stored token: the access token " + oauthwire.TokenProblem(tok.AccessToken))
+	case tok.Expiry.IsZero() || tok.Expiry.Sub(p.now()) > maxLifetime:
+		return errors.New("acoustic: stored token: an expiry Acoustic does not issue")
+	case tok.RefreshAfter.After(tok.Expiry):
+		return errors.New("acoustic: stored token: a refresh point after its expiry")
+	case tok.RESTInstanceURL != "" || tok.SOAPInstanceURL != "":
+		return errors.New("acoustic: stored token: instance URLs, which Acoustic never returns")
+	}
+	return nil
+}
+
+var _ transport.TokenChecker = (*Provider)(nil)
+
 // token turns a successful answer into a Token, working out when it was issued.
 func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
+	if problem := oauthwire.TokenProblem(r.AccessToken); problem != "" {
+		return transport.Token{}, p.malformed("access_token " + problem)
+	}
 	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") {
-		return transport.Token{}, p.malformed("token_type is " + quoteShort(r.TokenType) + ", not bearer")
+		return transport.Token{}, p.malformed("token_type is " + quoteShort(p.scrub(r.TokenType, r.AccessToken, r.RefreshToken)) + ", not bearer")
 	}
 	life := TokenLifetime // Acoustic always says; if it ever does not, its documented lifetime
 	if r.ExpiresIn != "" {
-		secs, err := r.ExpiresIn.Int64()
-		if err != nil || secs <= 0 || secs > int64(maxLifetime/time.Second) {
-			return transport.Token{}, p.malformed("expires_in " + quoteShort(r.ExpiresIn.String()) + " is not a lifetime in seconds between 1 and 86400")
+		var problem string
+		if life, problem = oauthwire.ParseLifetime("expires_in", r.ExpiresIn.String(), maxLifetime); problem != "" {
+			return transport.Token{}, p.malformed(problem)
 		}
-		life = time.Duration(secs) * time.Second
 	}
 	if r.RefreshToken != "" && r.RefreshToken != p.refreshToken && p.logger != nil {
 		p.logger.Warn("acoustic: the token endpoint returned a different refresh token; tokentrip keeps using the configured one")

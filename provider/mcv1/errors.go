@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -27,22 +28,24 @@ const (
 )
 
 // rejection maps an answer that carries no token to a *transport.FetchError that
-// keeps Marketing Cloud's code and message and names the next step.
-func rejection(status int, r tokenResponse) *transport.FetchError {
+// keeps Marketing Cloud's code and message, with every secret scrubbed from them,
+// and names the next step.
+func rejection(status int, r tokenResponse, secrets []string) *transport.FetchError {
+	code := r.code()
 	e := &transport.FetchError{
 		Provider:   Name,
 		StatusCode: status,
-		Code:       r.code(),
-		Message:    r.Message,
+		Code:       oauthwire.Scrub(code, secrets...),
+		Message:    oauthwire.Scrub(r.Message, secrets...),
 	}
 	switch {
-	case e.Code == codeEnhancedPackage:
+	case code == codeEnhancedPackage:
 		e.Kind, e.Hint = transport.ErrConfig, hintEnhanced
-	case e.Code == codeNotFound || status == http.StatusNotFound:
+	case code == codeNotFound || status == http.StatusNotFound:
 		e.Kind, e.Hint = transport.ErrConfig, hintNotFound
-	case e.Code == codeNotAuthorized && status == http.StatusUnauthorized:
+	case code == codeNotAuthorized && status == http.StatusUnauthorized:
 		e.Kind, e.Hint = transport.ErrConfig, hintRESTHost
-	case e.Code == codeUnauthorized || status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case code == codeUnauthorized || status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.Kind, e.Hint = transport.ErrCredentialsRejected, hintCredentials
 	case status >= 400:
 		e.Kind, e.Hint = transport.ErrConfig, hintRefused
@@ -63,7 +66,7 @@ func rejection(status int, r tokenResponse) *transport.FetchError {
 // endpoint. The body itself is never quoted: it might hold a token.
 func undecodable(resp *transport.EndpointResponse, err error) *transport.FetchError {
 	if resp.StatusCode >= 400 {
-		return rejection(resp.StatusCode, tokenResponse{})
+		return rejection(resp.StatusCode, tokenResponse{}, nil)
 	}
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
 		return malformed(resp.StatusCode, "the token response's "+te.Field+" is a JSON "+te.Value+", not what Marketing Cloud sends")

@@ -161,7 +161,7 @@ func (p *Provider) exchange(ctx context.Context, req tokenRequest) (answer, erro
 	if err != nil {
 		return answer{}, err
 	}
-	return readAnswer(resp, sent)
+	return readAnswer(resp, sent, req.secrets())
 }
 
 func (p *Provider) credentials() tokenRequest {

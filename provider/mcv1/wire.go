@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -18,6 +18,9 @@ type tokenRequest struct {
 	AccessType   string `json:"accessType,omitempty"`   // "offline": also return a refresh token
 	RefreshToken string `json:"refreshToken,omitempty"` // redeem this refresh token
 }
+
+// secrets returns what the request carries that must never appear in an error.
+func (r tokenRequest) secrets() []string { return []string{r.ClientSecret, r.RefreshToken} }
 
 // encode renders the request as compact JSON, with no HTML escaping and no trailing
 // newline: the bytes a person would write.
@@ -47,7 +50,7 @@ func (r tokenResponse) code() string { return rawNumber(r.ErrorCode) }
 
 // maxLifetime bounds a believable expiresIn. Legacy tokens live an hour; anything
 // beyond a day is a broken answer, not a long-lived token.
-const maxLifetime = 24 * time.Hour
+const maxLifetime = oauthwire.MaxLifetime
 
 // answer is what one successful exchange brought back.
 type answer struct {
@@ -58,28 +61,27 @@ type answer struct {
 
 // readAnswer turns the endpoint's answer into an answer or a *transport.FetchError.
 // sent is when the request went out: expiresIn is the token's remaining lifetime,
-// counted from then so that time in flight only shortens it.
-func readAnswer(resp *transport.EndpointResponse, sent time.Time) (answer, error) {
+// counted from then so that time in flight only shortens it. secrets are what the
+// request carried: they and the answer's own tokens are scrubbed from every vendor
+// string an error quotes.
+func readAnswer(resp *transport.EndpointResponse, sent time.Time, secrets []string) (answer, error) {
 	var r tokenResponse
 	if err := json.Unmarshal(resp.Body, &r); err != nil {
 		return answer{}, undecodable(resp, err)
 	}
 	if resp.StatusCode/100 != 2 || r.AccessToken == "" {
-		return answer{}, rejection(resp.StatusCode, r)
+		return answer{}, rejection(resp.StatusCode, r, append(secrets, r.AccessToken, r.RefreshToken, r.LegacyToken))
 	}
-	if !headerSafe(r.AccessToken) {
-		return answer{}, malformed(resp.StatusCode, "the accessToken holds characters an HTTP header cannot carry")
+	if problem := oauthwire.TokenProblem(r.AccessToken); problem != "" {
+		return answer{}, malformed(resp.StatusCode, "the accessToken "+problem)
 	}
 	tok := transport.Token{AccessToken: r.AccessToken}
 	if len(r.ExpiresIn) > 0 && string(r.ExpiresIn) != "null" {
-		secs, err := strconv.ParseInt(rawNumber(r.ExpiresIn), 10, 64)
-		switch {
-		case err != nil:
-			return answer{}, malformed(resp.StatusCode, "expiresIn is not a whole number of seconds")
-		case secs <= 0 || secs > int64(maxLifetime/time.Second):
-			return answer{}, malformed(resp.StatusCode, "expiresIn "+strconv.FormatInt(secs, 10)+" is not a believable lifetime (1 to 86400 seconds)")
+		life, problem := oauthwire.ParseLifetime("expiresIn", rawNumber(r.ExpiresIn), maxLifetime)
+		if problem != "" {
+			return answer{}, malformed(resp.StatusCode, problem)
 		}
-		tok.Expiry = sent.Add(time.Duration(secs) * time.Second)
+		tok.Expiry = sent.Add(life)
 	}
 	return answer{token: tok, refresh: r.RefreshToken, legacy: r.LegacyToken}, nil
 }
@@ -95,17 +97,6 @@ func rawNumber(raw json.RawMessage) string {
 		return n.String()
 	}
 	return ""
-}
-
-// headerSafe reports whether a token is visible ASCII, so that it can travel in an
-// Authorization header unchanged.
-func headerSafe(tok string) bool {
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < 0x21 || tok[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // mediaType returns the media type of the answer, or "none".

@@ -152,7 +152,7 @@ func (p *Provider) Exchange(ctx context.Context, cb Callback, opts ...AuthOption
 		return transport.Token{}, err
 	}
 	p.tenant.Store(t)
-	tok, err := token(ans, start, t)
+	tok, err := token(ans, start, t, req.secrets())
 	if err != nil {
 		return transport.Token{}, err
 	}

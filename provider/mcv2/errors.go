@@ -56,11 +56,12 @@ func decode(resp *transport.EndpointResponse, req tokenRequest) (oauthwire.Respo
 
 // rejection maps an error answer to the kind of failure it is and the next step.
 func rejection(status int, r oauthwire.Response, req tokenRequest) *transport.FetchError {
+	secrets := append(req.secrets(), r.AccessToken, r.RefreshToken)
 	e := &transport.FetchError{
 		Provider:   providerName,
 		StatusCode: status,
-		Code:       r.Error,
-		Message:    scrub(r.ErrorDescription, req.secrets()),
+		Code:       scrub(r.Error, secrets),
+		Message:    scrub(r.ErrorDescription, secrets),
 	}
 	switch {
 	case r.Error == "invalid_client" && strings.Contains(strings.ToLower(r.ErrorDescription), "not eligible"):
@@ -106,11 +107,4 @@ func storeError(action string, err error, hint string) error {
 
 // scrub replaces every non-empty secret in s with a placeholder, in case an
 // endpoint echoes what it was sent.
-func scrub(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, redacted)
-		}
-	}
-	return s
-}
+func scrub(s string, secrets []string) string { return oauthwire.Scrub(s, secrets...) }

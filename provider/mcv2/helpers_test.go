@@ -180,15 +180,23 @@ func (c cancelAfterAnswer) RoundTrip(req *http.Request) (*http.Response, error) 
 type ledger struct {
 	store.Memory
 
-	mu        sync.Mutex
-	swaps     [][2]string // prev, next
-	failSaves int         // the next CompareAndSwap calls that fail
-	afterLoad func()      // runs once, after the next Load
-	swapErr   error       // the context's error at the last CompareAndSwap
+	mu         sync.Mutex
+	swaps      [][2]string // prev, next
+	failSaves  int         // the next CompareAndSwap calls that fail
+	afterLoad  func()      // runs once, after the next Load
+	beforeSwap func()      // runs once, before the next CompareAndSwap
+	swapErr    error       // the context's error at the last CompareAndSwap
+	noPairs    bool        // behave as a store that keeps no access token (not a TokenPairs)
 }
 
 func (l *ledger) Load(ctx context.Context, key string) (string, error) {
 	v, err := l.Memory.Load(ctx, key)
+	l.loaded()
+	return v, err
+}
+
+// loaded runs the AfterLoad function, once.
+func (l *ledger) loaded() {
 	l.mu.Lock()
 	after := l.afterLoad
 	l.afterLoad = nil
@@ -196,7 +204,6 @@ func (l *ledger) Load(ctx context.Context, key string) (string, error) {
 	if after != nil {
 		after()
 	}
-	return v, err
 }
 
 // AfterLoad makes f run once, after the next Load has read the stored token.
@@ -209,14 +216,46 @@ func (l *ledger) AfterLoad(f func()) {
 var errStoreDown = errors.New("test store is down")
 
 func (l *ledger) CompareAndSwap(ctx context.Context, key, prev, next string) error {
+	return l.CompareAndSwapPair(ctx, key, prev, next, transport.Token{})
+}
+
+// LoadPair is Load for the providers that keep the access token with the refresh
+// token (store.TokenPairs).
+func (l *ledger) LoadPair(ctx context.Context, key string) (string, transport.Token, error) {
+	v, access, err := l.Memory.LoadPair(ctx, key)
+	l.loaded()
+	if l.noPairs {
+		access = transport.Token{}
+	}
+	return v, access, err
+}
+
+// BeforeSwap makes f run once, before the next CompareAndSwap stores anything.
+func (l *ledger) BeforeSwap(f func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.beforeSwap = f
+}
+
+func (l *ledger) CompareAndSwapPair(ctx context.Context, key, prev, next string, access transport.Token) error {
+	l.mu.Lock()
+	before := l.beforeSwap
+	l.beforeSwap = nil
+	l.mu.Unlock()
+	if before != nil {
+		before()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.noPairs {
+		access = transport.Token{}
+	}
 	l.swapErr = ctx.Err()
 	if l.failSaves > 0 {
 		l.failSaves--
 		return errStoreDown
 	}
-	if err := l.Memory.CompareAndSwap(ctx, key, prev, next); err != nil {
+	if err := l.Memory.CompareAndSwapPair(ctx, key, prev, next, access); err != nil {
 		return err
 	}
 	l.swaps = append(l.swaps, [2]string{prev, next})

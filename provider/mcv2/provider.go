@@ -38,6 +38,7 @@ type Provider struct {
 	mu       sync.Mutex
 	handover *transport.Token // the exchanged access token, for the first Fetch
 	unsaved  rotation         // a refresh whose new refresh token could not be saved
+	last     string           // the access token Fetch returned last, never adopted again
 }
 
 // rotation is a refresh token spent for next, with the access token that came
@@ -112,14 +113,23 @@ func (p *Provider) grant(ctx context.Context, t *tenant, req tokenRequest) (tran
 	if err != nil {
 		return transport.Token{}, err
 	}
-	return token(ans, start, t)
+	return token(ans, start, t, req.secrets())
 }
 
 // refresh renews a user's access token with the stored refresh token and stores
-// the refresh token that replaces it.
+// the refresh token that replaces it — or, when another holder of the credential
+// has just done so, adopts the access token it stored with it.
 func (p *Provider) refresh(ctx context.Context) (transport.Token, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	tok, err := p.refreshLocked(ctx)
+	if err == nil {
+		p.last = tok.AccessToken
+	}
+	return tok, err
+}
+
+func (p *Provider) refreshLocked(ctx context.Context) (transport.Token, error) {
 	if tok := p.handover; tok != nil {
 		p.handover = nil
 		if p.fresh(*tok) {
@@ -134,9 +144,14 @@ func (p *Provider) refresh(ctx context.Context) (transport.Token, error) {
 			return u.tok, nil
 		}
 	}
-	spent, err := p.cfg.RefreshTokens.Load(ctx, p.key)
+	spent, access, err := p.loadPair(ctx)
 	if err != nil {
 		return transport.Token{}, storeError("loading", err, hintStore)
+	}
+	if spent != "" && p.adoptable(access) {
+		// Another holder of the credential renewed it moments ago: its token, not
+		// a second grant.
+		return access, nil
 	}
 	if spent == "" {
 		return transport.Token{}, &transport.FetchError{
@@ -147,34 +162,91 @@ func (p *Provider) refresh(ctx context.Context) (transport.Token, error) {
 			Err:      ErrNoRefreshToken,
 		}
 	}
+	return p.spend(ctx, spent, true)
+}
+
+// held returns the tokens the Provider holds besides those a request carries, for
+// scrubbing from errors. p.mu is held.
+func (p *Provider) held() []string {
+	h := []string{p.unsaved.next, p.unsaved.tok.AccessToken}
+	if p.handover != nil {
+		h = append(h, p.handover.AccessToken)
+	}
+	return h
+}
+
+// spend redeems the refresh token spent and saves its successor, with the access
+// token that came with it, before it returns. When Marketing Cloud refuses spent
+// because another process spent it first, the winner's result is adopted
+// (refused); retry allows spending the winner's successor once when there is no
+// access token to adopt. p.mu is held.
+func (p *Provider) spend(ctx context.Context, spent string, retry bool) (transport.Token, error) {
 	t := p.tenant.Load()
 	req := p.request(grantRefreshToken)
 	req.RefreshToken = spent
+	req.held = p.held()
 	start := p.now()
 	ans, err := p.post(ctx, t, req)
 	if err != nil {
-		return transport.Token{}, p.refused(ctx, spent, err)
+		return p.refused(ctx, spent, err, retry)
 	}
-	tok, tokErr := token(ans, start, t)
+	tok, tokErr := token(ans, start, t, req.secrets())
 	if ans.RefreshToken != "" {
-		if err := p.rotate(ctx, spent, ans.RefreshToken, tok); err != nil {
+		withAccess := tok
+		if tokErr != nil {
+			withAccess = transport.Token{}
+		}
+		if err := p.rotate(ctx, spent, ans.RefreshToken, withAccess); err != nil {
 			return transport.Token{}, err
 		}
 	}
 	return tok, tokErr
 }
 
-// refused looks again at a refresh that failed with invalid_grant: when the store
-// holds another refresh token by now, another process spent this one first, and
-// the next fetch will use its successor.
-func (p *Provider) refused(ctx context.Context, spent string, err error) error {
+// Rotation races: when two processes (or two Providers sharing RefreshTokens) spend
+// the same refresh token at once, Marketing Cloud grants the first and refuses the
+// second with invalid_grant. The loser's refusal may arrive before the winner has
+// stored the successor, so the loser waits for it, a bounded time.
+const (
+	// rotationWait bounds the wait for the winner's successor. A refusal that no
+	// rotation explains within it is a real one: spent, expired or revoked.
+	rotationWait = 2 * time.Second
+	// rotationPoll is how often the loser looks at the store while it waits.
+	rotationPoll = 25 * time.Millisecond
+)
+
+// refused looks again at a refresh that failed with invalid_grant. When the store
+// holds another refresh token by now (at once, or within rotationWait), another
+// holder of the credential spent this one first: its access token, stored with
+// its successor (store.TokenPairs), is adopted when it passes the checks a token
+// from the network passes; without one, the successor is spent once (retry). A
+// race is never reported as rejected credentials: when it cannot be resolved, the
+// error is ErrRotatedElsewhere, which the Source's breaker ignores
+// (transport.ErrSuperseded). A refusal that no rotation explains is returned as
+// it came.
+func (p *Provider) refused(ctx context.Context, spent string, err error, retry bool) (transport.Token, error) {
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) || fe.Code != "invalid_grant" {
-		return err
+		return transport.Token{}, err
 	}
-	if cur, lerr := p.cfg.RefreshTokens.Load(ctx, p.key); lerr != nil || cur == spent || cur == "" {
-		return err
+	cur, access, lerr := p.awaitRotation(ctx, spent)
+	switch {
+	case lerr != nil && ctx.Err() == nil:
+		return transport.Token{}, storeError("loading", lerr, hintStore)
+	case lerr != nil:
+		return transport.Token{}, p.rotatedElsewhere(fe, ctx.Err())
+	case cur == "" || cur == spent:
+		return transport.Token{}, err // nobody rotated it: the refusal is real
+	case p.adoptable(access):
+		return access, nil
+	case retry:
+		return p.spend(ctx, cur, false)
 	}
+	return transport.Token{}, p.rotatedElsewhere(fe, nil)
+}
+
+// rotatedElsewhere is the error of a rotation race that could not be resolved.
+func (p *Provider) rotatedElsewhere(fe *transport.FetchError, cause error) error {
 	return &transport.FetchError{
 		Kind:       transport.ErrEndpoint,
 		Provider:   providerName,
@@ -182,8 +254,44 @@ func (p *Provider) refused(ctx context.Context, spent string, err error) error {
 		Code:       fe.Code,
 		Message:    fe.Message,
 		Hint:       hintRotated,
-		Err:        ErrRotatedElsewhere,
+		Err:        errors.Join(ErrRotatedElsewhere, transport.ErrSuperseded, cause),
 	}
+}
+
+// awaitRotation loads the stored refresh token until it is no longer spent, for
+// at most rotationWait, and returns it with the access token stored with it, if
+// the store keeps one (store.TokenPairs).
+func (p *Provider) awaitRotation(ctx context.Context, spent string) (string, transport.Token, error) {
+	deadline := time.NewTimer(rotationWait)
+	defer deadline.Stop()
+	var tick *time.Ticker
+	for {
+		cur, access, err := p.loadPair(ctx)
+		if err != nil || (cur != spent && cur != "") {
+			return cur, access, err
+		}
+		if tick == nil {
+			tick = time.NewTicker(rotationPoll)
+			defer tick.Stop()
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return cur, transport.Token{}, nil
+		case <-ctx.Done():
+			return "", transport.Token{}, ctx.Err()
+		}
+	}
+}
+
+// loadPair loads the stored refresh token and, from a store.TokenPairs, the access
+// token stored with it.
+func (p *Provider) loadPair(ctx context.Context) (string, transport.Token, error) {
+	if tp, ok := p.cfg.RefreshTokens.(store.TokenPairs); ok {
+		return tp.LoadPair(ctx, p.key)
+	}
+	cur, err := p.cfg.RefreshTokens.Load(ctx, p.key)
+	return cur, transport.Token{}, err
 }
 
 // rotate saves next in place of the spent refresh token, even when ctx has ended.
@@ -193,13 +301,27 @@ func (p *Provider) refused(ctx context.Context, spent string, err error) error {
 func (p *Provider) rotate(ctx context.Context, spent, next string, tok transport.Token) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	err := p.cfg.RefreshTokens.CompareAndSwap(ctx, p.key, spent, next)
+	var err error
+	if tp, ok := p.cfg.RefreshTokens.(store.TokenPairs); ok && tok.AccessToken != "" {
+		err = tp.CompareAndSwapPair(ctx, p.key, spent, next, tok)
+	} else {
+		err = p.cfg.RefreshTokens.CompareAndSwap(ctx, p.key, spent, next)
+	}
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		p.unsaved = rotation{spent: spent, next: next, tok: tok}
 		return storeError("saving", err, hintUnsavedRotate)
 	}
 	p.unsaved = rotation{}
 	return nil
+}
+
+// adoptable reports whether an access token stored with the refresh token by
+// another holder of the credential may be handed out instead of a new grant: it
+// passes the checks a token from the network passes, has life left, and is not the
+// token this Provider handed out last (which the Source is replacing, perhaps
+// because the API refused it). p.mu is held.
+func (p *Provider) adoptable(access transport.Token) bool {
+	return access.AccessToken != "" && access.AccessToken != p.last && p.CheckToken(access) == nil && p.fresh(access)
 }
 
 // fresh reports whether tok has enough life left to be handed out.

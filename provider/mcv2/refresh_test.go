@@ -220,32 +220,108 @@ func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 }
 
 // Two processes sharing one store can both load a refresh token before either has
-// spent it. The one that loses the race gets a transient error naming the cause,
-// and its next Fetch uses the winner's refresh token.
+// spent it. Marketing Cloud grants the first and refuses the second (invalid_grant):
+// the loser never fails. It waits for the winner's successor, even when its own
+// refusal arrives before the winner has stored it, and adopts the winner's access
+// token stored with it; from a store that keeps no access token it spends the
+// successor once instead. Either way the refresh-token chain stays intact.
 func TestRefreshRacedByAnotherProcess(t *testing.T) {
-	ctx := context.Background()
-	srv := start(t)
-	rts := &ledger{}
-	exchange(t, srv, newProvider(t, webConfig(srv, rts)))
-	loser := newProvider(t, webConfig(srv, rts))
-	winner := newProvider(t, webConfig(srv, rts))
+	for _, tt := range []struct {
+		name        string
+		noPairs     bool // the store keeps no access token with the refresh token
+		winnerLate  bool // the winner stores its successor only after the loser's refusal
+		wantAdopted bool
+		wantGrants  int // refresh_token requests: winner, loser refused, loser's own
+	}{
+		{name: "winner stored first", wantAdopted: true, wantGrants: 2},
+		{name: "winner stores after the refusal", winnerLate: true, wantAdopted: true, wantGrants: 2},
+		{name: "store without access tokens", noPairs: true, wantGrants: 3},
+		{name: "store without access tokens, winner late", noPairs: true, winnerLate: true, wantGrants: 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := start(t)
+			rts := &ledger{noPairs: tt.noPairs}
+			exchange(t, srv, newProvider(t, webConfig(srv, rts)))
+			loser := newProvider(t, webConfig(srv, rts))
+			winner := newProvider(t, webConfig(srv, rts))
+			srv.ResetStats()
 
-	// The winner renews right after the loser has loaded the refresh token.
-	var winnerErr error
-	rts.AfterLoad(func() { _, winnerErr = winner.Fetch(ctx) })
-	_, err := loser.Fetch(ctx)
-	if winnerErr != nil {
-		t.Fatalf("winner: %v", winnerErr)
+			// The winner renews right after the loser has loaded the refresh token.
+			var winnerTok transport.Token
+			var winnerErr error
+			winnerDone := make(chan struct{})
+			rts.AfterLoad(func() {
+				if !tt.winnerLate {
+					winnerTok, winnerErr = winner.Fetch(ctx)
+					close(winnerDone)
+					return
+				}
+				// The winner's answer is in, its save held until the loser, refused,
+				// looks at the store again.
+				held, release := make(chan struct{}), make(chan struct{})
+				rts.BeforeSwap(func() { close(held); <-release })
+				go func() { winnerTok, winnerErr = winner.Fetch(ctx); close(winnerDone) }()
+				<-held
+				rts.AfterLoad(func() { close(release) })
+			})
+			tok, err := loser.Fetch(ctx)
+			<-winnerDone
+			if winnerErr != nil {
+				t.Fatalf("winner: %v", winnerErr)
+			}
+			if err != nil {
+				t.Fatalf("loser: %v; a rotation race must not fail", err)
+			}
+			if adopted := tok.AccessToken == winnerTok.AccessToken; adopted != tt.wantAdopted {
+				t.Errorf("loser's token is the winner's: %t, want %t", adopted, tt.wantAdopted)
+			}
+			st := srv.Stats()
+			if got := st.TokenRequestsByGrant["refresh_token"]; got != tt.wantGrants {
+				t.Errorf("%d refresh_token requests, want %d", got, tt.wantGrants)
+			}
+			if got := st.Rejections["reused_grant"]; got != 1 || len(st.Rejections) != 1 {
+				t.Errorf("rejections %v, want the one race", st.Rejections)
+			}
+			// The chain is intact: each stored token spent the one before it, and the
+			// last works for either process.
+			swaps := rts.Swaps()
+			for i := 1; i < len(swaps); i++ {
+				if swaps[i][0] != swaps[i-1][1] {
+					t.Fatalf("rotation %d spent %.12s…, the stored token was %.12s…", i, swaps[i][0], swaps[i-1][1])
+				}
+			}
+			for name, p := range map[string]*mcv2.Provider{"loser": loser, "winner": winner} {
+				if _, err := p.Fetch(ctx); err != nil {
+					t.Errorf("%s's next Fetch: %v", name, err)
+				}
+			}
+		})
 	}
-	fe := fetchError(t, err, transport.ErrEndpoint)
-	if !errors.Is(err, mcv2.ErrRotatedElsewhere) || fe.Code != "invalid_grant" {
-		t.Errorf("loser's error %v, want ErrRotatedElsewhere after invalid_grant", err)
+}
+
+// A refresh token refused for itself — spent long ago, revoked — is still rejected
+// credentials, once no rotation explains the refusal within the wait.
+func TestRefusedRefreshTokenWithoutARace(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	cfg := webConfig(srv, rts)
+	cfg.Clock = clk.Now
+	p := newProvider(t, cfg)
+	exchange(t, srv, p)
+	clk.Advance(time.Hour) // no handover: the refresh token is spent
+	spent, _ := rts.Load(ctx, p.RefreshTokenKey())
+	srv.RevokeToken(spent)
+	began := time.Now()
+	_, err := p.Fetch(ctx)
+	if waited := time.Since(began); waited > 5*time.Second {
+		t.Errorf("the refusal took %v; the wait for a rotation is bounded", waited)
 	}
-	if _, err := loser.Fetch(ctx); err != nil {
-		t.Errorf("loser's next Fetch: %v", err)
-	}
-	if got := srv.Stats().Rejections["reused_grant"]; got != 1 {
-		t.Errorf("%d reused refresh tokens, want the one race", got)
+	fe := fetchError(t, err, transport.ErrCredentialsRejected)
+	if fe.Code != "invalid_grant" || errors.Is(err, mcv2.ErrRotatedElsewhere) || errors.Is(err, transport.ErrSuperseded) {
+		t.Errorf("error %v, want invalid_grant as rejected credentials", err)
 	}
 }
 
@@ -288,5 +364,41 @@ func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
 	}
 	if _, err := users["bob"].Fetch(ctx); err != nil {
 		t.Errorf("bob's renewal: %v", err)
+	}
+}
+
+// A holder of the credential that renews just after another did adopts the access
+// token stored with the refresh token instead of spending it: one grant serves
+// both. Asked again — its Source replacing that token, perhaps because the API
+// refused it — it does spend the refresh token.
+func TestFreshAccessTokenInTheStoreIsAdopted(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	cfg := webConfig(srv, rts)
+	cfg.Clock = clk.Now
+	exchange(t, srv, newProvider(t, cfg))
+	a, b := newProvider(t, cfg), newProvider(t, cfg)
+	clk.Advance(time.Hour)
+	srv.ResetStats()
+
+	ta, err := a.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.Fetch(ctx)
+	if err != nil || tb != ta {
+		t.Fatalf("B: %v, %v; want A's token, adopted", tb, err)
+	}
+	if n := srv.Stats().TokenRequestsByGrant["refresh_token"]; n != 1 {
+		t.Fatalf("%d refresh requests, want 1 for both", n)
+	}
+	again, err := b.Fetch(ctx)
+	if err != nil || again.AccessToken == ta.AccessToken {
+		t.Fatalf("B again: %v, %v; want a new token, not the one it handed out", again, err)
+	}
+	if st := srv.Stats(); st.TokenRequestsByGrant["refresh_token"] != 2 || len(st.Rejections) != 0 {
+		t.Fatalf("stats %+v; want 2 refresh requests and no rejection", st)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -21,7 +22,7 @@ const (
 
 // maxLifetime bounds a token's expires_in: Marketing Cloud tokens live 20 minutes,
 // and a lifetime beyond a day means the answer is not to be trusted.
-const maxLifetime = 24 * time.Hour
+const maxLifetime = oauthwire.MaxLifetime
 
 // tokenRequest is the JSON body of POST /v2/token, for every grant; empty fields
 // are left out.
@@ -35,6 +36,10 @@ type tokenRequest struct {
 	CodeVerifier string `json:"code_verifier,omitempty"`
 	Scope        string `json:"scope,omitempty"`
 	AccountID    string `json:"account_id,omitempty"`
+
+	// held are the tokens the Provider holds besides the request's own (a handed-over
+	// access token, a rotation not saved yet): secrets too, never sent.
+	held []string
 }
 
 // encode returns the request as JSON, with "&", "<" and ">" left as they are so
@@ -47,34 +52,39 @@ func (r tokenRequest) encode() []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
-// secrets returns what in the request must never appear in an error.
+// secrets returns every secret the Provider knows while it sends the request: what
+// the request carries and the tokens it holds. None may appear in an error.
 func (r tokenRequest) secrets() []string {
-	return []string{r.ClientSecret, r.Code, r.RefreshToken, r.CodeVerifier}
+	return append([]string{r.ClientSecret, r.Code, r.RefreshToken, r.CodeVerifier}, r.held...)
 }
 
 // token turns a successful answer into a Token: it checks the access token, works
 // out the expiry from expires_in (counted from start, when the request was sent)
-// and normalises the instance URLs.
-func token(r oauthwire.Response, start time.Time, t *tenant) (transport.Token, error) {
-	if !isPrintable(r.AccessToken) {
-		return transport.Token{}, malformed("access_token holds characters that cannot travel in a header")
+// and normalises the instance URLs. secrets are what the request carried: they and
+// the answer's own tokens are scrubbed from every vendor string an error quotes.
+func token(r oauthwire.Response, start time.Time, t *tenant, secrets []string) (transport.Token, error) {
+	clean := func(s string) string {
+		return oauthwire.Scrub(s, append(secrets[:len(secrets):len(secrets)], r.AccessToken, r.RefreshToken)...)
+	}
+	if problem := oauthwire.TokenProblem(r.AccessToken); problem != "" {
+		return transport.Token{}, malformed("access_token " + problem)
 	}
 	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "Bearer") {
-		return transport.Token{}, malformed(fmt.Sprintf("token_type %q, want Bearer", r.TokenType))
+		return transport.Token{}, malformed(fmt.Sprintf("token_type %q, want Bearer", clean(r.TokenType)))
 	}
 	tok := transport.Token{AccessToken: r.AccessToken, Scope: r.Scope}
 	if r.ExpiresIn != "" {
-		life, ok := r.Lifetime()
-		if !ok || life > maxLifetime {
-			return transport.Token{}, malformed(fmt.Sprintf("expires_in %q is not a lifetime in seconds between 1 and %d", r.ExpiresIn.String(), int(maxLifetime/time.Second)))
+		life, problem := oauthwire.ParseLifetime("expires_in", r.ExpiresIn.String(), maxLifetime)
+		if problem != "" {
+			return transport.Token{}, malformed(problem)
 		}
 		tok.Expiry = start.Add(life)
 	}
 	var err error
-	if tok.RESTInstanceURL, err = instanceURL("rest_instance_url", r.RESTInstanceURL, t.loopback); err != nil {
+	if tok.RESTInstanceURL, err = t.instanceURL("rest_instance_url", r.RESTInstanceURL, clean); err != nil {
 		return transport.Token{}, err
 	}
-	if tok.SOAPInstanceURL, err = instanceURL("soap_instance_url", r.SOAPInstanceURL, t.loopback); err != nil {
+	if tok.SOAPInstanceURL, err = t.instanceURL("soap_instance_url", r.SOAPInstanceURL, clean); err != nil {
 		return transport.Token{}, err
 	}
 	return tok, nil
@@ -83,23 +93,26 @@ func token(r oauthwire.Response, start time.Time, t *tenant) (transport.Token, e
 // instanceURL normalises an instance URL to "scheme://host/": real answers carry
 // "https://host/", the documentation shows a bare "host". A bare host gets https,
 // unless it is a loopback host named by a plain-http loopback auth endpoint (an
-// emulator); plain http to any other host is upgraded to https.
-func instanceURL(field, raw string, loopbackAuth bool) (string, error) {
+// emulator); plain http to any other host is upgraded to https. The host must be
+// a Marketing Cloud host (under marketingcloudapis.com), the auth endpoint's own
+// host, or a loopback host (an emulator's): a tenant's token never names another
+// place to send it. clean scrubs the raw value for errors.
+func (t *tenant) instanceURL(field, raw string, clean func(string) string) (string, error) {
 	if raw == "" {
 		return "", nil
 	}
 	s := raw
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
-		if loopbackAuth {
+		if t.loopback {
 			if u, err := url.Parse(s); err == nil && transport.IsLoopback(u.Hostname()) {
 				s = "http://" + raw
 			}
 		}
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", malformed(fmt.Sprintf("%s %q is not a base URL", field, raw))
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return "", malformed(fmt.Sprintf("%s %q is not a base URL", field, clean(raw)))
 	}
 	switch u.Scheme {
 	case "https":
@@ -108,13 +121,31 @@ func instanceURL(field, raw string, loopbackAuth bool) (string, error) {
 			u.Scheme = "https"
 		}
 	default:
-		return "", malformed(fmt.Sprintf("%s %q: scheme %q, want https", field, raw, u.Scheme))
+		return "", malformed(fmt.Sprintf("%s %q: scheme %q, want https", field, clean(raw), clean(u.Scheme)))
+	}
+	if !t.instanceHost(u) {
+		return "", malformed(fmt.Sprintf("%s %q is not on a Marketing Cloud host", field, clean(raw)))
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 		u.RawPath = ""
 	}
 	return u.String(), nil
+}
+
+// instanceHost reports whether an instance URL's host may receive the tenant's
+// token: a host under marketingcloudapis.com, the auth endpoint's host, or a
+// loopback host (an emulator's).
+func (t *tenant) instanceHost(u *url.URL) bool {
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	switch {
+	case strings.HasSuffix(host, "."+marketingcloud.Domain):
+		return true
+	case transport.IsLoopback(host):
+		return true
+	}
+	a, err := url.Parse(t.authBase)
+	return err == nil && strings.EqualFold(a.Hostname(), host)
 }
 
 // malformed reports a success answer that cannot be used.

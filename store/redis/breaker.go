@@ -3,112 +3,58 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// BreakerStore implements transport.BreakerSharer: a gobreaker.SharedDataStore
-// that keeps the circuit breaker of the credential key (a transport.StoreKey.ID)
-// in Redis, so that a breaker opened by one process is open in all.
-func (s *Store) BreakerStore(key string) gobreaker.SharedDataStore {
-	return &breakerData{s: s, id: key, fences: map[string]string{}}
-}
+var _ transport.BreakerSharer = (*Store)(nil)
 
-// breakerData is a SharedDataStore for one credential. gobreaker names its lock
-// and its state; both map to keys under the credential's id.
-type breakerData struct {
-	s  *Store
-	id string
+func (s *Store) breakerKey(id string) string { return s.cfg.prefix + "{" + id + "}:breaker" }
 
-	mu     sync.Mutex
-	fences map[string]string // Redis key → fencing value of a lock held here
-}
-
-func (b *breakerData) key(name string) string {
-	base := b.s.cfg.prefix + "{" + b.id + "}:breaker"
+// LoadBreaker implements transport.BreakerSharer: the fleet's breaker state for the
+// credential key (a transport.StoreKey.ID). A value that does not open with the
+// Store's key, or is not a breaker state of tokentrip's (an empty object, null,
+// the format gobreaker writes, text), is an error wrapping
+// transport.ErrCorruptValue; the Source then checks what it does believe.
+func (s *Store) LoadBreaker(ctx context.Context, key string) (transport.BreakerRecord, bool, error) {
+	rk := s.breakerKey(key)
+	data, err := bound(ctx, s, "loading the breaker state", func(ctx context.Context) ([]byte, error) {
+		return s.client.Get(ctx, rk).Bytes()
+	}, nil)
 	switch {
-	case strings.HasPrefix(name, "gobreaker:state:"):
-		return base
-	case strings.HasPrefix(name, "gobreaker:mutex:"):
-		return base + ":lock"
-	default:
-		return base + ":" + hashName("breaker", name)
+	case errors.Is(err, redis.Nil):
+		return transport.BreakerRecord{}, false, nil
+	case wrongType(err):
+		return transport.BreakerRecord{}, false, corrupt("the breaker state's key holds another type of value")
+	case err != nil:
+		return transport.BreakerRecord{}, false, err
 	}
-}
-
-// Lock takes the lock name once; it returns transport.ErrStoreBusy when another
-// holder has it (gobreaker retries every 500ms). gobreaker holds it for a whole
-// fetch, so it expires after half the Store's lock TTL, before the fetch lock of
-// a holder that died: the process that takes the fetch over finds it free. Only
-// the fetch lock's holder runs the breaker, so a living holder's breaker lock may
-// lapse without harm.
-func (b *breakerData) Lock(name string) error {
-	k := b.key(name)
-	fence := randomID()
-	ctx, cancel := b.s.opContext(context.Background())
-	defer cancel()
-	ok, err := b.s.client.SetNX(ctx, k, fence, max(b.s.cfg.lockTTL/2, time.Millisecond)).Result()
+	plain, err := s.open(rk, data)
 	if err != nil {
-		return fmt.Errorf("redisstore: breaker lock: %w", err)
+		return transport.BreakerRecord{}, false, err
 	}
-	if !ok {
-		return transport.ErrStoreBusy
-	}
-	b.mu.Lock()
-	b.fences[k] = fence
-	b.mu.Unlock()
-	return nil
-}
-
-// Unlock releases the lock name if it is still the one this store took.
-func (b *breakerData) Unlock(name string) error {
-	k := b.key(name)
-	b.mu.Lock()
-	fence, ok := b.fences[k]
-	delete(b.fences, k)
-	b.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	ctx, cancel := b.s.opContext(context.Background())
-	defer cancel()
-	if err := unlockScript.Run(ctx, b.s.client, []string{k}, fence, "").Err(); err != nil {
-		return fmt.Errorf("redisstore: breaker unlock: %w", err)
-	}
-	return nil
-}
-
-// GetData returns the state saved under name, or nothing.
-func (b *breakerData) GetData(name string) ([]byte, error) {
-	ctx, cancel := b.s.opContext(context.Background())
-	defer cancel()
-	data, err := b.s.client.Get(ctx, b.key(name)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
+	rec, err := decodeBreaker(plain)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: breaker state: %w", err)
+		return transport.BreakerRecord{}, false, err
 	}
-	return data, nil
+	return rec, true, nil
 }
 
-// SetData saves the state under name. It lives a day past its last change, so an
-// abandoned credential's state does not stay forever.
-func (b *breakerData) SetData(name string, data []byte) error {
-	ctx, cancel := b.s.opContext(context.Background())
-	defer cancel()
-	if err := b.s.client.Set(ctx, b.key(name), data, breakerStateTTL).Err(); err != nil {
-		return fmt.Errorf("redisstore: breaker state: %w", err)
+// SaveBreaker implements transport.BreakerSharer: the state is sealed like a token
+// and lives ttl past its last change, so that an abandoned credential's state does
+// not stay forever.
+func (s *Store) SaveBreaker(ctx context.Context, key string, rec transport.BreakerRecord, ttl time.Duration) error {
+	rk := s.breakerKey(key)
+	plain, err := encodeBreaker(rec)
+	if err != nil {
+		return err
 	}
-	return nil
+	sealed := s.seal(rk, plain)
+	_, err = bound(ctx, s, "saving the breaker state", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.client.Set(ctx, rk, sealed, ttl).Err()
+	}, nil)
+	return err
 }
-
-// breakerStateTTL is how long a breaker state outlives its last change.
-const breakerStateTTL = 24 * time.Hour

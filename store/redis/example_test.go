@@ -27,7 +27,10 @@ func Example() {
 		ReadTimeout:   time.Second,
 		WriteTimeout:  time.Second,
 	})
-	st, err := redisstore.New(client, redisstore.WithEncryptionKey([]byte(os.Getenv("TOKEN_KEY")))) // 16, 24 or 32 bytes
+	// Tokens, refresh tokens and the breaker's state are sealed under the fleet's key:
+	// 16, 24 or 32 random bytes every process shares (New refuses to run without one
+	// unless told WithoutEncryption).
+	st, err := redisstore.New(client, redisstore.WithEncryptionKey([]byte(os.Getenv("TOKEN_KEY"))))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,9 +52,10 @@ func Example() {
 	_, _ = mc.Get("https://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com/platform/v1/endpoints")
 }
 
-// Keep an Acoustic org's ten calls in flight across every process that calls it.
+// Keep an Acoustic org's ten calls in flight across every process that calls it. A
+// Store that only serves semaphores keeps no secret: it may do without a key.
 func ExampleStore_Semaphore() {
-	st, err := redisstore.New(redis.NewClient(&redis.Options{Addr: "redis.internal:6379"}))
+	st, err := redisstore.New(redis.NewClient(&redis.Options{Addr: "redis.internal:6379"}), redisstore.WithoutEncryption())
 	if err != nil {
 		log.Fatal(err)
 	}

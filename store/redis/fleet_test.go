@@ -42,12 +42,16 @@ const (
 	envTokens   = "TOKENTRIP_FLEET_TOKENS"
 	envLead     = "TOKENTRIP_FLEET_LEAD"
 	envLockTTL  = "TOKENTRIP_FLEET_LOCK_TTL"
+	envMode     = "TOKENTRIP_FLEET_MODE" // "rotation": runRotationChild (rotation_test.go)
 )
 
 // TestHelperProcess is one process of the fleet; the fleet tests start it.
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv(envHelper) != "1" {
 		t.Skip("a child process of the fleet tests")
+	}
+	if os.Getenv(envMode) == "rotation" {
+		os.Exit(runRotationChild())
 	}
 	os.Exit(runFleetChild())
 }
@@ -78,7 +82,7 @@ func runFleetChild() int {
 		lockTTL, _ := time.ParseDuration(os.Getenv(envLockTTL))
 		client := redis.NewClient(fastClientOptions(addr))
 		defer client.Close()
-		st, err := redisstore.New(client, redisstore.WithLockTTL(lockTTL), redisstore.WithPollInterval(20*time.Millisecond))
+		st, err := redisstore.New(client, redisstore.WithEncryptionKey(fleetKey), redisstore.WithLockTTL(lockTTL), redisstore.WithPollInterval(20*time.Millisecond))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
@@ -157,7 +161,8 @@ type child struct {
 	tokens                []string // distinct tokens in the order seen
 	fetches               int
 	events                map[string]int
-	done                  string // the DONE line
+	rounds                []string // the ROUND lines of a rotation child, without the word
+	done                  string   // the DONE line
 }
 
 func (c *child) current() string {
@@ -179,6 +184,7 @@ type fleetConfig struct {
 	tokens  int    // 0: until stopped
 	lead    time.Duration
 	lockTTL time.Duration
+	env     []string // more of the child's environment (envMode and its settings)
 }
 
 // startFleet starts k children, waits until every one is ready, and lets them go
@@ -197,6 +203,7 @@ func startFleet(t *testing.T, cfg fleetConfig) *fleet {
 			envLead+"="+cfg.lead.String(),
 			envLockTTL+"="+cfg.lockTTL.String(),
 		)
+		c.cmd.Env = append(c.cmd.Env, cfg.env...)
 		c.cmd.Stderr = &c.stderr
 		out, err := c.cmd.StdoutPipe()
 		if err != nil {
@@ -312,6 +319,8 @@ func (f *fleet) apply(l fleetLine) {
 		c.tokens = append(c.tokens, rest)
 	case "EVENT":
 		c.events[rest]++
+	case "ROUND":
+		c.rounds = append(c.rounds, rest)
 	case "DONE":
 		c.done = rest
 	}
@@ -320,8 +329,8 @@ func (f *fleet) apply(l fleetLine) {
 func (f *fleet) describe() string {
 	var b strings.Builder
 	for _, c := range f.children {
-		fmt.Fprintf(&b, "child %d: killed=%t exited=%t fetches=%d tokens=%v events=%v done=%q stderr=%q\n",
-			c.id, c.killed, c.exited, c.fetches, c.tokens, c.events, c.done, lastLines(c.stderr.String(), 5))
+		fmt.Fprintf(&b, "child %d: killed=%t exited=%t fetches=%d tokens=%v events=%v rounds=%q done=%q stderr=%q\n",
+			c.id, c.killed, c.exited, c.fetches, c.tokens, c.events, c.rounds, c.done, lastLines(c.stderr.String(), 5))
 	}
 	return b.String()
 }

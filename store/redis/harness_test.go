@@ -91,7 +91,8 @@ func (r *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(r.port)
 
 func (r *redisServer) start() error {
 	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", r.dir, "--loglevel", "warning")
+		"--save", "", "--appendonly", "no", "--dir", r.dir, "--loglevel", "warning",
+		"--enable-debug-command", "yes") // DEBUG SLEEP stalls it in the timeout tests
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -168,11 +169,31 @@ func fastClientOptions(addr string) *redis.Options {
 	}
 }
 
-// newStore returns a Store on a new client of r (a process of the fleet, as far as
-// Redis can tell), closed at cleanup.
+// fleetKey is the encryption key the test fleets share.
+var fleetKey = []byte("tokentrip test fleet key 32 byte")
+
+// newStore returns a Store sealed under fleetKey (unless opts give another key) on
+// a new client of r (a process of the fleet, as far as Redis can tell), closed at
+// cleanup.
 func (r *redisServer) newStore(opts ...redisstore.Option) *redisstore.Store {
 	r.t.Helper()
-	st, err := redisstore.New(r.Client(), opts...)
+	return r.newStoreWith(append([]redisstore.Option{redisstore.WithEncryptionKey(fleetKey)}, opts...)...)
+}
+
+// testTimeout is the Store timeout of the tests' Stores, unless a test sets its own:
+// longer than the default, for a machine that runs the race detector on a few shared
+// cores; the tests of the bound set short ones.
+const testTimeout = 10 * time.Second
+
+// newPlainStore is newStore WithoutEncryption.
+func (r *redisServer) newPlainStore(opts ...redisstore.Option) *redisstore.Store {
+	r.t.Helper()
+	return r.newStoreWith(append([]redisstore.Option{redisstore.WithoutEncryption()}, opts...)...)
+}
+
+func (r *redisServer) newStoreWith(opts ...redisstore.Option) *redisstore.Store {
+	r.t.Helper()
+	st, err := redisstore.New(r.Client(), append([]redisstore.Option{redisstore.WithTimeout(testTimeout)}, opts...)...)
 	if err != nil {
 		r.t.Fatal(err)
 	}

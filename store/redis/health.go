@@ -48,17 +48,33 @@ func (h *health) worked() {
 }
 
 func (h *health) report(ev transport.Event) {
-	ev.Source, ev.Time = "redisstore "+h.what, time.Now()
-	if h.s.cfg.hook != nil {
-		h.s.cfg.hook(ev)
+	ev.Source = "redisstore " + h.what
+	h.s.report(ev)
+}
+
+// report hands an event of the Store to its hook and logger: store_down and
+// store_up of a Semaphore or RefreshTokens, store_corrupt of any part.
+func (s *Store) report(ev transport.Event) {
+	if ev.Source == "" {
+		ev.Source = "redisstore"
 	}
-	if l := h.s.cfg.logger; l != nil {
-		if ev.Kind == transport.EventStoreDown {
-			l.LogAttrs(context.Background(), slog.LevelWarn, "tokentrip: Redis unreachable; working inside this process",
-				slog.String("part", h.what), slog.String("error", ev.Err.Error()))
-		} else {
-			l.LogAttrs(context.Background(), slog.LevelInfo, "tokentrip: Redis reachable again; sharing resumes",
-				slog.String("part", h.what))
-		}
+	ev.Time = time.Now()
+	if s.cfg.hook != nil {
+		s.cfg.hook(ev)
+	}
+	l := s.cfg.logger
+	if l == nil {
+		return
+	}
+	switch ev.Kind {
+	case transport.EventStoreDown:
+		l.LogAttrs(context.Background(), slog.LevelWarn, "tokentrip: Redis unreachable; working inside this process",
+			slog.String("part", ev.Source), slog.String("error", ev.Err.Error()))
+	case transport.EventStoreCorrupt:
+		l.LogAttrs(context.Background(), slog.LevelWarn, "tokentrip: a value in Redis is corrupt or forged; it counts as absent and will be replaced",
+			slog.String("part", ev.Source), slog.String("error", ev.Err.Error()))
+	default:
+		l.LogAttrs(context.Background(), slog.LevelInfo, "tokentrip: Redis reachable again; sharing resumes",
+			slog.String("part", ev.Source))
 	}
 }

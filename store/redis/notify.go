@@ -27,19 +27,25 @@ func newNotifier(client redis.UniversalClient, pattern string) *notifier {
 	return &notifier{client: client, pattern: pattern, waiters: map[string]map[chan struct{}]struct{}{}}
 }
 
-// subscribe returns a channel that receives after the next notification on
-// channel, and a function that stops it.
-func (n *notifier) subscribe(ctx context.Context, channel string) (<-chan struct{}, func(), error) {
+// subscription is one waiter's interest in a channel: woken receives after the
+// next notification; stop ends it (calls after the first do nothing).
+type subscription struct {
+	woken <-chan struct{}
+	stop  func()
+}
+
+// subscribe returns a subscription to channel.
+func (n *notifier) subscribe(ctx context.Context, channel string) (subscription, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
-		return nil, nil, fmt.Errorf("redisstore: the Store is closed")
+		return subscription{}, fmt.Errorf("the Store is closed")
 	}
 	if n.ps == nil {
 		ps := n.client.PSubscribe(ctx, n.pattern)
 		if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
 			_ = ps.Close()
-			return nil, nil, fmt.Errorf("redisstore: subscribing to notifications: %w", err)
+			return subscription{}, err
 		}
 		n.ps, n.done = ps, make(chan struct{})
 		go n.dispatch(ps.Channel(), n.done)
@@ -51,14 +57,17 @@ func (n *notifier) subscribe(ctx context.Context, channel string) (<-chan struct
 		n.waiters[channel] = set
 	}
 	set[c] = struct{}{}
-	return c, func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		delete(set, c)
-		if len(n.waiters[channel]) == 0 {
-			delete(n.waiters, channel)
-		}
-	}, nil
+	var once sync.Once
+	return subscription{woken: c, stop: func() {
+		once.Do(func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			delete(set, c)
+			if len(n.waiters[channel]) == 0 {
+				delete(n.waiters, channel)
+			}
+		})
+	}}, nil
 }
 
 func (n *notifier) dispatch(msgs <-chan *redis.Message, done chan struct{}) {

@@ -5,22 +5,27 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // RefreshTokens is a store.RefreshTokens in Redis, shared by a fleet: rotation is
 // one atomic compare-and-swap (a Lua script comparing digests, since sealed values
 // differ on every write), so of two processes that spent the same refresh token
 // only one stores its successor; the other gets store.ErrConflict and adopts the
-// winner's. Values are sealed when the Store has an encryption key; keys are
-// hashed.
+// winner's. It is a store.TokenPairs too: the access token issued with a refresh
+// token is kept with it, sealed, so that the process that lost a rotation race can
+// adopt it. Values are sealed under the Store's key; keys are hashed.
+//
+// What it reads is checked: a value that does not open, is not a token, or does
+// not match its digest counts as absent (reported as transport.EventStoreCorrupt
+// through the Store's hook and logger), and the next rotation replaces it.
 //
 // It remembers the last token it read or wrote for each key. When Redis cannot be
 // reached, Load returns that copy and CompareAndSwap rotates it in the process;
@@ -34,6 +39,7 @@ type RefreshTokens struct {
 
 	mu    sync.Mutex
 	known map[string]*localToken
+	bad   map[string]string // key → marker of a corrupt value seen in Redis (see casScript)
 }
 
 // localToken is the process's copy of one key's refresh token.
@@ -43,10 +49,7 @@ type localToken struct {
 	base    string // what Redis held before the pending rotations
 }
 
-// errValue marks a stored value this Store cannot read: not an unreachable Redis.
-var errValue = errors.New("redisstore: unreadable refresh token")
-
-var _ store.RefreshTokens = (*RefreshTokens)(nil)
+var _ store.TokenPairs = (*RefreshTokens)(nil)
 
 // RefreshTokens returns the Store's refresh-token store; every call returns the
 // same one.
@@ -55,7 +58,8 @@ func (s *Store) RefreshTokens() *RefreshTokens {
 	defer s.mu.Unlock()
 	if s.refresh == nil {
 		mac := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), s.cfg.key...))
-		s.refresh = &RefreshTokens{s: s, mac: mac[:], health: &health{s: s, what: "refresh tokens"}, known: map[string]*localToken{}}
+		s.refresh = &RefreshTokens{s: s, mac: mac[:], health: &health{s: s, what: "refresh tokens"},
+			known: map[string]*localToken{}, bad: map[string]string{}}
 	}
 	return s.refresh
 }
@@ -66,6 +70,9 @@ func (r *RefreshTokens) String() string { return "redisstore.RefreshTokens{[REDA
 func (r *RefreshTokens) key(key string) string {
 	return r.s.cfg.prefix + "{rt:" + hashName("refresh token", key) + "}"
 }
+
+// accessAAD binds a sealed access token to its refresh token's Redis key and field.
+func accessAAD(rk string) string { return rk + "#access" }
 
 // digest identifies a token in compare-and-swap without revealing it.
 func (r *RefreshTokens) digest(tok string) string {
@@ -79,57 +86,127 @@ func (r *RefreshTokens) digest(tok string) string {
 
 // Load implements store.RefreshTokens.
 func (r *RefreshTokens) Load(ctx context.Context, key string) (string, error) {
+	v, _, err := r.LoadPair(ctx, key)
+	return v, err
+}
+
+// LoadPair implements store.TokenPairs. The access token comes back only when it
+// opens, decodes and was stored with this very refresh token; the caller checks it
+// as it would a token from the network.
+func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, transport.Token, error) {
 	var err error
 	if r.health.available() {
 		var v string
-		if v, err = r.loadRemote(ctx, key); err == nil {
+		var access transport.Token
+		if v, access, err = r.loadRemote(ctx, key); err == nil {
 			r.health.worked()
-			return v, nil
+			return v, access, nil
 		}
-		if errors.Is(err, errValue) || ctx.Err() != nil {
-			return "", err
+		if ctx.Err() != nil {
+			return "", transport.Token{}, err
 		}
 		r.health.failed(err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t := r.known[key]; t != nil {
-		return t.value, nil
+		return t.value, transport.Token{}, nil
 	}
 	if err == nil {
 		err = errors.New("redis was unreachable moments ago")
 	}
-	return "", fmt.Errorf("redisstore: no refresh token in this process to fall back on: %w", err)
+	return "", transport.Token{}, fmt.Errorf("redisstore: no refresh token in this process to fall back on: %w", err)
 }
 
-func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, error) {
+func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, transport.Token, error) {
 	if err := r.writeBack(ctx, key); err != nil {
-		return "", err
+		return "", transport.Token{}, err
 	}
 	rk := r.key(key)
-	data, err := r.s.client.HGet(ctx, rk, "v").Bytes()
-	if errors.Is(err, redis.Nil) {
+	vals, err := bound(ctx, r.s, "loading the refresh token", func(ctx context.Context) ([]any, error) {
+		return r.s.client.HMGet(ctx, rk, "d", "v", "a").Result()
+	}, nil)
+	switch {
+	case wrongType(err):
+		return r.poisoned(key, "!type", corrupt("the refresh token's key holds another type of value")), transport.Token{}, nil
+	case err != nil:
+		return "", transport.Token{}, err
+	}
+	d, dok := vals[0].(string)
+	v, vok := vals[1].(string)
+	a, aok := vals[2].(string)
+	switch {
+	case !vok && !dok && !aok:
 		r.remember(key, "")
-		return "", nil
+		return "", transport.Token{}, nil
+	case !vok || !dok:
+		return r.poisoned(key, d, corrupt("the refresh token's entry is incomplete")), transport.Token{}, nil
 	}
+	plain, err := r.s.open(rk, []byte(v))
 	if err != nil {
-		return "", fmt.Errorf("redisstore: loading the refresh token: %w", err)
+		return r.poisoned(key, d, err), transport.Token{}, nil
 	}
-	plain, err := r.s.open(rk, data)
+	tok := string(plain)
+	if !visibleToken(tok) || !hmac.Equal([]byte(d), []byte(r.digest(tok))) {
+		return r.poisoned(key, d, corrupt("the stored refresh token is not one a provider issues, or does not match its digest")), transport.Token{}, nil
+	}
+	r.remember(key, tok)
+	var access transport.Token
+	if aok {
+		if access, err = r.openAccess(rk, a, d); err != nil {
+			r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: err})
+		}
+	}
+	return tok, access, nil
+}
+
+// openAccess opens the access token kept with the refresh token of digest d.
+func (r *RefreshTokens) openAccess(rk, sealed, d string) (transport.Token, error) {
+	plain, err := r.s.open(accessAAD(rk), []byte(sealed))
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", errValue, err)
+		return transport.Token{}, err
 	}
-	r.remember(key, string(plain))
-	return string(plain), nil
+	w, err := decodeWire(plain)
+	if err != nil {
+		return transport.Token{}, err
+	}
+	if !hmac.Equal([]byte(w.Refresh), []byte(d)) {
+		return transport.Token{}, corrupt("the access token kept with the refresh token belongs to another one")
+	}
+	return w.stored().Token, nil
+}
+
+// poisoned books a corrupt value found under key: it is reported once, the next
+// compare-and-swap may replace it, and the process's own copy (or nothing) stands
+// in for it.
+func (r *RefreshTokens) poisoned(key, digest string, err error) string {
+	marker := "x" + digest
+	r.mu.Lock()
+	first := r.bad[key] != marker
+	r.bad[key] = marker
+	var local string
+	if t := r.known[key]; t != nil {
+		local = t.value
+	}
+	r.mu.Unlock()
+	if first {
+		r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: err})
+	}
+	return local
 }
 
 // CompareAndSwap implements store.RefreshTokens.
 func (r *RefreshTokens) CompareAndSwap(ctx context.Context, key, prev, next string) error {
+	return r.CompareAndSwapPair(ctx, key, prev, next, transport.Token{})
+}
+
+// CompareAndSwapPair implements store.TokenPairs.
+func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next string, access transport.Token) error {
 	if r.health.available() {
 		err := r.writeBack(ctx, key)
 		if err == nil {
 			var ok bool
-			if ok, err = r.casRemote(ctx, key, prev, next, false); err == nil {
+			if ok, err = r.casRemote(ctx, key, prev, next, access, false); err == nil {
 				r.health.worked()
 				if !ok {
 					r.forget(key)
@@ -160,19 +237,39 @@ func (r *RefreshTokens) CompareAndSwap(ctx context.Context, key, prev, next stri
 	return nil
 }
 
-func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, orMissing bool) (bool, error) {
+func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, access transport.Token, orMissing bool) (bool, error) {
 	rk := r.key(key)
-	var sealed []byte
+	var sealed, sealedAccess []byte
+	dnext := r.digest(next)
 	if next != "" {
 		sealed = r.s.seal(rk, []byte(next))
+		if access.AccessToken != "" {
+			w := toWire(transport.StoredToken{Token: access})
+			w.Refresh = dnext
+			if plain, err := json.Marshal(w); err == nil {
+				sealedAccess = r.s.seal(accessAAD(rk), plain)
+			}
+		}
 	}
 	flag := "0"
 	if orMissing {
 		flag = "1"
 	}
-	n, err := casScript.Run(ctx, r.s.client, []string{rk}, r.digest(prev), r.digest(next), sealed, flag).Int()
+	r.mu.Lock()
+	marker := r.bad[key]
+	r.mu.Unlock()
+	n, err := bound(ctx, r.s, "rotating the refresh token", func(ctx context.Context) (int, error) {
+		return casScript.Run(ctx, r.s.client, []string{rk}, r.digest(prev), dnext, sealed, flag, marker, sealedAccess).Int()
+	}, nil)
 	if err != nil {
-		return false, fmt.Errorf("redisstore: rotating the refresh token: %w", err)
+		return false, err
+	}
+	if n == 1 && marker != "" {
+		r.mu.Lock()
+		if r.bad[key] == marker {
+			delete(r.bad, key)
+		}
+		r.mu.Unlock()
 	}
 	return n == 1, nil
 }
@@ -189,7 +286,7 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	}
 	base, value := t.base, t.value
 	r.mu.Unlock()
-	ok, err := r.casRemote(ctx, key, base, value, true)
+	ok, err := r.casRemote(ctx, key, base, value, transport.Token{}, true)
 	if err != nil {
 		return err
 	}
@@ -213,6 +310,7 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 func (r *RefreshTokens) remember(key, value string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	delete(r.bad, key)
 	if t := r.known[key]; t != nil && t.pending {
 		return
 	}
@@ -224,3 +322,20 @@ func (r *RefreshTokens) forget(key string) {
 	defer r.mu.Unlock()
 	delete(r.known, key)
 }
+
+// visibleToken reports whether a stored refresh token looks like one a provider
+// issues: visible ASCII, of a sane length.
+func visibleToken(s string) bool {
+	if s == "" || len(s) > maxTokenLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// maxTokenLen bounds a stored refresh token.
+const maxTokenLen = 16 << 10

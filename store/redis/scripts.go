@@ -2,6 +2,9 @@ package redisstore
 
 import "github.com/redis/go-redis/v9"
 
+// lockTookOverForged is what lockScript returns when it replaced a forged lock.
+const lockTookOverForged = 2
+
 // The Lua scripts below make each compound step one atomic operation in Redis.
 var (
 	// saveScript stores a token only while the caller still holds the fetch lock
@@ -12,6 +15,29 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('PUBLISH', ARGV[4], 'saved')
 return 1`)
+
+	// lockScript takes a fetch lock: a string holding a fencing value (32 hex
+	// digits) that expires within the lock TTL. A value under the lock's key that is
+	// not such a lock — no expiry, a longer one, another value or type — was not
+	// written by a process of the fleet: it is replaced, or it would hold the fleet
+	// off forever. KEYS: lock. ARGV: fence, ttl ms. Returns 1 (taken), 0 (held by
+	// another process), 2 (taken over from a forged lock).
+	lockScript = redis.NewScript(`
+local t = redis.call('TYPE', KEYS[1]).ok
+if t == 'none' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if t == 'string' then
+  local ttl = redis.call('PTTL', KEYS[1])
+  local v = redis.call('GET', KEYS[1])
+  if ttl > 0 and ttl <= tonumber(ARGV[2]) and string.len(v) == 32 and not string.find(v, '[^0-9a-f]') then
+    return 0
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 2`)
 
 	// unlockScript deletes a lock only if it still holds the caller's fencing value,
 	// then wakes the waiters. KEYS: lock. ARGV: fence, channel ("" for none).
@@ -29,16 +55,27 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 	// casScript replaces a refresh token if the stored one is still the one the
 	// caller spent, compared by digest ("" for none); an empty next deletes it.
 	// With ARGV[4] = "1" a missing token counts as prev too (a write-back into a
-	// Redis that restarted empty).
-	// KEYS: refresh token. ARGV: digest of prev, digest of next, sealed next, flag.
+	// Redis that restarted empty). ARGV[5], when not empty, is "x" followed by the
+	// digest of a value the caller found corrupt ("x!type" for a key of another
+	// type): that value counts as prev too, so that the next good token replaces
+	// it. ARGV[6] is the sealed access token issued with next, or "".
+	// KEYS: refresh token. ARGV: digest of prev, digest of next, sealed next, flag,
+	// corrupt marker, sealed access token.
 	casScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'd')
-if not cur then cur = '' end
-if cur ~= ARGV[1] and not (cur == '' and ARGV[4] == '1') then return 0 end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-else
+local t = redis.call('TYPE', KEYS[1]).ok
+local cur = ''
+if t == 'hash' then
+  cur = redis.call('HGET', KEYS[1], 'd')
+  if not cur then cur = '' end
+elseif t ~= 'none' then
+  cur = '!type'
+end
+local ok = cur == ARGV[1] or (cur == '' and ARGV[4] == '1') or (ARGV[5] ~= '' and ('x' .. cur) == ARGV[5])
+if not ok then return 0 end
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[1], 'd', ARGV[2], 'v', ARGV[3])
+  if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'a', ARGV[6]) end
 end
 return 1`)
 

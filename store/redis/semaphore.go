@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -64,11 +63,9 @@ func (m *Semaphore) Limit() int { return m.limit }
 
 // InFlight reports how many slots the fleet holds now, by Redis.
 func (m *Semaphore) InFlight(ctx context.Context) (int, error) {
-	n, err := countScript.Run(ctx, m.s.client, []string{m.key}).Int()
-	if err != nil {
-		return 0, fmt.Errorf("redisstore: counting leases: %w", err)
-	}
-	return n, nil
+	return bound(ctx, m.s, "counting leases", func(ctx context.Context) (int, error) {
+		return countScript.Run(ctx, m.s.client, []string{m.key}).Int()
+	}, nil)
 }
 
 // Acquire takes a slot, waiting until one is free or ctx ends. It returns a
@@ -81,15 +78,23 @@ func (m *Semaphore) Acquire(ctx context.Context) (func(), error) {
 	if !m.health.available() {
 		return m.acquireLocal(ctx)
 	}
-	woken, stop, err := m.s.notify.subscribe(ctx, m.channel)
+	sub, err := bound(ctx, m.s, "subscribing to notifications", func(ctx context.Context) (subscription, error) {
+		return m.s.notify.subscribe(ctx, m.channel)
+	}, func(sub subscription) { sub.stop() })
 	if err != nil {
 		return m.fallBack(ctx, err)
 	}
-	defer stop()
+	defer sub.stop()
 	id := randomID()
 	var t *time.Timer
 	for {
-		n, err := acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
+		n, err := bound(ctx, m.s, "taking a lease", func(ctx context.Context) (int, error) {
+			return acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
+		}, func(n int) {
+			if n == 1 { // taken after the caller gave up: give the slot back
+				m.release(id)
+			}
+		})
 		if err != nil {
 			return m.fallBack(ctx, err)
 		}
@@ -104,7 +109,7 @@ func (m *Semaphore) Acquire(ctx context.Context) (func(), error) {
 			t.Reset(m.s.cfg.poll)
 		}
 		select {
-		case <-woken:
+		case <-sub.woken:
 		case <-t.C:
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -144,9 +149,9 @@ func (m *Semaphore) lease(id string) func() {
 			case <-stop:
 				return
 			case <-t.C:
-				ctx, cancel := m.s.opContext(context.Background())
-				n, err := renewLeaseScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
-				cancel()
+				n, err := bound(context.Background(), m.s, "renewing a lease", func(ctx context.Context) (int, error) {
+					return renewLeaseScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
+				}, nil)
 				if err == nil && n == 0 {
 					return // expired: the slot is no longer ours
 				}
@@ -158,10 +163,15 @@ func (m *Semaphore) lease(id string) func() {
 		once.Do(func() {
 			close(stop)
 			<-done
-			ctx, cancel := m.s.opContext(context.Background())
-			defer cancel()
-			// On failure the lease expires by itself.
-			_ = releaseScript.Run(ctx, m.s.client, []string{m.key}, id, m.channel).Err()
+			m.release(id)
 		})
 	}
+}
+
+// release gives the lease id back and wakes the waiters, within the Store's
+// timeout; when Redis does not answer, the lease expires by itself.
+func (m *Semaphore) release(id string) {
+	_, _ = bound(context.Background(), m.s, "releasing a lease", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, releaseScript.Run(ctx, m.s.client, []string{m.key}, id, m.channel).Err()
+	}, nil)
 }

@@ -82,7 +82,7 @@ func TestSemaphoreLeaseOfADeadProcessExpires(t *testing.T) {
 	r := startRedis(t)
 	const lease = 2 * time.Second
 	deadClient := redis.NewClient(fastClientOptions(r.Addr()))
-	dead, err := redisstore.New(deadClient, redisstore.WithLeaseTTL(lease))
+	dead, err := redisstore.New(deadClient, redisstore.WithoutEncryption(), redisstore.WithLeaseTTL(lease))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,10 +22,19 @@ import (
 // (pass it to transport.WithStore) and transport.BreakerSharer, and hands out
 // RefreshTokens and Semaphores that share its client and settings. A Store is safe
 // for concurrent use; make one per Redis client and share it.
+//
+// Every value that carries a secret or trust — access tokens, refresh tokens, the
+// breaker's state — is sealed with AES-GCM under the fleet's key (WithEncryptionKey)
+// and bound to the Redis key it is stored under; New refuses to make a Store
+// without a key unless WithoutEncryption says so. Whatever it reads is checked as
+// if it came from the network: a value that does not open, decode or make sense is
+// an error wrapping transport.ErrCorruptValue, which the Source treats as absent.
+// Every Redis operation ends within the Store's timeout (WithTimeout), whatever the
+// client's own options say.
 type Store struct {
 	client redis.UniversalClient
 	cfg    config
-	aead   cipher.AEAD // nil: values are stored as they are
+	aead   cipher.AEAD // nil: values are stored as they are (WithoutEncryption)
 	notify *notifier
 
 	mu         sync.Mutex
@@ -39,6 +48,8 @@ type Option func(*config)
 type config struct {
 	prefix   string
 	key      []byte
+	keySet   bool // WithEncryptionKey was given
+	plain    bool // WithoutEncryption was given
 	lockTTL  time.Duration
 	poll     time.Duration
 	leaseTTL time.Duration
@@ -62,12 +73,24 @@ const (
 // "tokentrip:"), to keep several applications apart in one Redis.
 func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
 
-// WithEncryptionKey seals every token the Store writes with AES-GCM under key (16,
-// 24 or 32 bytes: AES-128, -192 or -256), bound to the Redis key it is stored
-// under. Every process of a fleet needs the same key. New copies the key.
+// WithEncryptionKey seals every value the Store writes — access tokens, refresh
+// tokens and the breaker's state — with AES-GCM under key (16, 24 or 32 random
+// bytes: AES-128, -192 or -256), bound to the Redis key it is stored under, and
+// refuses every value that does not open with it. Whoever can write to Redis but
+// does not have the key can then neither read a token nor forge one. Every process
+// of a fleet needs the same key. New copies the key.
 func WithEncryptionKey(key []byte) Option {
-	return func(c *config) { c.key = append([]byte(nil), key...) }
+	return func(c *config) { c.key, c.keySet = append([]byte(nil), key...), true }
 }
+
+// WithoutEncryption makes the Store keep access tokens, refresh tokens and breaker
+// state in Redis as they are, for a Redis that nobody but the fleet can read or
+// write. Anyone who can read it can use the tokens; anyone who can write it can
+// make the fleet adopt a token of theirs (which the providers' checks limit to
+// their vendor's hosts) or hold its breaker open for a cooldown. See
+// docs/RELIABILITY.md for the threat model. A Store that only serves Semaphores
+// keeps no secret and may use it freely.
+func WithoutEncryption() Option { return func(c *config) { c.plain = true } }
 
 // WithLockTTL sets how long a fetch lock outlives a holder that died (default ten
 // seconds). A living holder renews its lock every third of it, however long its
@@ -101,9 +124,13 @@ func WithLeaseTTL(d time.Duration) Option {
 	}
 }
 
-// WithTimeout bounds each Redis operation the Store starts on its own — lock and
-// lease renewals, releases, breaker state, refresh tokens (default two seconds).
-// Operations a caller starts are bounded by the caller's context too.
+// WithTimeout bounds every Redis operation of the Store (default two seconds):
+// those a caller starts, which its context may end sooner, and those the Store
+// starts on its own — lock and lease renewals, releases. The bound holds whatever
+// the client's options (go-redis ignores a context's deadline unless its
+// ContextTimeoutEnabled is set): an operation Redis has not answered in time is
+// abandoned and returns an error, and its late answer is undone where it took
+// something (a lock, a lease).
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -124,16 +151,23 @@ func WithRetry(d time.Duration) Option {
 }
 
 // WithLogger logs a warning when a Semaphore or RefreshTokens loses Redis and
-// falls back to its process, and a notice when Redis is back. Logging is off by
-// default; nothing secret is logged.
+// falls back to its process, or finds a corrupt or forged value, and a notice when
+// Redis is back. Logging is off by default; nothing secret is logged.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithHook calls f with a transport.Event (EventStoreDown or EventStoreUp) when a
-// Semaphore or RefreshTokens loses Redis or finds it again. f must be quick.
+// WithHook calls f with a transport.Event: EventStoreDown or EventStoreUp when a
+// Semaphore or RefreshTokens loses Redis or finds it again, EventStoreCorrupt when
+// a refresh token or a fetch lock in Redis was corrupt or forged (the Sources
+// report their own token and breaker values). f must be quick.
 func WithHook(f func(transport.Event)) Option { return func(c *config) { c.hook = f } }
 
-// New returns a Store on client. It fails only on a malformed option (an
-// encryption key of the wrong size); it does not contact Redis. Close it when done.
+// ErrNoEncryptionKey is returned by New when neither WithEncryptionKey nor
+// WithoutEncryption was given.
+var ErrNoEncryptionKey = errors.New("redisstore: no encryption key: pass WithEncryptionKey with 16, 24 or 32 random bytes shared by every process of the fleet, or WithoutEncryption for a Redis nobody else can read or write")
+
+// New returns a Store on client. It fails on a malformed option — an encryption
+// key of the wrong size, or none at all without WithoutEncryption
+// (ErrNoEncryptionKey); it does not contact Redis. Close it when done.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -150,7 +184,13 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		o(&cfg)
 	}
 	s := &Store{client: client, cfg: cfg}
-	if cfg.key != nil {
+	switch {
+	case cfg.keySet && cfg.plain:
+		return nil, errors.New("redisstore: WithEncryptionKey and WithoutEncryption contradict each other")
+	case !cfg.keySet && !cfg.plain:
+		return nil, ErrNoEncryptionKey
+	}
+	if cfg.keySet {
 		block, err := aes.NewCipher(cfg.key)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: encryption key: %w (want 16, 24 or 32 bytes)", err)
@@ -189,15 +229,20 @@ func (s *Store) opContext(parent context.Context) (context.Context, context.Canc
 	return context.WithTimeout(context.WithoutCancel(parent), s.cfg.timeout)
 }
 
-// Load implements transport.Store.
+// Load implements transport.Store. A value that does not open with the Store's key
+// or does not decode to a token is an error wrapping transport.ErrCorruptValue.
 func (s *Store) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
 	rk := s.tokenKey(key)
-	data, err := s.client.Get(ctx, rk).Bytes()
-	if errors.Is(err, redis.Nil) {
+	data, err := bound(ctx, s, "loading the token", func(ctx context.Context) ([]byte, error) {
+		return s.client.Get(ctx, rk).Bytes()
+	}, nil)
+	switch {
+	case errors.Is(err, redis.Nil):
 		return transport.StoredToken{}, false, nil
-	}
-	if err != nil {
-		return transport.StoredToken{}, false, fmt.Errorf("redisstore: loading the token: %w", err)
+	case wrongType(err):
+		return transport.StoredToken{}, false, corrupt("the token's key holds another type of value")
+	case err != nil:
+		return transport.StoredToken{}, false, err
 	}
 	plain, err := s.open(rk, data)
 	if err != nil {
@@ -214,11 +259,23 @@ func (s *Store) Load(ctx context.Context, key string) (transport.StoredToken, bo
 // holder can save under it, renew it or release it.
 func (s *Store) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
 	fence := randomID()
-	ok, err := s.client.SetNX(ctx, s.lockKey(key), fence, s.cfg.lockTTL).Result()
+	lk := s.lockKey(key)
+	n, err := bound(ctx, s, "taking the fetch lock", func(ctx context.Context) (int, error) {
+		return lockScript.Run(ctx, s.client, []string{lk}, fence, s.cfg.lockTTL.Milliseconds()).Int()
+	}, func(took int) {
+		if took != 0 { // taken after the caller gave up: give it back rather than let it block the fleet
+			ctx, cancel := s.opContext(context.Background())
+			defer cancel()
+			_ = unlockScript.Run(ctx, s.client, []string{lk}, fence, s.channel(key)).Err()
+		}
+	})
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: taking the fetch lock: %w", err)
+		return nil, err
 	}
-	if !ok {
+	if n == lockTookOverForged {
+		s.report(transport.Event{Kind: transport.EventStoreCorrupt, Err: corrupt("the fetch lock was not one a process of the fleet takes (no expiry, a longer one, or another value); taken over")})
+	}
+	if n == 0 {
 		return nil, nil
 	}
 	l := &fetchLock{s: s, id: key, fence: fence, stop: make(chan struct{}), done: make(chan struct{})}
@@ -230,15 +287,19 @@ func (s *Store) Lock(ctx context.Context, key string) (transport.FetchLock, erro
 // lock released (a pub/sub notification), when the lock is already gone, after the
 // poll interval, or when ctx ends.
 func (s *Store) Wait(ctx context.Context, key string) error {
-	woken, cancel, err := s.notify.subscribe(ctx, s.channel(key))
+	sub, err := bound(ctx, s, "subscribing to notifications", func(ctx context.Context) (subscription, error) {
+		return s.notify.subscribe(ctx, s.channel(key))
+	}, func(sub subscription) { sub.stop() })
 	if err != nil {
 		return err
 	}
-	defer cancel()
+	defer sub.stop()
 	// A release before the subscription would go unnoticed: look once.
-	n, err := s.client.Exists(ctx, s.lockKey(key)).Result()
+	n, err := bound(ctx, s, "looking at the fetch lock", func(ctx context.Context) (int64, error) {
+		return s.client.Exists(ctx, s.lockKey(key)).Result()
+	}, nil)
 	if err != nil {
-		return fmt.Errorf("redisstore: %w", err)
+		return err
 	}
 	if n == 0 {
 		return nil
@@ -246,7 +307,7 @@ func (s *Store) Wait(ctx context.Context, key string) error {
 	t := time.NewTimer(s.cfg.poll)
 	defer t.Stop()
 	select {
-	case <-woken:
+	case <-sub.woken:
 	case <-t.C:
 	case <-ctx.Done():
 		return ctx.Err()
@@ -275,9 +336,9 @@ func (l *fetchLock) keepAlive() {
 		case <-l.stop:
 			return
 		case <-t.C:
-			ctx, cancel := l.s.opContext(context.Background())
-			n, err := renewScript.Run(ctx, l.s.client, []string{l.s.lockKey(l.id)}, l.fence, l.s.cfg.lockTTL.Milliseconds()).Int()
-			cancel()
+			n, err := bound(context.Background(), l.s, "renewing the fetch lock", func(ctx context.Context) (int, error) {
+				return renewScript.Run(ctx, l.s.client, []string{l.s.lockKey(l.id)}, l.fence, l.s.cfg.lockTTL.Milliseconds()).Int()
+			}, nil)
 			if err == nil && n == 0 {
 				return // lost: another process may hold it now
 			}
@@ -293,10 +354,12 @@ func (l *fetchLock) Save(ctx context.Context, tok transport.StoredToken, ttl tim
 		return err
 	}
 	ms := max(ttl.Milliseconds(), 1)
-	n, err := saveScript.Run(ctx, l.s.client, []string{rk, l.s.lockKey(l.id)},
-		l.fence, l.s.seal(rk, plain), ms, l.s.channel(l.id)).Int()
+	sealed := l.s.seal(rk, plain)
+	n, err := bound(ctx, l.s, "saving the token", func(ctx context.Context) (int, error) {
+		return saveScript.Run(ctx, l.s.client, []string{rk, l.s.lockKey(l.id)}, l.fence, sealed, ms, l.s.channel(l.id)).Int()
+	}, nil)
 	if err != nil {
-		return fmt.Errorf("redisstore: saving the token: %w", err)
+		return err
 	}
 	if n == 0 {
 		return transport.ErrLockLost
@@ -307,11 +370,11 @@ func (l *fetchLock) Save(ctx context.Context, tok transport.StoredToken, ttl tim
 // Unlock implements transport.FetchLock.
 func (l *fetchLock) Unlock(ctx context.Context) error {
 	l.once.Do(func() { close(l.stop) })
-	<-l.done
-	if err := unlockScript.Run(ctx, l.s.client, []string{l.s.lockKey(l.id)}, l.fence, l.s.channel(l.id)).Err(); err != nil {
-		return fmt.Errorf("redisstore: releasing the fetch lock: %w", err)
-	}
-	return nil
+	<-l.done // a renewal in flight ends within the Store's timeout
+	_, err := bound(ctx, l.s, "releasing the fetch lock", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, unlockScript.Run(ctx, l.s.client, []string{l.s.lockKey(l.id)}, l.fence, l.s.channel(l.id)).Err()
+	}, nil)
+	return err
 }
 
 // randomID returns 128 random bits in hex: fencing values and lease ids.

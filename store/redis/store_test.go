@@ -155,7 +155,7 @@ func TestDeadLockHolderIsTakenOver(t *testing.T) {
 	// A process takes the fetch lock and dies: its client goes away, so the lock
 	// is neither renewed nor released.
 	deadClient := redis.NewClient(fastClientOptions(r.Addr()))
-	dead, err := redisstore.New(deadClient, redisstore.WithLockTTL(300*time.Millisecond))
+	dead, err := redisstore.New(deadClient, redisstore.WithEncryptionKey(fleetKey), redisstore.WithLockTTL(300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,15 +307,25 @@ func TestKeysAndValuesRevealNothing(t *testing.T) {
 
 	// Processes that disagree about the key fail to read, and say why.
 	for name, other := range map[string]*redisstore.Store{
-		"no key":    r.newStore(),
+		"no key":    r.newPlainStore(),
 		"other key": r.newStore(redisstore.WithEncryptionKey([]byte("fedcba9876543210"))),
 	} {
-		if _, _, err := other.Load(ctx, testKey.ID()); err == nil || !strings.Contains(err.Error(), "encrypt") {
-			t.Errorf("%s: Load = %v, want an encryption error", name, err)
+		if _, _, err := other.Load(ctx, testKey.ID()); !errors.Is(err, transport.ErrCorruptValue) || !strings.Contains(err.Error(), "encrypt") {
+			t.Errorf("%s: Load = %v, want an encryption error that marks the value corrupt", name, err)
 		}
 	}
-	if _, err := redisstore.New(raw, redisstore.WithEncryptionKey([]byte("short"))); err == nil {
-		t.Error("a 5-byte key was accepted")
+	for name, opts := range map[string][]redisstore.Option{
+		"a 5-byte key":        {redisstore.WithEncryptionKey([]byte("short"))},
+		"an empty key":        {redisstore.WithEncryptionKey(nil)},
+		"no key, no opt-out":  nil,
+		"a key and plaintext": {redisstore.WithEncryptionKey(key), redisstore.WithoutEncryption()},
+	} {
+		if _, err := redisstore.New(raw, opts...); err == nil {
+			t.Errorf("%s was accepted", name)
+		}
+	}
+	if _, err := redisstore.New(raw); !errors.Is(err, redisstore.ErrNoEncryptionKey) {
+		t.Errorf("New without a key: %v, want ErrNoEncryptionKey", err)
 	}
 	if s := st.String() + rts.String(); strings.Contains(s, string(key)) {
 		t.Errorf("String reveals the key: %s", s)

@@ -1,0 +1,27 @@
+package store
+
+import (
+	"context"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// TokenPairs is implemented by a RefreshTokens that can keep, with each refresh
+// token, the access token that was issued with it. When two holders of one rotating
+// refresh token spend it at the same moment, the provider refuses the second (the
+// token was single use); the holder that lost then waits for the winner's
+// successor to be stored and adopts the winner's access token with it, instead of
+// failing or spending the successor too: one refresh per rotation, however many
+// processes share the credential.
+//
+// A provider reads the pair through LoadPair and checks the access token as if it
+// came from the network before it uses it.
+type TokenPairs interface {
+	RefreshTokens
+	// LoadPair returns the stored refresh token for key ("" if none) and the access
+	// token stored with it (the zero Token if none).
+	LoadPair(ctx context.Context, key string) (refresh string, access transport.Token, err error)
+	// CompareAndSwapPair is CompareAndSwap that also stores access with next. A plain
+	// CompareAndSwap leaves no access token with the refresh token it stores.
+	CompareAndSwapPair(ctx context.Context, key, prev, next string, access transport.Token) error
+}

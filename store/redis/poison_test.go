@@ -1,0 +1,394 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+	redisstore "github.com/tokentrip/tokentrip/store/redis"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// mcv2Key is the StoreKey an mcv2 Transport for the emulator's default
+// server-to-server client keeps its token and breaker under.
+var mcv2Key = transport.StoreKey{Provider: "mcv2", ClientID: mcv2test.DefaultClientID}
+
+func redisKey(kind string) string { return redisstore.DefaultPrefix + "{" + mcv2Key.ID() + "}:" + kind }
+
+// plainToken is a token entry as the Store writes it without a key.
+func plainToken(tok, rest string, fetched time.Time, life time.Duration) string {
+	return fmt.Sprintf(`{"a":%q,"e":%d,"r":%q,"s":%q,"f":%d}`, tok, fetched.Add(life).UnixNano(), rest, rest, fetched.UnixNano())
+}
+
+// sealedWith returns what a Store with opts writes for a token entry (or, with
+// breaker, a breaker state): the bytes an attacker could copy, or a process with
+// another key would write.
+func sealedWith(t *testing.T, r *redisServer, breaker bool, tok transport.StoredToken, opts ...redisstore.Option) string {
+	t.Helper()
+	ctx := context.Background()
+	st := r.newStore(opts...)
+	raw := r.Client()
+	kind := "token"
+	if breaker {
+		kind = "breaker"
+		if err := st.SaveBreaker(ctx, mcv2Key.ID(), transport.BreakerRecord{Failures: 1}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		l, err := st.Lock(ctx, mcv2Key.ID())
+		if err != nil || l == nil {
+			t.Fatalf("lock: %v, %v", l, err)
+		}
+		if err := l.Save(ctx, tok, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		l.Unlock(ctx)
+	}
+	v, err := raw.Get(ctx, redisKey(kind)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Del(ctx, redisKey(kind))
+	return v
+}
+
+// recordingBase sends API calls to the emulator and answers any other host itself,
+// remembering the Authorization header each host was sent.
+type recordingBase struct {
+	mu   sync.Mutex
+	seen map[string][]string // host → Authorization headers
+}
+
+func (b *recordingBase) RoundTrip(req *http.Request) (*http.Response, error) {
+	b.mu.Lock()
+	if b.seen == nil {
+		b.seen = map[string][]string{}
+	}
+	b.seen[req.URL.Host] = append(b.seen[req.URL.Host], req.Header.Get("Authorization"))
+	b.mu.Unlock()
+	if strings.HasPrefix(req.URL.Host, "127.0.0.1") {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("ok")), Header: http.Header{}, Request: req}, nil
+}
+
+func (b *recordingBase) authorizations(host string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.seen[host]
+}
+
+// TestPoisonedStoreValues writes what an attacker with write access to Redis, a
+// broken release or a misconfigured process would write under a credential's keys,
+// then makes a fresh process call the API: the call succeeds with a token it
+// fetched itself, the value is reported (store_corrupt) and replaced by a good one,
+// and a forged token goes nowhere — with a key and without.
+func TestPoisonedStoreValues(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	now := time.Now()
+	good := transport.StoredToken{Token: transport.Token{AccessToken: "genuine-looking", Expiry: now.Add(20 * time.Minute)}, Fetched: now}
+	evil := good
+	evil.Token.RESTInstanceURL, evil.Token.SOAPInstanceURL = "https://evil.example/", "https://evil.example/"
+
+	type poison struct {
+		name  string
+		kind  string // the key written: "token", "breaker", "lock", "token-hash"
+		value func(t *testing.T, emu string) string
+		// forgeable: a well-formed value with a plausible token, which only a key
+		// stops: without one it is adopted, rejected by the API and replaced.
+		forgeable bool
+	}
+	const nineNines = `"9999-12-31T23:59:59Z"`
+	literal := func(v string) func(*testing.T, string) string { return func(*testing.T, string) string { return v } }
+	poisons := []poison{
+		{name: "token: {}", kind: "token", value: literal(`{}`)},
+		{name: "token: null", kind: "token", value: literal(`null`)},
+		{name: "token: not JSON", kind: "token", value: literal(`<html>gateway timeout</html>`)},
+		{name: "token: the old gobreaker format", kind: "token", value: literal(`{"state":2,"generation":7,"counts":{"requests":0},"expiry":` + nineNines + `}`)},
+		{name: "token: forged instance URL https://evil.example/", kind: "token", value: func(*testing.T, string) string {
+			return plainToken("forged-token", "https://evil.example/", now, 20*time.Minute)
+		}},
+		{name: "token: http:// instance URL", kind: "token", value: func(*testing.T, string) string {
+			return plainToken("forged-token", "http://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com/", now, 20*time.Minute)
+		}},
+		{name: "token: expiry in 9999", kind: "token", value: func(*testing.T, string) string {
+			return fmt.Sprintf(`{"a":"forged-token","e":%d,"f":%d}`, int64(1<<63-1), now.UnixNano())
+		}},
+		{name: "token: CR LF in the token", kind: "token", value: func(*testing.T, string) string {
+			return plainToken("forged\r\nX-Evil: 1", "", now, 20*time.Minute)
+		}},
+		{name: "token: truncated sealed value", kind: "token", value: func(t *testing.T, _ string) string {
+			v := sealedWith(t, r, false, good)
+			return v[:len(v)-5]
+		}},
+		{name: "token: sealed with another key", kind: "token", value: func(t *testing.T, _ string) string {
+			return sealedWith(t, r, false, good, redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!")))
+		}},
+		{name: "token: sealed with the fleet's key, instance URL https://evil.example/", kind: "token", value: func(t *testing.T, _ string) string {
+			return sealedWith(t, r, false, evil)
+		}},
+		{name: "token: a hash under the token's key", kind: "token-hash", value: literal("x")},
+		{name: "token: plausible forgery (emulator instance URL)", kind: "token", forgeable: true, value: func(_ *testing.T, emu string) string {
+			return plainToken("forged-token", emu+"/", now, 20*time.Minute)
+		}},
+		{name: "breaker: {}", kind: "breaker", value: literal(`{}`)},
+		{name: "breaker: null", kind: "breaker", value: literal(`null`)},
+		{name: "breaker: not JSON", kind: "breaker", value: literal(`not json`)},
+		{name: "breaker: the old gobreaker format, open until 9999", kind: "breaker", value: literal(`{"state":2,"generation":1,"counts":{"requests":0,"total_successes":0,"total_failures":3,"consecutive_successes":0,"consecutive_failures":3},"expiry":` + nineNines + `}`)},
+		{name: "breaker: forged open until 2262", kind: "breaker", value: literal(fmt.Sprintf(`{"o":%d,"f":3}`, int64(1<<63-1)))},
+		{name: "breaker: a failure count no fleet reaches", kind: "breaker", value: literal(`{"o":0,"f":-4}`)},
+		{name: "breaker: truncated sealed value", kind: "breaker", value: func(t *testing.T, _ string) string {
+			v := sealedWith(t, r, true, good)
+			return v[:len(v)-1]
+		}},
+		{name: "breaker: sealed with another key", kind: "breaker", value: func(t *testing.T, _ string) string {
+			return sealedWith(t, r, true, good, redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!")))
+		}},
+		{name: "lock: held forever", kind: "lock", value: literal("not-a-fence")},
+	}
+	for _, sealed := range []bool{true, false} {
+		for _, p := range poisons {
+			mode := map[bool]string{true: "with a key", false: "without a key"}[sealed]
+			t.Run(mode+"/"+p.name, func(t *testing.T) {
+				raw := r.Client()
+				raw.FlushAll(ctx)
+				emu := mcv2test.NewServer()
+				defer emu.Close()
+				value := p.value(t, emu.URL)
+				switch p.kind {
+				case "token-hash":
+					raw.HSet(ctx, redisKey("token"), "a", value)
+				case "lock":
+					raw.Set(ctx, redisKey("lock"), value, 0) // no expiry
+				default:
+					raw.Set(ctx, redisKey(p.kind), value, time.Hour)
+				}
+
+				ev := &events{}
+				var st *redisstore.Store
+				if sealed {
+					st = r.newStore(redisstore.WithHook(ev.hook))
+				} else {
+					st = r.newPlainStore(redisstore.WithHook(ev.hook))
+				}
+				base := &recordingBase{}
+				tr, err := mcv2.NewTransport(mcv2.Config{
+					AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+					Store: st, Hook: ev.hook, Base: base,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				client := &http.Client{Transport: tr}
+				began := time.Now()
+				resp, err := client.Get(emu.URL + "/platform/v1/endpoints")
+				took := time.Since(began)
+				if err != nil {
+					t.Fatalf("call: %v", err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("call: %s", resp.Status)
+				}
+				// A request to the forged host carries nothing, whatever the poison.
+				if resp, err := client.Get("https://evil.example/steal"); err == nil {
+					resp.Body.Close()
+				}
+				if got := base.authorizations("evil.example"); len(got) != 1 || got[0] != "" {
+					t.Errorf("evil.example was sent %q; want one request without a credential", got)
+				}
+
+				stats := emu.Stats()
+				adopted := p.forgeable && !sealed
+				corrupt := ev.count(transport.EventStoreCorrupt)
+				t.Logf("FIGURE poison %s, %s: call OK in %v; %d token request(s), %d store_corrupt event(s), API rejections %v",
+					p.name, mode, took.Round(time.Millisecond), stats.TokenRequests, corrupt, stats.Rejections)
+				if stats.TokenRequests != 1 {
+					t.Errorf("%d token requests, want 1: the process fetches its own", stats.TokenRequests)
+				}
+				if adopted {
+					// Without a key a well-formed forgery is adopted once: the API
+					// refuses it, and the Transport replaces it and replays.
+					if corrupt != 0 || stats.Rejections[mcv2test.ReasonInvalidToken] != 1 {
+						t.Errorf("forgery without a key: %d store_corrupt, rejections %v; want 0 and one invalid_token", corrupt, stats.Rejections)
+					}
+				} else {
+					if corrupt < 1 {
+						t.Error("no store_corrupt event")
+					}
+					if len(stats.Rejections) != 0 {
+						t.Errorf("the API refused %v: a poisoned token was sent", stats.Rejections)
+					}
+				}
+				if took > 5*time.Second {
+					t.Errorf("the call took %v", took)
+				}
+
+				// The poison is gone: a process that starts now adopts the good token.
+				cur, _ := tr.Source().Current()
+				next := r.newStore()
+				if !sealed {
+					next = r.newPlainStore()
+				}
+				switch p.kind {
+				case "breaker":
+					rec, ok, err := next.LoadBreaker(ctx, mcv2Key.ID())
+					if err != nil || !ok || rec != (transport.BreakerRecord{}) {
+						t.Errorf("breaker state after the fetch: %+v, %t, %v; want a closed state written over the poison", rec, ok, err)
+					}
+				case "lock":
+					if n, _ := raw.Exists(ctx, redisKey("lock")).Result(); n != 0 {
+						t.Error("the forged lock is still there")
+					}
+					fallthrough
+				default:
+					got, ok, err := next.Load(ctx, mcv2Key.ID())
+					if err != nil || !ok || got.Token.AccessToken != cur.AccessToken {
+						t.Errorf("token after the fetch: %v, %t, %v; want the fetched token written over the poison", got.Token, ok, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A breaker state that says "open" for no longer than one cooldown is believable:
+// without a key anyone who can write to Redis can hold the fleet's fetches off for
+// that long; with a key such a state does not open, so it is ignored and replaced.
+func TestForgedOpenBreaker(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	const cooldown = 30 * time.Second
+	for _, sealed := range []bool{true, false} {
+		t.Run(map[bool]string{true: "with a key", false: "without a key"}[sealed], func(t *testing.T) {
+			raw := r.Client()
+			raw.FlushAll(ctx)
+			emu := mcv2test.NewServer()
+			defer emu.Close()
+			raw.Set(ctx, redisKey("breaker"), fmt.Sprintf(`{"o":%d,"f":3}`, time.Now().Add(cooldown).UnixNano()), time.Hour)
+			st := r.newStore()
+			if !sealed {
+				st = r.newPlainStore()
+			}
+			tr, err := mcv2.NewTransport(mcv2.Config{
+				AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret, Store: st,
+				SourceOptions: []transport.SourceOption{transport.WithBreaker(3, 5, cooldown)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tr.Source().Token(ctx)
+			var open *transport.CircuitOpenError
+			refused := errors.As(err, &open)
+			t.Logf("FIGURE forged breaker open for one cooldown (%v), %s: refused %t (%v), token requests %d",
+				cooldown, map[bool]string{true: "with a key", false: "without a key"}[sealed], refused, err, emu.Stats().TokenRequests)
+			if sealed && (err != nil || emu.Stats().TokenRequests != 1) {
+				t.Errorf("with a key: %v, %d token requests; want the forgery ignored and one fetch", err, emu.Stats().TokenRequests)
+			}
+			if !sealed && (!refused || open.Retry.After(time.Now().Add(cooldown)) || emu.Stats().TokenRequests != 0) {
+				t.Errorf("without a key: %v; want a refusal until at most one cooldown from now, and no request", err)
+			}
+		})
+	}
+}
+
+// A refresh token in Redis that does not open, is not a token, or does not match
+// its digest counts as absent (reported once), the process's own copy stands in for
+// it when it has one, and the next rotation replaces it.
+func TestPoisonedRefreshToken(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	const key = "mcv2/user-1"
+	for _, tt := range []struct {
+		name  string
+		plain bool // a Store without a key
+		write func(t *testing.T, rk string)
+	}{
+		{name: "sealed with another key", write: func(t *testing.T, _ string) {
+			if err := r.newStore(redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!"))).RefreshTokens().CompareAndSwap(ctx, key, "", "rt-other"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "truncated sealed value", write: func(t *testing.T, rk string) {
+			if err := r.newStore().RefreshTokens().CompareAndSwap(ctx, key, "", "rt-good"); err != nil {
+				t.Fatal(err)
+			}
+			v := r.Client().HGet(ctx, rk, "v").Val()
+			r.Client().HSet(ctx, rk, "v", v[:len(v)-3])
+		}},
+		{name: "plain value where a key is required", write: func(_ *testing.T, rk string) {
+			r.Client().HSet(ctx, rk, "d", "", "v", "rt-forged")
+		}},
+		{name: "a string under the refresh token's key", write: func(_ *testing.T, rk string) {
+			r.Client().Set(ctx, rk, "rt-forged", 0)
+		}},
+		{name: "digest that does not match", plain: true, write: func(_ *testing.T, rk string) {
+			r.Client().HSet(ctx, rk, "d", "0000", "v", "rt-forged")
+		}},
+		{name: "CR LF in the token", plain: true, write: func(t *testing.T, rk string) {
+			if err := r.newPlainStore().RefreshTokens().CompareAndSwap(ctx, key, "", "rt\r\nforged"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := r.Client()
+			raw.FlushAll(ctx)
+			newStore := r.newStore
+			if tt.plain {
+				newStore = r.newPlainStore
+			}
+			ev := &events{}
+			known := newStore(redisstore.WithHook(ev.hook)).RefreshTokens() // a process that saw rt-1
+			fresh := newStore(redisstore.WithHook(ev.hook)).RefreshTokens() // a process that never did
+			if err := known.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+				t.Fatal(err)
+			}
+			raw.FlushAll(ctx)
+			rk := ""
+			if keys := func() []string {
+				_ = newStore().RefreshTokens().CompareAndSwap(ctx, key, "", "probe")
+				k, _ := raw.Keys(ctx, "*").Result()
+				return k
+			}(); len(keys) == 1 {
+				rk = keys[0]
+			} else {
+				t.Fatalf("keys %v", keys)
+			}
+			raw.FlushAll(ctx)
+			tt.write(t, rk)
+
+			if v, err := fresh.Load(ctx, key); v != "" || err != nil {
+				t.Errorf("a process without a copy loads %q, %v; want nothing", v, err)
+			}
+			if v, err := known.Load(ctx, key); v != "rt-1" || err != nil {
+				t.Errorf("a process with a copy loads %q, %v; want its copy", v, err)
+			}
+			if n := ev.count(transport.EventStoreCorrupt); n < 1 {
+				t.Error("no store_corrupt event")
+			}
+			// The next rotation replaces the poison, from the process's copy or, in a
+			// process without one, from nothing (a user authorising again); every
+			// process then reads it.
+			rotator, prev := known, "rt-1"
+			if tt.plain {
+				rotator, prev = fresh, ""
+			}
+			if err := rotator.CompareAndSwap(ctx, key, prev, "rt-2"); err != nil {
+				t.Fatalf("rotation over the poison: %v", err)
+			}
+			if v, err := newStore().RefreshTokens().Load(ctx, key); v != "rt-2" || err != nil {
+				t.Errorf("after the rotation: %q, %v; want rt-2", v, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,306 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// poisonedStore is a MemoryStore whose Load returns a poisoned value (or error)
+// until a token is saved over it.
+type poisonedStore struct {
+	transport.MemoryStore
+	mu     sync.Mutex
+	poison *transport.StoredToken
+	err    error
+}
+
+func (p *poisonedStore) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
+	p.mu.Lock()
+	poison, err := p.poison, p.err
+	p.mu.Unlock()
+	switch {
+	case err != nil:
+		return transport.StoredToken{}, false, err
+	case poison != nil:
+		return *poison, true, nil
+	}
+	return p.MemoryStore.Load(ctx, key)
+}
+
+func (p *poisonedStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
+	l, err := p.MemoryStore.Lock(ctx, key)
+	if l == nil || err != nil {
+		return l, err
+	}
+	return curingLock{l, p}, nil
+}
+
+// curingLock's Save replaces the poison, as a Store's save does.
+type curingLock struct {
+	transport.FetchLock
+	p *poisonedStore
+}
+
+func (l curingLock) Save(ctx context.Context, tok transport.StoredToken, ttl time.Duration) error {
+	l.p.mu.Lock()
+	l.p.poison, l.p.err = nil, nil
+	l.p.mu.Unlock()
+	return l.FetchLock.Save(ctx, tok, ttl)
+}
+
+// checkedProvider is a Provider with a vendor's check: its tokens never name an
+// instance URL outside example.com.
+type checkedProvider struct{ transport.Provider }
+
+func (checkedProvider) CheckToken(tok transport.Token) error {
+	if tok.RESTInstanceURL != "" && !strings.HasSuffix(tok.RESTInstanceURL, ".example.com/") {
+		return errors.New("test: instance URL off the vendor's hosts")
+	}
+	return nil
+}
+
+func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
+	clock := newClock()
+	now := clock.Now()
+	token := func(edit func(*transport.StoredToken)) *transport.StoredToken {
+		st := &transport.StoredToken{Token: transport.Token{AccessToken: "poisoned-value", Expiry: now.Add(10 * time.Minute)}, Fetched: now}
+		edit(st)
+		return st
+	}
+	tests := []struct {
+		name   string
+		poison *transport.StoredToken
+		err    error
+	}{
+		{name: "undecodable (ErrCorruptValue)", err: fmt.Errorf("test store: %w: not JSON", transport.ErrCorruptValue)},
+		{name: "no access token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = "" })},
+		{name: "CR LF in the token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = "poisoned-value\r\nX-Evil: 1" })},
+		{name: "non-ASCII token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = "forgéd" })},
+		{name: "a megabyte of token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = strings.Repeat("a", 1<<20) })},
+		{name: "no fetch time", poison: token(func(s *transport.StoredToken) { s.Fetched = time.Time{} })},
+		{name: "no expiry", poison: token(func(s *transport.StoredToken) { s.Token.Expiry = time.Time{} })},
+		{name: "fetched in the future", poison: token(func(s *transport.StoredToken) {
+			s.Fetched = now.Add(time.Hour)
+			s.Token.Expiry = now.Add(2 * time.Hour)
+		})},
+		{name: "expiry before the fetch", poison: token(func(s *transport.StoredToken) { s.Token.Expiry = now.Add(-time.Minute) })},
+		{name: "expiry in 9999", poison: token(func(s *transport.StoredToken) {
+			s.Token.Expiry = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+		})},
+		{name: "refresh point after expiry", poison: token(func(s *transport.StoredToken) { s.Token.RefreshAfter = now.Add(time.Hour) })},
+		{name: "http:// instance URL", poison: token(func(s *transport.StoredToken) { s.Token.RESTInstanceURL = "http://api.example.com/" })},
+		{name: "instance URL with user info", poison: token(func(s *transport.StoredToken) { s.Token.SOAPInstanceURL = "https://u:p@api.example.com/" })},
+		{name: "instance URL of another scheme", poison: token(func(s *transport.StoredToken) { s.Token.RESTInstanceURL = "ftp://api.example.com/" })},
+		{name: "control characters in the scope", poison: token(func(s *transport.StoredToken) { s.Token.Scope = "read\nwrite" })},
+		{name: "refused by the provider's check", poison: token(func(s *transport.StoredToken) { s.Token.RESTInstanceURL = "https://evil.example/" })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, clock)
+			st := &poisonedStore{poison: tt.poison, err: tt.err}
+			rec := &recorder{}
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+			src := transport.NewSource(checkedProvider{ts.provider()}, transport.WithClock(clock.Now),
+				transport.WithStore(st, storeKey), transport.WithHook(rec.hook), transport.WithLogger(logger))
+			tok, err := src.Token(context.Background())
+			if err != nil || tok.AccessToken != "tok-1" {
+				t.Fatalf("Token: %v, %v; want its own tok-1", tok, err)
+			}
+			if n := ts.requests.Load(); n != 1 {
+				t.Errorf("%d token requests, want 1", n)
+			}
+			if n := rec.count(transport.EventStoreCorrupt); n != 1 {
+				t.Errorf("%d store_corrupt events, want 1", n)
+			}
+			if n := rec.count(transport.EventStoreDown); n != 0 {
+				t.Errorf("%d store_down events: a poisoned value is not an outage", n)
+			}
+			if !strings.Contains(logs.String(), `level=WARN msg="tokentrip: store_corrupt"`) || strings.Contains(logs.String(), "poisoned-value") {
+				t.Errorf("log: %s\nwant a store_corrupt warning that does not quote the value", logs.String())
+			}
+			// The next good value replaced the poison: another Source adopts it.
+			other := transport.NewSource(checkedProvider{ts.provider()}, transport.WithClock(clock.Now), transport.WithStore(st, storeKey))
+			if got, err := other.Token(context.Background()); err != nil || got.AccessToken != "tok-1" || ts.requests.Load() != 1 {
+				t.Errorf("a second Source: %v, %v after %d requests; want tok-1 adopted", got, err, ts.requests.Load())
+			}
+		})
+	}
+}
+
+// memoryBreakers is a BreakerSharer in memory, with poison and panics on demand.
+type memoryBreakers struct {
+	mu        sync.Mutex
+	rec       *transport.BreakerRecord
+	loadErr   error
+	loadPanic bool
+	savePanic bool
+	saves     int
+}
+
+func (m *memoryBreakers) LoadBreaker(context.Context, string) (transport.BreakerRecord, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.loadPanic {
+		panic("index out of range [0] with length 0")
+	}
+	if m.loadErr != nil {
+		return transport.BreakerRecord{}, false, m.loadErr
+	}
+	if m.rec == nil {
+		return transport.BreakerRecord{}, false, nil
+	}
+	return *m.rec, true, nil
+}
+
+func (m *memoryBreakers) SaveBreaker(_ context.Context, _ string, rec transport.BreakerRecord, _ time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.savePanic {
+		panic("save")
+	}
+	m.saves++
+	m.rec, m.loadErr = &rec, nil
+	return nil
+}
+
+// breakerStore is a MemoryStore that shares breaker state through memoryBreakers.
+type breakerStore struct {
+	transport.MemoryStore
+	*memoryBreakers
+}
+
+// The fleet's breaker state is checked before it is believed, and nothing a Store
+// does with it — a value that does not decode, a forged "open until 9999", a
+// panic — reaches a caller: the fetch goes on through the Source's own breaker.
+func TestSharedBreakerStateIsCheckedAndNeverPanics(t *testing.T) {
+	clock := newClock()
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name        string
+		breakers    *memoryBreakers
+		wantCorrupt int
+		wantDown    int
+	}{
+		{name: "undecodable", breakers: &memoryBreakers{loadErr: fmt.Errorf("test: %w", transport.ErrCorruptValue)}, wantCorrupt: 1},
+		{name: "open until 9999", breakers: &memoryBreakers{rec: &transport.BreakerRecord{OpenUntil: far, Failures: 3}}, wantCorrupt: 1},
+		{name: "negative failure count", breakers: &memoryBreakers{rec: &transport.BreakerRecord{Failures: -1}}, wantCorrupt: 1},
+		{name: "Load panics", breakers: &memoryBreakers{loadPanic: true}, wantDown: 1},
+		{name: "Save panics", breakers: &memoryBreakers{savePanic: true}, wantDown: 1},
+		{name: "unreachable", breakers: &memoryBreakers{loadErr: errUnreachable}, wantDown: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, clock)
+			rec := &recorder{}
+			st := &breakerStore{memoryBreakers: tt.breakers}
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), transport.WithHook(rec.hook))
+			tok, err := src.Token(context.Background())
+			if err != nil || tok.AccessToken != "tok-1" {
+				t.Fatalf("Token: %v, %v", tok, err)
+			}
+			if got := src.BreakerState(); got != "closed" {
+				t.Errorf("breaker %s, want closed", got)
+			}
+			if n := rec.count(transport.EventStoreCorrupt); n != tt.wantCorrupt {
+				t.Errorf("%d store_corrupt events, want %d", n, tt.wantCorrupt)
+			}
+			if n := rec.count(transport.EventStoreDown); n != tt.wantDown {
+				t.Errorf("%d store_down events, want %d", n, tt.wantDown)
+			}
+			if tt.wantCorrupt > 0 && (tt.breakers.rec == nil || *tt.breakers.rec != (transport.BreakerRecord{})) {
+				t.Errorf("breaker state after the fetch %+v, want a closed state over the poison", tt.breakers.rec)
+			}
+		})
+	}
+}
+
+// Sources that share breaker state open together: the failures of one count for
+// the fleet, and a Source that never failed refuses while the fleet's breaker is
+// open, without a request.
+func TestSharedBreakerOpensForEverySource(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	ts.status.Store(401)
+	st := &breakerStore{memoryBreakers: &memoryBreakers{}}
+	noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
+	srcs := sharedSources(ts, clock, st, 3, transport.WithBreaker(3, 5, time.Minute), noBackoff)
+	for i, src := range srcs { // one rejection each: three for the fleet
+		if _, err := src.Token(context.Background()); !errors.Is(err, transport.ErrCredentialsRejected) {
+			t.Fatalf("Source %d: %v", i, err)
+		}
+	}
+	if got := srcs[2].BreakerState(); got != "open" {
+		t.Fatalf("the Source that saw the third rejection: breaker %s, want open", got)
+	}
+	fresh := sharedSources(ts, clock, st, 1, transport.WithBreaker(3, 5, time.Minute))[0]
+	_, err := fresh.Token(context.Background())
+	var open *transport.CircuitOpenError
+	if !errors.As(err, &open) {
+		t.Fatalf("a Source that never failed: %v, want a CircuitOpenError", err)
+	}
+	if n := ts.requests.Load(); n != 3 {
+		t.Fatalf("%d token requests, want 3", n)
+	}
+}
+
+// A fetch that lost a race to another holder of the credential (ErrSuperseded)
+// never opens the breaker, however often it happens.
+func TestSupersededFetchesNeverOpenTheBreaker(t *testing.T) {
+	clock := newClock()
+	lost := &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Code: "invalid_grant", Err: transport.ErrSuperseded}
+	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) { return transport.Token{}, lost }),
+		transport.WithClock(clock.Now), transport.WithBreaker(1, 1, time.Minute), transport.WithBackoff(func(int) time.Duration { return 0 }))
+	for range 10 {
+		if _, err := src.Token(context.Background()); !errors.Is(err, transport.ErrSuperseded) {
+			t.Fatalf("Token: %v", err)
+		}
+	}
+	if got, changes := src.BreakerState(), src.Stats().BreakerChanges; got != "closed" || changes != 0 {
+		t.Fatalf("breaker %s after %d changes, want closed and none", got, changes)
+	}
+}
+
+// heldStore is a MemoryStore whose fetch lock someone else always holds: a holder
+// that never saves, or a lock someone who can write to the Store keeps planting.
+type heldStore struct{ transport.MemoryStore }
+
+func (*heldStore) Lock(context.Context, string) (transport.FetchLock, error) { return nil, nil }
+
+func (*heldStore) Wait(ctx context.Context, _ string) error {
+	t := time.NewTimer(5 * time.Millisecond) // a Store's poll interval
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A Source waits for another process's fetch at most half its fetch timeout, then
+// fetches alone: a lock that is never let go delays callers, never fails them.
+func TestLockNeverReleasedDelaysButNeverFails(t *testing.T) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	const fetchTimeout = 400 * time.Millisecond
+	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(&heldStore{}, storeKey),
+		transport.WithFetchTimeout(fetchTimeout))
+	began := time.Now()
+	tok, err := src.Token(context.Background())
+	took := time.Since(began)
+	if err != nil || tok.AccessToken != "tok-1" {
+		t.Fatalf("Token after %v: %v, %v; want its own token", took, tok, err)
+	}
+	if took < fetchTimeout/2 || took > fetchTimeout {
+		t.Errorf("fetched alone after %v, want after half the fetch timeout (%v)", took, fetchTimeout/2)
+	}
+}
