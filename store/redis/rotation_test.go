@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -66,7 +67,7 @@ func runRotationChild() int {
 	emuURL := os.Getenv(envEmulator)
 	start, _ := strconv.ParseInt(os.Getenv(envClockStart), 10, 64)
 	callers, _ := strconv.Atoi(os.Getenv(envCallers))
-	clock := &fakeClock{now: time.Unix(0, start)}
+	clock := manualclock.New(time.Unix(0, start))
 
 	client := redis.NewClient(fastClientOptions(os.Getenv(envRedis)))
 	defer client.Close()
