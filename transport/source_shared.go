@@ -11,7 +11,8 @@ import (
 // shared is what a Source with a Store keeps about it.
 type shared struct {
 	storeConfig
-	s *Source
+	s       *Source
+	breaker breaker // the fleet's, when the Store shares breaker state (breaker_shared.go)
 
 	mu        sync.Mutex
 	down      bool      // the Store failed and has not answered since
@@ -27,7 +28,7 @@ func (s *Source) attachStore() {
 	s.shared = &shared{storeConfig: *s.cfg.store, s: s}
 	if bs, ok := s.cfg.store.st.(BreakerSharer); ok {
 		if data := bs.BreakerStore(s.shared.key); data != nil {
-			s.breaker = newSharedBreaker(s, s.breaker, data)
+			s.shared.breaker = newSharedBreaker(s, (*localBreaker)(s), data)
 		}
 	}
 }
