@@ -38,7 +38,7 @@ func New(src *Source, opts ...Option) *Transport {
 		o(t)
 	}
 	if t.base == nil {
-		t.base = http.DefaultTransport.(*http.Transport).Clone()
+		t.base = DefaultBase()
 	}
 	if t.soap != nil {
 		t.rejected = AnyOf(t.rejected, SOAPAuthFault)
