@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -113,6 +114,42 @@ func TestBreakerHoldsStateOnlyAfterFailures(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestInstanceHostsFromOneOrTwoURLs: the instance hosts kept with a token are those
+// of the URLs it came with, one or two, and an empty slot never matches.
+func TestInstanceHostsFromOneOrTwoURLs(t *testing.T) {
+	urls := []string{"https://mc1.rest.example.com/x", "https://mc1.soap.example.com/Service.asmx", "https:///nohost", "https://other.example.com/"}
+	cases := []struct {
+		name       string
+		rest, soap string
+		want       []bool // per url
+	}{
+		{"none", "", "", []bool{false, false, false, false}},
+		{"REST only", "https://mc1.rest.example.com/", "", []bool{true, false, false, false}},
+		{"SOAP only, no scheme", "", "mc1.soap.example.com", []bool{false, true, false, false}},
+		{"both", "https://mc1.rest.example.com", "https://mc1.soap.example.com/", []bool{true, true, false, false}},
+		{"unparsable REST, good SOAP", "https://%zz", "mc1.soap.example.com", []bool{false, true, false, false}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := NewSource(ProviderFunc(func(context.Context) (Token, error) {
+				return Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour), RESTInstanceURL: c.rest, SOAPInstanceURL: c.soap}, nil
+			}))
+			if _, err := src.Token(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for i, raw := range urls {
+				u, err := url.Parse(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := src.instanceHosts().match(u); got != c.want[i] {
+					t.Errorf("%s in scope = %t, want %t", raw, got, c.want[i])
+				}
+			}
 		})
 	}
 }

@@ -44,10 +44,35 @@ type Source struct {
 // The token is kept once: tok.AccessToken is the tail of the Authorization value.
 type entry struct {
 	tok       Token
-	refreshAt time.Time // a background refresh starts from here on
-	expireAt  time.Time // the token is unusable from here on (Expiry less a margin)
-	bearer    [1]string // the Authorization header value, shared by every request
-	hosts     scope     // the hosts of the token's instance URLs
+	refreshAt time.Time      // a background refresh starts from here on
+	expireAt  time.Time      // the token is unusable from here on (Expiry less a margin)
+	bearer    [1]string      // the Authorization header value, shared by every request
+	hosts     *instanceRules // the hosts of the token's instance URLs; nil: none
+}
+
+// instanceRules holds the hosts of a token's two instance URLs (REST and SOAP)
+// without a slice header of their own; unused rules are empty and come last.
+type instanceRules [2]hostRule
+
+func newInstanceRules(tok Token) *instanceRules {
+	s := instanceScope(tok)
+	if len(s) == 0 {
+		return nil
+	}
+	r := new(instanceRules)
+	copy(r[:], s)
+	return r
+}
+
+// scope returns the rules in use.
+func (r *instanceRules) scope() scope {
+	if r == nil {
+		return nil
+	}
+	if r[1].host == "" {
+		return r[:1]
+	}
+	return r[:]
 }
 
 // bearerPrefix starts the Authorization value of a token.
@@ -249,7 +274,7 @@ func (s *Source) newEntry(tok Token, fetchedAt time.Time) *entry {
 		refreshAt: refreshAt,
 		expireAt:  tok.Expiry.Add(-margin),
 		bearer:    [1]string{bearer},
-		hosts:     instanceScope(tok),
+		hosts:     newInstanceRules(tok),
 	}
 }
 
@@ -267,7 +292,7 @@ func (s *Source) Current() (Token, bool) {
 // they stay the tenant's hosts after the token expires.
 func (s *Source) instanceHosts() scope {
 	if e := s.cur.Load(); e != nil {
-		return e.hosts
+		return e.hosts.scope()
 	}
 	return nil
 }
