@@ -5,7 +5,8 @@
 # load, and its spread shows how much the machine moved it.
 #
 # Usage: benchmarks/bench.sh [SUITE...]
-#   SUITE   WarmPath, Credentials, ConcurrentCalls or RefreshPoint (default: all four)
+#   SUITE   WarmPath, WarmPathPaired, Credentials, ConcurrentCalls or RefreshPoint
+#           (default: all five)
 #   ROUNDS  rounds to run (default 10; benchstat needs 6 for a confidence interval)
 #   OUT     directory for the results (default benchmarks/results):
 #             raw.txt        every round's go test -bench output
@@ -20,15 +21,16 @@ cd "$(dirname "$0")/.."
 BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 ROUNDS=${ROUNDS:-10}
 OUT=${OUT:-benchmarks/results}
-SUITES=${*:-WarmPath Credentials ConcurrentCalls RefreshPoint}
+SUITES=${*:-WarmPath WarmPathPaired Credentials ConcurrentCalls RefreshPoint}
 
 # benchtime of each suite: long enough for a stable figure, short enough for ten rounds.
 benchtime() {
 	case $1 in
-	WarmPath) echo 1s ;;         # ns/op of one request on a no-op base
-	Credentials) echo 1x ;;      # one iteration builds and calls 1,000 or 10,000 credentials
+	WarmPath) echo 1s ;;           # ns/op of one request on a no-op base
+	WarmPathPaired) echo 2s ;;     # the same, in alternation: ratios to the limit
+	Credentials) echo 1x ;;        # one iteration builds and calls 1,000 or 10,000 credentials
 	ConcurrentCalls) echo 5000x ;; # calls spread over 100 goroutines, after a warm-up
-	RefreshPoint) echo 3x ;;     # each iteration runs 400 ms across refresh points
+	RefreshPoint) echo 3x ;;       # each iteration runs 400 ms across refresh points
 	*) echo "bench.sh: unknown suite $1" >&2; exit 2 ;;
 	esac
 }
