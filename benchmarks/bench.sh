@@ -13,7 +13,7 @@
 #             ratios.txt     per round: each implementation ÷ its anchor (benchmarks/ratios)
 #             benchstat.txt  benchstat's summary of both: medians ± 95% confidence intervals
 #
-# It takes about ten minutes on two cores. Run it on a machine as quiet as you can
+# It takes about five minutes on two cores. Run it on a machine as quiet as you can
 # make it; the spread tells you how quiet it was.
 set -eu
 cd "$(dirname "$0")/.."
