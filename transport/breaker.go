@@ -14,6 +14,70 @@ type breaker interface {
 	State() gobreaker.State
 }
 
+// breaker returns the breaker the Source fetches through: the fleet's when its
+// Store shares breaker state, else its own.
+func (s *Source) breaker() breaker {
+	if s.shared != nil && s.shared.breaker != nil {
+		return s.shared.breaker
+	}
+	return (*localBreaker)(s)
+}
+
+// localBreaker is the Source's own circuit breaker: the Source itself, seen through
+// the breaker interface. Its gobreaker state machine (Source.local) is made when a
+// fetch fails and dropped when a fetch succeeds with the breaker closed. A closed
+// breaker holds nothing the Source reads (the streaks that open it are the Source's
+// own), so a credential whose fetches succeed costs no breaker at all.
+type localBreaker Source
+
+// State reports the breaker's state: closed while it holds nothing.
+func (l *localBreaker) State() gobreaker.State {
+	if cb := l.local.Load(); cb != nil {
+		return cb.State()
+	}
+	return gobreaker.StateClosed
+}
+
+// Execute runs req through the breaker. Without a state machine the breaker is
+// closed, where gobreaker would run req as it is; the first failure makes the state
+// machine and hands it that failure, with the same outcome as if it had been there
+// all along.
+func (l *localBreaker) Execute(req func() (Token, error)) (Token, error) {
+	s := (*Source)(l)
+	cb := s.local.Load()
+	if cb == nil {
+		tok, err := req()
+		if countsAsSuccess(err) || isExcluded(err) {
+			return tok, err
+		}
+		if cb = s.newBreaker(); !s.local.CompareAndSwap(nil, cb) {
+			cb = s.local.Load() // another fetch made it first
+		}
+		if cb != nil {
+			_, _ = cb.Execute(func() (Token, error) { return tok, err })
+		}
+		return tok, err
+	}
+	tok, err := cb.Execute(req)
+	if err == nil && cb.State() == gobreaker.StateClosed {
+		s.local.CompareAndSwap(cb, nil) // nothing left to remember
+	}
+	return tok, err
+}
+
+// newBreaker makes the local breaker's state machine.
+func (s *Source) newBreaker() *gobreaker.CircuitBreaker[Token] {
+	return gobreaker.NewCircuitBreaker[Token](gobreaker.Settings{
+		Name:          s.cfg.name,
+		MaxRequests:   1,
+		Timeout:       s.cfg.breakerCooldown,
+		ReadyToTrip:   func(gobreaker.Counts) bool { return s.readyToTrip() },
+		OnStateChange: s.onBreakerChange,
+		IsSuccessful:  countsAsSuccess,
+		IsExcluded:    isExcluded,
+	})
+}
+
 // recordOutcome keeps the streaks that decide when the breaker opens: rejected
 // credentials (or a configuration that cannot work) and an unavailable endpoint are
 // counted apart, because the first will not heal by itself and the second may.
@@ -37,7 +101,7 @@ func (s *Source) recordOutcome(err error) {
 // readyToTrip opens the breaker when this Source's own streak says so, or when its
 // fleet's streak, shared through the Store, does (breaker_shared.go).
 func (s *Source) readyToTrip() bool {
-	if sb, ok := s.breaker.(*sharedBreaker); ok && sb.tripNow() {
+	if sb, ok := s.breaker().(*sharedBreaker); ok && sb.tripNow() {
 		return true
 	}
 	s.mu.Lock()
@@ -81,4 +145,4 @@ func isExcluded(err error) bool {
 }
 
 // BreakerState reports the breaker's state: "closed", "half-open" or "open".
-func (s *Source) BreakerState() string { return s.breaker.State().String() }
+func (s *Source) BreakerState() string { return s.breaker().State().String() }

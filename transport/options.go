@@ -5,8 +5,8 @@ import "net/http"
 // Option configures a Transport.
 type Option func(*Transport)
 
-// WithBase sets the RoundTripper that sends the requests (default: a clone of
-// http.DefaultTransport).
+// WithBase sets the RoundTripper that sends the requests (default: DefaultBase, one
+// connection pool shared by every Transport; see it for how to size a pool).
 func WithBase(rt http.RoundTripper) Option {
 	return func(t *Transport) {
 		if rt != nil {

@@ -20,14 +20,12 @@ import (
 type Source struct {
 	provider Provider
 	cfg      sourceConfig
-	now      func() time.Time
 
-	cur        atomic.Pointer[entry]
-	refreshing atomic.Bool
-	flight     singleflight.Group[*entry]
-	breaker    breaker
-	background sync.WaitGroup
-	shared     *shared // nil without WithStore (source_shared.go)
+	cur     atomic.Pointer[entry]
+	refresh atomic.Pointer[refreshRun] // the background refresh running now, if any
+	flight  singleflight.Group[*entry]
+	local   atomic.Pointer[gobreaker.CircuitBreaker[Token]] // the local breaker's state machine, while it holds state (breaker.go)
+	shared  *shared                                         // nil without WithStore (source_shared.go)
 
 	mu            sync.Mutex // guards the failure bookkeeping below
 	blockFailures int        // consecutive failed blocking fetches
@@ -43,13 +41,42 @@ type Source struct {
 }
 
 // entry is one cached token with what the hot path needs precomputed, swapped whole.
+// The token is kept once: tok.AccessToken is the tail of the Authorization value.
 type entry struct {
 	tok       Token
-	refreshAt time.Time // a background refresh starts from here on
-	expireAt  time.Time // the token is unusable from here on (Expiry less a margin)
-	bearer    []string  // the Authorization header value, shared by every request
-	hosts     scope     // the hosts of the token's instance URLs
+	refreshAt time.Time      // a background refresh starts from here on
+	expireAt  time.Time      // the token is unusable from here on (Expiry less a margin)
+	bearer    [1]string      // the Authorization header value, shared by every request
+	hosts     *instanceRules // the hosts of the token's instance URLs; nil: none
 }
+
+// instanceRules holds the hosts of a token's two instance URLs (REST and SOAP)
+// without a slice header of their own; unused rules are empty and come last.
+type instanceRules [2]hostRule
+
+func newInstanceRules(tok Token) *instanceRules {
+	s := instanceScope(tok)
+	if len(s) == 0 {
+		return nil
+	}
+	r := new(instanceRules)
+	copy(r[:], s)
+	return r
+}
+
+// scope returns the rules in use.
+func (r *instanceRules) scope() scope {
+	if r == nil {
+		return nil
+	}
+	if r[1].host == "" {
+		return r[:1]
+	}
+	return r[:]
+}
+
+// bearerPrefix starts the Authorization value of a token.
+const bearerPrefix = "Bearer "
 
 const flightKey = "token"
 
@@ -59,20 +86,14 @@ func NewSource(p Provider, opts ...SourceOption) *Source {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Source{provider: p, cfg: cfg, now: cfg.clock}
+	s := &Source{provider: p, cfg: cfg}
 	s.flight.Timeout = cfg.fetchTimeout
-	s.breaker = gobreaker.NewCircuitBreaker[Token](gobreaker.Settings{
-		Name:          cfg.name,
-		MaxRequests:   1,
-		Timeout:       cfg.breakerCooldown,
-		ReadyToTrip:   func(gobreaker.Counts) bool { return s.readyToTrip() },
-		OnStateChange: s.onBreakerChange,
-		IsSuccessful:  countsAsSuccess,
-		IsExcluded:    isExcluded,
-	})
 	s.attachStore()
 	return s
 }
+
+// now reads the Source's clock.
+func (s *Source) now() time.Time { return s.cfg.clock() }
 
 // Token returns a usable token, fetching one only when none is cached or the cached
 // one has expired. A caller whose ctx ends stops waiting; the fetch goes on for the
@@ -118,7 +139,26 @@ func (s *Source) Invalidate(used Token) {
 
 // Wait blocks until background refreshes started so far have finished. Tests and
 // graceful shutdowns use it; ordinary callers never need to.
-func (s *Source) Wait() { s.background.Wait() }
+func (s *Source) Wait() {
+	if r := s.refresh.Load(); r != nil {
+		<-r.done
+	}
+}
+
+// refreshRun is one background refresh; done is closed when it has ended. At most
+// one runs at a time, and a Source holds none between refreshes.
+type refreshRun struct{ done chan struct{} }
+
+// startRefresh reports whether the caller may start a background refresh: none runs.
+func (s *Source) startRefresh() bool {
+	if s.refresh.Load() != nil {
+		return false
+	}
+	return s.refresh.CompareAndSwap(nil, &refreshRun{done: make(chan struct{})})
+}
+
+// endRefresh marks the background refresh ended.
+func (s *Source) endRefresh() { close(s.refresh.Swap(nil).done) }
 
 // refreshAhead starts one background refresh of e unless one is running or the
 // previous one failed too recently.
@@ -126,13 +166,11 @@ func (s *Source) refreshAhead(e *entry, now time.Time) {
 	s.mu.Lock()
 	wait := now.Before(s.refreshRetry)
 	s.mu.Unlock()
-	if wait || !s.refreshing.CompareAndSwap(false, true) {
+	if wait || !s.startRefresh() {
 		return
 	}
-	s.background.Add(1)
 	go func() {
-		defer s.background.Done()
-		defer s.refreshing.Store(false)
+		defer s.endRefresh()
 		s.stats.refreshesAhead.Add(1)
 		_, _, err := s.flight.Do(context.Background(), flightKey, func(ctx context.Context) (*entry, error) {
 			return s.fetch(ctx, e)
@@ -152,7 +190,7 @@ func (s *Source) refreshAhead(e *entry, now time.Time) {
 // fetchBlocking is the slow path: no usable token, so the caller waits for a shared
 // fetch, unless the last one failed so recently that asking again would be a storm.
 func (s *Source) fetchBlocking(ctx context.Context, seen *entry) (*entry, error) {
-	if s.breaker.State() == gobreaker.StateOpen {
+	if s.breaker().State() == gobreaker.StateOpen {
 		return nil, s.translateBreakerErr(gobreaker.ErrOpenState)
 	}
 	s.mu.Lock()
@@ -184,7 +222,7 @@ func (s *Source) fetch(ctx context.Context, seen *entry) (*entry, error) {
 func (s *Source) fetchDirect(ctx context.Context) (*entry, error) {
 	start := s.now()
 	s.stats.fetches.Add(1)
-	tok, err := s.breaker.Execute(func() (Token, error) {
+	tok, err := s.breaker().Execute(func() (Token, error) {
 		tok, err := s.provider.Fetch(ctx)
 		s.recordOutcome(err)
 		return tok, err
@@ -229,13 +267,14 @@ func (s *Source) newEntry(tok Token, fetchedAt time.Time) *entry {
 	if refreshAt.Before(tok.RefreshAfter) {
 		refreshAt = tok.RefreshAfter
 	}
-	bearer := []string{"Bearer " + tok.AccessToken}
+	bearer := bearerPrefix + tok.AccessToken
+	tok.AccessToken = bearer[len(bearerPrefix):] // one copy of the token, not two
 	return &entry{
 		tok:       tok,
 		refreshAt: refreshAt,
 		expireAt:  tok.Expiry.Add(-margin),
-		bearer:    bearer[:1:1],
-		hosts:     instanceScope(tok),
+		bearer:    [1]string{bearer},
+		hosts:     newInstanceRules(tok),
 	}
 }
 
@@ -253,7 +292,7 @@ func (s *Source) Current() (Token, bool) {
 // they stay the tenant's hosts after the token expires.
 func (s *Source) instanceHosts() scope {
 	if e := s.cur.Load(); e != nil {
-		return e.hosts
+		return e.hosts.scope()
 	}
 	return nil
 }

@@ -33,6 +33,10 @@ const (
 	DefaultBreakerCooldown = 30 * time.Second
 )
 
+// defaultBackoff is the backoff of every Source that sets none: one function,
+// shared, rather than one closure per credential.
+var defaultBackoff = ExponentialBackoff(200*time.Millisecond, 30*time.Second)
+
 func defaultSourceConfig() sourceConfig {
 	return sourceConfig{
 		name:                "tokentrip",
@@ -41,7 +45,7 @@ func defaultSourceConfig() sourceConfig {
 		expiryMargin:        DefaultExpiryMargin,
 		defaultLifetime:     DefaultLifetime,
 		fetchTimeout:        DefaultFetchTimeout,
-		backoff:             ExponentialBackoff(200*time.Millisecond, 30*time.Second),
+		backoff:             defaultBackoff,
 		breakerCooldown:     DefaultBreakerCooldown,
 		tripAfterRejections: 3,
 		tripAfterOutages:    5,

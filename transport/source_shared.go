@@ -15,7 +15,8 @@ const maxWaitForOther = 15 * time.Second
 // shared is what a Source with a Store keeps about it.
 type shared struct {
 	storeConfig
-	s *Source
+	s       *Source
+	breaker breaker // the fleet's, when the Store shares breaker state (breaker_shared.go)
 
 	mu        sync.Mutex
 	down      bool      // the Store failed and has not answered since
@@ -31,7 +32,7 @@ func (s *Source) attachStore() {
 	}
 	s.shared = &shared{storeConfig: *s.cfg.store, s: s}
 	if bs, ok := s.cfg.store.st.(BreakerSharer); ok {
-		s.breaker = newSharedBreaker(s, s.breaker, bs)
+		s.shared.breaker = newSharedBreaker(s, (*localBreaker)(s), bs)
 	}
 }
 

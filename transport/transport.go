@@ -38,7 +38,7 @@ func New(src *Source, opts ...Option) *Transport {
 		o(t)
 	}
 	if t.base == nil {
-		t.base = http.DefaultTransport.(*http.Transport).Clone()
+		t.base = DefaultBase()
 	}
 	if t.soap != nil {
 		t.rejected = AnyOf(t.rejected, SOAPAuthFault)
@@ -141,7 +141,7 @@ func (t *Transport) authorize(req *http.Request, body io.ReadCloser, again func(
 	case t.authorizer != nil:
 		a = t.authorizer
 	case e.tok.AccessToken != "":
-		out.Header["Authorization"] = e.bearer
+		out.Header["Authorization"] = e.bearer[:]
 		return out, nil
 	default:
 		return out, nil // no Source: a static SOAP credential, nothing for other requests

@@ -67,7 +67,7 @@ type Config struct {
 	// HTTPClient sends token requests (default: a client over a clone of
 	// http.DefaultTransport). Its Timeout is replaced by Retry.AttemptTimeout.
 	HTTPClient *http.Client
-	// Base sends API calls (default: a clone of http.DefaultTransport). Set it here
+	// Base sends API calls (default: transport.DefaultBase, shared). Set it here
 	// rather than with transport.WithBase, which would bypass the in-flight cap.
 	Base http.RoundTripper
 	// Retry says how failed token requests are retried: exponential backoff with

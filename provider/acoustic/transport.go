@@ -76,7 +76,7 @@ func (c Config) storeKey() transport.StoreKey {
 func (c Config) apiBase(host string) http.RoundTripper {
 	base := c.Base
 	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
+		base = transport.DefaultBase()
 	}
 	switch {
 	case c.Limiter != nil:

@@ -86,8 +86,8 @@ type Config struct {
 	// http.DefaultTransport). Redirects are never followed.
 	HTTPClient *http.Client
 
-	// Base sends the API calls under the Transport (nil: a clone of
-	// http.DefaultTransport).
+	// Base sends the API calls under the Transport (nil: transport.DefaultBase,
+	// one connection pool shared by every Transport).
 	Base http.RoundTripper
 
 	// Retry says how token requests are retried after network errors, 5xx and 429.

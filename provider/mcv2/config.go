@@ -90,8 +90,8 @@ type Config struct {
 	// http.DefaultTransport). It never follows redirects.
 	HTTPClient *http.Client
 
-	// Base sends the API calls made through NewTransport and NewClient (nil: a
-	// clone of http.DefaultTransport).
+	// Base sends the API calls made through NewTransport and NewClient (nil:
+	// transport.DefaultBase, one connection pool shared by every Transport).
 	Base http.RoundTripper
 
 	// Retry says how failed token requests are retried (zero value: the defaults
