@@ -27,6 +27,7 @@ func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transp
 			ClientSecret: s.clientSecret,
 			APIHosts:     apiHosts,
 			Logger:       logger,
+			Store:        s.tokens,
 		})
 	case providerMCv2:
 		return mcv2.NewTransport(mcv2.Config{
@@ -38,6 +39,7 @@ func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transp
 			Scope:        strings.Fields(s.scope),
 			APIHosts:     apiHosts,
 			Logger:       logger,
+			Store:        s.tokens,
 		})
 	default:
 		return acoustic.NewTransport(s.acousticConfig(logger))
@@ -53,6 +55,7 @@ func (s *settings) acousticConfig(logger *slog.Logger) acoustic.Config {
 		ClientSecret: s.clientSecret,
 		RefreshToken: s.refreshToken,
 		Logger:       logger,
+		Store:        s.tokens,
 	}
 }
 
