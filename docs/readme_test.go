@@ -39,17 +39,24 @@ import (
 //
 // A block that imports the OpenTelemetry adapter is built in the otel module.
 
-// placeholders are the names README fragments may use without declaring them.
+// placeholders are the names README fragments may use without declaring them
+// (rdb only in the main module, whose go.mod requires go-redis).
 const placeholders = `
 var (
 	id, secret, refreshToken string // a credential
 	sub, mid                 string // a Marketing Cloud subdomain and business unit
 	user, password           string // a Marketing Cloud API user
 	provider                 transport.Provider
-	rdb                      *redis.Client
 	ctx                      = context.Background()
-	_                        = []any{id, secret, refreshToken, sub, mid, user, password, provider, rdb, ctx}
+	_                        = []any{id, secret, refreshToken, sub, mid, user, password, provider, ctx}
 )
+`
+
+// redisPlaceholder is rdb, a go-redis client.
+const redisPlaceholder = `
+var rdb *redis.Client
+
+var _ = rdb
 `
 
 // knownImports are the packages a fragment may name without importing them: those
@@ -241,11 +248,15 @@ func (b *builtBlock) files() map[string]string {
 	if strings.HasPrefix(strings.TrimSpace(b.code), "package ") {
 		return map[string]string{"block.go": "//line README.md:" + strconv.Itoa(b.line) + "\n" + b.code}
 	}
-	return map[string]string{
+	files := map[string]string{
 		"block.go": fragment(b.readmeBlock, b.pkg),
-		"placeholders.go": "package " + b.pkg + "\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n\n" +
+		"placeholders.go": "package " + b.pkg + "\n\nimport (\n\t\"context\"\n\n" +
 			"\t\"github.com/tokentrip/tokentrip/transport\"\n)\n" + placeholders,
 	}
+	if filepath.Base(b.module) != "otel" {
+		files["redis.go"] = "package " + b.pkg + "\n\nimport \"github.com/redis/go-redis/v9\"\n" + redisPlaceholder
+	}
+	return files
 }
 
 // TestREADMEGoBlocksCompile builds every Go block of the README (see above).
