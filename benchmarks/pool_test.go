@@ -51,7 +51,7 @@ func measurePool(b *testing.B, stage string) {
 	base := http.RoundTripper(wire)
 	tokenClient := &http.Client{Transport: wire}
 
-	heap0, g0 := liveHeap()
+	heap0, g0 := heapAndGoroutines()
 	configs := make(map[string]any, poolCredentials)
 	for i := range poolCredentials {
 		configs["cred-"+strconv.Itoa(i)] = credentialConfig(i, base, tokenClient)
@@ -76,7 +76,7 @@ func measurePool(b *testing.B, stage string) {
 			}
 		}
 	}
-	heap1, g1 := liveHeap()
+	heap1, g1 := heapAndGoroutines()
 	runtime.KeepAlive(configs)
 	runtime.KeepAlive(&p)
 	b.ReportMetric(float64(heap1-heap0)/poolCredentials, "B/cred")
@@ -90,8 +90,8 @@ func measurePool(b *testing.B, stage string) {
 	}
 }
 
-// liveHeap returns the live heap after a full collection, and the goroutine count.
-func liveHeap() (uint64, int) {
+// heapAndGoroutines returns the live heap after a full collection, and the goroutine count.
+func heapAndGoroutines() (uint64, int) {
 	runtime.GC()
 	runtime.GC() // finalizers queued by the first collection
 	var ms runtime.MemStats

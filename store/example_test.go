@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -31,4 +36,94 @@ func ExampleTokenPairs() {
 	// Output:
 	// true
 	// rt-2 at-2
+}
+
+// A File keeps a user's rotating refresh token across restarts: the web app
+// redeems the authorization code once, and a process started later renews the
+// access token with the saved refresh token instead of asking the user again.
+func ExampleNewFile() {
+	srv := mcv2test.NewServer()
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "tokentrip-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "refresh-tokens.json")
+	ctx := context.Background()
+
+	cfg := mcv2.Config{
+		AuthURL:       srv.URL,
+		ClientID:      mcv2test.DefaultWebAppID,
+		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		RedirectURI:   "https://app.example.com/mc/callback",
+		RefreshTokens: store.NewFile(path),
+	}
+	first, err := mcv2.NewProvider(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	code := srv.IssueCode(mcv2test.CodeGrant{RedirectURI: cfg.RedirectURI}) // what the callback brings
+	if _, err := first.Exchange(ctx, mcv2.Callback{Code: code}); err != nil {
+		log.Fatal(err)
+	}
+
+	// A restart: a new Provider over the same file.
+	cfg.RefreshTokens = store.NewFile(path)
+	restarted, err := mcv2.NewProvider(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := restarted.Fetch(ctx); err != nil {
+		log.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("file mode:", info.Mode().Perm())
+	fmt.Println(srv.Stats().TokenRequestsByGrant)
+	// Output:
+	// file mode: -rw-------
+	// map[authorization_code:1 refresh_token:1]
+}
+
+// A TokenCache lets short-lived runs — a cron job, a CLI — share an access token:
+// each run builds its client anew, and only the first asks the token endpoint.
+func ExampleNewTokenCache() {
+	srv := mcv2test.NewServer()
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "tokentrip-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	run := func() string {
+		cache, err := store.NewTokenCache(filepath.Join(dir, "cache"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		tr, err := mcv2.NewTransport(mcv2.Config{
+			AuthURL:      srv.URL,
+			ClientID:     mcv2test.DefaultClientID,
+			ClientSecret: mcv2test.DefaultClientSecret,
+			Store:        cache,
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer tr.CloseIdleConnections()
+		tok, err := tr.Source().Token(context.Background())
+		if err != nil {
+			log.Fatal(err)
+		}
+		return tok.AccessToken
+	}
+	first, second, third := run(), run(), run()
+	fmt.Println("same token:", first == second && second == third)
+	fmt.Println("token requests:", srv.Stats().TokenRequests)
+	// Output:
+	// same token: true
+	// token requests: 1
 }

@@ -40,11 +40,12 @@ type RetryPolicy struct {
 type EndpointClient struct {
 	provider string
 	client   *retryablehttp.Client
+	log      retryLog
 }
 
 // NewEndpointClient returns a client for provider's token endpoint that sends with hc
-// (nil: a client over a clone of http.DefaultTransport) and logs retries to logger
-// (nil: silent).
+// (nil: a client over a clone of http.DefaultTransport) and logs to logger (nil:
+// silent) each retry at Debug and giving up at Warn.
 func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, logger *slog.Logger) *EndpointClient {
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -76,10 +77,11 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 	if rc.Backoff == nil {
 		rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
 	}
+	c := &EndpointClient{provider: provider, client: rc, log: retryLog{logger: logger, provider: provider}}
 	if logger != nil {
-		rc.Logger = logger
+		c.log.attach(rc)
 	}
-	return &EndpointClient{provider: provider, client: rc}
+	return c
 }
 
 // KeepFinalAnswers is the default CheckRetry: go-retryablehttp's DefaultRetryPolicy,
@@ -110,7 +112,7 @@ type EndpointResponse struct {
 // last attempt got a 5xx or 429, its answer comes back too, for the provider to
 // read the vendor's own error from.
 func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body []byte) (*EndpointResponse, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, body)
+	req, err := retryablehttp.NewRequestWithContext(c.log.track(ctx), http.MethodPost, url, body)
 	if err != nil {
 		return nil, &FetchError{Kind: ErrConfig, Provider: c.provider, Message: "bad token endpoint URL", Err: err}
 	}

@@ -37,6 +37,7 @@ func (s *settings) mcv1Config(logger *slog.Logger, apiHosts []string) mcv1.Confi
 		ClientSecret: s.clientSecret,
 		APIHosts:     apiHosts,
 		Logger:       logger,
+		Store:        s.tokens,
 	}
 }
 
@@ -51,6 +52,7 @@ func (s *settings) mcv2Config(logger *slog.Logger, apiHosts []string) mcv2.Confi
 		Scope:        strings.Fields(s.scope),
 		APIHosts:     apiHosts,
 		Logger:       logger,
+		Store:        s.tokens,
 	}
 }
 
@@ -63,6 +65,7 @@ func (s *settings) acousticConfig(logger *slog.Logger) acoustic.Config {
 		ClientSecret: s.clientSecret,
 		RefreshToken: s.refreshToken,
 		Logger:       logger,
+		Store:        s.tokens,
 	}
 }
 

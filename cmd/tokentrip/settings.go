@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Provider names, as --provider and TOKENTRIP_PROVIDER take them.
@@ -65,8 +67,9 @@ type settings struct {
 	logFormat        string
 
 	// token
-	jsonOut bool
-	timeout time.Duration
+	jsonOut  bool
+	timeout  time.Duration
+	cacheDir string // --cache: keep tokens between runs there (token.go)
 
 	// proxy
 	listen      string
@@ -77,6 +80,9 @@ type settings struct {
 	// The secrets, read from the environment or from files, never from a flag.
 	clientSecret string
 	refreshToken string
+
+	// tokens is the Store the credential's Source shares tokens through (nil: none).
+	tokens transport.Store
 }
 
 // option is one flag, with the environment variable that stands in for it when the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -42,6 +43,13 @@ func runToken(ctx context.Context, env *environ, args []string) int {
 	if err != nil {
 		return failure(env, "token", err)
 	}
+	if s.cacheDir != "" {
+		cache, err := store.NewTokenCache(s.cacheDir)
+		if err != nil {
+			return failure(env, "token", usagef("--cache (TOKENTRIP_CACHE): %v", err))
+		}
+		s.tokens = cache
+	}
 	tr, err := s.newTransport(logger, nil)
 	if err != nil {
 		return failure(env, "token", asUsage(err))
@@ -57,6 +65,9 @@ func runToken(ctx context.Context, env *environ, args []string) int {
 		}
 		return failure(env, "token", err)
 	}
+	if s.tokens != nil {
+		tok = refreshed(ctx, tr.Source(), tok)
+	}
 	if !s.jsonOut {
 		fmt.Fprintln(env.stdout, tok.AccessToken)
 		return exitOK
@@ -70,12 +81,30 @@ func runToken(ctx context.Context, env *environ, args []string) int {
 	return exitOK
 }
 
+// refreshed returns the token a refresh ahead brought, if tok came from the cache
+// past its refresh point and so started one: the caller gets the fresher token and
+// the next run finds it in the cache. If ctx ends first, tok is still usable.
+func refreshed(ctx context.Context, src *transport.Source, tok transport.Token) transport.Token {
+	done := make(chan struct{})
+	go func() { src.Wait(); close(done) }()
+	select {
+	case <-done:
+		if cur, ok := src.Current(); ok {
+			return cur
+		}
+	case <-ctx.Done():
+	}
+	return tok
+}
+
 // tokenCLI is the flag set of "tokentrip token", filling s.
 func tokenCLI(env *environ, s *settings) *cli {
 	c := newCLI("token", "Fetch an access token and print it on stdout, for scripts and curl.", env)
 	c.credentialFlags(s)
 	c.boolean(&s.jsonOut, "json", "print JSON: token_type, access_token, expires_at, expires_in, instance URLs")
 	c.duration(&s.timeout, "timeout", "TOKENTRIP_TIMEOUT", "DURATION", defaultTimeout, "give up on the token endpoint after this long")
+	c.str(&s.cacheDir, "cache", "TOKENTRIP_CACHE", "DIR", "",
+		"keep tokens in DIR (created 0700) between runs: a run within a token's life asks the endpoint nothing", forAll)
 	c.logFlags(s, "error")
 	return c
 }

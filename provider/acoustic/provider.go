@@ -159,7 +159,7 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 		}
 	}
 	if r.RefreshToken != "" && r.RefreshToken != p.refreshToken && p.logger != nil {
-		p.logger.Warn("acoustic: the token endpoint returned a different refresh token; tokentrip keeps using the configured one")
+		p.logger.LogAttrs(context.Background(), slog.LevelWarn, "tokentrip: refresh_token_changed", slog.String("provider", name), slog.String("next", "keeping the configured one"))
 	}
 
 	now := p.now()

@@ -363,7 +363,7 @@ func TestChangedRefreshTokenIsLogged(t *testing.T) {
 	if _, err := p.Fetch(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if out := logged.String(); !strings.Contains(out, "different refresh token") || strings.Contains(out, "rt-rotated") || strings.Contains(out, testRefresh) {
+	if out := logged.String(); !strings.Contains(out, `msg="tokentrip: refresh_token_changed"`) || strings.Contains(out, "rt-rotated") || strings.Contains(out, testRefresh) {
 		t.Errorf("log: %s", out)
 	}
 }

@@ -108,7 +108,7 @@ type Config struct {
 	Hook func(transport.Event)
 
 	// SourceOptions are applied to the Source after those derived from the fields
-	// above (name "mcv1:{ClientID}", Clock, Logger, Hook, Store), so they may
+	// above (name "mcv1/{hash of ClientID}", Clock, Logger, Hook, Store), so they may
 	// override them: transport.WithRefreshLead, transport.WithBreaker and the like.
 	SourceOptions []transport.SourceOption
 }

@@ -122,7 +122,7 @@ func (p *Provider) fetchOffline(ctx context.Context) (answer, error) {
 		if !errors.Is(err, transport.ErrCredentialsRejected) {
 			return answer{}, err
 		}
-		p.log(ctx, slog.LevelWarn, "the stored refresh token was rejected; re-authorising with the client credentials")
+		p.log(ctx, slog.LevelWarn, "refresh_token_rejected", slog.String("next", "re-authorising with the client credentials"))
 	}
 	req := p.credentials()
 	req.AccessType = "offline"
@@ -147,7 +147,7 @@ func (p *Provider) rotate(ctx context.Context, spent, next string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrConflict):
-		p.log(ctx, slog.LevelInfo, "the refresh token was rotated elsewhere meanwhile; keeping the stored one")
+		p.log(ctx, slog.LevelInfo, "refresh_token_rotated_elsewhere", slog.String("next", "keeping the stored one"))
 		return nil
 	default:
 		return storeError("saving the new refresh token failed", err)
@@ -223,9 +223,9 @@ func (p *Provider) String() string { return "mcv1.Provider{" + p.cfg.String() + 
 // GoString keeps %#v from printing the Provider's fields, secrets among them.
 func (p *Provider) GoString() string { return "&mcv1.Provider{" + p.cfg.GoString() + "}" }
 
-func (p *Provider) log(ctx context.Context, level slog.Level, msg string) {
+func (p *Provider) log(ctx context.Context, level slog.Level, what string, attrs ...slog.Attr) {
 	if p.cfg.Logger != nil {
-		p.cfg.Logger.LogAttrs(ctx, level, Name+": "+msg, slog.String("client_id", p.cfg.ClientID))
+		p.cfg.Logger.LogAttrs(ctx, level, "tokentrip: "+what, append([]slog.Attr{slog.String("provider", Name)}, attrs...)...)
 	}
 }
 

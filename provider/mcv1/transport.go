@@ -36,7 +36,9 @@ func NewClient(cfg Config) (*http.Client, error) {
 func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
 	cfg := p.cfg
 	srcOpts := []transport.SourceOption{
-		transport.WithName(Name + ":" + cfg.ClientID),
+		// A short hash of the client id tells Sources apart in events, logs and
+		// metrics, where the client id itself must not appear.
+		transport.WithName(Name + "/" + transport.StoreKey{Provider: Name, ClientID: cfg.ClientID}.ID()[:8]),
 		transport.WithClock(cfg.Clock),
 		transport.WithLogger(cfg.Logger),
 		transport.WithHook(cfg.Hook),

@@ -58,11 +58,10 @@ func (p *Provider) Hosts() []string {
 
 // sourceOptions are the Source options cfg asks for.
 func (p *Provider) sourceOptions() []transport.SourceOption {
-	name := providerName + "/" + p.cfg.ClientID
-	if p.cfg.AccountID != "" {
-		name += "/" + p.cfg.AccountID
-	}
-	opts := []transport.SourceOption{transport.WithName(name)}
+	// The name goes into events, logs and metrics, where a client id must not: a
+	// short hash of the credential tells Sources apart instead.
+	id := transport.StoreKey{Provider: providerName, ClientID: p.cfg.ClientID, AccountID: p.cfg.AccountID}.ID()
+	opts := []transport.SourceOption{transport.WithName(providerName + "/" + id[:8])}
 	if p.cfg.Clock != nil {
 		opts = append(opts, transport.WithClock(p.cfg.Clock))
 	}

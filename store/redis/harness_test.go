@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tokentrip/tokentrip/internal/manualclock"
@@ -33,34 +35,56 @@ type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-// requireRedis names the variable that turns a missing redis-server into a failure.
+// requireRedis names the variable that makes a missing redis-server a failure: CI
+// sets it, so that the tests there always run against a real server.
 const requireRedis = "TOKENTRIP_REQUIRE_REDIS"
 
-// redisServer is a redis-server of the test's own on a free loopback port, in a
-// temporary directory, persisting nothing. Stop and Start restart it on the same
-// port, empty.
+// fleetTests is the prefix of the tests that run the fleet as separate processes
+// of this test binary. They need a real redis-server: without one they skip,
+// saying so, while every other test runs against an in-process Redis.
+const fleetTests = "TestFleet"
+
+// redisServer is a Redis of the test's own on a free loopback port, persisting
+// nothing: a redis-server process in a temporary directory when one is installed,
+// otherwise an in-process miniredis whose keys expire by the wall clock, as a real
+// server's do. Stop and Start restart it on the same port, empty.
 type redisServer struct {
 	t    *testing.T
-	bin  string
+	bin  string // the redis-server binary; "" for miniredis
 	dir  string
 	port int
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	mini    *miniredis.Miniredis
+	stopped bool // Stop has run: a start is a restart
 }
 
-// startRedis starts a redis-server for t and stops it at cleanup. Without the
-// binary the test is skipped, or fails when TOKENTRIP_REQUIRE_REDIS=1.
+// minRestart is how long a restart of the in-process Redis takes.
+const minRestart = 10 * time.Millisecond
+
+func (r *redisServer) restarted() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopped
+}
+
+// startRedis starts a Redis for t and stops it at cleanup: redis-server if it is
+// on PATH, otherwise miniredis, or a failure when TOKENTRIP_REQUIRE_REDIS=1. The
+// multi-process fleet tests skip without redis-server, saying how to install it.
 func startRedis(t *testing.T) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed (apt-get install redis-server); the Redis tests need a real one"
-		if os.Getenv(requireRedis) == "1" {
-			t.Fatal(msg + ", and " + requireRedis + "=1 requires them")
-		}
-		t.Skip(msg + "; skipping (set " + requireRedis + "=1 to make this a failure)")
+	switch {
+	case err == nil:
+	case os.Getenv(requireRedis) == "1":
+		t.Fatal("redis-server is not on PATH, and " + requireRedis + "=1 requires it: apt-get install redis-server")
+	case strings.HasPrefix(t.Name(), fleetTests):
+		t.Skip("this fleet test runs several processes against a real Redis: redis-server is not on PATH " +
+			"(sudo apt-get install redis-server); the other store/redis tests run against an in-process Redis")
+	default:
+		bin = ""
 	}
 	r := &redisServer{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(r.Stop)
@@ -70,10 +94,13 @@ func startRedis(t *testing.T) *redisServer {
 			t.Fatal(err)
 		}
 		if lastErr = r.start(); lastErr == nil {
+			if bin == "" {
+				t.Log("redis-server is not on PATH: running against miniredis, an in-process Redis")
+			}
 			return r
 		}
 	}
-	t.Fatalf("starting redis-server: %v", lastErr)
+	t.Fatalf("starting Redis: %v", lastErr)
 	return nil
 }
 
@@ -90,6 +117,23 @@ func freePort() (int, error) {
 func (r *redisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
 
 func (r *redisServer) start() error {
+	if r.bin == "" {
+		// A redis-server takes ten milliseconds or more to come back; tests that
+		// restart Redis count on their Store's retry interval having passed by
+		// then, so an in-process restart takes no less.
+		if r.restarted() {
+			<-time.After(minRestart)
+		}
+		m := miniredis.NewMiniRedis()
+		m.ClockTTL(true) // keys expire as time passes, not only when a test says so
+		if err := m.StartAddr(r.Addr()); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.mini = m
+		r.mu.Unlock()
+		return nil
+	}
 	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", r.dir, "--loglevel", "warning",
 		"--enable-debug-command", "yes") // DEBUG SLEEP stalls it in the timeout tests
@@ -131,16 +175,20 @@ func (r *redisServer) start() error {
 func (r *redisServer) Start() {
 	r.t.Helper()
 	if err := r.start(); err != nil {
-		r.t.Fatalf("restarting redis-server: %v", err)
+		r.t.Fatalf("restarting Redis: %v", err)
 	}
 }
 
 // Stop kills the server and waits for it to be gone.
 func (r *redisServer) Stop() {
 	r.mu.Lock()
-	cmd, exited := r.cmd, r.exited
-	r.cmd = nil
+	cmd, exited, mini := r.cmd, r.exited, r.mini
+	r.cmd, r.mini = nil, nil
+	r.stopped = true
 	r.mu.Unlock()
+	if mini != nil {
+		mini.Close()
+	}
 	if cmd == nil {
 		return
 	}
@@ -151,7 +199,14 @@ func (r *redisServer) Stop() {
 // Client returns a client of the server that fails fast when it is down, closed at
 // cleanup.
 func (r *redisServer) Client() *redis.Client {
-	c := redis.NewClient(fastClientOptions(r.Addr()))
+	opts := fastClientOptions(r.Addr())
+	if r.bin == "" {
+		// The in-process Redis shares this process's CPUs with a hundred
+		// goroutines under the race detector, and a dial can wait that long for
+		// one. A stopped server still refuses at once.
+		opts.DialTimeout = 5 * time.Second
+	}
+	c := redis.NewClient(opts)
 	r.t.Cleanup(func() { c.Close() })
 	return c
 }

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// Bounds of a TokenCache.
+const (
+	// MaxCachedTokens is how many tokens a TokenCache keeps. When a save would
+	// exceed it, expired tokens go first, then those that expire soonest.
+	MaxCachedTokens = 64
+	// MaxTokenCacheFile is the largest token file a TokenCache reads; a larger
+	// one is treated as empty and replaced at the next save.
+	MaxTokenCacheFile = 256 << 10
+)
+
+// Names inside a TokenCache's directory.
+const (
+	tokenCacheFile  = "tokens.json" // every token, replaced whole by rename
+	tokenCacheWrite = "tokens.lock" // held while tokens.json is read, changed and replaced
+	tokenCacheFetch = "fetch-"      // + a hash of the key + ".lock": the key's fetch lock
+)
+
+// tokenWaitPoll and tokenWaitMax pace TokenCache.Wait, which polls the fetch lock
+// of another process.
+const (
+	tokenWaitPoll = 10 * time.Millisecond
+	tokenWaitMax  = 250 * time.Millisecond
+)
+
+// TokenCache is a transport.Store in a directory, for short-lived runs — cron jobs,
+// the CLI — that would otherwise fetch a new access token every time they start:
+// the next run on the same machine adopts the token while it is fresh. Give it to a
+// provider's Config.Store.
+//
+// Tokens are kept in one file, readable by its owner only (0600), replaced whole
+// by an atomic rename so that a reader never sees a torn file. Processes that
+// start together take an flock(2) fetch lock per credential, so that one fetches
+// and the others adopt its token; a lock dies with its process. At most
+// MaxCachedTokens tokens are kept. The directory must not be writable by others,
+// and the file must belong to the user and be private to them: a cache someone
+// else could write is refused, since a planted token names the hosts it is sent to.
+type TokenCache struct {
+	dir string
+	now func() time.Time
+}
+
+var _ transport.Store = (*TokenCache)(nil)
+
+// NewTokenCache returns a TokenCache in dir, creating dir (mode 0700) if it does not
+// exist. It fails if dir is writable by others, or if the platform has no flock.
+func NewTokenCache(dir string) (*TokenCache, error) {
+	if !flockSupported {
+		return nil, fmt.Errorf("store: a token cache needs flock(2), which %w on this platform", errors.ErrUnsupported)
+	}
+	if dir == "" {
+		return nil, errors.New("store: the token cache needs a directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: token cache: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: token cache: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("store: token cache %s is not a directory", dir)
+	}
+	if err := private(info, true); err != nil {
+		return nil, fmt.Errorf("store: token cache %s: %w", dir, err)
+	}
+	return &TokenCache{dir: dir, now: time.Now}, nil
+}
+
+// String shows the directory, never the tokens.
+func (c *TokenCache) String() string { return "store.TokenCache{" + c.dir + "}" }
+
+// cachedToken is a StoredToken in the file. Times are Unix nanoseconds, 0 for none.
+type cachedToken struct {
+	AccessToken  string `json:"access_token"`
+	Expiry       int64  `json:"expiry"`
+	RefreshAfter int64  `json:"refresh_after,omitempty"`
+	REST         string `json:"rest_instance_url,omitempty"`
+	SOAP         string `json:"soap_instance_url,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+	Fetched      int64  `json:"fetched"`
+	Until        int64  `json:"until"` // not handed out from here on
+}
+
+// tokenFile is the file's content; keys are the Store's keys.
+type tokenFile struct {
+	Version int                    `json:"version"`
+	Tokens  map[string]cachedToken `json:"tokens"`
+}
+
+const tokenFileVersion = 1
+
+// Load implements transport.Store: the token saved under key, unless it is past
+// the time it was saved for.
+func (c *TokenCache) Load(_ context.Context, key string) (transport.StoredToken, bool, error) {
+	f, err := c.read()
+	if err != nil {
+		return transport.StoredToken{}, false, err
+	}
+	t, ok := f.Tokens[key]
+	if !ok || t.AccessToken == "" || !c.now().Before(time.Unix(0, t.Until)) {
+		return transport.StoredToken{}, false, nil
+	}
+	return transport.StoredToken{
+		Token: transport.Token{
+			AccessToken:     t.AccessToken,
+			Expiry:          unixTime(t.Expiry),
+			RefreshAfter:    unixTime(t.RefreshAfter),
+			RESTInstanceURL: t.REST,
+			SOAPInstanceURL: t.SOAP,
+			Scope:           t.Scope,
+		},
+		Fetched: unixTime(t.Fetched),
+	}, true, nil
+}
+
+// Lock implements transport.Store with an flock on the key's lock file. It returns
+// nil and no error when another process, or another Source of this one, holds it.
+func (c *TokenCache) Lock(_ context.Context, key string) (transport.FetchLock, error) {
+	f, err := lockPath(c.fetchLockPath(key), false)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return &tokenCacheLock{c: c, key: key, f: f}, nil
+}
+
+// Wait implements transport.Store: it returns once key's fetch lock is free, or
+// after a quarter of a second, or when ctx ends.
+func (c *TokenCache) Wait(ctx context.Context, key string) error {
+	deadline := time.Now().Add(tokenWaitMax)
+	for {
+		free, err := lockFree(c.fetchLockPath(key))
+		if err != nil || free || !time.Now().Before(deadline) {
+			return err
+		}
+		t := time.NewTimer(tokenWaitPoll) // the holder is another process: poll it
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// tokenCacheLock is a held fetch lock.
+type tokenCacheLock struct {
+	c   *TokenCache
+	key string
+	f   *os.File // nil after Unlock
+}
+
+// Save implements transport.FetchLock: it writes tok into the file for ttl.
+func (l *tokenCacheLock) Save(_ context.Context, tok transport.StoredToken, ttl time.Duration) error {
+	if l.f == nil {
+		return transport.ErrLockLost
+	}
+	c := l.c
+	w, err := lockPath(filepath.Join(c.dir, tokenCacheWrite), true)
+	if err != nil {
+		return err
+	}
+	defer unlockFile(w)
+	f, err := c.read()
+	if err != nil {
+		f = tokenFile{} // an unreadable file is replaced; one of another user is not
+		if errors.Is(err, errNotPrivate) {
+			return err
+		}
+	}
+	if f.Tokens == nil {
+		f.Tokens = map[string]cachedToken{}
+	}
+	now := c.now()
+	t := tok.Token
+	f.Tokens[l.key] = cachedToken{
+		AccessToken:  t.AccessToken,
+		Expiry:       unixNano(t.Expiry),
+		RefreshAfter: unixNano(t.RefreshAfter),
+		REST:         t.RESTInstanceURL,
+		SOAP:         t.SOAPInstanceURL,
+		Scope:        t.Scope,
+		Fetched:      unixNano(tok.Fetched),
+		Until:        now.Add(ttl).UnixNano(),
+	}
+	c.prune(&f, now, l.key)
+	f.Version = tokenFileVersion
+	data, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(c.dir, tokenCacheFile), data)
+}
+
+// Unlock implements transport.FetchLock.
+func (l *tokenCacheLock) Unlock(context.Context) error {
+	if l.f == nil {
+		return nil
+	}
+	unlockFile(l.f)
+	l.f = nil
+	return nil
+}
+
+// prune drops expired tokens, then the soonest to expire until at most
+// MaxCachedTokens remain, with their lock files; keep stays.
+func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) {
+	var drop []string
+	var live []string
+	for k, t := range f.Tokens {
+		switch {
+		case k == keep:
+		case !now.Before(time.Unix(0, t.Until)):
+			drop = append(drop, k)
+		default:
+			live = append(live, k)
+		}
+	}
+	if over := len(live) + 1 - MaxCachedTokens; over > 0 {
+		slices.SortFunc(live, func(a, b string) int {
+			return cmp.Or(cmp.Compare(f.Tokens[a].Until, f.Tokens[b].Until), cmp.Compare(a, b))
+		})
+		drop = append(drop, live[:over]...)
+	}
+	for _, k := range drop {
+		delete(f.Tokens, k)
+		// A lock file is removed only while nobody holds it; lockPath notices a
+		// file removed under a waiting holder and starts again.
+		if lf, err := lockPath(c.fetchLockPath(k), false); err == nil && lf != nil {
+			_ = os.Remove(lf.Name())
+			unlockFile(lf)
+		}
+	}
+}
+
+// errNotPrivate marks a cache file that others could have written.
+var errNotPrivate = errors.New("others may write it")
+
+// read returns the file's tokens; a missing file holds none, and so does one
+// that is too large or not a token file. A file that is not private is an error.
+func (c *TokenCache) read() (tokenFile, error) {
+	path := filepath.Join(c.dir, tokenCacheFile)
+	fh, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return tokenFile{}, nil
+	}
+	if err != nil {
+		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
+	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return tokenFile{}, fmt.Errorf("store: token cache %s: %w: not a regular file", path, errNotPrivate)
+	}
+	if err := private(info, false); err != nil {
+		return tokenFile{}, fmt.Errorf("store: token cache %s: %w", path, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, MaxTokenCacheFile+1))
+	if err != nil {
+		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
+	}
+	var f tokenFile
+	if len(data) > MaxTokenCacheFile || json.Unmarshal(data, &f) != nil || f.Version != tokenFileVersion {
+		return tokenFile{}, nil
+	}
+	for k, t := range f.Tokens {
+		if t.AccessToken == "" || t.Expiry <= 0 || t.Until <= 0 {
+			delete(f.Tokens, k)
+		}
+	}
+	return f, nil
+}
+
+// fetchLockPath is the lock file of key: named by a hash, whatever key holds.
+func (c *TokenCache) fetchLockPath(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(c.dir, tokenCacheFetch+hex.EncodeToString(sum[:12])+".lock")
+}
+
+// lockPath opens (creating) the lock file at path and takes an exclusive flock on
+// it, waiting for it if wait is set. It returns nil and no error when the lock is
+// held and wait is not set. If the file was removed while this process waited for
+// it, the lock would guard nothing, so it starts again.
+func lockPath(path string, wait bool) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("store: token cache lock: %w", err)
+		}
+		ok, err := flock(f, true, wait)
+		if err != nil || !ok {
+			f.Close()
+			return nil, err
+		}
+		held, err1 := f.Stat()
+		named, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, named) {
+			return f, nil
+		}
+		unlockFile(f)
+	}
+}
+
+// lockFree reports whether nobody holds the lock file at path (missing: free).
+func lockFree(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: token cache lock: %w", err)
+	}
+	defer f.Close()
+	ok, err := flock(f, false, false)
+	return ok, err // closing f releases the shared lock
+}
+
+// unlockFile releases the flock on f by closing it.
+func unlockFile(f *os.File) { _ = f.Close() }
+
+// writeAtomic replaces path with data: a private temporary file in the same
+// directory, synced, renamed over path, and the directory synced.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokens-*")
+	if err != nil {
+		return fmt.Errorf("store: token cache: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("store: token cache: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("store: token cache: writing: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("store: token cache: syncing: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("store: token cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("store: token cache: replacing %s: %w", path, err)
+	}
+	if dir, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = dir.Sync()
+		dir.Close()
+	}
+	return nil
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func unixTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
