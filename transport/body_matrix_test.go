@@ -156,7 +156,9 @@ func newMatrixData(sizes []int) matrixData {
 	return d
 }
 
-func fuelBlock(tok string) string { return `<fueloauth xmlns="http://exacttarget.com">` + tok + `</fueloauth>` }
+func fuelBlock(tok string) string {
+	return `<fueloauth xmlns="http://exacttarget.com">` + tok + `</fueloauth>`
+}
 
 // wantSOAP is what must arrive for env sent with tok: env with the credential as
 // the last child of its Header, and nothing else changed.
