@@ -1,9 +1,11 @@
 package transport_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -381,5 +383,41 @@ func TestConcurrentPersistingRejection(t *testing.T) {
 	}
 	if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK {
 		t.Errorf("a call elsewhere: %d", status)
+	}
+}
+
+// TestReplayEventsAreLogged: replayed is logged at Debug, rejected_again at Warn,
+// and neither carries the token.
+func TestReplayEventsAreLogged(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/forbidden" })
+	src := transport.NewSource(rig.tokens.provider(), transport.WithClock(rig.clock.Now), transport.WithLogger(logger), transport.WithName("logged"))
+	rig.tr = transport.New(src, transport.WithHosts(rig.api.URL))
+	rig.client = &http.Client{Transport: rig.tr}
+	defer rig.client.CloseIdleConnections()
+
+	rig.mustCall(t, "/allowed")
+	rig.tokens.revoke(rig.api.last().token)
+	rig.mustCall(t, "/allowed")   // replayed, accepted
+	rig.mustCall(t, "/forbidden") // replayed, rejected again
+	levels := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(logged.String()), "\n") {
+		var rec struct{ Level, Msg, Source string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if levels[rec.Msg] != "" && levels[rec.Msg] != rec.Level {
+			t.Errorf("%s logged at %s and %s", rec.Msg, levels[rec.Msg], rec.Level)
+		}
+		levels[rec.Msg] = rec.Level
+		if strings.Contains(line, "tok-") || rec.Source != "logged" {
+			t.Errorf("log line %s", line)
+		}
+	}
+	for msg, want := range map[string]string{"tokentrip: replayed": "DEBUG", "tokentrip: rejected_again": "WARN"} {
+		if levels[msg] != want {
+			t.Errorf("%s logged at %q, want %s", msg, levels[msg], want)
+		}
 	}
 }
