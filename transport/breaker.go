@@ -107,7 +107,8 @@ func (s *Source) readyToTrip() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return (s.cfg.tripAfterRejections > 0 && s.authStreak >= s.cfg.tripAfterRejections) ||
-		(s.cfg.tripAfterOutages > 0 && s.endpointFails >= s.cfg.tripAfterOutages)
+		(s.cfg.tripAfterOutages > 0 && s.endpointFails >= s.cfg.tripAfterOutages) ||
+		s.persistStreakTrips()
 }
 
 func (s *Source) onBreakerChange(_ string, from, to gobreaker.State) {

@@ -10,7 +10,8 @@ import (
 // EventKind names what happened in a Source.
 type EventKind string
 
-// The events a Source reports to its hook and logger.
+// The events a Source reports to its hook and logger. The Transport reports
+// replayed, rejected_again and not_injected through its Source.
 const (
 	EventFetched     EventKind = "fetched"      // a new token arrived
 	EventFetchFailed EventKind = "fetch_failed" // a fetch failed; Err says why
@@ -22,6 +23,18 @@ const (
 	// EventStoreCorrupt: a value read from the Store was corrupt or forged (Err says
 	// what failed, never the value); it counts as absent and is overwritten.
 	EventStoreCorrupt EventKind = "store_corrupt"
+
+	// EventReplayed: a rejected request was replayed with a fresh token.
+	EventReplayed EventKind = "replayed"
+	// EventRejectedAgain: the replay with a fresh token was rejected too (or the
+	// first request with a token fetched after a rejection was): the rejection
+	// persists. Reported once per token; later rejections of it are returned as
+	// they came, without a fetch, until the Source's backoff has passed.
+	EventRejectedAgain EventKind = "rejected_again"
+	// EventNotInjected: an XML body went out through a SOAP-enabled Transport
+	// without the credential in its envelope, because its Content-Type is not
+	// SOAP. Err is a *NotInjectedError naming the media type.
+	EventNotInjected EventKind = "not_injected"
 )
 
 // Event is one thing that happened in a Source, for hooks, metrics and logs. It
@@ -30,9 +43,9 @@ type Event struct {
 	Kind     EventKind
 	Source   string        // the Source's name
 	Time     time.Time     // by the Source's clock
-	Expiry   time.Time     // the token's expiry, for fetched, adopted and invalidated
+	Expiry   time.Time     // the token's expiry, for fetched, adopted, invalidated, replayed and rejected_again
 	Duration time.Duration // how long the fetch took, for fetched
-	Err      error         // for fetch_failed, store_down and store_corrupt
+	Err      error         // for fetch_failed, store_down, store_corrupt and not_injected
 	From, To string        // breaker states, for breaker
 }
 
@@ -40,7 +53,7 @@ func logEvent(l *slog.Logger, ev Event) {
 	level := slog.LevelDebug
 	attrs := []slog.Attr{slog.String("source", ev.Source)}
 	switch ev.Kind {
-	case EventFetched, EventInvalidated, EventAdopted:
+	case EventFetched, EventInvalidated, EventAdopted, EventReplayed:
 		attrs = append(attrs, slog.Time("expiry", ev.Expiry))
 		if ev.Duration > 0 {
 			attrs = append(attrs, slog.Duration("took", ev.Duration))
@@ -51,9 +64,12 @@ func logEvent(l *slog.Logger, ev Event) {
 	case EventBreaker:
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("from", ev.From), slog.String("to", ev.To))
-	case EventStoreDown:
+	case EventStoreDown, EventNotInjected:
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("error", ev.Err.Error()))
+	case EventRejectedAgain:
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.Time("expiry", ev.Expiry))
 	case EventStoreUp:
 		level = slog.LevelInfo
 	case EventStoreCorrupt:

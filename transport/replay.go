@@ -17,34 +17,54 @@ const DefaultReplayLimit = 1 << 20
 var ErrBodyRead = errors.New("tokentrip: reading the request body")
 
 // replayableBody makes sure the request's body can be produced again after a
-// rejection. It returns the body for the first send and a function for the replay
-// (nil when the body cannot be replayed: larger than limit and no GetBody).
-func replayableBody(req *http.Request, limit int64) (io.ReadCloser, func() (io.ReadCloser, error), error) {
-	if req.Body == nil {
-		return nil, noBody, nil
+// rejection. It returns the body for the first send; its length, -1 when it is
+// unknown (the request then goes out chunked); and a function that produces the
+// body for the replay, nil when the body cannot be replayed (larger than limit and
+// no GetBody).
+//
+// The length follows net/http's rule for client requests: a ContentLength of 0
+// with a Body other than nil and http.NoBody means "unknown", not "empty". A body
+// the Transport buffers whole has a known length from then on.
+func replayableBody(req *http.Request, limit int64) (io.ReadCloser, int64, func() (io.ReadCloser, error), error) {
+	switch {
+	case req.Body == nil:
+		// The caller's ContentLength goes on as it is: net/http refuses a non-zero
+		// one without a body, and so must the Transport's copy.
+		return nil, req.ContentLength, noBody, nil
+	case req.Body == http.NoBody:
+		return http.NoBody, 0, emptyBody, nil
 	}
-	if req.Body == http.NoBody {
-		return http.NoBody, emptyBody, nil
+	n := req.ContentLength
+	if n == 0 {
+		n = -1
 	}
 	if req.GetBody != nil {
-		return req.Body, req.GetBody, nil
+		return req.Body, n, req.GetBody, nil
 	}
-	if req.ContentLength > limit {
-		return req.Body, nil, nil
+	if n > limit {
+		return req.Body, n, nil, nil
 	}
 	buf, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
 	if err != nil {
 		_ = req.Body.Close()
-		return nil, nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
+		return nil, 0, nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
 	}
 	if int64(len(buf)) > limit {
 		// Too large to keep: send what was read followed by the rest, once.
-		return &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), req.Body), Closer: req.Body}, nil, nil
+		return &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), req.Body), Closer: req.Body}, n, nil, nil
 	}
 	_ = req.Body.Close()
+	if n < 0 {
+		n = int64(len(buf))
+	}
+	if n == 0 {
+		return http.NoBody, 0, emptyBody, nil
+	}
+	// A known length that disagrees with the bytes goes on as the caller gave it,
+	// for net/http to refuse as it would without the Transport.
 	again := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 	first, _ := again()
-	return first, again, nil
+	return first, n, again, nil
 }
 
 // noBody and emptyBody replay requests without a body; being package-level, they

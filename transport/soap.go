@@ -29,12 +29,16 @@ func UsernameToken(cfg envelope.UsernameTokenConfig) SOAPCredential {
 }
 
 // WithSOAP makes the Transport put the credential into the Header of SOAP envelopes —
-// requests with a body whose Content-Type is text/xml or application/soap+xml —
-// instead of an Authorization header, and count SOAP auth faults (HTTP 500 with
-// "Token Expired", "Login Failed" or a WS-Security fault code) as rejections, which
-// are replayed once with a fresh token injected into the original body. The body is
-// streamed: only the part up to the end of the Header is read before sending. An
-// envelope that cannot be injected is refused with an *envelope.Error and not sent.
+// requests whose Content-Type is text/xml or application/soap+xml (see
+// IsSOAPRequest) — instead of an Authorization header, and count SOAP auth faults
+// (HTTP 500 with "Token Expired", "Login Failed" or a WS-Security fault code) as
+// rejections, which are replayed once with a fresh token injected into the original
+// body. A fault counts only when the Transport injected its token into that
+// envelope: one sent as application/xml goes out with a Bearer header and no
+// credential inside, its fault is returned as it came, and the Source reports
+// EventNotInjected. The body is streamed: only the part up to the end of the Header
+// is read before sending. An envelope that cannot be injected, an empty body among
+// them, is refused with an *envelope.Error and not sent.
 func WithSOAP(cred SOAPCredential) Option {
 	return func(t *Transport) {
 		if cred != nil {
@@ -57,7 +61,13 @@ type builtCredential struct {
 
 func (a *soapAuthorizer) Authorize(req *http.Request, tok Token) error {
 	cred := a.credential(tok)
-	body, n, err := injected(req.Body, req.ContentLength, cred)
+	// The length of the input as net/http reads it: a client request's 0 with a
+	// body means "unknown", and the output's length is then unknown too.
+	srcLen := req.ContentLength
+	if srcLen == 0 && req.Body != nil && req.Body != http.NoBody {
+		srcLen = -1
+	}
+	body, n, err := injected(req.Body, srcLen, cred)
 	if err != nil {
 		return err
 	}
@@ -68,7 +78,7 @@ func (a *soapAuthorizer) Authorize(req *http.Request, tok Token) error {
 			if err != nil {
 				return nil, err
 			}
-			body, _, err := injected(orig, n, cred)
+			body, _, err := injected(orig, srcLen, cred)
 			return body, err
 		}
 	}
@@ -85,9 +95,14 @@ func (a *soapAuthorizer) credential(tok Token) envelope.Credential {
 }
 
 // injected wraps body in a streaming injector and scans the envelope's prefix now,
-// so a refusal comes before anything is sent. It returns the length of the output
-// (-1 when srcLen is unknown). On error it has closed body.
+// so a refusal comes before anything is sent: an empty body (nil, http.NoBody or
+// a stream that ends at once) is refused like any input that is not an envelope.
+// It returns the length of the output (-1 when srcLen is unknown). On error it
+// has closed body.
 func injected(body io.ReadCloser, srcLen int64, cred envelope.Credential) (io.ReadCloser, int64, error) {
+	if body == nil {
+		body = http.NoBody
+	}
 	r := envelope.NewReader(body, cred)
 	n, err := r.OutputLen(srcLen)
 	if err != nil {
@@ -97,17 +112,45 @@ func injected(body io.ReadCloser, srcLen int64, cred envelope.Credential) (io.Re
 	return &peekedBody{Reader: r, Closer: body}, n, nil
 }
 
-// IsSOAPRequest reports whether req carries a SOAP envelope: it has a body and its
-// Content-Type is text/xml or application/soap+xml.
-func IsSOAPRequest(req *http.Request) bool {
-	if req.Body == nil || req.Body == http.NoBody {
-		return false
+// IsSOAPRequest reports whether req is a SOAP call: its Content-Type is text/xml or
+// application/soap+xml, and it has a body or a method other than GET and HEAD. A
+// SOAP-enabled Transport puts its credential into the envelope of such a request,
+// and refuses one without an envelope (an empty body among them) before sending it.
+func IsSOAPRequest(req *http.Request) bool { return mediaKindOf(req) == soapMedia }
+
+// mediaKind sorts requests by what a SOAP-enabled Transport does with them.
+type mediaKind uint8
+
+const (
+	otherMedia mediaKind = iota // REST: the Bearer header
+	soapMedia                   // the credential goes into the envelope
+	xmlMedia                    // an XML body that is not declared SOAP: Bearer, and a warning
+)
+
+// mediaKindOf reads the request's media type without allocating: it runs on every
+// request of a SOAP-enabled Transport.
+func mediaKindOf(req *http.Request) mediaKind {
+	v := req.Header["Content-Type"]
+	if len(v) == 0 {
+		return otherMedia
 	}
-	// The media type alone, compared without allocating: this runs on every request
-	// of a SOAP-enabled Transport.
-	ct, _, _ := strings.Cut(req.Header.Get("Content-Type"), ";")
+	ct, _, _ := strings.Cut(v[0], ";")
 	ct = strings.TrimSpace(ct)
-	return strings.EqualFold(ct, "text/xml") || strings.EqualFold(ct, "application/soap+xml")
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	switch {
+	case strings.EqualFold(ct, "text/xml") || strings.EqualFold(ct, "application/soap+xml"):
+		if !hasBody && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+			return otherMedia
+		}
+		return soapMedia
+	case hasBody && (strings.EqualFold(ct, "application/xml") || hasSuffixFold(ct, "+xml")):
+		return xmlMedia
+	}
+	return otherMedia
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }
 
 // SOAPAuthFault is the Classifier of SOAP auth faults: an HTTP 500 whose body is a

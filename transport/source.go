@@ -36,6 +36,12 @@ type Source struct {
 	authStreak    int // consecutive fetches that ended in rejected credentials or bad config
 	endpointFails int // consecutive fetches that ended with the endpoint unavailable
 	openedAt      time.Time
+	persist       persistence // rejections a fresh token did not cure (persist.go)
+
+	// watch is the newest token until a request with it is accepted (or a doubted
+	// one): the Transport compares it with the token it used, one atomic load.
+	watch          atomic.Pointer[entry]
+	afterRejection atomic.Bool // the next token fetched follows a rejection
 
 	stats counters
 }
@@ -125,16 +131,21 @@ func (s *Source) entry(ctx context.Context) (*entry, error) {
 // Invalidate drops used if it is still the cached token, so that the next Token
 // fetches a new one. Calls with a token that was already replaced do nothing: a
 // thousand concurrent rejections of one token cause one fetch.
-func (s *Source) Invalidate(used Token) {
+func (s *Source) Invalidate(used Token) { s.invalidate(used) }
+
+// invalidate is Invalidate, reporting whether it dropped the token.
+func (s *Source) invalidate(used Token) bool {
 	e := s.cur.Load()
 	if e == nil || e.tok.AccessToken != used.AccessToken {
-		return
+		return false
 	}
-	if s.cur.CompareAndSwap(e, nil) {
-		s.shared.rejected(e.tok)
-		s.stats.invalidations.Add(1)
-		s.emit(Event{Kind: EventInvalidated, Expiry: e.tok.Expiry})
+	if !s.cur.CompareAndSwap(e, nil) {
+		return false
 	}
+	s.shared.rejected(e.tok)
+	s.stats.invalidations.Add(1)
+	s.emit(Event{Kind: EventInvalidated, Expiry: e.tok.Expiry})
+	return true
 }
 
 // Wait blocks until background refreshes started so far have finished. Tests and
@@ -189,33 +200,66 @@ func (s *Source) refreshAhead(e *entry, now time.Time) {
 
 // fetchBlocking is the slow path: no usable token, so the caller waits for a shared
 // fetch, unless the last one failed so recently that asking again would be a storm.
+// The backoff is checked again inside the flight: a caller that looked before a
+// failure was booked and joined after that flight ended must not start another.
 func (s *Source) fetchBlocking(ctx context.Context, seen *entry) (*entry, error) {
 	if s.breaker().State() == gobreaker.StateOpen {
 		return nil, s.translateBreakerErr(gobreaker.ErrOpenState)
 	}
-	s.mu.Lock()
-	if s.blockFailures > 0 && s.now().Before(s.blockRetry) {
-		err := &BackoffError{Retry: s.blockRetry, Last: s.lastErr}
-		s.mu.Unlock()
+	if err := s.backingOff(); err != nil {
 		return nil, err
 	}
-	s.mu.Unlock()
 	e, _, err := s.flight.Do(ctx, flightKey, func(ctx context.Context) (*entry, error) {
+		if e := s.landed(seen); e != nil {
+			return e, nil
+		}
+		if err := s.backingOff(); err != nil {
+			return nil, err
+		}
 		return s.fetch(ctx, seen)
 	})
 	return e, err
 }
 
-// fetch runs inside the single flight. If the cache moved on since the caller looked
-// (another fetch landed in between) it returns that instead of fetching again.
-func (s *Source) fetch(ctx context.Context, seen *entry) (*entry, error) {
+// backingOff returns a BackoffError while blocking fetches are being spaced after a
+// failure.
+func (s *Source) backingOff() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.blockFailures > 0 && s.now().Before(s.blockRetry) {
+		return &BackoffError{Retry: s.blockRetry, Last: s.lastErr}
+	}
+	return nil
+}
+
+// landed returns the cached token if the cache moved on since the caller looked
+// (another fetch landed in between) and it is still usable.
+func (s *Source) landed(seen *entry) *entry {
 	if e := s.cur.Load(); e != nil && e != seen && s.now().Before(e.expireAt) {
+		return e
+	}
+	return nil
+}
+
+// fetch runs inside the single flight. If the cache moved on since the caller looked
+// it returns that instead of fetching again.
+func (s *Source) fetch(ctx context.Context, seen *entry) (*entry, error) {
+	if e := s.landed(seen); e != nil {
 		return e, nil
 	}
+	var (
+		e   *entry
+		err error
+	)
 	if s.shared != nil {
-		return s.fetchShared(ctx, seen)
+		e, err = s.fetchShared(ctx, seen)
+	} else {
+		e, err = s.fetchDirect(ctx)
 	}
-	return s.fetchDirect(ctx)
+	if err == nil && e != seen {
+		s.watchNew(e)
+	}
+	return e, err
 }
 
 // fetchDirect makes one fetch from the provider, through the breaker.

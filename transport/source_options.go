@@ -100,8 +100,10 @@ func WithFetchTimeout(d time.Duration) SourceOption {
 }
 
 // WithBackoff sets the spacing between fetch attempts after consecutive failures
-// (default ExponentialBackoff(200ms, 30s)). It applies both to blocking fetches and
-// to failed background refreshes.
+// (default ExponentialBackoff(200ms, 30s)). It applies to blocking fetches, to
+// failed background refreshes, and to the rounds of a rejection that persists (a
+// fresh token rejected too): until it has passed, rejections of that token are
+// returned as they came, without a fetch.
 func WithBackoff(f func(failures int) time.Duration) SourceOption {
 	return func(c *sourceConfig) {
 		if f != nil {
@@ -111,9 +113,11 @@ func WithBackoff(f func(failures int) time.Duration) SourceOption {
 }
 
 // WithBreaker sets when the circuit breaker opens — after rejections consecutive
-// fetches whose credentials were rejected, or outages consecutive fetches that found
-// the endpoint unavailable (0 disables that trigger) — and how long it stays open
-// before one probe goes through (defaults 3, 5 and 30 seconds).
+// fetches whose credentials were rejected, or as many rounds in which the API
+// rejected a fresh token too with no request accepted in between, or outages
+// consecutive fetches that found the endpoint unavailable (0 disables that
+// trigger) — and how long it stays open before one probe goes through (defaults 3,
+// 5 and 30 seconds).
 func WithBreaker(rejections, outages int, cooldown time.Duration) SourceOption {
 	return func(c *sourceConfig) {
 		c.tripAfterRejections, c.tripAfterOutages = rejections, outages

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 )
 
@@ -15,6 +16,17 @@ var ErrInsecureScheme = errors.New("tokentrip: refusing to send a credential ove
 // Transport is an http.RoundTripper that authenticates the requests bound for its
 // credential's hosts with a token from its Source, and replays a request once when
 // the server rejects the token. Requests for any other host pass through untouched.
+//
+// Every request goes out with exactly the caller's bytes plus the credential, on the
+// first send and on the replay alike, framed with a correct Content-Length or, when
+// the length is unknown, chunked.
+//
+// When a replay with a fresh token is rejected too, the rejection persists: the
+// server refuses this request whatever the token (a path or business unit the
+// credential may not use), or refuses every token (credentials revoked for the API).
+// The Source then keeps that token and returns later rejections of it as they came,
+// without fetching again, until its backoff has passed; each such round counts
+// toward the breaker until a request with the token is accepted.
 type Transport struct {
 	src        *Source
 	base       http.RoundTripper
@@ -26,7 +38,7 @@ type Transport struct {
 
 	// Only the cold paths count: a shared counter on every request would cost more
 	// than the rest of the hot path.
-	replays, unreplayable atomic.Uint64
+	replays, unreplayable, rejectedAgain, persisted, notInjected atomic.Uint64
 }
 
 // New returns a Transport that authenticates with tokens from src. A nil src suits a
@@ -39,9 +51,6 @@ func New(src *Source, opts ...Option) *Transport {
 	}
 	if t.base == nil {
 		t.base = DefaultBase()
-	}
-	if t.soap != nil {
-		t.rejected = AnyOf(t.rejected, SOAPAuthFault)
 	}
 	return t
 }
@@ -59,46 +68,107 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, fmt.Errorf("%w to %s", ErrInsecureScheme, req.URL.Host)
 	}
-	body, again, err := replayableBody(req, t.replayMax)
+	body, n, again, err := replayableBody(req, t.replayMax)
 	if err != nil {
 		return nil, err
 	}
-	out, e, err := t.prepare(req, body, again)
+	out, e, how, err := t.prepare(req, body, n, again)
 	if err != nil {
 		return nil, err
+	}
+	if how == sentWithoutEnvelope {
+		t.warnNotInjected(out)
 	}
 	resp, err := t.base.RoundTrip(out)
-	if err != nil || !t.rejected(resp) {
+	if err != nil {
 		return resp, err
+	}
+	if !t.isRejected(resp, how) {
+		if t.src != nil && t.src.watch.Load() == e {
+			t.src.accepted(e)
+		}
+		return resp, nil
 	}
 	if t.src == nil {
 		return resp, nil // a static credential: asking again cannot help
+	}
+	if t.src.persists(e) {
+		// A fresh token was rejected like this one: fetching again would only
+		// cost a token request. The caller gets the rejection as it came.
+		t.persisted.Add(1)
+		return resp, nil
 	}
 	if again == nil {
 		// The caller gets the rejection as it came, but the next request must not
 		// carry the rejected token again.
 		t.unreplayable.Add(1)
-		t.src.Invalidate(e.tok)
+		t.src.dropRejected(e)
 		return resp, nil
 	}
-	return t.replay(req, resp, e.tok, again)
+	return t.replay(req, resp, e, n, again)
 }
 
 // replay runs after a rejection: drop the token that was used, take a fresh one
 // (shared with every other rejected request) and send the request once more.
-func (t *Transport) replay(req *http.Request, rejected *http.Response, used Token, again func() (io.ReadCloser, error)) (*http.Response, error) {
+func (t *Transport) replay(req *http.Request, rejected *http.Response, used *entry, n int64, again func() (io.ReadCloser, error)) (*http.Response, error) {
 	discard(rejected)
-	t.src.Invalidate(used)
+	t.src.dropRejected(used)
 	body, err := again()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
 	}
-	out, _, err := t.prepare(req, body, again)
+	out, e, how, err := t.prepare(req, body, n, again)
 	if err != nil {
 		return nil, err
 	}
 	t.replays.Add(1)
-	return t.base.RoundTrip(out)
+	t.src.emit(Event{Kind: EventReplayed, Expiry: e.tok.Expiry})
+	resp, err := t.base.RoundTrip(out)
+	if err != nil {
+		return resp, err
+	}
+	if t.isRejected(resp, how) {
+		t.rejectedAgain.Add(1)
+		t.src.rejectedAgain(e)
+		return resp, nil
+	}
+	t.src.replayAccepted(used, e)
+	return resp, nil
+}
+
+// isRejected applies the verdict: the Transport's Classifier, and for an envelope
+// that carries the Transport's token, SOAPAuthFault.
+func (t *Transport) isRejected(resp *http.Response, how applied) bool {
+	return t.rejected(resp) || (how == injectedEnvelope && SOAPAuthFault(resp))
+}
+
+// warnNotInjected reports an XML body that went out with a Bearer header but no
+// credential in it, because its Content-Type does not say SOAP. It names the media
+// type only: nothing of the body or the token.
+func (t *Transport) warnNotInjected(out *http.Request) {
+	t.notInjected.Add(1)
+	if t.src == nil {
+		return
+	}
+	ct, _, _ := strings.Cut(out.Header.Get("Content-Type"), ";")
+	ct = strings.TrimSpace(ct)
+	if len(ct) > 80 {
+		ct = ct[:80]
+	}
+	t.src.emit(Event{Kind: EventNotInjected, Err: &NotInjectedError{ContentType: ct}})
+}
+
+// NotInjectedError explains an EventNotInjected: an XML body went out through a
+// SOAP-enabled Transport without the credential in its envelope, because its
+// Content-Type is not a SOAP one.
+type NotInjectedError struct {
+	ContentType string // the request's media type, e.g. "application/xml"
+}
+
+// Error says what happened and how to fix it.
+func (e *NotInjectedError) Error() string {
+	return fmt.Sprintf("an XML body sent as %q went out without the credential in its envelope; "+
+		"send SOAP envelopes as text/xml or application/soap+xml", e.ContentType)
 }
 
 // noToken stands for the token of a Transport without a Source.
@@ -111,46 +181,65 @@ func (t *Transport) entry(req *http.Request) (*entry, error) {
 	return t.src.entry(req.Context())
 }
 
-// prepare takes a token and returns the copy of req to send with it, and the token's
-// entry. On error it has closed body.
-func (t *Transport) prepare(req *http.Request, body io.ReadCloser, again func() (io.ReadCloser, error)) (*http.Request, *entry, error) {
+// applied says how the credential went on a request.
+type applied uint8
+
+const (
+	bearerHeader        applied = iota // the Authorization header (or nothing: no Source)
+	injectedEnvelope                   // into a SOAP envelope
+	sentWithoutEnvelope                // an XML body not declared SOAP: Bearer header only
+	byAuthorizer                       // WithAuthorizer's
+)
+
+// prepare takes a token and returns the copy of req to send with it, the token's
+// entry and how the credential went on. n is the body's length, -1 if unknown. On
+// error it has closed body.
+func (t *Transport) prepare(req *http.Request, body io.ReadCloser, n int64, again func() (io.ReadCloser, error)) (*http.Request, *entry, applied, error) {
 	e, err := t.entry(req)
 	if err != nil {
 		closeReader(body)
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	out, err := t.authorize(req, body, again, e)
-	return out, e, err
+	out, how, err := t.authorize(req, body, n, again, e)
+	return out, e, how, err
 }
 
 // authorize returns the copy of req to send: its own header map, body and
 // credential; again, when not nil, produces the body anew (for net/http's own
 // retries). On error it has closed body.
-func (t *Transport) authorize(req *http.Request, body io.ReadCloser, again func() (io.ReadCloser, error), e *entry) (*http.Request, error) {
+func (t *Transport) authorize(req *http.Request, body io.ReadCloser, n int64, again func() (io.ReadCloser, error), e *entry) (*http.Request, applied, error) {
 	out := new(http.Request)
 	*out = *req
 	out.Header = make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
 		out.Header[k] = v
 	}
-	out.Body, out.GetBody = body, again
-	var a Authorizer
+	out.Body, out.ContentLength, out.GetBody = body, n, again
+	how := bearerHeader
+	if t.soap != nil {
+		switch mediaKindOf(out) {
+		case soapMedia:
+			if err := t.soap.Authorize(out, e.tok); err != nil {
+				return nil, 0, err // Authorize closed the body
+			}
+			return out, injectedEnvelope, nil
+		case xmlMedia:
+			how = sentWithoutEnvelope
+		}
+	}
 	switch {
-	case t.soap != nil && IsSOAPRequest(out):
-		a = t.soap
 	case t.authorizer != nil:
-		a = t.authorizer
+		if err := t.authorizer.Authorize(out, e.tok); err != nil {
+			closeReader(out.Body)
+			return nil, 0, err
+		}
+		if how == bearerHeader {
+			how = byAuthorizer
+		}
 	case e.tok.AccessToken != "":
 		out.Header["Authorization"] = e.bearer[:]
-		return out, nil
-	default:
-		return out, nil // no Source: a static SOAP credential, nothing for other requests
 	}
-	if err := a.Authorize(out, e.tok); err != nil {
-		closeReader(out.Body)
-		return nil, err
-	}
-	return out, nil
+	return out, how, nil // no Source: a static SOAP credential, nothing for other requests
 }
 
 func (t *Transport) inScope(req *http.Request) bool {
@@ -174,15 +263,21 @@ func (t *Transport) CloseIdleConnections() {
 
 // TransportStats is a snapshot of what a Transport has done.
 type TransportStats struct {
-	Replays      uint64 // requests replayed after a rejection
-	Unreplayable uint64 // rejections returned as they were because the body could not be replayed
+	Replays       uint64 // requests replayed after a rejection
+	Unreplayable  uint64 // rejections returned as they were because the body could not be replayed
+	RejectedAgain uint64 // replays rejected with the fresh token too
+	Persisted     uint64 // rejections returned as they were, without a fetch, because a fresh token had been rejected too
+	NotInjected   uint64 // XML bodies sent without the credential in them because their Content-Type is not SOAP
 }
 
 // Stats returns a snapshot of the Transport's counters.
 func (t *Transport) Stats() TransportStats {
 	return TransportStats{
-		Replays:      t.replays.Load(),
-		Unreplayable: t.unreplayable.Load(),
+		Replays:       t.replays.Load(),
+		Unreplayable:  t.unreplayable.Load(),
+		RejectedAgain: t.rejectedAgain.Load(),
+		Persisted:     t.persisted.Load(),
+		NotInjected:   t.notInjected.Load(),
 	}
 }
 

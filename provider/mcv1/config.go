@@ -68,7 +68,9 @@ type Config struct {
 	// one token request per token lifetime between them. The token is keyed by
 	// provider, ClientID and, with Offline, RefreshTokenKey (or its default), so
 	// that different credentials never share one. Nil: each Transport keeps its
-	// token to itself. A transport.WithStore in SourceOptions replaces it.
+	// token to itself. Servers that share one legacy package must share a Store:
+	// a token issued to the package may revoke the one another server holds. A
+	// transport.WithStore in SourceOptions replaces it.
 	Store transport.Store
 
 	// Legacy asks for the legacy token too (the ?legacy=1 query): Marketing Cloud

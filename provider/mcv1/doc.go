@@ -8,9 +8,17 @@
 // Marketing Cloud documents that when two servers request tokens for the same
 // legacy client id, each request can invalidate the token the other holds. Create
 // one Transport (or one transport.Source) per client id and share it among every
-// goroutine and every http.Client of the process. Between processes the hazard
-// remains: a call whose token another process's fetch revoked is rejected, and the
-// Transport replays it once with a new token.
+// goroutine and every http.Client of the process. Servers (processes) that share
+// one legacy package must share a Store as well, or each call of one may revoke
+// the token of the other, and every call then costs a token request:
+//
+//	st, err := redisstore.New(rdb) // package store/redis; rdb: a go-redis client
+//	tr, err := mcv1.NewTransport(mcv1.Config{Subdomain: "mc…", ClientID: id, ClientSecret: secret, Store: st})
+//
+// With the Store the fleet fetches one token per token lifetime and every server
+// adopts it. Without it, a call whose token another server's fetch revoked is
+// rejected, and the Transport replays it once with a new token — which revokes the
+// other server's.
 //
 // # Offline access
 //

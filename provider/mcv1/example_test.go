@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http"
 
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // A client whose requests to the tenant's hosts carry a token; the emulator stands
@@ -34,6 +36,46 @@ func ExampleNewClient() {
 	}
 	fmt.Println("token requests:", mc.Stats().TokenRequests)
 	// Output:
+	// 200 OK
+	// 200 OK
+	// 200 OK
+	// token requests: 1
+}
+
+// Servers that share one legacy package must share a Store: a token issued to the
+// package can revoke the one another server holds, so servers fetching their own
+// tokens would knock each other out on every call. Across processes the Store is
+// a Redis one (store/redis: redisstore.New(rdb)); here two Transports in one process
+// stand for two servers, and a transport.MemoryStore for Redis.
+func ExampleConfig_store() {
+	mc := mcv1test.NewServer(mcv1test.WithOneTokenPerClient())
+	defer mc.Close()
+
+	shared := &transport.MemoryStore{} // a fleet: st, err := redisstore.New(rdb)
+	var servers []*http.Client
+	for range 2 {
+		client, err := mcv1.NewClient(mcv1.Config{
+			AuthURL:      mc.URL,
+			ClientID:     mcv1test.DefaultClientID,
+			ClientSecret: mcv1test.DefaultClientSecret,
+			Store:        shared,
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		servers = append(servers, client)
+	}
+	for i := range 4 {
+		resp, err := servers[i%2].Get(mc.URL + "/platform/v1/endpoints")
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.Status)
+	}
+	fmt.Println("token requests:", mc.Stats().TokenRequests)
+	// Output:
+	// 200 OK
 	// 200 OK
 	// 200 OK
 	// 200 OK

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/provider/mcv1"
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -74,5 +75,49 @@ func TestStoreRendering(t *testing.T) {
 	}
 	if s := cfg.String(); !strings.Contains(s, " Store:set ") {
 		t.Errorf("String() = %s, want Store:set", s)
+	}
+}
+
+// TestServersSharingALegacyPackage: Marketing Cloud may revoke a legacy package's
+// token when another is issued for it. Two servers that fetch their own tokens
+// knock each other out, and every call costs a token request (each rejection is
+// replayed once with a new token, which revokes the other server's); two servers
+// that share a Store share one token and make one token request between them.
+func TestServersSharingALegacyPackage(t *testing.T) {
+	const calls = 20
+	for _, tt := range []struct {
+		name         string
+		store        bool
+		wantRequests func(int) bool
+	}{
+		{name: "each server alone", wantRequests: func(n int) bool { return n >= calls }},
+		{name: "one Store", store: true, wantRequests: func(n int) bool { return n == 1 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, mcv1test.WithOneTokenPerClient())
+			shared := &transport.MemoryStore{}
+			var clients []*http.Client
+			for range 2 { // two servers, one client id
+				cfg := configFor(srv)
+				if tt.store {
+					cfg.Store = shared
+				}
+				tr, err := mcv1.NewTransport(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				clients = append(clients, &http.Client{Transport: tr})
+			}
+			for i := range calls {
+				if code, body := get(t, clients[i%2], srv.URL+"/platform/v1/endpoints"); code != http.StatusOK {
+					t.Fatalf("call %d: %d %s", i, code, body)
+				}
+			}
+			st := srv.Stats()
+			t.Logf("FIGURE mcv1, two servers on one legacy package, %s: %d calls → %d token requests", tt.name, calls, st.TokenRequests)
+			if !tt.wantRequests(st.TokenRequests) {
+				t.Errorf("%d token requests for %d calls", st.TokenRequests, calls)
+			}
+		})
 	}
 }

@@ -11,7 +11,8 @@ import (
 // Provider.Hosts) — as "Authorization: Bearer" on REST calls, as a fueloauth header
 // block in SOAP envelopes — and passes every other request through untouched. Create one per
 // client id and share it: Marketing Cloud may revoke a client id's token when
-// another token is requested for it.
+// another token is requested for it. Servers that share one legacy package must
+// also share a Store (Config.Store, e.g. store/redis).
 func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
 	p, err := NewProvider(cfg)
 	if err != nil {

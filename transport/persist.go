@@ -1,0 +1,146 @@
+package transport
+
+import (
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// A rejection persists when a fresh token is rejected like the one before it: the
+// server refuses the request whatever the token (a path or a business unit the
+// credential may not use) or refuses every token (credentials revoked for the
+// API). Fetching again on every such rejection would make a token request per call,
+// which Marketing Cloud throttles and may block. So the Source remembers the token
+// a rejection persisted through ("doubted"):
+//
+//   - later rejections of that token are returned as they came, without a fetch,
+//     until the Source's backoff for the consecutive persisting rounds has passed;
+//     then one more round (drop, fetch, replay) finds out whether a fresh token helps,
+//     so that a real revocation meanwhile heals at the next round;
+//   - each persisting round counts toward the breaker until a request with a new or
+//     doubted token is accepted; WithBreaker's rejections threshold opens it, the
+//     doubted token is dropped, and calls fail fast as for rejected credentials.
+//
+// What the hot path sees of this is one atomic load: the entry being watched (a
+// new token until its first acceptance), compared with the one just used.
+
+// persistence is the Source's bookkeeping of persisting rejections, guarded by
+// Source.mu except where noted.
+type persistence struct {
+	probation *entry    // the token fetched after the latest rejection, until accepted
+	doubted   *entry    // the latest token a rejection persisted through
+	rounds    int       // consecutive persisting rounds: they space the next one
+	nextRound time.Time // no round for the doubted token before this
+	streak    int       // persisting rounds since a token was last accepted: toward the breaker
+}
+
+// errRejectedAgain is what the breaker records for a persisting round, and what a
+// CircuitOpenError it opened says.
+var errRejectedAgain = &FetchError{
+	Kind:    ErrCredentialsRejected,
+	Message: "the API rejected freshly fetched tokens too",
+	Hint:    "check that the credentials may call this API (permissions, business unit, scope) and have not been revoked",
+}
+
+// accepted records that a request with e, the watched entry, was accepted: the
+// credentials work, so persisting rounds stop counting toward the breaker.
+func (s *Source) accepted(e *entry) {
+	if !s.watch.CompareAndSwap(e, nil) {
+		return
+	}
+	s.mu.Lock()
+	s.persist.streak = 0
+	if s.persist.probation == e {
+		s.persist.probation = nil
+	}
+	s.mu.Unlock()
+}
+
+// watchNew puts a token that has just arrived on watch until its first acceptance,
+// and on probation when it was fetched because of a rejection.
+func (s *Source) watchNew(e *entry) {
+	s.watch.Store(e)
+	if s.afterRejection.Swap(false) {
+		s.mu.Lock()
+		s.persist.probation = e
+		s.mu.Unlock()
+	}
+}
+
+// persists reports whether a rejection of e (on a first send) is one that a fresh
+// token did not cure, and so must not cost another fetch now: e is the token
+// fetched after a rejection and never accepted, or the doubted token within its
+// backoff.
+func (s *Source) persists(e *entry) bool {
+	s.mu.Lock()
+	p := &s.persist
+	onProbation := p.probation == e && p.doubted != e && s.watch.Load() == e
+	within := p.doubted == e && s.now().Before(p.nextRound)
+	s.mu.Unlock()
+	if onProbation {
+		s.rejectedAgain(e)
+		return true
+	}
+	return within
+}
+
+// dropRejected drops e after a rejection; the token fetched next goes on probation.
+func (s *Source) dropRejected(e *entry) {
+	if s.invalidate(e.tok) {
+		s.afterRejection.Store(true)
+	}
+}
+
+// rejectedAgain records that a fresh token, e, was rejected too: the rejection
+// persists. It counts once per token, however many requests it rejected.
+func (s *Source) rejectedAgain(e *entry) {
+	unaccepted := s.watch.Load() == e
+	s.mu.Lock()
+	p := &s.persist
+	if p.doubted == e {
+		s.mu.Unlock()
+		return
+	}
+	p.doubted = e
+	if p.probation == e {
+		p.probation = nil
+	}
+	p.rounds++
+	p.nextRound = s.now().Add(s.cfg.backoff(p.rounds))
+	if unaccepted {
+		p.streak++
+		s.lastErr = errRejectedAgain
+	}
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventRejectedAgain, Expiry: e.tok.Expiry})
+	if !unaccepted {
+		return // the token works for other requests: this is no reason to stop fetching
+	}
+	// Let the breaker count the round; when it opens, drop the token so that calls
+	// fail fast instead of carrying it to a server that refuses it.
+	_, _ = s.breaker().Execute(func() (Token, error) { return Token{}, errRejectedAgain })
+	if s.breaker().State() == gobreaker.StateOpen {
+		s.dropRejected(e)
+	}
+}
+
+// replayAccepted records that the replay of a request rejected with used was
+// accepted with e. If used was the doubted token, the rejection did not persist
+// after all (the token was revoked or expired meanwhile): rounds are no longer
+// spaced.
+func (s *Source) replayAccepted(used, e *entry) {
+	if s.watch.Load() == e {
+		s.accepted(e)
+	}
+	s.mu.Lock()
+	if s.persist.doubted == used {
+		s.persist.doubted, s.persist.rounds, s.persist.nextRound = nil, 0, time.Time{}
+	}
+	s.mu.Unlock()
+}
+
+// persistStreakTrips reports whether persisting rounds alone should open the
+// breaker. The caller holds s.mu.
+func (s *Source) persistStreakTrips() bool {
+	return s.cfg.tripAfterRejections > 0 && s.persist.streak >= s.cfg.tripAfterRejections
+}

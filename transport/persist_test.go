@@ -1,0 +1,424 @@
+package transport_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// policyAPI is a loopback API that accepts the tokenServer's valid tokens, except
+// where refuse says the credential may not go (a path, a business unit) or the
+// test rejects every token. Each 401 carries a serial number, so a test can tell
+// that the caller got the very response the server sent.
+type policyAPI struct {
+	*httptest.Server
+	tokens    *tokenServer
+	refuse    func(r *http.Request) bool
+	rejectAll atomic.Bool
+
+	mu    sync.Mutex
+	calls []policyCall
+}
+
+type policyCall struct {
+	path, token string
+	status      int
+	body        string
+}
+
+func newPolicyAPI(t *testing.T, tokens *tokenServer, refuse func(*http.Request) bool) *policyAPI {
+	api := &policyAPI{tokens: tokens, refuse: refuse}
+	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
+	t.Cleanup(api.Close)
+	return api
+}
+
+func (api *policyAPI) serve(w http.ResponseWriter, r *http.Request) {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	_, _ = io.Copy(io.Discard, r.Body)
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	c := policyCall{path: r.URL.RequestURI(), token: tok, status: http.StatusOK, body: `{"ok":true}`}
+	if !api.tokens.isValid(tok) || api.rejectAll.Load() || (api.refuse != nil && api.refuse(r)) {
+		c.status = http.StatusUnauthorized
+		c.body = fmt.Sprintf(`{"errorcode":0,"message":"Not Authorized","serial":%d}`, len(api.calls))
+	}
+	api.calls = append(api.calls, c)
+	w.WriteHeader(c.status)
+	io.WriteString(w, c.body)
+}
+
+// last returns the latest call the API answered.
+func (api *policyAPI) last() policyCall {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return api.calls[len(api.calls)-1]
+}
+
+func (api *policyAPI) count() int {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return len(api.calls)
+}
+
+// eventLog collects a Source's events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []transport.Event
+}
+
+func (l *eventLog) hook(ev transport.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, ev)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) count(kind transport.EventKind) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, ev := range l.events {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// persistRig is a Source on a manual clock, a Transport scoped to a policyAPI, and
+// the events they report.
+type persistRig struct {
+	clock  *fakeClock
+	tokens *tokenServer
+	api    *policyAPI
+	tr     *transport.Transport
+	client *http.Client
+	events *eventLog
+	stream bool // bodies of unknown length without GetBody: replayable only when buffered
+}
+
+func newPersistRig(t *testing.T, refuse func(*http.Request) bool) *persistRig {
+	clock := manualclock.New(time.Now())
+	tokens := newTokenServer(t, clock)
+	api := newPolicyAPI(t, tokens, refuse)
+	events := &eventLog{}
+	src := transport.NewSource(tokens.provider(), transport.WithClock(clock.Now), transport.WithHook(events.hook))
+	base := api.Client().Transport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	tr := transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))
+	return &persistRig{clock: clock, tokens: tokens, api: api, tr: tr, client: &http.Client{Transport: tr}, events: events}
+}
+
+// call makes one POST to path and returns the status and body the caller got.
+func (r *persistRig) call(t *testing.T, path string) (int, string, error) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, r.api.URL+path, strings.NewReader(`{"to":"a@example.com"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if r.stream {
+		req.Body, req.ContentLength, req.GetBody = io.NopCloser(plainReader{strings.NewReader(`{"to":"a@example.com"}`)}), -1, nil
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(body), nil
+}
+
+// mustCall is call for calls that must get an answer, which must be the very one
+// the API sent last.
+func (r *persistRig) mustCall(t *testing.T, path string) (int, string) {
+	t.Helper()
+	status, body, err := r.call(t, path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if last := r.api.last(); last.status != status || last.body != body {
+		t.Fatalf("%s: the caller got %d %s, the API sent %d %s", path, status, body, last.status, last.body)
+	}
+	return status, body
+}
+
+// TestRejectionOnOnePath: the API refuses one path, or one business unit, whatever
+// the token. Fifty sequential calls there make at most three token requests (here:
+// the first fetch and one round that finds a fresh token refused too), the caller
+// gets each 401 as the server sent it, and the other calls keep working with the
+// same token. The breaker stays closed.
+func TestRejectionOnOnePath(t *testing.T) {
+	tests := []struct {
+		name       string
+		refuse     func(*http.Request) bool
+		bad, good  string
+		interleave bool
+	}{
+		{
+			name:   "path, with other calls between",
+			refuse: func(r *http.Request) bool { return r.URL.Path == "/forbidden" },
+			bad:    "/forbidden", good: "/allowed", interleave: true,
+		},
+		{
+			name:   "path, called alone",
+			refuse: func(r *http.Request) bool { return r.URL.Path == "/forbidden" },
+			bad:    "/forbidden", good: "/allowed",
+		},
+		{
+			name:   "another business unit",
+			refuse: func(r *http.Request) bool { return r.URL.Query().Get("mid") == "999" },
+			bad:    "/contacts?mid=999", good: "/contacts?mid=100", interleave: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rig := newPersistRig(t, tt.refuse)
+			if status, _ := rig.mustCall(t, tt.good); status != http.StatusOK {
+				t.Fatalf("first call: %d", status)
+			}
+			goodTokens := map[string]bool{}
+			for i := range 50 {
+				if status, _ := rig.mustCall(t, tt.bad); status != http.StatusUnauthorized {
+					t.Fatalf("call %d to %s: %d, want 401", i, tt.bad, status)
+				}
+				if tt.interleave {
+					if status, _ := rig.mustCall(t, tt.good); status != http.StatusOK {
+						t.Fatalf("call %d to %s: %d, want 200", i, tt.good, status)
+					}
+					goodTokens[rig.api.last().token] = true
+				}
+			}
+			requests := rig.tokens.requests.Load()
+			st := rig.tr.Stats()
+			t.Logf("FIGURE persisting rejection, %s: 50 calls → %d token requests, %d replays, %d returned without a fetch",
+				tt.name, requests, st.Replays, st.Persisted)
+			if requests > 3 {
+				t.Errorf("%d token requests for 50 calls, want at most 3", requests)
+			}
+			if requests != 2 || st.Replays != 1 || st.RejectedAgain != 1 || st.Persisted != 49 {
+				t.Errorf("token requests %d, stats %+v; want 2 token requests, 1 replay rejected again, 49 rejections returned as they came", requests, st)
+			}
+			if len(goodTokens) > 1 {
+				t.Errorf("the other calls used %d tokens, want one", len(goodTokens))
+			}
+			if got := rig.events.count(transport.EventRejectedAgain); got != 1 {
+				t.Errorf("%d rejected_again events, want 1", got)
+			}
+			if state := rig.tr.Source().BreakerState(); state != "closed" {
+				t.Errorf("breaker %s, want closed", state)
+			}
+			// The other calls still work, with the same token and no fetch.
+			if status, _ := rig.mustCall(t, tt.good); status != http.StatusOK || rig.tokens.requests.Load() != requests {
+				t.Errorf("a call elsewhere afterwards: %d after %d token requests", status, rig.tokens.requests.Load())
+			}
+		})
+	}
+}
+
+// TestRejectionEverywhere: the API rejects every token, fresh ones too, while the
+// token endpoint still issues them. Within the backoff, calls get the 401 as it
+// came without a fetch; each round after the backoff counts toward the breaker,
+// which opens after three (WithBreaker's default); calls then fail fast without
+// reaching the API or the token endpoint.
+func TestRejectionEverywhere(t *testing.T) {
+	rig := newPersistRig(t, nil)
+	if status, _ := rig.mustCall(t, "/send"); status != http.StatusOK {
+		t.Fatalf("first call: %d", status)
+	}
+	rig.api.rejectAll.Store(true)
+
+	rounds := 0
+	for rig.tr.Source().BreakerState() == "closed" {
+		if rounds == 20 {
+			t.Fatalf("the breaker is still closed after %d rounds", rounds)
+		}
+		before := rig.tokens.requests.Load()
+		if status, _ := rig.mustCall(t, "/send"); status != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", status)
+		}
+		rounds++
+		if got := rig.tokens.requests.Load() - before; got != 1 {
+			t.Fatalf("round %d: %d token requests, want 1", rounds, got)
+		}
+		if rig.tr.Source().BreakerState() != "closed" {
+			break
+		}
+		// Calls inside the backoff: the 401 as it came, no token request.
+		for range 5 {
+			if status, _ := rig.mustCall(t, "/send"); status != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401", status)
+			}
+		}
+		if got := rig.tokens.requests.Load() - before; got != 1 {
+			t.Fatalf("round %d: %d token requests for 6 calls, want 1", rounds, got)
+		}
+		rig.clock.Advance(time.Minute) // past the backoff
+	}
+	requests := rig.tokens.requests.Load()
+	calls := rig.api.count()
+	var open *transport.CircuitOpenError
+	for range 10 {
+		_, _, err := rig.call(t, "/send")
+		if !errors.As(err, &open) || !errors.Is(err, transport.ErrCredentialsRejected) {
+			t.Fatalf("after the breaker opened: %v, want a CircuitOpenError wrapping ErrCredentialsRejected", err)
+		}
+	}
+	t.Logf("FIGURE rejection everywhere: breaker open after %d rounds, %d token requests in all; then calls fail fast: %v", rounds, requests, open)
+	if rounds != 3 || requests != 4 {
+		t.Errorf("breaker opened after %d rounds and %d token requests, want 3 and 4", rounds, requests)
+	}
+	if rig.api.count() != calls || rig.tokens.requests.Load() != requests {
+		t.Errorf("calls after the breaker opened reached the API (%d) or the token endpoint (%d)", rig.api.count()-calls, rig.tokens.requests.Load()-requests)
+	}
+	if got := rig.events.count(transport.EventRejectedAgain); got != 3 {
+		t.Errorf("%d rejected_again events, want 3", got)
+	}
+}
+
+// TestRevocationIsReplayedOnce: the token is revoked or expires (the old one gets
+// 401, a new one is accepted): exactly one re-fetch and one replay, as before —
+// also after a persisting rejection elsewhere, once its backoff has passed.
+func TestRevocationIsReplayedOnce(t *testing.T) {
+	t.Run("plain", func(t *testing.T) {
+		rig := newPersistRig(t, nil)
+		rig.mustCall(t, "/send")
+		old := rig.api.last().token
+		rig.tokens.revoke(old)
+		if status, _ := rig.mustCall(t, "/send"); status != http.StatusOK {
+			t.Fatalf("after revocation: %d", status)
+		}
+		st := rig.tr.Stats()
+		if n := rig.tokens.requests.Load(); n != 2 || st.Replays != 1 || st.RejectedAgain != 0 || rig.api.count() != 3 {
+			t.Errorf("token requests %d, stats %+v, API calls %d; want 2, one replay, 3", n, st, rig.api.count())
+		}
+		if rig.events.count(transport.EventReplayed) != 1 || rig.events.count(transport.EventRejectedAgain) != 0 {
+			t.Errorf("events %v", rig.events.events)
+		}
+	})
+	t.Run("after a persisting rejection", func(t *testing.T) {
+		rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/forbidden" })
+		rig.mustCall(t, "/allowed")
+		rig.mustCall(t, "/forbidden") // one round: a fresh token refused there too
+		rig.mustCall(t, "/allowed")
+		doubted := rig.api.last().token
+		rig.tokens.revoke(doubted)
+		// Inside the backoff the revocation is not noticed: the 401 comes back as
+		// it came. After it, one re-fetch and one replay heal it.
+		if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusUnauthorized {
+			t.Fatalf("inside the backoff: %d, want the 401", status)
+		}
+		before, replays := rig.tokens.requests.Load(), rig.tr.Stats().Replays
+		rig.clock.Advance(time.Minute)
+		if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK {
+			t.Fatalf("after the backoff: %d, want 200", status)
+		}
+		if n := rig.tokens.requests.Load() - before; n != 1 || rig.tr.Stats().Replays != replays+1 {
+			t.Errorf("%d re-fetches and %d replays, want 1 and 1", n, rig.tr.Stats().Replays-replays)
+		}
+		// The rejection that persisted is forgotten: a revocation now heals at once.
+		rig.tokens.revoke(rig.api.last().token)
+		before = rig.tokens.requests.Load()
+		if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK || rig.tokens.requests.Load() != before+1 {
+			t.Errorf("second revocation: %d after %d re-fetches, want 200 after 1", status, rig.tokens.requests.Load()-before)
+		}
+	})
+}
+
+// TestPersistingRejectionWithoutReplay: a body too large to replay cannot show
+// that a fresh token is refused too, so the first request with the token fetched
+// after the rejection tells instead: if it is rejected, the rejection persists.
+func TestPersistingRejectionWithoutReplay(t *testing.T) {
+	rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/upload" })
+	rig.tr = transport.New(rig.tr.Source(), transport.WithHosts(rig.api.URL), transport.WithReplayLimit(4))
+	rig.client = &http.Client{Transport: rig.tr}
+	rig.stream = true
+	defer rig.client.CloseIdleConnections()
+	rig.mustCall(t, "/allowed")
+	for i := range 20 {
+		if status, _ := rig.mustCall(t, "/upload"); status != http.StatusUnauthorized {
+			t.Fatalf("upload %d: %d", i, status)
+		}
+	}
+	st := rig.tr.Stats()
+	if n := rig.tokens.requests.Load(); n != 2 || st.Unreplayable != 1 || st.Persisted != 19 {
+		t.Errorf("token requests %d, stats %+v; want 2, one rejection dropping the token, 19 returned as they came", n, st)
+	}
+	if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK {
+		t.Errorf("a call elsewhere: %d", status)
+	}
+}
+
+// TestConcurrentPersistingRejection: many callers hit the refused path at once;
+// the round is shared and counted once.
+func TestConcurrentPersistingRejection(t *testing.T) {
+	rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/forbidden" })
+	rig.mustCall(t, "/allowed")
+	const callers = 50
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _, err := rig.call(t, "/forbidden")
+			if err != nil || status != http.StatusUnauthorized {
+				t.Errorf("status %d, err %v; want 401", status, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := rig.tokens.requests.Load(); n > 3 {
+		t.Errorf("%d token requests for %d concurrent calls, want at most 3", n, callers)
+	}
+	if got := rig.events.count(transport.EventRejectedAgain); got > 2 {
+		t.Errorf("%d rejected_again events, want a round counted once per token", got)
+	}
+	if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK {
+		t.Errorf("a call elsewhere: %d", status)
+	}
+}
+
+// TestReplayEventsAreLogged: replayed is logged at Debug, rejected_again at Warn,
+// and neither carries the token.
+func TestReplayEventsAreLogged(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/forbidden" })
+	src := transport.NewSource(rig.tokens.provider(), transport.WithClock(rig.clock.Now), transport.WithLogger(logger), transport.WithName("logged"))
+	rig.tr = transport.New(src, transport.WithHosts(rig.api.URL))
+	rig.client = &http.Client{Transport: rig.tr}
+	defer rig.client.CloseIdleConnections()
+
+	rig.mustCall(t, "/allowed")
+	rig.tokens.revoke(rig.api.last().token)
+	rig.mustCall(t, "/allowed")   // replayed, accepted
+	rig.mustCall(t, "/forbidden") // replayed, rejected again
+	levels := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(logged.String()), "\n") {
+		var rec struct{ Level, Msg, Source string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if levels[rec.Msg] != "" && levels[rec.Msg] != rec.Level {
+			t.Errorf("%s logged at %s and %s", rec.Msg, levels[rec.Msg], rec.Level)
+		}
+		levels[rec.Msg] = rec.Level
+		if strings.Contains(line, "tok-") || rec.Source != "logged" {
+			t.Errorf("log line %s", line)
+		}
+	}
+	for msg, want := range map[string]string{"tokentrip: replayed": "DEBUG", "tokentrip: rejected_again": "WARN"} {
+		if levels[msg] != want {
+			t.Errorf("%s logged at %q, want %s", msg, levels[msg], want)
+		}
+	}
+}
