@@ -24,6 +24,9 @@ const (
 	firstRead = 32 << 10
 	// maxPooled keeps buffers grown by a rare large prefix out of the pool.
 	maxPooled = 64 << 10
+	// maxPooledItems does the same for the slices of attributes, open
+	// elements, bindings and pieces.
+	maxPooledItems = 1 << 10
 )
 
 // Conditions the tokenizer meets; scan turns them into *Error values.
@@ -65,14 +68,6 @@ type token struct {
 
 type attr struct{ name, value span }
 
-// A binding is a namespace declaration on an open element at depth level
-// (the root is level 1). An empty prefix span declares the default namespace.
-type binding struct {
-	level  int
-	prefix span
-	ns     nsID
-}
-
 // nsID names the namespaces the scanner tells apart.
 type nsID uint8
 
@@ -96,13 +91,15 @@ type scanner struct {
 	limit int       // no token may reach this offset
 	pos   int       // where the next token starts
 
-	attrs  []attr    // the attributes of the last start tag
-	open   []span    // names of the open elements, root first
-	ns     []binding // namespace declarations in scope at depth ≤ 3
-	creds  []span    // credential elements found in the Header
-	extra  []byte    // bytes the output adds: the block, maybe a Header
-	out    []piece   // the output prefix
-	outLen int       // its length
+	attrs    []attr           // the attributes of the last start tag
+	open     []span           // names of the open elements, root first
+	ns       []binding        // namespace declarations in scope at depth ≤ 3
+	byPrefix map[string]int32 // when there are many: the innermost binding of each prefix
+	creds    []span           // credential elements found in the Header
+	blockAt  span             // where the block goes, when the Header holds no credential
+	extra    []byte           // bytes the output adds: the block, maybe a Header
+	out      []piece          // the output prefix
+	outLen   int              // its length
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -132,10 +129,22 @@ func (s *scanner) free() {
 			s.own = nil
 		}
 	}
-	s.src, s.buf = nil, nil
-	s.attrs, s.open, s.ns, s.creds = s.attrs[:0], s.open[:0], s.ns[:0], s.creds[:0]
-	s.extra, s.out, s.outLen = s.extra[:0], s.out[:0], 0
+	s.src, s.buf, s.byPrefix = nil, nil, nil
+	s.attrs, s.open, s.ns, s.creds = keep(s.attrs), keep(s.open), keep(s.ns), keep(s.creds)
+	s.extra, s.out, s.outLen = s.extra[:0], keep(s.out), 0
+	if cap(s.extra) > maxPooled {
+		s.extra = nil
+	}
 	scanners.Put(s)
+}
+
+// keep empties a scanner's slice for its next use, or drops it if a rare
+// envelope made it large.
+func keep[T any](s []T) []T {
+	if cap(s) > maxPooledItems {
+		return nil
+	}
+	return s[:0]
 }
 
 // piece returns the bytes of output piece i.
