@@ -17,6 +17,7 @@ import (
 type reading struct {
 	version string   // the Envelope's namespace
 	headers int      // Header children of the Envelope
+	early   int      // those of them that come before the first Body
 	body    []byte   // the raw bytes of the first Body, start to end tag
 	others  [][]byte // the raw bytes of the first Header's children that are not credentials
 	creds   []credential
@@ -76,6 +77,9 @@ func readEnvelope(doc []byte) (reading, error) {
 				case "Header":
 					r.headers++
 					inHeader = r.headers == 1
+					if bodyStart < 0 && r.body == nil {
+						r.early++
+					}
 				case "Body":
 					if bodyStart < 0 && r.body == nil {
 						bodyStart = before
