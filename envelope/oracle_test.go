@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 )
 
 // This file reads envelopes independently of the injector, with
@@ -125,6 +126,10 @@ func readEnvelope(doc []byte) (reading, error) {
 	}
 	switch {
 	case r.mayRefuse != "":
+	case !utf8.Valid(doc):
+		// encoding/xml lets such bytes through in comments and processing
+		// instructions; XML does not.
+		r.mayRefuse = "bytes that are not UTF-8"
 	case r.version == "":
 		r.mayRefuse = "the root is not a SOAP Envelope"
 	case r.body == nil:
