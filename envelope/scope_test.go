@@ -37,8 +37,8 @@ func manyBindings(decls int, plain bool) (doc []byte, children int) {
 // TestNamespaceLookupStaysLinear: thousands of namespace declarations in
 // scope must not make each element's lookup cost as much as all of them.
 // Before the bindings were indexed, 35,000 declarations over a Header of
-// 139,000 elements took about 150 times as long as the same envelope with
-// plain attributes.
+// 139,000 elements took several hundred times as long as the same envelope
+// with plain attributes (37 s against 48 ms, on a loaded machine).
 func TestNamespaceLookupStaysLinear(t *testing.T) {
 	hostile, n := manyBindings(35000, false)
 	plain, _ := manyBindings(35000, true)
