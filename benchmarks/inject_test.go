@@ -57,21 +57,6 @@ func BenchmarkInjectNoHeader(b *testing.B) {
 	}
 }
 
-// BenchmarkInjectNamespaces is tokentrip on an envelope of 1 MiB that is
-// all prefix: a Header of about 140,000 empty elements under an Envelope
-// with 35,000 namespace declarations (decls=35000), against the same
-// envelope with ordinary attributes of the same length in their place
-// (decls=plain), which is tokenized alike but has nothing to look up.
-func BenchmarkInjectNamespaces(b *testing.B) {
-	for _, tt := range []struct {
-		name  string
-		plain bool
-	}{{"plain", true}, {"35000", false}} {
-		doc := manyDeclarations(35000, tt.plain)
-		b.Run("decls="+tt.name, func(b *testing.B) { benchStream(b, doc, tokentripInject) })
-	}
-}
-
 // manyDeclarations returns an envelope of just under envelope.MaxPrefix
 // bytes, all before the Body: decls namespace declarations on the Envelope
 // (or, with plain, attributes of the same length) and a Header filled with
