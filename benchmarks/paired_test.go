@@ -46,7 +46,9 @@ func BenchmarkInjectNamespaces(b *testing.B) {
 	// of the same length, instead.
 	t := benchPaired(b, hostile,
 		tokentripInject,
-		func(w io.Writer, _ io.Reader) error { return tokentripInject(w, struct{ io.Reader }{bytes.NewReader(plain)}) })
+		func(w io.Writer, _ io.Reader) error {
+			return tokentripInject(w, struct{ io.Reader }{bytes.NewReader(plain)})
+		})
 	b.ReportMetric(t[0], "ns/op")
 	b.ReportMetric(t[1], "plain-ns/op")
 	b.ReportMetric(t[0]/t[1], "decls/plain")
