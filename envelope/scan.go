@@ -15,9 +15,10 @@ const MaxPrefix = 1 << 20
 const (
 	// bodyWindow is how far past the start of a Body that comes before any
 	// Header the scanner looks for a Header after it. It is small: every
-	// envelope without a Header pays for it, and a Header after the Body
-	// comes from small hand-made envelopes. It also fits in the first read,
-	// so looking does not grow the buffer.
+	// envelope without a Header pays for a byte search of it (and for
+	// tokenizing it, when the bytes "Header" occur there), and a Header
+	// after the Body comes from small envelopes. It also fits in the first
+	// read, so looking does not grow the buffer.
 	bodyWindow = 16 << 10
 	// firstRead is the size of a new scanner's buffer: the first read from
 	// the source, and later the buffer that copies the rest of it.
