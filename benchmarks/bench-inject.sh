@@ -9,7 +9,7 @@
 #   BenchmarkInject            each implementation on its own, with a Header
 #   BenchmarkInjectNoHeader    the same, without one
 #
-# Each round is one `go test -count=1` run of all four suites, so that load on a
+# Each round runs all four suites once (`go test -count=1`), so that load on a
 # shared machine spreads over all of them; benchstat then gives, for every
 # figure, the median over the rounds and its 95% confidence interval.
 #
@@ -30,7 +30,11 @@ fi
 : >"$out"
 for i in $(seq "$rounds"); do
   echo "round $i/$rounds" >&2
-  go test -run='^$' -bench='^BenchmarkInject(Paired|Namespaces|NoHeader)?$' -benchmem \
+  # The paired suites without -benchmem: their allocations would be those of
+  # all the implementations together.
+  go test -run='^$' -bench='^BenchmarkInject(Paired|Namespaces)$' \
+    -count=1 -benchtime="$benchtime" ./benchmarks/ >>"$out"
+  go test -run='^$' -bench='^BenchmarkInject(NoHeader)?$' -benchmem \
     -count=1 -benchtime="$benchtime" ./benchmarks/ >>"$out"
 done
 

@@ -9,7 +9,7 @@
 // credential already there — a fueloauth element in any namespace, a legacy
 // ExactTarget oAuth element, or a WS-Security Security element — with the
 // given [Credential], and copy every other byte through untouched. Only the
-// prefix of the document up to the end of the Header is tokenized, and never
+// prefix of the document up to the Body's start tag is tokenized, and never
 // more than [MaxPrefix] bytes of it; everything after is copied as raw bytes,
 // so the cost of an injection does not grow with the size of the Body. The
 // Body's bytes, and the bytes and order of the Header's other children

@@ -8,8 +8,9 @@ import (
 )
 
 // MaxPrefix is the most bytes of an envelope that injection reads before it
-// knows where the credential goes (normally the end of the Header). An
-// envelope whose Header ends later is refused with [ErrTooLarge].
+// knows where the credential goes and that no second Header comes before
+// the Body (normally up to the Body's start tag). An envelope whose Header
+// ends later, or whose Body starts later, is refused with [ErrTooLarge].
 const MaxPrefix = 1 << 20
 
 const (
