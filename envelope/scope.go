@@ -13,10 +13,12 @@ type binding struct {
 
 // indexAt is the number of bindings in scope above which the scanner looks
 // prefixes up in a map instead of scanning the bindings from the innermost
-// out. Envelopes declare a handful of namespaces, which a scan resolves
-// faster than a map; an envelope that declares thousands would otherwise
-// make every element's lookup cost as much as all of them.
-const indexAt = 16
+// out. Envelopes declare from a handful of namespaces to a few dozen
+// (node-soap declares every namespace of the WSDL on the Envelope), which
+// a scan resolves faster than a map can be built; an envelope that
+// declares thousands would otherwise make every element's lookup cost as
+// much as all of them.
+const indexAt = 64
 
 // declare brings b into scope.
 func (s *scanner) declare(b binding) {
