@@ -9,13 +9,15 @@ import (
 var (
 	// ErrMalformed: the input is not well-formed XML, or it ends early.
 	ErrMalformed = errors.New("envelope: malformed XML")
-	// ErrNotEnvelope: the XML is not a SOAP envelope (wrong root, no Body).
+	// ErrNotEnvelope: the XML is not a SOAP envelope (wrong root, no Body,
+	// a second Header).
 	ErrNotEnvelope = errors.New("envelope: not a SOAP envelope")
 	// ErrDoctype: the document has a DOCTYPE, which is refused because its
 	// entities could expand without bound and SOAP forbids it anyway.
 	ErrDoctype = errors.New("envelope: DOCTYPE not allowed")
-	// ErrEncoding: the document is not UTF-8 (a UTF-16 byte order or a
-	// declared encoding other than UTF-8).
+	// ErrEncoding: the document is not UTF-8 (a UTF-16 byte order, a
+	// declared encoding other than UTF-8, or bytes that are not UTF-8 in
+	// what the injector reads).
 	ErrEncoding = errors.New("envelope: not UTF-8")
 	// ErrTooLarge: what had to be read before the answer was known is longer
 	// than the limit ([MaxPrefix] for injection, the caller's for faults).

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 )
 
 // FuzzInject checks, for any input, that injection never panics, that its
@@ -63,6 +64,9 @@ func FuzzInject(f *testing.F) {
 			}
 		}
 
+		if err == nil {
+			checkReadUTF8(t, in, out)
+		}
 		r, notXML := readEnvelope(in)
 		switch {
 		case notXML != nil:
@@ -71,11 +75,90 @@ func FuzzInject(f *testing.F) {
 			if r.mayRefuse == "" {
 				t.Fatalf("refused a well-formed envelope: %v", err)
 			}
+		case r.early > 1:
+			t.Fatalf("accepted an envelope with %d Headers before its Body", r.early)
 		case r.headers > 1:
-			// Two Headers is not SOAP: the first gets the credential, the
-			// second is left as it is.
+			// A Header after the Body, when one came first, is not read:
+			// the first gets the credential, the other is left as it is.
 		default:
 			checkInjected(t, in, out, want)
 		}
 	})
+}
+
+// FuzzInjectParts builds envelopes from parts the fuzzer chooses — what
+// comes before the root, the Envelope's attributes, the Header's content,
+// what lies between the Header and the Body, the Body's content — with the
+// Header first or after the Body, so that it reaches the checks on what
+// the injector reads: bytes that are not UTF-8, and Headers that appear
+// twice. Besides FuzzInject's checks, an accepted envelope's parts before
+// its Body must be valid UTF-8 when the Header comes first.
+func FuzzInjectParts(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0"?>`), []byte(` xmlns:a="urn:a"`), []byte(`<a:To>x</a:To>`), []byte(``), []byte(`<Ping xmlns="urn:x"/>`), false)
+	f.Add([]byte(""), []byte(""), []byte(`<fueloauth>OLD</fueloauth>`), []byte(`<soap:Header/>`), []byte(`x`), false)
+	f.Add([]byte("<!-- r\xE9sum\xE9 -->"), []byte(""), []byte(""), []byte(""), []byte(""), false)
+	f.Add([]byte(""), []byte(" a=\"\xC0\xBC\""), []byte(""), []byte(""), []byte(""), false)
+	f.Add([]byte(""), []byte(""), []byte("<To xmlns=\"urn:a\">\xED\xA0\x80</To>"), []byte(""), []byte(""), true)
+	f.Add([]byte(""), []byte(""), []byte(`<fueloauth>OLD</fueloauth>`), []byte(`<soap:Header/>`), []byte(`<Header/>`), true)
+	f.Add([]byte(""), []byte(""), []byte(""), []byte("\n<!-- Header -->\n"), []byte("<a>Header</a><a>Body</a>"), true)
+
+	c := FuelOAuth(accessToken)
+	f.Fuzz(func(t *testing.T, prolog, attrs, header, between, content []byte, bodyFirst bool) {
+		open := `<soap:Envelope xmlns:soap=` + ns11 + string(attrs) + `>`
+		hdr := `<soap:Header>` + string(header) + `</soap:Header>`
+		body := `<soap:Body>` + string(content) + `</soap:Body>`
+		doc := string(prolog) + open + hdr + string(between) + body + `</soap:Envelope>`
+		if bodyFirst {
+			doc = string(prolog) + open + body + string(between) + hdr + `</soap:Envelope>`
+		}
+		in := []byte(doc)
+
+		out, err := InjectBytes(in, c)
+		var streamed bytes.Buffer
+		_, errStream := Inject(&streamed, iotest.HalfReader(bytes.NewReader(in)), c)
+		if (err == nil) != (errStream == nil) || err != nil && err.Error() != errStream.Error() {
+			t.Fatalf("InjectBytes: %v; Inject: %v", err, errStream)
+		}
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("refused with an untyped error: %v", err)
+			}
+			if streamed.Len() != 0 {
+				t.Fatalf("Inject wrote %d bytes before refusing", streamed.Len())
+			}
+			return
+		}
+		if !bytes.Equal(streamed.Bytes(), out) {
+			t.Fatalf("Inject and InjectBytes differ")
+		}
+		checkReadUTF8(t, in, out)
+		if !bodyFirst && !utf8.Valid([]byte(string(prolog)+open+hdr+string(between))) &&
+			!bytes.Contains([]byte(string(prolog)+open+hdr+string(between)), []byte("Body")) {
+			t.Fatalf("accepted bytes that are not UTF-8 before the Body")
+		}
+		if r, notXML := readEnvelope(in); notXML == nil && r.early > 1 {
+			t.Fatalf("accepted an envelope with %d Headers before its Body", r.early)
+		}
+	})
+}
+
+// checkReadUTF8 checks that the input of an accepted injection is valid
+// UTF-8 up to where the output first differs from it, unless a Body starts
+// there: the injector reads all of that, and refuses what is not UTF-8 in
+// the prolog, the Envelope's start tag and the Header.
+func checkReadUTF8(t *testing.T, in, out []byte) {
+	t.Helper()
+	n := 0
+	for n < len(in) && n < len(out) && in[n] == out[n] {
+		n++
+	}
+	// The output may agree with the input a few bytes past the point where
+	// the block goes, into the middle of a character.
+	for n > 0 && n < len(in) && !utf8.RuneStart(in[n]) {
+		n--
+	}
+	if read := in[:n]; !bytes.Contains(read, []byte("Body")) && !utf8.Valid(read) {
+		t.Fatalf("accepted an envelope whose first %d bytes are not UTF-8: %q", n, read)
+	}
 }

@@ -3,9 +3,10 @@ package envelope
 import "io"
 
 // Inject copies the envelope read from src to dst with c in its Header, and
-// returns the number of bytes written. It reads the envelope up to the end of
-// its Header (at most [MaxPrefix] bytes), writes that part with the
-// credential spliced in, and copies the rest through without parsing it.
+// returns the number of bytes written. It reads the envelope up to its
+// Body's start tag (at most [MaxPrefix] bytes), writes that part with the
+// credential spliced into the Header, and copies the rest through without
+// parsing it.
 //
 // If the envelope is refused, the error is an [*Error] and nothing has been
 // written to dst. An error from src or dst, or from making the credential

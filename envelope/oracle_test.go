@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 )
 
 // This file reads envelopes independently of the injector, with
@@ -17,6 +18,7 @@ import (
 type reading struct {
 	version string   // the Envelope's namespace
 	headers int      // Header children of the Envelope
+	early   int      // those of them that come before the first Body
 	body    []byte   // the raw bytes of the first Body, start to end tag
 	others  [][]byte // the raw bytes of the first Header's children that are not credentials
 	creds   []credential
@@ -76,6 +78,9 @@ func readEnvelope(doc []byte) (reading, error) {
 				case "Header":
 					r.headers++
 					inHeader = r.headers == 1
+					if bodyStart < 0 && r.body == nil {
+						r.early++
+					}
 				case "Body":
 					if bodyStart < 0 && r.body == nil {
 						bodyStart = before
@@ -121,6 +126,10 @@ func readEnvelope(doc []byte) (reading, error) {
 	}
 	switch {
 	case r.mayRefuse != "":
+	case !utf8.Valid(doc):
+		// encoding/xml lets such bytes through in comments and processing
+		// instructions; XML does not.
+		r.mayRefuse = "bytes that are not UTF-8"
 	case r.version == "":
 		r.mayRefuse = "the root is not a SOAP Envelope"
 	case r.body == nil:

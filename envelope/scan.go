@@ -8,22 +8,27 @@ import (
 )
 
 // MaxPrefix is the most bytes of an envelope that injection reads before it
-// knows where the credential goes (normally the end of the Header). An
-// envelope whose Header ends later is refused with [ErrTooLarge].
+// knows where the credential goes and that no second Header comes before
+// the Body (normally up to the Body's start tag). An envelope whose Header
+// ends later, or whose Body starts later, is refused with [ErrTooLarge].
 const MaxPrefix = 1 << 20
 
 const (
 	// bodyWindow is how far past the start of a Body that comes before any
 	// Header the scanner looks for a Header after it. It is small: every
-	// envelope without a Header pays for it, and a Header after the Body
-	// comes from small hand-made envelopes. It also fits in the first read,
-	// so looking does not grow the buffer.
+	// envelope without a Header pays for a byte search of it (and for
+	// tokenizing it, when the bytes "Header" occur there), and a Header
+	// after the Body comes from small envelopes. It also fits in the first
+	// read, so looking does not grow the buffer.
 	bodyWindow = 16 << 10
 	// firstRead is the size of a new scanner's buffer: the first read from
 	// the source, and later the buffer that copies the rest of it.
 	firstRead = 32 << 10
 	// maxPooled keeps buffers grown by a rare large prefix out of the pool.
 	maxPooled = 64 << 10
+	// maxPooledItems does the same for the slices of attributes, open
+	// elements, bindings and pieces.
+	maxPooledItems = 1 << 10
 )
 
 // Conditions the tokenizer meets; scan turns them into *Error values.
@@ -65,14 +70,6 @@ type token struct {
 
 type attr struct{ name, value span }
 
-// A binding is a namespace declaration on an open element at depth level
-// (the root is level 1). An empty prefix span declares the default namespace.
-type binding struct {
-	level  int
-	prefix span
-	ns     nsID
-}
-
 // nsID names the namespaces the scanner tells apart.
 type nsID uint8
 
@@ -96,13 +93,15 @@ type scanner struct {
 	limit int       // no token may reach this offset
 	pos   int       // where the next token starts
 
-	attrs  []attr    // the attributes of the last start tag
-	open   []span    // names of the open elements, root first
-	ns     []binding // namespace declarations in scope at depth ≤ 3
-	creds  []span    // credential elements found in the Header
-	extra  []byte    // bytes the output adds: the block, maybe a Header
-	out    []piece   // the output prefix
-	outLen int       // its length
+	attrs    []attr           // the attributes of the last start tag
+	open     []span           // names of the open elements, root first
+	ns       []binding        // namespace declarations in scope at depth ≤ 3
+	byPrefix map[string]int32 // when there are many: the innermost binding of each prefix
+	creds    []span           // credential elements found in the Header
+	blockAt  span             // where the block goes, when the Header holds no credential
+	extra    []byte           // bytes the output adds: the block, maybe a Header
+	out      []piece          // the output prefix
+	outLen   int              // its length
 }
 
 var scanners = sync.Pool{New: func() any { return new(scanner) }}
@@ -132,10 +131,22 @@ func (s *scanner) free() {
 			s.own = nil
 		}
 	}
-	s.src, s.buf = nil, nil
-	s.attrs, s.open, s.ns, s.creds = s.attrs[:0], s.open[:0], s.ns[:0], s.creds[:0]
-	s.extra, s.out, s.outLen = s.extra[:0], s.out[:0], 0
+	s.src, s.buf, s.byPrefix = nil, nil, nil
+	s.attrs, s.open, s.ns, s.creds = keep(s.attrs), keep(s.open), keep(s.ns), keep(s.creds)
+	s.extra, s.out, s.outLen = s.extra[:0], keep(s.out), 0
+	if cap(s.extra) > maxPooled {
+		s.extra = nil
+	}
 	scanners.Put(s)
+}
+
+// keep empties a scanner's slice for its next use, or drops it if a rare
+// envelope made it large.
+func keep[T any](s []T) []T {
+	if cap(s) > maxPooledItems {
+		return nil
+	}
+	return s[:0]
 }
 
 // piece returns the bytes of output piece i.

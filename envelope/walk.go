@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"strconv"
 	"unicode/utf8"
@@ -39,64 +40,159 @@ func (s *scanner) walk(c Credential) error {
 	if root.kind == tokEmpty {
 		return newError(ErrNotEnvelope, root.start, "the Envelope is empty; a SOAP envelope needs a Body")
 	}
-	lookingPastBody, err := s.children(c, v)
-	if err == errNoHeader || err == errLimit && lookingPastBody {
+	past, err := s.children(c, root, v)
+	switch {
+	case err == errNoHeader, err == errLimit && past == seekHeader:
 		// No Header follows the Body, or the Body is too long to look past:
 		// the Header goes first, where SOAP wants it.
-		return s.newHeader(c, root, v)
+		err = s.newHeader(c, root, v)
+	case err == errLimit && past == seekSecond:
+		// A Header after the Body, and nothing more to see in the window.
+		err = nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.plan()
+	return nil
 }
 
 // errNoHeader: the Envelope ended after its Body without a Header.
 var errNoHeader = errors.New("no Header")
 
-// children reads the Envelope's children up to its Header, and splices c
-// into the Header. When the Body comes first, it goes on looking for a
-// Header after the Body, within bodyWindow bytes of the Body's start, and
-// reports that it was doing so when it fails.
-func (s *scanner) children(c Credential, v Version) (lookingPastBody bool, err error) {
+// pastBody says what the scanner is looking for past the Body's start tag,
+// which it reads only when the Body comes before any Header.
+type pastBody uint8
+
+const (
+	notPast    pastBody = iota // nothing: it has not read past the Body's start
+	seekHeader                 // a Header after the Body
+	seekSecond                 // a second Header, after the one after the Body
+)
+
+// children reads the Envelope's children up to its Body, and splices c
+// into its Header. A second Header is refused. When the Body comes first,
+// it goes on looking for a Header after the Body (unless a look at the
+// bytes rules one out), within bodyWindow bytes of the Body's start, and
+// reports what it was looking for when it fails.
+func (s *scanner) children(c Credential, root token, v Version) (past pastBody, err error) {
+	body := -1 // the offset of the Body's start tag, when it comes first
+	header := false
 	for {
 		t, err := s.next()
 		if err != nil {
-			return lookingPastBody, err
+			return past, err
 		}
 		s.pos = t.end
 		switch t.kind {
 		case tokEnd:
 			if err := s.leave(t); err != nil {
-				return lookingPastBody, err
+				return past, err
 			}
-			if lookingPastBody {
-				return true, errNoHeader
+			switch past {
+			case seekHeader:
+				return past, errNoHeader
+			case seekSecond:
+				return past, nil
 			}
-			return false, newError(ErrNotEnvelope, t.start, "the Envelope has no Body")
+			return past, newError(ErrNotEnvelope, t.start, "the Envelope has no Body")
 		case tokStart, tokEmpty:
 			ns, local, err := s.enter(t)
 			if err != nil {
-				return lookingPastBody, err
+				return past, err
 			}
 			if soapVersion(ns) == v {
 				switch string(local) {
 				case "Header":
+					if header {
+						return past, newError(ErrNotEnvelope, t.start,
+							"the Envelope has a second Header; SOAP allows one, and a server may take its credential from either: merge them into one")
+					}
+					header = true
 					s.limit = MaxPrefix
-					return false, s.header(c, t, v)
+					if err := s.header(c, t, v); err != nil {
+						return notPast, err
+					}
+					if body < 0 {
+						continue // on to the Body, to make sure no Header comes before it
+					}
+					if err := s.validUTF8(t.start, s.pos); err != nil {
+						return notPast, err
+					}
+					past, s.limit = seekSecond, min(MaxPrefix, body+bodyWindow)
+					continue
 				case "Body":
-					if !lookingPastBody {
-						lookingPastBody = true
-						s.limit = min(MaxPrefix, t.start+bodyWindow)
+					switch {
+					case header && body < 0:
+						// The Header came first: the prefix ends here.
+						return past, s.validUTF8(0, t.end)
+					case header:
+						return past, nil
+					case body < 0:
+						body = t.start
+						if err := s.validUTF8(0, t.end); err != nil {
+							return past, err
+						}
+						if none, err := s.noHeaderAfter(root, t); err != nil || none {
+							return past, cmp.Or(err, errNoHeader)
+						}
+						past, s.limit = seekHeader, min(MaxPrefix, t.start+bodyWindow)
 					}
 				}
 			}
 			if err := s.skip(t); err != nil {
-				return lookingPastBody, err
+				return past, err
 			}
 		default:
 			if err := s.misc(t); err != nil {
-				return lookingPastBody, err
+				return past, err
 			}
 		}
 	}
+}
+
+// noHeaderAfter reports whether a look at the bytes rules out a Header
+// after the Body whose start tag is body: none starts within bodyWindow
+// bytes of the Body's start, since the name Header does not occur there
+// (a name cannot be written with references, whatever its prefix), and
+// either the input goes on past the window or it ends with the Envelope's
+// end tag. Any other input is left for the tokenizer to judge.
+func (s *scanner) noHeaderAfter(root, body token) (bool, error) {
+	end := min(MaxPrefix, body.start+bodyWindow)
+	err := s.fill(end)
+	if err != nil && err != errEOF {
+		return false, err
+	}
+	if bytes.Contains(s.buf[body.end:min(end, len(s.buf))], []byte("Header")) {
+		return false, nil
+	}
+	if err == nil {
+		return true, nil
+	}
+	// The input ends within the window: unless it ends with the Envelope's
+	// end tag, it may be cut short, which the tokenizer will tell.
+	rest, ok := bytes.CutSuffix(bytes.TrimRight(s.buf[body.end:], " \t\r\n"), []byte(">"))
+	if !ok {
+		return false, nil
+	}
+	rest, ok = bytes.CutSuffix(bytes.TrimRight(rest, " \t\r\n"), s.buf[root.name.from:root.name.to])
+	return ok && bytes.HasSuffix(rest, []byte("</")), nil
+}
+
+// validUTF8 refuses the input in buf[from:to] if it is not valid UTF-8.
+func (s *scanner) validUTF8(from, to int) error {
+	b := s.buf[from:to]
+	if utf8.Valid(b) {
+		return nil
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return newError(ErrEncoding, from+i, "the envelope has a byte sequence that is not UTF-8; send it as UTF-8")
+		}
+		i += n
+	}
+	return nil
 }
 
 // prolog reads up to and including the root's start tag.
@@ -217,20 +313,17 @@ func (s *scanner) enter(t token) (nsID, []byte, error) {
 		name := s.buf[a.name.from:a.name.to]
 		switch {
 		case string(name) == "xmlns":
-			s.ns = append(s.ns, binding{level: level, ns: s.classify(a.value)})
+			s.declare(binding{level: level, ns: s.classify(a.value)})
 		case bytes.HasPrefix(name, []byte("xmlns:")):
-			s.ns = append(s.ns, binding{level: level, prefix: span{a.name.from + 6, a.name.to}, ns: s.classify(a.value)})
+			s.declare(binding{level: level, prefix: span{a.name.from + 6, a.name.to}, ns: s.classify(a.value)})
 		}
 	}
 	prefix, local := splitName(s.buf[t.name.from:t.name.to])
 	if bytes.IndexByte(local, ':') >= 0 && len(prefix) > 0 {
 		return 0, nil, s.malformed(t.start, "an element name has more than one ':'")
 	}
-	for i := len(s.ns) - 1; i >= 0; i-- {
-		b := s.ns[i]
-		if bytes.Equal(s.buf[b.prefix.from:b.prefix.to], prefix) {
-			return b.ns, local, nil
-		}
+	if ns, ok := s.resolve(prefix); ok {
+		return ns, local, nil
 	}
 	switch string(prefix) {
 	case "":
@@ -250,13 +343,6 @@ func (s *scanner) leave(t token) error {
 	s.open = s.open[:len(s.open)-1]
 	s.scopeTo(len(s.open))
 	return nil
-}
-
-// scopeTo drops the namespace declarations of elements deeper than level.
-func (s *scanner) scopeTo(level int) {
-	for len(s.ns) > 0 && s.ns[len(s.ns)-1].level > level {
-		s.ns = s.ns[:len(s.ns)-1]
-	}
 }
 
 // skip reads past the content and end tag of the element whose start tag t
@@ -291,7 +377,7 @@ func (s *scanner) skip(t token) error {
 }
 
 // header reads the Header whose start tag is t, notes the credentials among
-// its children, and plans the output with c's block in place of the first
+// its children, and sets the output up with c's block in place of the first
 // of them, or as the Header's last child if there are none.
 func (s *scanner) header(c Credential, t token, v Version) error {
 	prefix := s.prefixOf(t.name)
@@ -303,7 +389,7 @@ func (s *scanner) header(c Credential, t token, v Version) error {
 			return err
 		}
 		s.extra = append(append(append(s.extra, "</"...), s.buf[t.name.from:t.name.to]...), '>')
-		s.plan(span{t.end - 2, t.end}, nil)
+		s.blockAt = span{t.end - 2, t.end}
 		return nil
 	}
 	for {
@@ -328,15 +414,8 @@ func (s *scanner) header(c Credential, t token, v Version) error {
 			if err := s.leave(ch); err != nil {
 				return err
 			}
-			if err := s.block(c, prefix, v); err != nil {
-				return err
-			}
-			if len(s.creds) == 0 {
-				s.plan(span{ch.start, ch.start}, nil)
-			} else {
-				s.plan(s.creds[0], s.creds[1:])
-			}
-			return nil
+			s.blockAt = span{ch.start, ch.start}
+			return s.block(c, prefix, v)
 		default:
 			if err := s.misc(ch); err != nil {
 				return err
@@ -345,7 +424,7 @@ func (s *scanner) header(c Credential, t token, v Version) error {
 	}
 }
 
-// newHeader plans the output with a new Header, holding c's block, as the
+// newHeader sets the output up with a new Header, holding c's block, as the
 // first child of the Envelope whose start tag is root.
 func (s *scanner) newHeader(c Credential, root token, v Version) error {
 	prefix := s.prefixOf(root.name)
@@ -354,7 +433,7 @@ func (s *scanner) newHeader(c Credential, root token, v Version) error {
 		return err
 	}
 	s.extra = headerTag(s.extra, prefix, true)
-	s.plan(span{root.end, root.end}, nil)
+	s.blockAt = span{root.end, root.end}
 	return nil
 }
 
@@ -376,10 +455,14 @@ func (s *scanner) block(c Credential, prefix []byte, v Version) (err error) {
 	return err
 }
 
-// plan lays the output prefix out as buf with the bytes at replaced by
-// extra and the bytes of each cut left out. The cuts follow at and do not
-// overlap it or each other.
-func (s *scanner) plan(at span, cuts []span) {
+// plan lays the output prefix out as buf with extra in place of the first
+// credential the Header holds, and the others left out; with no credential
+// there, extra goes at s.blockAt.
+func (s *scanner) plan() {
+	at, cuts := s.blockAt, []span(nil)
+	if len(s.creds) > 0 {
+		at, cuts = s.creds[0], s.creds[1:]
+	}
 	s.emit(piece{span: span{0, at.from}})
 	s.emit(piece{span: span{0, len(s.extra)}, extra: true})
 	from := at.to
