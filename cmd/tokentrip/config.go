@@ -20,11 +20,11 @@ import (
 func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transport.Transport, error) {
 	switch s.provider {
 	case providerMCv1:
-		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts))
+		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts), s.transportOptions...)
 	case providerMCv2:
-		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts))
+		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts), s.transportOptions...)
 	default:
-		return acoustic.NewTransport(s.acousticConfig(logger))
+		return acoustic.NewTransport(s.acousticConfig(logger), s.transportOptions...)
 	}
 }
 
@@ -38,6 +38,9 @@ func (s *settings) mcv1Config(logger *slog.Logger, apiHosts []string) mcv1.Confi
 		APIHosts:     apiHosts,
 		Logger:       logger,
 		Store:        s.tokens,
+		HTTPClient:   s.tokenClient,
+		Base:         s.apiBase,
+		Hook:         s.hook,
 	}
 }
 
@@ -53,6 +56,9 @@ func (s *settings) mcv2Config(logger *slog.Logger, apiHosts []string) mcv2.Confi
 		APIHosts:     apiHosts,
 		Logger:       logger,
 		Store:        s.tokens,
+		HTTPClient:   s.tokenClient,
+		Base:         s.apiBase,
+		Hook:         s.hook,
 	}
 }
 
@@ -66,6 +72,10 @@ func (s *settings) acousticConfig(logger *slog.Logger) acoustic.Config {
 		RefreshToken: s.refreshToken,
 		Logger:       logger,
 		Store:        s.tokens,
+		HTTPClient:   s.tokenClient,
+		Base:         s.apiBase,
+		Hook:         s.hook,
+		Limiter:      s.acousticLimiter,
 	}
 }
 

@@ -63,6 +63,10 @@ func runEmulate(ctx context.Context, env *environ, args []string) int {
 	if err := checkEmulateListen(s.listen); err != nil {
 		return failure(env, "emulate", err)
 	}
+	s.logLevel = "info"
+	if _, err := s.newLogger(env.stderr); err != nil {
+		return failure(env, "emulate", err)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -73,9 +77,9 @@ func runEmulate(ctx context.Context, env *environ, args []string) int {
 	srv, info := startEmulator(s.provider, ln)
 	defer srv.Close()
 
-	// The same fixed form as the proxy's line: scripts that start the emulator on
-	// port 0 read the address from it (or from the JSON on stdout).
-	fmt.Fprintf(env.stderr, "tokentrip emulate listening on %s (%s)\n", info.BaseURL, s.provider)
+	// The proxy's line, in the same form and log format: scripts that start the
+	// emulator on port 0 read the address from it (or from the JSON on stdout).
+	announceListening(env, &s, "emulate", info.BaseURL, s.provider, "provider", s.provider)
 	out, err := json.Marshal(info)
 	if err != nil {
 		return failure(env, "emulate", err)
@@ -86,8 +90,9 @@ func runEmulate(ctx context.Context, env *environ, args []string) int {
 	return exitOK
 }
 
-// emulateCLI is the flag set of "tokentrip emulate", filling s. --listen has no
-// variable: TOKENTRIP_LISTEN is the proxy's, and must not move the emulator.
+// emulateCLI is the flag set of "tokentrip emulate", filling s. --listen and
+// --log-format have no variable: TOKENTRIP_LISTEN and TOKENTRIP_LOG_FORMAT are the
+// proxy's, and must not change the emulator.
 func emulateCLI(env *environ, s *settings) *cli {
 	c := newCLI("emulate", "Serve a vendor's emulator over HTTP: its token endpoint and APIs, plus JSON controls under "+controlPath+".\n"+
 		"stdout gets one JSON object with the base URL, the test credentials and the TOKENTRIP_ variables for token and proxy.", env)
@@ -95,6 +100,8 @@ func emulateCLI(env *environ, s *settings) *cli {
 		"the vendor to emulate: mcv1 (Marketing Cloud legacy package), mcv2 (enhanced package) or acoustic (required)", forAll)
 	c.str(&s.listen, "listen", "", "ADDR", defaultEmulateListen,
 		"the address to serve on; port 0 picks a free one", forAll)
+	c.str(&s.logFormat, "log-format", "", "FORMAT", "text",
+		"the listening line's format on stderr, as the proxy's: text or json", forAll)
 	return c
 }
 

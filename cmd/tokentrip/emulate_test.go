@@ -28,11 +28,12 @@ type emulateProc struct {
 	exited chan error
 }
 
-// startEmulate starts the emulator on a free port and returns once it has printed
-// its JSON object, reading its output rather than sleeping.
-func startEmulate(t *testing.T, provider string) *emulateProc {
+// startEmulate starts the emulator on a free port, with args after the provider
+// and the address, and returns once it has printed its JSON object, reading its
+// output rather than sleeping.
+func startEmulate(t *testing.T, provider string, args ...string) *emulateProc {
 	t.Helper()
-	cmd := exec.Command(binary, "emulate", "--provider", provider, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(binary, append([]string{"emulate", "--provider", provider, "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = childEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -214,7 +215,7 @@ func wantCounters(t *testing.T, info emulatorInfo, want map[string]any) {
 // the counters, "tokentrip token" finds the emulator through the printed
 // variables, and SIGTERM ends it with exit code 0.
 func TestEmulate(t *testing.T) {
-	listening := regexp.MustCompile(`^tokentrip emulate listening on (http://127\.0\.0\.1:[0-9]+) \(([a-z0-9]+)\)$`)
+	listening := regexp.MustCompile(`^time=\S+ level=INFO msg="tokentrip emulate listening on (http://127\.0\.0\.1:[0-9]+) \(([a-z0-9]+)\)" url=(\S+) provider=([a-z0-9]+)$`)
 	for _, v := range emulatedVendors {
 		t.Run(v.provider, func(t *testing.T) {
 			p := startEmulate(t, v.provider)
@@ -222,7 +223,7 @@ func TestEmulate(t *testing.T) {
 
 			// The listening line, in the proxy's form, names the printed base URL.
 			m := listening.FindStringSubmatch(<-p.stderr)
-			if m == nil || m[1] != info.BaseURL || m[2] != v.provider {
+			if m == nil || m[1] != info.BaseURL || m[2] != v.provider || m[3] != info.BaseURL || m[4] != v.provider {
 				t.Fatalf("listening line %q, base_url %q", m, info.BaseURL)
 			}
 			if keys := slices.Sorted(maps.Keys(p.raw)); !slices.Equal(keys, v.wantKeys) {
@@ -354,6 +355,26 @@ func TestEmulate(t *testing.T) {
 	}
 }
 
+// With --log-format json, the listening line is a JSON object in the proxy's
+// form: the fixed message, the url and the provider.
+func TestEmulateJSONListeningLine(t *testing.T) {
+	p := startEmulate(t, providerAcoustic, "--log-format", "json")
+	var line struct {
+		Level, Msg, URL, Provider string
+	}
+	raw := <-p.stderr
+	if err := json.Unmarshal([]byte(raw), &line); err != nil {
+		t.Fatalf("the listening line is not JSON: %q", raw)
+	}
+	want := "tokentrip emulate listening on " + p.info.BaseURL + " (acoustic)"
+	if line.Level != "INFO" || line.Msg != want || line.URL != p.info.BaseURL || line.Provider != providerAcoustic {
+		t.Errorf("listening line %q, want msg %q with url and provider", raw, want)
+	}
+	if code := p.stop(t); code != exitOK {
+		t.Errorf("exit code %d", code)
+	}
+}
+
 // Mistakes in calling "tokentrip emulate" end with exit code 2 and the usage
 // before anything listens; an address already taken is a runtime failure.
 func TestEmulateUsageErrors(t *testing.T) {
@@ -374,6 +395,7 @@ func TestEmulateUsageErrors(t *testing.T) {
 		{"no port", []string{"emulate", "--provider", "mcv2", "--listen", "127.0.0.1"}, exitUsage, "want host:port"},
 		{"proxy flag", []string{"emulate", "--provider", "mcv2", "--client-id", "x"}, exitUsage, "flag provided but not defined: -client-id"},
 		{"positional argument", []string{"emulate", "--provider", "mcv2", "now"}, exitUsage, "unexpected argument"},
+		{"unknown log format", []string{"emulate", "--provider", "mcv2", "--log-format", "xml"}, exitUsage, `--log-format "xml": use text or json`},
 		{"address taken", []string{"emulate", "--provider", "mcv2", "--listen", taken.Addr().String()}, exitFailure, "address already in use"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

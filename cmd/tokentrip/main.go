@@ -3,7 +3,8 @@
 // "tokentrip demo" runs the library against embedded emulators, "tokentrip token"
 // prints an access token for scripts, and "tokentrip proxy" is a local
 // authenticating reverse proxy for clients not written in Go; "tokentrip emulate"
-// serves a vendor's emulator for tests in any language.
+// serves a vendor's emulator for tests in any language; "tokentrip version" says
+// which build is running.
 //
 // Usage:
 //
@@ -12,6 +13,7 @@
 //	tokentrip proxy --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]
 //	tokentrip proxy --config FILE [--listen 127.0.0.1:8787] [flags]
 //	tokentrip emulate --provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8788]
+//	tokentrip version
 //
 // Settings come from flags and TOKENTRIP_* environment variables (a flag wins);
 // secrets come only from the environment or from files, never from flags.
@@ -46,6 +48,7 @@ var commands = []command{
 	{"token", "print an access token (or --json: the token and what the provider said about it)", runToken},
 	{"proxy", "serve an authenticating reverse proxy on a loopback address", runProxy},
 	{"emulate", "serve a vendor's emulator, with test credentials and JSON controls", runEmulate},
+	{"version", "print the module version, VCS revision and Go version of this binary", runVersion},
 }
 
 // synopses are the commands' usage lines, after "tokentrip <command>".
@@ -54,6 +57,7 @@ var synopses = map[string]string{
 	"token":   "--provider mcv1|mcv2|acoustic [flags]",
 	"proxy":   "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8787] [flags]  |  --config FILE [flags]",
 	"emulate": "--provider mcv1|mcv2|acoustic [--listen 127.0.0.1:8788]",
+	"version": "",
 }
 
 // environ is what a command reads from and writes to, so that tests and main share
@@ -99,7 +103,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, `Run "tokentrip <command> -h" for a command's flags and environment variables.`)

@@ -8,39 +8,33 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/proxy"
+	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Proxy timings.
 const (
 	defaultListen   = "127.0.0.1:8787"
-	prefetchTimeout = 30 * time.Second // the first token, fetched before listening
+	prefetchTimeout = 30 * time.Second // the first token, fetched before serving
 	shutdownTimeout = 15 * time.Second // requests in flight get this long to finish
-	readHeaderLimit = 30 * time.Second // a client must send its headers within this
 )
 
-// statusClientGone is the access log's status for a request whose client hung up
-// before the answer came (the customary 499).
-const statusClientGone = 499
-
-// routeKey is the context key under which the proxy hands a request's route to the
-// ReverseProxy's Rewrite.
-type routeKey struct{}
-
 // runProxy is "tokentrip proxy": serve an authenticating reverse proxy until
-// SIGINT or SIGTERM.
+// SIGINT or SIGTERM, for the credential its flags describe or, with --config, for
+// every credential of a config file (proxy_multi.go). Both serve through
+// serveProxy: one handler, one server, the same guards, caps and endpoints.
 func runProxy(ctx context.Context, env *environ, args []string) int {
 	if configRequested(env, args) {
-		return runProxyConfig(ctx, env, args) // several credentials: proxy_multi.go
+		return runProxyConfig(ctx, env, args)
 	}
 	var s settings
-	c := proxyCLI(env, &s)
+	var f proxyFlags
+	c := proxyCLI(env, &s, &f)
 	if err := c.parse(args, &s); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.usage(env.stdout, synopses["proxy"])
@@ -48,13 +42,18 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 		}
 		return failure(env, "proxy", err)
 	}
-	if err := checkListen(s.listen, s.allowRemote); err != nil {
-		return failure(env, "proxy", err)
-	}
-	logger, err := s.newLogger(env.stderr)
+	// Every setting is checked before anything is looked up, bound or fetched.
+	opts, logger, err := s.proxySetup(env, &f)
 	if err != nil {
 		return failure(env, "proxy", err)
 	}
+
+	// The credential's Transport: pooled upstream connections, its Source's events
+	// and Acoustic's limiter waits counted, and request bodies kept for replays by
+	// the proxy within its budget rather than by the Transport.
+	upstream := proxy.NewUpstreamTransport(opts.MaxInFlight)
+	defer upstream.CloseIdleConnections()
+	s.proxyMachinery(opts.Metrics, upstream, s.provider)
 	tr, err := s.newTransport(logger, s.apiHosts())
 	if err != nil {
 		return failure(env, "proxy", asUsage(err))
@@ -68,7 +67,15 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	// One token before listening: rejected credentials stop the proxy here, with the
+	// Bind first, so that an address in use fails at once; clients that connect
+	// before the first token is in wait in the listen queue.
+	ln, ok := listenProxy(s.listen, logger)
+	if !ok {
+		return exitFailure
+	}
+	defer ln.Close()
+
+	// One token before serving: rejected credentials stop the proxy here, with the
 	// provider's own explanation, instead of failing every request later.
 	pctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
 	_, err = tr.Source().Token(pctx)
@@ -78,31 +85,85 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 		logger.Info("stopped before listening")
 		return exitOK
 	case errors.Is(err, transport.ErrCredentialsRejected) || errors.Is(err, transport.ErrConfig):
-		return failure(env, "proxy", err)
+		logger.Error("no token: stopping before serving", "error", err.Error())
+		return exitFailure
 	case err != nil:
 		logger.Warn("no token yet; serving anyway, requests will try again", "error", err.Error())
 	}
 
-	ln, err := net.Listen("tcp", s.listen)
+	backend := &proxy.Backend{Name: s.provider, Router: rt, Transport: tr}
+	line := listening{s.provider, []any{"provider", s.provider}}
+	return serveProxy(ctx, env, &s, opts, ln, line, func() { rt.LogRoutes(logger) }, backend)
+}
+
+// proxySetup checks the listen address, the caps, the timeouts and the log
+// settings, and returns the handler's options with their logger and metrics. A
+// mistake is a usage error, found before any network call.
+func (s *settings) proxySetup(env *environ, f *proxyFlags) (proxy.Options, *slog.Logger, error) {
+	if err := checkListen(s.listen, s.allowRemote); err != nil {
+		return proxy.Options{}, nil, err
+	}
+	opts, err := f.proxyLimits()
 	if err != nil {
-		return failure(env, "proxy", err)
+		return opts, nil, err
 	}
-	srv := &http.Server{
-		Handler:           accessLog(logger, proxyHandler(rt, tr, logger)),
-		ReadHeaderTimeout: readHeaderLimit,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	logger, err := s.newLogger(env.stderr)
+	if err != nil {
+		return opts, nil, err
 	}
-	// This line says where the proxy listens, in a fixed form: scripts and tests
-	// that start it on port 0 read the address from it.
-	fmt.Fprintf(env.stderr, "tokentrip proxy listening on http://%s (%s)\n", ln.Addr(), s.provider)
-	rt.logRoutes(logger)
+	opts.Logger = logger
+	opts.Metrics = proxy.NewMetrics()
+	return opts, logger, nil
+}
+
+// proxyMachinery makes the Transport that s describes the proxy's: its API calls
+// through upstream, its Source's events and Acoustic's limiter waits counted under
+// name, and request bodies kept for replays by the proxy, within its buffer
+// budget, rather than by the Transport.
+func (s *settings) proxyMachinery(m *proxy.Metrics, upstream http.RoundTripper, name string) {
+	s.apiBase = upstream
+	s.hook = m.SourceHook(name)
+	s.transportOptions = []transport.Option{transport.WithReplayLimit(0)}
+	if s.provider == providerAcoustic {
+		s.acousticLimiter = m.AcousticLimiter(name, acoustic.DefaultMaxInFlight)
+	}
+}
+
+// listenProxy binds the proxy's address; a failure is logged.
+func listenProxy(addr string, logger *slog.Logger) (net.Listener, bool) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		logger.Error("cannot listen", "listen", addr, "error", err.Error())
+		return nil, false
+	}
+	return ln, true
+}
+
+// serveProxy serves backends on ln until ctx ends, then finishes the requests in
+// flight: the one handler and server of every proxy, whatever its credentials.
+// line is what the listening line says after the address; announced runs after
+// that line.
+func serveProxy(ctx context.Context, env *environ, s *settings, opts proxy.Options, ln net.Listener, line listening, announced func(), backends ...*proxy.Backend) int {
+	logger := opts.Logger
+	opts.Listen = ln.Addr().String()
+	h, err := newProxyHandler(opts, backends...)
+	if err != nil {
+		logger.Error("cannot build the proxy", "error", err.Error())
+		return exitFailure
+	}
+	srv := proxy.NewServer(h, slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	announceListening(env, s, "proxy", "http://"+opts.Listen, line.what, line.attrs...)
+	if announced != nil {
+		announced()
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
-		return failure(env, "proxy", err)
+		logger.Error("serving failed", "error", err.Error())
+		return exitFailure
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight", "grace", shutdownTimeout)
@@ -116,11 +177,43 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 	return exitOK
 }
 
-// proxyCLI is the flag set of "tokentrip proxy", filling s.
-func proxyCLI(env *environ, s *settings) *cli {
+// listening is what a listening line says after the address: a word or two in
+// parentheses, and the same as attributes.
+type listening struct {
+	what  string
+	attrs []any
+}
+
+// announceListening logs where a command serves, whatever --log-level says, in the
+// chosen log format. Its message keeps a fixed form — "tokentrip CMD listening on
+// URL (WHAT)" — which scripts and tests that start the command on port 0 read the
+// address from; the url attribute holds the address alone, attrs say the rest.
+func announceListening(env *environ, s *settings, cmd, url, what string, attrs ...any) {
+	announce := *s
+	announce.logLevel = "info"
+	announcer, err := announce.newLogger(env.stderr)
+	if err != nil {
+		// The command checked its log settings before; text is the fallback.
+		announcer = slog.New(slog.NewTextHandler(env.stderr, nil))
+	}
+	announcer.Info(fmt.Sprintf("tokentrip %s listening on %s (%s)", cmd, url, what), append([]any{"url", url}, attrs...)...)
+}
+
+// newProxyHandler builds the proxy's whole handler — guards, caps, health, metrics
+// and access log — over the credentials it serves, each a Router and the Transport
+// that signs its requests. The one-credential proxy passes one Backend; a --config
+// proxy passes one per credential, each under its own path Prefix and built on
+// its first request.
+func newProxyHandler(opts proxy.Options, backends ...*proxy.Backend) (*proxy.Handler, error) {
+	return proxy.New(opts, backends...)
+}
+
+// proxyCLI is the flag set of "tokentrip proxy", filling s and f.
+func proxyCLI(env *environ, s *settings, f *proxyFlags) *cli {
 	c := newCLI("proxy", "Serve an authenticating reverse proxy: local clients send plain requests, the proxy adds the credential.\n"+
 		"Marketing Cloud: /rest/... goes to the tenant's REST instance (less /rest), /soap and /Service.asmx to its SOAP endpoint.\n"+
-		"Acoustic: /XMLAPI and /rest/... go to the org's pod.", env)
+		"Acoustic: /XMLAPI and /rest/... go to the org's pod.\n"+
+		"GET /-/healthz, /-/readyz and /-/metrics (Prometheus) report on the proxy itself.", env)
 	c.credentialFlags(s)
 	c.str(&s.listen, "listen", "TOKENTRIP_LISTEN", "ADDR", defaultListen,
 		"the address to serve on; port 0 picks a free one", forAll)
@@ -129,106 +222,10 @@ func proxyCLI(env *environ, s *settings) *cli {
 		"send /rest/... here instead of the tenant's REST instance (a sandbox or an emulator)", forMC)
 	c.str(&s.soapURL, "soap-url", "TOKENTRIP_SOAP_URL", "URL", "",
 		"send SOAP here instead of the tenant's SOAP endpoint (a URL without a path gets /Service.asmx)", forMC)
+	c.proxyLimitFlags(f)
+	c.restPathsFlag(s)
 	c.logFlags(s, "info")
 	c.str(new(string), "config", envConfig, "FILE", "",
 		"serve several credentials, each under its own path prefix, from a config file instead of these flags (see --config FILE -h)", forAll)
 	return c
-}
-
-// checkListen refuses an address that is not loopback unless remote clients were
-// explicitly allowed: whoever reaches the proxy acts with its credential.
-func checkListen(addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return usagef("--listen %q: want host:port, such as %s", addr, defaultListen)
-	}
-	if !transport.IsLoopback(host) && !allowRemote {
-		shown := host
-		if shown == "" {
-			shown = "every interface"
-		}
-		return usagef("--listen %s: %s is not a loopback address, and anyone who reaches the proxy uses its credential; add --allow-remote if that is what you want", addr, shown)
-	}
-	return nil
-}
-
-// proxyHandler resolves each request's route and forwards it through the library's
-// Transport, which adds the credential.
-func proxyHandler(rt *router, tr *transport.Transport, logger *slog.Logger) http.Handler {
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			r := pr.In.Context().Value(routeKey{}).(route)
-			u := *r.target
-			u.RawQuery = pr.In.URL.RawQuery
-			pr.Out.URL = &u
-			pr.Out.Host = ""
-			// The proxy supplies the credential: whatever the local client sent is
-			// dropped rather than forwarded.
-			pr.Out.Header.Del("Authorization")
-			pr.Out.Header.Del("Proxy-Authorization")
-			// Without the client's Accept-Encoding, the base transport negotiates
-			// compression itself and decompresses the answer, so that the verdict
-			// can read a SOAP fault or an XML API error out of it; the hop to the
-			// local client is loopback, where size does not matter.
-			pr.Out.Header.Del("Accept-Encoding")
-		},
-		Transport:    tr,
-		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-		ErrorHandler: proxyError,
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r, err := rt.resolve(req.Context(), req.URL)
-		if err != nil {
-			noteError(w, err)
-			http.Error(w, "tokentrip proxy: "+err.Error(), statusOf(err))
-			return
-		}
-		noteRoute(w, r.name)
-		rp.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), routeKey{}, r)))
-	})
-}
-
-// proxyError answers a request the Transport could not complete.
-func proxyError(w http.ResponseWriter, req *http.Request, err error) {
-	if req.Context().Err() != nil {
-		// The local client went away; there is no one to answer.
-		noteError(w, req.Context().Err())
-		w.WriteHeader(statusClientGone)
-		return
-	}
-	noteError(w, err)
-	http.Error(w, "tokentrip proxy: "+err.Error(), upstreamStatus(err))
-}
-
-// upstreamStatus is the status for a request that failed on the way out: 400 for
-// an envelope the credential cannot be injected into, 503 while token fetches are
-// paused, 502 otherwise.
-func upstreamStatus(err error) int {
-	var envErr *envelope.Error
-	var backoff *transport.BackoffError
-	switch {
-	case errors.As(err, &envErr):
-		return http.StatusBadRequest
-	case errors.Is(err, transport.ErrCircuitOpen), errors.As(err, &backoff):
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusBadGateway
-	}
-}
-
-// logRoutes logs where each route goes, once the token (and with it, for mcv2,
-// the instance URLs) is known.
-func (r *router) logRoutes(logger *slog.Logger) {
-	if r.provider == providerAcoustic {
-		logger.Info("route", "from", "/XMLAPI", "to", r.api.JoinPath("XMLAPI").String())
-		logger.Info("route", "from", "/rest/...", "to", r.api.JoinPath("rest").String()+"/...")
-		return
-	}
-	tok, _ := r.src.Current() // never waits: without a token, the token-bound routes stay unnamed
-	if base, err := r.restBase(tok); err == nil {
-		logger.Info("route", "from", "/rest/...", "to", base.String()+"...")
-	}
-	if ep, err := r.soapEndpoint(tok); err == nil {
-		logger.Info("route", "from", "/soap, /Service.asmx", "to", ep.String())
-	}
 }

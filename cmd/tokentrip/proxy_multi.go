@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os/signal"
 	"slices"
@@ -14,24 +13,13 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/tokentrip/tokentrip/internal/proxy"
 	credpool "github.com/tokentrip/tokentrip/pool"
-	"github.com/tokentrip/tokentrip/provider/acoustic"
-	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 // envConfig is the variable that stands in for --config.
 const envConfig = "TOKENTRIP_CONFIG"
-
-// upstreamIdlePerHost is how many idle connections the credentials of a
-// --config proxy keep to each API host between them: at least the concurrency a
-// busy local client reaches, so that calls reuse connections instead of paying a
-// new TLS handshake each.
-const upstreamIdlePerHost = 256
-
-// errNoCredential is resolve's error for a path under no credential's prefix.
-var errNoCredential = errors.New("no credential's prefix matches this path")
 
 // configRequested reports whether the proxy is to serve a config file's
 // credentials: --config is among args, or TOKENTRIP_CONFIG is set.
@@ -49,15 +37,18 @@ func configRequested(env *environ, args []string) bool {
 }
 
 // proxyConfigCLI is the flag set of "tokentrip proxy --config FILE": the file
-// holds the credentials; the flags say where to listen and what to log.
-func proxyConfigCLI(env *environ, s *settings, path *string) *cli {
+// holds the credentials; the flags say where to listen, the guards, caps and
+// timeouts of the proxy, and what to log.
+func proxyConfigCLI(env *environ, s *settings, f *proxyFlags, path *string) *cli {
 	c := newCLI("proxy", "Serve several credentials from one proxy, each under its own path prefix, as the config file (TOML) says:\n"+
 		"/PREFIX/rest/..., /PREFIX/soap and /PREFIX/XMLAPI go to that credential's endpoints with that credential's token.\n"+
-		"Each credential is built on its first request; secrets come from the variables and files the file names.", env)
+		"Each credential is built on its first request; secrets come from the variables and files the file names.\n"+
+		"GET /-/healthz, /-/readyz (every credential built so far) and /-/metrics (Prometheus) report on the proxy itself.", env)
 	c.str(path, "config", envConfig, "FILE", "", "the config file naming each credential and its prefix", forAll)
 	c.str(&s.listen, "listen", "TOKENTRIP_LISTEN", "ADDR", defaultListen,
 		"the address to serve on; port 0 picks a free one", forAll)
 	c.boolean(&s.allowRemote, "allow-remote", "allow a --listen address that is not loopback: anyone who reaches it uses the credentials")
+	c.proxyLimitFlags(f)
 	c.logFlags(s, "info")
 	return c
 }
@@ -66,13 +57,14 @@ func proxyConfigCLI(env *environ, s *settings, path *string) *cli {
 // which a config file replaces.
 func refuseCredentialFlags(env *environ, args []string) error {
 	var single, multi settings
+	var f proxyFlags
 	var path string
 	own := map[string]bool{}
-	for _, o := range proxyConfigCLI(env, &multi, &path).opts {
+	for _, o := range proxyConfigCLI(env, &multi, &f, &path).opts {
 		own[o.name] = true
 	}
 	var theirs []string
-	for _, o := range proxyCLI(env, &single).opts {
+	for _, o := range proxyCLI(env, &single, &f).opts {
 		if !own[o.name] {
 			theirs = append(theirs, o.name)
 		}
@@ -90,12 +82,14 @@ func refuseCredentialFlags(env *environ, args []string) error {
 }
 
 // runProxyConfig is "tokentrip proxy --config FILE": serve every credential the
-// file names under its prefix until SIGINT or SIGTERM. Nothing is sent before the
-// first request: a credential's Source, breaker and token come with its first use.
+// file names under its prefix until SIGINT or SIGTERM, through the same handler
+// and server as the one-credential proxy. Nothing is sent before the first
+// request: a credential's Source, breaker and token come with its first use.
 func runProxyConfig(ctx context.Context, env *environ, args []string) int {
 	var s settings
+	var f proxyFlags
 	var path string
-	c := proxyConfigCLI(env, &s, &path)
+	c := proxyConfigCLI(env, &s, &f, &path)
 	if err := refuseCredentialFlags(env, args); err != nil {
 		return failure(env, "proxy", err)
 	}
@@ -109,10 +103,7 @@ func runProxyConfig(ctx context.Context, env *environ, args []string) int {
 	if path == "" {
 		return failure(env, "proxy", usagef("--config (or %s) names no file", envConfig))
 	}
-	if err := checkListen(s.listen, s.allowRemote); err != nil {
-		return failure(env, "proxy", err)
-	}
-	logger, err := s.newLogger(env.stderr)
+	opts, logger, err := s.proxySetup(env, &f)
 	if err != nil {
 		return failure(env, "proxy", err)
 	}
@@ -120,171 +111,102 @@ func runProxyConfig(ctx context.Context, env *environ, args []string) int {
 	if err != nil {
 		return failure(env, "proxy", err)
 	}
-	mp := newMultiProxy(creds, logger)
-	defer mp.pool.CloseIdleConnections()
+	upstream := proxy.NewUpstreamTransport(opts.MaxInFlight)
+	defer upstream.CloseIdleConnections()
+	cp := newConfigProxy(creds, logger, opts.Metrics, upstream)
+	defer cp.pool.CloseIdleConnections()
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", s.listen)
-	if err != nil {
-		return failure(env, "proxy", err)
-	}
-	srv := &http.Server{
-		Handler:           accessLog(logger, mp),
-		ReadHeaderTimeout: readHeaderLimit,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	// The same fixed form as the single-credential proxy's line.
-	fmt.Fprintf(env.stderr, "tokentrip proxy listening on http://%s (%d credentials)\n", ln.Addr(), len(creds))
-	logger.Info("credentials are built on their first request", "credentials", len(creds), "config", path)
-	for _, c := range creds {
-		logger.Debug("credential", "credential", c.name, "prefix", c.prefix+"/", "provider", c.provider)
-	}
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return failure(env, "proxy", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down: finishing requests in flight", "grace", shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("shutdown cut requests short", "error", err.Error())
+	ln, ok := listenProxy(s.listen, logger)
+	if !ok {
 		return exitFailure
 	}
-	logger.Info("stopped")
-	return exitOK
+	defer ln.Close()
+	line := listening{fmt.Sprintf("%d credentials", len(creds)), []any{"credentials", len(creds)}}
+	return serveProxy(ctx, env, &s, opts, ln, line, func() {
+		logger.Info("credentials are built on their first request", "credentials", len(creds), "config", path)
+		for _, c := range creds {
+			logger.Debug("credential", "credential", c.name, "prefix", c.prefix+"/", "provider", c.provider)
+		}
+	}, cp.backends...)
 }
 
-// multiProxy is the handler of a --config proxy: it finds the credential whose
-// prefix a request's path starts with and hands the request, less the prefix, to
-// that credential's proxy handler, built on first use.
-type multiProxy struct {
-	pool        credpool.Pool
-	byPrefix    map[string]*pooled // exact, escaped prefixes
-	depth       int                // the most segments in a prefix
+// configProxy holds the credentials of a --config proxy, each a proxy.Backend
+// under its prefix whose Router and Transport a pool.Pool builds on first use.
+type configProxy struct {
+	pool     credpool.Pool
+	backends []*proxy.Backend // one per credential, in the file's order
+	creds    []*pooled        // the same order
+
+	// What every credential's build shares.
 	logger      *slog.Logger
-	base        http.RoundTripper // every credential's API calls
+	metrics     *proxy.Metrics
+	upstream    http.RoundTripper // every credential's API calls
 	tokenClient *http.Client      // every credential's token requests
 }
 
-// pooled is one credential of a multiProxy: its settings until first use, then
-// its handler.
+// pooled is one credential of a configProxy: its settings until first use, then
+// its Router.
 type pooled struct {
 	credential
-	handler atomic.Pointer[http.Handler] // nil until built
+	router atomic.Pointer[proxy.Router] // nil until built
 }
 
-// newMultiProxy puts creds, checked by loadConfig, in a pool. It builds nothing.
-func newMultiProxy(creds []credential, logger *slog.Logger) *multiProxy {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = upstreamIdlePerHost
-	base.MaxIdleConns = 0 // no cap across hosts: each tenant's hosts keep theirs, until IdleConnTimeout
-	m := &multiProxy{
-		byPrefix:    make(map[string]*pooled, len(creds)),
+// newConfigProxy puts creds, checked by loadConfig, in a pool. It builds nothing,
+// sends nothing and starts no goroutine.
+func newConfigProxy(creds []credential, logger *slog.Logger, metrics *proxy.Metrics, upstream http.RoundTripper) *configProxy {
+	cp := &configProxy{
+		backends:    make([]*proxy.Backend, 0, len(creds)),
+		creds:       make([]*pooled, 0, len(creds)),
 		logger:      logger,
-		base:        base,
+		metrics:     metrics,
+		upstream:    upstream,
 		tokenClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 	}
 	for _, c := range creds {
 		p := &pooled{credential: c}
 		// loadConfig refused duplicate names, so Add cannot fail.
-		_ = m.pool.Add(c.name, m.builder(p))
-		m.byPrefix[c.prefix] = p
-		m.depth = max(m.depth, strings.Count(c.prefix, "/"))
+		_ = cp.pool.Add(c.name, cp.builder(p))
+		cp.creds = append(cp.creds, p)
+		cp.backends = append(cp.backends, &proxy.Backend{Name: c.name, Prefix: c.prefix, Build: cp.buildOf(p)})
 	}
-	return m
+	return cp
 }
 
-// builder is the pool.Builder of p: its Transport over the shared base and token
-// client, and with it the handler that routes p's requests.
-func (m *multiProxy) builder(p *pooled) credpool.Builder {
+// buildOf is the proxy.Backend's Build of p: the pool builds p's Transport, and
+// with it its Router, once, however many first requests arrive together.
+func (cp *configProxy) buildOf(p *pooled) func() (*proxy.Router, *transport.Transport, error) {
+	return func() (*proxy.Router, *transport.Transport, error) {
+		tr, err := cp.pool.Transport(p.name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.router.Load(), tr, nil // stored by the build, before the pool published tr
+	}
+}
+
+// builder is the pool.Builder of p: its Transport over the shared upstream pool
+// and token client, its Source's events and Acoustic's limiter waits counted
+// under its name, and its Router.
+func (cp *configProxy) builder(p *pooled) credpool.Builder {
 	return func() (*transport.Transport, error) {
-		logger := m.logger.With("credential", p.name)
-		tr, err := p.sharedTransport(logger, m.base, m.tokenClient)
+		logger := cp.logger.With("credential", p.name)
+		s := p.settings
+		s.proxyMachinery(cp.metrics, cp.upstream, p.name)
+		s.tokenClient = cp.tokenClient
+		tr, err := s.newTransport(logger, s.apiHosts())
 		if err != nil {
 			return nil, err
 		}
-		rt, err := newRouter(&p.settings, tr.Source())
+		rt, err := newRouter(&s, tr.Source())
 		if err != nil {
 			return nil, err
 		}
-		h := http.StripPrefix(p.prefix, proxyHandler(rt, tr, logger))
-		p.handler.Store(&h)
-		logger.Info("credential built on its first request", "prefix", p.prefix+"/", "provider", p.provider)
+		p.router.Store(rt)
+		logger.Info("credential built on its first request", "prefix", p.prefix+"/", "provider", s.provider)
+		// The Transport holds what it needs; the settings, with their secret, go.
+		p.settings = settings{}
 		return tr, nil
 	}
-}
-
-// sharedTransport is the credential's Transport, with its API calls sent through
-// base and its token requests through tokenClient, which every credential shares.
-func (c *credential) sharedTransport(logger *slog.Logger, base http.RoundTripper, tokenClient *http.Client) (*transport.Transport, error) {
-	switch c.provider {
-	case providerMCv1:
-		cfg := c.mcv1Config(logger, c.apiHosts())
-		cfg.Base, cfg.HTTPClient = base, tokenClient
-		return mcv1.NewTransport(cfg)
-	case providerMCv2:
-		cfg := c.mcv2Config(logger, c.apiHosts())
-		cfg.Base, cfg.HTTPClient = base, tokenClient
-		return mcv2.NewTransport(cfg)
-	default:
-		// Each credential gets a limiter of its own, on top of the shared base.
-		cfg := c.acousticConfig(logger)
-		cfg.Base, cfg.HTTPClient = base, tokenClient
-		return acoustic.NewTransport(cfg)
-	}
-}
-
-// ServeHTTP routes the request to its credential.
-func (m *multiProxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	for seg := range strings.SplitSeq(req.URL.Path, "/") {
-		if seg == "." || seg == ".." {
-			noteError(w, errDotSegments)
-			http.Error(w, "tokentrip proxy: "+errDotSegments.Error(), http.StatusBadRequest)
-			return
-		}
-	}
-	p := m.match(req.URL.EscapedPath())
-	if p == nil {
-		noteError(w, errNoCredential)
-		http.Error(w, "tokentrip proxy: "+errNoCredential.Error(), http.StatusNotFound)
-		return
-	}
-	h := p.handler.Load()
-	if h == nil {
-		if _, err := m.pool.Transport(p.name); err != nil {
-			// loadConfig checked the settings, so this is not expected; the error
-			// names the credential and carries no secret.
-			noteError(w, err)
-			http.Error(w, "tokentrip proxy: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		h = p.handler.Load() // stored by the build, before the pool published it
-	}
-	(*h).ServeHTTP(w, req)
-	if rec, ok := w.(*recorder); ok {
-		// The access log names the credential with the route.
-		rec.route = strings.TrimSuffix(p.name+" "+rec.route, " ")
-	}
-}
-
-// match finds the credential whose prefix the escaped path starts with, at a
-// segment boundary. Prefixes are never nested, so there is at most one.
-func (m *multiProxy) match(esc string) *pooled {
-	segs := 0
-	for i := 1; i <= len(esc) && segs < m.depth; i++ {
-		if i < len(esc) && esc[i] != '/' {
-			continue
-		}
-		segs++
-		if p, ok := m.byPrefix[esc[:i]]; ok {
-			return p
-		}
-	}
-	return nil
 }

@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/proxy"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -118,8 +121,8 @@ client_secret_env = "LEGACY_SECRET"
 }
 
 // startMulti serves the config through the --config proxy's handler, in process,
-// and returns the handler, its URL and its log.
-func startMulti(t *testing.T, config string) (*multiProxy, string, *syncBuffer) {
+// and returns its credentials, its URL and its log.
+func startMulti(t *testing.T, config string) (*configProxy, string, *syncBuffer) {
 	t.Helper()
 	vars := multiVars()
 	creds, err := loadConfig(&environ{getenv: func(k string) string { return vars[k] }}, writeMultiConfig(t, config))
@@ -128,13 +131,34 @@ func startMulti(t *testing.T, config string) (*multiProxy, string, *syncBuffer) 
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	mp := newMultiProxy(creds, logger)
-	srv := httptest.NewServer(accessLog(logger, mp))
+	srv := httptest.NewUnstartedServer(nil)
+	opts := proxy.Options{Listen: srv.Listener.Addr().String(), Logger: logger, Metrics: proxy.NewMetrics()}
+	upstream := proxy.NewUpstreamTransport(0)
+	cp := newConfigProxy(creds, logger, opts.Metrics, upstream)
+	h, err := newProxyHandler(opts, cp.backends...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
-		mp.pool.CloseIdleConnections()
+		cp.pool.CloseIdleConnections()
+		upstream.CloseIdleConnections()
 	})
-	return mp, srv.URL, logs
+	return cp, srv.URL, logs
+}
+
+// credential returns the pooled credential called name.
+func (cp *configProxy) credential(t *testing.T, name string) *pooled {
+	t.Helper()
+	for _, p := range cp.creds {
+		if p.name == name {
+			return p
+		}
+	}
+	t.Fatalf("no credential %q", name)
+	return nil
 }
 
 // memberID asks the mcv2 emulator, through the proxy, which business unit the
@@ -215,7 +239,8 @@ func TestProxyConfigRoutesEachPrefixToItsCredential(t *testing.T) {
 		{"/bu/111/../222/rest/v2/userinfo", http.StatusBadRequest},
 		{"/bu/111/%2e%2e/222/rest/v2/userinfo", http.StatusBadRequest},
 		{"/bu/111%2Frest/v2/userinfo", http.StatusNotFound}, // an escaped slash is no boundary
-		{"/-/healthz", http.StatusNotFound},
+		{"/bu/111/rest/a%5c..%5cx", http.StatusBadRequest},  // a backslash, decoded
+		{"/-/healthz", http.StatusOK},                       // the proxy's own, for any credential
 	} {
 		if status, body := do(t, http.MethodGet, base+tc.path, "", ""); status != tc.status {
 			t.Errorf("%s: HTTP %d %s, want %d", tc.path, status, body, tc.status)
@@ -239,11 +264,11 @@ func TestProxyConfigRoutesEachPrefixToItsCredential(t *testing.T) {
 			t.Errorf("%s built: %v, want %v", name, built, want)
 		}
 	}
-	if mp.byPrefix["/bu/333"].handler.Load() != nil || mp.byPrefix["/bu/444"].handler.Load() != nil {
-		t.Error("an unused credential has a handler")
+	if mp.credential(t, "bu-333").router.Load() != nil || mp.credential(t, "bu-444").router.Load() != nil {
+		t.Error("an unused credential has a router")
 	}
 	log := logs.String()
-	for _, want := range []string{`route="bu-111 rest"`, `route="legacy rest"`, `route="campaign xmlapi"`, `credential=bu-222`} {
+	for _, want := range []string{`route=rest credential=bu-111`, `route=rest credential=legacy`, `route=xmlapi credential=campaign`, `credential=bu-222`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %s:\n%s", want, log)
 		}
@@ -376,6 +401,11 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 		{"a secret flag", "", nil, []string{"--client-secret", mcv2test.DefaultClientSecret}, "secrets are not accepted as flags"},
 		{"remote listen", "", nil, []string{"--listen", "0.0.0.0:0"}, "--allow-remote"},
 		{"bad log level", "", nil, []string{"--log-level", "loud"}, "--log-level"},
+		{"port out of range", "", nil, []string{"--listen", "127.0.0.1:99999"}, "the port must be a number from 0 to 65535"},
+		{"no requests in flight", "", nil, []string{"--max-in-flight", "0"}, "--max-in-flight"},
+		{"zero read timeout", "", nil, []string{"--read-timeout", "0s"}, "--read-timeout must be positive"},
+		{"allowed host with a scheme", "", nil, []string{"--allowed-host", "http://proxy.internal"}, "--allowed-host"},
+		{"REST mode as a flag", "", nil, []string{"--rest-paths", "all"}, "--rest-paths: with --config"},
 		{"stray argument", "", nil, []string{"extra"}, "unexpected argument"},
 		{"config from the environment, with flags of one credential", "-", []string{envConfig + "=" + goodPath}, []string{"--subdomain", "mc563885gzs27c5t9-63k636tzgm"}, "--subdomain: with --config"},
 	} {
@@ -407,7 +437,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 func TestProxyConfigHelp(t *testing.T) {
 	r := runBinary(t, nil, "proxy", "--config", "x.toml", "-h")
 	wantCode(t, r, exitOK)
-	for _, w := range []string{"--config FILE", "TOKENTRIP_CONFIG", "--listen", "--log-format", "path prefix"} {
+	for _, w := range []string{"--config FILE", "TOKENTRIP_CONFIG", "--listen", "--log-format", "path prefix", "--allowed-host", "--max-in-flight", "--read-timeout", "/-/readyz"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("usage lacks %q:\n%s", w, r.stdout)
 		}
@@ -440,10 +470,18 @@ func TestProxyConfigIdleCost(t *testing.T) {
 			provider: providerMCv2, subdomain: fmt.Sprintf("mc%026x", i), clientID: fmt.Sprintf("%024x", i),
 			clientSecret: fmt.Sprintf("s%023x", i), accountID: fmt.Sprint(100000000 + i)}}
 	}
-	mp := newMultiProxy(creds, slog.New(slog.DiscardHandler))
+	// Everything the command builds for its credentials before serving: the pool,
+	// the Backends and the handler over them.
+	metrics := proxy.NewMetrics()
+	mp := newConfigProxy(creds, slog.New(slog.DiscardHandler), metrics, proxy.NewUpstreamTransport(0))
+	h, err := newProxyHandler(proxy.Options{Listen: "127.0.0.1:8787", Metrics: metrics}, mp.backends...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	creds = nil
 	perCredential := float64(heap()-before) / n
 	runtime.KeepAlive(mp)
+	runtime.KeepAlive(h)
 	t.Logf("%.0f B and %d goroutines per idle credential", perCredential, (runtime.NumGoroutine()-goroutines)/n)
 	if perCredential > 1024 {
 		t.Errorf("an idle credential costs %.0f B, want under 1 KiB", perCredential)
@@ -453,5 +491,152 @@ func TestProxyConfigIdleCost(t *testing.T) {
 	}
 	if _, built := mp.pool.Built("bu-100000007"); built {
 		t.Error("a credential was built before its first use")
+	}
+}
+
+// sendAs sends a request to the proxy with the Host and headers given, and returns
+// the status and body of the answer.
+func sendAs(t *testing.T, method, url, host string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// sample returns the value of the sample named name (with its labels, as the text
+// format prints them) in a /-/metrics answer, and whether there is one.
+func sample(t *testing.T, metrics, name string) (float64, bool) {
+	t.Helper()
+	for line := range strings.Lines(metrics) {
+		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// A --config proxy is the same proxy as the one-credential one: it refuses a
+// foreign Host and a cross-site request before any credential is built or any
+// token fetched; /-/readyz counts the credentials built so far (ready with none,
+// not ready once a built one has no token); /-/metrics labels each credential by
+// its name in the file and says nothing of those never built.
+func TestProxyConfigGuardsHealthAndMetrics(t *testing.T) {
+	e := startMultiEmulators(t)
+	bad := fmt.Sprintf(`
+[[credential]]
+name = "bu-bad"
+prefix = "/bu/bad"
+provider = "mcv2"
+auth_url = %q
+client_id = %q
+client_secret_env = "WRONG_SECRET"
+account_id = "555"
+`, e.v2.URL, mcv2test.DefaultClientID)
+	path := writeMultiConfig(t, e.config()+bad)
+	p := startProxy(t, append(varList(), "WRONG_SECRET=not-the-secret-9d2f"), "--config", path)
+	base := "http://" + p.base
+	tokenRequests := func() int {
+		return e.v1.Stats().TokenRequests + e.v2.Stats().TokenRequests + e.ac.Stats().TokenRequests +
+			e.idleMCv2.Stats().TokenRequests + e.idleAcoustic.Stats().TokenRequests
+	}
+
+	if status, body := sendAs(t, http.MethodGet, base+"/-/readyz", "10.0.0.7:8787"); status != http.StatusOK || body != "ready\n" {
+		t.Errorf("/-/readyz with nothing built: HTTP %d %q, want 200 ready", status, body)
+	}
+	for _, tc := range []struct {
+		name   string
+		method string
+		path   string
+		host   string
+		header []string
+		status int
+	}{
+		{"foreign Host (DNS rebinding)", http.MethodGet, "/bu/111/rest/v2/userinfo", "evil.example", nil, http.StatusMisdirectedRequest},
+		{"foreign Host on the proxy's port", http.MethodGet, "/bu/111/rest/v2/userinfo", "evil.example:" + p.base[strings.LastIndexByte(p.base, ':')+1:], nil, http.StatusMisdirectedRequest},
+		{"cross-site Origin", http.MethodPost, "/bu/111/Service.asmx", "", []string{"Origin", "https://evil.example", "Content-Type", "text/plain"}, http.StatusForbidden},
+		{"cross-site fetch", http.MethodGet, "/acoustic/eu/rest/databases", "", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"TRACE", "TRACE", "/legacy/rest/hub/v1/campaigns", "", nil, http.StatusMethodNotAllowed},
+		{"websocket upgrade", http.MethodGet, "/bu/222/rest/v2/userinfo", "", []string{"Connection", "Upgrade", "Upgrade", "websocket"}, http.StatusBadRequest},
+	} {
+		status, body := sendAs(t, tc.method, base+tc.path, tc.host, tc.header...)
+		if status != tc.status || !strings.HasPrefix(body, "tokentrip proxy: ") {
+			t.Errorf("%s: HTTP %d %q, want %d from the proxy", tc.name, status, body, tc.status)
+		}
+	}
+	if n := tokenRequests(); n != 0 {
+		t.Errorf("refused requests made %d token requests, want 0", n)
+	}
+
+	if id := memberID(t, base, "/bu/111"); id != 111 {
+		t.Errorf("/bu/111 used a token for business unit %d", id)
+	}
+	if status, body := sendAs(t, http.MethodGet, base+"/-/readyz", ""); status != http.StatusOK {
+		t.Errorf("/-/readyz with bu-111 built: HTTP %d %q, want 200", status, body)
+	}
+	if status, _ := sendAs(t, http.MethodGet, base+"/bu/bad/rest/v2/userinfo", ""); status == http.StatusOK {
+		t.Error("a credential with a wrong secret answered 200")
+	}
+	status, body := sendAs(t, http.MethodGet, base+"/-/readyz", "")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "bu-bad: no usable token") || strings.Contains(body, "bu-111") || strings.Contains(body, "bu-333") {
+		t.Errorf("/-/readyz with bu-bad built: HTTP %d %q, want 503 naming bu-bad only", status, body)
+	}
+
+	status, metrics := sendAs(t, http.MethodGet, base+"/-/metrics", "")
+	if status != http.StatusOK {
+		t.Fatalf("/-/metrics: HTTP %d", status)
+	}
+	for _, tc := range []struct {
+		sample string
+		want   float64
+	}{
+		{`tokentrip_token_fetches_total{credential="bu-111"}`, 1},
+		{`tokentrip_breaker_state{credential="bu-111"}`, 0},
+		{`tokentrip_replays_total{credential="bu-111"}`, 0},
+		{`tokentrip_token_fetches_total{credential="bu-bad"}`, 0},
+		{`tokentrip_proxy_requests_total{code="200",route="rest"}`, 1},
+		{`tokentrip_proxy_refused_total{reason="host"}`, 2},
+		{`tokentrip_proxy_refused_total{reason="origin"}`, 2},
+		{`tokentrip_proxy_refused_total{reason="method"}`, 1},
+		{`tokentrip_proxy_refused_total{reason="upgrade"}`, 1},
+	} {
+		if got, ok := sample(t, metrics, tc.sample); !ok || got != tc.want {
+			t.Errorf("%s = %v (present %v), want %v", tc.sample, got, ok, tc.want)
+		}
+	}
+	if v, _ := sample(t, metrics, `tokentrip_token_fetch_failures_total{credential="bu-bad"}`); v < 1 {
+		t.Errorf("bu-bad's fetch failures: %v, want at least 1", v)
+	}
+	for _, absent := range []string{`credential="bu-333"`, `credential="campaign-us"`, `credential="bu-222"`, `credential="mcv2"`,
+		mcv2test.DefaultClientID, mcv2test.DefaultClientSecret, "not-the-secret-9d2f", "evil.example", "/bu/"} {
+		if strings.Contains(metrics, absent) {
+			t.Errorf("the metrics show %s", absent)
+		}
+	}
+	if code := p.stop(t); code != exitOK {
+		t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.log())
+	}
+	if strings.Contains(p.log(), "not-the-secret-9d2f") {
+		t.Error("the log shows the wrong secret")
 	}
 }

@@ -63,9 +63,8 @@ func startProxy(t *testing.T, vars []string, args ...string) *proxyProc {
 			p.stderr.WriteString(line + "\n")
 			p.cond.Broadcast()
 			p.mu.Unlock()
-			if rest, ok := strings.CutPrefix(line, listeningPrefix); ok {
-				a, _, _ := strings.Cut(rest, " ")
-				addr <- strings.TrimPrefix(a, "http://")
+			if a, ok := listeningAddr(line); ok {
+				addr <- a
 			}
 		}
 		err := cmd.Wait()
@@ -90,6 +89,17 @@ func startProxy(t *testing.T, vars []string, args ...string) *proxyProc {
 		t.Fatalf("the proxy did not say where it listens:\n%s", p.log())
 	}
 	return p
+}
+
+// listeningAddr reads the address out of the proxy's "listening" line, in either log
+// format: its message holds "tokentrip proxy listening on http://ADDR (PROVIDER)".
+func listeningAddr(line string) (string, bool) {
+	_, rest, ok := strings.Cut(line, listeningPrefix)
+	if !ok {
+		return "", false
+	}
+	a, _, _ := strings.Cut(rest, " ")
+	return strings.TrimPrefix(a, "http://"), true
 }
 
 // log is what the proxy has written on stderr so far.

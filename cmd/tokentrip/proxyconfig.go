@@ -44,6 +44,7 @@ var credentialKeys = map[string][]string{
 	"auth_url":           forMC,
 	"rest_url":           forMC,
 	"soap_url":           forMC,
+	"rest_paths":         forMC,
 	"account_id":         forMCv2,
 	"scope":              forMCv2,
 	"pod":                forAcoustic,
@@ -265,6 +266,7 @@ func parseCredential(env *environ, dir string, i int, t map[string]any, probs *c
 	c.authURL = str("auth_url")
 	c.restURL = str("rest_url")
 	c.soapURL = str("soap_url")
+	c.restPaths = str("rest_paths")
 	c.accountID = str("account_id")
 	c.pod = str("pod")
 	c.baseURL = str("base_url")
@@ -401,6 +403,11 @@ func (c *credential) validate() error {
 	}
 	if _, err := endpointURL("rest_url", c.restURL, false); err != nil {
 		return err
+	}
+	switch strings.ToLower(c.restPaths) {
+	case "", restPathsPrefixed, restPathsAll:
+	default:
+		return fmt.Errorf("rest_paths %q: use %q (only /rest/... goes to REST) or %q (every path but SOAP's does)", c.restPaths, restPathsPrefixed, restPathsAll)
 	}
 	_, err = endpointURL("soap_url", c.soapURL, true)
 	return err

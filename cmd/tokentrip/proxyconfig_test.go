@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,7 @@ client_secret_env = "BU1_SECRET"
 account_id = "12345"
 scope = ["email_read", "email_write"]
 rest_url = "http://127.0.0.1:9000/"
+rest_paths = "all"                      # for clients that drop /rest
 
 [[credential]]
 name = "campaign.eu"                    # no prefix: /campaign.eu
@@ -88,7 +90,8 @@ refresh_token_file = "refresh.txt"
 		{"three providers", three, []credential{
 			{name: "legacy", prefix: "/legacy", settings: settings{provider: "mcv1", subdomain: "mc563885gzs27c5t9-63k636tzgm", clientID: "legacy-client", clientSecret: cfgSecret}},
 			{name: "bu-12345", prefix: "/bu/12345", settings: settings{provider: "mcv2", subdomain: "mc563885gzs27c5t9-63k636tzgm", clientID: "enhanced-client",
-				clientSecret: cfgSecret, accountID: "12345", scope: "email_read email_write", restURL: "http://127.0.0.1:9000/"}},
+				clientSecret: cfgSecret, accountID: "12345", scope: "email_read email_write", restURL: "http://127.0.0.1:9000/",
+				restPaths: "all"}},
 			{name: "campaign.eu", prefix: "/campaign.eu", settings: settings{provider: "acoustic", pod: "6", clientID: "acoustic-client",
 				clientSecret: cfgSecret + "-ac", refreshToken: cfgRefreshToken}},
 		}},
@@ -128,7 +131,7 @@ client_secret_env = "BU1_SECRET"
 				t.Fatalf("%d credentials, want %d", len(got), len(tc.want))
 			}
 			for i := range got {
-				if got[i] != tc.want[i] {
+				if !reflect.DeepEqual(got[i], tc.want[i]) {
 					t.Errorf("credential %d:\n got %+v\nwant %+v", i, got[i], tc.want[i])
 				}
 			}
@@ -202,6 +205,9 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"plain http auth url", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://auth.example.com\"\nclient_id = \"x\"\nclient_secret_env = \"BU1_SECRET\"\n", `credential "a": auth_url:`},
 		{"account id not a MID", one("a", "account_id = \"BU-1\"\n"), `credential "a": account_id: must be the business unit's MID`},
 		{"rest url over plain http", one("a", "rest_url = \"http://api.example.com/\"\n"), `credential "a": rest_url: want https`},
+		{"unknown REST mode", one("a", "rest_paths = \"some\"\n"), `credential "a": rest_paths "some": use "prefixed"`},
+		{"REST mode on acoustic", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_env = \"AC_REFRESH\"\nrest_paths = \"all\"\n",
+			"rest_paths applies to mcv1 and mcv2 only"},
 		{"soap url with a query", one("a", "soap_url = \"https://x.example.com/?a=b\"\n"), "soap_url: want a URL without user info, query or fragment"},
 		{"unknown pod", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"Z\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_env = \"AC_REFRESH\"\n", `credential "a": pod: unknown pod "Z"`},
 

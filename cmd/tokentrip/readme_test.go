@@ -20,7 +20,7 @@ func TestREADMEConfigurationReference(t *testing.T) {
 	}
 	env := &environ{getenv: func(string) string { return "" }}
 	var s settings
-	for _, c := range []*cli{tokenCLI(env, &s), proxyCLI(env, &s)} {
+	for _, c := range []*cli{tokenCLI(env, &s), proxyCLI(env, &s, new(proxyFlags))} {
 		for _, o := range c.opts {
 			if !strings.Contains(ref, "`--"+o.name) {
 				t.Errorf("the reference lacks --%s", o.name)

@@ -76,6 +76,9 @@ type settings struct {
 	allowRemote bool
 	restURL     string
 	soapURL     string
+	restPaths   string // --rest-paths, a config file's rest_paths
+
+	proxySettings // the proxy's guards, caps and timeouts: proxy_settings.go
 
 	// The secrets, read from the environment or from files, never from a flag.
 	clientSecret string

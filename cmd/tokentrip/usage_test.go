@@ -74,7 +74,7 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"-h"}, []string{"demo", "token", "proxy"}},
+		{[]string{"-h"}, []string{"demo", "token", "proxy", "version"}},
 		{[]string{"help", "token"}, []string{"--json", "TOKENTRIP_PROVIDER", "TOKENTRIP_CLIENT_SECRET_FILE", envClientSecret, envRefreshToken}},
 		{[]string{"token", "-h"}, []string{"--provider", "--client-id", "--subdomain", "--auth-url", "--account-id", "--scope", "--pod", "--base-url", "--timeout", "TOKENTRIP_TIMEOUT"}},
 		{[]string{"proxy", "--help"}, []string{"--listen", "--allow-remote", "--rest-url", "--soap-url", "TOKENTRIP_LISTEN", "TOKENTRIP_REST_URL", "TOKENTRIP_SOAP_URL", "TOKENTRIP_LOG_FORMAT"}},

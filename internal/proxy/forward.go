@@ -1,0 +1,101 @@
+package proxy
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+
+	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// StatusClientGone is the access log's status for a request whose client hung up
+// before the answer came (the customary 499).
+const StatusClientGone = 499
+
+// reverseProxy forwards requests, whose target and Transport ServeHTTP has
+// resolved, through that Transport. One serves every Backend.
+func (h *Handler) reverseProxy() http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			st := pr.In.Context().Value(stateKey{}).(*state)
+			u := *st.target
+			u.RawQuery = pr.In.URL.RawQuery
+			pr.Out.URL = &u
+			pr.Out.Host = ""
+			// The proxy supplies the credential: whatever the local client sent is
+			// dropped rather than forwarded.
+			pr.Out.Header.Del("Authorization")
+			pr.Out.Header.Del("Proxy-Authorization")
+			// Without the client's Accept-Encoding, the base transport negotiates
+			// compression itself and decompresses the answer, so that the verdict
+			// can read a SOAP fault or an XML API error out of it; the hop to the
+			// local client is loopback, where size does not matter.
+			pr.Out.Header.Del("Accept-Encoding")
+		},
+		Transport:    viaBackend{},
+		BufferPool:   copyBuffers,
+		ErrorLog:     slog.NewLogLogger(h.logger.Handler(), slog.LevelDebug),
+		ErrorHandler: h.forwardError,
+	}
+}
+
+// viaBackend sends each request through the Transport of the Backend that
+// ServeHTTP chose for it.
+type viaBackend struct{}
+
+// RoundTrip implements http.RoundTripper.
+func (viaBackend) RoundTrip(req *http.Request) (*http.Response, error) {
+	return req.Context().Value(stateKey{}).(*state).tr.RoundTrip(req)
+}
+
+// forwardError answers a request the Transport could not complete.
+func (h *Handler) forwardError(w http.ResponseWriter, req *http.Request, err error) {
+	st := req.Context().Value(stateKey{}).(*state)
+	if req.Context().Err() != nil {
+		// The local client went away; there is no one to answer.
+		st.rec.err = req.Context().Err()
+		w.WriteHeader(StatusClientGone)
+		return
+	}
+	if st.body != nil && st.body.err != nil {
+		// The client's body failed on the way (a timeout, a broken stream): the
+		// client's fault, not the upstream's.
+		ref := h.bodyRefusal(st.body.err)
+		h.refuse(st.rec, ref)
+		return
+	}
+	st.rec.err = err
+	http.Error(w, "tokentrip proxy: "+err.Error(), upstreamStatus(err))
+}
+
+// upstreamStatus is the status for a request that failed on the way out: 400 for
+// an envelope the credential cannot be injected into, 503 while token fetches are
+// paused, 502 otherwise.
+func upstreamStatus(err error) int {
+	var envErr *envelope.Error
+	var backoff *transport.BackoffError
+	switch {
+	case errors.As(err, &envErr):
+		return http.StatusBadRequest
+	case errors.Is(err, transport.ErrCircuitOpen), errors.As(err, &backoff):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusBadGateway
+	}
+}
+
+// copyBuffers are the reverse proxies' buffers for copying answers, shared so that
+// each answer does not allocate its own 32 KiB.
+var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+
+// bufferPool is an httputil.BufferPool over a sync.Pool.
+type bufferPool struct{ pool sync.Pool }
+
+// Get returns a buffer.
+func (p *bufferPool) Get() []byte { return *p.pool.Get().(*[]byte) }
+
+// Put returns a buffer to the pool.
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }

@@ -1,0 +1,148 @@
+package proxy
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// What a browser page, a DNS-rebinding attacker or a confused client sends is
+// refused before it reaches the upstream, with its own status, a count in the
+// metrics and a log line; what a local client sends gets through.
+func TestGuard(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.AllowedHosts = []string{"proxy.internal", "sidecar:9000"} })
+	const ok = http.StatusOK
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+		reason string // the refused reason, "" when the request gets through
+	}{
+		// Host: the listen address, loopback names on its port, --allowed-host.
+		{"listen address", request{target: "/rest/x"}, ok, ""},
+		{"localhost", request{target: "/rest/x", header: []string{"Host", "localhost:8787"}}, ok, ""},
+		{"localhost, any case, trailing dot", request{target: "/rest/x", header: []string{"Host", "LocalHost.:8787"}}, ok, ""},
+		{"IPv6 loopback", request{target: "/rest/x", header: []string{"Host", "[::1]:8787"}}, ok, ""},
+		{"allowed name, any port", request{target: "/rest/x", header: []string{"Host", "proxy.internal:1234"}}, ok, ""},
+		{"allowed name without port", request{target: "/rest/x", header: []string{"Host", "proxy.internal"}}, ok, ""},
+		{"allowed name:port", request{target: "/rest/x", header: []string{"Host", "sidecar:9000"}}, ok, ""},
+		{"rebinding: attacker's name", request{target: "/rest/x", header: []string{"Host", "evil.example:8787"}}, http.StatusMisdirectedRequest, refusedHost},
+		{"rebinding: no port", request{target: "/rest/x", header: []string{"Host", "evil.example"}}, http.StatusMisdirectedRequest, refusedHost},
+		{"loopback on another port", request{target: "/rest/x", header: []string{"Host", "127.0.0.1:9999"}}, http.StatusMisdirectedRequest, refusedHost},
+		{"allowed name on another port", request{target: "/rest/x", header: []string{"Host", "sidecar:9001"}}, http.StatusMisdirectedRequest, refusedHost},
+		{"suffix of an allowed name", request{target: "/rest/x", header: []string{"Host", "evil-proxy.internal"}}, http.StatusMisdirectedRequest, refusedHost},
+		{"empty Host", request{target: "/rest/x", header: []string{"Host", ""}}, http.StatusMisdirectedRequest, refusedHost},
+
+		// Browsers say where a request comes from.
+		{"cross-site fetch", request{target: "/rest/x", header: []string{"Sec-Fetch-Site", "cross-site"}}, http.StatusForbidden, refusedOrigin},
+		{"same-site fetch", request{target: "/rest/x", header: []string{"Sec-Fetch-Site", "same-site"}}, http.StatusForbidden, refusedOrigin},
+		{"typed into the address bar", request{target: "/rest/x", header: []string{"Sec-Fetch-Site", "none"}}, ok, ""},
+		{"same origin", request{target: "/rest/x", header: []string{"Sec-Fetch-Site", "same-origin", "Origin", "http://127.0.0.1:8787"}}, ok, ""},
+		{"simple text/plain POST from a page", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"Origin", "https://evil.example", "Content-Type", "text/plain"}}, http.StatusForbidden, refusedOrigin},
+		{"opaque origin", request{target: "/rest/x", header: []string{"Origin", "null"}}, http.StatusForbidden, refusedOrigin},
+		{"origin on another port", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8788"}}, http.StatusForbidden, refusedOrigin},
+		{"origin with a path", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787/x"}}, http.StatusForbidden, refusedOrigin},
+		{"empty origin", request{target: "/rest/x", header: []string{"Origin", ""}}, http.StatusForbidden, refusedOrigin},
+		{"allowed origin", request{target: "/rest/x", header: []string{"Origin", "http://proxy.internal"}}, ok, ""},
+
+		// Methods and upgrades.
+		{"TRACE", request{method: "TRACE", target: "/rest/x"}, http.StatusMethodNotAllowed, refusedMethod},
+		{"TRACK", request{method: "TRACK", target: "/rest/x"}, http.StatusMethodNotAllowed, refusedMethod},
+		{"CONNECT", request{method: "CONNECT", target: "/rest/x"}, http.StatusMethodNotAllowed, refusedMethod},
+		{"PROPFIND", request{method: "PROPFIND", target: "/rest/x"}, http.StatusMethodNotAllowed, refusedMethod},
+		{"websocket", request{target: "/rest/x", header: []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13"}}, http.StatusBadRequest, refusedUpgrade},
+		{"Upgrade alone", request{target: "/rest/x", header: []string{"Upgrade", "websocket"}}, http.StatusBadRequest, refusedUpgrade},
+		{"Connection: upgrade alone", request{target: "/rest/x", header: []string{"Connection", "keep-alive, Upgrade"}}, http.StatusBadRequest, refusedUpgrade},
+		{"h2c offer is dropped", request{target: "/rest/x", header: []string{"Connection", "Upgrade, HTTP2-Settings", "Upgrade", "h2c", "HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA"}}, ok, ""},
+		{"PATCH", request{method: "PATCH", target: "/rest/x", body: "{}"}, ok, ""},
+		{"OPTIONS without an origin", request{method: "OPTIONS", target: "/rest/x"}, ok, ""},
+
+		// Paths, after every decoding.
+		{"backslash dot-dot", request{target: "/rest/..%5cx"}, http.StatusBadRequest, refusedPath},
+		{"dot-dot with parameters", request{target: "/rest/..;/x"}, http.StatusBadRequest, refusedPath},
+		{"dot-dot with named parameters", request{target: "/rest/a/..;jsessionid=1/x"}, http.StatusBadRequest, refusedPath},
+		{"escaped dot-dot", request{target: "/rest/%2e%2e/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"escaped dot-dot, upper case", request{target: "/rest/%2E%2E/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"half-escaped dot-dot", request{target: "/rest/.%2e/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"double-encoded dot-dot", request{target: "/rest/%252e%252e/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"triple-encoded dot-dot", request{target: "/rest/%25252e%25252e/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"escaped slash after dot-dot", request{target: "/rest/..%2fv2/token"}, http.StatusBadRequest, refusedPath},
+		{"double-encoded backslash", request{target: "/rest/x%255c..%255cy"}, http.StatusBadRequest, refusedPath},
+		{"backslashes to another host", request{target: "/rest/%5c%5cevil.example/x"}, http.StatusBadRequest, refusedPath},
+		{"NUL", request{target: "/rest/x%00.json"}, http.StatusBadRequest, refusedPath},
+		{"single dot", request{target: "/rest/./x"}, http.StatusBadRequest, refusedPath},
+		{"dots inside a name", request{target: "/rest/a..b/...json"}, ok, ""},
+		{"an escaped percent in a value", request{target: "/rest/data/v1/50%25off/rows"}, ok, ""},
+		{"an escaped percent before hex", request{target: "/rest/data/v1/100%2541/rows"}, ok, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(f.up.got())
+			var refusedBefore float64
+			if tc.reason != "" {
+				refusedBefore, _ = metric(t, f.h, `tokentrip_proxy_refused_total{reason="`+tc.reason+`"}`)
+			}
+			w := serve(f.h, tc.req.build())
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			forwarded := len(f.up.got()) - before
+			if tc.reason == "" {
+				if forwarded != 1 {
+					t.Fatalf("the upstream received %d requests, want 1", forwarded)
+				}
+				return
+			}
+			if forwarded != 0 {
+				t.Fatalf("a refused request reached the upstream")
+			}
+			if !strings.HasPrefix(w.Body.String(), "tokentrip proxy: ") {
+				t.Errorf("answer %q: want the proxy's explanation", w.Body)
+			}
+			if n, _ := metric(t, f.h, `tokentrip_proxy_refused_total{reason="`+tc.reason+`"}`); n != refusedBefore+1 {
+				t.Errorf("refusals for %s: %v, want %v", tc.reason, n, refusedBefore+1)
+			}
+			if tc.status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
+				t.Errorf("405 without Allow")
+			}
+			if !strings.Contains(f.logs.String(), "refused="+tc.reason) {
+				t.Errorf("no log line with refused=%s:\n%s", tc.reason, f.logs)
+			}
+		})
+	}
+	// The h2c offer reached the upstream as a plain HTTP/1.1 request.
+	for _, s := range f.up.got() {
+		if s.Header.Get("Upgrade") != "" || s.Header.Get("Http2-Settings") != "" {
+			t.Errorf("the upstream received an upgrade offer: %v", s.Header)
+		}
+	}
+}
+
+// --allowed-host values are checked before the proxy starts.
+func TestCheckAllowedHosts(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"proxy.internal", true},
+		{"proxy.internal:8787", true},
+		{"tokentrip", true},
+		{"10.0.0.7", true},
+		{"[fd00::7]:8787", true},
+		{"[fd00::7]", true},
+		{"my_host.corp", true},
+		{"", false},
+		{"proxy.internal:0", false},
+		{"proxy.internal:99999", false},
+		{"proxy.internal:http", false},
+		{"http://proxy.internal", false},
+		{"proxy internal", false},
+		{"-proxy.internal", false},
+		{"999.1.1.1", false},
+		{"*.example.com", false},
+	} {
+		err := CheckAllowedHosts([]string{tc.host})
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckAllowedHosts(%q) = %v, want ok %v", tc.host, err, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package proxy
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokentrip/tokentrip/provider/mcv2"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+	"github.com/tokentrip/tokentrip/transport"
+)
+
+// clock is a manual clock the emulator and the provider share.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// mcv2Proxy is a proxy for an emulated enhanced package whose breaker opens at the
+// first rejected fetch.
+func mcv2Proxy(t *testing.T, clk *clock) (*mcv2test.Server, *Handler, *transport.Transport) {
+	t.Helper()
+	srv := mcv2test.NewServer(mcv2test.WithClock(clk.Now))
+	t.Cleanup(srv.Close)
+	metrics := NewMetrics()
+	tr, err := mcv2.NewTransport(mcv2.Config{
+		AuthURL:      srv.URL,
+		ClientID:     mcv2test.DefaultClientID,
+		ClientSecret: mcv2test.DefaultClientSecret,
+		HTTPClient:   srv.Client(),
+		Base:         srv.Client().Transport,
+		Retry:        transport.RetryPolicy{MaxRetries: -1},
+		Clock:        clk.Now,
+		Hook:         metrics.SourceHook("bu-emea"),
+		SourceOptions: []transport.SourceOption{
+			transport.WithBreaker(1, 1, time.Hour),
+			transport.WithBackoff(func(int) time.Duration { return 0 }),
+		},
+	}, transport.WithReplayLimit(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Listen: listen, Metrics: metrics, Logger: slog.New(slog.DiscardHandler)}, &Backend{
+		Name:      "bu-emea",
+		Router:    NewRouter(RouterConfig{Provider: ProviderMCv2, Source: tr.Source()}),
+		Transport: tr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, h, tr
+}
+
+// /-/healthz answers while the process is up; /-/readyz only while there is a
+// usable token and the breaker is closed, and it says what is missing.
+func TestHealthAndReadiness(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	srv, h, tr := mcv2Proxy(t, clk)
+	check := func(step, path string, status int, body string) {
+		t.Helper()
+		// Probes come with whatever Host the orchestrator uses.
+		w := serve(h, request{target: path, header: []string{"Host", "10.1.2.3:8787"}}.build())
+		if w.Code != status || !strings.Contains(w.Body.String(), body) {
+			t.Fatalf("%s: %s: HTTP %d %q, want %d with %q", step, path, w.Code, w.Body, status, body)
+		}
+	}
+	check("before any request", "/-/healthz", http.StatusOK, "ok")
+	// The first probe fetches the token: a proxy becomes ready by itself.
+	check("before any request", "/-/readyz", http.StatusOK, "ready")
+	if n := srv.Stats().TokenRequests; n != 1 {
+		t.Fatalf("%d token requests, want 1", n)
+	}
+	check("with a token", "/-/readyz", http.StatusOK, "ready")
+	if n := srv.Stats().TokenRequests; n != 1 {
+		t.Fatalf("a probe with a fresh token fetched: %d token requests", n)
+	}
+
+	// The package is revoked; past the refresh point the background refresh fails
+	// and opens the breaker, while the cached token is still valid.
+	srv.RevokeClient(mcv2test.DefaultClientID)
+	clk.advance(16 * time.Minute)
+	w := serve(h, request{target: "/-/readyz"}.build()) // starts the refresh
+	tr.Source().Wait()
+	if _, ok := tr.Source().Current(); !ok {
+		t.Fatalf("the token should still be usable (first probe: HTTP %d %s)", w.Code, w.Body)
+	}
+	check("token usable, breaker open", "/-/readyz", http.StatusServiceUnavailable, "bu-emea: the token breaker is open")
+	if v, _ := metric(t, h, `tokentrip_breaker_state{credential="bu-emea"}`); v != 2 {
+		t.Errorf("breaker state gauge %v, want 2 (open)", v)
+	}
+	if v, _ := metric(t, h, `tokentrip_breaker_transitions_total{credential="bu-emea",state="open"}`); v != 1 {
+		t.Errorf("transitions to open: %v, want 1", v)
+	}
+	if v, _ := metric(t, h, `tokentrip_token_fetch_failures_total{credential="bu-emea"}`); v < 1 {
+		t.Errorf("fetch failures: %v, want at least 1", v)
+	}
+
+	// Once the token expires there is nothing usable at all.
+	clk.advance(10 * time.Minute)
+	check("no token", "/-/readyz", http.StatusServiceUnavailable, "bu-emea: no usable token")
+	check("no token", "/-/healthz", http.StatusOK, "ok")
+	// The proxy's own endpoints take GET (and HEAD) only.
+	if w := serve(h, request{method: "POST", target: "/-/healthz"}.build()); w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /-/healthz: HTTP %d, want 405", w.Code)
+	}
+	if w := serve(h, request{target: "/-/nothing"}.build()); w.Code != http.StatusNotFound {
+		t.Errorf("/-/nothing: HTTP %d, want 404", w.Code)
+	}
+}
+
+// The Acoustic limiter counts the requests that wait for one of the org's slots,
+// and how long they waited.
+func TestAcousticLimiterWaits(t *testing.T) {
+	m := NewMetrics()
+	l := m.AcousticLimiter("acoustic", 2)
+	var releases []func()
+	for range 2 {
+		rel, err := l.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, rel)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := l.Acquire(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("a third request with every slot held: %v, want to wait until its deadline", err)
+	}
+	releases[0]()
+	releases[0]() // a second call frees nothing more
+	rel, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel()
+	if _, err := l.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Listen: listen, Metrics: m}, &Backend{Name: "acoustic", Router: NewRouter(RouterConfig{Provider: ProviderAcoustic}), Transport: transport.New(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := metric(t, h, `tokentrip_acoustic_limiter_waits_total{credential="acoustic"}`); v != 1 {
+		t.Errorf("waits %v, want 1: only the third request waited", v)
+	}
+	if v, _ := metric(t, h, `tokentrip_acoustic_limiter_wait_seconds_count{credential="acoustic"}`); v != 1 {
+		t.Errorf("wait observations %v, want 1", v)
+	}
+	if v, _ := metric(t, h, `tokentrip_acoustic_limiter_wait_seconds_sum{credential="acoustic"}`); v < 0.02 {
+		t.Errorf("waited %vs in all, want at least the 20ms of the deadline", v)
+	}
+}

@@ -1,0 +1,59 @@
+package proxy
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// Errors of CheckPath: the proxy answers 400 to both.
+var (
+	ErrDotSegments = errors.New(`the path has "." or ".." segments`)
+	ErrBadPath     = errors.New("the path has a backslash, a control character or layers of percent-encoding")
+)
+
+// maxDecodings is how many times CheckPath percent-decodes a path. A legitimate path
+// is encoded once; a value that itself holds an escaped "%" needs a second layer.
+const maxDecodings = 3
+
+// CheckPath refuses a request path (as escaped on the wire) that some server on the
+// way could read as leaving the prefix it was sent to: "." or ".." segments — also
+// as "%2e%2e", doubly encoded "%252e%252e", or followed by ";parameters" — and
+// backslashes or control characters, in the path as sent or in any decoding of it.
+// A path that still decodes to something new after maxDecodings decodings is refused
+// too.
+func CheckPath(escaped string) error {
+	p := escaped
+	for range maxDecodings + 1 {
+		if err := checkSegments(p); err != nil {
+			return err
+		}
+		if !strings.Contains(p, "%") {
+			return nil
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			// A "%" that starts no escape is a literal one: nothing decodes it further.
+			return nil
+		}
+		p = d
+	}
+	return ErrBadPath
+}
+
+// checkSegments checks one decoding of a path.
+func checkSegments(p string) error {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == '\\' || c < 0x20 || c == 0x7f {
+			return ErrBadPath
+		}
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		// Some servers take ";..." as parameters of the segment: "..;" is ".." there.
+		seg, _, _ = strings.Cut(seg, ";")
+		if seg == "." || seg == ".." {
+			return ErrDotSegments
+		}
+	}
+	return nil
+}
