@@ -124,18 +124,27 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 	}
 	rk := r.key(key)
 	vals, err := bound(ctx, r.s, "loading the refresh token", func(ctx context.Context) ([]any, error) {
-		return r.s.client.HMGet(ctx, rk, "d", "v", "a").Result()
+		return loadPairScript.Run(ctx, r.s.client, []string{rk}, maxValueLen).Slice()
 	}, nil)
 	switch {
 	case wrongType(err):
 		return r.poisoned(key, "!type", corrupt("the refresh token's key holds another type of value")), transport.Token{}, nil
 	case err != nil:
 		return "", transport.Token{}, err
+	case len(vals) != 3:
+		return "", transport.Token{}, fmt.Errorf("redisstore: loading the refresh token: %d fields in Redis's answer, want 3", len(vals))
 	}
 	d, dok := vals[0].(string)
 	v, vok := vals[1].(string)
 	a, aok := vals[2].(string)
+	_, dbig := vals[0].(int64)
+	_, vbig := vals[1].(int64)
+	_, abig := vals[2].(int64)
 	switch {
+	case dbig:
+		return r.poisoned(key, "!big", errTooLarge), transport.Token{}, nil
+	case vbig:
+		return r.poisoned(key, d, errTooLarge), transport.Token{}, nil
 	case !vok && !dok && !aok:
 		r.remember(key, "")
 		return "", transport.Token{}, nil
@@ -152,7 +161,10 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 	}
 	r.remember(key, tok)
 	var access transport.Token
-	if aok {
+	switch {
+	case abig:
+		r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: errTooLarge})
+	case aok:
 		if access, err = r.openAccess(rk, a, d); err != nil {
 			r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: err})
 		}
@@ -259,7 +271,7 @@ func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, a
 	marker := r.bad[key]
 	r.mu.Unlock()
 	n, err := bound(ctx, r.s, "rotating the refresh token", func(ctx context.Context) (int, error) {
-		return casScript.Run(ctx, r.s.client, []string{rk}, r.digest(prev), dnext, sealed, flag, marker, sealedAccess).Int()
+		return casScript.Run(ctx, r.s.client, []string{rk}, r.digest(prev), dnext, sealed, flag, marker, sealedAccess, maxValueLen).Int()
 	}, nil)
 	if err != nil {
 		return false, err

@@ -7,6 +7,31 @@ const lockTookOverForged = 2
 
 // The Lua scripts below make each compound step one atomic operation in Redis.
 var (
+	// getScript reads a string no longer than a limit, so that a value planted in
+	// Redis cannot make a process read, and hold, megabytes at every look.
+	// KEYS: key. ARGV: limit in bytes. Returns nil when there is no such key, 0 when
+	// the value is longer than the limit, the value otherwise; a key of another
+	// type is Redis's WRONGTYPE error.
+	getScript = redis.NewScript(`
+if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[1]) then return 0 end
+return redis.call('GET', KEYS[1])`)
+
+	// loadPairScript reads the fields d (digest), v (sealed refresh token) and a
+	// (sealed access token) of a refresh token's hash, each no longer than a limit.
+	// KEYS: hash. ARGV: limit in bytes. Returns three entries: nil for a field that
+	// is not there, 0 for one longer than the limit, its value otherwise; a key of
+	// another type is Redis's WRONGTYPE error.
+	loadPairScript = redis.NewScript(`
+local out = {}
+for i, f in ipairs({'d', 'v', 'a'}) do
+  if redis.call('HSTRLEN', KEYS[1], f) > tonumber(ARGV[1]) then
+    out[i] = 0
+  else
+    out[i] = redis.call('HGET', KEYS[1], f)
+  end
+end
+return out`)
+
 	// saveScript stores a token only while the caller still holds the fetch lock
 	// (its fencing value), then wakes the waiters.
 	// KEYS: token, lock. ARGV: fence, value, ttl ms, channel.
@@ -57,16 +82,18 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 	// With ARGV[4] = "1" a missing token counts as prev too (a write-back into a
 	// Redis that restarted empty). ARGV[5], when not empty, is "x" followed by the
 	// digest of a value the caller found corrupt ("x!type" for a key of another
-	// type): that value counts as prev too, so that the next good token replaces
-	// it. ARGV[6] is the sealed access token issued with next, or "".
+	// type, "x!big" for a digest longer than ARGV[7]): that value counts as prev
+	// too, so that the next good token replaces it. ARGV[6] is the sealed access
+	// token issued with next, or "".
 	// KEYS: refresh token. ARGV: digest of prev, digest of next, sealed next, flag,
-	// corrupt marker, sealed access token.
+	// corrupt marker, sealed access token, the longest value read back.
 	casScript = redis.NewScript(`
 local t = redis.call('TYPE', KEYS[1]).ok
 local cur = ''
 if t == 'hash' then
   cur = redis.call('HGET', KEYS[1], 'd')
   if not cur then cur = '' end
+  if string.len(cur) > tonumber(ARGV[7]) then cur = '!big' end
 elseif t ~= 'none' then
   cur = '!type'
 end

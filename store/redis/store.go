@@ -233,9 +233,7 @@ func (s *Store) opContext(parent context.Context) (context.Context, context.Canc
 // or does not decode to a token is an error wrapping transport.ErrCorruptValue.
 func (s *Store) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
 	rk := s.tokenKey(key)
-	data, err := bound(ctx, s, "loading the token", func(ctx context.Context) ([]byte, error) {
-		return s.client.Get(ctx, rk).Bytes()
-	}, nil)
+	data, err := s.getBounded(ctx, "loading the token", rk)
 	switch {
 	case errors.Is(err, redis.Nil):
 		return transport.StoredToken{}, false, nil
