@@ -108,16 +108,29 @@ return 1`)
 
 	// acquireScript takes a semaphore lease if fewer than the limit are live. Leases
 	// are members of a sorted set scored by their expiry (server time, ms); expired
-	// ones are dropped first, so a dead holder's lease frees itself.
-	// KEYS: set. ARGV: limit, lease ms, lease id.
+	// ones are dropped first, so a dead holder's lease frees itself. A lease that
+	// expires later than one lease TTL from now, or a key of another type, was not
+	// written by a process of the fleet (each writes and renews its leases to expire
+	// one lease TTL from now, on the server's clock): it is dropped too, or it would
+	// hold the fleet's slots forever.
+	// KEYS: set. ARGV: limit, lease ms, lease id. Returns {taken (1 or 0), forged
+	// values dropped (1 or 0)}.
 	acquireScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local forged = 0
+local t = redis.call('TYPE', KEYS[1]).ok
+if t ~= 'none' and t ~= 'zset' then
+  redis.call('DEL', KEYS[1])
+  forged = 1
+end
+local tm = redis.call('TIME')
+local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+local lease = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`)
+if redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + lease), '+inf') > 0 then forged = 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return {0, forged} end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], lease)
+return {1, forged}`)
 
 	// renewLeaseScript extends a lease that has not expired.
 	// KEYS: set. ARGV: lease ms, lease id.
@@ -137,9 +150,10 @@ local n = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], 'released')
 return n`)
 
-	// countScript counts the live leases. KEYS: set.
+	// countScript counts the live leases, not those acquireScript would drop as
+	// forged. KEYS: set. ARGV: lease ms.
 	countScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`)
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, now + tonumber(ARGV[1]))`)
 )

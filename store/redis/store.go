@@ -115,7 +115,9 @@ func WithPollInterval(d time.Duration) Option {
 }
 
 // WithLeaseTTL sets how long a semaphore slot outlives a holder that died (default
-// thirty seconds). A living holder renews its lease every third of it.
+// thirty seconds). A living holder renews its lease every third of it. Every
+// process that shares a semaphore must use the same lease TTL: a lease that
+// expires later than one lease TTL from now is taken for a forged one and dropped.
 func WithLeaseTTL(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -157,8 +159,8 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithHook calls f with a transport.Event: EventStoreDown or EventStoreUp when a
 // Semaphore or RefreshTokens loses Redis or finds it again, EventStoreCorrupt when
-// a refresh token or a fetch lock in Redis was corrupt or forged (the Sources
-// report their own token and breaker values). f must be quick.
+// a refresh token, a fetch lock or a semaphore's leases in Redis were corrupt or
+// forged (the Sources report their own token and breaker values). f must be quick.
 func WithHook(f func(transport.Event)) Option { return func(c *config) { c.hook = f } }
 
 // ErrNoEncryptionKey is returned by New when neither WithEncryptionKey nor
