@@ -34,7 +34,6 @@ import (
 // wins. Each change of reachability is reported once (WithLogger, WithHook).
 type RefreshTokens struct {
 	s      *Store
-	mac    []byte
 	health *health
 
 	mu    sync.Mutex
@@ -57,8 +56,7 @@ func (s *Store) RefreshTokens() *RefreshTokens {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.refresh == nil {
-		mac := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), s.cfg.key...))
-		s.refresh = &RefreshTokens{s: s, mac: mac[:], health: &health{s: s, what: "refresh tokens"},
+		s.refresh = &RefreshTokens{s: s, health: &health{s: s, what: "refresh tokens"},
 			known: map[string]*localToken{}, bad: map[string]string{}}
 	}
 	return s.refresh
@@ -66,6 +64,9 @@ func (s *Store) RefreshTokens() *RefreshTokens {
 
 // String never shows the tokens.
 func (r *RefreshTokens) String() string { return "redisstore.RefreshTokens{[REDACTED]}" }
+
+// GoString keeps %#v from printing the tokens this process holds.
+func (r *RefreshTokens) GoString() string { return "&" + r.String() }
 
 func (r *RefreshTokens) key(key string) string {
 	return r.s.cfg.prefix + "{rt:" + hashName("refresh token", key) + "}"
@@ -79,7 +80,7 @@ func (r *RefreshTokens) digest(tok string) string {
 	if tok == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, r.mac)
+	m := hmac.New(sha256.New, r.s.digestKey[:])
 	m.Write([]byte(tok))
 	return hex.EncodeToString(m.Sum(nil))
 }

@@ -61,6 +61,13 @@ func (s *Store) Semaphore(name string, limit int) *Semaphore {
 	return m
 }
 
+// String names the semaphore by its limit; its name, which may name a customer,
+// is hashed.
+func (m *Semaphore) String() string { return fmt.Sprintf("redisstore.Semaphore{limit:%d}", m.limit) }
+
+// GoString keeps %#v from printing the Semaphore's fields.
+func (m *Semaphore) GoString() string { return "&" + m.String() }
+
 // Limit reports how many slots the semaphore has.
 func (m *Semaphore) Limit() int { return m.limit }
 

@@ -35,6 +35,10 @@ type Store struct {
 	client redis.UniversalClient
 	cfg    config
 	aead   cipher.AEAD // nil: values are stored as they are (WithoutEncryption)
+	// digestKey keys the digests that identify refresh tokens (RefreshTokens). It is
+	// derived from the encryption key, which the Store does not keep; a pointer, so
+	// that no rendering of the Store shows it.
+	digestKey *[sha256.Size]byte
 	notify *notifier
 
 	mu         sync.Mutex
@@ -201,6 +205,10 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("redisstore: %w", err)
 		}
 	}
+	dk := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), cfg.key...))
+	s.digestKey = &dk
+	clear(s.cfg.key) // the AEAD and the digest key are all the Store needs of it
+	s.cfg.key = nil
 	s.notify = newNotifier(client, cfg.prefix+"events:*")
 	return s, nil
 }
@@ -212,6 +220,9 @@ func (s *Store) Close() error { return s.notify.close() }
 func (s *Store) String() string {
 	return fmt.Sprintf("redisstore.Store{prefix:%q encrypted:%t}", s.cfg.prefix, s.aead != nil)
 }
+
+// GoString keeps %#v from printing the Store's fields.
+func (s *Store) GoString() string { return "&" + s.String() }
 
 // Keys. An id is a transport.StoreKey.ID (already a hash); the braces make every
 // key of one id land in one Redis Cluster slot, as the scripts need.
