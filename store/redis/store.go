@@ -39,7 +39,7 @@ type Store struct {
 	// derived from the encryption key, which the Store does not keep; a pointer, so
 	// that no rendering of the Store shows it.
 	digestKey *[sha256.Size]byte
-	notify *notifier
+	notify    *notifier
 
 	mu         sync.Mutex
 	refresh    *RefreshTokens
