@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/tokentrip/tokentrip/store"
@@ -27,6 +28,12 @@ import (
 // not match its digest counts as absent (reported as transport.EventStoreCorrupt
 // through the Store's hook and logger), and the next rotation replaces it.
 //
+// A refresh token is single use: one this process saw replaced is spent, and an
+// older copy written back into Redis (a Redis restarted from an older snapshot, a
+// replica promoted behind its primary, a replayed sealed value) counts as corrupt
+// too; the process keeps using the newer token it holds, and its next rotation
+// writes over the old copy.
+//
 // It remembers the last token it read or wrote for each key. When Redis cannot be
 // reached, Load returns that copy and CompareAndSwap rotates it in the process;
 // when Redis answers again the rotation is written back with the same
@@ -38,15 +45,23 @@ type RefreshTokens struct {
 
 	mu    sync.Mutex
 	known map[string]*localToken
-	bad   map[string]string // key → marker of a corrupt value seen in Redis (see casScript)
+	bad   map[string]string   // key → marker of a corrupt value seen in Redis (see casScript)
+	gone  map[string][]string // key → digests of the tokens this process saw replaced, newest last
 }
 
 // localToken is the process's copy of one key's refresh token.
 type localToken struct {
 	value   string
-	pending bool   // rotated here while Redis was unreachable
-	base    string // what Redis held before the pending rotations
+	pending bool // rotated here while Redis was unreachable
+	// chain holds, while pending, what Redis may hold: the token it held before
+	// the pending rotations, then each token rotated away here since. Redis may
+	// hold a later one than the first when a rotation it was sent was abandoned at
+	// the Store's timeout and then done.
+	chain []string
 }
+
+// maxGone bounds the replaced tokens remembered per key.
+const maxGone = 16
 
 var _ store.TokenPairs = (*RefreshTokens)(nil)
 
@@ -57,7 +72,7 @@ func (s *Store) RefreshTokens() *RefreshTokens {
 	defer s.mu.Unlock()
 	if s.refresh == nil {
 		s.refresh = &RefreshTokens{s: s, health: &health{s: s, what: "refresh tokens"},
-			known: map[string]*localToken{}, bad: map[string]string{}}
+			known: map[string]*localToken{}, bad: map[string]string{}, gone: map[string][]string{}}
 	}
 	return s.refresh
 }
@@ -160,6 +175,9 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 	if !visibleToken(tok) || !hmac.Equal([]byte(d), []byte(r.digest(tok))) {
 		return r.poisoned(key, d, corrupt("the stored refresh token is not one a provider issues, or does not match its digest")), transport.Token{}, nil
 	}
+	if r.replaced(key, d) {
+		return r.poisoned(key, d, corrupt("the stored refresh token is one this process saw replaced, so it is spent: an older copy was written back (a Redis restored from an older snapshot, or a replayed value)")), transport.Token{}, nil
+	}
 	r.remember(key, tok)
 	var access transport.Token
 	switch {
@@ -219,10 +237,10 @@ func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next 
 		err := r.writeBack(ctx, key)
 		if err == nil {
 			var ok bool
-			if ok, err = r.casRemote(ctx, key, prev, next, access, false); err == nil {
+			if ok, err = r.casRemote(ctx, key, []string{prev}, next, access, false); err == nil {
 				r.health.worked()
 				if !ok {
-					r.forget(key)
+					r.forget(key, prev)
 					return store.ErrConflict
 				}
 				r.remember(key, next)
@@ -244,14 +262,25 @@ func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next 
 		return store.ErrConflict
 	}
 	if !t.pending {
-		t.pending, t.base = true, t.value
+		t.pending, t.chain = true, []string{t.value}
+	} else {
+		t.chain = append(t.chain, t.value)
 	}
+	r.addGone(key, t.value)
 	t.value = next
 	return nil
 }
 
-func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, access transport.Token, orMissing bool) (bool, error) {
+// casRemote stores next in Redis if Redis holds one of prevs ("" for none), or next
+// already.
+func (r *RefreshTokens) casRemote(ctx context.Context, key string, prevs []string, next string, access transport.Token, orMissing bool) (bool, error) {
 	rk := r.key(key)
+	ds := make([]string, len(prevs))
+	for i, p := range prevs {
+		if ds[i] = r.digest(p); ds[i] == "" {
+			ds[i] = "-"
+		}
+	}
 	var sealed, sealedAccess []byte
 	dnext := r.digest(next)
 	if next != "" {
@@ -272,7 +301,7 @@ func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, a
 	marker := r.bad[key]
 	r.mu.Unlock()
 	n, err := bound(ctx, r.s, "rotating the refresh token", func(ctx context.Context) (int, error) {
-		return casScript.Run(ctx, r.s.client, []string{rk}, r.digest(prev), dnext, sealed, flag, marker, sealedAccess, maxValueLen).Int()
+		return casScript.Run(ctx, r.s.client, []string{rk}, strings.Join(ds, " "), dnext, sealed, flag, marker, sealedAccess, maxValueLen).Int()
 	}, nil)
 	if err != nil {
 		return false, err
@@ -288,8 +317,8 @@ func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, a
 }
 
 // writeBack stores in Redis a rotation made while Redis was unreachable, also when
-// Redis came back empty. If another process rotated the token meanwhile, Redis
-// keeps its token.
+// Redis came back empty, or holding a token of the pending chain. If another
+// process rotated the token meanwhile, Redis keeps its token.
 func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	r.mu.Lock()
 	t := r.known[key]
@@ -297,9 +326,9 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 		r.mu.Unlock()
 		return nil
 	}
-	base, value := t.base, t.value
+	chain, value := append([]string(nil), t.chain...), t.value
 	r.mu.Unlock()
-	ok, err := r.casRemote(ctx, key, base, value, transport.Token{}, true)
+	ok, err := r.casRemote(ctx, key, chain, value, transport.Token{}, true)
 	if err != nil {
 		return err
 	}
@@ -307,9 +336,11 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	defer r.mu.Unlock()
 	if ok {
 		if t.value == value {
-			t.pending = false
+			t.pending, t.chain = false, nil
 		} else {
-			t.base = value // rotated again meanwhile: still pending, from what Redis holds now
+			// Rotated again meanwhile: still pending, from what Redis holds now
+			// (value, the first token rotated away since the snapshot).
+			t.chain = t.chain[len(chain):]
 		}
 		return nil
 	}
@@ -320,20 +351,60 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	return nil
 }
 
+// remember makes value the process's copy of key's token; the copy it replaces,
+// if any, is spent.
 func (r *RefreshTokens) remember(key, value string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.bad, key)
-	if t := r.known[key]; t != nil && t.pending {
+	t := r.known[key]
+	if t != nil && t.pending {
 		return
+	}
+	if t != nil && t.value != value {
+		r.addGone(key, t.value)
 	}
 	r.known[key] = &localToken{value: value}
 }
 
-func (r *RefreshTokens) forget(key string) {
+// forget drops the process's copy of key's token after a rotation of spent lost
+// to another process's: spent is replaced in Redis.
+func (r *RefreshTokens) forget(key, spent string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.known, key)
+	r.addGone(key, spent)
+}
+
+// addGone books tok as replaced. r.mu is held.
+func (r *RefreshTokens) addGone(key, tok string) {
+	if tok == "" {
+		return
+	}
+	d := r.digest(tok)
+	g := r.gone[key]
+	for _, x := range g {
+		if x == d {
+			return
+		}
+	}
+	if len(g) >= maxGone {
+		g = g[1:]
+	}
+	r.gone[key] = append(g, d)
+}
+
+// replaced reports whether the token of digest d was replaced while this process
+// looked: it is spent.
+func (r *RefreshTokens) replaced(key, d string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.gone[key] {
+		if hmac.Equal([]byte(x), []byte(d)) {
+			return true
+		}
+	}
+	return false
 }
 
 // visibleToken reports whether a stored refresh token looks like one a provider

@@ -77,15 +77,16 @@ return 1`)
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 
-	// casScript replaces a refresh token if the stored one is still the one the
-	// caller spent, compared by digest ("" for none); an empty next deletes it.
-	// With ARGV[4] = "1" a missing token counts as prev too (a write-back into a
-	// Redis that restarted empty). ARGV[5], when not empty, is "x" followed by the
-	// digest of a value the caller found corrupt ("x!type" for a key of another
-	// type, "x!big" for a digest longer than ARGV[7]): that value counts as prev
-	// too, so that the next good token replaces it. ARGV[6] is the sealed access
-	// token issued with next, or "".
-	// KEYS: refresh token. ARGV: digest of prev, digest of next, sealed next, flag,
+	// casScript replaces a refresh token if the stored one is still one the caller
+	// spent, compared by digest: ARGV[1] lists the digests it accepts, separated by
+	// spaces, "-" standing for none. A stored token that is already next counts as
+	// replaced. An empty next deletes the token. With ARGV[4] = "1" a missing token
+	// counts as prev too (a write-back into a Redis that restarted empty).
+	// ARGV[5], when not empty, is "x" followed by the digest of a value the caller
+	// found corrupt ("x!type" for a key of another type, "x!big" for a digest
+	// longer than ARGV[7]): that value counts as prev too, so that the next good
+	// token replaces it. ARGV[6] is the sealed access token issued with next, or "".
+	// KEYS: refresh token. ARGV: digests of prev, digest of next, sealed next, flag,
 	// corrupt marker, sealed access token, the longest value read back.
 	casScript = redis.NewScript(`
 local t = redis.call('TYPE', KEYS[1]).ok
@@ -97,7 +98,11 @@ if t == 'hash' then
 elseif t ~= 'none' then
   cur = '!type'
 end
-local ok = cur == ARGV[1] or (cur == '' and ARGV[4] == '1') or (ARGV[5] ~= '' and ('x' .. cur) == ARGV[5])
+if ARGV[2] ~= '' and cur == ARGV[2] then return 1 end
+local ok = (cur == '' and ARGV[4] == '1') or (ARGV[5] ~= '' and ('x' .. cur) == ARGV[5])
+for d in string.gmatch(ARGV[1], '%S+') do
+  if d == cur or (d == '-' and cur == '') then ok = true end
+end
 if not ok then return 0 end
 redis.call('DEL', KEYS[1])
 if ARGV[2] ~= '' then
