@@ -38,7 +38,11 @@ import (
 // reached, Load returns that copy and CompareAndSwap rotates it in the process;
 // when Redis answers again the rotation is written back with the same
 // compare-and-swap, and if another process rotated the token meanwhile its token
-// wins. Each change of reachability is reported once (WithLogger, WithHook).
+// wins. When Redis answers without the token — it restarted empty, or evicted it —
+// the process stores its copy again, the only one that still works. Delete a
+// token through CompareAndSwap (next ""): that leaves a marker, and no process
+// restores it. Each change of reachability is reported once (WithLogger,
+// WithHook).
 type RefreshTokens struct {
 	s      *Store
 	health *health
@@ -114,7 +118,7 @@ func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, trans
 	if r.health.available() {
 		var v string
 		var access transport.Token
-		if v, access, err = r.loadRemote(ctx, key); err == nil {
+		if v, access, err = r.loadRemote(ctx, key, false); err == nil {
 			r.health.worked()
 			return v, access, nil
 		}
@@ -134,7 +138,10 @@ func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, trans
 	return "", transport.Token{}, fmt.Errorf("redisstore: no refresh token in this process to fall back on: %w", err)
 }
 
-func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, transport.Token, error) {
+// loadRemote loads key's tokens from Redis. When Redis has lost the refresh token
+// (restarted empty, evicted it) and the process holds a copy, the copy is stored
+// again, unless restored says that was just tried.
+func (r *RefreshTokens) loadRemote(ctx context.Context, key string, restored bool) (string, transport.Token, error) {
 	if err := r.writeBack(ctx, key); err != nil {
 		return "", transport.Token{}, err
 	}
@@ -147,8 +154,8 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 		return r.poisoned(key, "!type", corrupt("the refresh token's key holds another type of value")), transport.Token{}, nil
 	case err != nil:
 		return "", transport.Token{}, err
-	case len(vals) != 3:
-		return "", transport.Token{}, fmt.Errorf("redisstore: loading the refresh token: %d fields in Redis's answer, want 3", len(vals))
+	case len(vals) != 4:
+		return "", transport.Token{}, fmt.Errorf("redisstore: loading the refresh token: %d values in Redis's answer, want 4", len(vals))
 	}
 	d, dok := vals[0].(string)
 	v, vok := vals[1].(string)
@@ -162,6 +169,15 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 	case vbig:
 		return r.poisoned(key, d, errTooLarge), transport.Token{}, nil
 	case !vok && !dok && !aok:
+		if exists, _ := vals[3].(int64); exists == 0 && !restored && r.current(key) != "" {
+			switch ok, err := r.restore(ctx, key); {
+			case err != nil:
+				return "", transport.Token{}, err
+			case ok:
+				return r.current(key), transport.Token{}, nil
+			}
+			return r.loadRemote(ctx, key, true) // another process stored one meanwhile
+		}
 		r.remember(key, "")
 		return "", transport.Token{}, nil
 	case !vok || !dok:
@@ -189,6 +205,31 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 		}
 	}
 	return tok, access, nil
+}
+
+// restore stores the process's copy of key's refresh token in a Redis that has
+// lost it (restarted empty, or evicted it): the copy is the only one that still
+// works. It reports false when another process stored a token first. A token deleted through CompareAndSwap leaves a marker,
+// and is not restored.
+func (r *RefreshTokens) restore(ctx context.Context, key string) (bool, error) {
+	cur := r.current(key)
+	ok, err := r.casRemote(ctx, key, []string{""}, cur, transport.Token{}, true)
+	if ok {
+		if l := r.s.cfg.logger; l != nil {
+			l.LogAttrs(ctx, slog.LevelWarn, "tokentrip: Redis had lost a refresh token (restarted empty, or evicted it); stored this process's copy again")
+		}
+	}
+	return ok, err
+}
+
+// current returns the process's copy of key's refresh token, or "".
+func (r *RefreshTokens) current(key string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.known[key]; t != nil {
+		return t.value
+	}
+	return ""
 }
 
 // openAccess opens the access token kept with the refresh token of digest d.

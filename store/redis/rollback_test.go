@@ -213,3 +213,118 @@ func TestRotationDoneLateByAStalledRedisIsNotLost(t *testing.T) {
 		})
 	}
 }
+
+// Redis may lose a refresh token without anyone deleting it: it restarts without
+// persistence, or evicts the key under memory pressure. A process holding a copy
+// stores it again, the only token that still works, and every process reads it.
+// Before, every process then found no token and asked the user to authorise the
+// app again. A token deleted through CompareAndSwap stays deleted.
+func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	const key = "mcv2/user-1"
+	for _, tt := range []struct {
+		name     string
+		lose     func(t *testing.T, holder *redisstore.RefreshTokens, rk string)
+		restored bool
+	}{
+		{"Redis restarted empty", func(*testing.T, *redisstore.RefreshTokens, string) { r.Stop(); r.Start() }, true},
+		{"the key evicted", func(_ *testing.T, _ *redisstore.RefreshTokens, rk string) { r.Client().Del(ctx, rk) }, true},
+		{"the key's TTL set to 0", func(_ *testing.T, _ *redisstore.RefreshTokens, rk string) { r.Client().PExpire(ctx, rk, 0) }, true},
+		{"the token deleted through CompareAndSwap", func(t *testing.T, _ *redisstore.RefreshTokens, _ string) {
+			if err := r.newStore().RefreshTokens().CompareAndSwap(ctx, key, "rt-1", ""); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"the token deleted by the process holding it", func(t *testing.T, holder *redisstore.RefreshTokens, _ string) {
+			if err := holder.CompareAndSwap(ctx, key, "rt-1", ""); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r.Client().FlushAll(ctx)
+			holder := r.newStore().RefreshTokens()
+			if err := holder.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+				t.Fatal(err)
+			}
+			other := r.newStore().RefreshTokens() // a process that never held it
+			tt.lose(t, holder, r.Client().Keys(ctx, "*").Val()[0])
+			want := map[bool]string{true: "rt-1", false: ""}[tt.restored]
+			if v, err := holder.Load(ctx, key); v != want || err != nil {
+				t.Errorf("the holder loads %q, %v; want %q", v, err, want)
+			}
+			if v, err := other.Load(ctx, key); v != want || err != nil {
+				t.Errorf("another process loads %q, %v; want %q", v, err, want)
+			}
+			if tt.restored {
+				if err := other.CompareAndSwap(ctx, key, "rt-1", "rt-2"); err != nil {
+					t.Errorf("rotating the restored token: %v", err)
+				}
+			} else if err := other.CompareAndSwap(ctx, key, "", "rt-new"); err != nil {
+				t.Errorf("a new authorisation after the deletion: %v", err)
+			}
+		})
+	}
+}
+
+// Two mcv2 processes of one user; Redis restarts empty between two rounds of
+// calls. The next round succeeds: the processes store the refresh token they
+// hold again, and nothing is spent twice.
+func TestRedisRestartedEmptyKeepsTheUsersCredential(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	clock := newClock()
+	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
+	defer emu.Close()
+	var clients []*http.Client
+	var first *mcv2.Provider
+	for range 2 {
+		cfg := rotationConfig(emu.URL, r.newStore(), clock.Now)
+		tr, err := mcv2.NewTransport(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, &http.Client{Transport: tr})
+		if first == nil {
+			if first, err = mcv2.NewProvider(cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code := emu.IssueCode(mcv2test.CodeGrant{RedirectURI: rotationRedirect})
+	if _, err := first.Exchange(ctx, mcv2.Callback{Code: code}); err != nil {
+		t.Fatal(err)
+	}
+	round := func() (failed int) {
+		clock.Advance(rotationStep)
+		for _, c := range clients {
+			resp, err := c.Get(emu.URL + "/platform/v1/endpoints")
+			if err != nil {
+				failed++
+				t.Log(err)
+				continue
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				failed++
+			}
+		}
+		return failed
+	}
+	if n := round(); n != 0 {
+		t.Fatalf("round 1: %d failed calls", n)
+	}
+	r.Stop()
+	r.Start()
+	failed := round() + round()
+	st := emu.Stats()
+	t.Logf("FIGURE Redis restarted empty: the next 2 rounds %d failed calls of %d, rejections %v", failed, 2*len(clients), st.Rejections)
+	if failed != 0 {
+		t.Errorf("%d calls failed after the restart", failed)
+	}
+	if n := st.Rejections[mcv2test.ReasonReusedGrant] + st.Rejections[mcv2test.ReasonInvalidGrant]; n != 0 {
+		t.Errorf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
+	}
+}

@@ -18,9 +18,10 @@ return redis.call('GET', KEYS[1])`)
 
 	// loadPairScript reads the fields d (digest), v (sealed refresh token) and a
 	// (sealed access token) of a refresh token's hash, each no longer than a limit.
-	// KEYS: hash. ARGV: limit in bytes. Returns three entries: nil for a field that
-	// is not there, 0 for one longer than the limit, its value otherwise; a key of
-	// another type is Redis's WRONGTYPE error.
+	// KEYS: hash. ARGV: limit in bytes. Returns four entries: for each field, nil
+	// when it is not there, 0 when it is longer than the limit, its value
+	// otherwise; then 1 if the key exists (a deleted token leaves a hash without
+	// those fields), 0 if not. A key of another type is Redis's WRONGTYPE error.
 	loadPairScript = redis.NewScript(`
 local out = {}
 for i, f in ipairs({'d', 'v', 'a'}) do
@@ -30,6 +31,7 @@ for i, f in ipairs({'d', 'v', 'a'}) do
     out[i] = redis.call('HGET', KEYS[1], f)
   end
 end
+out[4] = redis.call('EXISTS', KEYS[1])
 return out`)
 
 	// saveScript stores a token only while the caller still holds the fetch lock
@@ -80,7 +82,9 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 	// casScript replaces a refresh token if the stored one is still one the caller
 	// spent, compared by digest: ARGV[1] lists the digests it accepts, separated by
 	// spaces, "-" standing for none. A stored token that is already next counts as
-	// replaced. An empty next deletes the token. With ARGV[4] = "1" a missing token
+	// replaced. An empty next deletes the token, leaving a hash with the field
+	// "deleted" only, so that a process holding a copy does not take the missing
+	// token for one Redis lost (see RefreshTokens). With ARGV[4] = "1" a missing token
 	// counts as prev too (a write-back into a Redis that restarted empty).
 	// ARGV[5], when not empty, is "x" followed by the digest of a value the caller
 	// found corrupt ("x!type" for a key of another type, "x!big" for a digest
@@ -108,6 +112,8 @@ redis.call('DEL', KEYS[1])
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[1], 'd', ARGV[2], 'v', ARGV[3])
   if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'a', ARGV[6]) end
+else
+  redis.call('HSET', KEYS[1], 'deleted', '1')
 end
 return 1`)
 
