@@ -83,13 +83,15 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
 				raw := r.Client()
 				raw.FlushAll(ctx)
+				planter := redis.NewClient(&redis.Options{Addr: r.Addr(), ReadTimeout: time.Minute, WriteTimeout: time.Minute})
+				defer planter.Close()
 				huge := strings.Repeat("A", tt.size)
 				ev := &events{}
 				var read atomic.Int64
 				st := r.countingStore(sealed, &read, redisstore.WithHook(ev.hook))
 				switch tt.kind {
 				case "token", "breaker":
-					if err := raw.Set(ctx, redisKey(tt.kind), huge, time.Hour).Err(); err != nil {
+					if err := planter.Set(ctx, redisKey(tt.kind), huge, time.Hour).Err(); err != nil {
 						t.Fatal(err)
 					}
 					emu := mcv2test.NewServer()
@@ -128,7 +130,9 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					if len(keys) != 1 {
 						t.Fatalf("keys %v", keys)
 					}
-					raw.HSet(ctx, keys[0], tt.kind, huge)
+					if err := planter.HSet(ctx, keys[0], tt.kind, huge).Err(); err != nil {
+						t.Fatal(err)
+					}
 					read.Store(0)
 					v, err := rts.Load(ctx, key)
 					t.Logf("FIGURE oversized %s, %s: Load %q, %v; %d bytes read from Redis, %d store_corrupt",
