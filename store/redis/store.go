@@ -296,8 +296,11 @@ func (s *Store) Lock(ctx context.Context, key string) (transport.FetchLock, erro
 
 // Wait implements transport.Store: it returns when the key's token is saved or its
 // lock released (a pub/sub notification), when the lock is already gone, after the
-// poll interval, or when ctx ends.
+// poll interval, or when ctx ends. A notification wakes it no sooner than a tenth
+// of the poll interval after it began: anyone who can publish on Redis can send a
+// flood of them, and each wake costs the waiter a look at Redis.
 func (s *Store) Wait(ctx context.Context, key string) error {
+	began := time.Now()
 	sub, err := bound(ctx, s, "subscribing to notifications", func(ctx context.Context) (subscription, error) {
 		return s.notify.subscribe(ctx, s.channel(key))
 	}, func(sub subscription) { sub.stop() })
@@ -319,6 +322,14 @@ func (s *Store) Wait(ctx context.Context, key string) error {
 	defer t.Stop()
 	select {
 	case <-sub.woken:
+		if d := s.cfg.poll/10 - time.Since(began); d > 0 {
+			t.Reset(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	case <-t.C:
 	case <-ctx.Done():
 		return ctx.Err()
