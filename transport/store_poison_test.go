@@ -304,3 +304,55 @@ func TestLockNeverReleasedDelaysButNeverFails(t *testing.T) {
 		t.Errorf("fetched alone after %v, want after half the fetch timeout (%v)", took, fetchTimeout/2)
 	}
 }
+
+// The fleet's breaker state says until when it is open on the clock of the process
+// that opened it. A process whose clock runs behind by a few seconds — up to a
+// minute — still believes it, for one cooldown from its own now at most; a state
+// open for longer than one cooldown and a minute is forged and ignored. Before, a
+// process lagging by more than 5 s took a genuine state for a forgery, fetched
+// against the failing endpoint and wrote a closed state over the fleet's.
+func TestSharedBreakerToleratesClockSkew(t *testing.T) {
+	clock := newClock()
+	const cooldown = 30 * time.Second
+	for _, tt := range []struct {
+		name    string
+		ahead   time.Duration // how far the opener's clock ran ahead of this process's
+		refused bool
+	}{
+		{"opener's clock 1 s ahead", time.Second, true},
+		{"opener's clock 6 s ahead", 6 * time.Second, true},
+		{"opener's clock 50 s ahead", 50 * time.Second, true},
+		{"open for a cooldown and 2 minutes: forged", 2 * time.Minute, false},
+		{"open for 200 years: forged", 200 * 365 * 24 * time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, clock)
+			rec := &recorder{}
+			opened := transport.BreakerRecord{OpenUntil: time.Now().Add(tt.ahead + cooldown), Failures: 3}
+			st := &breakerStore{memoryBreakers: &memoryBreakers{rec: &opened}}
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey),
+				transport.WithHook(rec.hook), transport.WithBreaker(3, 5, cooldown))
+			began := time.Now()
+			_, err := src.Token(context.Background())
+			var open *transport.CircuitOpenError
+			refused := errors.As(err, &open)
+			if refused != tt.refused {
+				t.Fatalf("Token: %v; refused %t, want %t", err, refused, tt.refused)
+			}
+			if refused {
+				if ts.requests.Load() != 0 || rec.count(transport.EventStoreCorrupt) != 0 {
+					t.Errorf("%d token requests, %d store_corrupt; want the fleet's state believed", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+				}
+				// Believed for one cooldown from this process's now at most.
+				if wait := open.Retry.Sub(clock.Now()); wait > cooldown+time.Since(began) {
+					t.Errorf("refused until %v from now; want at most one cooldown (%v)", wait, cooldown)
+				}
+				if *st.rec != opened {
+					t.Errorf("the fleet's state was overwritten: %+v", *st.rec)
+				}
+			} else if ts.requests.Load() != 1 || rec.count(transport.EventStoreCorrupt) != 1 {
+				t.Errorf("%d token requests, %d store_corrupt; want the forgery ignored, reported and one fetch", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+			}
+		})
+	}
+}
