@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -352,6 +355,81 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 				}
 			} else if ts.requests.Load() != 1 || rec.count(transport.EventStoreCorrupt) != 1 {
 				t.Errorf("%d token requests, %d store_corrupt; want the forgery ignored, reported and one fetch", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+			}
+		})
+	}
+}
+
+// replayStore is a MemoryStore under a writer who keeps putting back genuine
+// values recorded earlier: each Load returns the next of them, whatever was saved.
+type replayStore struct {
+	transport.MemoryStore
+	replays []transport.StoredToken
+	loads   atomic.Int64
+}
+
+func (r *replayStore) Load(context.Context, string) (transport.StoredToken, bool, error) {
+	return r.replays[int(r.loads.Add(1)-1)%len(r.replays)], true, nil
+}
+
+// A writer to the Store who recorded genuine sealed tokens of the credential can
+// put them back after the API stopped accepting them (revoked, or rejected for
+// any reason). A Source that found one rejected adopts from the Store only tokens
+// issued after it — that expire later — so replays cost a process at most a
+// rejection per newer recorded token, never every call. Before, with the last
+// rejected token alone refused, two recorded tokens put back in turn failed every
+// call.
+func TestReplayedRejectedTokensAreNotAdoptedAgain(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		order     []int // the recorded tokens (0 the oldest), in the order the writer puts them back
+		maxFailed int
+	}{
+		{"two tokens in turn, older first", []int{0, 1}, 1},
+		{"two tokens in turn, newer first", []int{1, 0}, 0},
+		{"four tokens, oldest to newest, again and again", []int{0, 1, 2, 3}, 3},
+		{"four tokens, newest to oldest, again and again", []int{3, 2, 1, 0}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newClock()
+			ts := newTokenServer(t, clock)
+			api := newAPIServer(t, ts)
+			var recorded []transport.StoredToken
+			p := ts.provider()
+			for range 4 {
+				fetched := clock.Now()
+				tok, err := p.Fetch(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				recorded = append(recorded, transport.StoredToken{Token: tok, Fetched: fetched})
+				ts.revoke(tok.AccessToken)
+				clock.Advance(time.Minute)
+			}
+			st := &replayStore{}
+			for _, i := range tt.order {
+				st.replays = append(st.replays, recorded[i])
+			}
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey))
+			base := api.Client().Transport.(*http.Transport).Clone()
+			t.Cleanup(base.CloseIdleConnections)
+			client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))}
+			const calls = 20
+			failed := 0
+			for range calls {
+				resp, err := client.Get(api.URL + "/rest/v1/thing")
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed++
+				}
+			}
+			t.Logf("%s: %d of %d calls failed, %d token requests, %d API rejections", tt.name, failed, calls, ts.requests.Load()-4, api.rejected.Load())
+			if failed > tt.maxFailed {
+				t.Errorf("%d of %d calls failed; want at most %d", failed, calls, tt.maxFailed)
 			}
 		})
 	}
