@@ -25,7 +25,7 @@ type shared struct {
 	// token that expires before it was issued before it, and is not adopted either
 	// (a writer to the Store may put back recorded tokens the API rejects).
 	rejectedExpiry time.Time
-	poisoned  bool      // the Store's value was found corrupt and not replaced since
+	poisoned       bool // the Store's value was found corrupt and not replaced since
 }
 
 // attachStore sets up sharing when WithStore was given.
