@@ -16,16 +16,16 @@ import (
 
 // Response is a token endpoint's JSON answer, success and error fields together.
 type Response struct {
-	AccessToken     string      `json:"access_token"`
-	TokenType       string      `json:"token_type"`
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
 	// ExpiresIn is kept raw: a number, a quoted one, or anything a broken answer
 	// holds. Decoding it as a json.Number made encoding/json quote what it held in
 	// its error — a secret, if the vendor echoed one there. See LifetimeText.
-	ExpiresIn json.RawMessage `json:"expires_in"`
-	RefreshToken    string      `json:"refresh_token"`
-	Scope           string      `json:"scope"`
-	RESTInstanceURL string      `json:"rest_instance_url"`
-	SOAPInstanceURL string      `json:"soap_instance_url"`
+	ExpiresIn       json.RawMessage `json:"expires_in"`
+	RefreshToken    string          `json:"refresh_token"`
+	Scope           string          `json:"scope"`
+	RESTInstanceURL string          `json:"rest_instance_url"`
+	SOAPInstanceURL string          `json:"soap_instance_url"`
 
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
