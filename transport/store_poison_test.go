@@ -410,7 +410,12 @@ func TestReplayedRejectedTokensAreNotAdoptedAgain(t *testing.T) {
 			for _, i := range tt.order {
 				st.replays = append(st.replays, recorded[i])
 			}
-			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey))
+			// No backoff between rounds and a breaker that does not open: every call
+			// may drop a rejected token and fetch, so that what is measured is which
+			// tokens the Source adopts.
+			noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
+			noBreaker := transport.WithBreaker(1000, 1000, time.Minute)
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), noBackoff, noBreaker)
 			base := api.Client().Transport.(*http.Transport).Clone()
 			t.Cleanup(base.CloseIdleConnections)
 			client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))}
