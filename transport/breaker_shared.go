@@ -29,9 +29,10 @@ type sharedBreaker struct {
 // Bounds on a breaker state read from the Store.
 const (
 	// breakerSkew is how much further than one cooldown from now an open-until may
-	// lie, for the clocks of a fleet's hosts disagree a little. Beyond it the state
-	// is forged ("open until 9999") and ignored.
-	breakerSkew = 5 * time.Second
+	// lie, for the clocks of a fleet's hosts disagree a little (a state within it
+	// is believed for one cooldown from now at most). Beyond it the state is forged
+	// ("open until 9999") and ignored.
+	breakerSkew = time.Minute
 	// maxFleetFailures bounds a believable streak.
 	maxFleetFailures = 1 << 20
 	// breakerStateTTL is how long a saved state outlives its last change, so that an
@@ -141,6 +142,11 @@ func (b *sharedBreaker) load() (rec BreakerRecord, err error) {
 	if err := b.check(rec); err != nil {
 		sh.corrupt(fmt.Errorf("%w: %w", ErrCorruptValue, err))
 		return BreakerRecord{}, nil
+	}
+	// Opened by a process whose clock runs ahead of ours: open for one cooldown
+	// from our now, at most.
+	if limit := time.Now().Add(b.s.cfg.breakerCooldown); rec.OpenUntil.After(limit) {
+		rec.OpenUntil = limit
 	}
 	return rec, nil
 }

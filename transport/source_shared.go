@@ -22,7 +22,11 @@ type shared struct {
 	down      bool      // the Store failed and has not answered since
 	downUntil time.Time // no Store operation before this
 	rejection string    // the access token last invalidated here, not to be adopted again
-	poisoned  bool      // the Store's value was found corrupt and not replaced since
+	// rejectedExpiry is the expiry of the token last invalidated here: a stored
+	// token that expires before it was issued before it, and is not adopted either
+	// (a writer to the Store may put back recorded tokens the API rejects).
+	rejectedExpiry time.Time
+	poisoned       bool // the Store's value was found corrupt and not replaced since
 }
 
 // attachStore sets up sharing when WithStore was given.
@@ -178,7 +182,7 @@ func (sh *shared) rejected(tok Token) {
 		return
 	}
 	sh.mu.Lock()
-	sh.rejection = tok.AccessToken
+	sh.rejection, sh.rejectedExpiry = tok.AccessToken, tok.Expiry
 	sh.mu.Unlock()
 }
 
@@ -203,7 +207,8 @@ func (sh *shared) cured() {
 
 // adopt loads the fleet's token and makes it the Source's own if it is usable: it
 // passes the checks a token from the network would (checkStored), and it is not
-// expired, not rejected here, and not the very token being refreshed. It returns
+// expired, not rejected here, not issued before the token last rejected here, and
+// not the very token being refreshed. It returns
 // nil and no error when there is nothing to adopt; a corrupt or forged value is
 // nothing, reported as such.
 func (sh *shared) adopt(ctx context.Context, seen *entry) (*entry, error) {
@@ -232,7 +237,7 @@ func (sh *shared) adopt(ctx context.Context, seen *entry) (*entry, error) {
 	}
 	sh.cured()
 	sh.mu.Lock()
-	rejected := st.Token.AccessToken == sh.rejection
+	rejected := st.Token.AccessToken == sh.rejection || st.Token.Expiry.Before(sh.rejectedExpiry)
 	sh.mu.Unlock()
 	e := s.newEntry(st.Token, st.Fetched)
 	now := s.now()

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,5 +305,137 @@ func TestLockNeverReleasedDelaysButNeverFails(t *testing.T) {
 	}
 	if took < fetchTimeout/2 || took > fetchTimeout {
 		t.Errorf("fetched alone after %v, want after half the fetch timeout (%v)", took, fetchTimeout/2)
+	}
+}
+
+// The fleet's breaker state says until when it is open on the clock of the process
+// that opened it. A process whose clock runs behind by a few seconds — up to a
+// minute — still believes it, for one cooldown from its own now at most; a state
+// open for longer than one cooldown and a minute is forged and ignored. Before, a
+// process lagging by more than 5 s took a genuine state for a forgery, fetched
+// against the failing endpoint and wrote a closed state over the fleet's.
+func TestSharedBreakerToleratesClockSkew(t *testing.T) {
+	clock := newClock()
+	const cooldown = 30 * time.Second
+	for _, tt := range []struct {
+		name    string
+		ahead   time.Duration // how far the opener's clock ran ahead of this process's
+		refused bool
+	}{
+		{"opener's clock 1 s ahead", time.Second, true},
+		{"opener's clock 6 s ahead", 6 * time.Second, true},
+		{"opener's clock 50 s ahead", 50 * time.Second, true},
+		{"open for a cooldown and 2 minutes: forged", 2 * time.Minute, false},
+		{"open for 200 years: forged", 200 * 365 * 24 * time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, clock)
+			rec := &recorder{}
+			opened := transport.BreakerRecord{OpenUntil: time.Now().Add(tt.ahead + cooldown), Failures: 3}
+			st := &breakerStore{memoryBreakers: &memoryBreakers{rec: &opened}}
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey),
+				transport.WithHook(rec.hook), transport.WithBreaker(3, 5, cooldown))
+			began := time.Now()
+			_, err := src.Token(context.Background())
+			var open *transport.CircuitOpenError
+			refused := errors.As(err, &open)
+			if refused != tt.refused {
+				t.Fatalf("Token: %v; refused %t, want %t", err, refused, tt.refused)
+			}
+			if refused {
+				if ts.requests.Load() != 0 || rec.count(transport.EventStoreCorrupt) != 0 {
+					t.Errorf("%d token requests, %d store_corrupt; want the fleet's state believed", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+				}
+				// Believed for one cooldown from this process's now at most.
+				if wait := open.Retry.Sub(clock.Now()); wait > cooldown+time.Since(began) {
+					t.Errorf("refused until %v from now; want at most one cooldown (%v)", wait, cooldown)
+				}
+				if *st.rec != opened {
+					t.Errorf("the fleet's state was overwritten: %+v", *st.rec)
+				}
+			} else if ts.requests.Load() != 1 || rec.count(transport.EventStoreCorrupt) != 1 {
+				t.Errorf("%d token requests, %d store_corrupt; want the forgery ignored, reported and one fetch", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+			}
+		})
+	}
+}
+
+// replayStore is a MemoryStore under a writer who keeps putting back genuine
+// values recorded earlier: each Load returns the next of them, whatever was saved.
+type replayStore struct {
+	transport.MemoryStore
+	replays []transport.StoredToken
+	loads   atomic.Int64
+}
+
+func (r *replayStore) Load(context.Context, string) (transport.StoredToken, bool, error) {
+	return r.replays[int(r.loads.Add(1)-1)%len(r.replays)], true, nil
+}
+
+// A writer to the Store who recorded genuine sealed tokens of the credential can
+// put them back after the API stopped accepting them (revoked, or rejected for
+// any reason). A Source that found one rejected adopts from the Store only tokens
+// issued after it — that expire later — so replays cost a process at most a
+// rejection per newer recorded token, never every call. Before, with the last
+// rejected token alone refused, two recorded tokens put back in turn failed every
+// call.
+func TestReplayedRejectedTokensAreNotAdoptedAgain(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		order     []int // the recorded tokens (0 the oldest), in the order the writer puts them back
+		maxFailed int
+	}{
+		{"two tokens in turn, older first", []int{0, 1}, 1},
+		{"two tokens in turn, newer first", []int{1, 0}, 0},
+		{"four tokens, oldest to newest, again and again", []int{0, 1, 2, 3}, 3},
+		{"four tokens, newest to oldest, again and again", []int{3, 2, 1, 0}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newClock()
+			ts := newTokenServer(t, clock)
+			api := newAPIServer(t, ts)
+			var recorded []transport.StoredToken
+			p := ts.provider()
+			for range 4 {
+				fetched := clock.Now()
+				tok, err := p.Fetch(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				recorded = append(recorded, transport.StoredToken{Token: tok, Fetched: fetched})
+				ts.revoke(tok.AccessToken)
+				clock.Advance(time.Minute)
+			}
+			st := &replayStore{}
+			for _, i := range tt.order {
+				st.replays = append(st.replays, recorded[i])
+			}
+			// No backoff between rounds and a breaker that does not open: every call
+			// may drop a rejected token and fetch, so that what is measured is which
+			// tokens the Source adopts.
+			noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
+			noBreaker := transport.WithBreaker(1000, 1000, time.Minute)
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), noBackoff, noBreaker)
+			base := api.Client().Transport.(*http.Transport).Clone()
+			t.Cleanup(base.CloseIdleConnections)
+			client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))}
+			const calls = 20
+			failed := 0
+			for range calls {
+				resp, err := client.Get(api.URL + "/rest/v1/thing")
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed++
+				}
+			}
+			t.Logf("%s: %d of %d calls failed, %d token requests, %d API rejections", tt.name, failed, calls, ts.requests.Load()-4, api.rejected.Load())
+			if failed > tt.maxFailed {
+				t.Errorf("%d of %d calls failed; want at most %d", failed, calls, tt.maxFailed)
+			}
+		})
 	}
 }

@@ -16,22 +16,48 @@ import (
 
 // Response is a token endpoint's JSON answer, success and error fields together.
 type Response struct {
-	AccessToken     string      `json:"access_token"`
-	TokenType       string      `json:"token_type"`
-	ExpiresIn       json.Number `json:"expires_in"`
-	RefreshToken    string      `json:"refresh_token"`
-	Scope           string      `json:"scope"`
-	RESTInstanceURL string      `json:"rest_instance_url"`
-	SOAPInstanceURL string      `json:"soap_instance_url"`
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	// ExpiresIn is kept raw: a number, a quoted one, or anything a broken answer
+	// holds. Decoding it as a json.Number made encoding/json quote what it held in
+	// its error — a secret, if the vendor echoed one there. See LifetimeText.
+	ExpiresIn       json.RawMessage `json:"expires_in"`
+	RefreshToken    string          `json:"refresh_token"`
+	Scope           string          `json:"scope"`
+	RESTInstanceURL string          `json:"rest_instance_url"`
+	SOAPInstanceURL string          `json:"soap_instance_url"`
 
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 	ErrorURI         string `json:"error_uri"`
 }
 
-// String never shows the tokens.
+// String never shows the tokens, nor an expires_in that is not a number.
 func (r Response) String() string {
-	return "oauthwire.Response{token_type:" + r.TokenType + " expires_in:" + r.ExpiresIn.String() + " error:" + r.Error + "}"
+	life, _ := r.LifetimeText()
+	if !isDigits(life) {
+		life = "?"
+	}
+	return "oauthwire.Response{token_type:" + r.TokenType + " expires_in:" + life + " error:" + r.Error + "}"
+}
+
+// LifetimeText returns expires_in as text for ParseLifetime — a JSON number, or the
+// content of a JSON string — and whether the answer has one (absent or null: no).
+// A value of another kind (true, an object) is "", which ParseLifetime refuses.
+func (r Response) LifetimeText() (string, bool) {
+	raw := bytes.TrimSpace(r.ExpiresIn)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String(), true
+	}
+	return "", true
 }
 
 // Decode reads an endpoint answer as JSON. A body that is not JSON, or JSON that is
@@ -58,7 +84,11 @@ func Decode(provider string, resp *transport.EndpointResponse) (Response, error)
 // Lifetime returns expires_in as a duration; ok is false when it is absent or not a
 // whole number of seconds between 1 and MaxLifetime (see ParseLifetime).
 func (r Response) Lifetime() (time.Duration, bool) {
-	d, problem := ParseLifetime("expires_in", r.ExpiresIn.String(), MaxLifetime)
+	text, ok := r.LifetimeText()
+	if !ok {
+		return 0, false
+	}
+	d, problem := ParseLifetime("expires_in", text, MaxLifetime)
 	return d, problem == ""
 }
 

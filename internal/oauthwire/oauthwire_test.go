@@ -131,3 +131,47 @@ func TestScrub(t *testing.T) {
 		t.Errorf("Scrub changed a clean string: %q", out)
 	}
 }
+
+// expires_in is read whatever it holds: a number or a quoted one becomes text for
+// ParseLifetime, absent or null means none, and anything else is text that
+// ParseLifetime refuses. Decoding never fails on it, so no decoding error can
+// quote what it held (a json.Number quoted "the secret" in its error).
+func TestLifetimeText(t *testing.T) {
+	const secret = "s3cret-echo"
+	for _, tt := range []struct {
+		body    string
+		text    string
+		present bool
+		life    time.Duration // what Lifetime returns; 0: refused or absent
+	}{
+		{`{}`, "", false, 0},
+		{`{"expires_in":null}`, "", false, 0},
+		{`{"expires_in":1200}`, "1200", true, 1200 * time.Second},
+		{`{"expires_in":"1200"}`, "1200", true, 1200 * time.Second},
+		{`{"expires_in": 1200 }`, "1200", true, 1200 * time.Second},
+		{`{"expires_in":-5}`, "-5", true, 0},
+		{`{"expires_in":1.2e3}`, "1.2e3", true, 0},
+		{`{"expires_in":1200.0}`, "1200.0", true, 0},
+		{`{"expires_in":9223372037}`, "9223372037", true, 0},
+		{`{"expires_in":99999999999999999999}`, "99999999999999999999", true, 0},
+		{`{"expires_in":""}`, "", true, 0},
+		{`{"expires_in":true}`, "", true, 0},
+		{`{"expires_in":[1200]}`, "", true, 0},
+		{`{"expires_in":{"s":1200}}`, "", true, 0},
+		{`{"expires_in":"` + secret + `"}`, secret, true, 0},
+	} {
+		r, err := oauthwire.Decode("x", &transport.EndpointResponse{StatusCode: 200, Body: []byte(tt.body)})
+		if err != nil {
+			t.Errorf("%s: Decode: %v", tt.body, err)
+			continue
+		}
+		text, present := r.LifetimeText()
+		life, ok := r.Lifetime()
+		if text != tt.text || present != tt.present || life != tt.life || ok != (tt.life != 0) {
+			t.Errorf("%s: LifetimeText %q, %t; Lifetime %v, %t; want %q, %t; %v", tt.body, text, present, life, ok, tt.text, tt.present, tt.life)
+		}
+		if strings.Contains(r.String(), secret) {
+			t.Errorf("%s: String shows expires_in: %s", tt.body, r)
+		}
+	}
+}

@@ -152,9 +152,9 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 		return transport.Token{}, p.malformed("token_type is " + quoteShort(p.scrub(r.TokenType, r.AccessToken, r.RefreshToken)) + ", not bearer")
 	}
 	life := TokenLifetime // Acoustic always says; if it ever does not, its documented lifetime
-	if r.ExpiresIn != "" {
+	if text, ok := r.LifetimeText(); ok {
 		var problem string
-		if life, problem = oauthwire.ParseLifetime("expires_in", r.ExpiresIn.String(), maxLifetime); problem != "" {
+		if life, problem = oauthwire.ParseLifetime("expires_in", text, maxLifetime); problem != "" {
 			return transport.Token{}, p.malformed(problem)
 		}
 	}

@@ -73,8 +73,8 @@ func token(r oauthwire.Response, start time.Time, t *tenant, secrets []string) (
 		return transport.Token{}, malformed(fmt.Sprintf("token_type %q, want Bearer", clean(r.TokenType)))
 	}
 	tok := transport.Token{AccessToken: r.AccessToken, Scope: r.Scope}
-	if r.ExpiresIn != "" {
-		life, problem := oauthwire.ParseLifetime("expires_in", r.ExpiresIn.String(), maxLifetime)
+	if text, ok := r.LifetimeText(); ok {
+		life, problem := oauthwire.ParseLifetime("expires_in", text, maxLifetime)
 		if problem != "" {
 			return transport.Token{}, malformed(problem)
 		}

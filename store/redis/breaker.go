@@ -21,9 +21,7 @@ func (s *Store) breakerKey(id string) string { return s.cfg.prefix + "{" + id + 
 // transport.ErrCorruptValue; the Source then checks what it does believe.
 func (s *Store) LoadBreaker(ctx context.Context, key string) (transport.BreakerRecord, bool, error) {
 	rk := s.breakerKey(key)
-	data, err := bound(ctx, s, "loading the breaker state", func(ctx context.Context) ([]byte, error) {
-		return s.client.Get(ctx, rk).Bytes()
-	}, nil)
+	data, err := s.getBounded(ctx, "loading the breaker state", rk)
 	switch {
 	case errors.Is(err, redis.Nil):
 		return transport.BreakerRecord{}, false, nil

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -114,6 +115,34 @@ func decodeBreaker(data []byte) (transport.BreakerRecord, error) {
 		return transport.BreakerRecord{}, corrupt("the stored value is not a tokentrip breaker state")
 	}
 	return transport.BreakerRecord{OpenUntil: fromUnixNano(*w.OpenUntil), Failures: *w.Failures}, nil
+}
+
+// maxValueLen bounds every value the Store reads back: a token entry, a breaker
+// state, each field of a refresh token's entry. What tokentrip writes is a few
+// kilobytes at most (tokens and their URLs are bounded by the Source's checks and
+// the providers'); a longer value was planted, and is corrupt without being read.
+const maxValueLen = 256 << 10
+
+// errTooLarge is the corrupt value longer than maxValueLen.
+var errTooLarge = corrupt("the stored value is larger than any value tokentrip writes")
+
+// getBounded reads the string under rk, at most maxValueLen bytes of it: redis.Nil
+// when there is none, errTooLarge when it is longer, Redis's WRONGTYPE error when
+// rk holds another type.
+func (s *Store) getBounded(ctx context.Context, what, rk string) ([]byte, error) {
+	v, err := bound(ctx, s, what, func(ctx context.Context) (any, error) {
+		return getScript.Run(ctx, s.client, []string{rk}, maxValueLen).Result()
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	switch v := v.(type) {
+	case string:
+		return []byte(v), nil
+	case int64:
+		return nil, errTooLarge
+	}
+	return nil, corrupt("Redis answered with an unexpected type")
 }
 
 // sealedV1 starts a value sealed with AES-GCM: then the nonce, then the ciphertext.

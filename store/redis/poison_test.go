@@ -60,6 +60,30 @@ func sealedWith(t *testing.T, r *redisServer, breaker bool, tok transport.Stored
 	return v
 }
 
+// sealedFor returns what the fleet's Store writes for tok under the credential id
+// (a StoreKey.ID): a genuine sealed value of another credential.
+func sealedFor(t *testing.T, r *redisServer, id string, tok transport.StoredToken) string {
+	t.Helper()
+	ctx := context.Background()
+	st := r.newStore()
+	l, err := st.Lock(ctx, id)
+	if err != nil || l == nil {
+		t.Fatalf("lock: %v, %v", l, err)
+	}
+	if err := l.Save(ctx, tok, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	l.Unlock(ctx)
+	raw := r.Client()
+	rk := redisstore.DefaultPrefix + "{" + id + "}:token"
+	v, err := raw.Get(ctx, rk).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Del(ctx, rk)
+	return v
+}
+
 // recordingBase sends API calls to the emulator and answers any other host itself,
 // remembering the Authorization header each host was sent.
 type recordingBase struct {
@@ -106,6 +130,12 @@ func TestPoisonedStoreValues(t *testing.T) {
 		// forgeable: a well-formed value with a plausible token, which only a key
 		// stops: without one it is adopted, rejected by the API and replaced.
 		forgeable bool
+		// stale: a genuine value that is no longer usable (expired): not corrupt,
+		// only replaced.
+		stale bool
+		// keyOnly: without a key the value is what the threat model concedes (a
+		// genuine token of another credential is used); tried with a key only.
+		keyOnly bool
 	}
 	const nineNines = `"9999-12-31T23:59:59Z"`
 	literal := func(v string) func(*testing.T, string) string { return func(*testing.T, string) string { return v } }
@@ -137,6 +167,22 @@ func TestPoisonedStoreValues(t *testing.T) {
 			return sealedWith(t, r, false, evil)
 		}},
 		{name: "token: a hash under the token's key", kind: "token-hash", value: literal("x")},
+		{name: "token: sealed with the fleet's key, expired an hour ago", kind: "token", stale: true, value: func(t *testing.T, _ string) string {
+			old := transport.StoredToken{Token: transport.Token{AccessToken: "genuine-but-old", Expiry: now.Add(-time.Hour)}, Fetched: now.Add(-80 * time.Minute)}
+			if strings.Contains(t.Name(), "without") {
+				return plainToken("genuine-but-old", "", now.Add(-80*time.Minute), 20*time.Minute)
+			}
+			return sealedWith(t, r, false, old)
+		}},
+		{name: "token: sealed with the fleet's key for another credential, copied", kind: "token", keyOnly: true, value: func(t *testing.T, _ string) string {
+			return sealedFor(t, r, transport.StoreKey{Provider: "mcv2", ClientID: "another-client"}.ID(), good)
+		}},
+		{name: "token: a sealed breaker state copied to the token's key", kind: "token", value: func(t *testing.T, _ string) string {
+			if strings.Contains(t.Name(), "without") {
+				return `{"o":0,"f":1}`
+			}
+			return sealedWith(t, r, true, good)
+		}},
 		{name: "token: plausible forgery (emulator instance URL)", kind: "token", forgeable: true, value: func(_ *testing.T, emu string) string {
 			return plainToken("forged-token", emu+"/", now, 20*time.Minute)
 		}},
@@ -153,11 +199,20 @@ func TestPoisonedStoreValues(t *testing.T) {
 		{name: "breaker: sealed with another key", kind: "breaker", value: func(t *testing.T, _ string) string {
 			return sealedWith(t, r, true, good, redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!")))
 		}},
+		{name: "breaker: a sealed token entry copied to the breaker's key", kind: "breaker", value: func(t *testing.T, _ string) string {
+			if strings.Contains(t.Name(), "without") {
+				return plainToken("genuine-looking", "", now, 20*time.Minute)
+			}
+			return sealedWith(t, r, false, good)
+		}},
 		{name: "lock: held forever", kind: "lock", value: literal("not-a-fence")},
 	}
 	for _, sealed := range []bool{true, false} {
 		for _, p := range poisons {
 			mode := map[bool]string{true: "with a key", false: "without a key"}[sealed]
+			if p.keyOnly && !sealed {
+				continue
+			}
 			t.Run(mode+"/"+p.name, func(t *testing.T) {
 				raw := r.Client()
 				raw.FlushAll(ctx)
@@ -222,8 +277,11 @@ func TestPoisonedStoreValues(t *testing.T) {
 						t.Errorf("forgery without a key: %d store_corrupt, rejections %v; want 0 and one invalid_token", corrupt, stats.Rejections)
 					}
 				} else {
-					if corrupt < 1 {
+					if corrupt < 1 && !p.stale {
 						t.Error("no store_corrupt event")
+					}
+					if corrupt != 0 && p.stale {
+						t.Errorf("%d store_corrupt events for a genuine expired token", corrupt)
 					}
 					if len(stats.Rejections) != 0 {
 						t.Errorf("the API refused %v: a poisoned token was sent", stats.Rejections)

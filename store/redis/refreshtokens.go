@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/tokentrip/tokentrip/store"
@@ -27,27 +28,44 @@ import (
 // not match its digest counts as absent (reported as transport.EventStoreCorrupt
 // through the Store's hook and logger), and the next rotation replaces it.
 //
+// A refresh token is single use: one this process saw replaced is spent, and an
+// older copy written back into Redis (a Redis restarted from an older snapshot, a
+// replica promoted behind its primary, a replayed sealed value) counts as corrupt
+// too; the process keeps using the newer token it holds, and its next rotation
+// writes over the old copy.
+//
 // It remembers the last token it read or wrote for each key. When Redis cannot be
 // reached, Load returns that copy and CompareAndSwap rotates it in the process;
 // when Redis answers again the rotation is written back with the same
 // compare-and-swap, and if another process rotated the token meanwhile its token
-// wins. Each change of reachability is reported once (WithLogger, WithHook).
+// wins. When Redis answers without the token — it restarted empty, or evicted it —
+// the process stores its copy again, the only one that still works. Delete a
+// token through CompareAndSwap (next ""): that leaves a marker, and no process
+// restores it. Each change of reachability is reported once (WithLogger,
+// WithHook).
 type RefreshTokens struct {
 	s      *Store
-	mac    []byte
 	health *health
 
 	mu    sync.Mutex
 	known map[string]*localToken
-	bad   map[string]string // key → marker of a corrupt value seen in Redis (see casScript)
+	bad   map[string]string   // key → marker of a corrupt value seen in Redis (see casScript)
+	gone  map[string][]string // key → digests of the tokens this process saw replaced, newest last
 }
 
 // localToken is the process's copy of one key's refresh token.
 type localToken struct {
 	value   string
-	pending bool   // rotated here while Redis was unreachable
-	base    string // what Redis held before the pending rotations
+	pending bool // rotated here while Redis was unreachable
+	// chain holds, while pending, what Redis may hold: the token it held before
+	// the pending rotations, then each token rotated away here since. Redis may
+	// hold a later one than the first when a rotation it was sent was abandoned at
+	// the Store's timeout and then done.
+	chain []string
 }
+
+// maxGone bounds the replaced tokens remembered per key.
+const maxGone = 16
 
 var _ store.TokenPairs = (*RefreshTokens)(nil)
 
@@ -57,15 +75,17 @@ func (s *Store) RefreshTokens() *RefreshTokens {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.refresh == nil {
-		mac := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), s.cfg.key...))
-		s.refresh = &RefreshTokens{s: s, mac: mac[:], health: &health{s: s, what: "refresh tokens"},
-			known: map[string]*localToken{}, bad: map[string]string{}}
+		s.refresh = &RefreshTokens{s: s, health: &health{s: s, what: "refresh tokens"},
+			known: map[string]*localToken{}, bad: map[string]string{}, gone: map[string][]string{}}
 	}
 	return s.refresh
 }
 
 // String never shows the tokens.
 func (r *RefreshTokens) String() string { return "redisstore.RefreshTokens{[REDACTED]}" }
+
+// GoString keeps %#v from printing the tokens this process holds.
+func (r *RefreshTokens) GoString() string { return "&" + r.String() }
 
 func (r *RefreshTokens) key(key string) string {
 	return r.s.cfg.prefix + "{rt:" + hashName("refresh token", key) + "}"
@@ -79,7 +99,7 @@ func (r *RefreshTokens) digest(tok string) string {
 	if tok == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, r.mac)
+	m := hmac.New(sha256.New, r.s.digestKey[:])
 	m.Write([]byte(tok))
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -98,7 +118,7 @@ func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, trans
 	if r.health.available() {
 		var v string
 		var access transport.Token
-		if v, access, err = r.loadRemote(ctx, key); err == nil {
+		if v, access, err = r.loadRemote(ctx, key, false); err == nil {
 			r.health.worked()
 			return v, access, nil
 		}
@@ -118,25 +138,46 @@ func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, trans
 	return "", transport.Token{}, fmt.Errorf("redisstore: no refresh token in this process to fall back on: %w", err)
 }
 
-func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, transport.Token, error) {
+// loadRemote loads key's tokens from Redis. When Redis has lost the refresh token
+// (restarted empty, evicted it) and the process holds a copy, the copy is stored
+// again, unless restored says that was just tried.
+func (r *RefreshTokens) loadRemote(ctx context.Context, key string, restored bool) (string, transport.Token, error) {
 	if err := r.writeBack(ctx, key); err != nil {
 		return "", transport.Token{}, err
 	}
 	rk := r.key(key)
 	vals, err := bound(ctx, r.s, "loading the refresh token", func(ctx context.Context) ([]any, error) {
-		return r.s.client.HMGet(ctx, rk, "d", "v", "a").Result()
+		return loadPairScript.Run(ctx, r.s.client, []string{rk}, maxValueLen).Slice()
 	}, nil)
 	switch {
 	case wrongType(err):
 		return r.poisoned(key, "!type", corrupt("the refresh token's key holds another type of value")), transport.Token{}, nil
 	case err != nil:
 		return "", transport.Token{}, err
+	case len(vals) != 4:
+		return "", transport.Token{}, fmt.Errorf("redisstore: loading the refresh token: %d values in Redis's answer, want 4", len(vals))
 	}
 	d, dok := vals[0].(string)
 	v, vok := vals[1].(string)
 	a, aok := vals[2].(string)
+	_, dbig := vals[0].(int64)
+	_, vbig := vals[1].(int64)
+	_, abig := vals[2].(int64)
 	switch {
+	case dbig:
+		return r.poisoned(key, "!big", errTooLarge), transport.Token{}, nil
+	case vbig:
+		return r.poisoned(key, d, errTooLarge), transport.Token{}, nil
 	case !vok && !dok && !aok:
+		if exists, _ := vals[3].(int64); exists == 0 && !restored && r.current(key) != "" {
+			switch ok, err := r.restore(ctx, key); {
+			case err != nil:
+				return "", transport.Token{}, err
+			case ok:
+				return r.current(key), transport.Token{}, nil
+			}
+			return r.loadRemote(ctx, key, true) // another process stored one meanwhile
+		}
 		r.remember(key, "")
 		return "", transport.Token{}, nil
 	case !vok || !dok:
@@ -150,14 +191,45 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string) (string, tra
 	if !visibleToken(tok) || !hmac.Equal([]byte(d), []byte(r.digest(tok))) {
 		return r.poisoned(key, d, corrupt("the stored refresh token is not one a provider issues, or does not match its digest")), transport.Token{}, nil
 	}
+	if r.replaced(key, d) {
+		return r.poisoned(key, d, corrupt("the stored refresh token is one this process saw replaced, so it is spent: an older copy was written back (a Redis restored from an older snapshot, or a replayed value)")), transport.Token{}, nil
+	}
 	r.remember(key, tok)
 	var access transport.Token
-	if aok {
+	switch {
+	case abig:
+		r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: errTooLarge})
+	case aok:
 		if access, err = r.openAccess(rk, a, d); err != nil {
 			r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: err})
 		}
 	}
 	return tok, access, nil
+}
+
+// restore stores the process's copy of key's refresh token in a Redis that has
+// lost it (restarted empty, or evicted it): the copy is the only one that still
+// works. It reports false when another process stored a token first. A token deleted through CompareAndSwap leaves a marker,
+// and is not restored.
+func (r *RefreshTokens) restore(ctx context.Context, key string) (bool, error) {
+	cur := r.current(key)
+	ok, err := r.casRemote(ctx, key, []string{""}, cur, transport.Token{}, true)
+	if ok {
+		if l := r.s.cfg.logger; l != nil {
+			l.LogAttrs(ctx, slog.LevelWarn, "tokentrip: Redis had lost a refresh token (restarted empty, or evicted it); stored this process's copy again")
+		}
+	}
+	return ok, err
+}
+
+// current returns the process's copy of key's refresh token, or "".
+func (r *RefreshTokens) current(key string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.known[key]; t != nil {
+		return t.value
+	}
+	return ""
 }
 
 // openAccess opens the access token kept with the refresh token of digest d.
@@ -206,10 +278,10 @@ func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next 
 		err := r.writeBack(ctx, key)
 		if err == nil {
 			var ok bool
-			if ok, err = r.casRemote(ctx, key, prev, next, access, false); err == nil {
+			if ok, err = r.casRemote(ctx, key, []string{prev}, next, access, false); err == nil {
 				r.health.worked()
 				if !ok {
-					r.forget(key)
+					r.forget(key, prev)
 					return store.ErrConflict
 				}
 				r.remember(key, next)
@@ -231,14 +303,25 @@ func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next 
 		return store.ErrConflict
 	}
 	if !t.pending {
-		t.pending, t.base = true, t.value
+		t.pending, t.chain = true, []string{t.value}
+	} else {
+		t.chain = append(t.chain, t.value)
 	}
+	r.addGone(key, t.value)
 	t.value = next
 	return nil
 }
 
-func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, access transport.Token, orMissing bool) (bool, error) {
+// casRemote stores next in Redis if Redis holds one of prevs ("" for none), or next
+// already.
+func (r *RefreshTokens) casRemote(ctx context.Context, key string, prevs []string, next string, access transport.Token, orMissing bool) (bool, error) {
 	rk := r.key(key)
+	ds := make([]string, len(prevs))
+	for i, p := range prevs {
+		if ds[i] = r.digest(p); ds[i] == "" {
+			ds[i] = "-"
+		}
+	}
 	var sealed, sealedAccess []byte
 	dnext := r.digest(next)
 	if next != "" {
@@ -259,7 +342,7 @@ func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, a
 	marker := r.bad[key]
 	r.mu.Unlock()
 	n, err := bound(ctx, r.s, "rotating the refresh token", func(ctx context.Context) (int, error) {
-		return casScript.Run(ctx, r.s.client, []string{rk}, r.digest(prev), dnext, sealed, flag, marker, sealedAccess).Int()
+		return casScript.Run(ctx, r.s.client, []string{rk}, strings.Join(ds, " "), dnext, sealed, flag, marker, sealedAccess, maxValueLen).Int()
 	}, nil)
 	if err != nil {
 		return false, err
@@ -275,8 +358,8 @@ func (r *RefreshTokens) casRemote(ctx context.Context, key, prev, next string, a
 }
 
 // writeBack stores in Redis a rotation made while Redis was unreachable, also when
-// Redis came back empty. If another process rotated the token meanwhile, Redis
-// keeps its token.
+// Redis came back empty, or holding a token of the pending chain. If another
+// process rotated the token meanwhile, Redis keeps its token.
 func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	r.mu.Lock()
 	t := r.known[key]
@@ -284,9 +367,9 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 		r.mu.Unlock()
 		return nil
 	}
-	base, value := t.base, t.value
+	chain, value := append([]string(nil), t.chain...), t.value
 	r.mu.Unlock()
-	ok, err := r.casRemote(ctx, key, base, value, transport.Token{}, true)
+	ok, err := r.casRemote(ctx, key, chain, value, transport.Token{}, true)
 	if err != nil {
 		return err
 	}
@@ -294,9 +377,11 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	defer r.mu.Unlock()
 	if ok {
 		if t.value == value {
-			t.pending = false
+			t.pending, t.chain = false, nil
 		} else {
-			t.base = value // rotated again meanwhile: still pending, from what Redis holds now
+			// Rotated again meanwhile: still pending, from what Redis holds now
+			// (value, the first token rotated away since the snapshot).
+			t.chain = t.chain[len(chain):]
 		}
 		return nil
 	}
@@ -307,20 +392,60 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 	return nil
 }
 
+// remember makes value the process's copy of key's token; the copy it replaces,
+// if any, is spent.
 func (r *RefreshTokens) remember(key, value string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.bad, key)
-	if t := r.known[key]; t != nil && t.pending {
+	t := r.known[key]
+	if t != nil && t.pending {
 		return
+	}
+	if t != nil && t.value != value {
+		r.addGone(key, t.value)
 	}
 	r.known[key] = &localToken{value: value}
 }
 
-func (r *RefreshTokens) forget(key string) {
+// forget drops the process's copy of key's token after a rotation of spent lost
+// to another process's: spent is replaced in Redis.
+func (r *RefreshTokens) forget(key, spent string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.known, key)
+	r.addGone(key, spent)
+}
+
+// addGone books tok as replaced. r.mu is held.
+func (r *RefreshTokens) addGone(key, tok string) {
+	if tok == "" {
+		return
+	}
+	d := r.digest(tok)
+	g := r.gone[key]
+	for _, x := range g {
+		if x == d {
+			return
+		}
+	}
+	if len(g) >= maxGone {
+		g = g[1:]
+	}
+	r.gone[key] = append(g, d)
+}
+
+// replaced reports whether the token of digest d was replaced while this process
+// looked: it is spent.
+func (r *RefreshTokens) replaced(key, d string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.gone[key] {
+		if hmac.Equal([]byte(x), []byte(d)) {
+			return true
+		}
+	}
+	return false
 }
 
 // visibleToken reports whether a stored refresh token looks like one a provider

@@ -2,8 +2,11 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Semaphore caps how many requests a whole fleet has in flight, as Acoustic's
@@ -58,13 +61,20 @@ func (s *Store) Semaphore(name string, limit int) *Semaphore {
 	return m
 }
 
+// String names the semaphore by its limit; its name, which may name a customer,
+// is hashed.
+func (m *Semaphore) String() string { return fmt.Sprintf("redisstore.Semaphore{limit:%d}", m.limit) }
+
+// GoString keeps %#v from printing the Semaphore's fields.
+func (m *Semaphore) GoString() string { return "&" + m.String() }
+
 // Limit reports how many slots the semaphore has.
 func (m *Semaphore) Limit() int { return m.limit }
 
 // InFlight reports how many slots the fleet holds now, by Redis.
 func (m *Semaphore) InFlight(ctx context.Context) (int, error) {
 	return bound(ctx, m.s, "counting leases", func(ctx context.Context) (int, error) {
-		return countScript.Run(ctx, m.s.client, []string{m.key}).Int()
+		return countScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.leaseTTL.Milliseconds()).Int()
 	}, nil)
 }
 
@@ -88,18 +98,25 @@ func (m *Semaphore) Acquire(ctx context.Context) (func(), error) {
 	id := randomID()
 	var t *time.Timer
 	for {
-		n, err := bound(ctx, m.s, "taking a lease", func(ctx context.Context) (int, error) {
-			return acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
-		}, func(n int) {
-			if n == 1 { // taken after the caller gave up: give the slot back
+		res, err := bound(ctx, m.s, "taking a lease", func(ctx context.Context) ([]int64, error) {
+			return acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.leaseTTL.Milliseconds(), id).Int64Slice()
+		}, func(res []int64) {
+			if len(res) > 0 && res[0] == 1 { // taken after the caller gave up: give the slot back
 				m.release(id)
 			}
 		})
+		if err == nil && len(res) != 2 {
+			err = fmt.Errorf("redisstore: taking a lease: %d values in Redis's answer, want 2", len(res))
+		}
 		if err != nil {
 			return m.fallBack(ctx, err)
 		}
 		m.health.worked()
-		if n == 1 {
+		if res[1] == 1 {
+			m.s.report(transport.Event{Source: "redisstore semaphore", Kind: transport.EventStoreCorrupt,
+				Err: corrupt("leases no process of the fleet writes (expiring later than one lease TTL from now), or a key of another type, held the semaphore's slots; dropped")})
+		}
+		if res[0] == 1 {
 			return m.lease(id), nil
 		}
 		if t == nil {

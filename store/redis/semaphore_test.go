@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -188,5 +189,90 @@ func TestSemaphoreFallsBackWhileRedisIsDown(t *testing.T) {
 	}
 	if ev.count(transport.EventStoreUp) != 1 {
 		t.Fatalf("store_up events %d, want 1", ev.count(transport.EventStoreUp))
+	}
+}
+
+// Whoever can write to Redis can plant leases in a semaphore's set, or another type
+// of value under its key. Leases that expire later than one lease TTL from now on
+// the server's clock (no process writes those) and values of another type are
+// dropped by the next Acquire and reported: the fleet keeps its cap and its slots.
+// Before, leases scored far in the future held every slot forever (each Acquire
+// waited until its context ended, with no event), and a value of another type sent
+// every process to its own semaphore for good, reported as an outage.
+func TestForgedSemaphoreLeasesAreDropped(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	const limit, lease = 2, 30 * time.Second
+	raw := r.Client()
+	key := func() string { // the semaphore's key, as a process holding a slot sees it
+		rel, err := r.newStore().Semaphore(org, limit).Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rel()
+		keys := raw.Keys(ctx, "*sem*").Val()
+		if len(keys) != 1 {
+			t.Fatalf("keys %v", keys)
+		}
+		return keys[0]
+	}()
+	for _, tt := range []struct {
+		name  string
+		plant func(now time.Time)
+	}{
+		{"leases expiring in 9999", func(time.Time) {
+			raw.ZAdd(ctx, key, redis.Z{Score: 253402300799000, Member: "f1"}, redis.Z{Score: 253402300799000, Member: "f2"})
+		}},
+		{"leases expiring at +inf", func(time.Time) {
+			raw.ZAdd(ctx, key, redis.Z{Score: math.Inf(1), Member: "f1"}, redis.Z{Score: math.Inf(1), Member: "f2"})
+		}},
+		{"leases one lease TTL and a second from now", func(now time.Time) {
+			s := float64(now.Add(lease + time.Second).UnixMilli())
+			raw.ZAdd(ctx, key, redis.Z{Score: s, Member: "0123456789abcdef0123456789abcdef"}, redis.Z{Score: s, Member: "f2"})
+		}},
+		{"leases without an expiry on the key", func(now time.Time) {
+			raw.ZAdd(ctx, key, redis.Z{Score: 1e15, Member: "f1"}, redis.Z{Score: 1e15, Member: "f2"})
+			raw.Persist(ctx, key)
+		}},
+		{"a string under the key", func(time.Time) { raw.Set(ctx, key, "x", 0) }},
+		{"a hash under the key", func(time.Time) { raw.HSet(ctx, key, "f1", "1") }},
+		{"a list under the key", func(time.Time) { raw.RPush(ctx, key, "f1", "f2") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw.Del(ctx, key)
+			tt.plant(raw.Time(ctx).Val())
+			ev := &events{}
+			sem := r.newStore(redisstore.WithHook(ev.hook), redisstore.WithLeaseTTL(lease)).Semaphore(org, limit)
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			began := time.Now()
+			var rels []func()
+			for range limit {
+				rel, err := sem.Acquire(actx)
+				if err != nil {
+					t.Fatalf("Acquire after %v: %v; want a slot", time.Since(began).Round(time.Millisecond), err)
+				}
+				rels = append(rels, rel)
+			}
+			t.Logf("FIGURE forged semaphore %s: %d slots in %v, %d store_corrupt, %d store_down", tt.name, limit,
+				time.Since(began).Round(time.Millisecond), ev.count(transport.EventStoreCorrupt), ev.count(transport.EventStoreDown))
+			if ev.count(transport.EventStoreCorrupt) < 1 || ev.count(transport.EventStoreDown) != 0 {
+				t.Errorf("%d store_corrupt, %d store_down; want the forgery reported as corrupt, not as an outage",
+					ev.count(transport.EventStoreCorrupt), ev.count(transport.EventStoreDown))
+			}
+			// The fleet's cap holds in Redis: the slots are the process's, and a third
+			// Acquire anywhere waits.
+			if n, err := sem.InFlight(ctx); n != limit || err != nil {
+				t.Errorf("InFlight = %d, %v; want %d", n, err, limit)
+			}
+			wctx, wcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			if _, err := r.newStore().Semaphore(org, limit).Acquire(wctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("a third Acquire: %v; want it to wait", err)
+			}
+			wcancel()
+			for _, rel := range rels {
+				rel()
+			}
+		})
 	}
 }

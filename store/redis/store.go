@@ -35,7 +35,11 @@ type Store struct {
 	client redis.UniversalClient
 	cfg    config
 	aead   cipher.AEAD // nil: values are stored as they are (WithoutEncryption)
-	notify *notifier
+	// digestKey keys the digests that identify refresh tokens (RefreshTokens). It is
+	// derived from the encryption key, which the Store does not keep; a pointer, so
+	// that no rendering of the Store shows it.
+	digestKey *[sha256.Size]byte
+	notify    *notifier
 
 	mu         sync.Mutex
 	refresh    *RefreshTokens
@@ -115,7 +119,9 @@ func WithPollInterval(d time.Duration) Option {
 }
 
 // WithLeaseTTL sets how long a semaphore slot outlives a holder that died (default
-// thirty seconds). A living holder renews its lease every third of it.
+// thirty seconds). A living holder renews its lease every third of it. Every
+// process that shares a semaphore must use the same lease TTL: a lease that
+// expires later than one lease TTL from now is taken for a forged one and dropped.
 func WithLeaseTTL(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -157,8 +163,8 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithHook calls f with a transport.Event: EventStoreDown or EventStoreUp when a
 // Semaphore or RefreshTokens loses Redis or finds it again, EventStoreCorrupt when
-// a refresh token or a fetch lock in Redis was corrupt or forged (the Sources
-// report their own token and breaker values). f must be quick.
+// a refresh token, a fetch lock or a semaphore's leases in Redis were corrupt or
+// forged (the Sources report their own token and breaker values). f must be quick.
 func WithHook(f func(transport.Event)) Option { return func(c *config) { c.hook = f } }
 
 // ErrNoEncryptionKey is returned by New when neither WithEncryptionKey nor
@@ -199,6 +205,10 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("redisstore: %w", err)
 		}
 	}
+	dk := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), cfg.key...))
+	s.digestKey = &dk
+	clear(s.cfg.key) // the AEAD and the digest key are all the Store needs of it
+	s.cfg.key = nil
 	s.notify = newNotifier(client, cfg.prefix+"events:*")
 	return s, nil
 }
@@ -210,6 +220,9 @@ func (s *Store) Close() error { return s.notify.close() }
 func (s *Store) String() string {
 	return fmt.Sprintf("redisstore.Store{prefix:%q encrypted:%t}", s.cfg.prefix, s.aead != nil)
 }
+
+// GoString keeps %#v from printing the Store's fields.
+func (s *Store) GoString() string { return "&" + s.String() }
 
 // Keys. An id is a transport.StoreKey.ID (already a hash); the braces make every
 // key of one id land in one Redis Cluster slot, as the scripts need.
@@ -233,9 +246,7 @@ func (s *Store) opContext(parent context.Context) (context.Context, context.Canc
 // or does not decode to a token is an error wrapping transport.ErrCorruptValue.
 func (s *Store) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
 	rk := s.tokenKey(key)
-	data, err := bound(ctx, s, "loading the token", func(ctx context.Context) ([]byte, error) {
-		return s.client.Get(ctx, rk).Bytes()
-	}, nil)
+	data, err := s.getBounded(ctx, "loading the token", rk)
 	switch {
 	case errors.Is(err, redis.Nil):
 		return transport.StoredToken{}, false, nil
@@ -285,8 +296,11 @@ func (s *Store) Lock(ctx context.Context, key string) (transport.FetchLock, erro
 
 // Wait implements transport.Store: it returns when the key's token is saved or its
 // lock released (a pub/sub notification), when the lock is already gone, after the
-// poll interval, or when ctx ends.
+// poll interval, or when ctx ends. A notification wakes it no sooner than a tenth
+// of the poll interval after it began: anyone who can publish on Redis can send a
+// flood of them, and each wake costs the waiter a look at Redis.
 func (s *Store) Wait(ctx context.Context, key string) error {
+	began := time.Now()
 	sub, err := bound(ctx, s, "subscribing to notifications", func(ctx context.Context) (subscription, error) {
 		return s.notify.subscribe(ctx, s.channel(key))
 	}, func(sub subscription) { sub.stop() })
@@ -308,6 +322,14 @@ func (s *Store) Wait(ctx context.Context, key string) error {
 	defer t.Stop()
 	select {
 	case <-sub.woken:
+		if d := s.cfg.poll/10 - time.Since(began); d > 0 {
+			t.Reset(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	case <-t.C:
 	case <-ctx.Done():
 		return ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -546,5 +547,57 @@ func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
 	}
 	if n := ev.count(transport.EventStoreUp); n != 2 {
 		t.Fatalf("store_up events %d, want 2", n)
+	}
+}
+
+// Anyone who can publish on the fleet's Redis can flood the notification channels.
+// A process waiting for another's fetch (here a plausible lock that nobody
+// releases) then looks at Redis at most a few times per poll interval, not once
+// per notification: before, a flood made it loop through GET, the lock script and
+// EXISTS about 3,300 times a second for as long as it waited.
+func TestNotificationFloodCostsBoundedLooks(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	emu := mcv1test.NewServer()
+	defer emu.Close()
+	const poll, fetchTimeout = 100 * time.Millisecond, time.Second // the wait ends after fetchTimeout/2
+	raw := r.Client()
+	raw.Set(ctx, redisstore.DefaultPrefix+"{"+testKey.ID()+"}:lock", "0123456789abcdef0123456789abcdef", 10*time.Second)
+	stop, flooded := make(chan struct{}), make(chan int)
+	go func() {
+		c := r.Client()
+		n := 0
+		for {
+			select {
+			case <-stop:
+				flooded <- n
+				return
+			default:
+			}
+			c.Publish(ctx, redisstore.DefaultPrefix+"events:"+testKey.ID(), "saved")
+			n++
+		}
+	}()
+	raw.ConfigResetStat(ctx)
+	src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.WithStore(r.newStore(redisstore.WithPollInterval(poll)), testKey), transport.WithFetchTimeout(fetchTimeout))
+	began := time.Now()
+	_, err := src.Token(ctx)
+	waited := time.Since(began)
+	close(stop)
+	n := <-flooded
+	var looks int
+	for _, l := range strings.Split(raw.Info(ctx, "commandstats").Val(), "\n") {
+		if strings.HasPrefix(l, "cmdstat_exists:calls=") { // one per wait
+			looks, _ = strconv.Atoi(strings.TrimPrefix(strings.SplitN(l, ",", 2)[0], "cmdstat_exists:calls="))
+		}
+	}
+	limit := 2*int(waited/(poll/10)) + 5
+	t.Logf("FIGURE notification flood: %d notifications while waiting %v; %d waits (at most %d allowed); token %v, %d token request(s)",
+		n, waited.Round(time.Millisecond), looks, limit, err, emu.Stats().TokenRequests)
+	if err != nil || emu.Stats().TokenRequests != 1 {
+		t.Errorf("token: %v with %d token requests; want one, fetched alone after the wait", err, emu.Stats().TokenRequests)
+	}
+	if looks > limit {
+		t.Errorf("%d waits in %v; want at most %d", looks, waited, limit)
 	}
 }
