@@ -60,6 +60,11 @@ var (
 	namePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	segmentPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
 	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// upperEnvName is the conventional UPPER_CASE form of a variable's name: the
+	// only form an error shows, since a mixed- or lower-case "name" may be a
+	// secret pasted in its place (client secrets and refresh tokens are letters
+	// and digits too).
+	upperEnvName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 )
 
 // configProblems collects what is wrong with a config file, each problem with the
@@ -373,8 +378,11 @@ func configSecret(env *environ, dir, envName, path, key string) (string, error) 
 			return "", fmt.Errorf("%s_env must be the name of an environment variable (letters, digits and _), not the secret", key)
 		}
 		v := env.getenv(envName)
-		if v == "" {
+		switch {
+		case v == "" && upperEnvName.MatchString(envName):
 			return "", fmt.Errorf("%s_env: %s is not set or empty", key, envName)
+		case v == "":
+			return "", fmt.Errorf("%s_env: the variable it names is not set or empty (the name is not shown: it is not UPPER_CASE, and may be the secret itself)", key)
 		}
 		return v, nil
 	}

@@ -12,6 +12,11 @@ import (
 const (
 	cfgSecret       = "cfg-secret-4c1f9a"
 	cfgRefreshToken = "cfg-refresh-77e02b"
+	// Secrets of letters and digits only, as Marketing Cloud's client secrets and
+	// Acoustic's refresh tokens are: shaped like a variable's name.
+	cfgAlnumSecret  = "kq3vB8xZr2Lw9sT4mN7pY1dF"
+	cfgLowerSecret  = "v1legacysecret7c2e9a0b"
+	cfgAlnumRefresh = "rT9mKq2ZxW4vB7nL1pY8sD3f"
 )
 
 // configEnv is the environment the config tests read secrets from.
@@ -168,6 +173,14 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"access token", one("a", "access_token = \""+cfgSecret+"\"\n"), "access_token: secrets are not accepted"},
 		{"secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgSecret + "\"\n",
 			"client_secret_env must be the name of an environment variable"},
+		// A secret of letters and digits has a variable name's shape; unset, it is
+		// not echoed back.
+		{"alphanumeric secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgAlnumSecret + "\"\n",
+			`credential "a": client_secret_env: the variable it names is not set or empty`},
+		{"lower-case secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv1\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgLowerSecret + "\"\n",
+			"client_secret_env: the variable it names is not set or empty (the name is not shown"},
+		{"refresh token in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_env = \"" + cfgAlnumRefresh + "\"\n",
+			`credential "a": refresh_token_env: the variable it names is not set or empty`},
 
 		// Names, keys and providers.
 		{"no name", "[[credential]]\n" + good, "credential #1: name is required"},
@@ -234,7 +247,7 @@ func TestLoadConfigRefuses(t *testing.T) {
 			if !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name the file", err)
 			}
-			for _, s := range []string{cfgSecret, cfgRefreshToken} {
+			for _, s := range []string{cfgSecret, cfgRefreshToken, cfgAlnumSecret, cfgLowerSecret, cfgAlnumRefresh} {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("the error shows a secret:\n%v", err)
 				}
