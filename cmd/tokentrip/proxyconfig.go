@@ -68,25 +68,31 @@ var (
 )
 
 // configProblems collects what is wrong with a config file, each problem with the
-// credential it belongs to.
+// credential it belongs to. It keeps the first maxConfigProblems and counts the
+// rest, so that a file of a million empty tables does not hold millions of
+// messages.
 type configProblems struct {
 	path string
-	list []string
+	list []string // the first maxConfigProblems
+	n    int      // all of them
 }
 
 func (p *configProblems) add(who, format string, args ...any) {
-	p.list = append(p.list, who+": "+fmt.Sprintf(format, args...))
+	p.n++
+	if len(p.list) < maxConfigProblems {
+		p.list = append(p.list, who+": "+fmt.Sprintf(format, args...))
+	}
 }
 
 // err is the problems as one usage error, or nil.
 func (p *configProblems) err() error {
-	switch n := len(p.list); {
+	switch n := p.n; {
 	case n == 0:
 		return nil
 	case n == 1:
 		return usagef("--config %s: %s", p.path, p.list[0])
 	default:
-		shown := p.list[:min(n, maxConfigProblems)]
+		shown := p.list
 		more := ""
 		if n > len(shown) {
 			more = fmt.Sprintf("\n  … and %d more", n-len(shown))
@@ -103,6 +109,9 @@ func loadConfig(env *environ, path string) ([]credential, error) {
 	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if problem := configShapeProblem(data); problem != "" {
+		return nil, usagef("--config %s: not a proxy config: %s", path, problem)
 	}
 	var doc map[string]any
 	if _, err := toml.Decode(string(data), &doc); err != nil {
@@ -198,7 +207,7 @@ func tomlProblem(err error) string {
 // parseCredential reads the i-th [[credential]] table. It reports each problem to
 // probs and returns false if there was one.
 func parseCredential(env *environ, dir string, i int, t map[string]any, probs *configProblems) (credential, bool) {
-	before := len(probs.list)
+	before := probs.n
 	who := fmt.Sprintf("credential #%d", i+1)
 	str := func(key string) string {
 		v, ok := t[key]
@@ -290,7 +299,7 @@ func parseCredential(env *environ, dir string, i int, t map[string]any, probs *c
 			probs.add(who, "%v", err)
 		}
 	}
-	if len(probs.list) > before {
+	if probs.n > before {
 		return c, false
 	}
 	if err := c.validate(); err != nil {

@@ -232,6 +232,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"name as default prefix taken", one("a", "prefix = \"/b\"\n") + one("b", ""), `prefix /b is taken by credential "a"`},
 
 		// Several problems at once.
+		{"twenty problems shown, the rest counted", strings.Repeat("[[credential]]\n", 30), "60 problems:\n  credential #1: name is required"},
+		{"the count of the rest", strings.Repeat("[[credential]]\n", 30), "credential #10: provider is required: one of mcv1, mcv2, acoustic\n  … and 40 more"},
 		{"every problem listed", one("a", "pod = \"6\"\nclient_secret = \"x\"\n") + "[[credential]]\nname = \"b\"\n", "3 problems:\n  credential \"a\": client_secret: secrets are not accepted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
