@@ -149,6 +149,7 @@ func runProxyConfig(ctx context.Context, env *environ, args []string) int {
 		return failure(env, "proxy", err)
 	case <-ctx.Done():
 	}
+	stop() // the default action again: a second SIGINT or SIGTERM ends the process at once
 	logger.Info("shutting down: finishing requests in flight", "grace", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
