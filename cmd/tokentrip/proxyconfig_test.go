@@ -41,6 +41,7 @@ func writeConfig(t *testing.T, body string) string {
 		"refresh.txt": cfgRefreshToken + "\n",
 		"secret.txt":  cfgSecret + "\n",
 		"empty.txt":   "",
+		"dot.env":     "CLIENT_SECRET=" + cfgSecret + "\nREFRESH_TOKEN=" + cfgRefreshToken + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -206,6 +207,10 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"variable empty", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"TOKENTRIP_EMPTY\"\n", "TOKENTRIP_EMPTY is not set or empty"},
 		{"secret file missing", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_file = \"nope.txt\"\n", "client_secret_file: cannot read"},
 		{"secret file empty", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_file = \"empty.txt\"\n", "is empty"},
+		{"secret file of several lines", "[[credential]]\nname = \"a\"\nprovider = \"mcv1\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_file = \"dot.env\"\n",
+			"dot.env holds more than one line; it should hold the secret alone"},
+		{"refresh token file of several lines", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_file = \"dot.env\"\n",
+			"dot.env holds more than one line; it should hold the secret alone"},
 		{"acoustic without refresh token", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\n", "refresh_token_env or refresh_token_file is required"},
 		{"secret with a space", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"SPACED_SECRET\"\n", `credential "a": the client secret: contains spaces`},
 
