@@ -60,12 +60,31 @@ var (
 	namePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	segmentPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
 	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	// upperEnvName is the conventional UPPER_CASE form of a variable's name: the
-	// only form an error shows, since a mixed- or lower-case "name" may be a
-	// secret pasted in its place (client secrets and refresh tokens are letters
-	// and digits too).
-	upperEnvName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	upperEnvName   = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 )
+
+// maxNamePart is the longest part between underscores of a variable's name that
+// an error shows when the name is not UPPER_CASE.
+const maxNamePart = 16
+
+// showableEnvName reports whether an error may show name, a variable the config
+// names for a secret: a client secret or a refresh token pasted in its place has
+// the same letters and digits, so only names shaped as people write them are
+// shown: UPPER_CASE, or words joined by underscores (mc_secret, NOT_SET_3f1).
+func showableEnvName(name string) bool {
+	if upperEnvName.MatchString(name) {
+		return true
+	}
+	if !strings.Contains(name, "_") {
+		return false
+	}
+	for part := range strings.SplitSeq(name, "_") {
+		if len(part) > maxNamePart {
+			return false
+		}
+	}
+	return true
+}
 
 // configProblems collects what is wrong with a config file, each problem with the
 // credential it belongs to. It keeps the first maxConfigProblems and counts the
@@ -388,10 +407,10 @@ func configSecret(env *environ, dir, envName, path, key string) (string, error) 
 		}
 		v := env.getenv(envName)
 		switch {
-		case v == "" && upperEnvName.MatchString(envName):
+		case v == "" && showableEnvName(envName):
 			return "", fmt.Errorf("%s_env: %s is not set or empty", key, envName)
 		case v == "":
-			return "", fmt.Errorf("%s_env: the variable it names is not set or empty (the name is not shown: it is not UPPER_CASE, and may be the secret itself)", key)
+			return "", fmt.Errorf("%s_env: the variable it names is not set or empty (the name is not shown: it looks like a secret pasted in its place)", key)
 		}
 		return v, nil
 	}

@@ -179,7 +179,7 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"alphanumeric secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgAlnumSecret + "\"\n",
 			`credential "a": client_secret_env: the variable it names is not set or empty`},
 		{"lower-case secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv1\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgLowerSecret + "\"\n",
-			"client_secret_env: the variable it names is not set or empty (the name is not shown"},
+			"client_secret_env: the variable it names is not set or empty (the name is not shown: it looks like a secret"},
 		{"refresh token in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_env = \"" + cfgAlnumRefresh + "\"\n",
 			`credential "a": refresh_token_env: the variable it names is not set or empty`},
 
@@ -260,6 +260,33 @@ func TestLoadConfigRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An error names an unset variable only when the name is shaped as people write
+// variable names; a secret of letters and digits pasted in its place is not shown.
+func TestShowableEnvName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"MC_CLIENT_SECRET", true},
+		{"SECRET", true},
+		{"BU12345SECRETFORTHEEUROPEANTENANT", true}, // UPPER_CASE, however long
+		{"mc_secret", true},
+		{"NOT_SET_3f1", true},
+		{"Campaign_Refresh_Token", true},
+		{"_private", true},
+		{cfgAlnumSecret, false},
+		{cfgLowerSecret, false},
+		{cfgAlnumRefresh, false},
+		{"secret", false},                    // one lower-case word: no underscore
+		{"x_" + cfgAlnumSecret, false},       // a part longer than 16 characters
+		{cfgAlnumRefresh + "_" + "B", false}, // likewise
+	} {
+		if got := showableEnvName(tc.name); got != tc.want {
+			t.Errorf("showableEnvName(%q) = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 
