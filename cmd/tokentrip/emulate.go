@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
@@ -75,19 +76,46 @@ func runEmulate(ctx context.Context, env *environ, args []string) int {
 		return failure(env, "emulate", err)
 	}
 	srv, info := startEmulator(s.provider, ln)
-	defer srv.Close()
 
 	// The proxy's line, in the same form and log format: scripts that start the
 	// emulator on port 0 read the address from it (or from the JSON on stdout).
 	announceListening(env, &s, "emulate", info.BaseURL, s.provider, "provider", s.provider)
 	out, err := json.Marshal(info)
 	if err != nil {
+		srv.Close()
 		return failure(env, "emulate", err)
 	}
 	fmt.Fprintf(env.stdout, "%s\n", out)
 
 	<-ctx.Done()
-	return exitOK
+	return closeEmulator(env, srv, stop)
+}
+
+// emulateGrace is how long "tokentrip emulate" waits, once told to stop, for
+// requests still in flight. Held and delayed requests are cut short at once; what
+// remains is a client sending its body slowly, or not at all.
+const emulateGrace = 2 * time.Second
+
+// closeEmulator stops srv after a SIGINT or SIGTERM: a second signal ends the
+// process at once, and requests still in flight after emulateGrace are cut short
+// (exit 1), so that a stalled client cannot keep the emulator from stopping.
+func closeEmulator(env *environ, srv emulator, stopSignals func()) int {
+	stopSignals() // the default action again: a second Ctrl-C ends the process
+	fmt.Fprintf(env.stderr, "tokentrip emulate: stopping; requests in flight get %s, a second SIGINT or SIGTERM ends it at once\n", emulateGrace)
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	t := time.NewTimer(emulateGrace)
+	defer t.Stop()
+	select {
+	case <-closed:
+		return exitOK
+	case <-t.C:
+		fmt.Fprintf(env.stderr, "tokentrip emulate: requests still in flight after %s were cut short\n", emulateGrace)
+		return exitFailure
+	}
 }
 
 // emulateCLI is the flag set of "tokentrip emulate", filling s. --listen and

@@ -439,3 +439,106 @@ func TestProxyThroughEmulate(t *testing.T) {
 		})
 	}
 }
+
+// A client that stalls in the middle of its body cannot keep "tokentrip emulate"
+// from stopping: after SIGTERM, requests in flight get a grace period and are then
+// cut short (exit 1), and a second signal ends the process at once, as a second
+// Ctrl-C does.
+func TestEmulateStopsWithStalledClient(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		second   syscall.Signal // sent once the emulator says it is stopping; 0: none
+		wantCode int            // -1: ended by the second signal
+		wantLine string         // on stderr after the stopping line
+	}{
+		{"the grace period ends", 0, exitFailure, "tokentrip emulate: requests still in flight after 2s were cut short"},
+		{"a second SIGINT", syscall.SIGINT, -1, ""},
+		{"a second SIGTERM", syscall.SIGTERM, -1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startEmulate(t, providerMCv2)
+			stallTokenRequest(t, p.info.BaseURL)
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			wantStderrLine(t, p, "tokentrip emulate: stopping; requests in flight get 2s, a second SIGINT or SIGTERM ends it at once")
+			if tc.second != 0 {
+				if err := p.cmd.Process.Signal(tc.second); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.wantLine != "" {
+				wantStderrLine(t, p, tc.wantLine)
+			}
+			for range p.stderr {
+			}
+			var code int
+			select {
+			case err := <-p.exited:
+				var exit *exec.ExitError
+				switch {
+				case err == nil:
+				case errors.As(err, &exit):
+					code = exit.ExitCode()
+				default:
+					t.Fatal(err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("tokentrip emulate did not stop")
+			}
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d", code, tc.wantCode)
+			}
+		})
+	}
+}
+
+// stallTokenRequest sends the headers of a token request and none of its body,
+// and returns once the emulator's handler is reading the body: it has asked for it
+// with 100 Continue.
+func stallTokenRequest(t *testing.T, baseURL string) {
+	t.Helper()
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Write([]byte("POST /v2/token HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Type: application/json\r\n" +
+		"Content-Length: 100\r\nExpect: 100-continue\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("the emulator answered %q, %v; want 100 Continue", line, err)
+	}
+}
+
+// wantStderrLine reads the emulator's stderr up to the line want, for at most 30
+// seconds.
+func wantStderrLine(t *testing.T, p *emulateProc, want string) {
+	t.Helper()
+	var seen []string
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-p.stderr:
+			switch {
+			case !ok:
+				t.Fatalf("stderr ended without %q; it had %q", want, seen)
+			case line == want:
+				return
+			}
+			seen = append(seen, line)
+		case <-deadline:
+			t.Fatalf("no %q on stderr within 30s; it had %q", want, seen)
+		}
+	}
+}

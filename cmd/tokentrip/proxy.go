@@ -93,7 +93,7 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 
 	backend := &proxy.Backend{Name: s.provider, Router: rt, Transport: tr}
 	line := listening{s.provider, []any{"provider", s.provider}}
-	return serveProxy(ctx, env, &s, opts, ln, line, func() { rt.LogRoutes(logger) }, backend)
+	return serveProxy(ctx, stop, env, &s, opts, ln, line, func() { rt.LogRoutes(logger) }, backend)
 }
 
 // proxySetup checks the listen address, the caps, the timeouts and the log
@@ -141,9 +141,10 @@ func listenProxy(addr string, logger *slog.Logger) (net.Listener, bool) {
 
 // serveProxy serves backends on ln until ctx ends, then finishes the requests in
 // flight: the one handler and server of every proxy, whatever its credentials.
+// stopSignals restores the signals' default action once shutdown begins.
 // line is what the listening line says after the address; announced runs after
 // that line.
-func serveProxy(ctx context.Context, env *environ, s *settings, opts proxy.Options, ln net.Listener, line listening, announced func(), backends ...*proxy.Backend) int {
+func serveProxy(ctx context.Context, stopSignals func(), env *environ, s *settings, opts proxy.Options, ln net.Listener, line listening, announced func(), backends ...*proxy.Backend) int {
 	logger := opts.Logger
 	opts.Listen = ln.Addr().String()
 	h, err := newProxyHandler(opts, backends...)
@@ -166,6 +167,7 @@ func serveProxy(ctx context.Context, env *environ, s *settings, opts proxy.Optio
 		return exitFailure
 	case <-ctx.Done():
 	}
+	stopSignals() // the default action again: a second SIGINT or SIGTERM ends the process at once
 	logger.Info("shutting down: finishing requests in flight", "grace", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

@@ -124,7 +124,7 @@ func runProxyConfig(ctx context.Context, env *environ, args []string) int {
 	}
 	defer ln.Close()
 	line := listening{fmt.Sprintf("%d credentials", len(creds)), []any{"credentials", len(creds)}}
-	return serveProxy(ctx, env, &s, opts, ln, line, func() {
+	return serveProxy(ctx, stop, env, &s, opts, ln, line, func() {
 		logger.Info("credentials are built on their first request", "credentials", len(creds), "config", path)
 		for _, c := range creds {
 			logger.Debug("credential", "credential", c.name, "prefix", c.prefix+"/", "provider", c.provider)

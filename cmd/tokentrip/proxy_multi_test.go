@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tokentrip/tokentrip/internal/proxy"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
@@ -638,5 +641,42 @@ account_id = "555"
 	}
 	if strings.Contains(p.log(), "not-the-secret-9d2f") {
 		t.Error("the log shows the wrong secret")
+	}
+}
+
+// A --config proxy finishing requests in flight after SIGTERM ends at once on a
+// second SIGINT or SIGTERM, as an operator's second Ctrl-C expects, instead of
+// waiting out the grace period.
+func TestProxyConfigSecondSignal(t *testing.T) {
+	for _, second := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(second.String(), func(t *testing.T) {
+			e := startMultiEmulators(t)
+			p := startProxy(t, varList(), "--config", writeMultiConfig(t, e.config()))
+			e.v2.HoldAPICalls() // the request stays in flight; Close lets it go
+			answered := make(chan error, 1)
+			go func() {
+				resp, err := http.Get("http://" + p.base + "/bu/111/rest/platform/v1/endpoints")
+				if err == nil {
+					resp.Body.Close()
+				}
+				answered <- err
+			}()
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			if err := e.v2.WaitAPICallsHeld(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			p.terminate(t)
+			p.waitForLog(t, "shutting down: finishing requests in flight")
+			if err := p.cmd.Process.Signal(second); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t); code != -1 {
+				t.Errorf("exit code %d, want the process ended by %v:\n%s", code, second, p.log())
+			}
+			if err := <-answered; err == nil {
+				t.Error("the request in flight was answered; the process should have ended first")
+			}
+		})
 	}
 }

@@ -61,28 +61,58 @@ var (
 	namePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	segmentPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
 	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	upperEnvName   = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 )
 
+// maxNamePart is the longest part between underscores of a variable's name that
+// an error shows when the name is not UPPER_CASE.
+const maxNamePart = 16
+
+// showableEnvName reports whether an error may show name, a variable the config
+// names for a secret: a client secret or a refresh token pasted in its place has
+// the same letters and digits, so only names shaped as people write them are
+// shown: UPPER_CASE, or words joined by underscores (mc_secret, NOT_SET_3f1).
+func showableEnvName(name string) bool {
+	if upperEnvName.MatchString(name) {
+		return true
+	}
+	if !strings.Contains(name, "_") {
+		return false
+	}
+	for part := range strings.SplitSeq(name, "_") {
+		if len(part) > maxNamePart {
+			return false
+		}
+	}
+	return true
+}
+
 // configProblems collects what is wrong with a config file, each problem with the
-// credential it belongs to.
+// credential it belongs to. It keeps the first maxConfigProblems and counts the
+// rest, so that a file of a million empty tables does not hold millions of
+// messages.
 type configProblems struct {
 	path string
-	list []string
+	list []string // the first maxConfigProblems
+	n    int      // all of them
 }
 
 func (p *configProblems) add(who, format string, args ...any) {
-	p.list = append(p.list, who+": "+fmt.Sprintf(format, args...))
+	p.n++
+	if len(p.list) < maxConfigProblems {
+		p.list = append(p.list, who+": "+fmt.Sprintf(format, args...))
+	}
 }
 
 // err is the problems as one usage error, or nil.
 func (p *configProblems) err() error {
-	switch n := len(p.list); {
+	switch n := p.n; {
 	case n == 0:
 		return nil
 	case n == 1:
 		return usagef("--config %s: %s", p.path, p.list[0])
 	default:
-		shown := p.list[:min(n, maxConfigProblems)]
+		shown := p.list
 		more := ""
 		if n > len(shown) {
 			more = fmt.Sprintf("\n  … and %d more", n-len(shown))
@@ -99,6 +129,9 @@ func loadConfig(env *environ, path string) ([]credential, error) {
 	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if problem := configShapeProblem(data); problem != "" {
+		return nil, usagef("--config %s: not a proxy config: %s", path, problem)
 	}
 	var doc map[string]any
 	if _, err := toml.Decode(string(data), &doc); err != nil {
@@ -194,7 +227,7 @@ func tomlProblem(err error) string {
 // parseCredential reads the i-th [[credential]] table. It reports each problem to
 // probs and returns false if there was one.
 func parseCredential(env *environ, dir string, i int, t map[string]any, probs *configProblems) (credential, bool) {
-	before := len(probs.list)
+	before := probs.n
 	who := fmt.Sprintf("credential #%d", i+1)
 	str := func(key string) string {
 		v, ok := t[key]
@@ -287,7 +320,7 @@ func parseCredential(env *environ, dir string, i int, t map[string]any, probs *c
 			probs.add(who, "%v", err)
 		}
 	}
-	if len(probs.list) > before {
+	if probs.n > before {
 		return c, false
 	}
 	if err := c.validate(); err != nil {
@@ -375,8 +408,11 @@ func configSecret(env *environ, dir, envName, path, key string) (string, error) 
 			return "", fmt.Errorf("%s_env must be the name of an environment variable (letters, digits and _), not the secret", key)
 		}
 		v := env.getenv(envName)
-		if v == "" {
+		switch {
+		case v == "" && showableEnvName(envName):
 			return "", fmt.Errorf("%s_env: %s is not set or empty", key, envName)
+		case v == "":
+			return "", fmt.Errorf("%s_env: the variable it names is not set or empty (the name is not shown: it looks like a secret pasted in its place)", key)
 		}
 		return v, nil
 	}

@@ -13,6 +13,11 @@ import (
 const (
 	cfgSecret       = "cfg-secret-4c1f9a"
 	cfgRefreshToken = "cfg-refresh-77e02b"
+	// Secrets of letters and digits only, as Marketing Cloud's client secrets and
+	// Acoustic's refresh tokens are: shaped like a variable's name.
+	cfgAlnumSecret  = "kq3vB8xZr2Lw9sT4mN7pY1dF"
+	cfgLowerSecret  = "v1legacysecret7c2e9a0b"
+	cfgAlnumRefresh = "rT9mKq2ZxW4vB7nL1pY8sD3f"
 )
 
 // configEnv is the environment the config tests read secrets from.
@@ -37,6 +42,7 @@ func writeConfig(t *testing.T, body string) string {
 		"refresh.txt": cfgRefreshToken + "\n",
 		"secret.txt":  cfgSecret + "\n",
 		"empty.txt":   "",
+		"dot.env":     "CLIENT_SECRET=" + cfgSecret + "\nREFRESH_TOKEN=" + cfgRefreshToken + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -171,6 +177,14 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"access token", one("a", "access_token = \""+cfgSecret+"\"\n"), "access_token: secrets are not accepted"},
 		{"secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgSecret + "\"\n",
 			"client_secret_env must be the name of an environment variable"},
+		// A secret of letters and digits has a variable name's shape; unset, it is
+		// not echoed back.
+		{"alphanumeric secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgAlnumSecret + "\"\n",
+			`credential "a": client_secret_env: the variable it names is not set or empty`},
+		{"lower-case secret in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"mcv1\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"" + cfgLowerSecret + "\"\n",
+			"client_secret_env: the variable it names is not set or empty (the name is not shown: it looks like a secret"},
+		{"refresh token in the variable's place", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_env = \"" + cfgAlnumRefresh + "\"\n",
+			`credential "a": refresh_token_env: the variable it names is not set or empty`},
 
 		// Names, keys and providers.
 		{"no name", "[[credential]]\n" + good, "credential #1: name is required"},
@@ -196,6 +210,10 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"variable empty", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"TOKENTRIP_EMPTY\"\n", "TOKENTRIP_EMPTY is not set or empty"},
 		{"secret file missing", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_file = \"nope.txt\"\n", "client_secret_file: cannot read"},
 		{"secret file empty", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_file = \"empty.txt\"\n", "is empty"},
+		{"secret file of several lines", "[[credential]]\nname = \"a\"\nprovider = \"mcv1\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_file = \"dot.env\"\n",
+			"dot.env holds more than one line; it should hold the secret alone"},
+		{"refresh token file of several lines", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\nrefresh_token_file = \"dot.env\"\n",
+			"dot.env holds more than one line; it should hold the secret alone"},
 		{"acoustic without refresh token", "[[credential]]\nname = \"a\"\nprovider = \"acoustic\"\npod = \"6\"\nclient_id = \"x\"\nclient_secret_env = \"AC_SECRET\"\n", "refresh_token_env or refresh_token_file is required"},
 		{"secret with a space", "[[credential]]\nname = \"a\"\nprovider = \"mcv2\"\nauth_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret_env = \"SPACED_SECRET\"\n", `credential "a": the client secret: contains spaces`},
 
@@ -225,6 +243,8 @@ func TestLoadConfigRefuses(t *testing.T) {
 		{"name as default prefix taken", one("a", "prefix = \"/b\"\n") + one("b", ""), `prefix /b is taken by credential "a"`},
 
 		// Several problems at once.
+		{"twenty problems shown, the rest counted", strings.Repeat("[[credential]]\n", 30), "60 problems:\n  credential #1: name is required"},
+		{"the count of the rest", strings.Repeat("[[credential]]\n", 30), "credential #10: provider is required: one of mcv1, mcv2, acoustic\n  … and 40 more"},
 		{"every problem listed", one("a", "pod = \"6\"\nclient_secret = \"x\"\n") + "[[credential]]\nname = \"b\"\n", "3 problems:\n  credential \"a\": client_secret: secrets are not accepted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,12 +260,39 @@ func TestLoadConfigRefuses(t *testing.T) {
 			if !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name the file", err)
 			}
-			for _, s := range []string{cfgSecret, cfgRefreshToken} {
+			for _, s := range []string{cfgSecret, cfgRefreshToken, cfgAlnumSecret, cfgLowerSecret, cfgAlnumRefresh} {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("the error shows a secret:\n%v", err)
 				}
 			}
 		})
+	}
+}
+
+// An error names an unset variable only when the name is shaped as people write
+// variable names; a secret of letters and digits pasted in its place is not shown.
+func TestShowableEnvName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"MC_CLIENT_SECRET", true},
+		{"SECRET", true},
+		{"BU12345SECRETFORTHEEUROPEANTENANT", true}, // UPPER_CASE, however long
+		{"mc_secret", true},
+		{"NOT_SET_3f1", true},
+		{"Campaign_Refresh_Token", true},
+		{"_private", true},
+		{cfgAlnumSecret, false},
+		{cfgLowerSecret, false},
+		{cfgAlnumRefresh, false},
+		{"secret", false},                    // one lower-case word: no underscore
+		{"x_" + cfgAlnumSecret, false},       // a part longer than 16 characters
+		{cfgAlnumRefresh + "_" + "B", false}, // likewise
+	} {
+		if got := showableEnvName(tc.name); got != tc.want {
+			t.Errorf("showableEnvName(%q) = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -58,8 +58,13 @@ func readSecret(env *environ, envName, path, flagName string) (string, error) {
 	}
 	// Editors end files with a line break; the secret is the line before it.
 	secret := bytes.TrimRight(data, "\r\n")
-	if len(secret) == 0 {
+	switch {
+	case len(secret) == 0:
 		return "", usagef("%s: %s is empty", flagName, path)
+	case bytes.ContainsAny(secret, "\r\n"):
+		// A file of several lines is the wrong file (a .env, a key file), and all
+		// of it would go to the vendor's token endpoint as the secret.
+		return "", usagef("%s: %s holds more than one line; it should hold the secret alone", flagName, path)
 	}
 	return string(secret), nil
 }

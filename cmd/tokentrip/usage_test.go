@@ -15,6 +15,12 @@ func TestUsageErrors(t *testing.T) {
 	if err := os.WriteFile(emptyFile, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The wrong file: a .env of several lines, which would all go to the token
+	// endpoint as the secret.
+	dotEnv := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(dotEnv, []byte("CLIENT_SECRET=some-secret-0b7e\r\nOTHER=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		vars []string
@@ -41,6 +47,10 @@ func TestUsageErrors(t *testing.T) {
 		{"bad timeout from env", []string{"TOKENTRIP_TIMEOUT=soon"}, []string{"token", "--provider", "mcv2"}, "TOKENTRIP_TIMEOUT"},
 		{"missing secret file", nil, []string{"token", "--provider", "mcv2", "--client-secret-file", "/nonexistent/secret"}, "--client-secret-file"},
 		{"empty secret file", nil, []string{"token", "--provider", "mcv2", "--client-secret-file", emptyFile}, "is empty"},
+		{"secret file of two lines", nil, []string{"token", "--provider", "mcv1", "--subdomain", "mc563885gzs27c5t9-63k636tzgm", "--client-id", "abc", "--client-secret-file", dotEnv},
+			"--client-secret-file: " + dotEnv + " holds more than one line"},
+		{"refresh token file of two lines", secret, []string{"token", "--provider", "acoustic", "--pod", "6", "--client-id", "abc", "--refresh-token-file", dotEnv},
+			"--refresh-token-file: " + dotEnv + " holds more than one line"},
 		{"bad log level", secret, []string{"token", "--provider", "mcv2", "--log-level", "loud"}, "--log-level"},
 		{"remote listen", secret, []string{"proxy", "--provider", "mcv2", "--listen", "0.0.0.0:0"}, "--allow-remote"},
 		{"every interface", secret, []string{"proxy", "--provider", "mcv2", "--listen", ":8787"}, "every interface"},

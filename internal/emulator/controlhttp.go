@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -109,7 +110,8 @@ func (c *Controls) control(r *http.Request) (any, error) {
 	if !ok {
 		return nil, controlErrorf(http.StatusNotFound, "no control endpoint at %s; GET %s lists them", r.URL.Path, ControlPrefix)
 	}
-	if !strings.Contains(methods, r.Method) {
+	if !slices.Contains(strings.Split(methods, ", "), r.Method) {
+		// Whole method names only: "ET" or "LETE" are not GET or DELETE.
 		return nil, controlErrorf(http.StatusMethodNotAllowed, "%s takes %s", path, methods)
 	}
 	core := c.core
@@ -206,6 +208,14 @@ func (c *Controls) throttle(r *http.Request) (any, error) {
 	if t.APICalls == nil && t.TokenRequests == nil {
 		return nil, controlErrorf(http.StatusBadRequest, "throttle takes api_calls, token_requests or both")
 	}
+	for _, f := range []struct {
+		name string
+		n    *int
+	}{{"api_calls", t.APICalls}, {"token_requests", t.TokenRequests}} {
+		if f.n != nil && *f.n < 0 {
+			return nil, controlErrorf(http.StatusBadRequest, "%s: %d is negative; 0 cancels what is queued", f.name, *f.n)
+		}
+	}
 	if t.Status == 0 {
 		t.Status = http.StatusTooManyRequests
 	}
@@ -226,7 +236,9 @@ func (c *Controls) throttle(r *http.Request) (any, error) {
 }
 
 // decodeControl reads a control request's JSON body into v; an empty body is {}.
-// Unknown fields are refused, so that a misspelt one is not silently ignored.
+// Unknown fields are refused, so that a misspelt one is not silently ignored, and
+// so is anything but one JSON object: a null, or a second value after the first,
+// would otherwise read as {} or be dropped, and {} acts on every token.
 func decodeControl(r *http.Request, v any) error {
 	const limit = 64 << 10
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
@@ -239,11 +251,39 @@ func decodeControl(r *http.Request, v any) error {
 		return nil
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := d.Decode(&raw); err != nil {
+		return controlErrorf(http.StatusBadRequest, "the body must be a JSON object of this endpoint's fields: %v", err)
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return controlErrorf(http.StatusBadRequest, "the body must be one JSON object, with nothing after it")
+	}
+	if raw[0] != '{' {
+		return controlErrorf(http.StatusBadRequest, "the body must be a JSON object of this endpoint's fields, not %s", jsonKind(raw[0]))
+	}
+	o := json.NewDecoder(bytes.NewReader(raw))
+	o.DisallowUnknownFields()
+	if err := o.Decode(v); err != nil {
 		return controlErrorf(http.StatusBadRequest, "the body must be a JSON object of this endpoint's fields: %v", err)
 	}
 	return nil
+}
+
+// jsonKind names the JSON value that starts with c, for an error message.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return "something else"
 }
 
 // parseDuration reads a duration such as "250ms"; "" is 0.

@@ -102,6 +102,43 @@ func TestControlEndpoints(t *testing.T) {
 		{name: "body too large", method: "POST", path: "/-/expire", body: `{"token":"` + strings.Repeat("x", 70<<10) + `"}`, status: 400,
 			want: `{"error":"the body is over 65536 bytes"}`},
 		{name: "wrong method", method: "GET", path: "/-/expire", status: 405, want: `{"error":"/-/expire takes POST"}`},
+		// A method is matched whole, not as a part of the allowed list.
+		{name: "part of GET", method: "ET", path: "/-/counters", status: 405, want: `{"error":"/-/counters takes GET, DELETE"}`},
+		{name: "part of DELETE", method: "LETE", path: "/-/counters", status: 405, want: `{"error":"/-/counters takes GET, DELETE"}`},
+		{name: "one letter of the list", method: "T", path: "/-/latency", status: 405, want: `{"error":"/-/latency takes GET, POST"}`,
+			check: func(t *testing.T, s state) { wantLatencies(t, s, 0, 0) }},
+		{name: "part of POST", method: "OS", path: "/-/expire", status: 405, want: `{"error":"/-/expire takes POST"}`,
+			check: func(t *testing.T, s state) { wantVerdict(t, s, Valid) }},
+		{name: "lower case", method: "get", path: "/-/counters", status: 405, want: `{"error":"/-/counters takes GET, DELETE"}`},
+		// One JSON object, nothing else: a second value or a null would otherwise
+		// be dropped or read as {}, which acts on every token.
+		{name: "a second object", method: "POST", path: "/-/expire", body: `{} {"token":"TOKEN"}`, status: 400,
+			want:  `{"error":"the body must be one JSON object, with nothing after it"}`,
+			check: func(t *testing.T, s state) { wantVerdict(t, s, Valid) }},
+		{name: "text after the object", method: "POST", path: "/-/revoke", body: `{"token":"TOKEN"} and more`, status: 400,
+			want:  `{"error":"the body must be one JSON object, with nothing after it"}`,
+			check: func(t *testing.T, s state) { wantVerdict(t, s, Valid) }},
+		{name: "whitespace after the object", method: "POST", path: "/-/revoke", body: "{\"token\":\"TOKEN\"}\r\n\t ", status: 200,
+			want: `{"revoked":1}`, check: func(t *testing.T, s state) { wantVerdict(t, s, Revoked) }},
+		{name: "null", method: "POST", path: "/-/revoke", body: `null`, status: 400,
+			want:  `{"error":"the body must be a JSON object of this endpoint's fields, not null"}`,
+			check: func(t *testing.T, s state) { wantVerdict(t, s, Valid) }},
+		{name: "an array", method: "POST", path: "/-/expire", body: `[{"token":"TOKEN"}]`, status: 400,
+			want: `{"error":"the body must be a JSON object of this endpoint's fields, not an array"}`},
+		{name: "a string", method: "POST", path: "/-/restore", body: `"c"`, status: 400,
+			want: `{"error":"the body must be a JSON object of this endpoint's fields, not a string"}`},
+		{name: "a number", method: "POST", path: "/-/throttle", body: `5`, status: 400,
+			want: `{"error":"the body must be a JSON object of this endpoint's fields, not a number"}`},
+		{name: "truncated", method: "POST", path: "/-/expire", body: `{"token":"TOKEN"`, status: 400,
+			want: `{"error":"the body must be a JSON object of this endpoint's fields: unexpected EOF"}`},
+		{name: "negative api_calls", method: "POST", path: "/-/throttle", body: `{"api_calls":-5}`, status: 400,
+			want:  `{"error":"api_calls: -5 is negative; 0 cancels what is queued"}`,
+			check: func(t *testing.T, s state) { wantQueued(t, s, false, false) }},
+		{name: "negative token_requests", method: "POST", path: "/-/throttle", body: `{"api_calls":1,"token_requests":-1}`, status: 400,
+			want:  `{"error":"token_requests: -1 is negative; 0 cancels what is queued"}`,
+			check: func(t *testing.T, s state) { wantQueued(t, s, false, false) }},
+		{name: "zero cancels", method: "POST", path: "/-/throttle", body: `{"api_calls":0,"token_requests":0}`, status: 200,
+			want: `{"api_calls":0,"token_requests":0,"status":429,"retry_after":""}`, check: func(t *testing.T, s state) { wantQueued(t, s, false, false) }},
 		{name: "unknown control", method: "GET", path: "/-/clock", status: 404, want: `{"error":"no control endpoint at /-/clock; GET /-/ lists them"}`},
 	}
 	for _, tt := range tests {
@@ -120,7 +157,7 @@ func TestControlEndpoints(t *testing.T) {
 			if ct := header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 				t.Errorf("Content-Type %q", ct)
 			}
-			if status == 405 && header.Get("Allow") != "POST" {
+			if want := allowed[strings.TrimSuffix(tt.path, "/")]; status == 405 && header.Get("Allow") != want {
 				t.Errorf("Allow %q", header.Get("Allow"))
 			}
 			if tt.check != nil {
@@ -144,6 +181,29 @@ func wantVerdict(t *testing.T, s controlState, v Verdict) {
 	t.Helper()
 	if _, got := s.core.Tokens.Check(s.token, AccessToken); got != v {
 		t.Errorf("token verdict %v, want %v", got, v)
+	}
+}
+
+// wantLatencies fails the test unless the token and API latencies are these.
+func wantLatencies(t *testing.T, s controlState, token, api time.Duration) {
+	t.Helper()
+	if got := time.Duration(s.core.tokenLatency.Load()); got != token {
+		t.Errorf("token latency %v, want %v", got, token)
+	}
+	if got := time.Duration(s.core.apiLatency.Load()); got != api {
+		t.Errorf("API latency %v, want %v", got, api)
+	}
+}
+
+// wantQueued fails the test unless an API call would (or would not) be throttled
+// and a token request failed. It takes what it finds from the queues.
+func wantQueued(t *testing.T, s controlState, throttled, tokenFailure bool) {
+	t.Helper()
+	if got := s.core.Faults.NextThrottled(); got != throttled {
+		t.Errorf("API call throttled = %v, want %v", got, throttled)
+	}
+	if _, got := s.core.Faults.NextTokenFailure(); got != tokenFailure {
+		t.Errorf("token request failed = %v, want %v", got, tokenFailure)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,8 +91,20 @@ func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
 	if tls {
 		start, scheme = c.srv.StartTLS, "https://"
 	}
-	*url = scheme + c.srv.Listener.Addr().String()
+	*url = scheme + reachableAddr(c.srv.Listener.Addr())
 	start()
+}
+
+// reachableAddr is where a client on this machine reaches a listener on addr: a
+// listener on every interface (0.0.0.0 or ::) is reached on 127.0.0.1, as the
+// unspecified address is no destination, and tokentrip takes plain http to a
+// loopback host only.
+func reachableAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 // Now returns the emulator's current time.
