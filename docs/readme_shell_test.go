@@ -30,9 +30,11 @@ import (
 //     checkout when it names ./cmd/…);
 //   - for each provider the block's tokentrip commands name with --provider (and
 //     those its shellCase lists), the test starts "tokentrip emulate" on a free
-//     port, and exports the emulator's client id as CLIENT_ID and its secret and
-//     refresh token as TOKENTRIP_CLIENT_SECRET and TOKENTRIP_REFRESH_TOKEN (unless
-//     the block sets them: read gets the secret on stdin);
+//     port. With one emulator, CLIENT_ID is its client id, and its secret and
+//     refresh token are in TOKENTRIP_CLIENT_SECRET and TOKENTRIP_REFRESH_TOKEN
+//     when the block names the variable without setting it (a comment such as
+//     "TOKENTRIP_CLIENT_SECRET set" says the reader has); a block that sets one
+//     sets it itself (read gets the secret on stdin);
 //   - the README's placeholders point at the emulators: --subdomain SUB becomes
 //     --auth-url (and for a proxy of a legacy package --rest-url, --soap-url),
 //     --pod POD becomes --base-url, the vendors' https URLs the emulator's, a
@@ -587,9 +589,12 @@ func (r *shellRun) environment(text string) (env []string, stdin string) {
 	if len(r.emulators) == 1 {
 		for _, e := range r.emulators {
 			env = append(env, "CLIENT_ID="+e.ClientID)
-			// A secret the block sets itself is not set for it; read gets it on stdin.
+			// A secret the block names but does not set ("TOKENTRIP_CLIENT_SECRET
+			// set") is in the reader's shell already; one it sets is not, and read
+			// gets it on stdin.
 			for name, v := range map[string]string{"TOKENTRIP_CLIENT_SECRET": e.ClientSecret, "TOKENTRIP_REFRESH_TOKEN": e.RefreshToken} {
-				if v != "" && !regexp.MustCompile(`\b`+name+`=|\bread\b[^\n]*\b`+name+`\b`).MatchString(text) {
+				sets := regexp.MustCompile(`\b` + name + `=|\bread\b[^\n]*\b` + name + `\b`)
+				if v != "" && strings.Contains(text, name) && !sets.MatchString(text) {
 					env = append(env, name+"="+v)
 				}
 			}
