@@ -22,7 +22,6 @@ var notRun = []struct {
 	{regexp.MustCompile(`^go install \S+@latest\b`), "installs the released tokentrip from the network; this tree's build is on PATH instead"},
 	{regexp.MustCompile(`^go get\b`), "adds the module to a module of the reader's own, from the network; the Go blocks test builds what it imports"},
 	{regexp.MustCompile(`^go test -race -count=1 \./\.\.\.$`), "the whole suite, which holds this test (CI runs it)"},
-	{regexp.MustCompile(`^\(?cd otel && `), "the otel module's checks, which CI runs"},
 	{regexp.MustCompile(`^go test -fuzz=`), "a fuzzing session of half an hour, run before a release"},
 	{regexp.MustCompile(`^benchmarks/bench\.sh\b`), "ten interleaved rounds of every benchmark, tens of minutes, run before a release"},
 	{regexp.MustCompile(`^(sudo )?docker\b`), "needs a Docker daemon and base images from the network"},

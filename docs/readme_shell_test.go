@@ -2,6 +2,7 @@ package docs_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,9 +33,10 @@ import (
 //     those its shellCase lists), the test starts "tokentrip emulate" on a free
 //     port. With one emulator, CLIENT_ID is its client id, and its secret and
 //     refresh token are in TOKENTRIP_CLIENT_SECRET and TOKENTRIP_REFRESH_TOKEN
-//     when the block names the variable without setting it (a comment such as
-//     "TOKENTRIP_CLIENT_SECRET set" says the reader has); a block that sets one
-//     sets it itself (read gets the secret on stdin);
+//     when the reader's shell has them: the block names the variable without
+//     setting it (a comment "TOKENTRIP_CLIENT_SECRET set"), or an earlier block
+//     of its "## " section sets it. A block that sets one sets it itself (read
+//     gets the secret on stdin);
 //   - the README's placeholders point at the emulators: --subdomain SUB becomes
 //     --auth-url (and for a proxy of a legacy package --rest-url, --soap-url),
 //     --pod POD becomes --base-url, the vendors' https URLs the emulator's, a
@@ -105,17 +107,24 @@ type plannedBlock struct {
 	c          *shellCase // nil: only the general rules and checks
 	after      *fence     // a block run first, in the same script
 	skip       string     // why it does not run, when none of its commands can
+	inherited  []string   // secret variables an earlier block of its section sets
 }
 
 // planShellBlocks pairs the shell blocks with their shellCases and finds those
 // that cannot run at all.
 func planShellBlocks(t *testing.T, all []fence) []plannedBlock {
 	var blocks []plannedBlock
+	set := map[string][]string{} // by section: the secret variables its blocks set so far
 	for i, f := range all {
 		if !shellLangs[f.lang] {
 			continue
 		}
-		b := plannedBlock{fence: f}
+		b := plannedBlock{fence: f, inherited: set[f.section]}
+		for _, name := range secretVars {
+			if setsVar(f.text, name) && !slices.Contains(set[f.section], name) {
+				set[f.section] = append(slices.Clone(set[f.section]), name)
+			}
+		}
 		if i > 0 {
 			b.prev = all[i-1]
 		}
@@ -225,13 +234,20 @@ func newShellHarness(t *testing.T) *shellHarness {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
-		case strings.HasPrefix(name, "TOKENTRIP_"), name == "CLIENT_ID", name == "HOME", name == "PATH", name == "CDPATH":
+		case strings.HasPrefix(name, "TOKENTRIP_"), name == "CLIENT_ID",
+			name == "HOME", name == "PATH", name == "NO_PROXY", name == "no_proxy",
+			name == "CDPATH", name == "BASH_ENV", name == "ENV", name == "SHELLOPTS", name == "BASHOPTS":
 			continue // the reader's own settings would change what the blocks do
 		}
 		h.env = append(h.env, kv)
 	}
+	noProxy := "127.0.0.1,localhost"
+	if v := cmp.Or(os.Getenv("NO_PROXY"), os.Getenv("no_proxy")); v != "" {
+		noProxy += "," + v
+	}
 	h.env = append(h.env,
 		"PATH="+h.bin+string(os.PathListSeparator)+goBin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"NO_PROXY="+noProxy, "no_proxy="+noProxy, // curl and the emulators on loopback, never through a proxy
 		"GOCACHE="+vals[0], "GOMODCACHE="+vals[1], "GOPATH="+vals[2], "GOENV="+vals[3])
 	return h
 }
@@ -277,6 +293,7 @@ type shellRun struct {
 	proxyPort    string                   // what 8787 became
 	emulatorPort string                   // what 8788 became
 	script       string                   // what bash ran
+	given        []string                 // the secret variables the test set for it
 	servers      []foregroundServer       // the servers it ran in the background
 
 	stdout, stderr string
@@ -496,6 +513,7 @@ var (
 	elidedValue   = regexp.MustCompile(`\b([A-Z][A-Z0-9_]*)=…`)
 	tmpDir        = regexp.MustCompile(`(^|[\s=])/tmp\b`)
 	emulateCmd    = regexp.MustCompile(`\btokentrip\s+emulate\b`)
+	proxyCmd      = regexp.MustCompile(`\btokentrip\s+proxy\b`)
 	proxyPort     = regexp.MustCompile(`:8787\b`)
 	emulatorPort  = regexp.MustCompile(`:8788\b`)
 )
@@ -524,7 +542,7 @@ func (r *shellRun) substitute(s string) (string, error) {
 		}
 		return found[0]
 	}
-	isProxy := regexp.MustCompile(`\btokentrip\s+proxy\b`).MatchString(s)
+	isProxy := proxyCmd.MatchString(s)
 	s = subdomainFlag.ReplaceAllStringFunc(s, func(m string) string {
 		e := need(m, "mcv1", "mcv2")
 		if e == nil {
@@ -583,19 +601,29 @@ func (r *shellRun) substitute(s string) (string, error) {
 	return s, nil
 }
 
+// secretVars are the variables that hold a credential's secrets.
+var secretVars = []string{"TOKENTRIP_CLIENT_SECRET", "TOKENTRIP_REFRESH_TOKEN"}
+
+// setsVar reports whether a block sets the variable name (name=… or read name).
+func setsVar(text, name string) bool {
+	return regexp.MustCompile(`\b` + name + `=|\bread\b[^\n]*\b` + name + `\b`).MatchString(text)
+}
+
 // environment returns the block's variables and what its stdin holds.
 func (r *shellRun) environment(text string) (env []string, stdin string) {
 	env = append(slices.Clone(r.h.env), "HOME="+r.home, "TOKENTRIP_LISTEN=127.0.0.1:"+r.proxyPort)
 	if len(r.emulators) == 1 {
 		for _, e := range r.emulators {
 			env = append(env, "CLIENT_ID="+e.ClientID)
-			// A secret the block names but does not set ("TOKENTRIP_CLIENT_SECRET
-			// set") is in the reader's shell already; one it sets is not, and read
-			// gets it on stdin.
+			// A secret the block sets, it sets itself (read gets it on stdin).
+			// One it names without setting ("TOKENTRIP_CLIENT_SECRET set"), or
+			// that an earlier block of its section sets, is in the reader's
+			// shell already.
 			for name, v := range map[string]string{"TOKENTRIP_CLIENT_SECRET": e.ClientSecret, "TOKENTRIP_REFRESH_TOKEN": e.RefreshToken} {
-				sets := regexp.MustCompile(`\b` + name + `=|\bread\b[^\n]*\b` + name + `\b`)
-				if v != "" && strings.Contains(text, name) && !sets.MatchString(text) {
+				has := strings.Contains(text, name) || slices.Contains(r.inherited, name)
+				if v != "" && has && !setsVar(text, name) {
 					env = append(env, name+"="+v)
+					r.given = append(r.given, name)
 				}
 			}
 			stdin = e.ClientSecret + "\n"
@@ -636,7 +664,7 @@ func (r *shellRun) exec(t *testing.T, env []string, stdin string) error {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(r.dir, "..", "script.sh"))
 	cmd.Dir = r.dir
-	if regexp.MustCompile(`(^|\s)\./cmd/`).MatchString(r.fence.text) {
+	if inCheckout.MatchString(r.fence.text) {
 		cmd.Dir = r.h.root // the block runs in a checkout
 	}
 	cmd.Env = env
@@ -682,10 +710,14 @@ func (r *shellRun) exec(t *testing.T, env []string, stdin string) error {
 	return nil
 }
 
+// inCheckout is a block that builds or runs a package of the checkout.
+var inCheckout = regexp.MustCompile(`(^|\s)\./cmd/`)
+
 // report is what the run did, for a failure's message.
 func (r *shellRun) report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- script\n%s--- stdout\n%s--- stderr\n%s", r.script, r.stdout, r.stderr)
+	fmt.Fprintf(&b, "--- script (run with CLIENT_ID, TOKENTRIP_LISTEN=127.0.0.1:%s and the secrets %v set)\n%s", r.proxyPort, r.given, r.script)
+	fmt.Fprintf(&b, "--- stdout\n%s--- stderr\n%s", r.stdout, r.stderr)
 	for _, s := range r.servers {
 		out, _ := os.ReadFile(s.log)
 		fmt.Fprintf(&b, "--- the server of README.md:%d\n%s", s.line, out)
@@ -864,4 +896,68 @@ func freePort() (string, error) {
 // shellQuote quotes s for bash.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// The placeholders of the README point at the block's emulators, directory and
+// ports; one the test cannot fill is an error.
+func TestShellSubstitute(t *testing.T) {
+	emu := func(p, url string, env map[string]string) *emulatorInfo {
+		return &emulatorInfo{Provider: p, BaseURL: url, ClientID: p + "-id", ClientSecret: p + "-secret", Env: env}
+	}
+	mcv1 := emu("mcv1", "http://127.0.0.1:1001", map[string]string{
+		"TOKENTRIP_AUTH_URL": "http://127.0.0.1:1001", "TOKENTRIP_REST_URL": "http://127.0.0.1:1001",
+		"TOKENTRIP_SOAP_URL": "http://127.0.0.1:1001/Service.asmx", "TOKENTRIP_CLIENT_SECRET": "mcv1-secret"})
+	mcv2 := emu("mcv2", "http://127.0.0.1:1002", map[string]string{
+		"TOKENTRIP_AUTH_URL": "http://127.0.0.1:1002", "TOKENTRIP_CLIENT_SECRET": "mcv2 'secret'"})
+	acoustic := emu("acoustic", "http://127.0.0.1:1003", map[string]string{
+		"TOKENTRIP_BASE_URL": "http://127.0.0.1:1003", "TOKENTRIP_REFRESH_TOKEN": "rt"})
+	for _, tc := range []struct {
+		name      string
+		emulators []*emulatorInfo
+		in, want  string
+		err       bool
+	}{
+		{"subdomain", []*emulatorInfo{mcv2}, "tokentrip token --provider mcv2 --subdomain mc563885gzs27c5t9-63k636tzgm --json",
+			"tokentrip token --provider mcv2 --auth-url http://127.0.0.1:1002 --json", false},
+		{"elided subdomain", []*emulatorInfo{mcv2}, "tokentrip proxy --provider mcv2 --subdomain …",
+			"tokentrip proxy --provider mcv2 --auth-url http://127.0.0.1:1002", false},
+		{"legacy proxy", []*emulatorInfo{mcv1}, "tokentrip proxy --provider mcv1 --subdomain=mc563885gzs27c5t9-63k636tzgm",
+			"tokentrip proxy --provider mcv1 --auth-url http://127.0.0.1:1001 --rest-url http://127.0.0.1:1001 --soap-url http://127.0.0.1:1001/Service.asmx", false},
+		{"legacy token", []*emulatorInfo{mcv1}, "tokentrip token --provider mcv1 --subdomain mc563885gzs27c5t9-63k636tzgm",
+			"tokentrip token --provider mcv1 --auth-url http://127.0.0.1:1001", false},
+		{"the provider named", []*emulatorInfo{mcv1, mcv2}, "tokentrip token --provider mcv2 --subdomain x",
+			"tokentrip token --provider mcv2 --auth-url http://127.0.0.1:1002", false},
+		{"two to choose from", []*emulatorInfo{mcv1, mcv2}, "tokentrip token --subdomain x", "", true},
+		{"none to choose from", []*emulatorInfo{acoustic}, "tokentrip token --subdomain x", "", true},
+		{"pod", []*emulatorInfo{acoustic}, "tokentrip token --provider acoustic --pod 6",
+			"tokentrip token --provider acoustic --base-url http://127.0.0.1:1003", false},
+		{"vendor URLs", []*emulatorInfo{mcv2, acoustic},
+			"curl https://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com/platform/v1/endpoints https://api-campaign-eu-1.goacoustic.com/XMLAPI",
+			"curl http://127.0.0.1:1002/platform/v1/endpoints http://127.0.0.1:1003/XMLAPI", false},
+		{"elided values", []*emulatorInfo{mcv2}, "export TOKENTRIP_CLIENT_SECRET=…   # or a file",
+			`export TOKENTRIP_CLIENT_SECRET='mcv2 '\''secret'\'''   # or a file`, false},
+		{"an elided value it has not", []*emulatorInfo{mcv2}, "export TOKENTRIP_REFRESH_TOKEN=…", "", true},
+		{"/tmp", nil, "go build -o /tmp/tokentrip ./cmd/tokentrip && cd /tmp; ls a/tmp",
+			"go build -o DIR/tokentrip ./cmd/tokentrip && cd DIR; ls a/tmp", false},
+		{"ports", nil, "curl http://127.0.0.1:8787/x http://127.0.0.1:8788/-/counters localhost:87870",
+			"curl http://127.0.0.1:5001/x http://127.0.0.1:5002/-/counters localhost:87870", false},
+		{"emulate's address", nil, "./tokentrip emulate --provider mcv2 > e.json &",
+			"./tokentrip emulate --listen 127.0.0.1:5002 --provider mcv2 > e.json &", false},
+		{"emulate's own address", nil, "tokentrip emulate --provider mcv2 --listen 127.0.0.1:0",
+			"tokentrip emulate --provider mcv2 --listen 127.0.0.1:0", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &shellRun{dir: "DIR", proxyPort: "5001", emulatorPort: "5002", emulators: map[string]*emulatorInfo{}}
+			for _, e := range tc.emulators {
+				r.emulators[e.Provider] = e
+			}
+			got, err := r.substitute(tc.in)
+			if (err != nil) != tc.err {
+				t.Fatalf("substitute(%q) = %q, %v; want an error: %v", tc.in, got, err, tc.err)
+			}
+			if !tc.err && got != tc.want {
+				t.Errorf("substitute(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
 }
