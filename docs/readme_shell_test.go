@@ -273,9 +273,15 @@ func (h *shellHarness) runBlock(t *testing.T, b plannedBlock) {
 	if b.c != nil && b.c.check != nil {
 		b.c.check(t, r)
 	}
-	if t.Failed() || os.Getenv("TT_DEBUG") != "" {
+	if t.Failed() {
 		t.Logf("what ran:\n%s", r.report())
+		return
 	}
+	checks := "the general checks only"
+	if b.c != nil && b.c.check != nil {
+		checks = "the general checks and its shellCase's"
+	}
+	t.Logf("%d commands run, %d left out; %s passed", r.ran, r.leftOut, checks)
 }
 
 // errPortTaken is a run that failed because a port picked for it was taken before
@@ -295,6 +301,7 @@ type shellRun struct {
 	script       string                   // what bash ran
 	given        []string                 // the secret variables the test set for it
 	servers      []foregroundServer       // the servers it ran in the background
+	ran, leftOut int                      // its commands run and not run
 
 	stdout, stderr string
 	counts         map[string]counts // the emulators' counters after the block
@@ -443,8 +450,10 @@ func (r *shellRun) writeCommands(t *testing.T, script *strings.Builder, f fence,
 		}
 		if why := notRunReason(c.code); why != "" {
 			fmt.Fprintf(script, "# not run (%s): %s\n", why, strings.SplitN(c.code, "\n", 2)[0])
+			r.leftOut++
 			continue
 		}
+		r.ran++
 		code, err := r.substitute(c.code)
 		if err != nil {
 			t.Errorf("README.md:%d: %v", line, err)
