@@ -44,6 +44,7 @@ func TestGuard(t *testing.T) {
 		{"origin with a path", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787/x"}}, http.StatusForbidden, refusedOrigin},
 		{"empty origin", request{target: "/rest/x", header: []string{"Origin", ""}}, http.StatusForbidden, refusedOrigin},
 		{"allowed origin", request{target: "/rest/x", header: []string{"Origin", "http://proxy.internal"}}, ok, ""},
+		{"a second, cross-site Origin", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787", "Origin", "https://evil.example"}}, http.StatusForbidden, refusedOrigin},
 
 		// Methods and upgrades.
 		{"TRACE", request{method: "TRACE", target: "/rest/x"}, http.StatusMethodNotAllowed, refusedMethod},
@@ -56,6 +57,13 @@ func TestGuard(t *testing.T) {
 		{"h2c offer is dropped", request{target: "/rest/x", header: []string{"Connection", "Upgrade, HTTP2-Settings", "Upgrade", "h2c", "HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA"}}, ok, ""},
 		{"PATCH", request{method: "PATCH", target: "/rest/x", body: "{}"}, ok, ""},
 		{"OPTIONS without an origin", request{method: "OPTIONS", target: "/rest/x"}, ok, ""},
+		{"TRACE as a method override", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method-Override", "TRACE"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"CONNECT as X-HTTP-Method", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method", "connect"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"TRACK as X-Method-Override", request{target: "/rest/x", header: []string{"X-Method-Override", "TRACK"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"a second override header", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method-Override", "PUT", "X-HTTP-Method-Override", "TRACE"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"PUT as a method override", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method-Override", "put"}}, ok, ""},
+		{"h2c, then websocket in a second Upgrade", request{target: "/rest/x", header: []string{"Connection", "Upgrade", "Upgrade", "h2c", "Upgrade", "websocket"}}, http.StatusBadRequest, refusedUpgrade},
+		{"h2c and websocket in one Upgrade", request{target: "/rest/x", header: []string{"Connection", "Upgrade", "Upgrade", "h2c, websocket"}}, http.StatusBadRequest, refusedUpgrade},
 
 		// Paths, after every decoding.
 		{"backslash dot-dot", request{target: "/rest/..%5cx"}, http.StatusBadRequest, refusedPath},
@@ -72,6 +80,14 @@ func TestGuard(t *testing.T) {
 		{"NUL", request{target: "/rest/x%00.json"}, http.StatusBadRequest, refusedPath},
 		{"single dot", request{target: "/rest/./x"}, http.StatusBadRequest, refusedPath},
 		{"dots inside a name", request{target: "/rest/a..b/...json"}, ok, ""},
+		{"overlong UTF-8 dot-dot", request{target: "/rest/%c0%ae%c0%ae/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"three-byte overlong dot-dot", request{target: "/rest/%e0%80%ae%e0%80%ae/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"double-encoded overlong dot-dot", request{target: "/rest/%25c0%25ae%25c0%25ae/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"Latin-1 byte", request{target: "/rest/caf%e9"}, http.StatusBadRequest, refusedPath},
+		{"full-width dot-dot", request{target: "/rest/%ef%bc%8e%ef%bc%8e/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"two dot leader", request{target: "/rest/%e2%80%a5/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"small full stop and a dot", request{target: "/rest/%ef%b9%92./v2/token"}, http.StatusBadRequest, refusedPath},
+		{"UTF-8 in a name", request{target: "/rest/data/v1/caf%c3%a9/%ef%bc%8ejson"}, ok, ""},
 		{"an escaped percent in a value", request{target: "/rest/data/v1/50%25off/rows"}, ok, ""},
 		{"an escaped percent before hex", request{target: "/rest/data/v1/100%2541/rows"}, ok, ""},
 	} {

@@ -234,9 +234,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve answers r.
 func (h *Handler) serve(rec *recorder, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/-/") {
-		// The proxy's own endpoints answer probes and scrapes under any Host: they
-		// never reach an upstream or a credential.
+		// The proxy's own endpoints never reach an upstream; they answer probes and
+		// scrapes under the Hosts the proxy serves and under IP addresses.
 		rec.route = routeInternal
+		if ref := h.hosts.guardInternal(r); ref != nil {
+			h.refuse(rec, ref)
+			return
+		}
 		h.internal.ServeHTTP(rec, r)
 		return
 	}
