@@ -143,6 +143,11 @@ func New(opts Options, backends ...*Backend) (*Handler, error) {
 		logger:          opts.Logger,
 		metrics:         opts.Metrics,
 	}
+	// A body kept for a replay must fit in the buffers on its own: a body of
+	// unknown length is read into up to replayLimit+1 bytes before the proxy knows
+	// whether to keep it or stream it, and a reservation larger than the whole
+	// budget would be refused as "busy" forever.
+	h.replayLimit = min(h.replayLimit, h.budget.max-1)
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
