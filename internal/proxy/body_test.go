@@ -286,3 +286,69 @@ func TestBodyAloneFitsTheBudget(t *testing.T) {
 		})
 	}
 }
+
+// deadlineErr is the error a server's connection returns past its read deadline.
+type deadlineErr struct{}
+
+func (deadlineErr) Error() string   { return "i/o timeout" }
+func (deadlineErr) Timeout() bool   { return true }
+func (deadlineErr) Temporary() bool { return true }
+
+// failingBody sends some bytes, then fails as a client's connection does: the
+// server cancels the request's context, and the read returns err.
+type failingBody struct {
+	sent   bool
+	cancel context.CancelFunc
+	err    error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, "{\"rows\":["), nil
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+	return 0, b.err
+}
+
+func (b *failingBody) Close() error { return nil }
+
+// A streamed body (too large to keep for a replay) that stops arriving is the
+// client's fault: past --read-timeout the client, still connected, gets 408 —
+// even though the server has cancelled the request's context by then — and not
+// the access log's 499, which is no status to put on the wire. A client that
+// hung up is logged 499.
+func TestStreamedBodyFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		cancel bool // the server cancels the context, as it does on a read error
+		status int
+	}{
+		{"read deadline, context cancelled", deadlineErr{}, true, http.StatusRequestTimeout},
+		{"read deadline, context alive", deadlineErr{}, false, http.StatusRequestTimeout},
+		{"client hung up", io.ErrUnexpectedEOF, true, StatusClientGone},
+		{"broken body, context alive", io.ErrUnexpectedEOF, false, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { o.ReplayLimit = 1 << 10 })
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			b := &failingBody{err: tc.err}
+			if tc.cancel {
+				b.cancel = cancel
+			}
+			req := request{method: "POST", target: "/rest/upload"}.build().WithContext(ctx)
+			req.Body, req.ContentLength = b, 10<<20 // announced, never sent
+			w := serve(f.h, req)
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			if n := f.h.gate.inside.Load(); n != 0 {
+				t.Errorf("%d places still held", n)
+			}
+		})
+	}
+}

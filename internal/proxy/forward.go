@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"sync"
@@ -54,6 +55,13 @@ func (viaBackend) RoundTrip(req *http.Request) (*http.Response, error) {
 // forwardError answers a request the Transport could not complete.
 func (h *Handler) forwardError(w http.ResponseWriter, req *http.Request, err error) {
 	st := req.Context().Value(stateKey{}).(*state)
+	if st.body != nil && st.body.err != nil && isTimeout(st.body.err) {
+		// The client's body stopped arriving (--read-timeout): the server has
+		// cancelled the request's context too, but the client is still there and
+		// gets a 408, not the log's 499.
+		h.refuse(st.rec, h.bodyRefusal(st.body.err))
+		return
+	}
 	if req.Context().Err() != nil {
 		// The local client went away; there is no one to answer.
 		st.rec.err = req.Context().Err()
@@ -69,6 +77,12 @@ func (h *Handler) forwardError(w http.ResponseWriter, req *http.Request, err err
 	}
 	st.rec.err = err
 	http.Error(w, "tokentrip proxy: "+err.Error(), upstreamStatus(err))
+}
+
+// isTimeout reports whether err is a network timeout, such as a read deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // upstreamStatus is the status for a request that failed on the way out: 400 for
