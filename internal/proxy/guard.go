@@ -163,7 +163,7 @@ type refusal struct {
 // the Host and the request's site of origin. A nil result lets the request on.
 func (rs hostRules) guard(r *http.Request) *refusal {
 	if !allowedMethods[r.Method] {
-		return &refusal{http.StatusMethodNotAllowed, refusedMethod, "method " + strconv.Quote(r.Method) + " is not forwarded"}
+		return &refusal{http.StatusMethodNotAllowed, refusedMethod, "method " + strconv.Quote(clip(r.Method)) + " is not forwarded"}
 	}
 	for _, name := range methodOverrides {
 		for _, v := range r.Header.Values(name) {

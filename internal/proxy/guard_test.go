@@ -162,3 +162,44 @@ func TestCheckAllowedHosts(t *testing.T) {
 		}
 	}
 }
+
+// A client chooses its method and path up to the header cap: neither is echoed
+// or logged at that length, while a long path still reaches the upstream whole.
+func TestLongRequestLinesClipped(t *testing.T) {
+	long := strings.Repeat("a", 60<<10)
+	for _, tc := range []struct {
+		name    string
+		req     request
+		status  int
+		forward bool
+	}{
+		{"long method", request{method: strings.ToUpper(long), target: "/rest/x"}, http.StatusMethodNotAllowed, false},
+		{"long path, forwarded", request{target: "/rest/" + long}, http.StatusOK, true},
+		{"long path, refused Host", request{target: "/rest/" + long, header: []string{"Host", "evil.example"}}, http.StatusMisdirectedRequest, false},
+		{"long path, refused dot-dot", request{target: "/rest/" + long + "/%2e%2e/x"}, http.StatusBadRequest, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			w := serve(f.h, tc.req.build())
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d", w.Code, tc.status)
+			}
+			if !tc.forward && w.Body.Len() > 1<<10 {
+				t.Errorf("a %d-byte answer echoes the request", w.Body.Len())
+			}
+			got := f.up.got()
+			if tc.forward && (len(got) != 1 || got[0].Path != "/"+long) {
+				t.Errorf("the upstream did not receive the whole path")
+			}
+			logged := f.logs.String()
+			if logged == "" {
+				t.Fatal("nothing logged")
+			}
+			for line := range strings.SplitSeq(strings.TrimSpace(logged), "\n") {
+				if len(line) > 4<<10 {
+					t.Errorf("a %d-byte log line: %.200s…", len(line), line)
+				}
+			}
+		})
+	}
+}
