@@ -244,7 +244,10 @@ func (rs hostRules) guardInternal(r *http.Request) *refusal {
 // than a DNS name.
 func isIPHost(hostport string) bool {
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 || p != strconv.Itoa(n) {
+			return false
+		}
 		host = h
 	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
 		host = host[1 : len(host)-1]

@@ -182,6 +182,8 @@ func TestInternalEndpointsHosts(t *testing.T) {
 		{"readyz, rebinding page without port", request{target: "/-/readyz", header: []string{"Host", "rebind.evil.example"}}, http.StatusMisdirectedRequest},
 		{"readyz, decimal IP (not an address to Go)", request{target: "/-/readyz", header: []string{"Host", "2130706433:8787"}}, http.StatusMisdirectedRequest},
 		{"readyz, empty Host", request{target: "/-/readyz", header: []string{"Host", ""}}, http.StatusMisdirectedRequest},
+		{"readyz, IP with a list for a port", request{target: "/-/readyz", header: []string{"Host", "127.0.0.1:8787,evil.example"}}, http.StatusMisdirectedRequest},
+		{"readyz, IP with an empty port", request{target: "/-/readyz", header: []string{"Host", "10.1.2.3:"}}, http.StatusMisdirectedRequest},
 		{"readyz, cross-site fetch", request{target: "/-/readyz", header: []string{"Sec-Fetch-Site", "cross-site"}}, http.StatusForbidden},
 		{"readyz, another site's Origin", request{target: "/-/readyz", header: []string{"Origin", "http://evil.example"}}, http.StatusForbidden},
 		{"metrics, listen address", request{target: "/-/metrics"}, http.StatusOK},
