@@ -203,3 +203,50 @@ func TestLongRequestLinesClipped(t *testing.T) {
 		})
 	}
 }
+
+// The proxy's origin holds the credential, so nothing it answers may run there:
+// whatever an upstream returns (an HTML error page that reflects the path, a
+// script, its own looser policies) and whatever the proxy answers itself comes
+// sandboxed, unsniffable and unembeddable by other sites.
+func TestAnswersAreBrowserSafe(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		req    request
+		header http.Header // the upstream's
+		status int
+	}{
+		{"HTML that reflects the path", request{target: "/rest/%3Cscript%3E"}, http.Header{"Content-Type": {"text/html"}}, http.StatusOK},
+		{"a script", request{target: "/rest/app.js"}, http.Header{"Content-Type": {"application/javascript"}}, http.StatusOK},
+		{"JSON", request{target: "/rest/x"}, nil, http.StatusOK},
+		{"the upstream's own policies", request{target: "/rest/x"}, http.Header{
+			"Content-Type":                 {"text/html"},
+			"Content-Security-Policy":      {"default-src *"},
+			"Cross-Origin-Resource-Policy": {"cross-origin"},
+			"X-Content-Type-Options":       {"sniff"},
+		}, http.StatusOK},
+		{"a refusal", request{target: "/rest/%2e%2e/x"}, nil, http.StatusBadRequest},
+		{"no route", request{target: "/elsewhere"}, nil, http.StatusNotFound},
+		{"readiness", request{target: "/-/readyz"}, nil, http.StatusOK},
+		{"metrics", request{target: "/-/metrics"}, nil, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.up.mu.Lock()
+			f.up.answer, f.up.header = []byte("<script>fetch('/rest/x',{method:'DELETE'})</script>"), tc.header
+			f.up.mu.Unlock()
+			w := serve(f.h, tc.req.build())
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			for name, want := range map[string]string{
+				"Content-Security-Policy":      "sandbox",
+				"X-Content-Type-Options":       "nosniff",
+				"Cross-Origin-Resource-Policy": "same-origin",
+			} {
+				if got := w.Header().Values(name); len(got) != 1 || got[0] != want {
+					t.Errorf("%s: %q, want just %q", name, got, want)
+				}
+			}
+		})
+	}
+}

@@ -219,6 +219,7 @@ type state struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, route: routeNone, writeTimeout: h.timeouts.Write}
+	browserSafe(rec.Header())
 	defer func() {
 		// The reverse proxy aborts an answer it cannot finish (the client stopped
 		// reading, the upstream broke off) with a panic that net/http expects; the
