@@ -167,10 +167,11 @@ func (h *Handler) buffer(b *body, n int64) (buf []byte, over bool, ref *refusal)
 				return buf, true, nil
 			}
 			size := min(max(2*int64(cap(buf)), bodyChunk), h.replayLimit+1)
-			if !h.budget.take(size) {
+			// Reserve only the growth: the reservation follows the buffer, so that
+			// a body that fits the budget alone is never refused as "busy".
+			if !h.budget.take(size - b.reserved) {
 				return nil, false, busyBuffers
 			}
-			h.budget.give(b.reserved)
 			b.reserved = size
 			buf = append(make([]byte, 0, size), buf...)
 		}

@@ -234,3 +234,121 @@ func TestCaps(t *testing.T) {
 		})
 	}
 }
+
+// A body that fits the buffers on its own is never refused as "busy", whatever
+// its framing: at the smallest budget the command accepts (--max-buffered 1MiB,
+// the replay limit), chunked and compressed bodies, which grow their buffer
+// before the proxy knows whether to keep or stream them, get through with every
+// byte, while nothing else is held.
+func TestBodyAloneFitsTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		maxBuffered int64
+		size        int
+		framing     string // "length", "chunked" or "gzip"
+	}{
+		{"smallest budget, chunked, kept for a replay", 1 << 20, 900 << 10, "chunked"},
+		{"smallest budget, chunked, streamed", 1 << 20, 1536 << 10, "chunked"},
+		{"smallest budget, chunked, just over a half", 1 << 20, 512<<10 + 1, "chunked"},
+		{"smallest budget, gzip to 3 MiB", 1 << 20, 3 << 20, "gzip"},
+		{"smallest budget, gzip to 700 KiB", 1 << 20, 700 << 10, "gzip"},
+		{"smallest budget, Content-Length of the limit", 1 << 20, 1 << 20, "length"},
+		{"default budget, chunked, streamed", 0, 1536 << 10, "chunked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { o.MaxBuffered = tc.maxBuffered })
+			body := bytes.Repeat([]byte("0123456789abcdef"), tc.size/16+1)[:tc.size]
+			req := request{method: "POST", target: "/rest/upload"}.build()
+			switch tc.framing {
+			case "length":
+				req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			case "chunked":
+				req.Body, req.ContentLength = io.NopCloser(chunked{bytes.NewReader(body)}), -1
+			case "gzip":
+				z := compress(t, "gzip", body)
+				req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(z)), int64(len(z))
+				req.Header.Set("Content-Encoding", "gzip")
+			}
+			w := serve(f.h, req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("HTTP %d, want 200: %s", w.Code, w.Body)
+			}
+			got := f.up.got()
+			if len(got) != 1 {
+				t.Fatalf("the upstream received %d requests, want 1", len(got))
+			}
+			if !bytes.Equal(got[0].Body, body) {
+				t.Fatalf("the upstream received %d bytes, want the %d sent", len(got[0].Body), len(body))
+			}
+			if n := f.h.budget.used.Load(); n != 0 {
+				t.Errorf("%d bytes still reserved", n)
+			}
+		})
+	}
+}
+
+// deadlineErr is the error a server's connection returns past its read deadline.
+type deadlineErr struct{}
+
+func (deadlineErr) Error() string   { return "i/o timeout" }
+func (deadlineErr) Timeout() bool   { return true }
+func (deadlineErr) Temporary() bool { return true }
+
+// failingBody sends some bytes, then fails as a client's connection does: the
+// server cancels the request's context, and the read returns err.
+type failingBody struct {
+	sent   bool
+	cancel context.CancelFunc
+	err    error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, "{\"rows\":["), nil
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+	return 0, b.err
+}
+
+func (b *failingBody) Close() error { return nil }
+
+// A streamed body (too large to keep for a replay) that stops arriving is the
+// client's fault: past --read-timeout the client, still connected, gets 408 —
+// even though the server has cancelled the request's context by then — and not
+// the access log's 499, which is no status to put on the wire. A client that
+// hung up is logged 499.
+func TestStreamedBodyFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		cancel bool // the server cancels the context, as it does on a read error
+		status int
+	}{
+		{"read deadline, context cancelled", deadlineErr{}, true, http.StatusRequestTimeout},
+		{"read deadline, context alive", deadlineErr{}, false, http.StatusRequestTimeout},
+		{"client hung up", io.ErrUnexpectedEOF, true, StatusClientGone},
+		{"broken body, context alive", io.ErrUnexpectedEOF, false, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { o.ReplayLimit = 1 << 10 })
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			b := &failingBody{err: tc.err}
+			if tc.cancel {
+				b.cancel = cancel
+			}
+			req := request{method: "POST", target: "/rest/upload"}.build().WithContext(ctx)
+			req.Body, req.ContentLength = b, 10<<20 // announced, never sent
+			w := serve(f.h, req)
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			if n := f.h.gate.inside.Load(); n != 0 {
+				t.Errorf("%d places still held", n)
+			}
+		})
+	}
+}

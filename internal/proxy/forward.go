@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"sync"
@@ -35,12 +36,37 @@ func (h *Handler) reverseProxy() http.Handler {
 			// local client is loopback, where size does not matter.
 			pr.Out.Header.Del("Accept-Encoding")
 		},
+		ModifyResponse: func(resp *http.Response) error {
+			// ServeHTTP has set the proxy's own: the upstream's would be added to them.
+			for _, name := range browserSafeHeaders {
+				resp.Header.Del(name)
+			}
+			return nil
+		},
 		Transport:    viaBackend{},
 		BufferPool:   copyBuffers,
 		ErrorLog:     slog.NewLogLogger(h.logger.Handler(), slog.LevelDebug),
 		ErrorHandler: h.forwardError,
 	}
 }
+
+// browserSafe sets, on every answer, the headers that keep a browser from turning
+// an answer against the proxy. The proxy's origin holds the credential: an HTML
+// page or a script that an upstream returns (an error page that reflects the path,
+// a file a user uploaded) would run in that origin and call through the proxy as
+// same-origin requests. A sandboxed document has an opaque origin (its requests
+// carry Origin: null, which the guard refuses) and runs no script; nosniff keeps
+// JSON from being taken for HTML or a script; and the same-origin resource policy
+// keeps other sites from embedding the answers. API clients ignore all three. The
+// upstream's own values are dropped.
+func browserSafe(h http.Header) {
+	h.Set("Content-Security-Policy", "sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+}
+
+// browserSafeHeaders are the headers browserSafe sets.
+var browserSafeHeaders = []string{"Content-Security-Policy", "X-Content-Type-Options", "Cross-Origin-Resource-Policy"}
 
 // viaBackend sends each request through the Transport of the Backend that
 // ServeHTTP chose for it.
@@ -54,6 +80,13 @@ func (viaBackend) RoundTrip(req *http.Request) (*http.Response, error) {
 // forwardError answers a request the Transport could not complete.
 func (h *Handler) forwardError(w http.ResponseWriter, req *http.Request, err error) {
 	st := req.Context().Value(stateKey{}).(*state)
+	if st.body != nil && st.body.err != nil && isTimeout(st.body.err) {
+		// The client's body stopped arriving (--read-timeout): the server has
+		// cancelled the request's context too, but the client is still there and
+		// gets a 408, not the log's 499.
+		h.refuse(st.rec, h.bodyRefusal(st.body.err))
+		return
+	}
 	if req.Context().Err() != nil {
 		// The local client went away; there is no one to answer.
 		st.rec.err = req.Context().Err()
@@ -69,6 +102,12 @@ func (h *Handler) forwardError(w http.ResponseWriter, req *http.Request, err err
 	}
 	st.rec.err = err
 	http.Error(w, "tokentrip proxy: "+err.Error(), upstreamStatus(err))
+}
+
+// isTimeout reports whether err is a network timeout, such as a read deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // upstreamStatus is the status for a request that failed on the way out: 400 for

@@ -158,14 +158,22 @@ type refusal struct {
 }
 
 // guard checks what a browser, a rebinding page or a confused client could send
-// before anything else looks at the request: the method, a protocol upgrade, the
-// Host and the request's site of origin. A nil result lets the request on.
+// before anything else looks at the request: the method (and a method override
+// header, which some servers honour in place of the method), a protocol upgrade,
+// the Host and the request's site of origin. A nil result lets the request on.
 func (rs hostRules) guard(r *http.Request) *refusal {
 	if !allowedMethods[r.Method] {
-		return &refusal{http.StatusMethodNotAllowed, refusedMethod, "method " + strconv.Quote(r.Method) + " is not forwarded"}
+		return &refusal{http.StatusMethodNotAllowed, refusedMethod, "method " + strconv.Quote(clip(r.Method)) + " is not forwarded"}
 	}
-	if up := r.Header.Get("Upgrade"); up != "" || headerHasToken(r.Header, "Connection", "upgrade") {
-		if !strings.EqualFold(strings.TrimSpace(up), "h2c") {
+	for _, name := range methodOverrides {
+		for _, v := range r.Header.Values(name) {
+			if m := strings.ToUpper(strings.TrimSpace(v)); !allowedMethods[m] {
+				return &refusal{http.StatusMethodNotAllowed, refusedMethod, name + " " + strconv.Quote(clip(v)) + " is not forwarded"}
+			}
+		}
+	}
+	if ups := r.Header.Values("Upgrade"); len(ups) > 0 || headerHasToken(r.Header, "Connection", "upgrade") {
+		if !onlyH2C(ups) {
 			return &refusal{http.StatusBadRequest, refusedUpgrade, "protocol upgrades (websocket and the like) are not forwarded"}
 		}
 		// curl --http2 asks to upgrade plain http to HTTP/2 and carries on in HTTP/1.1
@@ -177,13 +185,74 @@ func (rs hostRules) guard(r *http.Request) *refusal {
 	if !rs.allows(r.Host, "80") {
 		return &refusal{http.StatusMisdirectedRequest, refusedHost, "the Host " + strconv.Quote(clip(r.Host)) + " is not one this proxy serves (see --allowed-host)"}
 	}
+	return rs.crossSite(r)
+}
+
+// methodOverrides are the headers by which some servers and frameworks let a
+// request stand for another method: a TRACE or CONNECT in one is refused like the
+// method itself.
+var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
+
+// onlyH2C reports whether every protocol the Upgrade headers offer is h2c, the
+// offer that curl --http2 makes and that is dropped rather than refused.
+func onlyH2C(upgrades []string) bool {
+	if len(upgrades) == 0 {
+		return false
+	}
+	for _, v := range upgrades {
+		for t := range strings.SplitSeq(v, ",") {
+			if !strings.EqualFold(strings.TrimSpace(t), "h2c") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// crossSite refuses a request that a browser says comes from another site: a
+// Sec-Fetch-Site other than same-origin or none, or an Origin (any of them, when
+// a client sends several) that does not name the proxy.
+func (rs hostRules) crossSite(r *http.Request) *refusal {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return &refusal{http.StatusForbidden, refusedOrigin, "a request from another site (Sec-Fetch-Site: " + clip(site) + ")"}
 	}
-	if origin, ok := r.Header["Origin"]; ok && !rs.allowsOrigin(origin[0]) {
-		return &refusal{http.StatusForbidden, refusedOrigin, "a request from another site (Origin: " + strconv.Quote(clip(origin[0])) + ")"}
+	for _, origin := range r.Header["Origin"] {
+		if !rs.allowsOrigin(origin) {
+			return &refusal{http.StatusForbidden, refusedOrigin, "a request from another site (Origin: " + strconv.Quote(clip(origin)) + ")"}
+		}
 	}
 	return nil
+}
+
+// guardInternal checks a request for the proxy's own /-/ endpoints. /-/healthz
+// says nothing but "ok" and answers anyone. /-/readyz and /-/metrics name the
+// credentials and their failures, and readyz may fetch a token: they answer a
+// Host the proxy serves or an IP address (what orchestrators' probes and scrapers
+// send), never another DNS name, which is what a DNS-rebinding page would send,
+// and no request a browser says comes from another site.
+func (rs hostRules) guardInternal(r *http.Request) *refusal {
+	if r.URL.Path == "/-/healthz" {
+		return nil
+	}
+	if !rs.allows(r.Host, "80") && !isIPHost(r.Host) {
+		return &refusal{http.StatusMisdirectedRequest, refusedHost, "the Host " + strconv.Quote(clip(r.Host)) + " is not one this proxy serves (see --allowed-host)"}
+	}
+	return rs.crossSite(r)
+}
+
+// isIPHost reports whether hostport (a Host header) names an IP address rather
+// than a DNS name.
+func isIPHost(hostport string) bool {
+	host := hostport
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 || p != strconv.Itoa(n) {
+			return false
+		}
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	return host != "" && net.ParseIP(host) != nil
 }
 
 // allowsOrigin reports whether a browser's Origin names the proxy itself.

@@ -44,6 +44,7 @@ func TestGuard(t *testing.T) {
 		{"origin with a path", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787/x"}}, http.StatusForbidden, refusedOrigin},
 		{"empty origin", request{target: "/rest/x", header: []string{"Origin", ""}}, http.StatusForbidden, refusedOrigin},
 		{"allowed origin", request{target: "/rest/x", header: []string{"Origin", "http://proxy.internal"}}, ok, ""},
+		{"a second, cross-site Origin", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787", "Origin", "https://evil.example"}}, http.StatusForbidden, refusedOrigin},
 
 		// Methods and upgrades.
 		{"TRACE", request{method: "TRACE", target: "/rest/x"}, http.StatusMethodNotAllowed, refusedMethod},
@@ -56,6 +57,13 @@ func TestGuard(t *testing.T) {
 		{"h2c offer is dropped", request{target: "/rest/x", header: []string{"Connection", "Upgrade, HTTP2-Settings", "Upgrade", "h2c", "HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA"}}, ok, ""},
 		{"PATCH", request{method: "PATCH", target: "/rest/x", body: "{}"}, ok, ""},
 		{"OPTIONS without an origin", request{method: "OPTIONS", target: "/rest/x"}, ok, ""},
+		{"TRACE as a method override", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method-Override", "TRACE"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"CONNECT as X-HTTP-Method", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method", "connect"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"TRACK as X-Method-Override", request{target: "/rest/x", header: []string{"X-Method-Override", "TRACK"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"a second override header", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method-Override", "PUT", "X-HTTP-Method-Override", "TRACE"}}, http.StatusMethodNotAllowed, refusedMethod},
+		{"PUT as a method override", request{method: "POST", target: "/rest/x", body: "{}", header: []string{"X-HTTP-Method-Override", "put"}}, ok, ""},
+		{"h2c, then websocket in a second Upgrade", request{target: "/rest/x", header: []string{"Connection", "Upgrade", "Upgrade", "h2c", "Upgrade", "websocket"}}, http.StatusBadRequest, refusedUpgrade},
+		{"h2c and websocket in one Upgrade", request{target: "/rest/x", header: []string{"Connection", "Upgrade", "Upgrade", "h2c, websocket"}}, http.StatusBadRequest, refusedUpgrade},
 
 		// Paths, after every decoding.
 		{"backslash dot-dot", request{target: "/rest/..%5cx"}, http.StatusBadRequest, refusedPath},
@@ -72,6 +80,14 @@ func TestGuard(t *testing.T) {
 		{"NUL", request{target: "/rest/x%00.json"}, http.StatusBadRequest, refusedPath},
 		{"single dot", request{target: "/rest/./x"}, http.StatusBadRequest, refusedPath},
 		{"dots inside a name", request{target: "/rest/a..b/...json"}, ok, ""},
+		{"overlong UTF-8 dot-dot", request{target: "/rest/%c0%ae%c0%ae/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"three-byte overlong dot-dot", request{target: "/rest/%e0%80%ae%e0%80%ae/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"double-encoded overlong dot-dot", request{target: "/rest/%25c0%25ae%25c0%25ae/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"Latin-1 byte", request{target: "/rest/caf%e9"}, http.StatusBadRequest, refusedPath},
+		{"full-width dot-dot", request{target: "/rest/%ef%bc%8e%ef%bc%8e/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"two dot leader", request{target: "/rest/%e2%80%a5/v2/token"}, http.StatusBadRequest, refusedPath},
+		{"small full stop and a dot", request{target: "/rest/%ef%b9%92./v2/token"}, http.StatusBadRequest, refusedPath},
+		{"UTF-8 in a name", request{target: "/rest/data/v1/caf%c3%a9/%ef%bc%8ejson"}, ok, ""},
 		{"an escaped percent in a value", request{target: "/rest/data/v1/50%25off/rows"}, ok, ""},
 		{"an escaped percent before hex", request{target: "/rest/data/v1/100%2541/rows"}, ok, ""},
 	} {
@@ -144,5 +160,93 @@ func TestCheckAllowedHosts(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckAllowedHosts(%q) = %v, want ok %v", tc.host, err, tc.ok)
 		}
+	}
+}
+
+// A client chooses its method and path up to the header cap: neither is echoed
+// or logged at that length, while a long path still reaches the upstream whole.
+func TestLongRequestLinesClipped(t *testing.T) {
+	long := strings.Repeat("a", 60<<10)
+	for _, tc := range []struct {
+		name    string
+		req     request
+		status  int
+		forward bool
+	}{
+		{"long method", request{method: strings.ToUpper(long), target: "/rest/x"}, http.StatusMethodNotAllowed, false},
+		{"long path, forwarded", request{target: "/rest/" + long}, http.StatusOK, true},
+		{"long path, refused Host", request{target: "/rest/" + long, header: []string{"Host", "evil.example"}}, http.StatusMisdirectedRequest, false},
+		{"long path, refused dot-dot", request{target: "/rest/" + long + "/%2e%2e/x"}, http.StatusBadRequest, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			w := serve(f.h, tc.req.build())
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d", w.Code, tc.status)
+			}
+			if !tc.forward && w.Body.Len() > 1<<10 {
+				t.Errorf("a %d-byte answer echoes the request", w.Body.Len())
+			}
+			got := f.up.got()
+			if tc.forward && (len(got) != 1 || got[0].Path != "/"+long) {
+				t.Errorf("the upstream did not receive the whole path")
+			}
+			logged := f.logs.String()
+			if logged == "" {
+				t.Fatal("nothing logged")
+			}
+			for line := range strings.SplitSeq(strings.TrimSpace(logged), "\n") {
+				if len(line) > 4<<10 {
+					t.Errorf("a %d-byte log line: %.200s…", len(line), line)
+				}
+			}
+		})
+	}
+}
+
+// The proxy's origin holds the credential, so nothing it answers may run there:
+// whatever an upstream returns (an HTML error page that reflects the path, a
+// script, its own looser policies) and whatever the proxy answers itself comes
+// sandboxed, unsniffable and unembeddable by other sites.
+func TestAnswersAreBrowserSafe(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		req    request
+		header http.Header // the upstream's
+		status int
+	}{
+		{"HTML that reflects the path", request{target: "/rest/%3Cscript%3E"}, http.Header{"Content-Type": {"text/html"}}, http.StatusOK},
+		{"a script", request{target: "/rest/app.js"}, http.Header{"Content-Type": {"application/javascript"}}, http.StatusOK},
+		{"JSON", request{target: "/rest/x"}, nil, http.StatusOK},
+		{"the upstream's own policies", request{target: "/rest/x"}, http.Header{
+			"Content-Type":                 {"text/html"},
+			"Content-Security-Policy":      {"default-src *"},
+			"Cross-Origin-Resource-Policy": {"cross-origin"},
+			"X-Content-Type-Options":       {"sniff"},
+		}, http.StatusOK},
+		{"a refusal", request{target: "/rest/%2e%2e/x"}, nil, http.StatusBadRequest},
+		{"no route", request{target: "/elsewhere"}, nil, http.StatusNotFound},
+		{"readiness", request{target: "/-/readyz"}, nil, http.StatusOK},
+		{"metrics", request{target: "/-/metrics"}, nil, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.up.mu.Lock()
+			f.up.answer, f.up.header = []byte("<script>fetch('/rest/x',{method:'DELETE'})</script>"), tc.header
+			f.up.mu.Unlock()
+			w := serve(f.h, tc.req.build())
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			for name, want := range map[string]string{
+				"Content-Security-Policy":      "sandbox",
+				"X-Content-Type-Options":       "nosniff",
+				"Cross-Origin-Resource-Policy": "same-origin",
+			} {
+				if got := w.Header().Values(name); len(got) != 1 || got[0] != want {
+					t.Errorf("%s: %q, want just %q", name, got, want)
+				}
+			}
+		})
 	}
 }

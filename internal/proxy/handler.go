@@ -143,6 +143,11 @@ func New(opts Options, backends ...*Backend) (*Handler, error) {
 		logger:          opts.Logger,
 		metrics:         opts.Metrics,
 	}
+	// A body kept for a replay must fit in the buffers on its own: a body of
+	// unknown length is read into up to replayLimit+1 bytes before the proxy knows
+	// whether to keep it or stream it, and a reservation larger than the whole
+	// budget would be refused as "busy" forever.
+	h.replayLimit = min(h.replayLimit, h.budget.max-1)
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -214,6 +219,7 @@ type state struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, route: routeNone, writeTimeout: h.timeouts.Write}
+	browserSafe(rec.Header())
 	defer func() {
 		// The reverse proxy aborts an answer it cannot finish (the client stopped
 		// reading, the upstream broke off) with a panic that net/http expects; the
@@ -234,9 +240,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve answers r.
 func (h *Handler) serve(rec *recorder, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/-/") {
-		// The proxy's own endpoints answer probes and scrapes under any Host: they
-		// never reach an upstream or a credential.
+		// The proxy's own endpoints never reach an upstream; they answer probes and
+		// scrapes under the Hosts the proxy serves and under IP addresses.
 		rec.route = routeInternal
+		if ref := h.hosts.guardInternal(r); ref != nil {
+			h.refuse(rec, ref)
+			return
+		}
 		h.internal.ServeHTTP(rec, r)
 		return
 	}

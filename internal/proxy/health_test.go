@@ -166,3 +166,55 @@ func TestAcousticLimiterWaits(t *testing.T) {
 		t.Errorf("waited %vs in all, want at least the 20ms of the deadline", v)
 	}
 }
+
+// /-/readyz and /-/metrics name the credentials and their failures, and a probe
+// may fetch a token: a DNS-rebinding page, whose requests carry its own name in
+// Host, and a page on another site get neither. Probes and scrapers, which send
+// the proxy's name or an IP address, do; /-/healthz answers anyone.
+func TestInternalEndpointsHosts(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.AllowedHosts = []string{"tokentrip.internal"} })
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+	}{
+		{"readyz, rebinding page", request{target: "/-/readyz", header: []string{"Host", "rebind.evil.example:8787"}}, http.StatusMisdirectedRequest},
+		{"readyz, rebinding page without port", request{target: "/-/readyz", header: []string{"Host", "rebind.evil.example"}}, http.StatusMisdirectedRequest},
+		{"readyz, decimal IP (not an address to Go)", request{target: "/-/readyz", header: []string{"Host", "2130706433:8787"}}, http.StatusMisdirectedRequest},
+		{"readyz, empty Host", request{target: "/-/readyz", header: []string{"Host", ""}}, http.StatusMisdirectedRequest},
+		{"readyz, IP with a list for a port", request{target: "/-/readyz", header: []string{"Host", "127.0.0.1:8787,evil.example"}}, http.StatusMisdirectedRequest},
+		{"readyz, IP with an empty port", request{target: "/-/readyz", header: []string{"Host", "10.1.2.3:"}}, http.StatusMisdirectedRequest},
+		{"readyz, cross-site fetch", request{target: "/-/readyz", header: []string{"Sec-Fetch-Site", "cross-site"}}, http.StatusForbidden},
+		{"readyz, another site's Origin", request{target: "/-/readyz", header: []string{"Origin", "http://evil.example"}}, http.StatusForbidden},
+		{"metrics, listen address", request{target: "/-/metrics"}, http.StatusOK},
+		{"metrics, scraper by IP", request{target: "/-/metrics", header: []string{"Host", "10.1.2.3:8787"}}, http.StatusOK},
+		{"metrics, rebinding page", request{target: "/-/metrics", header: []string{"Host", "rebind.evil.example:8787"}}, http.StatusMisdirectedRequest},
+		{"metrics, opaque Origin", request{target: "/-/metrics", header: []string{"Origin", "null"}}, http.StatusForbidden},
+		{"healthz, rebinding page", request{target: "/-/healthz", header: []string{"Host", "rebind.evil.example:8787"}}, http.StatusOK},
+		{"healthz, any Host", request{target: "/-/healthz", header: []string{"Host", "whatever"}}, http.StatusOK},
+		// Last, so that the refusals above find no token yet: they must not fetch one.
+		{"readyz, listen address", request{target: "/-/readyz"}, http.StatusOK},
+		{"readyz, localhost", request{target: "/-/readyz", header: []string{"Host", "localhost:8787"}}, http.StatusOK},
+		{"readyz, allowed host", request{target: "/-/readyz", header: []string{"Host", "tokentrip.internal:8787"}}, http.StatusOK},
+		{"readyz, orchestrator's IPv4 probe", request{target: "/-/readyz", header: []string{"Host", "10.1.2.3:8787"}}, http.StatusOK},
+		{"readyz, IPv6 probe", request{target: "/-/readyz", header: []string{"Host", "[fd00::7]:8787"}}, http.StatusOK},
+		{"readyz, IP without port", request{target: "/-/readyz", header: []string{"Host", "10.1.2.3"}}, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fetches := f.fetches.Load()
+			w := serve(f.h, tc.req.build())
+			if w.Code != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			if tc.status == http.StatusOK {
+				return
+			}
+			if strings.Contains(w.Body.String(), "mcv1") || strings.Contains(w.Body.String(), "tokentrip_") {
+				t.Errorf("a refused request read %q", w.Body)
+			}
+			if n := f.fetches.Load(); n != fetches {
+				t.Errorf("a refused probe fetched %d tokens", n-fetches)
+			}
+		})
+	}
+}

@@ -50,7 +50,8 @@ type upstream struct {
 	hold     chan struct{}   // when set, requests wait for it to close
 	arrived  chan struct{}   // a request arrived (buffered; held requests only)
 	newConns atomic.Int64
-	answer   []byte // the body of a 200
+	answer   []byte      // the body of a 200
+	header   http.Header // further headers of a 200
 }
 
 // newUpstream starts an upstream; the test closes it when it ends.
@@ -79,6 +80,7 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 	rejected := u.reject[r.Header.Get("Authorization")] || bytes.Contains(body, []byte(">tok-1<")) && u.reject["Bearer tok-1"]
 	hold := u.hold
 	answer := u.answer
+	header := u.header
 	u.mu.Unlock()
 	if hold != nil {
 		u.arrived <- struct{}{}
@@ -93,6 +95,9 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	for name, vs := range header {
+		w.Header()[name] = vs
+	}
 	_, _ = w.Write(answer)
 }
 
