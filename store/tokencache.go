@@ -174,7 +174,7 @@ func (c *TokenCache) Load(_ context.Context, key string) (transport.StoredToken,
 	case !ok:
 		return transport.StoredToken{}, false, nil
 	case !t.valid():
-		return transport.StoredToken{}, false, fmt.Errorf("store: token cache: %w: an entry without a token, an expiry or a lifetime", transport.ErrCorruptValue)
+		return transport.StoredToken{}, false, fmt.Errorf("%w: a token cache entry without a token, an expiry or a lifetime", transport.ErrCorruptValue)
 	case !c.now().Before(time.Unix(0, t.Until)):
 		return transport.StoredToken{}, false, nil
 	}
@@ -376,20 +376,20 @@ func (c *TokenCache) read() (tokenFile, error) {
 		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
 	}
 	if len(data) > MaxTokenCacheFile {
-		return tokenFile{}, fmt.Errorf("store: token cache %s: %w: larger than %d bytes", path, transport.ErrCorruptValue, MaxTokenCacheFile)
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is larger than %d bytes", transport.ErrCorruptValue, path, MaxTokenCacheFile)
 	}
 	var head struct {
 		Version int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return tokenFile{}, fmt.Errorf("store: token cache %s: %w: not a token file", path, transport.ErrCorruptValue)
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is not a token file", transport.ErrCorruptValue, path)
 	}
 	if head.Version > tokenFileVersion {
 		return tokenFile{}, fmt.Errorf("%w (format %d, this one knows %d): %s is left as it is", ErrNewerTokenCache, head.Version, tokenFileVersion, path)
 	}
 	var f tokenFile
 	if err := json.Unmarshal(data, &f); err != nil || f.Version != tokenFileVersion {
-		return tokenFile{}, fmt.Errorf("store: token cache %s: %w: not a token file", path, transport.ErrCorruptValue)
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is not a token file", transport.ErrCorruptValue, path)
 	}
 	return f, nil
 }
