@@ -31,7 +31,7 @@ const (
 	MetricAdoptions      = "tokentrip.token.adoptions"        // counter: tokens another process fetched, taken from the Store
 	MetricReplays        = "tokentrip.request.replays"        // counter: requests sent again with a new token
 	MetricRejectedAgain  = "tokentrip.request.rejected_again" // counter: replays the server rejected too
-	MetricBreakerState   = "tokentrip.breaker.state"          // gauge: 1 for the current state, 0 for the others (Observe)
+	MetricBreakerState   = "tokentrip.breaker.state"          // gauge: breakers in each state; for one Source 1 for its state, 0 for the others (Observe)
 	MetricBreakerChanges = "tokentrip.breaker.transitions"    // counter: state changes, by the state entered
 	MetricStoreOutages   = "tokentrip.store.outages"          // counter: times the Store became unreachable
 )
@@ -69,9 +69,10 @@ type Config struct {
 	Attributes []attribute.KeyValue
 }
 
-// Instruments turns the events of a Source into metrics and spans. Create one per
-// credential, pass Hook to its Source, and Observe the Source. Its methods are safe
-// for concurrent use.
+// Instruments turns the events of Sources into metrics and spans. Create one for
+// every set of Attributes — one for all credentials, or one per business unit —
+// pass Hook to each Source and Observe each Source: the metrics of the Sources
+// that share an Instruments add up. Its methods are safe for concurrent use.
 type Instruments struct {
 	tracer trace.Tracer
 	meter  metric.Meter
@@ -80,6 +81,8 @@ type Instruments struct {
 	fetches, failures, invalidations, adoptions  metric.Int64Counter
 	replays, rejectedAgain, transitions, outages metric.Int64Counter
 	duration                                     metric.Float64Histogram
+
+	obs observed // the Sources given to Observe (observe.go)
 }
 
 // New creates the instruments. It fails only if the MeterProvider refuses one.

@@ -11,6 +11,9 @@ import (
 // without flock(2), so NewTokenCache refuses.
 const flockSupported = false
 
+// openNoFollow adds nothing to an open here; NewTokenCache refuses anyway.
+const openNoFollow = 0
+
 func flock(*os.File, bool, bool) (bool, error) { return false, errors.ErrUnsupported }
 
 func private(os.FileInfo, bool) error { return nil }

@@ -12,6 +12,11 @@ import (
 // flockSupported says whether TokenCache can lock across processes here.
 const flockSupported = true
 
+// openNoFollow makes an open of a cache file fail on a symbolic link, and return
+// at once on a FIFO (whose Stat then shows it is not a regular file) instead of
+// waiting for a writer.
+const openNoFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
 // flock takes a shared or exclusive flock(2) on f, waiting for it if wait is set.
 // It reports false, and no error, when the lock is held and wait is not set. The
 // lock lasts until f is closed, or until the process dies.

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,8 +25,9 @@ const (
 	// MaxCachedTokens is how many tokens a TokenCache keeps. When a save would
 	// exceed it, expired tokens go first, then those that expire soonest.
 	MaxCachedTokens = 64
-	// MaxTokenCacheFile is the largest token file a TokenCache reads; a larger
-	// one is treated as empty and replaced at the next save.
+	// MaxTokenCacheFile is the largest token file a TokenCache reads or writes: a
+	// save that would exceed it drops the tokens that expire soonest, and a larger
+	// file found in the directory counts as corrupt and is replaced at the next save.
 	MaxTokenCacheFile = 256 << 10
 )
 
@@ -54,9 +57,16 @@ const (
 // MaxCachedTokens tokens are kept. The directory must not be writable by others,
 // and the file must belong to the user and be private to them: a cache someone
 // else could write is refused, since a planted token names the hosts it is sent to.
+// Neither the file nor a lock file is followed if it is a symbolic link.
+//
+// A Store key names a credential by provider, client id, business unit and scope,
+// not by its secret or its endpoint. When one directory serves credentials that
+// may share a client id — an emulator and the real endpoint, a sandbox and
+// production, a rotated or mistyped secret — give each its own view with Bind.
 type TokenCache struct {
-	dir string
-	now func() time.Time
+	dir  string
+	now  func() time.Time
+	bind *[sha256.Size]byte // nil: keys are used as they come (see Bind)
 }
 
 var _ transport.Store = (*TokenCache)(nil)
@@ -86,6 +96,40 @@ func NewTokenCache(dir string) (*TokenCache, error) {
 	return &TokenCache{dir: dir, now: time.Now}, nil
 }
 
+// Bind returns a view of the cache whose keys are also bound to parts — the
+// token endpoint, the client secret, the refresh token: whatever besides the
+// Store key makes a token valid — so that a token saved through one view is
+// never loaded through a view bound to other parts. The parts never reach the
+// directory: only a SHA-256 over them and each key names the token there. Binding
+// a bound view binds it to both.
+func (c *TokenCache) Bind(parts ...string) *TokenCache {
+	h := sha256.New()
+	h.Write([]byte("tokentrip token cache binding v1"))
+	if c.bind != nil {
+		h.Write(c.bind[:])
+	}
+	for _, p := range parts {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	sum := [sha256.Size]byte(h.Sum(nil))
+	return &TokenCache{dir: c.dir, now: c.now, bind: &sum}
+}
+
+// fileKey is the name under which key's token is kept: key itself, or in a bound
+// view a hash of the binding and key.
+func (c *TokenCache) fileKey(key string) string {
+	if c.bind == nil {
+		return key
+	}
+	h := sha256.New()
+	h.Write(c.bind[:])
+	h.Write([]byte(key))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // String shows the directory, never the tokens.
 func (c *TokenCache) String() string { return "store.TokenCache{" + c.dir + "}" }
 
@@ -109,15 +153,29 @@ type tokenFile struct {
 
 const tokenFileVersion = 1
 
+// ErrNewerTokenCache is returned by a TokenCache whose file was written by a newer
+// tokentrip, in a format this one does not know. It neither reads nor replaces
+// that file, so that the newer version's tokens survive; its Source fetches alone.
+var ErrNewerTokenCache = errors.New("store: the token cache was written by a newer tokentrip")
+
+// valid reports whether t has what every saved token has.
+func (t cachedToken) valid() bool { return t.AccessToken != "" && t.Expiry > 0 && t.Until > 0 }
+
 // Load implements transport.Store: the token saved under key, unless it is past
-// the time it was saved for.
+// the time it was saved for. A file or an entry that cannot be read is an error
+// wrapping transport.ErrCorruptValue; the next save replaces it.
 func (c *TokenCache) Load(_ context.Context, key string) (transport.StoredToken, bool, error) {
 	f, err := c.read()
 	if err != nil {
 		return transport.StoredToken{}, false, err
 	}
-	t, ok := f.Tokens[key]
-	if !ok || t.AccessToken == "" || !c.now().Before(time.Unix(0, t.Until)) {
+	t, ok := f.Tokens[c.fileKey(key)]
+	switch {
+	case !ok:
+		return transport.StoredToken{}, false, nil
+	case !t.valid():
+		return transport.StoredToken{}, false, fmt.Errorf("%w: a token cache entry without a token, an expiry or a lifetime", transport.ErrCorruptValue)
+	case !c.now().Before(time.Unix(0, t.Until)):
 		return transport.StoredToken{}, false, nil
 	}
 	return transport.StoredToken{
@@ -136,6 +194,7 @@ func (c *TokenCache) Load(_ context.Context, key string) (transport.StoredToken,
 // Lock implements transport.Store with an flock on the key's lock file. It returns
 // nil and no error when another process, or another Source of this one, holds it.
 func (c *TokenCache) Lock(_ context.Context, key string) (transport.FetchLock, error) {
+	key = c.fileKey(key)
 	f, err := lockPath(c.fetchLockPath(key), false)
 	if err != nil || f == nil {
 		return nil, err
@@ -147,8 +206,9 @@ func (c *TokenCache) Lock(_ context.Context, key string) (transport.FetchLock, e
 // after a quarter of a second, or when ctx ends.
 func (c *TokenCache) Wait(ctx context.Context, key string) error {
 	deadline := time.Now().Add(tokenWaitMax)
+	path := c.fetchLockPath(c.fileKey(key))
 	for {
-		free, err := lockFree(c.fetchLockPath(key))
+		free, err := lockFree(path)
 		if err != nil || free || !time.Now().Before(deadline) {
 			return err
 		}
@@ -165,7 +225,7 @@ func (c *TokenCache) Wait(ctx context.Context, key string) error {
 // tokenCacheLock is a held fetch lock.
 type tokenCacheLock struct {
 	c   *TokenCache
-	key string
+	key string   // the key in the file (fileKey)
 	f   *os.File // nil after Unlock
 }
 
@@ -181,11 +241,11 @@ func (l *tokenCacheLock) Save(_ context.Context, tok transport.StoredToken, ttl 
 	}
 	defer unlockFile(w)
 	f, err := c.read()
-	if err != nil {
-		f = tokenFile{} // an unreadable file is replaced; one of another user is not
-		if errors.Is(err, errNotPrivate) {
-			return err
-		}
+	switch {
+	case errors.Is(err, transport.ErrCorruptValue):
+		f = tokenFile{} // an unreadable file is replaced
+	case err != nil:
+		return err // one that others could write, or a newer version's, is not
 	}
 	if f.Tokens == nil {
 		f.Tokens = map[string]cachedToken{}
@@ -202,9 +262,8 @@ func (l *tokenCacheLock) Save(_ context.Context, tok transport.StoredToken, ttl 
 		Fetched:      unixNano(tok.Fetched),
 		Until:        now.Add(ttl).UnixNano(),
 	}
-	c.prune(&f, now, l.key)
 	f.Version = tokenFileVersion
-	data, err := json.Marshal(f)
+	data, err := c.prune(&f, now, l.key)
 	if err != nil {
 		return err
 	}
@@ -221,28 +280,45 @@ func (l *tokenCacheLock) Unlock(context.Context) error {
 	return nil
 }
 
-// prune drops expired tokens, then the soonest to expire until at most
-// MaxCachedTokens remain, with their lock files; keep stays.
-func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) {
-	var drop []string
-	var live []string
+// prune drops unreadable and expired tokens, then those that expire soonest
+// until at most MaxCachedTokens remain and the file fits in MaxTokenCacheFile,
+// with their lock files; keep stays. It returns the file's new content.
+func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) ([]byte, error) {
+	var drop, live []string
 	for k, t := range f.Tokens {
 		switch {
 		case k == keep:
-		case !now.Before(time.Unix(0, t.Until)):
+		case !t.valid() || !now.Before(time.Unix(0, t.Until)):
 			drop = append(drop, k)
 		default:
 			live = append(live, k)
 		}
 	}
+	// The soonest to expire first.
+	slices.SortFunc(live, func(a, b string) int {
+		return cmp.Or(cmp.Compare(f.Tokens[a].Until, f.Tokens[b].Until), cmp.Compare(a, b))
+	})
 	if over := len(live) + 1 - MaxCachedTokens; over > 0 {
-		slices.SortFunc(live, func(a, b string) int {
-			return cmp.Or(cmp.Compare(f.Tokens[a].Until, f.Tokens[b].Until), cmp.Compare(a, b))
-		})
-		drop = append(drop, live[:over]...)
+		drop, live = append(drop, live[:over]...), live[over:]
 	}
 	for _, k := range drop {
 		delete(f.Tokens, k)
+	}
+	data, err := marshalTokens(f)
+	// Each entry costs about its own encoding: drop entries by that estimate, then
+	// encode again, until the file fits (keep alone always does).
+	for err == nil && len(data) > MaxTokenCacheFile && len(live) > 0 {
+		excess := len(data) - MaxTokenCacheFile
+		for excess > 0 && len(live) > 0 {
+			k := live[0]
+			one, _ := json.Marshal(f.Tokens[k])
+			excess -= len(one) + len(k) + 4
+			delete(f.Tokens, k)
+			drop, live = append(drop, k), live[1:]
+		}
+		data, err = marshalTokens(f)
+	}
+	for _, k := range drop {
 		// A lock file is removed only while nobody holds it; lockPath notices a
 		// file removed under a waiting holder and starts again.
 		if lf, err := lockPath(c.fetchLockPath(k), false); err == nil && lf != nil {
@@ -250,20 +326,38 @@ func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) {
 			unlockFile(lf)
 		}
 	}
+	return data, err
+}
+
+// marshalTokens encodes f as the file holds it, with <, > and & as they are (the
+// HTML escapes would make a token of those six times its size).
+func marshalTokens(f *tokenFile) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // errNotPrivate marks a cache file that others could have written.
 var errNotPrivate = errors.New("others may write it")
 
-// read returns the file's tokens; a missing file holds none, and so does one
-// that is too large or not a token file. A file that is not private is an error.
+// read returns the file's tokens; a missing file holds none. A file that is too
+// large or not a token file is an error wrapping transport.ErrCorruptValue; one
+// of a newer version wraps ErrNewerTokenCache; one that is not private, or not a
+// regular file (a symbolic link, a FIFO), wraps errNotPrivate.
 func (c *TokenCache) read() (tokenFile, error) {
 	path := filepath.Join(c.dir, tokenCacheFile)
-	fh, err := os.Open(path)
+	fh, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return tokenFile{}, nil
 	}
 	if err != nil {
+		if isSymlink(path) {
+			return tokenFile{}, fmt.Errorf("store: token cache %s: %w: a symbolic link, not a regular file", path, errNotPrivate)
+		}
 		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
 	}
 	defer fh.Close()
@@ -281,14 +375,21 @@ func (c *TokenCache) read() (tokenFile, error) {
 	if err != nil {
 		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
 	}
-	var f tokenFile
-	if len(data) > MaxTokenCacheFile || json.Unmarshal(data, &f) != nil || f.Version != tokenFileVersion {
-		return tokenFile{}, nil
+	if len(data) > MaxTokenCacheFile {
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is larger than %d bytes", transport.ErrCorruptValue, path, MaxTokenCacheFile)
 	}
-	for k, t := range f.Tokens {
-		if t.AccessToken == "" || t.Expiry <= 0 || t.Until <= 0 {
-			delete(f.Tokens, k)
-		}
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is not a token file", transport.ErrCorruptValue, path)
+	}
+	if head.Version > tokenFileVersion {
+		return tokenFile{}, fmt.Errorf("%w (format %d, this one knows %d): %s is left as it is", ErrNewerTokenCache, head.Version, tokenFileVersion, path)
+	}
+	var f tokenFile
+	if err := json.Unmarshal(data, &f); err != nil || f.Version != tokenFileVersion {
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is not a token file", transport.ErrCorruptValue, path)
 	}
 	return f, nil
 }
@@ -305,7 +406,7 @@ func (c *TokenCache) fetchLockPath(key string) string {
 // it, the lock would guard nothing, so it starts again.
 func lockPath(path string, wait bool) (*os.File, error) {
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("store: token cache lock: %w", err)
 		}
@@ -325,7 +426,7 @@ func lockPath(path string, wait bool) (*os.File, error) {
 
 // lockFree reports whether nobody holds the lock file at path (missing: free).
 func lockFree(path string) (bool, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil
 	}
@@ -335,6 +436,12 @@ func lockFree(path string) (bool, error) {
 	defer f.Close()
 	ok, err := flock(f, false, false)
 	return ok, err // closing f releases the shared lock
+}
+
+// isSymlink reports whether path is a symbolic link.
+func isSymlink(path string) bool {
+	info, err := os.Lstat(path)
+	return err == nil && info.Mode()&fs.ModeSymlink != 0
 }
 
 // unlockFile releases the flock on f by closing it.

@@ -218,28 +218,287 @@ func TestTokenCacheRefusesWhatOthersCouldWrite(t *testing.T) {
 	})
 }
 
+// TestTokenCacheReplacesAnUnreadableFile: a file that is not a token file, or an
+// entry that is not a token, is reported as corrupt (so the Source says so), not
+// as a miss nor an outage; the next save replaces it.
 func TestTokenCacheReplacesAnUnreadableFile(t *testing.T) {
-	for name, content := range map[string][]byte{
-		"not JSON":       []byte("not json"),
-		"another format": []byte(`{"version":99,"tokens":{"k":{"access_token":"old","expiry":1,"until":99999999999999999}}}`),
-		"too large":      append(append([]byte(`{"version":1,"tokens":{},"pad":"`), make([]byte, store.MaxTokenCacheFile)...), `"}`...),
-		"empty token":    []byte(`{"version":1,"tokens":{"k":{"access_token":"","expiry":1,"until":99999999999999999}}}`),
+	good := `{"version":1,"tokens":{"k":{"access_token":"old","expiry":1,"until":99999999999999999}}}`
+	for _, tt := range []struct {
+		name    string
+		content []byte
+	}{
+		{"not JSON", []byte("not json")},
+		{"binary", []byte{0, 0xff, 0xfe, '{'}},
+		{"empty file", nil},
+		{"truncated", []byte(good[:40])},
+		{"trailing garbage", []byte(good + "garbage")},
+		{"no version", []byte(`{"tokens":{}}`)},
+		{"version as text", []byte(`{"version":"1","tokens":{}}`)},
+		{"tokens as a list", []byte(`{"version":1,"tokens":[1,2]}`)},
+		{"too large", append(append([]byte(`{"version":1,"tokens":{},"pad":"`), make([]byte, store.MaxTokenCacheFile)...), `"}`...)},
+		{"empty token", []byte(`{"version":1,"tokens":{"k":{"access_token":"","expiry":1,"until":99999999999999999}}}`)},
+		{"no expiry", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","until":99999999999999999}}}`)},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			c, dir := newCache(t)
 			path := filepath.Join(dir, "tokens.json")
-			if err := os.WriteFile(path, content, 0o600); err != nil {
+			if err := os.WriteFile(path, tt.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			if _, ok, err := c.Load(ctx, "k"); ok || err != nil {
-				t.Fatalf("Load = %v, %v; want a miss", ok, err)
+			if _, ok, err := c.Load(ctx, "k"); ok || !errors.Is(err, transport.ErrCorruptValue) {
+				t.Fatalf("Load = %v, %v; want an error wrapping ErrCorruptValue", ok, err)
 			}
 			save(t, c, "k", transport.StoredToken{Token: transport.Token{AccessToken: "new", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
 			if got, ok, err := c.Load(ctx, "k"); !ok || err != nil || got.Token.AccessToken != "new" {
 				t.Fatalf("Load after a save = %+v, %v, %v", got, ok, err)
 			}
 		})
+	}
+}
+
+// TestTokenCacheLeavesANewerVersionsFile: a file in a format this tokentrip does
+// not know is neither read nor replaced — a newer tokentrip sharing the directory
+// keeps its tokens — and the error says why.
+func TestTokenCacheLeavesANewerVersionsFile(t *testing.T) {
+	for _, content := range []string{
+		`{"version":2,"tokens":{"k":{"access_token":"old","expiry":1,"until":99999999999999999}}}`,
+		`{"version":99,"tokens":{"k":{"token":{"v":"sealed"}}},"keys":["x"]}`,
+		`{"version":2,"tokens":["a new shape"]}`,
+	} {
+		c, dir := newCache(t)
+		path := filepath.Join(dir, "tokens.json")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		_, ok, err := c.Load(ctx, "k")
+		if ok || !errors.Is(err, store.ErrNewerTokenCache) || errors.Is(err, transport.ErrCorruptValue) {
+			t.Fatalf("%s: Load = %v, %v; want ErrNewerTokenCache, not corrupt", content, ok, err)
+		}
+		l, err := c.Lock(ctx, "k")
+		if err != nil || l == nil {
+			t.Fatalf("Lock = %v, %v", l, err)
+		}
+		err = l.Save(ctx, transport.StoredToken{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
+		l.Unlock(ctx)
+		if !errors.Is(err, store.ErrNewerTokenCache) {
+			t.Fatalf("Save over a newer file = %v, want ErrNewerTokenCache", err)
+		}
+		if got, _ := os.ReadFile(path); string(got) != content {
+			t.Fatalf("the newer file was replaced: %s", got)
+		}
+	}
+}
+
+// TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO: a tokens.json or a lock file that
+// is a symbolic link is not followed — not read, not written through, no file
+// created where it points — and a FIFO is refused at once instead of blocking the
+// run until a writer comes.
+func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
+	ctx := context.Background()
+	tok := transport.StoredToken{Token: transport.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}}
+	outside := t.TempDir()
+	private := filepath.Join(outside, "private")
+	privateContent := `{"version":1,"tokens":{"k":{"access_token":"planted","expiry":1,"until":99999999999999999}}}`
+	if err := os.WriteFile(private, []byte(privateContent), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		plant func(t *testing.T, dir string) (target string)
+	}{
+		{"tokens.json links to a private file of the user", func(t *testing.T, dir string) string {
+			return private
+		}},
+		{"tokens.json links to /etc/passwd", func(t *testing.T, dir string) string { return "/etc/passwd" }},
+		{"tokens.json links to nothing", func(t *testing.T, dir string) string { return filepath.Join(outside, "dangling") }},
+		{"tokens.json is a FIFO", func(t *testing.T, dir string) string {
+			if err := mkfifo(filepath.Join(dir, "tokens.json")); err != nil {
+				t.Skip("no FIFOs here:", err)
+			}
+			return ""
+		}},
+		{"tokens.json is a directory", func(t *testing.T, dir string) string {
+			if err := os.Mkdir(filepath.Join(dir, "tokens.json"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, dir := newCache(t)
+			path := filepath.Join(dir, "tokens.json")
+			var before []byte
+			if target := tt.plant(t, dir); target != "" {
+				before, _ = os.ReadFile(target)
+				if err := os.Symlink(target, path); err != nil {
+					t.Fatal(err)
+				}
+				defer func() {
+					after, _ := os.ReadFile(target)
+					if string(after) != string(before) {
+						t.Errorf("%s changed through the link", target)
+					}
+				}()
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, ok, err := c.Load(ctx, "k")
+				if ok {
+					err = errors.New("a token was loaded")
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || errors.Is(err, transport.ErrCorruptValue) || !strings.Contains(err.Error(), "not a regular file") {
+					t.Fatalf("Load = %v; want a refusal: not a regular file", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Load blocked")
+			}
+			l, err := c.Lock(ctx, "k")
+			if err != nil || l == nil {
+				t.Fatalf("Lock = %v, %v", l, err)
+			}
+			defer l.Unlock(ctx)
+			if err := l.Save(ctx, tok, time.Hour); err == nil {
+				t.Fatal("Save over a link, a FIFO or a directory succeeded")
+			}
+			if _, err := os.Stat(filepath.Join(outside, "dangling")); err == nil {
+				t.Fatal("a file was created where the link points")
+			}
+		})
+	}
+
+	t.Run("a fetch lock links elsewhere", func(t *testing.T) {
+		c, dir := newCache(t)
+		save(t, c, "k", tok, time.Hour) // makes the key's lock file
+		locks, _ := filepath.Glob(filepath.Join(dir, "fetch-*.lock"))
+		if len(locks) != 1 {
+			t.Fatalf("lock files %v", locks)
+		}
+		target := filepath.Join(outside, "created-by-lock")
+		os.Remove(locks[0])
+		if err := os.Symlink(target, locks[0]); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := c.Lock(ctx, "k"); err == nil || l != nil {
+			t.Fatalf("Lock through a link = %v, %v; want an error", l, err)
+		}
+		if err := c.Wait(ctx, "k"); err == nil {
+			t.Fatal("Wait through a link succeeded")
+		}
+		if _, err := os.Lstat(target); err == nil {
+			t.Fatal("the lock created a file where its link points")
+		}
+	})
+}
+
+// TestTokenCacheFitsItsFile: however long the tokens (up to the 16 KiB a Source
+// accepts, of characters JSON may escape), a save keeps the file within
+// MaxTokenCacheFile by dropping the tokens that expire soonest, so that the file
+// stays readable and the tokens saved last are found.
+func TestTokenCacheFitsItsFile(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		token    func(i int) string
+		n        int
+		wantKept int // at least this many of the last saved are found
+	}{
+		{"20 tokens of 1 KiB", func(i int) string { return fmt.Sprintf("%04d", i) + strings.Repeat("a", 1<<10-4) }, 20, 20},
+		{"24 tokens of 16 KiB", func(i int) string { return fmt.Sprintf("%04d", i) + strings.Repeat("b", 16<<10-4) }, 24, 14},
+		{"24 tokens of 16 KiB of <&>", func(i int) string { return fmt.Sprintf("%04d", i) + strings.Repeat("<&>", (16<<10-4)/3) }, 24, 14},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, dir := newCache(t)
+			now := time.Now()
+			c.SetClock(func() time.Time { return now })
+			for i := range tt.n {
+				tok := transport.StoredToken{Token: transport.Token{
+					AccessToken:     tt.token(i),
+					Expiry:          now.Add(2 * time.Hour),
+					RESTInstanceURL: "https://mc.rest.marketingcloudapis.com/",
+				}, Fetched: now}
+				save(t, c, fmt.Sprintf("key-%d", i), tok, time.Hour+time.Duration(i)*time.Second)
+				info, err := os.Stat(filepath.Join(dir, "tokens.json"))
+				if err != nil || info.Size() > store.MaxTokenCacheFile {
+					t.Fatalf("save %d: file %v, %v; want at most %d bytes", i, info.Size(), err, store.MaxTokenCacheFile)
+				}
+			}
+			ctx := context.Background()
+			for i := tt.n - 1; i >= tt.n-tt.wantKept; i-- {
+				got, ok, err := c.Load(ctx, fmt.Sprintf("key-%d", i))
+				if err != nil || !ok || got.Token.AccessToken != tt.token(i) {
+					t.Fatalf("key-%d (of the %d saved last): %v, %v", i, tt.wantKept, ok, err)
+				}
+			}
+		})
+	}
+}
+
+// TestTokenCacheBindsKeys: views bound to different endpoints or secrets never see
+// each other's tokens under the same Store key, nor wait on each other's fetch
+// locks; the same binding, in another run, does; no part reaches the directory.
+func TestTokenCacheBindsKeys(t *testing.T) {
+	c, dir := newCache(t)
+	ctx := context.Background()
+	const key = "same store key"
+	views := []struct {
+		name  string
+		parts []string
+	}{
+		{"unbound", nil},
+		{"endpoint A, secret 1", []string{"https://a.example/", "secret-one-1"}},
+		{"endpoint B, secret 1", []string{"https://b.example/", "secret-one-1"}},
+		{"endpoint A, secret 2", []string{"https://a.example/", "secret-two-2"}},
+		{"parts split differently", []string{"https://a.example/secret-one-1"}},
+		{"parts split differently again", []string{"https://a.example/", "secret-one", "-1"}},
+	}
+	view := func(i int) *store.TokenCache {
+		if views[i].parts == nil {
+			return c
+		}
+		return c.Bind(views[i].parts...)
+	}
+	locks := make([]transport.FetchLock, len(views))
+	for i := range views {
+		l, err := view(i).Lock(ctx, key)
+		if err != nil || l == nil {
+			t.Fatalf("%s: Lock = %v, %v while the other views hold theirs", views[i].name, l, err)
+		}
+		locks[i] = l
+	}
+	for i, l := range locks {
+		tok := transport.StoredToken{Token: transport.Token{AccessToken: fmt.Sprintf("at-%d", i), Expiry: time.Now().Add(time.Hour)}}
+		if err := l.Save(ctx, tok, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		l.Unlock(ctx)
+	}
+	next, err := store.NewTokenCache(dir) // the next run
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range views {
+		again := next
+		if v.parts != nil {
+			again = next.Bind(v.parts...)
+		}
+		got, ok, err := again.Load(ctx, key)
+		if want := fmt.Sprintf("at-%d", i); err != nil || !ok || got.Token.AccessToken != want {
+			t.Errorf("%s: Load = %q, %v, %v; want %s", v.name, got.Token.AccessToken, ok, err, want)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for _, part := range []string{"secret-one", "secret-two", "a.example", "b.example"} {
+			if strings.Contains(f, part) || strings.Contains(string(data), part) {
+				t.Errorf("%s holds %q", filepath.Base(f), part)
+			}
+		}
 	}
 }
 

@@ -117,3 +117,61 @@ func TestDefaultBaseReusesConnections(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseIdleConnectionsOfTheSharedPool: as documented, CloseIdleConnections on a
+// Transport over DefaultBase closes the idle connections of every Transport over it
+// (their next calls open new ones and succeed); one over a base of its own closes
+// only its own.
+func TestCloseIdleConnectionsOfTheSharedPool(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		ownBase       bool
+		wantReconnect bool // the other credential's next call opens a connection
+	}{
+		{"both on DefaultBase", false, true},
+		{"the closer on a base of its own", true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, nil)
+			var conns atomic.Int64
+			api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, `{"ok":true}`)
+			}))
+			api.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+				if st == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			api.Start()
+			t.Cleanup(api.Close)
+			closerOpts := []transport.Option{transport.WithHosts(api.URL)}
+			if tt.ownBase {
+				own := http.DefaultTransport.(*http.Transport).Clone()
+				t.Cleanup(own.CloseIdleConnections)
+				closerOpts = append(closerOpts, transport.WithBase(own))
+			}
+			closer := transport.New(transport.NewSource(ts.provider()), closerOpts...)
+			other := transport.New(transport.NewSource(ts.provider()), transport.WithHosts(api.URL))
+			t.Cleanup(other.CloseIdleConnections)
+			call := func(tr *transport.Transport) {
+				resp, err := (&http.Client{Transport: tr}).Get(api.URL + "/api")
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+			call(other)
+			call(closer)
+			before := conns.Load()
+			closer.CloseIdleConnections()
+			call(other)
+			if reconnected := conns.Load() > before; reconnected != tt.wantReconnect {
+				t.Fatalf("the other credential reconnected: %t, want %t", reconnected, tt.wantReconnect)
+			}
+		})
+	}
+}

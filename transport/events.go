@@ -44,7 +44,7 @@ type Event struct {
 	Source   string        // the Source's name
 	Time     time.Time     // by the Source's clock
 	Expiry   time.Time     // the token's expiry, for fetched, adopted, invalidated, replayed and rejected_again
-	Duration time.Duration // how long the fetch took, for fetched
+	Duration time.Duration // how long the fetch took, for fetched and fetch_failed
 	Err      error         // for fetch_failed, store_down, store_corrupt and not_injected
 	From, To string        // breaker states, for breaker
 }
@@ -61,6 +61,9 @@ func logEvent(l *slog.Logger, ev Event) {
 	case EventFetchFailed:
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("error", ev.Err.Error()))
+		if ev.Duration > 0 {
+			attrs = append(attrs, slog.Duration("took", ev.Duration))
+		}
 	case EventBreaker:
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("from", ev.From), slog.String("to", ev.To))

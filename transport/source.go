@@ -268,12 +268,15 @@ func (s *Source) fetchDirect(ctx context.Context) (*entry, error) {
 	s.stats.fetches.Add(1)
 	tok, err := s.breaker().Execute(func() (Token, error) {
 		tok, err := s.provider.Fetch(ctx)
+		if err == nil {
+			err = s.unusable(tok)
+		}
 		s.recordOutcome(err)
 		return tok, err
 	})
 	if err != nil {
 		err = s.translateBreakerErr(err)
-		s.failed(err)
+		s.failedAfter(err, s.now().Sub(start))
 		return nil, err
 	}
 	e := s.newEntry(tok, start)
@@ -287,7 +290,11 @@ func (s *Source) fetchDirect(ctx context.Context) (*entry, error) {
 
 // failed books a failed fetch and spaces the next blocking attempt. A refusal by the
 // open breaker is not a new failure: the breaker already spaces the attempts.
-func (s *Source) failed(err error) {
+func (s *Source) failed(err error) { s.failedAfter(err, 0) }
+
+// failedAfter is failed for a fetch that took took, which its event reports: a
+// failure's duration (retries, a timeout) matters as much as a success's.
+func (s *Source) failedAfter(err error, took time.Duration) {
 	s.stats.failures.Add(1)
 	if errors.Is(err, ErrCircuitOpen) {
 		return
@@ -296,7 +303,31 @@ func (s *Source) failed(err error) {
 	s.blockFailures++
 	s.blockRetry = s.now().Add(s.cfg.backoff(s.blockFailures))
 	s.mu.Unlock()
-	s.emit(Event{Kind: EventFetchFailed, Err: err})
+	s.emit(Event{Kind: EventFetchFailed, Err: err, Duration: took})
+}
+
+// unusable returns why tok, fresh from the Provider, cannot be used, or nil: an
+// access token that is empty, longer than any vendor issues, or holds characters
+// an Authorization header cannot carry (a space, a control character, anything
+// beyond ASCII). tokentrip's providers refuse such answers themselves; this holds
+// any Provider to the rule, before the token is cached, sent or saved to a Store,
+// whose other readers would refuse it anyway.
+func (s *Source) unusable(tok Token) error {
+	if tok.AccessToken != "" && len(tok.AccessToken) <= maxStoredTokenLen && visibleASCII(tok.AccessToken) {
+		return nil
+	}
+	what := "holds characters an HTTP header cannot carry"
+	switch {
+	case tok.AccessToken == "":
+		what = "is empty"
+	case len(tok.AccessToken) > maxStoredTokenLen:
+		what = "is longer than 16 KiB"
+	}
+	return &FetchError{
+		Kind:    ErrEndpoint,
+		Message: "the provider's access token " + what,
+		Hint:    "the Provider must return the token as the endpoint issued it",
+	}
 }
 
 // newEntry works out when tok should be refreshed and when it stops being usable.

@@ -249,6 +249,10 @@ func (t *Transport) inScope(req *http.Request) bool {
 // CloseIdleConnections closes the idle connections of the base RoundTripper and of
 // the provider's token endpoint client, where they have such a method. An
 // http.Client with this Transport calls it from its own CloseIdleConnections.
+// Without WithBase the base is DefaultBase, whose pool every such Transport shares:
+// this closes the idle connections of all of them, as closing http.DefaultTransport's
+// does for every client on it (they open new ones as needed). To retire one
+// credential's connections alone, give its Transport a base of its own.
 func (t *Transport) CloseIdleConnections() {
 	type closer interface{ CloseIdleConnections() }
 	if c, ok := t.base.(closer); ok {

@@ -48,7 +48,7 @@ func runToken(ctx context.Context, env *environ, args []string) int {
 		if err != nil {
 			return failure(env, "token", usagef("--cache (TOKENTRIP_CACHE): %v", err))
 		}
-		s.tokens = cache
+		s.tokens = cache.Bind(s.cacheBinding()...)
 	}
 	tr, err := s.newTransport(logger, nil)
 	if err != nil {
@@ -79,6 +79,17 @@ func runToken(ctx context.Context, env *environ, args []string) int {
 		return failure(env, "token", err)
 	}
 	return exitOK
+}
+
+// cacheBinding is everything besides the Store key that makes a cached token the
+// one these settings would fetch: the endpoint and the secrets. A run with another
+// auth URL, pod or base URL, or another secret or refresh token, never adopts the
+// token of a run with different ones, even under the same client id.
+func (s *settings) cacheBinding() []string {
+	return []string{
+		s.provider, s.subdomain, s.authURL, s.pod, s.baseURL,
+		s.clientID, s.accountID, s.scope, s.clientSecret, s.refreshToken,
+	}
 }
 
 // refreshed returns the token a refresh ahead brought, if tok came from the cache

@@ -156,3 +156,76 @@ func TestTokenCacheRefusesAnOpenDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCacheNeverCrossesCredentials: a token cached by one run is adopted only
+// by a run with the same endpoint and the same secrets, never by one that shares
+// the client id alone — another auth URL (an emulator, a sandbox, another tenant),
+// a mistyped or rotated secret — whatever the cache directory holds.
+func TestTokenCacheNeverCrossesCredentials(t *testing.T) {
+	type run struct {
+		name     string
+		server   int    // which emulator the run asks: 0 or 1
+		secret   string // "" for the right one
+		wantCode int
+		wantNew  bool // the run fetched: its emulator counted one token request
+	}
+	runs := []run{
+		{name: "the same settings adopt the cached token", wantCode: exitOK},
+		{name: "another auth URL, same client id and secret", server: 1, wantCode: exitOK, wantNew: true},
+		{name: "a wrong secret is refused by the endpoint", secret: "not-the-secret", wantCode: exitFailure, wantNew: true},
+		{name: "the first emulator's token is still the one for its settings", wantCode: exitOK},
+	}
+	type emulator struct {
+		url      string
+		requests func() int
+	}
+	for _, prov := range []struct {
+		name     string
+		start    func() (emulator, func())
+		clientID string
+		secret   string
+	}{
+		{providerMCv1, func() (emulator, func()) {
+			s := mcv1test.NewServer()
+			return emulator{s.URL, func() int { return s.Stats().TokenRequests }}, s.Close
+		}, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret},
+		{providerMCv2, func() (emulator, func()) {
+			s := mcv2test.NewServer()
+			return emulator{s.URL, func() int { return s.Stats().TokenRequests }}, s.Close
+		}, mcv2test.DefaultClientID, mcv2test.DefaultClientSecret},
+	} {
+		t.Run(prov.name, func(t *testing.T) {
+			var emus [2]emulator
+			for i := range emus {
+				e, stop := prov.start()
+				t.Cleanup(stop)
+				emus[i] = e
+			}
+			dir := filepath.Join(t.TempDir(), "cache")
+			token := func(server int, secret string) result {
+				if secret == "" {
+					secret = prov.secret
+				}
+				return runBinary(t, []string{envClientSecret + "=" + secret},
+					"token", "--cache", dir, "--provider", prov.name, "--auth-url", emus[server].url, "--client-id", prov.clientID)
+			}
+			first := token(0, "")
+			wantCode(t, first, exitOK)
+			for _, r := range runs {
+				before := emus[r.server].requests()
+				got := token(r.server, r.secret)
+				wantCode(t, got, r.wantCode)
+				fetched := emus[r.server].requests() != before
+				if fetched != r.wantNew {
+					t.Fatalf("%s: the run fetched = %t, want %t", r.name, fetched, r.wantNew)
+				}
+				if !r.wantNew && got.stdout != first.stdout {
+					t.Fatalf("%s: printed %q, want the cached %q", r.name, got.stdout, first.stdout)
+				}
+				if r.wantNew && got.stdout == first.stdout {
+					t.Fatalf("%s: printed the token cached for other settings", r.name)
+				}
+			}
+		})
+	}
+}

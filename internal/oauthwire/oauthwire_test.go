@@ -175,3 +175,51 @@ func TestLifetimeText(t *testing.T) {
 		}
 	}
 }
+
+// TestScrubOneSecretInsideAnother: when one secret holds another — a client secret
+// that starts with the client id, a refresh token that ends with it — the longer is
+// replaced whole whatever the order given, so that no tail of it stays visible.
+func TestScrubOneSecretInsideAnother(t *testing.T) {
+	const id = "client-id-7"
+	tests := []struct {
+		name    string
+		in      string
+		secrets []string
+		hidden  []string
+	}{
+		{"secret starts with the id, id first", "got " + id + "-tail-of-secret", []string{id, id + "-tail-of-secret"}, []string{"tail-of-secret", id}},
+		{"secret starts with the id, secret first", "got " + id + "-tail-of-secret", []string{id + "-tail-of-secret", id}, []string{"tail-of-secret", id}},
+		{"secret ends with the id", "got head-of-" + id, []string{id, "head-of-" + id}, []string{"head-of", id}},
+		{"both, apart", "id " + id + " secret " + id + "x9", []string{id, id + "x9"}, []string{id, "x9"}},
+		{"form-encoded", "client_id=" + id + "&client_secret=" + id + "%2Btail", []string{id, id + "+tail"}, []string{id, "tail"}},
+		{"through ScrubbedID", "client_id=" + id + "&error=invalid_client", []string{oauthwire.ScrubbedID(id)}, []string{id}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := oauthwire.Scrub(tt.in, tt.secrets...)
+			for _, h := range tt.hidden {
+				if strings.Contains(out, h) {
+					t.Fatalf("Scrub(%q) = %q, shows %q", tt.in, out, h)
+				}
+			}
+		})
+	}
+}
+
+// TestScrubbedID: a client id of a vendor's length is hidden; one shorter than any
+// vendor issues would cut words apart ("invalid_client" for the id "client") and
+// is not.
+func TestScrubbedID(t *testing.T) {
+	for _, tt := range []struct {
+		id, in, want string
+	}{
+		{"4f8e2c1a9b7d6e5f3a2b1c0d", "client_id=4f8e2c1a9b7d6e5f3a2b1c0d invalid_client", "client_id=" + oauthwire.Redacted + " invalid_client"},
+		{"client", "Bad client credentials: invalid_client", "Bad client credentials: invalid_client"},
+		{"id", "invalid_request", "invalid_request"},
+		{"", "invalid_request", "invalid_request"},
+	} {
+		if got := oauthwire.Scrub(tt.in, oauthwire.ScrubbedID(tt.id)); got != tt.want {
+			t.Errorf("Scrub(%q, ScrubbedID(%q)) = %q, want %q", tt.in, tt.id, got, tt.want)
+		}
+	}
+}

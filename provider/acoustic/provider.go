@@ -95,7 +95,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 	return &Provider{
 		tokenURL:     base + "/oauth/token",
 		form:         []byte(form.Encode()),
-		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken},
+		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken, oauthwire.ScrubbedID(cfg.ClientID)}, // the client id: no log line may carry it
 		refreshToken: cfg.RefreshToken,
 		client:       transport.NewEndpointClient(name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
 		now:          now,

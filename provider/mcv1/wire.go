@@ -19,8 +19,11 @@ type tokenRequest struct {
 	RefreshToken string `json:"refreshToken,omitempty"` // redeem this refresh token
 }
 
-// secrets returns what the request carries that must never appear in an error.
-func (r tokenRequest) secrets() []string { return []string{r.ClientSecret, r.RefreshToken} }
+// secrets returns what the request carries that must never appear in an error:
+// the secrets, and the client id, which no log line may carry either.
+func (r tokenRequest) secrets() []string {
+	return []string{r.ClientSecret, r.RefreshToken, oauthwire.ScrubbedID(r.ClientID)}
+}
 
 // encode renders the request as compact JSON, with no HTML escaping and no trailing
 // newline: the bytes a person would write.

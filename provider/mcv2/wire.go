@@ -53,9 +53,10 @@ func (r tokenRequest) encode() []byte {
 }
 
 // secrets returns every secret the Provider knows while it sends the request: what
-// the request carries and the tokens it holds. None may appear in an error.
+// the request carries and the tokens it holds, and the client id, which no log
+// line may carry either. None may appear in an error.
 func (r tokenRequest) secrets() []string {
-	return append([]string{r.ClientSecret, r.Code, r.RefreshToken, r.CodeVerifier}, r.held...)
+	return append([]string{r.ClientSecret, r.Code, r.RefreshToken, r.CodeVerifier, oauthwire.ScrubbedID(r.ClientID)}, r.held...)
 }
 
 // token turns a successful answer into a Token: it checks the access token, works

@@ -18,9 +18,23 @@ import (
 
 // stall makes the server sleep for d (DEBUG SLEEP), as a Redis stuck in a long
 // command, a fork or a swap storm does, and returns once it no longer answers. The
-// returned function waits for it to wake.
+// returned function waits for it to wake. miniredis, which has no DEBUG command,
+// stalls the same way while the test holds its lock: every command waits for it.
 func (r *redisServer) stall(d time.Duration) (wait func()) {
 	r.t.Helper()
+	r.mu.Lock()
+	mini := r.mini
+	r.mu.Unlock()
+	if mini != nil {
+		mini.Lock()
+		woke := make(chan struct{})
+		go func() {
+			<-time.After(d) // the stall's length, not synchronisation
+			mini.Unlock()
+			close(woke)
+		}()
+		return func() { <-woke }
+	}
 	sleeper := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1, ReadTimeout: d + 10*time.Second})
 	if err := sleeper.Ping(context.Background()).Err(); err != nil {
 		r.t.Fatal(err)
