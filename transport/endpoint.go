@@ -28,10 +28,15 @@ type RetryPolicy struct {
 	MaxRetryAfter  time.Duration // largest Retry-After honoured (default 30s)
 	AttemptTimeout time.Duration // bound on one attempt (default 15s)
 
-	// CheckRetry and Backoff replace the policy's decisions, with go-retryablehttp's
-	// function types.
-	CheckRetry retryablehttp.CheckRetry
-	Backoff    retryablehttp.Backoff
+	// CheckRetry, when set, decides after each attempt whether to retry: resp or err
+	// is the attempt's outcome; a non-nil error ends the request with that error.
+	// Nil: KeepFinalAnswers.
+	CheckRetry func(ctx context.Context, resp *http.Response, err error) (bool, error)
+
+	// Backoff, when set, says how long to wait before retry number attempt (0 for the
+	// first retry), given WaitMin, WaitMax and the failed attempt's answer (nil after a
+	// network error). Nil: JitterBackoff(MaxRetryAfter).
+	Backoff func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration
 }
 
 // EndpointClient posts to token endpoints. Providers share it: it retries transient
@@ -61,8 +66,6 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 		RetryWaitMin: orDefault(policy.WaitMin, 200*time.Millisecond),
 		RetryWaitMax: orDefault(policy.WaitMax, 5*time.Second),
 		RetryMax:     policy.MaxRetries,
-		CheckRetry:   policy.CheckRetry,
-		Backoff:      policy.Backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	switch {
@@ -71,11 +74,13 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 	case rc.RetryMax < 0:
 		rc.RetryMax = 0
 	}
-	if rc.CheckRetry == nil {
-		rc.CheckRetry = KeepFinalAnswers
+	rc.CheckRetry = KeepFinalAnswers
+	if policy.CheckRetry != nil {
+		rc.CheckRetry = policy.CheckRetry
 	}
-	if rc.Backoff == nil {
-		rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
+	rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
+	if policy.Backoff != nil {
+		rc.Backoff = policy.Backoff
 	}
 	c := &EndpointClient{provider: provider, client: rc, log: retryLog{logger: logger, provider: provider}}
 	if logger != nil {
@@ -154,7 +159,7 @@ func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body
 // JitterBackoff is the default retry Backoff: Retry-After when the endpoint sends one
 // (capped at maxRetryAfter), otherwise exponential from min to max with full jitter,
 // so that many clients retrying at once spread out.
-func JitterBackoff(maxRetryAfter time.Duration) retryablehttp.Backoff {
+func JitterBackoff(maxRetryAfter time.Duration) func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	return func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 		if resp != nil {
 			if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
