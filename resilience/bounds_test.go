@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -19,7 +20,7 @@ const (
 )
 
 // TestTokenResponseReadIsBounded: a token endpoint that answers with ten mebibytes
-// gets at most transport.MaxTokenResponse (1 MiB) of it read, whatever the status,
+// gets at most endpoint.MaxTokenResponse (1 MiB) of it read, whatever the status,
 // and the fetch fails with ErrEndpoint.
 func TestTokenResponseReadIsBounded(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusUnauthorized, http.StatusInternalServerError} {
@@ -42,10 +43,10 @@ func TestTokenResponseReadIsBounded(t *testing.T) {
 			_, err := h.tr.Source().Token(t.Context())
 
 			reads := counted.reads()
-			t.Logf("FIGURE token answer %d of 10 MiB: read %d bytes (bound %d); error: %v", status, reads, transport.MaxTokenResponse, err)
+			t.Logf("FIGURE token answer %d of 10 MiB: read %d bytes (bound %d); error: %v", status, reads, endpoint.MaxTokenResponse, err)
 			wantKind(t, "fetch", err, transport.ErrEndpoint)
-			if len(reads) != 1 || reads[0] > transport.MaxTokenResponse+1 {
-				t.Errorf("read %v bytes of the answer, want one answer read to at most %d", reads, transport.MaxTokenResponse+1)
+			if len(reads) != 1 || reads[0] > endpoint.MaxTokenResponse+1 {
+				t.Errorf("read %v bytes of the answer, want one answer read to at most %d", reads, endpoint.MaxTokenResponse+1)
 			}
 		})
 	}
