@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -53,7 +54,7 @@ func TestTokenResponseReadIsBounded(t *testing.T) {
 }
 
 // TestFaultSniffIsBounded: an API answers an error with ten mebibytes. Deciding
-// whether it is an auth fault reads at most transport.MaxFaultSniff (64 KiB) before
+// whether it is an auth fault reads at most httpx.MaxFaultSniff (64 KiB) before
 // the caller has the response, and the caller still reads every byte; a rejected
 // response that is replayed is drained no further than 64 KiB either.
 func TestFaultSniffIsBounded(t *testing.T) {
@@ -96,7 +97,7 @@ func TestFaultSniffIsBounded(t *testing.T) {
 			}
 
 			t.Logf("FIGURE %s, 10 MiB body: read %v bytes before the caller got the response (bound %d); caller read %d bytes; %d replays",
-				tt.name, beforeCaller, transport.MaxFaultSniff, len(got), h.tr.Stats().Replays)
+				tt.name, beforeCaller, httpx.MaxFaultSniff, len(got), h.tr.Stats().Replays)
 			if resp.StatusCode != tt.status || !bytes.Equal(got, answer) {
 				t.Errorf("caller got %d with %d bytes, want %d with the whole 10 MiB body intact", resp.StatusCode, len(got), tt.status)
 			}
@@ -104,8 +105,8 @@ func TestFaultSniffIsBounded(t *testing.T) {
 				t.Fatalf("%d responses, %d replays; want %d replays", len(beforeCaller), h.tr.Stats().Replays, tt.wantReplays)
 			}
 			for _, n := range beforeCaller {
-				if n > transport.MaxFaultSniff {
-					t.Errorf("read %d bytes of a response before the caller had it, want at most %d", n, transport.MaxFaultSniff)
+				if n > httpx.MaxFaultSniff {
+					t.Errorf("read %d bytes of a response before the caller had it, want at most %d", n, httpx.MaxFaultSniff)
 				}
 			}
 		})

@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
 // hostRule matches a request's host: exactly ("api.example.com", or with a port,
@@ -96,16 +98,7 @@ func secureScheme(u *url.URL) bool {
 	if strings.EqualFold(u.Scheme, "https") {
 		return true
 	}
-	return strings.EqualFold(u.Scheme, "http") && IsLoopback(u.Hostname())
-}
-
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return strings.EqualFold(u.Scheme, "http") && httpx.IsLoopback(u.Hostname())
 }
 
 // Hosts matches URLs against host rules exactly as WithHosts does, for code that
