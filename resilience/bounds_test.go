@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -19,7 +21,7 @@ const (
 )
 
 // TestTokenResponseReadIsBounded: a token endpoint that answers with ten mebibytes
-// gets at most transport.MaxTokenResponse (1 MiB) of it read, whatever the status,
+// gets at most endpoint.MaxTokenResponse (1 MiB) of it read, whatever the status,
 // and the fetch fails with ErrEndpoint.
 func TestTokenResponseReadIsBounded(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusUnauthorized, http.StatusInternalServerError} {
@@ -42,17 +44,17 @@ func TestTokenResponseReadIsBounded(t *testing.T) {
 			_, err := h.tr.Source().Token(t.Context())
 
 			reads := counted.reads()
-			t.Logf("FIGURE token answer %d of 10 MiB: read %d bytes (bound %d); error: %v", status, reads, transport.MaxTokenResponse, err)
+			t.Logf("FIGURE token answer %d of 10 MiB: read %d bytes (bound %d); error: %v", status, reads, endpoint.MaxTokenResponse, err)
 			wantKind(t, "fetch", err, transport.ErrEndpoint)
-			if len(reads) != 1 || reads[0] > transport.MaxTokenResponse+1 {
-				t.Errorf("read %v bytes of the answer, want one answer read to at most %d", reads, transport.MaxTokenResponse+1)
+			if len(reads) != 1 || reads[0] > endpoint.MaxTokenResponse+1 {
+				t.Errorf("read %v bytes of the answer, want one answer read to at most %d", reads, endpoint.MaxTokenResponse+1)
 			}
 		})
 	}
 }
 
 // TestFaultSniffIsBounded: an API answers an error with ten mebibytes. Deciding
-// whether it is an auth fault reads at most transport.MaxFaultSniff (64 KiB) before
+// whether it is an auth fault reads at most httpx.MaxFaultSniff (64 KiB) before
 // the caller has the response, and the caller still reads every byte; a rejected
 // response that is replayed is drained no further than 64 KiB either.
 func TestFaultSniffIsBounded(t *testing.T) {
@@ -95,7 +97,7 @@ func TestFaultSniffIsBounded(t *testing.T) {
 			}
 
 			t.Logf("FIGURE %s, 10 MiB body: read %v bytes before the caller got the response (bound %d); caller read %d bytes; %d replays",
-				tt.name, beforeCaller, transport.MaxFaultSniff, len(got), h.tr.Stats().Replays)
+				tt.name, beforeCaller, httpx.MaxFaultSniff, len(got), h.tr.Stats().Replays)
 			if resp.StatusCode != tt.status || !bytes.Equal(got, answer) {
 				t.Errorf("caller got %d with %d bytes, want %d with the whole 10 MiB body intact", resp.StatusCode, len(got), tt.status)
 			}
@@ -103,8 +105,8 @@ func TestFaultSniffIsBounded(t *testing.T) {
 				t.Fatalf("%d responses, %d replays; want %d replays", len(beforeCaller), h.tr.Stats().Replays, tt.wantReplays)
 			}
 			for _, n := range beforeCaller {
-				if n > transport.MaxFaultSniff {
-					t.Errorf("read %d bytes of a response before the caller had it, want at most %d", n, transport.MaxFaultSniff)
+				if n > httpx.MaxFaultSniff {
+					t.Errorf("read %d bytes of a response before the caller had it, want at most %d", n, httpx.MaxFaultSniff)
 				}
 			}
 		})

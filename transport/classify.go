@@ -1,14 +1,14 @@
 package transport
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 )
 
 // Classifier decides whether a response means the credential was rejected, in which
 // case the Transport drops the token, fetches a new one and replays the request once.
-// A Classifier that reads the body must leave it readable: use PeekBody.
+// A Classifier that reads the body must leave it whole for the caller: read a bounded
+// prefix and put it back in front of the rest, as SOAPAuthFault does.
 type Classifier func(resp *http.Response) bool
 
 // Unauthorized is the default Classifier: HTTP 401.
@@ -26,18 +26,7 @@ func AnyOf(cs ...Classifier) Classifier {
 	}
 }
 
-// PeekBody reads up to limit bytes of resp.Body and puts them back in front of the
-// rest, so the caller still reads the whole body. The bytes returned are the peeked
-// prefix: the whole body when it is shorter than limit.
-func PeekBody(resp *http.Response, limit int64) ([]byte, error) {
-	if resp.Body == nil || resp.Body == http.NoBody {
-		return nil, nil
-	}
-	buf, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), resp.Body), Closer: resp.Body}
-	return buf, err
-}
-
+// peekedBody reads a peeked prefix, then the rest, and closes the original body.
 type peekedBody struct {
 	io.Reader
 	io.Closer

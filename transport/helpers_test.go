@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -85,7 +86,7 @@ func (ts *tokenServer) isValid(tok string) bool {
 // provider fetches from the tokenServer with the library's endpoint client and no
 // retries, mapping answers the way a vendor provider does.
 func (ts *tokenServer) provider() transport.Provider {
-	ec := transport.NewEndpointClient("test", ts.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
+	ec := endpoint.NewClient("test", ts.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
 	return transport.ProviderFunc(func(ctx context.Context) (transport.Token, error) {
 		resp, err := ec.Post(ctx, ts.URL+"/token", "application/json", []byte(`{}`))
 		if err != nil {

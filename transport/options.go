@@ -60,9 +60,3 @@ type AuthorizerFunc func(req *http.Request, tok Token) error
 
 // Authorize calls f.
 func (f AuthorizerFunc) Authorize(req *http.Request, tok Token) error { return f(req, tok) }
-
-// SetBearer is the default Authorizer's work: it sets "Authorization: Bearer <token>".
-func SetBearer(req *http.Request, tok Token) error {
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
-}

@@ -8,11 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
-
-// MaxFaultSniff bounds how much of an error response is read to decide whether it is
-// a SOAP auth fault. The caller still receives the whole body.
-const MaxFaultSniff = 64 << 10
 
 // SOAPCredential makes the envelope header block that carries a token.
 type SOAPCredential func(Token) envelope.Credential
@@ -29,11 +26,11 @@ func UsernameToken(cfg envelope.UsernameTokenConfig) SOAPCredential {
 }
 
 // WithSOAP makes the Transport put the credential into the Header of SOAP envelopes —
-// requests whose Content-Type is text/xml or application/soap+xml (see
-// IsSOAPRequest) — instead of an Authorization header, and count SOAP auth faults
-// (HTTP 500 with "Token Expired", "Login Failed" or a WS-Security fault code) as
-// rejections, which are replayed once with a fresh token injected into the original
-// body. A fault counts only when the Transport injected its token into that
+// requests whose Content-Type is text/xml or application/soap+xml, with a body or a
+// method other than GET and HEAD — instead of an Authorization header, and count SOAP
+// auth faults (HTTP 500 with "Token Expired", "Login Failed" or a WS-Security fault
+// code) as rejections, which are replayed once with a fresh token injected into the
+// original body. A fault counts only when the Transport injected its token into that
 // envelope: one sent as application/xml goes out with a Bearer header and no
 // credential inside, its fault is returned as it came, and the Source reports
 // EventNotInjected. The body is streamed: only the part up to the end of the Header
@@ -48,7 +45,7 @@ func WithSOAP(cred SOAPCredential) Option {
 }
 
 // soapAuthorizer injects the credential into SOAP bodies; the Transport gives it only
-// requests that IsSOAPRequest accepts.
+// requests that mediaKindOf finds to be SOAP.
 type soapAuthorizer struct {
 	cred SOAPCredential
 	last atomic.Pointer[builtCredential] // the block of the latest token, built once
@@ -112,12 +109,6 @@ func injected(body io.ReadCloser, srcLen int64, cred envelope.Credential) (io.Re
 	return &peekedBody{Reader: r, Closer: body}, n, nil
 }
 
-// IsSOAPRequest reports whether req is a SOAP call: its Content-Type is text/xml or
-// application/soap+xml, and it has a body or a method other than GET and HEAD. A
-// SOAP-enabled Transport puts its credential into the envelope of such a request,
-// and refuses one without an envelope (an empty body among them) before sending it.
-func IsSOAPRequest(req *http.Request) bool { return mediaKindOf(req) == soapMedia }
-
 // mediaKind sorts requests by what a SOAP-enabled Transport does with them.
 type mediaKind uint8
 
@@ -154,16 +145,16 @@ func hasSuffixFold(s, suffix string) bool {
 }
 
 // SOAPAuthFault is the Classifier of SOAP auth faults: an HTTP 500 whose body is a
-// SOAP fault that envelope.Fault.IsAuth accepts. It reads at most MaxFaultSniff bytes
-// and leaves the body whole for the caller.
+// SOAP fault that envelope.Fault.IsAuth accepts. It reads at most 64 KiB and leaves
+// the body whole for the caller.
 func SOAPAuthFault(resp *http.Response) bool {
 	if resp.StatusCode != http.StatusInternalServerError {
 		return false
 	}
-	peek, err := PeekBody(resp, MaxFaultSniff)
+	peek, err := httpx.PeekBody(resp, httpx.MaxFaultSniff)
 	if err != nil || len(peek) == 0 {
 		return false
 	}
-	fault, err := envelope.ParseFault(bytes.NewReader(peek), MaxFaultSniff)
+	fault, err := envelope.ParseFault(bytes.NewReader(peek), httpx.MaxFaultSniff)
 	return err == nil && fault.IsAuth()
 }

@@ -75,7 +75,7 @@ func (r *instanceRules) scope() scope {
 	if r == nil {
 		return nil
 	}
-	if r[1].host == "" {
+	if r[1] == (hostRule{}) {
 		return r[:1]
 	}
 	return r[:]

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/url"
 	"time"
+
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
 // Bounds on what a Source adopts from a Store. They hold for any Provider; a
@@ -68,7 +70,7 @@ func sendable(raw string) bool {
 	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
 		return false
 	}
-	return u.Scheme == "https" || (u.Scheme == "http" && IsLoopback(u.Hostname()))
+	return u.Scheme == "https" || (u.Scheme == "http" && httpx.IsLoopback(u.Hostname()))
 }
 
 func visibleASCII(s string) bool {

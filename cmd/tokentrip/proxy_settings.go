@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/internal/proxy"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/transport"
@@ -132,7 +133,7 @@ func checkListen(addr string, allowRemote bool) error {
 	if host != "" && net.ParseIP(host) == nil && !proxy.ValidHostName(host) {
 		return usagef("--listen %q: %q is neither an IP address nor a host name", addr, host)
 	}
-	if !transport.IsLoopback(host) && !allowRemote {
+	if !httpx.IsLoopback(host) && !allowRemote {
 		shown := host
 		if shown == "" {
 			shown = "every interface"

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/internal/proxy"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -86,7 +87,7 @@ func endpointURL(flagName, raw string, soap bool) (*url.URL, error) {
 	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, usagef("%s: want a URL without user info, query or fragment", flagName)
 	case u.Scheme == "https":
-	case u.Scheme == "http" && transport.IsLoopback(u.Hostname()):
+	case u.Scheme == "http" && httpx.IsLoopback(u.Hostname()):
 	default:
 		return nil, usagef("%s: want https (plain http only to a loopback host)", flagName)
 	}

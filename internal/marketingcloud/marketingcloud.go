@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
 // Domain is the domain of every tenant-specific Marketing Cloud host.
@@ -58,7 +58,7 @@ func ParseAuthURL(raw, tokenPath string) (base, problem string) {
 		return "", QueryProblem
 	case u.Fragment != "":
 		return "", "must not carry a fragment"
-	case !strings.EqualFold(u.Scheme, "https") && !(strings.EqualFold(u.Scheme, "http") && transport.IsLoopback(u.Hostname())):
+	case !strings.EqualFold(u.Scheme, "https") && !(strings.EqualFold(u.Scheme, "http") && httpx.IsLoopback(u.Hostname())):
 		return "", "must be https (plain http is accepted for loopback hosts only)"
 	}
 	path := strings.TrimRight(u.EscapedPath(), "/")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -63,7 +64,7 @@ func (r Response) LifetimeText() (string, bool) {
 // Decode reads an endpoint answer as JSON. A body that is not JSON, or JSON that is
 // not an object, is a *transport.FetchError of kind ErrEndpoint naming the status
 // and content type (never the body, which might hold a token).
-func Decode(provider string, resp *transport.EndpointResponse) (Response, error) {
+func Decode(provider string, resp *endpoint.Response) (Response, error) {
 	var r Response
 	dec := json.NewDecoder(bytes.NewReader(resp.Body))
 	dec.UseNumber()
@@ -105,11 +106,11 @@ func orNone(s string) string {
 }
 
 // Explain completes a token endpoint failure with the vendor's own JSON error (code
-// and description) from the last answer, which the EndpointClient returns alongside
+// and description) from the last answer, which the endpoint.Client returns alongside
 // a 5xx or 429 and keeps out of the error itself. clean removes any secret the
 // vendor echoed from the code and the description. Errors without such an answer
 // pass unchanged.
-func Explain(provider string, resp *transport.EndpointResponse, err error, clean func(string) string) error {
+func Explain(provider string, resp *endpoint.Response, err error, clean func(string) string) error {
 	var fe *transport.FetchError
 	if resp == nil || !errors.As(err, &fe) {
 		return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -160,7 +161,7 @@ func parseBaseURL(raw string) (string, error) {
 	case u.Path != "" && u.Path != "/":
 		return "", configError("BaseURL", "must be a scheme and host only, without a path: "+shown)
 	case strings.EqualFold(u.Scheme, "https"):
-	case strings.EqualFold(u.Scheme, "http") && transport.IsLoopback(u.Hostname()):
+	case strings.EqualFold(u.Scheme, "http") && httpx.IsLoopback(u.Hostname()):
 	default:
 		return "", configError("BaseURL", "must use https (plain http only to a loopback host): "+shown)
 	}

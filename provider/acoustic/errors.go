@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -73,7 +74,7 @@ func (p *Provider) undecodable(status int, err error) error {
 
 // endpointFailure names Acoustic's mint limit when the endpoint throttled, and
 // reads Acoustic's own JSON error from the last answer, when there was one.
-func (p *Provider) endpointFailure(resp *transport.EndpointResponse, err error) error {
+func (p *Provider) endpointFailure(resp *endpoint.Response, err error) error {
 	err = oauthwire.Explain(name, resp, err, func(s string) string { return p.scrub(s) })
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) {

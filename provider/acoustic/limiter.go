@@ -9,7 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
 // Limiter caps how many of an org's requests are in flight at once: Acoustic
@@ -124,18 +124,18 @@ func Limit(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper
 	if l == nil {
 		return base
 	}
-	return &limited{base: base, limiter: l, hosts: transport.NewHosts(hosts...)}
+	return &limited{base: base, limiter: l, hosts: httpx.NewHosts(hosts...)}
 }
 
 type limited struct {
 	base    http.RoundTripper
 	limiter Limiter
-	hosts   transport.Hosts // empty: every request takes a slot
+	hosts   httpx.Hosts // empty: every request takes a slot
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *limited) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.hosts.Len() > 0 && !t.hosts.Match(req.URL) {
+	if len(t.hosts) > 0 && !t.hosts.Match(req.URL) {
 		return t.base.RoundTrip(req)
 	}
 	release, err := t.limiter.Acquire(req.Context())

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -60,7 +61,7 @@ type Provider struct {
 	form         []byte // the encoded token request; it holds the secrets
 	secrets      []string
 	refreshToken string
-	client       *transport.EndpointClient
+	client       *endpoint.Client
 	now          func() time.Time
 	logger       *slog.Logger
 
@@ -97,7 +98,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 		form:         []byte(form.Encode()),
 		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken, oauthwire.ScrubbedID(cfg.ClientID)}, // the client id: no log line may carry it
 		refreshToken: cfg.RefreshToken,
-		client:       transport.NewEndpointClient(name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
+		client:       endpoint.NewClient(name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
 		now:          now,
 		logger:       cfg.Logger,
 	}, nil

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokentrip/tokentrip/envelope"
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
 // xmlAPIPeek bounds how much of an XML API answer XMLAPIRejected reads: an auth
@@ -20,7 +20,7 @@ const xmlAPIPeek = 64 << 10
 // expired or invalid", class SP.Admin). Responses to other paths are left to the
 // other classifiers (NewTransport adds transport.Unauthorized for REST).
 //
-// It reads at most 64 KiB of the body with transport.PeekBody, so a caller whose
+// It reads at most 64 KiB of the body with httpx.PeekBody, so a caller whose
 // response was not a rejection still reads the whole body, and any other XML API
 // error — another errorid — reaches the caller as it came.
 func XMLAPIRejected(resp *http.Response) bool {
@@ -35,7 +35,7 @@ func XMLAPIRejected(resp *http.Response) bool {
 	case resp.ContentLength == 0:
 		return true
 	}
-	head, err := transport.PeekBody(resp, xmlAPIPeek)
+	head, err := httpx.PeekBody(resp, xmlAPIPeek)
 	if len(bytes.TrimSpace(head)) == 0 {
 		// Empty (or blank) to its end is a rejection; a body that failed before its
 		// first byte is a broken connection, which the caller will see.

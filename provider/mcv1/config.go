@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -189,7 +190,7 @@ func secureURL(u *url.URL) bool {
 	case "https":
 		return true
 	case "http":
-		return transport.IsLoopback(u.Hostname())
+		return httpx.IsLoopback(u.Hostname())
 	}
 	return false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -64,7 +65,7 @@ func rejection(status int, r tokenResponse, secrets []string) *transport.FetchEr
 // undecodable maps an answer that is not the JSON object Marketing Cloud sends. Its
 // status still tells rejected credentials and wrong URLs apart; a 2xx is a broken
 // endpoint. The body itself is never quoted: it might hold a token.
-func undecodable(resp *transport.EndpointResponse, err error) *transport.FetchError {
+func undecodable(resp *endpoint.Response, err error) *transport.FetchError {
 	if resp.StatusCode >= 400 {
 		return rejection(resp.StatusCode, tokenResponse{}, nil)
 	}

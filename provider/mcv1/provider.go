@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -20,7 +21,7 @@ type Provider struct {
 	tokenURL string
 	key      string              // where the refresh token is stored, with Offline
 	tokens   store.RefreshTokens // nil without Offline
-	endpoint *transport.EndpointClient
+	endpoint *endpoint.Client
 	now      func() time.Time
 	turn     chan struct{} // one slot: the Fetch holding it runs, the others wait
 
@@ -46,7 +47,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 	p := &Provider{
 		cfg:      cfg,
 		tokenURL: base + TokenPath,
-		endpoint: transport.NewEndpointClient(Name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
+		endpoint: endpoint.NewClient(Name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
 		now:      cfg.Clock,
 		turn:     make(chan struct{}, 1),
 	}

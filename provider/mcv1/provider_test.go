@@ -36,7 +36,7 @@ func TestFetch(t *testing.T) {
 			tok.AccessToken, tok.Expiry, start.Add(21*time.Minute))
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/platform/v1/endpoints", nil)
-	_ = transport.SetBearer(req, tok)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)

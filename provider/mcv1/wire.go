@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -67,7 +68,7 @@ type answer struct {
 // counted from then so that time in flight only shortens it. secrets are what the
 // request carried: they and the answer's own tokens are scrubbed from every vendor
 // string an error quotes.
-func readAnswer(resp *transport.EndpointResponse, sent time.Time, secrets []string) (answer, error) {
+func readAnswer(resp *endpoint.Response, sent time.Time, secrets []string) (answer, error) {
 	var r tokenResponse
 	if err := json.Unmarshal(resp.Body, &r); err != nil {
 		return answer{}, undecodable(resp, err)

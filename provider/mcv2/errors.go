@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -39,7 +40,7 @@ const (
 
 // decode reads a token endpoint's answer. A success (2xx, an access token, no
 // error) comes back as it is; anything else becomes a *transport.FetchError.
-func decode(resp *transport.EndpointResponse, req tokenRequest) (oauthwire.Response, error) {
+func decode(resp *endpoint.Response, req tokenRequest) (oauthwire.Response, error) {
 	r, err := oauthwire.Decode(providerName, resp)
 	switch {
 	case err != nil && resp.StatusCode == http.StatusNotFound:

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -28,7 +29,7 @@ const handoverMinLife = time.Minute
 // Provider is safe for concurrent use.
 type Provider struct {
 	cfg      Config
-	endpoint *transport.EndpointClient
+	endpoint *endpoint.Client
 	now      func() time.Time
 	key      string // of the refresh token in cfg.RefreshTokens
 
@@ -58,7 +59,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 	cfg.SourceOptions = append([]transport.SourceOption(nil), cfg.SourceOptions...)
 	p := &Provider{
 		cfg:      cfg,
-		endpoint: transport.NewEndpointClient(providerName, cfg.HTTPClient, cfg.Retry, cfg.Logger),
+		endpoint: endpoint.NewClient(providerName, cfg.HTTPClient, cfg.Retry, cfg.Logger),
 		now:      cfg.Clock,
 		key:      cfg.refreshKey(),
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
@@ -106,7 +107,7 @@ func (t *tenant) instanceURL(field, raw string, clean func(string) string) (stri
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
 		if t.loopback {
-			if u, err := url.Parse(s); err == nil && transport.IsLoopback(u.Hostname()) {
+			if u, err := url.Parse(s); err == nil && httpx.IsLoopback(u.Hostname()) {
 				s = "http://" + raw
 			}
 		}
@@ -118,7 +119,7 @@ func (t *tenant) instanceURL(field, raw string, clean func(string) string) (stri
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !transport.IsLoopback(u.Hostname()) {
+		if !httpx.IsLoopback(u.Hostname()) {
 			u.Scheme = "https"
 		}
 	default:
@@ -142,7 +143,7 @@ func (t *tenant) instanceHost(u *url.URL) bool {
 	switch {
 	case strings.HasSuffix(host, "."+marketingcloud.Domain):
 		return true
-	case transport.IsLoopback(host):
+	case httpx.IsLoopback(host):
 		return true
 	}
 	a, err := url.Parse(t.authBase)

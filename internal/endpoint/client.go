@@ -1,4 +1,7 @@
-package transport
+// Package endpoint is the HTTP client tokentrip's providers send token requests
+// with: retries with backoff and jitter on network errors, 5xx and 429, bounded
+// reads, and answers that cannot be used turned into a *transport.FetchError.
+package endpoint
 
 import (
 	"context"
@@ -12,41 +15,26 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // MaxTokenResponse bounds how much of a token endpoint's answer is read.
 const MaxTokenResponse = 1 << 20
 
-// RetryPolicy says how a token request is retried. Network errors, 5xx and 429 are
-// retried with exponential backoff and jitter, Retry-After honoured up to
-// MaxRetryAfter; a 4xx that rejects the credentials is never retried. The zero value
-// takes every default.
-type RetryPolicy struct {
-	MaxRetries     int           // retries after the first attempt (default 4; negative: none)
-	WaitMin        time.Duration // first backoff (default 200ms)
-	WaitMax        time.Duration // largest backoff (default 5s)
-	MaxRetryAfter  time.Duration // largest Retry-After honoured (default 30s)
-	AttemptTimeout time.Duration // bound on one attempt (default 15s)
-
-	// CheckRetry and Backoff replace the policy's decisions, with go-retryablehttp's
-	// function types.
-	CheckRetry retryablehttp.CheckRetry
-	Backoff    retryablehttp.Backoff
-}
-
-// EndpointClient posts to token endpoints. Providers share it: it retries transient
-// failures, bounds what it reads and turns what cannot be retried into a FetchError
-// of kind ErrEndpoint. Its logging carries no secret: it never logs bodies.
-type EndpointClient struct {
+// Client posts to token endpoints. Providers share it: it retries transient
+// failures, bounds what it reads and turns what cannot be retried into a transport.FetchError
+// of kind transport.ErrEndpoint. Its logging carries no secret: it never logs bodies.
+type Client struct {
 	provider string
 	client   *retryablehttp.Client
 	log      retryLog
 }
 
-// NewEndpointClient returns a client for provider's token endpoint that sends with hc
+// NewClient returns a client for provider's token endpoint that sends with hc
 // (nil: a client over a clone of http.DefaultTransport) and logs to logger (nil:
 // silent) each retry at Debug and giving up at Warn.
-func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, logger *slog.Logger) *EndpointClient {
+func NewClient(provider string, hc *http.Client, policy transport.RetryPolicy, logger *slog.Logger) *Client {
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
@@ -61,8 +49,6 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 		RetryWaitMin: orDefault(policy.WaitMin, 200*time.Millisecond),
 		RetryWaitMax: orDefault(policy.WaitMax, 5*time.Second),
 		RetryMax:     policy.MaxRetries,
-		CheckRetry:   policy.CheckRetry,
-		Backoff:      policy.Backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 	switch {
@@ -71,13 +57,15 @@ func NewEndpointClient(provider string, hc *http.Client, policy RetryPolicy, log
 	case rc.RetryMax < 0:
 		rc.RetryMax = 0
 	}
-	if rc.CheckRetry == nil {
-		rc.CheckRetry = KeepFinalAnswers
+	rc.CheckRetry = KeepFinalAnswers
+	if policy.CheckRetry != nil {
+		rc.CheckRetry = policy.CheckRetry
 	}
-	if rc.Backoff == nil {
-		rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
+	rc.Backoff = JitterBackoff(orDefault(policy.MaxRetryAfter, 30*time.Second))
+	if policy.Backoff != nil {
+		rc.Backoff = policy.Backoff
 	}
-	c := &EndpointClient{provider: provider, client: rc, log: retryLog{logger: logger, provider: provider}}
+	c := &Client{provider: provider, client: rc, log: retryLog{logger: logger, provider: provider}}
 	if logger != nil {
 		c.log.attach(rc)
 	}
@@ -96,11 +84,11 @@ func KeepFinalAnswers(ctx context.Context, resp *http.Response, err error) (bool
 }
 
 // CloseIdleConnections closes the idle connections of the client's HTTP transport.
-func (c *EndpointClient) CloseIdleConnections() { c.client.HTTPClient.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.client.HTTPClient.CloseIdleConnections() }
 
-// EndpointResponse is a token endpoint's final answer: a 2xx or a 4xx that the
+// Response is a token endpoint's final answer: a 2xx or a 4xx that the
 // provider interprets.
-type EndpointResponse struct {
+type Response struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
@@ -108,13 +96,13 @@ type EndpointResponse struct {
 
 // Post sends body to url and returns the endpoint's answer. Answers that are final
 // for the provider to read (2xx, and 4xx other than 429) come back without an error.
-// Everything else, after the retries, is a *FetchError of kind ErrEndpoint; when the
+// Everything else, after the retries, is a *transport.FetchError of kind transport.ErrEndpoint; when the
 // last attempt got a 5xx or 429, its answer comes back too, for the provider to
 // read the vendor's own error from.
-func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body []byte) (*EndpointResponse, error) {
+func (c *Client) Post(ctx context.Context, url, contentType string, body []byte) (*Response, error) {
 	req, err := retryablehttp.NewRequestWithContext(c.log.track(ctx), http.MethodPost, url, body)
 	if err != nil {
-		return nil, &FetchError{Kind: ErrConfig, Provider: c.provider, Message: "bad token endpoint URL", Err: err}
+		return nil, &transport.FetchError{Kind: transport.ErrConfig, Provider: c.provider, Message: "bad token endpoint URL", Err: err}
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
@@ -127,26 +115,26 @@ func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body
 			err = ctxErr
 		}
 		if isTimeout(err) {
-			err = fmt.Errorf("%w: %w", ErrTimeout, err)
+			err = fmt.Errorf("%w: %w", transport.ErrTimeout, err)
 		}
-		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, Message: "token request failed", Hint: "check the network and the auth URL; tokentrip retries with backoff", Err: err}
+		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, Message: "token request failed", Hint: "check the network and the auth URL; tokentrip retries with backoff", Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxTokenResponse+1))
 	if err != nil {
-		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: "reading the token response", Err: err}
+		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: "reading the token response", Err: err}
 	}
 	if len(data) > MaxTokenResponse {
-		return nil, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: fmt.Sprintf("token response larger than %d bytes", MaxTokenResponse)}
+		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: fmt.Sprintf("token response larger than %d bytes", MaxTokenResponse)}
 	}
-	answer := &EndpointResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}
+	answer := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 		// The body stays out of the error, where an echoed secret could leak; the
 		// provider may read it from the answer returned alongside.
-		return answer, &FetchError{Kind: ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: http.StatusText(resp.StatusCode), Hint: "the token endpoint is failing or throttling; retries ran out"}
+		return answer, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: http.StatusText(resp.StatusCode), Hint: "the token endpoint is failing or throttling; retries ran out"}
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, &FetchError{Kind: ErrConfig, Provider: c.provider, StatusCode: resp.StatusCode, Message: "the token endpoint redirected", Hint: "set the auth URL to the endpoint itself; credentials are not sent to redirect targets"}
+		return nil, &transport.FetchError{Kind: transport.ErrConfig, Provider: c.provider, StatusCode: resp.StatusCode, Message: "the token endpoint redirected", Hint: "set the auth URL to the endpoint itself; credentials are not sent to redirect targets"}
 	}
 	return answer, nil
 }
@@ -154,7 +142,7 @@ func (c *EndpointClient) Post(ctx context.Context, url, contentType string, body
 // JitterBackoff is the default retry Backoff: Retry-After when the endpoint sends one
 // (capped at maxRetryAfter), otherwise exponential from min to max with full jitter,
 // so that many clients retrying at once spread out.
-func JitterBackoff(maxRetryAfter time.Duration) retryablehttp.Backoff {
+func JitterBackoff(maxRetryAfter time.Duration) func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 	return func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
 		if resp != nil {
 			if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {

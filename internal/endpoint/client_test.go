@@ -1,4 +1,4 @@
-package transport_test
+package endpoint_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -41,7 +42,7 @@ var fastRetries = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * 
 func TestEndpointRetriesTransientFailures(t *testing.T) {
 	srv, attempts := scriptedEndpoint(t,
 		status(500, "oops"), status(503, "busy"), status(502, "bad gateway"), status(200, `{"ok":true}`))
-	ec := transport.NewEndpointClient("test", srv.Client(), fastRetries, nil)
+	ec := endpoint.NewClient("test", srv.Client(), fastRetries, nil)
 	resp, err := ec.Post(context.Background(), srv.URL, "application/json", []byte(`{}`))
 	if err != nil || resp.StatusCode != 200 || string(resp.Body) != `{"ok":true}` {
 		t.Fatalf("got %+v, %v", resp, err)
@@ -53,7 +54,7 @@ func TestEndpointRetriesTransientFailures(t *testing.T) {
 
 func TestEndpointHonoursRetryAfter(t *testing.T) {
 	srv, attempts := scriptedEndpoint(t, status(429, `{"message":"Rate limit exceeded"}`, "Retry-After", "1"), status(200, `{}`))
-	ec := transport.NewEndpointClient("test", srv.Client(), fastRetries, nil)
+	ec := endpoint.NewClient("test", srv.Client(), fastRetries, nil)
 	start := time.Now()
 	if _, err := ec.Post(context.Background(), srv.URL, "application/json", nil); err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestEndpointCapsRetryAfter(t *testing.T) {
 	srv, _ := scriptedEndpoint(t, status(429, ``, "Retry-After", "3600"), status(200, `{}`))
 	policy := fastRetries
 	policy.MaxRetryAfter = time.Millisecond
-	ec := transport.NewEndpointClient("test", srv.Client(), policy, nil)
+	ec := endpoint.NewClient("test", srv.Client(), policy, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := ec.Post(ctx, srv.URL, "application/json", nil); err != nil {
@@ -77,7 +78,7 @@ func TestEndpointCapsRetryAfter(t *testing.T) {
 
 func TestEndpointNeverRetriesRejections(t *testing.T) {
 	srv, attempts := scriptedEndpoint(t, status(401, `{"error":"invalid_client"}`))
-	ec := transport.NewEndpointClient("test", srv.Client(), fastRetries, nil)
+	ec := endpoint.NewClient("test", srv.Client(), fastRetries, nil)
 	resp, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
 	if err != nil || resp.StatusCode != 401 || attempts.Load() != 1 {
 		t.Fatalf("got %+v, %v after %d attempts; want the 401 after one", resp, err, attempts.Load())
@@ -88,7 +89,7 @@ func TestEndpointGivesUpWithTypedError(t *testing.T) {
 	srv, attempts := scriptedEndpoint(t, status(503, `{"error":"echoed client_secret=hunter2"}`))
 	policy := fastRetries
 	policy.MaxRetries = 2
-	ec := transport.NewEndpointClient("test", srv.Client(), policy, nil)
+	ec := endpoint.NewClient("test", srv.Client(), policy, nil)
 	resp, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
 	var fe *transport.FetchError
 	if !errors.As(err, &fe) || !errors.Is(err, transport.ErrEndpoint) || fe.StatusCode != 503 || attempts.Load() != 3 {
@@ -110,7 +111,7 @@ func TestEndpointTimeoutIsTyped(t *testing.T) {
 	})
 	defer close(release)
 	policy := transport.RetryPolicy{MaxRetries: -1, AttemptTimeout: 20 * time.Millisecond}
-	ec := transport.NewEndpointClient("test", srv.Client(), policy, nil)
+	ec := endpoint.NewClient("test", srv.Client(), policy, nil)
 	_, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
 	if !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, transport.ErrEndpoint) {
 		t.Fatalf("got %v, want ErrTimeout inside ErrEndpoint", err)
@@ -118,9 +119,9 @@ func TestEndpointTimeoutIsTyped(t *testing.T) {
 }
 
 func TestEndpointBoundsTheResponse(t *testing.T) {
-	big := strings.Repeat("x", transport.MaxTokenResponse+1)
+	big := strings.Repeat("x", endpoint.MaxTokenResponse+1)
 	srv, _ := scriptedEndpoint(t, status(200, big))
-	ec := transport.NewEndpointClient("test", srv.Client(), fastRetries, nil)
+	ec := endpoint.NewClient("test", srv.Client(), fastRetries, nil)
 	_, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
 	if !errors.Is(err, transport.ErrEndpoint) || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("got %v", err)
@@ -134,7 +135,7 @@ func TestEndpointDoesNotFollowRedirects(t *testing.T) {
 	srv, _ := scriptedEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, elsewhere.URL, http.StatusTemporaryRedirect)
 	})
-	ec := transport.NewEndpointClient("test", srv.Client(), fastRetries, nil)
+	ec := endpoint.NewClient("test", srv.Client(), fastRetries, nil)
 	_, err := ec.Post(context.Background(), srv.URL, "application/json", []byte(`{"clientSecret":"s"}`))
 	if !errors.Is(err, transport.ErrConfig) || foreign.Load() != 0 {
 		t.Fatalf("got %v, foreign requests %d; want ErrConfig and none", err, foreign.Load())
@@ -145,12 +146,12 @@ func TestFinalAnswerKeptWhenContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, code := range []int{200, 400, 401} {
-		retry, err := transport.KeepFinalAnswers(ctx, &http.Response{StatusCode: code}, nil)
+		retry, err := endpoint.KeepFinalAnswers(ctx, &http.Response{StatusCode: code}, nil)
 		if retry || err != nil {
 			t.Errorf("%d after the context ended: retry %v, err %v; want the answer kept", code, retry, err)
 		}
 	}
-	if _, err := transport.KeepFinalAnswers(ctx, &http.Response{StatusCode: 503}, nil); !errors.Is(err, context.Canceled) {
+	if _, err := endpoint.KeepFinalAnswers(ctx, &http.Response{StatusCode: 503}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("503 after the context ended: %v, want context.Canceled", err)
 	}
 }
