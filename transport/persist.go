@@ -92,8 +92,15 @@ func (s *Source) dropRejected(e *entry) {
 }
 
 // rejectedAgain records that a fresh token, e, was rejected too: the rejection
-// persists. It counts once per token, however many requests it rejected.
+// persists. It counts once per token, however many requests it rejected, and not
+// at all once e has been replaced: a slow request refused with a token that a
+// later round superseded says nothing new, and taking it as news would make the
+// Source forget the newer token it is spacing rounds for (a token request on the
+// next call) and count a round toward the breaker twice.
 func (s *Source) rejectedAgain(e *entry) {
+	if s.cur.Load() != e {
+		return
+	}
 	unaccepted := s.watch.Load() == e
 	s.mu.Lock()
 	p := &s.persist
