@@ -74,6 +74,11 @@ var shapes = []struct {
 		want: `<Envelope xmlns=` + ns11 + `><Header>` + fuel + `</Header><Body><Ping xmlns="urn:x"/></Body></Envelope>`,
 	},
 	{
+		name: "the prefix xml declared, as XML allows, with its own namespace",
+		in:   `<s:Envelope xmlns:s=` + ns11 + ` xmlns:xml="http://www.w3.org/XML/1998/namespace"><s:Header xml:lang="en"/><s:Body/></s:Envelope>`,
+		want: `<s:Envelope xmlns:s=` + ns11 + ` xmlns:xml="http://www.w3.org/XML/1998/namespace"><s:Header xml:lang="en">` + fuel + `</s:Header><s:Body/></s:Envelope>`,
+	},
+	{
 		name: "default namespace, SOAP 1.2, Header",
 		in:   `<Envelope xmlns=` + ns12 + `><Header><To xmlns="http://www.w3.org/2005/08/addressing">urn:x</To></Header><Body/></Envelope>`,
 		want: `<Envelope xmlns=` + ns12 + `><Header><To xmlns="http://www.w3.org/2005/08/addressing">urn:x</To>` + fuel + `</Header><Body/></Envelope>`,

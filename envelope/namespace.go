@@ -15,6 +15,7 @@ const (
 const (
 	nsWSU         = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 	nsExactTarget = "http://exacttarget.com"
+	nsXML         = "http://www.w3.org/XML/1998/namespace" // the prefix xml's, and no other's
 
 	uriPasswordText   = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
 	uriPasswordDigest = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"

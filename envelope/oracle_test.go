@@ -146,8 +146,9 @@ var wellFormedDecl = regexp.MustCompile(`^<\?xml(\s+[A-Za-z_:][-\w.:]*\s*=\s*("[
 // checkRaw notes the documents encoding/xml accepts and XML does not, or
 // that the injector refuses on purpose: DOCTYPEs and other declarations,
 // an XML declaration that does not come first, is garbled or names another
-// encoding, CDATA outside the root, and namespace prefixes used undeclared
-// where the injector resolves names.
+// encoding, CDATA outside the root, namespace prefixes used undeclared where
+// the injector resolves names, and declarations there of no prefix or of a
+// reserved one.
 func (r *reading) checkRaw(doc []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	var scopes [][]string // prefixes declared by each open element
@@ -175,6 +176,10 @@ func (r *reading) checkRaw(doc []byte) error {
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" {
 					s = append(s, a.Name.Local)
+				}
+				reserved := a.Name.Space == "xmlns" && (a.Name.Local == "xmlns" || a.Name.Local == "xml" && a.Value != nsXML)
+				if (reserved || a.Name.Space == "" && a.Name.Local == "xmlns:") && len(scopes) < 3 && r.mayRefuse == "" {
+					r.mayRefuse = "a declaration of no prefix or of a reserved one"
 				}
 			}
 			scopes = append(scopes, s)

@@ -22,7 +22,8 @@ func manyBindings(decls int, plain bool) (doc []byte, children int) {
 		if plain {
 			name = "attrs-"
 		}
-		fmt.Fprintf(&b, ` %s%c%c%c="u"`, name, letters[i%52], letters[i/52%52], letters[i/52/52%52])
+		// The leading p keeps the reserved prefixes xml and xmlns out.
+		fmt.Fprintf(&b, ` %sp%c%c%c="u"`, name, letters[i%52], letters[i/52%52], letters[i/52/52%52])
 	}
 	b.WriteString(`><soap:Header>`)
 	const tail = `</soap:Header><soap:Body/></soap:Envelope>`

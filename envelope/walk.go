@@ -315,6 +315,9 @@ func (s *scanner) enter(t token) (nsID, []byte, error) {
 		case string(name) == "xmlns":
 			s.declare(binding{level: level, ns: s.classify(a.value)})
 		case bytes.HasPrefix(name, []byte("xmlns:")):
+			if err := s.checkPrefixDecl(a); err != nil {
+				return 0, nil, err
+			}
 			s.declare(binding{level: level, prefix: span{a.name.from + 6, a.name.to}, ns: s.classify(a.value)})
 		}
 	}
@@ -332,6 +335,27 @@ func (s *scanner) enter(t token) (nsID, []byte, error) {
 		return nsOther, local, nil
 	}
 	return 0, nil, newError(ErrMalformed, t.start, "the namespace prefix %q is not declared", clip(prefix))
+}
+
+// checkPrefixDecl refuses an xmlns:… declaration that XML namespaces forbid
+// and that parsers read differently: one with no prefix (taken by some as the
+// default namespace, by others as a plain attribute), one of the prefix xmlns,
+// and one binding the prefix xml to any namespace but its own (which
+// encoding/xml ignores, resolving xml: as ever). Left through, they would make
+// the injector see a Header where the server sees none.
+func (s *scanner) checkPrefixDecl(a attr) error {
+	switch prefix := s.buf[a.name.from+6 : a.name.to]; {
+	case len(prefix) == 0:
+		return s.malformed(a.name.from, "xmlns: declares no prefix; write xmlns=\"…\" for a default namespace")
+	case string(prefix) == "xmlns":
+		return s.malformed(a.name.from, "the prefix xmlns cannot be declared")
+	case string(prefix) == "xml":
+		var tmp [64]byte
+		if uri, ok := unescape(tmp[:0], s.buf[a.value.from:a.value.to]); !ok || string(uri) != nsXML {
+			return s.malformed(a.name.from, "the prefix xml is bound to "+nsXML+" and can be bound to no other namespace")
+		}
+	}
+	return nil
 }
 
 // leave closes the innermost open element with end tag t.

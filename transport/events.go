@@ -27,7 +27,8 @@ const (
 	// EventReplayed: a rejected request was replayed with a fresh token.
 	EventReplayed EventKind = "replayed"
 	// EventRejectedAgain: the replay with a fresh token was rejected too (or the
-	// first request with a token fetched after a rejection was): the rejection
+	// first request with a token fetched after a rejection was, or fresh tokens
+	// keep being refused soon after a replay showed they work): the rejection
 	// persists. Reported once per token; later rejections of it are returned as
 	// they came, without a fetch, until the Source's backoff has passed.
 	EventRejectedAgain EventKind = "rejected_again"

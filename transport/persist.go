@@ -21,6 +21,17 @@ import (
 //     doubted token is accepted; WithBreaker's rejections threshold opens it, the
 //     doubted token is dropped, and calls fail fast as for rejected credentials.
 //
+// A rejection also persists when fresh tokens keep being refused soon after a
+// replay showed that they work ("churn"): an API that answers 401 and 200 in turn
+// whatever the token, or one that accepts each token once (two processes on one
+// legacy package invalidating each other's tokens). Each round there heals the
+// call that made it, and the next call makes another. So the Source remembers the
+// token whose replay cured the latest rejection ("cured"): when it is refused on a
+// first send within churnWindow, and so was the one before it, the rejection
+// persists, the token is doubted, and rounds are spaced as above. A token that
+// worked for longer than churnWindow ends the churn: its rejection is a revocation,
+// healed at once.
+//
 // What the hot path sees of this is one atomic load: the entry being watched (a
 // new token until its first acceptance), compared with the one just used.
 
@@ -32,7 +43,20 @@ type persistence struct {
 	rounds    int       // consecutive persisting rounds: they space the next one
 	nextRound time.Time // no round for the doubted token before this
 	streak    int       // persisting rounds since a token was last accepted: toward the breaker
+
+	cured   *entry    // the token whose replay was accepted after the latest rejection
+	curedAt time.Time // when
+	churn   int       // cured tokens in a row refused within churnWindow of their cure
 }
+
+// churnWindow is how soon after curing a rejection a token's own rejection counts
+// as churn rather than as a revocation. Tokens live for minutes to hours, and
+// credentials are revoked far less often than this.
+const churnWindow = time.Minute
+
+// churnPersists is the number of cured tokens in a row refused within churnWindow
+// from which a rejection persists: one may be an unlucky revocation, two are not.
+const churnPersists = 2
 
 // errRejectedAgain is what the breaker records for a persisting round, and what a
 // CircuitOpenError it opened says.
@@ -74,10 +98,23 @@ func (s *Source) watchNew(e *entry) {
 func (s *Source) persists(e *entry) bool {
 	s.mu.Lock()
 	p := &s.persist
+	now := s.now()
 	onProbation := p.probation == e && p.doubted != e && s.watch.Load() == e
-	within := p.doubted == e && s.now().Before(p.nextRound)
+	within := p.doubted == e && now.Before(p.nextRound)
+	churned := false
+	if p.cured == e && !onProbation && !within {
+		p.cured = nil
+		if now.Before(p.curedAt.Add(churnWindow)) {
+			p.churn++
+			churned = p.churn >= churnPersists
+		} else {
+			// The cured token worked for a while: this is a revocation, and the
+			// churn, if there was one, is over.
+			p.churn, p.rounds = 0, 0
+		}
+	}
 	s.mu.Unlock()
-	if onProbation {
+	if onProbation || churned {
 		s.rejectedAgain(e)
 		return true
 	}
@@ -92,8 +129,15 @@ func (s *Source) dropRejected(e *entry) {
 }
 
 // rejectedAgain records that a fresh token, e, was rejected too: the rejection
-// persists. It counts once per token, however many requests it rejected.
+// persists. It counts once per token, however many requests it rejected, and not
+// at all once e has been replaced: a slow request refused with a token that a
+// later round superseded says nothing new, and taking it as news would make the
+// Source forget the newer token it is spacing rounds for (a token request on the
+// next call) and count a round toward the breaker twice.
 func (s *Source) rejectedAgain(e *entry) {
+	if s.cur.Load() != e {
+		return
+	}
 	unaccepted := s.watch.Load() == e
 	s.mu.Lock()
 	p := &s.persist
@@ -125,16 +169,22 @@ func (s *Source) rejectedAgain(e *entry) {
 }
 
 // replayAccepted records that the replay of a request rejected with used was
-// accepted with e. If used was the doubted token, the rejection did not persist
-// after all (the token was revoked or expired meanwhile): rounds are no longer
-// spaced.
+// accepted with e: e cured the rejection. If used was the doubted token, the
+// rejection did not persist after all (the token was revoked or expired
+// meanwhile): rounds are no longer spaced, unless fresh tokens are churning, when
+// the next refusal of e within churnWindow spaces them further.
 func (s *Source) replayAccepted(used, e *entry) {
 	if s.watch.Load() == e {
 		s.accepted(e)
 	}
 	s.mu.Lock()
-	if s.persist.doubted == used {
-		s.persist.doubted, s.persist.rounds, s.persist.nextRound = nil, 0, time.Time{}
+	p := &s.persist
+	p.cured, p.curedAt = e, s.now()
+	if p.doubted == used {
+		p.doubted, p.nextRound = nil, time.Time{}
+		if p.churn == 0 {
+			p.rounds = 0
+		}
 	}
 	s.mu.Unlock()
 }

@@ -2,6 +2,8 @@ package transport
 
 import (
 	"bytes"
+	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -35,7 +37,8 @@ func UsernameToken(cfg envelope.UsernameTokenConfig) SOAPCredential {
 // credential inside, its fault is returned as it came, and the Source reports
 // EventNotInjected. The body is streamed: only the part up to the end of the Header
 // is read before sending. An envelope that cannot be injected, an empty body among
-// them, is refused with an *envelope.Error and not sent.
+// them, is refused with an *envelope.Error and not sent; so is a compressed one
+// (a Content-Encoding other than identity), of kind envelope.ErrEncoding.
 func WithSOAP(cred SOAPCredential) Option {
 	return func(t *Transport) {
 		if cred != nil {
@@ -57,6 +60,11 @@ type builtCredential struct {
 }
 
 func (a *soapAuthorizer) Authorize(req *http.Request, tok Token) error {
+	if enc, ok := compressedBody(req.Header); ok {
+		closeReader(req.Body)
+		return &envelope.Error{Kind: envelope.ErrEncoding, Msg: fmt.Sprintf(
+			"the envelope is sent with Content-Encoding %q, and the credential can only go into an uncompressed one; send it without Content-Encoding", enc)}
+	}
 	cred := a.credential(tok)
 	// The length of the input as net/http reads it: a client request's 0 with a
 	// body means "unknown", and the output's length is then unknown too.
@@ -80,6 +88,22 @@ func (a *soapAuthorizer) Authorize(req *http.Request, tok Token) error {
 		}
 	}
 	return nil
+}
+
+// compressedBody reports whether the request's Content-Encoding says the body is
+// encoded (anything but identity), and returns the header, clipped for a message.
+func compressedBody(h http.Header) (string, bool) {
+	for _, v := range h.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				if len(v) > 40 {
+					v = v[:40] + "…"
+				}
+				return v, true
+			}
+		}
+	}
+	return "", false
 }
 
 func (a *soapAuthorizer) credential(tok Token) envelope.Credential {
@@ -145,8 +169,10 @@ func hasSuffixFold(s, suffix string) bool {
 }
 
 // SOAPAuthFault is the Classifier of SOAP auth faults: an HTTP 500 whose body is a
-// SOAP fault that envelope.Fault.IsAuth accepts. It reads at most 64 KiB and leaves
-// the body whole for the caller.
+// SOAP fault that envelope.Fault.IsAuth accepts. It reads at most 64 KiB
+// and leaves the body whole for the caller. A body that is still gzip-compressed
+// (the caller asked for it with Accept-Encoding, so net/http left it so) is read
+// through gzip; the caller gets the compressed bytes as they came.
 func SOAPAuthFault(resp *http.Response) bool {
 	if resp.StatusCode != http.StatusInternalServerError {
 		return false
@@ -155,6 +181,18 @@ func SOAPAuthFault(resp *http.Response) bool {
 	if err != nil || len(peek) == 0 {
 		return false
 	}
-	fault, err := envelope.ParseFault(bytes.NewReader(peek), httpx.MaxFaultSniff)
+	var r io.Reader = bytes.NewReader(peek)
+	switch enc := resp.Header.Values("Content-Encoding"); {
+	case len(enc) == 0 || len(enc) == 1 && strings.EqualFold(enc[0], "identity"):
+	case len(enc) > 1 || !strings.EqualFold(enc[0], "gzip") && !strings.EqualFold(enc[0], "x-gzip"):
+		return false // an encoding this classifier cannot read
+	default:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return false
+		}
+		r = zr
+	}
+	fault, err := envelope.ParseFault(r, httpx.MaxFaultSniff)
 	return err == nil && fault.IsAuth()
 }

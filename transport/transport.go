@@ -26,7 +26,10 @@ var ErrInsecureScheme = errors.New("tokentrip: refusing to send a credential ove
 // credential may not use), or refuses every token (credentials revoked for the API).
 // The Source then keeps that token and returns later rejections of it as they came,
 // without fetching again, until its backoff has passed; each such round counts
-// toward the breaker until a request with the token is accepted.
+// toward the breaker until a request with the token is accepted. Fresh tokens that
+// a replay showed to work, refused again on the next calls (an API answering 401
+// and 200 in turn, two processes invalidating each other's tokens), are treated
+// the same way from the second in a row.
 type Transport struct {
 	src        *Source
 	base       http.RoundTripper

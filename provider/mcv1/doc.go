@@ -10,7 +10,8 @@
 // one Transport (or one transport.Source) per client id and share it among every
 // goroutine and every http.Client of the process. Servers (processes) that share
 // one legacy package must share a Store as well, or each call of one may revoke
-// the token of the other, and every call then costs a token request:
+// the token of the other: after two such rounds each Transport spaces its token
+// requests, and calls in between get the 401 as it came:
 //
 //	st, err := redisstore.New(rdb) // package store/redis; rdb: a go-redis client
 //	tr, err := mcv1.NewTransport(mcv1.Config{Subdomain: "mc…", ClientID: id, ClientSecret: secret, Store: st})
