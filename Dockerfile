@@ -25,7 +25,9 @@ COPY --from=build /out/tokentrip /usr/local/bin/tokentrip
 USER nonroot:nonroot
 # Inside the container the proxy listens on every interface, which the published
 # port reaches; the JSON log suits log collectors. Clients that reach the proxy by a
-# name (a compose service, a Kubernetes Service) need it in TOKENTRIP_ALLOWED_HOSTS.
+# name (a compose service, a Kubernetes Service) need it in TOKENTRIP_ALLOWED_HOSTS,
+# and so do clients of a port published under another number (-p 9000:8787 makes
+# their Host 127.0.0.1:9000 or localhost:9000).
 ENV TOKENTRIP_LISTEN=0.0.0.0:8787 \
     TOKENTRIP_LOG_FORMAT=json
 EXPOSE 8787
