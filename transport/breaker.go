@@ -59,8 +59,13 @@ func (l *localBreaker) Execute(req func() (Token, error)) (Token, error) {
 		return tok, err
 	}
 	tok, err := cb.Execute(req)
-	if err == nil && cb.State() == gobreaker.StateClosed {
-		s.local.CompareAndSwap(cb, nil) // nothing left to remember
+	if err == nil && cb.State() == gobreaker.StateClosed && s.local.CompareAndSwap(cb, nil) {
+		// Nothing left to remember, unless a failure counted by another goroutine
+		// (a persisting rejection, say) tripped it between the check and the drop:
+		// then it is put back, so that an open breaker is never forgotten.
+		if cb.State() != gobreaker.StateClosed {
+			s.local.CompareAndSwap(nil, cb)
+		}
 	}
 	return tok, err
 }
