@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -73,30 +74,6 @@ func (api *policyAPI) count() int {
 	return len(api.calls)
 }
 
-// eventLog collects a Source's events.
-type eventLog struct {
-	mu     sync.Mutex
-	events []transport.Event
-}
-
-func (l *eventLog) hook(ev transport.Event) {
-	l.mu.Lock()
-	l.events = append(l.events, ev)
-	l.mu.Unlock()
-}
-
-func (l *eventLog) count(kind transport.EventKind) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, ev := range l.events {
-		if ev.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
-
 // persistRig is a Source on a manual clock, a Transport scoped to a policyAPI, and
 // the events they report.
 type persistRig struct {
@@ -105,7 +82,7 @@ type persistRig struct {
 	api    *policyAPI
 	tr     *transport.Transport
 	client *http.Client
-	events *eventLog
+	events *eventrec.Recorder
 	stream bool // bodies of unknown length without GetBody: replayable only when buffered
 }
 
@@ -113,8 +90,8 @@ func newPersistRig(t *testing.T, refuse func(*http.Request) bool) *persistRig {
 	clock := manualclock.New(time.Now())
 	tokens := newTokenServer(t, clock)
 	api := newPolicyAPI(t, tokens, refuse)
-	events := &eventLog{}
-	src := transport.NewSource(tokens.provider(), transport.WithClock(clock.Now), transport.WithHook(events.hook))
+	events := &eventrec.Recorder{}
+	src := transport.NewSource(tokens.provider(), transport.WithClock(clock.Now), transport.WithHook(events.Hook))
 	base := api.Client().Transport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
 	tr := transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))
@@ -211,7 +188,7 @@ func TestRejectionOnOnePath(t *testing.T) {
 			if len(goodTokens) > 1 {
 				t.Errorf("the other calls used %d tokens, want one", len(goodTokens))
 			}
-			if got := rig.events.count(transport.EventRejectedAgain); got != 1 {
+			if got := rig.events.Count(transport.EventRejectedAgain); got != 1 {
 				t.Errorf("%d rejected_again events, want 1", got)
 			}
 			if state := rig.tr.Source().BreakerState(); state != "closed" {
@@ -280,7 +257,7 @@ func TestRejectionEverywhere(t *testing.T) {
 	if rig.api.count() != calls || rig.tokens.requests.Load() != requests {
 		t.Errorf("calls after the breaker opened reached the API (%d) or the token endpoint (%d)", rig.api.count()-calls, rig.tokens.requests.Load()-requests)
 	}
-	if got := rig.events.count(transport.EventRejectedAgain); got != 3 {
+	if got := rig.events.Count(transport.EventRejectedAgain); got != 3 {
 		t.Errorf("%d rejected_again events, want 3", got)
 	}
 }
@@ -301,8 +278,8 @@ func TestRevocationIsReplayedOnce(t *testing.T) {
 		if n := rig.tokens.requests.Load(); n != 2 || st.Replays != 1 || st.RejectedAgain != 0 || rig.api.count() != 3 {
 			t.Errorf("token requests %d, stats %+v, API calls %d; want 2, one replay, 3", n, st, rig.api.count())
 		}
-		if rig.events.count(transport.EventReplayed) != 1 || rig.events.count(transport.EventRejectedAgain) != 0 {
-			t.Errorf("events %v", rig.events.events)
+		if rig.events.Count(transport.EventReplayed) != 1 || rig.events.Count(transport.EventRejectedAgain) != 0 {
+			t.Errorf("events %v", rig.events.Events())
 		}
 	})
 	t.Run("after a persisting rejection", func(t *testing.T) {
@@ -379,7 +356,7 @@ func TestConcurrentPersistingRejection(t *testing.T) {
 	if n := rig.tokens.requests.Load(); n > 3 {
 		t.Errorf("%d token requests for %d concurrent calls, want at most 3", n, callers)
 	}
-	if got := rig.events.count(transport.EventRejectedAgain); got > 2 {
+	if got := rig.events.Count(transport.EventRejectedAgain); got > 2 {
 		t.Errorf("%d rejected_again events, want a round counted once per token", got)
 	}
 	if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -26,10 +27,10 @@ func TestSOAPFaultCountsOnlyWhenInjected(t *testing.T) {
 		t.Run(contentType, func(t *testing.T) {
 			emu := mcv1test.NewServer()
 			defer emu.Close()
-			events := &eventLog{}
+			events := &eventrec.Recorder{}
 			var logged bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			src := transport.NewSource(mcv1Provider(emu), transport.WithHook(events.hook), transport.WithLogger(logger))
+			src := transport.NewSource(mcv1Provider(emu), transport.WithHook(events.Hook), transport.WithLogger(logger))
 			client, tr, _ := newSOAPClient(t, emu, src, transport.FuelOAuth)
 
 			for i := range 20 {
@@ -50,16 +51,16 @@ func TestSOAPFaultCountsOnlyWhenInjected(t *testing.T) {
 			}
 			tok, _ := src.Token(context.Background())
 			st := emu.Stats()
-			t.Logf("FIGURE XML body as %s: 20 calls → %d token requests, %d invalidations, %d not_injected events", contentType, st.TokenRequests, src.Stats().Invalidations, events.count(transport.EventNotInjected))
+			t.Logf("FIGURE XML body as %s: 20 calls → %d token requests, %d invalidations, %d not_injected events", contentType, st.TokenRequests, src.Stats().Invalidations, events.Count(transport.EventNotInjected))
 			if st.TokenRequests != 1 || src.Stats().Invalidations != 0 || tr.Stats().Replays != 0 || tr.Stats().NotInjected != 20 {
 				t.Errorf("token requests %d, invalidations %d, transport %+v; want 1, 0, no replay, 20 not injected", st.TokenRequests, src.Stats().Invalidations, tr.Stats())
 			}
-			if got := events.count(transport.EventNotInjected); got != 20 {
+			if got := events.Count(transport.EventNotInjected); got != 20 {
 				t.Errorf("%d not_injected events, want one per call", got)
 			}
 			var notInjected *transport.NotInjectedError
 			media, _, _ := strings.Cut(contentType, ";")
-			for _, ev := range events.events {
+			for _, ev := range events.Events() {
 				if ev.Kind == transport.EventNotInjected && (!errors.As(ev.Err, &notInjected) || notInjected.ContentType != media) {
 					t.Fatalf("event error %v, want a NotInjectedError naming %s", ev.Err, media)
 				}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -109,11 +110,11 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTokenServer(t, clock)
 			st := &poisonedStore{poison: tt.poison, err: tt.err}
-			rec := &recorder{}
+			rec := &eventrec.Recorder{}
 			var logs strings.Builder
 			logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
 			src := transport.NewSource(checkedProvider{ts.provider()}, transport.WithClock(clock.Now),
-				transport.WithStore(st, storeKey), transport.WithHook(rec.hook), transport.WithLogger(logger))
+				transport.WithStore(st, storeKey), transport.WithHook(rec.Hook), transport.WithLogger(logger))
 			tok, err := src.Token(context.Background())
 			if err != nil || tok.AccessToken != "tok-1" {
 				t.Fatalf("Token: %v, %v; want its own tok-1", tok, err)
@@ -121,10 +122,10 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 			if n := ts.requests.Load(); n != 1 {
 				t.Errorf("%d token requests, want 1", n)
 			}
-			if n := rec.count(transport.EventStoreCorrupt); n != 1 {
+			if n := rec.Count(transport.EventStoreCorrupt); n != 1 {
 				t.Errorf("%d store_corrupt events, want 1", n)
 			}
-			if n := rec.count(transport.EventStoreDown); n != 0 {
+			if n := rec.Count(transport.EventStoreDown); n != 0 {
 				t.Errorf("%d store_down events: a poisoned value is not an outage", n)
 			}
 			if !strings.Contains(logs.String(), `level=WARN msg="tokentrip: store_corrupt"`) || strings.Contains(logs.String(), "poisoned-value") {
@@ -203,9 +204,9 @@ func TestSharedBreakerStateIsCheckedAndNeverPanics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTokenServer(t, clock)
-			rec := &recorder{}
+			rec := &eventrec.Recorder{}
 			st := &breakerStore{memoryBreakers: tt.breakers}
-			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), transport.WithHook(rec.hook))
+			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), transport.WithHook(rec.Hook))
 			tok, err := src.Token(context.Background())
 			if err != nil || tok.AccessToken != "tok-1" {
 				t.Fatalf("Token: %v, %v", tok, err)
@@ -213,10 +214,10 @@ func TestSharedBreakerStateIsCheckedAndNeverPanics(t *testing.T) {
 			if got := src.BreakerState(); got != "closed" {
 				t.Errorf("breaker %s, want closed", got)
 			}
-			if n := rec.count(transport.EventStoreCorrupt); n != tt.wantCorrupt {
+			if n := rec.Count(transport.EventStoreCorrupt); n != tt.wantCorrupt {
 				t.Errorf("%d store_corrupt events, want %d", n, tt.wantCorrupt)
 			}
-			if n := rec.count(transport.EventStoreDown); n != tt.wantDown {
+			if n := rec.Count(transport.EventStoreDown); n != tt.wantDown {
 				t.Errorf("%d store_down events, want %d", n, tt.wantDown)
 			}
 			if tt.wantCorrupt > 0 && (tt.breakers.rec == nil || *tt.breakers.rec != (transport.BreakerRecord{})) {
@@ -330,11 +331,11 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTokenServer(t, clock)
-			rec := &recorder{}
+			rec := &eventrec.Recorder{}
 			opened := transport.BreakerRecord{OpenUntil: time.Now().Add(tt.ahead + cooldown), Failures: 3}
 			st := &breakerStore{memoryBreakers: &memoryBreakers{rec: &opened}}
 			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey),
-				transport.WithHook(rec.hook), transport.WithBreaker(3, 5, cooldown))
+				transport.WithHook(rec.Hook), transport.WithBreaker(3, 5, cooldown))
 			began := time.Now()
 			_, err := src.Token(context.Background())
 			var open *transport.CircuitOpenError
@@ -343,8 +344,8 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 				t.Fatalf("Token: %v; refused %t, want %t", err, refused, tt.refused)
 			}
 			if refused {
-				if ts.requests.Load() != 0 || rec.count(transport.EventStoreCorrupt) != 0 {
-					t.Errorf("%d token requests, %d store_corrupt; want the fleet's state believed", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+				if ts.requests.Load() != 0 || rec.Count(transport.EventStoreCorrupt) != 0 {
+					t.Errorf("%d token requests, %d store_corrupt; want the fleet's state believed", ts.requests.Load(), rec.Count(transport.EventStoreCorrupt))
 				}
 				// Believed for one cooldown from this process's now at most.
 				if wait := open.Retry.Sub(clock.Now()); wait > cooldown+time.Since(began) {
@@ -353,8 +354,8 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 				if *st.rec != opened {
 					t.Errorf("the fleet's state was overwritten: %+v", *st.rec)
 				}
-			} else if ts.requests.Load() != 1 || rec.count(transport.EventStoreCorrupt) != 1 {
-				t.Errorf("%d token requests, %d store_corrupt; want the forgery ignored, reported and one fetch", ts.requests.Load(), rec.count(transport.EventStoreCorrupt))
+			} else if ts.requests.Load() != 1 || rec.Count(transport.EventStoreCorrupt) != 1 {
+				t.Errorf("%d token requests, %d store_corrupt; want the forgery ignored, reported and one fetch", ts.requests.Load(), rec.Count(transport.EventStoreCorrupt))
 			}
 		})
 	}

@@ -11,34 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 var storeKey = transport.StoreKey{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
-
-// recorder keeps a Source's events.
-type recorder struct {
-	mu  sync.Mutex
-	evs []transport.Event
-}
-
-func (r *recorder) hook(ev transport.Event) {
-	r.mu.Lock()
-	r.evs = append(r.evs, ev)
-	r.mu.Unlock()
-}
-
-func (r *recorder) count(kind transport.EventKind) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, ev := range r.evs {
-		if ev.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
 
 // sharedSources returns n Sources of one credential sharing st, on clock.
 func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, opts ...transport.SourceOption) []*transport.Source {
@@ -105,8 +82,8 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 	ts.lifetime = 4 * time.Minute // refresh lead: half the lifetime, 2 minutes
 	st := &transport.MemoryStore{}
 	a := sharedSources(ts, clock, st, 1)[0]
-	rec := &recorder{}
-	b := sharedSources(ts, clock, st, 1, transport.WithHook(rec.hook))[0]
+	rec := &eventrec.Recorder{}
+	b := sharedSources(ts, clock, st, 1, transport.WithHook(rec.Hook))[0]
 	ta, err := a.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +93,8 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 	if err != nil || tb != ta {
 		t.Fatalf("B got %v, %v; want A's token", tb, err)
 	}
-	if rec.count(transport.EventAdopted) != 1 || rec.count(transport.EventFetched) != 0 {
-		t.Fatalf("B's events: %d adopted, %d fetched; want 1 and 0", rec.count(transport.EventAdopted), rec.count(transport.EventFetched))
+	if rec.Count(transport.EventAdopted) != 1 || rec.Count(transport.EventFetched) != 0 {
+		t.Fatalf("B's events: %d adopted, %d fetched; want 1 and 0", rec.Count(transport.EventAdopted), rec.Count(transport.EventFetched))
 	}
 	// B adopted a minute late, yet refreshes when A would: the refresh point comes
 	// from the fetch time saved with the token.
@@ -215,10 +192,10 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
 	st := &flakyStore{}
-	rec := &recorder{}
+	rec := &eventrec.Recorder{}
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srcs := sharedSources(ts, clock, st, 2, transport.WithHook(rec.hook), transport.WithLogger(logger), transport.WithStoreFallback(time.Second, time.Minute))
+	srcs := sharedSources(ts, clock, st, 2, transport.WithHook(rec.Hook), transport.WithLogger(logger), transport.WithStoreFallback(time.Second, time.Minute))
 	for _, src := range srcs {
 		if _, err := src.Token(context.Background()); err != nil {
 			t.Fatal(err)
@@ -237,7 +214,7 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	if n := ts.requests.Load(); n != 3 {
 		t.Fatalf("token requests %d, want 3 (one shared, then one each alone)", n)
 	}
-	if n := rec.count(transport.EventStoreDown); n != 2 {
+	if n := rec.Count(transport.EventStoreDown); n != 2 {
 		t.Fatalf("store_down events %d, want one per Source", n)
 	}
 
@@ -251,7 +228,7 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	if got := currentTokens(srcs); ts.requests.Load() != 4 || len(got) != 1 {
 		t.Fatalf("Store back: %d requests, tokens %v; want 4 and one token shared", ts.requests.Load(), got)
 	}
-	if n := rec.count(transport.EventStoreUp); n != 2 {
+	if n := rec.Count(transport.EventStoreUp); n != 2 {
 		t.Fatalf("store_up events %d, want one per Source", n)
 	}
 	if out := logs.String(); strings.Count(out, "level=WARN msg=\"tokentrip: store_down\"") != 2 ||

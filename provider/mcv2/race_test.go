@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -43,7 +44,7 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 			rt, _ := first.Load(context.Background(), newProvider(t, cfg).RefreshTokenKey())
 
 			var clients []*http.Client
-			var hooks []*eventCount
+			var hooks []*eventrec.Recorder
 			for i := range 2 {
 				c := cfg
 				if !tt.shared && i > 0 {
@@ -51,8 +52,8 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 					own.CompareAndSwap(context.Background(), newProvider(t, cfg).RefreshTokenKey(), "", rt)
 					c.RefreshTokens = own
 				}
-				h := &eventCount{}
-				c.Hook = h.hook
+				h := &eventrec.Recorder{}
+				c.Hook = h.Hook
 				tr, err := mcv2.NewTransport(c)
 				if err != nil {
 					t.Fatal(err)
@@ -104,10 +105,10 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 			}
 			if tt.shared {
 				for i, h := range hooks {
-					if n := h.count(transport.EventBreaker); n != 0 {
+					if n := h.Count(transport.EventBreaker); n != 0 {
 						t.Errorf("Transport %d: %d breaker changes; a rotation race never counts toward the breaker", i, n)
 					}
-					if n := h.count(transport.EventFetchFailed); n != 0 {
+					if n := h.Count(transport.EventFetchFailed); n != 0 {
 						t.Errorf("Transport %d: %d failed fetches", i, n)
 					}
 				}
@@ -117,25 +118,4 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 			}
 		})
 	}
-}
-
-// eventCount counts a Source's events by kind.
-type eventCount struct {
-	mu sync.Mutex
-	n  map[transport.EventKind]int
-}
-
-func (e *eventCount) hook(ev transport.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.n == nil {
-		e.n = map[transport.EventKind]int{}
-	}
-	e.n[ev.Kind]++
-}
-
-func (e *eventCount) count(k transport.EventKind) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.n[k]
 }

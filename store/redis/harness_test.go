@@ -338,27 +338,3 @@ var testKey = transport.StoreKey{Provider: "mcv1", ClientID: mcv1test.DefaultCli
 type fakeClock = manualclock.Clock
 
 func newClock() *fakeClock { return manualclock.New(time.Now()) }
-
-// events collects a Source's or Store's events for a test to look at.
-type events struct {
-	mu  sync.Mutex
-	all []transport.Event
-}
-
-func (e *events) hook(ev transport.Event) {
-	e.mu.Lock()
-	e.all = append(e.all, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) count(kind transport.EventKind) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	for _, ev := range e.all {
-		if ev.Kind == kind {
-			n++
-		}
-	}
-	return n
-}

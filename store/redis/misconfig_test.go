@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
@@ -39,11 +40,11 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 			clock := newClock()
 			emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 			defer emu.Close()
-			evs := []*events{{}, {}}
+			evs := []*eventrec.Recorder{{}, {}}
 			var srcs []*transport.Source
 			for i, st := range []*redisstore.Store{r.newStore(), tt.second()} {
 				srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now},
-					transport.WithClock(clock.Now), transport.WithStore(st, testKey), transport.WithHook(evs[i].hook)))
+					transport.WithClock(clock.Now), transport.WithStore(st, testKey), transport.WithHook(evs[i].Hook)))
 			}
 			failed := 0
 			for w := range windows {
@@ -58,7 +59,7 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 					}
 				}
 			}
-			corrupt := evs[0].count(transport.EventStoreCorrupt) + evs[1].count(transport.EventStoreCorrupt)
+			corrupt := evs[0].Count(transport.EventStoreCorrupt) + evs[1].Count(transport.EventStoreCorrupt)
 			t.Logf("FIGURE processes with %s: %d calls, %d failed, %d token requests in %d windows, %d store_corrupt",
 				tt.name, windows*perWindow*len(srcs), failed, emu.Stats().TokenRequests, windows, corrupt)
 			if failed != 0 || emu.Stats().TokenRequests != tt.requests {
@@ -74,13 +75,11 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 				t.Errorf("%d store_corrupt events; want one per process per window at most, and at least one per window", corrupt)
 			}
 			said := false
-			evs[1].mu.Lock()
-			for _, ev := range evs[1].all {
+			for _, ev := range evs[1].Events() {
 				if ev.Kind == transport.EventStoreCorrupt && errors.Is(ev.Err, transport.ErrCorruptValue) && strings.Contains(ev.Err.Error(), tt.why) {
 					said = true
 				}
 			}
-			evs[1].mu.Unlock()
 			if !said {
 				t.Errorf("no store_corrupt event says %q", tt.why)
 			}

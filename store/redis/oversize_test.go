@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -86,9 +87,9 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 				planter := redis.NewClient(&redis.Options{Addr: r.Addr(), ReadTimeout: time.Minute, WriteTimeout: time.Minute})
 				defer planter.Close()
 				huge := strings.Repeat("A", tt.size)
-				ev := &events{}
+				ev := &eventrec.Recorder{}
 				var read atomic.Int64
-				st := r.countingStore(sealed, &read, redisstore.WithHook(ev.hook))
+				st := r.countingStore(sealed, &read, redisstore.WithHook(ev.Hook))
 				switch tt.kind {
 				case "token", "breaker":
 					if err := planter.Set(ctx, redisKey(tt.kind), huge, time.Hour).Err(); err != nil {
@@ -98,7 +99,7 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					defer emu.Close()
 					tr, err := mcv2.NewTransport(mcv2.Config{
 						AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
-						Store: st, Hook: ev.hook,
+						Store: st, Hook: ev.Hook,
 					})
 					if err != nil {
 						t.Fatal(err)
@@ -113,7 +114,7 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					resp.Body.Close()
 					t.Logf("FIGURE oversized %s, %s: call %s in %v, %d bytes read from Redis, %d token request(s), %d store_corrupt, %d store_down",
 						tt.name, mode, resp.Status, took.Round(time.Millisecond), read.Load(), emu.Stats().TokenRequests,
-						ev.count(transport.EventStoreCorrupt), ev.count(transport.EventStoreDown))
+						ev.Count(transport.EventStoreCorrupt), ev.Count(transport.EventStoreDown))
 					if resp.StatusCode != http.StatusOK || emu.Stats().TokenRequests != 1 {
 						t.Errorf("call %s with %d token requests; want 200 OK and 1", resp.Status, emu.Stats().TokenRequests)
 					}
@@ -136,7 +137,7 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					read.Store(0)
 					v, err := rts.Load(ctx, key)
 					t.Logf("FIGURE oversized %s, %s: Load %q, %v; %d bytes read from Redis, %d store_corrupt",
-						tt.name, mode, v, err, read.Load(), ev.count(transport.EventStoreCorrupt))
+						tt.name, mode, v, err, read.Load(), ev.Count(transport.EventStoreCorrupt))
 					if v != "rt-1" || err != nil {
 						t.Errorf("Load: %q, %v; want the process's own rt-1", v, err)
 					}
@@ -154,7 +155,7 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 				if n := read.Load(); n > maxRead {
 					t.Errorf("the process read %d bytes from Redis; want at most %d", n, maxRead)
 				}
-				if ev.count(transport.EventStoreCorrupt) < 1 {
+				if ev.Count(transport.EventStoreCorrupt) < 1 {
 					t.Error("no store_corrupt event")
 				}
 			})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -228,17 +229,17 @@ func TestPoisonedStoreValues(t *testing.T) {
 					raw.Set(ctx, redisKey(p.kind), value, time.Hour)
 				}
 
-				ev := &events{}
+				ev := &eventrec.Recorder{}
 				var st *redisstore.Store
 				if sealed {
-					st = r.newStore(redisstore.WithHook(ev.hook))
+					st = r.newStore(redisstore.WithHook(ev.Hook))
 				} else {
-					st = r.newPlainStore(redisstore.WithHook(ev.hook))
+					st = r.newPlainStore(redisstore.WithHook(ev.Hook))
 				}
 				base := &recordingBase{}
 				tr, err := mcv2.NewTransport(mcv2.Config{
 					AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
-					Store: st, Hook: ev.hook, Base: base,
+					Store: st, Hook: ev.Hook, Base: base,
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -264,7 +265,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 
 				stats := emu.Stats()
 				adopted := p.forgeable && !sealed
-				corrupt := ev.count(transport.EventStoreCorrupt)
+				corrupt := ev.Count(transport.EventStoreCorrupt)
 				t.Logf("FIGURE poison %s, %s: call OK in %v; %d token request(s), %d store_corrupt event(s), API rejections %v",
 					p.name, mode, took.Round(time.Millisecond), stats.TokenRequests, corrupt, stats.Rejections)
 				if stats.TokenRequests != 1 {
@@ -405,9 +406,9 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			if tt.plain {
 				newStore = r.newPlainStore
 			}
-			ev := &events{}
-			known := newStore(redisstore.WithHook(ev.hook)).RefreshTokens() // a process that saw rt-1
-			fresh := newStore(redisstore.WithHook(ev.hook)).RefreshTokens() // a process that never did
+			ev := &eventrec.Recorder{}
+			known := newStore(redisstore.WithHook(ev.Hook)).RefreshTokens() // a process that saw rt-1
+			fresh := newStore(redisstore.WithHook(ev.Hook)).RefreshTokens() // a process that never did
 			if err := known.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
@@ -431,7 +432,7 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			if v, err := known.Load(ctx, key); v != "rt-1" || err != nil {
 				t.Errorf("a process with a copy loads %q, %v; want its copy", v, err)
 			}
-			if n := ev.count(transport.EventStoreCorrupt); n < 1 {
+			if n := ev.Count(transport.EventStoreCorrupt); n < 1 {
 				t.Error("no store_corrupt event")
 			}
 			// The next rotation replaces the poison, from the process's copy or, in a

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -38,9 +39,9 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			raw := r.Client()
 			raw.FlushAll(ctx)
-			ev := &events{}
-			rotator := r.newStore(redisstore.WithHook(ev.hook)).RefreshTokens()
-			observer := r.newStore(redisstore.WithHook(ev.hook)).RefreshTokens()
+			ev := &eventrec.Recorder{}
+			rotator := r.newStore(redisstore.WithHook(ev.Hook)).RefreshTokens()
+			observer := r.newStore(redisstore.WithHook(ev.Hook)).RefreshTokens()
 			var dump, rk string
 			prev := ""
 			for i, next := range tt.chain {
@@ -71,7 +72,7 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 					t.Errorf("%s loads %q, %v; want its own %q, not the spent copy", name, v, err, last)
 				}
 			}
-			if ev.count(transport.EventStoreCorrupt) < 1 {
+			if ev.Count(transport.EventStoreCorrupt) < 1 {
 				t.Error("no store_corrupt event")
 			}
 			if err := observer.CompareAndSwap(ctx, key, last, "rt-next"); err != nil {

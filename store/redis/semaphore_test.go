@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -153,8 +154,8 @@ func TestSemaphoreLeaseOutlivesItsTTLWhileHeld(t *testing.T) {
 
 func TestSemaphoreFallsBackWhileRedisIsDown(t *testing.T) {
 	r := startRedis(t)
-	ev := &events{}
-	sem := r.newStore(redisstore.WithRetry(50*time.Millisecond), redisstore.WithHook(ev.hook)).Semaphore(org, 3)
+	ev := &eventrec.Recorder{}
+	sem := r.newStore(redisstore.WithRetry(50*time.Millisecond), redisstore.WithHook(ev.Hook)).Semaphore(org, 3)
 	r.Stop()
 	var rels []func()
 	for range 3 {
@@ -170,8 +171,8 @@ func TestSemaphoreFallsBackWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("a fourth local Acquire: %v, want to wait", err)
 	}
 	cancel()
-	if ev.count(transport.EventStoreDown) != 1 {
-		t.Fatalf("store_down events %d, want 1", ev.count(transport.EventStoreDown))
+	if ev.Count(transport.EventStoreDown) != 1 {
+		t.Fatalf("store_down events %d, want 1", ev.Count(transport.EventStoreDown))
 	}
 	for _, rel := range rels {
 		rel()
@@ -187,8 +188,8 @@ func TestSemaphoreFallsBackWhileRedisIsDown(t *testing.T) {
 	if n, err := sem.InFlight(context.Background()); n != 1 || err != nil {
 		t.Fatalf("InFlight in Redis after it came back = %d, %v; want 1", n, err)
 	}
-	if ev.count(transport.EventStoreUp) != 1 {
-		t.Fatalf("store_up events %d, want 1", ev.count(transport.EventStoreUp))
+	if ev.Count(transport.EventStoreUp) != 1 {
+		t.Fatalf("store_up events %d, want 1", ev.Count(transport.EventStoreUp))
 	}
 }
 
@@ -241,8 +242,8 @@ func TestForgedSemaphoreLeasesAreDropped(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			raw.Del(ctx, key)
 			tt.plant(raw.Time(ctx).Val())
-			ev := &events{}
-			sem := r.newStore(redisstore.WithHook(ev.hook), redisstore.WithLeaseTTL(lease)).Semaphore(org, limit)
+			ev := &eventrec.Recorder{}
+			sem := r.newStore(redisstore.WithHook(ev.Hook), redisstore.WithLeaseTTL(lease)).Semaphore(org, limit)
 			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			began := time.Now()
@@ -255,10 +256,10 @@ func TestForgedSemaphoreLeasesAreDropped(t *testing.T) {
 				rels = append(rels, rel)
 			}
 			t.Logf("FIGURE forged semaphore %s: %d slots in %v, %d store_corrupt, %d store_down", tt.name, limit,
-				time.Since(began).Round(time.Millisecond), ev.count(transport.EventStoreCorrupt), ev.count(transport.EventStoreDown))
-			if ev.count(transport.EventStoreCorrupt) < 1 || ev.count(transport.EventStoreDown) != 0 {
+				time.Since(began).Round(time.Millisecond), ev.Count(transport.EventStoreCorrupt), ev.Count(transport.EventStoreDown))
+			if ev.Count(transport.EventStoreCorrupt) < 1 || ev.Count(transport.EventStoreDown) != 0 {
 				t.Errorf("%d store_corrupt, %d store_down; want the forgery reported as corrupt, not as an outage",
-					ev.count(transport.EventStoreCorrupt), ev.count(transport.EventStoreDown))
+					ev.Count(transport.EventStoreCorrupt), ev.Count(transport.EventStoreDown))
 			}
 			// The fleet's cap holds in Redis: the slots are the process's, and a third
 			// Acquire anywhere waits.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
@@ -193,9 +194,9 @@ func TestColdFetchWhileRedisStalls(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			ev := &events{}
+			ev := &eventrec.Recorder{}
 			src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.WithStore(st, testKey),
-				transport.WithStoreFallback(timeout, time.Minute), transport.WithHook(ev.hook))
+				transport.WithStoreFallback(timeout, time.Minute), transport.WithHook(ev.Hook))
 			sleep := timeout + 3*time.Second
 			wake := r.stall(sleep)
 			defer wake()
@@ -203,7 +204,7 @@ func TestColdFetchWhileRedisStalls(t *testing.T) {
 			tok, err := src.Token(context.Background())
 			took := time.Since(began)
 			t.Logf("FIGURE cold fetch while Redis sleeps %v, Store timeout %v: token in %v (%d token request, %d store_down)",
-				sleep, timeout, took.Round(time.Millisecond), emu.Stats().TokenRequests, ev.count(transport.EventStoreDown))
+				sleep, timeout, took.Round(time.Millisecond), emu.Stats().TokenRequests, ev.Count(transport.EventStoreDown))
 			if err != nil || tok.AccessToken == "" {
 				t.Fatalf("Token: %v", err)
 			}
@@ -213,7 +214,7 @@ func TestColdFetchWhileRedisStalls(t *testing.T) {
 			if n := emu.Stats().TokenRequests; n != 1 {
 				t.Errorf("%d token requests, want 1", n)
 			}
-			if n := ev.count(transport.EventStoreDown); n != 1 {
+			if n := ev.Count(transport.EventStoreDown); n != 1 {
 				t.Errorf("%d store_down events, want 1", n)
 			}
 		})

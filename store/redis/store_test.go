@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -168,9 +169,9 @@ func TestDeadLockHolderIsTakenOver(t *testing.T) {
 	deadClient.Close()
 	defer l.Unlock(context.Background()) // stops its renewal goroutine; Redis is out of its reach
 
-	ev := &events{}
+	ev := &eventrec.Recorder{}
 	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.WithClock(clock.Now),
-		transport.WithStore(r.newStore(redisstore.WithPollInterval(20*time.Millisecond)), testKey), transport.WithHook(ev.hook))
+		transport.WithStore(r.newStore(redisstore.WithPollInterval(20*time.Millisecond)), testKey), transport.WithHook(ev.Hook))
 	if _, err := src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestDeadLockHolderIsTakenOver(t *testing.T) {
 	if n := emu.Stats().TokenRequests; n != 1 {
 		t.Fatalf("token requests = %d, want 1", n)
 	}
-	if n := ev.count(transport.EventStoreDown); n != 0 {
+	if n := ev.Count(transport.EventStoreDown); n != 0 {
 		t.Fatalf("%d store_down events; the Store was up", n)
 	}
 }
@@ -466,8 +467,8 @@ func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
 func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	ev := &events{}
-	rts := r.newStore(redisstore.WithRetry(time.Millisecond), redisstore.WithHook(ev.hook)).RefreshTokens()
+	ev := &eventrec.Recorder{}
+	rts := r.newStore(redisstore.WithRetry(time.Millisecond), redisstore.WithHook(ev.Hook)).RefreshTokens()
 	if err := rts.CompareAndSwap(ctx, "k", "", "rt-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -481,8 +482,8 @@ func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
 	if err := rts.CompareAndSwap(ctx, "k", "rt-1", "rt-3"); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second rotation of rt-1 while down: %v, want ErrConflict", err)
 	}
-	if ev.count(transport.EventStoreDown) != 1 {
-		t.Fatalf("store_down events: %d, want 1", ev.count(transport.EventStoreDown))
+	if ev.Count(transport.EventStoreDown) != 1 {
+		t.Fatalf("store_down events: %d, want 1", ev.Count(transport.EventStoreDown))
 	}
 	r.Start() // empty: it persisted nothing
 	if v, err := rts.Load(ctx, "k"); v != "rt-2" || err != nil {
@@ -491,8 +492,8 @@ func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
 	if v, err := r.newStore().RefreshTokens().Load(ctx, "k"); v != "rt-2" || err != nil {
 		t.Fatalf("another process after the outage: %q, %v; want rt-2 written back", v, err)
 	}
-	if ev.count(transport.EventStoreUp) != 1 {
-		t.Fatalf("store_up events: %d, want 1", ev.count(transport.EventStoreUp))
+	if ev.Count(transport.EventStoreUp) != 1 {
+		t.Fatalf("store_up events: %d, want 1", ev.Count(transport.EventStoreUp))
 	}
 }
 
@@ -501,8 +502,8 @@ func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
 	clock := newClock()
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
-	ev := &events{}
-	srcs := newFleet(t, r, emu, clock, 2, transport.WithHook(ev.hook), transport.WithStoreFallback(time.Second, time.Minute))
+	ev := &eventrec.Recorder{}
+	srcs := newFleet(t, r, emu, clock, 2, transport.WithHook(ev.Hook), transport.WithStoreFallback(time.Second, time.Minute))
 	a, b := srcs[0], srcs[1]
 	if got := tokensOf(t, srcs, 5); len(got) != 1 {
 		t.Fatalf("%d tokens", len(got))
@@ -525,7 +526,7 @@ func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
 	if n := emu.Stats().TokenRequests; n != 5 {
 		t.Fatalf("token requests %d, want 5 (1 shared, then 2 each alone)", n)
 	}
-	if n := ev.count(transport.EventStoreDown); n != 2 {
+	if n := ev.Count(transport.EventStoreDown); n != 2 {
 		t.Fatalf("store_down events %d, want 2 (one per process)", n)
 	}
 
@@ -545,7 +546,7 @@ func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
 	if ta.AccessToken != tb.AccessToken {
 		t.Fatal("the processes did not share the token after Redis came back")
 	}
-	if n := ev.count(transport.EventStoreUp); n != 2 {
+	if n := ev.Count(transport.EventStoreUp); n != 2 {
 		t.Fatalf("store_up events %d, want 2", n)
 	}
 }
