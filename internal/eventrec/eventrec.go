@@ -1,8 +1,9 @@
-// Package eventrec records the events a Source reports, for tests: one recorder
-// that every package's tests share instead of keeping a copy each.
+// Package eventrec records what a Source reports, its events and its log lines, for
+// tests: one recorder that every package's tests share instead of keeping a copy each.
 package eventrec
 
 import (
+	"bytes"
 	"sync"
 
 	"github.com/tokentrip/tokentrip/transport"
@@ -40,4 +41,25 @@ func (r *Recorder) Events() []transport.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]transport.Event(nil), r.events...)
+}
+
+// Log is a log destination that slog handlers may write to from many goroutines
+// while a test reads what they wrote.
+type Log struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
