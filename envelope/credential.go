@@ -22,9 +22,10 @@ const redacted = "[redacted]"
 // are escaped rather than left for a parser to turn into line feeds.
 var writeSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
 
-// A Credential is the header block that Inject puts into an envelope: a
-// Marketing Cloud fueloauth token or a WS-Security UsernameToken. Make one
-// with [FuelOAuth] or [UsernameToken]; the zero value is refused by Inject.
+// A Credential is the header block that [NewReader] and [InjectBytes] put
+// into an envelope: a Marketing Cloud fueloauth token or a WS-Security
+// UsernameToken. Make one with [FuelOAuth] or [UsernameToken]; the zero
+// value is refused.
 //
 // A Credential is immutable and safe for concurrent use. Printing it with any
 // fmt verb shows its kind, never its token or password.
@@ -38,7 +39,7 @@ type Credential struct {
 // The block is built and escaped once, here, so injecting it costs a copy.
 func FuelOAuth(token string) Credential {
 	el := etree.NewElement("fueloauth")
-	el.CreateAttr("xmlns", nsExactTarget)
+	el.CreateAttr("xmlns", uriExactTarget)
 	el.SetText(token)
 	var b bytes.Buffer
 	el.WriteTo(&b, &writeSettings)
@@ -65,37 +66,36 @@ func UsernameToken(cfg UsernameTokenConfig) Credential {
 	return Credential{user: &cfg}
 }
 
-// String names the kind of credential and hides its secret, e.g.
-// "fueloauth([redacted])".
-func (c Credential) String() string {
+// Format prints the kind of credential and hides its secret, whatever the
+// verb: "fueloauth([redacted])", or with %#v envelope.FuelOAuth("[redacted]").
+func (c Credential) Format(f fmt.State, verb rune) { format(f, verb, c) }
+
+// text names the kind of credential and hides its secret.
+func (c Credential) text() string {
 	switch {
 	case c.fuel != nil:
 		return "fueloauth(" + redacted + ")"
 	case c.user != nil:
-		return "UsernameToken(" + c.user.String() + ")"
+		return "UsernameToken(" + c.user.text() + ")"
 	}
 	return "envelope.Credential{}"
 }
 
-// GoString is like String but in Go syntax, for %#v.
-func (c Credential) GoString() string {
+// goSyntax is like text but in Go syntax, for %#v.
+func (c Credential) goSyntax() string {
 	switch {
 	case c.fuel != nil:
 		return `envelope.FuelOAuth("` + redacted + `")`
 	case c.user != nil:
-		return "envelope.UsernameToken(" + c.user.GoString() + ")"
+		return "envelope.UsernameToken(" + c.user.goSyntax() + ")"
 	}
 	return "envelope.Credential{}"
 }
 
-// Format makes every fmt verb print String (or GoString for %#v), so no
-// verb can reveal the secret.
-func (c Credential) Format(f fmt.State, verb rune) { format(f, verb, c) }
-
 // appendBlock appends the serialised block to dst. prefix is the namespace
 // prefix the Header uses for the SOAP namespace of version v ("" when the
 // Header is in a default namespace).
-func (c Credential) appendBlock(dst, prefix []byte, v Version) ([]byte, error) {
+func (c Credential) appendBlock(dst, prefix []byte, v version) ([]byte, error) {
 	switch {
 	case c.fuel != nil:
 		return append(dst, c.fuel...), nil
@@ -153,20 +153,22 @@ type UsernameTokenConfig struct {
 	Rand io.Reader
 }
 
-// String returns the config with the password hidden.
-func (c UsernameTokenConfig) String() string {
+// Format prints the config with the password hidden, whatever the verb:
+// {Username:api.user Password:[redacted] PasswordType:PasswordText Nonce:false
+// Created:false}, or the same in Go syntax with %#v.
+func (c UsernameTokenConfig) Format(f fmt.State, verb rune) { format(f, verb, c) }
+
+// text returns the config with the password hidden.
+func (c UsernameTokenConfig) text() string {
 	return fmt.Sprintf("{Username:%s Password:%s PasswordType:%v Nonce:%t Created:%t}",
 		c.Username, hide(c.Password), c.PasswordType, c.Nonce, c.Created)
 }
 
-// GoString returns the config in Go syntax with the password hidden.
-func (c UsernameTokenConfig) GoString() string {
+// goSyntax returns the config in Go syntax with the password hidden.
+func (c UsernameTokenConfig) goSyntax() string {
 	return fmt.Sprintf("envelope.UsernameTokenConfig{Username:%q, Password:%q, PasswordType:envelope.%v, Nonce:%t, Created:%t}",
 		c.Username, hide(c.Password), c.PasswordType, c.Nonce, c.Created)
 }
-
-// Format makes every fmt verb print String (or GoString for %#v).
-func (c UsernameTokenConfig) Format(f fmt.State, verb rune) { format(f, verb, c) }
 
 // MarshalJSON encodes the config with the password hidden, so that a config
 // logged as JSON does not leak it.
@@ -186,36 +188,39 @@ func hide(secret string) string {
 	return redacted
 }
 
-type redactedValue interface {
-	fmt.Stringer
-	fmt.GoStringer
+// redactable is a value shown with its secrets hidden.
+type redactable interface {
+	text() string     // for every verb but %#v
+	goSyntax() string // for %#v
 }
 
-func format(f fmt.State, verb rune, v redactedValue) {
+// format prints v for any verb, so that no verb can reveal a secret: %#v
+// prints goSyntax, %q the quoted text, every other verb the text.
+func format(f fmt.State, verb rune, v redactable) {
 	switch {
 	case verb == 'v' && f.Flag('#'):
-		io.WriteString(f, v.GoString())
+		io.WriteString(f, v.goSyntax())
 	case verb == 'q':
-		io.WriteString(f, strconv.Quote(v.String()))
+		io.WriteString(f, strconv.Quote(v.text()))
 	default:
-		io.WriteString(f, v.String())
+		io.WriteString(f, v.text())
 	}
 }
 
 // element builds the wsse:Security block for an envelope whose Header uses
 // prefix for the namespace of SOAP version v.
-func (c *UsernameTokenConfig) element(prefix string, v Version) (*etree.Element, error) {
+func (c *UsernameTokenConfig) element(prefix string, v version) (*etree.Element, error) {
 	digest := c.PasswordType == PasswordDigest
 	sec := etree.NewElement("wsse:Security")
-	sec.CreateAttr("xmlns:wsse", NamespaceWSSE)
+	sec.CreateAttr("xmlns:wsse", uriWSSE)
 	if c.Created || digest {
-		sec.CreateAttr("xmlns:wsu", nsWSU)
+		sec.CreateAttr("xmlns:wsu", uriWSU)
 	}
 	// The Security element declares wsse and wsu itself, so a Header prefix
 	// with one of those names would be shadowed: declare our own instead.
 	if prefix == "" || prefix == "wsse" || prefix == "wsu" {
 		prefix = "soap"
-		sec.CreateAttr("xmlns:soap", v.Namespace())
+		sec.CreateAttr("xmlns:soap", v.namespace())
 	}
 	sec.CreateAttr(prefix+":mustUnderstand", "1")
 

@@ -19,7 +19,7 @@ const (
 		`</wsse:UsernameToken></wsse:Security>`
 )
 
-var securityName = xml.Name{Space: NamespaceWSSE, Local: "Security"}
+var securityName = xml.Name{Space: uriWSSE, Local: "Security"}
 
 func TestUsernameTokenShapes(t *testing.T) {
 	c := UsernameToken(UsernameTokenConfig{Username: "api.user", Password: "p&ss<word"})
@@ -129,7 +129,7 @@ func TestUsernameTokenNonceCreatedDigest(t *testing.T) {
 	t.Run("a failing nonce source", func(t *testing.T) {
 		c := UsernameToken(UsernameTokenConfig{Username: "u", Password: "p", Nonce: true, Rand: strings.NewReader("short")})
 		var out bytes.Buffer
-		if _, err := Inject(&out, strings.NewReader(in), c); err == nil || !strings.Contains(err.Error(), "nonce") || out.Len() != 0 {
+		if _, err := copyInjected(&out, strings.NewReader(in), c); err == nil || !strings.Contains(err.Error(), "nonce") || out.Len() != 0 {
 			t.Errorf("err = %v, wrote %d bytes; want a nonce error and nothing written", err, out.Len())
 		}
 	})

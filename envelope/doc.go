@@ -1,17 +1,19 @@
 // Package envelope puts a credential into the Header of a SOAP 1.1 or 1.2
 // envelope as the envelope streams past, and reads the faults that come back.
-// It knows XML and SOAP; it knows nothing of HTTP or of how long a token lives.
+// It knows XML, SOAP and WS-Security; it knows nothing of HTTP or of how long
+// a token lives.
 //
 // # Injection
 //
-// [Inject], [NewReader] and [InjectBytes] read an envelope, find its Header
-// (creating one as the Envelope's first child when there is none), replace any
-// credential already there — a fueloauth element in any namespace, a legacy
-// ExactTarget oAuth element, or a WS-Security Security element — with the
-// given [Credential], and copy every other byte through untouched. Only the
-// prefix of the document up to the Body's start tag is tokenized, and never
-// more than [MaxPrefix] bytes of it; everything after is copied as raw bytes,
-// so the cost of an injection does not grow with the size of the Body. The
+// [NewReader] (streamed, for a request body) and [InjectBytes] (an envelope
+// in memory) read an envelope, find its Header (creating one as the
+// Envelope's first child when there is none), replace any credential already
+// there — a fueloauth element in any namespace, a legacy ExactTarget oAuth
+// element, or a WS-Security Security element — with the given [Credential],
+// and copy every other byte through untouched. Only the prefix of the
+// document up to the Body's start tag is tokenized, and never more than
+// 1 MiB of it; everything after is copied as raw bytes, so the cost of an
+// injection does not grow with the size of the Body. The
 // Body's bytes, and the bytes and order of the Header's other children
 // (WS-Addressing and the like), come out exactly as they went in.
 //
@@ -28,7 +30,7 @@
 // Header alone, and one without a Header costs that byte search.
 //
 // Envelopes that would be unsafe or wrong to pass on are refused with an
-// [*Error] before anything is written: input that is not XML, is empty or
+// [*Error] before anything is handed out: input that is not XML, is empty or
 // is cut short, a root that is not a SOAP Envelope, an Envelope with no
 // Body or with a second Header (before its Body, or after one that follows
 // the Body), a DOCTYPE, UTF-16, a declared encoding other than UTF-8, and
@@ -45,10 +47,8 @@
 // # Faults
 //
 // [ParseFault] reads a SOAP 1.1 or 1.2 Fault within a byte limit, and
-// [Fault.IsAuth] says whether Marketing Cloud rejected the credential (an
-// expired or unknown token, a failed login) rather than the request.
-// [ParseXMLAPIResult] does the same for Acoustic Campaign's XML API, whose
-// errors arrive in a 200 response.
+// [Fault.IsAuth] says whether the credential was rejected (an expired or
+// unknown token, a failed login) rather than the request.
 //
 // # Fuzzing
 //

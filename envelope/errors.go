@@ -20,7 +20,8 @@ var (
 	// what the injector reads).
 	ErrEncoding = errors.New("envelope: not UTF-8")
 	// ErrTooLarge: what had to be read before the answer was known is longer
-	// than the limit ([MaxPrefix] for injection, the caller's for faults).
+	// than the limit (1 MiB up to the Body's start tag for injection, the
+	// caller's for faults).
 	ErrTooLarge = errors.New("envelope: too large")
 )
 

@@ -4,20 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/tokentrip/tokentrip/envelope"
 )
 
-func ExampleInject() {
+func ExampleInjectBytes() {
 	request := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
 		`<soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></soap:Body></soap:Envelope>`
 
-	_, err := envelope.Inject(os.Stdout, strings.NewReader(request), envelope.FuelOAuth("YOUR_ACCESS_TOKEN"))
+	out, err := envelope.InjectBytes([]byte(request), envelope.FuelOAuth("YOUR_ACCESS_TOKEN"))
 	if err != nil {
 		fmt.Println(err)
+		return
 	}
+	fmt.Println(string(out))
 	// Output:
 	// <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><fueloauth xmlns="http://exacttarget.com">YOUR_ACCESS_TOKEN</fueloauth></soap:Header><soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></soap:Body></soap:Envelope>
 }
@@ -25,10 +26,9 @@ func ExampleInject() {
 func ExampleNewReader() {
 	body := strings.NewReader(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header/><s:Body/></s:Envelope>`)
 
-	// The injected envelope becomes the request body; OutputLen checks the
-	// envelope before anything is sent and keeps Content-Length exact.
-	r := envelope.NewReader(body, envelope.FuelOAuth("YOUR_ACCESS_TOKEN"))
-	n, err := r.OutputLen(int64(body.Len()))
+	// The injected envelope becomes the request body: NewReader checks the
+	// envelope before anything is sent and gives the exact Content-Length.
+	r, n, err := envelope.NewReader(body, int64(body.Len()), envelope.FuelOAuth("YOUR_ACCESS_TOKEN"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,6 +41,16 @@ func ExampleNewReader() {
 	req.ContentLength = n
 	fmt.Println(req.ContentLength)
 	// Output: 178
+}
+
+// A refused envelope comes with no reader: nothing of it can be sent.
+func ExampleNewReader_refused() {
+	_, _, err := envelope.NewReader(strings.NewReader(`{"not": "an envelope"}`), -1, envelope.FuelOAuth("YOUR_ACCESS_TOKEN"))
+	var refused *envelope.Error
+	if errors.As(err, &refused) {
+		fmt.Println(errors.Is(err, envelope.ErrMalformed), refused.Offset)
+	}
+	// Output: true 0
 }
 
 func ExampleUsernameToken() {
@@ -70,24 +80,7 @@ func ExampleParseFault() {
 	case err != nil:
 		fmt.Println("unreadable:", err)
 	default:
-		fmt.Println(f.Code.Local, f.Code.Space == envelope.NamespaceWSSE)
-		fmt.Println(f.Reason, f.IsAuth())
+		fmt.Println(f.Version, f.Code.Local, f.Reason, f.IsAuth())
 	}
-	// Output:
-	// Security true
-	// Token Expired true
-}
-
-func ExampleParseXMLAPIResult() {
-	response := `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault>` +
-		`<FaultString><![CDATA[Session has expired or is invalid]]></FaultString>` +
-		`<detail><error><errorid>145</errorid><class>SP.Admin</class></error></detail></Fault></Body></Envelope>`
-
-	res, err := envelope.ParseXMLAPIResult(strings.NewReader(response), 0)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(res.ErrorID, res.FaultString, res.IsAuth())
-	// Output: 145 Session has expired or is invalid true
+	// Output: 1.1 Security Token Expired true
 }

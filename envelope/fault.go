@@ -2,18 +2,24 @@ package envelope
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"strings"
+
+	"github.com/tokentrip/tokentrip/internal/xmlread"
 )
 
 // A Fault is a SOAP 1.1 or 1.2 Fault from a response Body. It is an error,
 // so it can be returned as one.
 type Fault struct {
-	// Version is the SOAP version of the envelope it came in.
-	Version Version
+	// Version is the SOAP version of the envelope it came in: "1.1" or "1.2".
+	Version string
 	// Code is faultcode (SOAP 1.1) or Code/Value (SOAP 1.2) with its prefix
-	// resolved: Marketing Cloud's expired token is
-	// {Space: NamespaceWSSE, Local: "Security"}.
+	// resolved: SOAP 1.1's Client is {Space:
+	// "http://schemas.xmlsoap.org/soap/envelope/", Local: "Client"}, and
+	// Marketing Cloud's expired token is the WS-Security {Space:
+	// "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+	// Local: "Security"}.
 	Code xml.Name
 	// Subcodes are the SOAP 1.2 Subcode/Value names, outermost first.
 	Subcodes []xml.Name
@@ -49,11 +55,11 @@ func (f *Fault) IsAuth() bool {
 	if strings.EqualFold(reason, "Token Expired") || strings.EqualFold(reason, "Login Failed") {
 		return true
 	}
-	if f.Code.Space == NamespaceWSSE {
+	if f.Code.Space == uriWSSE {
 		return true
 	}
 	for _, c := range f.Subcodes {
-		if c.Space == NamespaceWSSE {
+		if c.Space == uriWSSE {
 			return true
 		}
 	}
@@ -61,92 +67,100 @@ func (f *Fault) IsAuth() bool {
 }
 
 // ParseFault reads a SOAP response from r, reading at most limit bytes
-// ([DefaultLimit] if limit ≤ 0), and returns the Fault its Body holds. It
-// stops reading as soon as the Fault ends. It returns [ErrNoFault] if the
-// Body's first element is not a Fault, and an [*Error] if the response is
-// not a SOAP envelope or the Fault does not end within limit bytes.
+// (64 KiB if limit ≤ 0), and returns the Fault its Body holds. It stops
+// reading as soon as the Fault ends. It returns [ErrNoFault] if the Body's
+// first element is not a Fault, and an [*Error] if the response is not a
+// SOAP envelope or the Fault does not end within limit bytes.
 func ParseFault(r io.Reader, limit int64) (*Fault, error) {
-	p := newParser(r, limit)
-	root, err := p.root()
+	f, err := parseFault(xmlread.NewDecoder(r, limit))
+	return f, refusal(err)
+}
+
+// kinds gives the decoder's refusals the kinds of *Error.
+var kinds = [...]error{
+	xmlread.Malformed: ErrMalformed,
+	xmlread.Doctype:   ErrDoctype,
+	xmlread.Encoding:  ErrEncoding,
+	xmlread.TooLarge:  ErrTooLarge,
+}
+
+// refusal turns a refusal of the decoder into an *Error of the same kind; any
+// other error is returned as it is.
+func refusal(err error) error {
+	var e *xmlread.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return &Error{Kind: kinds[e.Kind], Offset: e.Offset, Msg: e.Msg}
+}
+
+func parseFault(d *xmlread.Decoder) (*Fault, error) {
+	root, err := d.Root()
 	if err != nil {
 		return nil, err
 	}
 	v := versionOf(root.Name.Space)
 	if v == 0 || root.Name.Local != "Envelope" {
-		return nil, newError(ErrNotEnvelope, int(p.d.InputOffset()), "the root element is <%s>, not a SOAP Envelope", clip([]byte(root.Name.Local)))
+		return nil, newError(ErrNotEnvelope, int(d.Offset()), "the root element is <%s>, not a SOAP Envelope", clip([]byte(root.Name.Local)))
 	}
 	for {
-		tok, err := p.next()
-		if err != nil {
+		child, ok, err := d.Child()
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Space == v.Namespace() && t.Name.Local == "Body" {
-				return p.bodyFault(v)
-			}
-			if err := p.skip(); err != nil {
+		case !ok:
+			return nil, newError(ErrNotEnvelope, int(d.Offset()), "the Envelope has no Body")
+		case child.Name.Space == v.namespace() && child.Name.Local == "Body":
+			// The Body's first element is the Fault, or there is none.
+			first, ok, err := d.Child()
+			if err != nil {
 				return nil, err
 			}
-		case xml.EndElement:
-			return nil, newError(ErrNotEnvelope, int(p.d.InputOffset()), "the Envelope has no Body")
-		}
-	}
-}
-
-// bodyFault reads the Body, whose start tag was just read, up to its Fault.
-func (p *parser) bodyFault(v Version) (*Fault, error) {
-	for {
-		tok, err := p.next()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Space != v.Namespace() || t.Name.Local != "Fault" {
+			if !ok || first.Name.Space != v.namespace() || first.Name.Local != "Fault" {
 				return nil, ErrNoFault
 			}
-			f := &Fault{Version: v}
-			return f, p.fault(f)
-		case xml.EndElement:
-			return nil, ErrNoFault
+			f := &Fault{Version: v.number()}
+			return f, readFault(d, f)
+		}
+		if err := d.Skip(); err != nil {
+			return nil, err
 		}
 	}
 }
 
-// fault fills f from the children of the Fault whose start tag was just read.
-// Children are known by local name alone: SOAP 1.1 leaves them unqualified,
-// but some servers qualify them.
-func (p *parser) fault(f *Fault) error {
-	return p.children(func(child xml.StartElement) (err error) {
+// readFault fills f from the children of the Fault whose start tag was just
+// read. Children are known by local name alone: SOAP 1.1 leaves them
+// unqualified, but some servers qualify them.
+func readFault(d *xmlread.Decoder, f *Fault) error {
+	return d.Children(func(child xml.StartElement) (err error) {
 		switch child.Name.Local {
 		case "faultcode":
-			f.Code, err = p.qname()
+			f.Code, err = d.QName()
 		case "faultstring":
-			f.Reason, err = p.text()
+			f.Reason, err = d.Text()
 		case "faultactor", "Role":
-			f.Actor, err = p.text()
+			f.Actor, err = d.Text()
 		case "Node":
-			f.Node, err = p.text()
+			f.Node, err = d.Text()
 		case "detail", "Detail":
-			f.Detail, err = p.inner()
+			f.Detail, err = d.Inner()
 		case "Code":
-			err = p.code(f, false)
+			err = readCode(d, f, false)
 		case "Reason":
-			err = p.reason(f)
+			err = readReason(d, f)
 		default:
-			err = p.skip()
+			err = d.Skip()
 		}
 		return err
 	})
 }
 
-// code reads a SOAP 1.2 Code, or a Subcode when sub is true.
-func (p *parser) code(f *Fault, sub bool) error {
-	return p.children(func(child xml.StartElement) error {
+// readCode reads a SOAP 1.2 Code, or a Subcode when sub is true.
+func readCode(d *xmlread.Decoder, f *Fault, sub bool) error {
+	return d.Children(func(child xml.StartElement) error {
 		switch child.Name.Local {
 		case "Value":
-			name, err := p.qname()
+			name, err := d.QName()
 			if sub {
 				f.Subcodes = append(f.Subcodes, name)
 			} else {
@@ -154,20 +168,20 @@ func (p *parser) code(f *Fault, sub bool) error {
 			}
 			return err
 		case "Subcode":
-			return p.code(f, true)
+			return readCode(d, f, true)
 		default:
-			return p.skip()
+			return d.Skip()
 		}
 	})
 }
 
-// reason reads a SOAP 1.2 Reason, keeping its first Text.
-func (p *parser) reason(f *Fault) error {
-	return p.children(func(child xml.StartElement) (err error) {
+// readReason reads a SOAP 1.2 Reason, keeping its first Text.
+func readReason(d *xmlread.Decoder, f *Fault) error {
+	return d.Children(func(child xml.StartElement) (err error) {
 		if child.Name.Local == "Text" && f.Reason == "" {
-			f.Reason, err = p.text()
+			f.Reason, err = d.Text()
 			return err
 		}
-		return p.skip()
+		return d.Skip()
 	})
 }

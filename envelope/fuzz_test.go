@@ -3,6 +3,7 @@ package envelope
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -10,7 +11,7 @@ import (
 )
 
 // FuzzInject checks, for any input, that injection never panics, that its
-// three entry points agree, that a refusal is a typed error with nothing
+// entry points agree, that a refusal is a typed error with nothing
 // written and no secret in it, and that a well-formed envelope comes out
 // well-formed with exactly one credential, its Body and its other Header
 // children byte for byte as they were. See the package documentation for a
@@ -38,32 +39,7 @@ func FuzzInject(f *testing.F) {
 			want = credential{name: securityName, text: "api.user" + password, mustUnderstand: "1"}
 		}
 
-		out, err := InjectBytes(in, c)
-		var streamed bytes.Buffer
-		n, errStream := Inject(&streamed, iotest.HalfReader(bytes.NewReader(in)), c)
-		if (err == nil) != (errStream == nil) || err != nil && err.Error() != errStream.Error() {
-			t.Fatalf("InjectBytes: %v; Inject: %v", err, errStream)
-		}
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("refused with an untyped error: %v", err)
-			}
-			if streamed.Len() != 0 {
-				t.Fatalf("Inject wrote %d bytes before refusing", streamed.Len())
-			}
-			if strings.Contains(err.Error(), accessToken) || strings.Contains(err.Error(), password) {
-				t.Fatalf("the error reveals the secret: %v", err)
-			}
-		} else {
-			if !bytes.Equal(streamed.Bytes(), out) || n != int64(len(out)) {
-				t.Fatalf("Inject wrote %d bytes:\n%s\nInjectBytes:\n%s", n, streamed.Bytes(), out)
-			}
-			if got, err := NewReader(bytes.NewReader(in), c).OutputLen(int64(len(in))); got != int64(len(out)) || err != nil {
-				t.Fatalf("OutputLen = %d, %v; want %d", got, err, len(out))
-			}
-		}
-
+		out, err := injectAllWays(t, in, c, accessToken, password)
 		if err == nil {
 			checkReadUTF8(t, in, out)
 		}
@@ -113,24 +89,9 @@ func FuzzInjectParts(f *testing.F) {
 		}
 		in := []byte(doc)
 
-		out, err := InjectBytes(in, c)
-		var streamed bytes.Buffer
-		_, errStream := Inject(&streamed, iotest.HalfReader(bytes.NewReader(in)), c)
-		if (err == nil) != (errStream == nil) || err != nil && err.Error() != errStream.Error() {
-			t.Fatalf("InjectBytes: %v; Inject: %v", err, errStream)
-		}
+		out, err := injectAllWays(t, in, c, accessToken)
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("refused with an untyped error: %v", err)
-			}
-			if streamed.Len() != 0 {
-				t.Fatalf("Inject wrote %d bytes before refusing", streamed.Len())
-			}
 			return
-		}
-		if !bytes.Equal(streamed.Bytes(), out) {
-			t.Fatalf("Inject and InjectBytes differ")
 		}
 		checkReadUTF8(t, in, out)
 		if !bodyFirst && !utf8.Valid([]byte(string(prolog)+open+hdr+string(between))) &&
@@ -161,4 +122,38 @@ func checkReadUTF8(t *testing.T, in, out []byte) {
 	if read := in[:n]; !bytes.Contains(read, []byte("Body")) && !utf8.Valid(read) {
 		t.Fatalf("accepted an envelope whose first %d bytes are not UTF-8: %q", n, read)
 	}
+}
+
+// injectAllWays injects c into in with InjectBytes and with NewReader (from a
+// source that returns half of what is asked, copied out with io.Copy), and
+// fails unless they agree: the same bytes out, of the length NewReader
+// reported, or the same refusal, an *Error, with no reader handed out and
+// none of secrets in it. It returns InjectBytes' answer.
+func injectAllWays(t *testing.T, in []byte, c Credential, secrets ...string) ([]byte, error) {
+	t.Helper()
+	out, err := InjectBytes(in, c)
+	r, n, errStream := NewReader(iotest.HalfReader(bytes.NewReader(in)), int64(len(in)), c)
+	if (err == nil) != (errStream == nil) || err != nil && err.Error() != errStream.Error() {
+		t.Fatalf("InjectBytes: %v; NewReader: %v", err, errStream)
+	}
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("refused with an untyped error: %v", err)
+		}
+		if r != nil {
+			t.Fatalf("NewReader refused with a reader")
+		}
+		for _, secret := range secrets {
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("the error reveals the secret: %v", err)
+			}
+		}
+		return nil, err
+	}
+	var streamed bytes.Buffer
+	if m, err := io.Copy(&streamed, r); err != nil || !bytes.Equal(streamed.Bytes(), out) || m != int64(len(out)) || n != int64(len(out)) {
+		t.Fatalf("NewReader said %d bytes, copied %d, %v:\n%s\nInjectBytes:\n%s", n, m, err, streamed.Bytes(), out)
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -188,9 +189,12 @@ var shapes = []struct {
 	},
 }
 
+// TestInjectShapes injects FuelOAuth(accessToken) into the envelopes of the
+// wild and of the SOAP clients, every way in: InjectBytes, and NewReader
+// both read and copied out from a source that returns a byte at a time.
 func TestInjectShapes(t *testing.T) {
 	c := FuelOAuth(accessToken)
-	for _, tt := range shapes {
+	for _, tt := range slices.Concat(shapes, clientShapes) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := InjectBytes([]byte(tt.in), c)
 			if err != nil {
@@ -202,23 +206,34 @@ func TestInjectShapes(t *testing.T) {
 			checkInjected(t, []byte(tt.in), got, credential{name: fuelName, text: accessToken})
 
 			var buf bytes.Buffer
-			n, err := Inject(&buf, iotest.OneByteReader(strings.NewReader(tt.in)), c)
+			n, err := copyInjected(&buf, iotest.OneByteReader(strings.NewReader(tt.in)), c)
 			if err != nil || buf.String() != tt.want || n != int64(len(tt.want)) {
-				t.Errorf("Inject from a one-byte reader = %d, %v:\n%s", n, err, buf.Bytes())
+				t.Errorf("NewReader from a one-byte reader, copied = %d, %v:\n%s", n, err, buf.Bytes())
 			}
 
-			r := NewReader(strings.NewReader(tt.in), c)
-			if n, err := r.OutputLen(int64(len(tt.in))); err != nil || n != int64(len(tt.want)) {
-				t.Errorf("OutputLen = %d, %v; want %d", n, err, len(tt.want))
+			r, n, err := NewReader(strings.NewReader(tt.in), int64(len(tt.in)), c)
+			if err != nil || n != int64(len(tt.want)) {
+				t.Fatalf("NewReader = %d, %v; want %d", n, err, len(tt.want))
 			}
 			if err := iotest.TestReader(r, []byte(tt.want)); err != nil {
-				t.Errorf("Reader: %v", err)
+				t.Errorf("NewReader's reader: %v", err)
 			}
 		})
 	}
 }
 
-var fuelName = xml.Name{Space: nsExactTarget, Local: "fueloauth"}
+// copyInjected copies the envelope read from src, with c injected, to dst,
+// as a caller of NewReader does: with io.Copy, which uses the reader's
+// WriteTo.
+func copyInjected(dst io.Writer, src io.Reader, c Credential) (int64, error) {
+	r, _, err := NewReader(src, -1, c)
+	if err != nil {
+		return 0, err
+	}
+	return io.Copy(dst, r)
+}
+
+var fuelName = xml.Name{Space: uriExactTarget, Local: "fueloauth"}
 
 // checkInjected checks out, the injection of in, with encoding/xml: it is
 // well-formed, it has one Header holding exactly the credential want, the
@@ -266,12 +281,12 @@ func TestInjectLargeBodyStreams(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := paddedEnvelope(tt.header, 4<<20)
 			var out bytes.Buffer
-			n, err := Inject(&out, struct{ io.Reader }{bytes.NewReader(in)}, FuelOAuth(accessToken))
+			n, err := copyInjected(&out, struct{ io.Reader }{bytes.NewReader(in)}, FuelOAuth(accessToken))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if n != int64(out.Len()) {
-				t.Errorf("Inject reported %d bytes, wrote %d", n, out.Len())
+				t.Errorf("the copy reported %d bytes, wrote %d", n, out.Len())
 			}
 			checkInjected(t, in, out.Bytes(), credential{name: fuelName, text: accessToken})
 		})
@@ -324,9 +339,9 @@ func TestInjectHeaderAfterBody(t *testing.T) {
 			t.Errorf("got %q…", out[:open+200])
 		}
 	})
-	t.Run("a Header after the Body longer than MaxPrefix", func(t *testing.T) {
+	t.Run("a Header after the Body longer than maxPrefix", func(t *testing.T) {
 		in := string(paddedEnvelope("", 1024))
-		in = strings.TrimSuffix(in, "</soap:Envelope>") + `<soap:Header>` + strings.Repeat(`<To xmlns="urn:a">x</To>`, MaxPrefix/24) + trailer
+		in = strings.TrimSuffix(in, "</soap:Envelope>") + `<soap:Header>` + strings.Repeat(`<To xmlns="urn:a">x</To>`, maxPrefix/24) + trailer
 		if _, err := InjectBytes([]byte(in), FuelOAuth(accessToken)); !errors.Is(err, ErrTooLarge) {
 			t.Errorf("err = %v, want ErrTooLarge", err)
 		}
@@ -347,7 +362,7 @@ func TestInjectMemoryDoesNotGrowWithBody(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			for range runs {
 				src.Reset(in)
-				if _, err := Inject(io.Discard, struct{ io.Reader }{src}, c); err != nil {
+				if _, err := copyInjected(io.Discard, struct{ io.Reader }{src}, c); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -356,7 +371,7 @@ func TestInjectMemoryDoesNotGrowWithBody(t *testing.T) {
 			// when the pool has dropped them (the race detector drops a
 			// quarter of them), but nothing in proportion to the Body.
 			if perOp := (after.TotalAlloc - before.TotalAlloc) / runs; perOp > 32<<10 {
-				t.Errorf("Inject of a 4 MiB envelope allocates %d bytes, want at most 32 KiB", perOp)
+				t.Errorf("injecting into a 4 MiB envelope allocates %d bytes, want at most 32 KiB", perOp)
 			}
 		})
 	}
@@ -366,10 +381,10 @@ func TestReaderSourceErrors(t *testing.T) {
 	boom := errors.New("connection reset")
 	in := shapes[0].in
 
-	t.Run("in the prefix: nothing is written", func(t *testing.T) {
+	t.Run("in the prefix: nothing is handed out", func(t *testing.T) {
 		var out bytes.Buffer
 		src := io.MultiReader(strings.NewReader(in[:40]), iotest.ErrReader(boom))
-		if _, err := Inject(&out, src, FuelOAuth(accessToken)); !errors.Is(err, boom) {
+		if _, err := copyInjected(&out, src, FuelOAuth(accessToken)); !errors.Is(err, boom) {
 			t.Errorf("err = %v, want %v", err, boom)
 		}
 		if out.Len() != 0 {
@@ -379,7 +394,10 @@ func TestReaderSourceErrors(t *testing.T) {
 	t.Run("after the prefix: the error follows the prefix", func(t *testing.T) {
 		doc := []byte(`<soap:Envelope xmlns:soap=` + ns11 + `><soap:Header/><soap:Body>`)
 		src := io.MultiReader(bytes.NewReader(doc), iotest.ErrReader(boom))
-		r := NewReader(src, FuelOAuth(accessToken))
+		r, _, err := NewReader(src, -1, FuelOAuth(accessToken))
+		if err != nil {
+			t.Fatal(err)
+		}
 		got, err := io.ReadAll(r)
 		if !errors.Is(err, boom) {
 			t.Errorf("err = %v, want %v", err, boom)
@@ -390,8 +408,11 @@ func TestReaderSourceErrors(t *testing.T) {
 		}
 	})
 	t.Run("a failing writer", func(t *testing.T) {
-		r := NewReader(strings.NewReader(in), FuelOAuth(accessToken))
-		n, err := r.WriteTo(failAfter{3})
+		r, _, err := NewReader(strings.NewReader(in), -1, FuelOAuth(accessToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := r.(io.WriterTo).WriteTo(failAfter{3})
 		if !errors.Is(err, errWriteFailed) || n != 3 {
 			t.Errorf("WriteTo = %d, %v; want 3, %v", n, err, errWriteFailed)
 		}
@@ -407,18 +428,23 @@ func (f failAfter) Write(p []byte) (int, error) {
 	return min(len(p), f.n), errWriteFailed
 }
 
-func TestReaderOutputLen(t *testing.T) {
-	r := NewReader(strings.NewReader(shapes[0].in), FuelOAuth(accessToken))
-	if n, err := r.OutputLen(-1); n != -1 || err != nil {
-		t.Errorf("OutputLen(-1) = %d, %v; want -1, nil", n, err)
+// TestNewReaderLength checks the length NewReader reports: -1 for a source
+// of unknown length, and otherwise the length of what its reader reads.
+func TestNewReaderLength(t *testing.T) {
+	in := shapes[0].in
+	if _, n, err := NewReader(strings.NewReader(in), -1, FuelOAuth(accessToken)); n != -1 || err != nil {
+		t.Errorf("NewReader of an unknown length = %d, %v; want -1, nil", n, err)
+	}
+	r, n, err := NewReader(strings.NewReader(in), int64(len(in)), FuelOAuth(accessToken))
+	if err != nil {
+		t.Fatal(err)
 	}
 	got, err := io.ReadAll(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// OutputLen still answers once the prefix has been read.
-	if n, err := r.OutputLen(int64(len(shapes[0].in))); n != int64(len(got)) || err != nil {
-		t.Errorf("OutputLen after reading = %d, %v; want %d", n, err, len(got))
+	if n != int64(len(got)) {
+		t.Errorf("NewReader = %d bytes, read %d", n, len(got))
 	}
 }
 

@@ -70,7 +70,7 @@ func readEnvelope(doc []byte) (reading, error) {
 				if roots++; roots > 1 {
 					return r, fmt.Errorf("%w: two root elements", errNotWellFormed)
 				}
-				if t.Name.Local == "Envelope" && (t.Name.Space == NamespaceSOAP11 || t.Name.Space == NamespaceSOAP12) {
+				if t.Name.Local == "Envelope" && (t.Name.Space == uriSOAP11 || t.Name.Space == uriSOAP12) {
 					r.version = t.Name.Space
 				}
 			case depth == 2 && r.version != "" && t.Name.Space == r.version:
@@ -177,7 +177,7 @@ func (r *reading) checkRaw(doc []byte) error {
 				if a.Name.Space == "xmlns" {
 					s = append(s, a.Name.Local)
 				}
-				reserved := a.Name.Space == "xmlns" && (a.Name.Local == "xmlns" || a.Name.Local == "xml" && a.Value != nsXML)
+				reserved := a.Name.Space == "xmlns" && (a.Name.Local == "xmlns" || a.Name.Local == "xml" && a.Value != uriXML)
 				if (reserved || a.Name.Space == "" && a.Name.Local == "xmlns:") && len(scopes) < 3 && r.mayRefuse == "" {
 					r.mayRefuse = "a declaration of no prefix or of a reserved one"
 				}
@@ -218,9 +218,9 @@ func isCredentialName(n xml.Name) bool {
 	case "fueloauth":
 		return true
 	case "oAuth":
-		return n.Space == nsExactTarget || n.Space == ""
+		return n.Space == uriExactTarget || n.Space == ""
 	case "Security":
-		return n.Space == NamespaceWSSE
+		return n.Space == uriWSSE
 	}
 	return false
 }

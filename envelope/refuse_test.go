@@ -2,8 +2,6 @@ package envelope
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"strings"
 	"testing"
 )
@@ -11,7 +9,7 @@ import (
 func TestInjectRefuses(t *testing.T) {
 	const open = `<soap:Envelope xmlns:soap=` + ns11 + `>`
 	longHeader := open + `<soap:Header>` +
-		strings.Repeat(`<wsa:To xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:x</wsa:To>`, MaxPrefix/64) +
+		strings.Repeat(`<wsa:To xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:x</wsa:To>`, maxPrefix/64) +
 		`</soap:Header><soap:Body/></soap:Envelope>`
 
 	for _, tt := range []struct {
@@ -52,47 +50,17 @@ func TestInjectRefuses(t *testing.T) {
 		{"unquoted attribute", `<soap:Envelope xmlns:soap=http://schemas.xmlsoap.org/soap/envelope/>`, ErrMalformed, "http:", "quoted attribute value"},
 		{"'<' in an attribute value", open + `<soap:Header a="<"/><soap:Body/></soap:Envelope>`, ErrMalformed, `<"/>`, "&lt;"},
 		{"text before the root", `hello` + open + `<soap:Body/></soap:Envelope>`, ErrMalformed, "hello", "not XML"},
-		{"Header longer than MaxPrefix", longHeader, ErrTooLarge, "", "first 1048576 bytes"},
+		{"Header longer than maxPrefix", longHeader, ErrTooLarge, "", "first 1048576 bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			_, err := Inject(&out, strings.NewReader(tt.in), FuelOAuth(accessToken))
-			var e *Error
-			if !errors.Is(err, tt.kind) || !errors.As(err, &e) {
-				t.Fatalf("err = %v, want an *Error of kind %v", err, tt.kind)
-			}
-			if out.Len() != 0 {
-				t.Errorf("wrote %d bytes before refusing", out.Len())
-			}
-			if !strings.Contains(e.Msg, tt.msg) {
-				t.Errorf("message %q does not say %q", e.Msg, tt.msg)
-			}
-			if strings.Contains(err.Error(), accessToken) {
-				t.Errorf("the error reveals the token: %v", err)
-			}
-			if tt.at != "" {
-				if want := int64(strings.Index(tt.in, tt.at)); e.Offset != want {
-					t.Errorf("offset = %d, want %d (at %q)", e.Offset, want, tt.at)
-				}
-			}
-
-			if _, err2 := InjectBytes([]byte(tt.in), FuelOAuth(accessToken)); err2 == nil || err2.Error() != err.Error() {
-				t.Errorf("InjectBytes: %v; Inject: %v", err2, err)
-			}
-			r := NewReader(strings.NewReader(tt.in), FuelOAuth(accessToken))
-			if _, err2 := io.ReadAll(r); err2 != err && err2.Error() != err.Error() {
-				t.Errorf("Reader: %v; Inject: %v", err2, err)
-			}
-			if _, err3 := r.OutputLen(0); err3 == nil || err3.Error() != err.Error() {
-				t.Errorf("the refusal did not stick: %v", err3)
-			}
+			checkRefused(t, tt.in, tt.kind, tt.at, tt.msg)
 		})
 	}
 }
 
 func TestInjectZeroCredential(t *testing.T) {
 	var out bytes.Buffer
-	if _, err := Inject(&out, strings.NewReader(shapes[0].in), Credential{}); err != errZeroCredential {
+	if _, err := copyInjected(&out, strings.NewReader(shapes[0].in), Credential{}); err != errZeroCredential {
 		t.Errorf("err = %v, want %v", err, errZeroCredential)
 	}
 	if out.Len() != 0 {

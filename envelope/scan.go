@@ -7,11 +7,11 @@ import (
 	"sync"
 )
 
-// MaxPrefix is the most bytes of an envelope that injection reads before it
+// maxPrefix is the most bytes of an envelope that injection reads before it
 // knows where the credential goes and that no second Header comes before
 // the Body (normally up to the Body's start tag). An envelope whose Header
-// ends later, or whose Body starts later, is refused with [ErrTooLarge].
-const MaxPrefix = 1 << 20
+// ends later, or whose Body starts later, is refused with ErrTooLarge.
+const maxPrefix = 1 << 20
 
 const (
 	// bodyWindow is how far past the start of a Body that comes before any
@@ -109,7 +109,7 @@ var scanners = sync.Pool{New: func() any { return new(scanner) }}
 // newScanner returns a scanner reading src, or reading doc when src is nil.
 func newScanner(src io.Reader, doc []byte) *scanner {
 	s := scanners.Get().(*scanner)
-	s.src, s.eof, s.limit, s.pos = src, src == nil, MaxPrefix, 0
+	s.src, s.eof, s.limit, s.pos = src, src == nil, maxPrefix, 0
 	switch {
 	case src == nil:
 		s.buf = doc
@@ -168,7 +168,7 @@ func (s *scanner) fill(n int) error {
 			return errEOF
 		}
 		if len(s.buf) == cap(s.buf) {
-			grown := make([]byte, len(s.buf), min(max(2*cap(s.buf), n), MaxPrefix))
+			grown := make([]byte, len(s.buf), min(max(2*cap(s.buf), n), maxPrefix))
 			copy(grown, s.buf)
 			s.buf = grown
 		}

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// manyBindings returns an envelope of about MaxPrefix bytes, every one of
+// manyBindings returns an envelope of about maxPrefix bytes, every one of
 // them before the Body: a Header of n small children under an Envelope with
 // decls namespace declarations. With plain, the declarations are ordinary
 // attributes of the same length, so both envelopes are tokenized alike and
@@ -27,7 +27,7 @@ func manyBindings(decls int, plain bool) (doc []byte, children int) {
 	}
 	b.WriteString(`><soap:Header>`)
 	const tail = `</soap:Header><soap:Body/></soap:Envelope>`
-	for b.Len()+len(tail)+4 <= MaxPrefix {
+	for b.Len()+len(tail)+4 <= maxPrefix {
 		b.WriteString(`<a/>`)
 		children++
 	}
@@ -43,7 +43,7 @@ func manyBindings(decls int, plain bool) (doc []byte, children int) {
 func TestNamespaceLookupStaysLinear(t *testing.T) {
 	hostile, n := manyBindings(35000, false)
 	plain, _ := manyBindings(35000, true)
-	if len(hostile) != len(plain) || len(hostile) > MaxPrefix {
+	if len(hostile) != len(plain) || len(hostile) > maxPrefix {
 		t.Fatalf("envelopes of %d and %d bytes", len(hostile), len(plain))
 	}
 	c := FuelOAuth(accessToken)

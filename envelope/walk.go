@@ -18,7 +18,7 @@ func (s *scanner) scan(c Credential) error {
 			"the input ends early, before the Envelope's Header or Body is complete (truncated?); send the whole envelope")
 	case err == errLimit:
 		return newError(ErrTooLarge, s.limit,
-			"neither the end of the Header nor the Body's start tag is within the first %d bytes; keep large content out of the Header and what comes before the Body", MaxPrefix)
+			"neither the end of the Header nor the Body's start tag is within the first %d bytes; keep large content out of the Header and what comes before the Body", maxPrefix)
 	}
 	return err
 }
@@ -75,7 +75,7 @@ const (
 // it goes on looking for a Header after the Body (unless a look at the
 // bytes rules one out), within bodyWindow bytes of the Body's start, and
 // reports what it was looking for when it fails.
-func (s *scanner) children(c Credential, root token, v Version) (past pastBody, err error) {
+func (s *scanner) children(c Credential, root token, v version) (past pastBody, err error) {
 	body := -1 // the offset of the Body's start tag, when it comes first
 	header := false
 	for {
@@ -109,7 +109,7 @@ func (s *scanner) children(c Credential, root token, v Version) (past pastBody, 
 							"the Envelope has a second Header; SOAP allows one, and a server may take its credential from either: merge them into one")
 					}
 					header = true
-					s.limit = MaxPrefix
+					s.limit = maxPrefix
 					if err := s.header(c, t, v); err != nil {
 						return notPast, err
 					}
@@ -119,7 +119,7 @@ func (s *scanner) children(c Credential, root token, v Version) (past pastBody, 
 					if err := s.validUTF8(t.start, s.pos); err != nil {
 						return notPast, err
 					}
-					past, s.limit = seekSecond, min(MaxPrefix, body+bodyWindow)
+					past, s.limit = seekSecond, min(maxPrefix, body+bodyWindow)
 					continue
 				case "Body":
 					switch {
@@ -136,7 +136,7 @@ func (s *scanner) children(c Credential, root token, v Version) (past pastBody, 
 						if none, err := s.noHeaderAfter(root, t); err != nil || none {
 							return past, cmp.Or(err, errNoHeader)
 						}
-						past, s.limit = seekHeader, min(MaxPrefix, t.start+bodyWindow)
+						past, s.limit = seekHeader, min(maxPrefix, t.start+bodyWindow)
 					}
 				}
 			}
@@ -158,7 +158,7 @@ func (s *scanner) children(c Credential, root token, v Version) (past pastBody, 
 // either the input goes on past the window or it ends with the Envelope's
 // end tag. Any other input is left for the tokenizer to judge.
 func (s *scanner) noHeaderAfter(root, body token) (bool, error) {
-	end := min(MaxPrefix, body.start+bodyWindow)
+	end := min(maxPrefix, body.start+bodyWindow)
 	err := s.fill(end)
 	if err != nil && err != errEOF {
 		return false, err
@@ -351,8 +351,8 @@ func (s *scanner) checkPrefixDecl(a attr) error {
 		return s.malformed(a.name.from, "the prefix xmlns cannot be declared")
 	case string(prefix) == "xml":
 		var tmp [64]byte
-		if uri, ok := unescape(tmp[:0], s.buf[a.value.from:a.value.to]); !ok || string(uri) != nsXML {
-			return s.malformed(a.name.from, "the prefix xml is bound to "+nsXML+" and can be bound to no other namespace")
+		if uri, ok := unescape(tmp[:0], s.buf[a.value.from:a.value.to]); !ok || string(uri) != uriXML {
+			return s.malformed(a.name.from, "the prefix xml is bound to "+uriXML+" and can be bound to no other namespace")
 		}
 	}
 	return nil
@@ -403,7 +403,7 @@ func (s *scanner) skip(t token) error {
 // header reads the Header whose start tag is t, notes the credentials among
 // its children, and sets the output up with c's block in place of the first
 // of them, or as the Header's last child if there are none.
-func (s *scanner) header(c Credential, t token, v Version) error {
+func (s *scanner) header(c Credential, t token, v version) error {
 	prefix := s.prefixOf(t.name)
 	if t.kind == tokEmpty {
 		// <P:Header …/> becomes <P:Header …>block</P:Header>.
@@ -450,7 +450,7 @@ func (s *scanner) header(c Credential, t token, v Version) error {
 
 // newHeader sets the output up with a new Header, holding c's block, as the
 // first child of the Envelope whose start tag is root.
-func (s *scanner) newHeader(c Credential, root token, v Version) error {
+func (s *scanner) newHeader(c Credential, root token, v version) error {
 	prefix := s.prefixOf(root.name)
 	s.extra = headerTag(s.extra, prefix, false)
 	if err := s.block(c, prefix, v); err != nil {
@@ -474,7 +474,7 @@ func headerTag(dst, prefix []byte, end bool) []byte {
 }
 
 // block appends c's block to the bytes the output adds.
-func (s *scanner) block(c Credential, prefix []byte, v Version) (err error) {
+func (s *scanner) block(c Credential, prefix []byte, v version) (err error) {
 	s.extra, err = c.appendBlock(s.extra, prefix, v)
 	return err
 }
@@ -536,12 +536,12 @@ func isCredential(ns nsID, local []byte) bool {
 	return false
 }
 
-func soapVersion(ns nsID) Version {
+func soapVersion(ns nsID) version {
 	switch ns {
 	case nsSOAP11:
-		return SOAP11
+		return soap11
 	case nsSOAP12:
-		return SOAP12
+		return soap12
 	}
 	return 0
 }
@@ -559,13 +559,13 @@ func (s *scanner) classify(value span) nsID {
 		return nsOther
 	}
 	switch string(uri) {
-	case NamespaceSOAP11:
+	case uriSOAP11:
 		return nsSOAP11
-	case NamespaceSOAP12:
+	case uriSOAP12:
 		return nsSOAP12
-	case NamespaceWSSE:
+	case uriWSSE:
 		return nsWSSE
-	case nsExactTarget:
+	case uriExactTarget:
 		return nsET
 	}
 	return nsOther

@@ -124,8 +124,7 @@ func injected(body io.ReadCloser, srcLen int64, cred envelope.Credential) (io.Re
 	if body == nil {
 		body = http.NoBody
 	}
-	r := envelope.NewReader(body, cred)
-	n, err := r.OutputLen(srcLen)
+	r, n, err := envelope.NewReader(body, srcLen, cred)
 	if err != nil {
 		_ = body.Close()
 		return nil, 0, err
