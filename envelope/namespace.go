@@ -22,21 +22,18 @@ const (
 	soap12                    // http://www.w3.org/2003/05/soap-envelope
 )
 
-// namespace returns the envelope namespace of v.
-func (v version) namespace() string {
-	if v == soap12 {
-		return uriSOAP12
-	}
-	return uriSOAP11
+// versions holds the envelope namespace of each SOAP version, and its number
+// as Fault.Version has it.
+var versions = [...]struct{ namespace, number string }{
+	soap11: {uriSOAP11, "1.1"},
+	soap12: {uriSOAP12, "1.2"},
 }
 
-// number returns "1.1" or "1.2", as Fault.Version has it.
-func (v version) number() string {
-	if v == soap12 {
-		return "1.2"
-	}
-	return "1.1"
-}
+// namespace returns the envelope namespace of v, or "" if v is not a version.
+func (v version) namespace() string { return versions[v].namespace }
+
+// number returns "1.1" or "1.2".
+func (v version) number() string { return versions[v].number }
 
 // versionOf returns the SOAP version whose envelope namespace is ns, or 0.
 func versionOf(ns string) version {

@@ -16,10 +16,9 @@ const acoustic145 = `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><F
 
 func TestParseXMLAPIResult(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		in   string
-		want xmlAPIResult
-		auth bool
+		name, in string
+		want     xmlAPIResult
+		auth     bool // want.isAuth()
 	}{
 		{"session expired", acoustic145, xmlAPIResult{faultString: "Session has expired or is invalid", errorID: 145, class: "SP.Admin"}, true},
 		{
@@ -60,16 +59,14 @@ func TestParseXMLAPIResult(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		name  string
-		in    string
-		limit int64
-		want  string           // the kind of error
-		is    func(error) bool // tells it
+		name, in, want string // want names the kind of error
+		limit          int64
+		is             func(error) bool // tells that kind
 	}{
-		{"empty", ``, 0, "malformed", kind(xmlread.Malformed)},
-		{"not XML", `Bad Gateway`, 0, "malformed", kind(xmlread.Malformed)},
-		{"not an Envelope", `<html/>`, 0, "not an XML API answer", func(err error) bool { return errors.Is(err, errNotXMLAPI) }},
-		{"past the limit", acoustic145, 100, "too large", kind(xmlread.TooLarge)},
+		{"empty", ``, "malformed", 0, kind(xmlread.Malformed)},
+		{"not XML", `Bad Gateway`, "malformed", 0, kind(xmlread.Malformed)},
+		{"not an Envelope", `<html/>`, "not an XML API answer", 0, func(err error) bool { return errors.Is(err, errNotXMLAPI) }},
+		{"past the limit", acoustic145, "too large", 100, kind(xmlread.TooLarge)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseXMLAPIResult(strings.NewReader(tt.in), tt.limit)
