@@ -15,11 +15,10 @@ type Fault struct {
 	// Version is the SOAP version of the envelope it came in: "1.1" or "1.2".
 	Version string
 	// Code is faultcode (SOAP 1.1) or Code/Value (SOAP 1.2) with its prefix
-	// resolved: SOAP 1.1's Client is {Space:
-	// "http://schemas.xmlsoap.org/soap/envelope/", Local: "Client"}, and
-	// Marketing Cloud's expired token is the WS-Security {Space:
-	// "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
-	// Local: "Security"}.
+	// resolved to a namespace: soap:Client is Client in
+	// http://schemas.xmlsoap.org/soap/envelope/, and Marketing Cloud's
+	// expired token is Security in WS-Security's namespace,
+	// http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd.
 	Code xml.Name
 	// Subcodes are the SOAP 1.2 Subcode/Value names, outermost first.
 	Subcodes []xml.Name
