@@ -18,6 +18,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -50,9 +52,8 @@ type harness struct {
 	client   *http.Client
 	secrets  *secretSet
 	tap      *tokenTap
-	logs     *lockedBuffer
-	events   *eventLog
-	stats    func() emulatorStats
+	logs     *eventrec.Log
+	events   *eventrec.Recorder
 }
 
 // setup says how a harness differs from the defaults.
@@ -64,10 +65,15 @@ type setup struct {
 	transport    []transport.Option
 }
 
-// settings are the fields every provider's Config has, as the harness sets them.
+// settings are the fields of a provider's Config that the harness sets.
 type settings struct {
-	AuthURL       string   // where tokens come from (default: the emulator)
-	APIHosts      []string // further hosts in scope (providers that have them)
+	AuthURL  string   // where tokens come from (default: the emulator)
+	APIHosts []string // further hosts in scope (providers that have them)
+	common
+}
+
+// common are the fields every provider's Config has, under the same names.
+type common struct {
 	HTTPClient    *http.Client
 	Base          http.RoundTripper
 	Retry         transport.RetryPolicy
@@ -89,6 +95,8 @@ type vendorEmulator interface {
 	HoldAPICalls()
 	ReleaseAPICalls()
 	WaitAPICallsHeld(ctx context.Context, n int) error
+	SetTokenLatency(d time.Duration)
+	Stats() emulator.Stats
 }
 
 // emulatorStats is what the suite reads of an emulator's counters.
@@ -100,20 +108,20 @@ type emulatorStats struct {
 
 func newHarness(t *testing.T, v *vendor, s setup) *harness {
 	t.Helper()
-	h := &harness{vendor: v, logs: &lockedBuffer{}, events: &eventLog{}}
-	h.srv, h.url, h.stats = v.serve(s)
+	h := &harness{vendor: v, logs: &eventrec.Log{}, events: &eventrec.Recorder{}}
+	h.srv, h.url = v.serve(s.clock)
 	t.Cleanup(h.srv.Close)
+	h.srv.SetTokenLatency(s.tokenLatency)
 	h.secrets = newSecretSet(v.secrets...)
 	h.tap = &tokenTap{next: h.srv.Client().Transport, secrets: h.secrets}
-	set := settings{
-		AuthURL:    h.url,
+	set := settings{AuthURL: h.url, common: common{
 		HTTPClient: &http.Client{Transport: h.tap},
 		Base:       h.srv.Client().Transport,
 		Retry:      quickRetry,
 		Logger:     slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Hook:       h.events.record,
+		Hook:       h.events.Hook,
 		Clock:      s.clock,
-	}
+	}}
 	if s.settings != nil {
 		s.settings(&set)
 	}
@@ -125,6 +133,12 @@ func newHarness(t *testing.T, v *vendor, s setup) *harness {
 	t.Cleanup(h.tr.CloseIdleConnections)
 	h.client = &http.Client{Transport: h.tr}
 	return h
+}
+
+// stats reads the emulator's counters.
+func (h *harness) stats() emulatorStats {
+	st := h.srv.Stats()
+	return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls + st.XMLAPICalls, st.Rejections}
 }
 
 // tokenRequests is how many requests the emulator's token endpoint received.
@@ -233,51 +247,15 @@ func waitFor(t *testing.T, n int, wait func(ctx context.Context, n int) error) {
 // manualClock is a clock that moves only when the test says so.
 func manualClock() *manualclock.Clock { return manualclock.New(start) }
 
-// eventLog records the Source's events, in order.
-type eventLog struct {
-	mu     sync.Mutex
-	events []transport.Event
-}
-
-func (l *eventLog) record(ev transport.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, ev)
-}
-
-func (l *eventLog) all() []transport.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.events)
-}
-
-// breakerChanges lists the breaker's state changes as "from→to".
-func (l *eventLog) breakerChanges() []string {
+// breakerChanges lists the breaker's state changes in events as "from→to".
+func breakerChanges(events *eventrec.Recorder) []string {
 	var changes []string
-	for _, ev := range l.all() {
+	for _, ev := range events.Events() {
 		if ev.Kind == transport.EventBreaker {
 			changes = append(changes, ev.From+"→"+ev.To)
 		}
 	}
 	return changes
-}
-
-// lockedBuffer is a bytes.Buffer that a logger and the test may use at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // secretSet collects every secret value a test used or was issued.
