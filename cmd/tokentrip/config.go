@@ -130,16 +130,25 @@ var flagNames = map[string]string{
 // asUsage turns a configuration the library refused before sending anything into
 // a usage error that names the flag or variable to fix. Other errors pass through.
 func asUsage(err error) error {
-	var ce *transport.ConfigError
-	if !errors.As(err, &ce) {
+	ce, name, problem := reword(err, settingNames, flagNames)
+	if ce == nil {
 		return err
 	}
-	name, ok := settingNames[ce.Field]
+	return usagef("%s: bad setting %s: %s", ce.Provider, name, problem)
+}
+
+// reword finds the configuration the library refused in err (nil if there is
+// none) and says it in the user's words: the field's name as names has it, and
+// the problem with the field names inside it as words has them.
+func reword(err error, names, words map[string]string) (ce *transport.ConfigError, name, problem string) {
+	if !errors.As(err, &ce) {
+		return nil, "", ""
+	}
+	name, ok := names[ce.Field]
 	if !ok {
 		name = ce.Field
 	}
-	problem := fieldWord.ReplaceAllStringFunc(ce.Problem, func(f string) string { return flagNames[f] })
-	return usagef("%s: bad setting %s: %s", ce.Provider, name, problem)
+	return ce, name, fieldWord.ReplaceAllStringFunc(ce.Problem, func(f string) string { return words[f] })
 }
 
 // failure prints a command's error on stderr and returns its exit code: 2 and the

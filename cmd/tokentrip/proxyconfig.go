@@ -12,8 +12,6 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/tokentrip/tokentrip/transport"
 )
 
 // maxConfigFile bounds what is read from a --config file: 10,000 credentials fit
@@ -466,15 +464,10 @@ var configKeyNames = map[string]string{
 // asConfigKey rewrites a configuration the library refused in the config file's
 // words. Other errors pass through.
 func asConfigKey(err error) error {
-	var ce *transport.ConfigError
-	if !errors.As(err, &ce) {
+	ce, name, problem := reword(err, configKeyNames, configKeyNames)
+	if ce == nil {
 		return err
 	}
-	name, ok := configKeyNames[ce.Field]
-	if !ok {
-		name = ce.Field
-	}
-	problem := fieldWord.ReplaceAllStringFunc(ce.Problem, func(f string) string { return configKeyNames[f] })
 	return fmt.Errorf("%s: %s", name, problem)
 }
 
