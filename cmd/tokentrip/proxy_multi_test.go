@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -480,32 +479,6 @@ func TestProxyConfigIdleCost(t *testing.T) {
 	if _, built := mp.pool.Built("bu-100000007"); built {
 		t.Error("a credential was built before its first use")
 	}
-}
-
-// sendAs sends a request to the proxy with the Host and headers given, and returns
-// the status and body of the answer.
-func sendAs(t *testing.T, method, url, host string, header ...string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if host != "" {
-		req.Host = host
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
 }
 
 // sample returns the value of the sample named name (with its labels, as the text

@@ -447,30 +447,6 @@ func (c *credential) validate() error {
 	return err
 }
 
-// configKeyNames maps the library's configuration fields to the config file's keys.
-var configKeyNames = map[string]string{
-	"Subdomain":    "subdomain",
-	"AuthURL":      "auth_url",
-	"ClientID":     "client_id",
-	"ClientSecret": "the client secret",
-	"AccountID":    "account_id",
-	"Scope":        "scope",
-	"Pod":          "pod",
-	"BaseURL":      "base_url",
-	"RefreshToken": "the refresh token",
-	"APIHosts":     "rest_url / soap_url",
-}
-
-// asConfigKey rewrites a configuration the library refused in the config file's
-// words. Other errors pass through.
-func asConfigKey(err error) error {
-	ce, name, problem := reword(err, configKeyNames, configKeyNames)
-	if ce == nil {
-		return err
-	}
-	return fmt.Errorf("%s: %s", name, problem)
-}
-
 // checkUnique refuses two credentials with one name or one prefix, and a prefix
 // inside another's, which would leave it unclear which credential a path is for.
 // Both compare without regard to case.
