@@ -172,6 +172,19 @@ func newFixture(t *testing.T, tweak func(*Options)) *fixture {
 	return f
 }
 
+// rejectCurrentToken makes the upstream reject the Source's current token from
+// now on, as an API rejects an expired one.
+func (f *fixture) rejectCurrentToken(t *testing.T) {
+	t.Helper()
+	tok, err := f.tr.Source().Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.up.mu.Lock()
+	f.up.reject["Bearer "+tok.AccessToken] = true
+	f.up.mu.Unlock()
+}
+
 // request is one request to send to a handler.
 type request struct {
 	method, target string

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ func TestMetrics(t *testing.T) {
 		serve(f.h, r.build())
 	}
 	// One rejection: the token is dropped, one more is fetched, the request replayed.
-	tok, err := f.tr.Source().Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.up.mu.Lock()
-	f.up.reject["Bearer "+tok.AccessToken] = true
-	f.up.mu.Unlock()
+	f.rejectCurrentToken(t)
 	if w := serve(f.h, request{target: "/rest/c"}.build()); w.Code != http.StatusOK {
 		t.Fatalf("the replayed request: HTTP %d", w.Code)
 	}
