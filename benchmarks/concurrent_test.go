@@ -54,16 +54,14 @@ func callConcurrently(l *loopback, rt http.RoundTripper, n int) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, concurrentCallers)
 	for range concurrentCallers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
 				if err := l.call(rt); err != nil {
 					errs <- err
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,11 +65,7 @@ func TestREADMEShellBlocks(t *testing.T) {
 			t.Fatalf("the README's shell blocks need %s: install it (apt-get install %s)", tool, tool)
 		}
 	}
-	data, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := fences(t, string(data))
+	all := fences(t, readme(t))
 	blocks := planShellBlocks(t, all)
 
 	run, skipped := 0, 0
@@ -206,12 +201,7 @@ type shellHarness struct {
 
 // newShellHarness builds tokentrip and prepares the environment blocks run in.
 func newShellHarness(t *testing.T) *shellHarness {
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	//lint:ignore SA1019 under go test, runtime.GOROOT is the GOROOT of the running toolchain.
-	goBin := filepath.Join(runtime.GOROOT(), "bin")
+	root, goBin := checkoutRoot(t), goBin()
 	h := &shellHarness{root: root, bin: t.TempDir()}
 	start := time.Now()
 	build := exec.Command(filepath.Join(goBin, "go"), "build", "-o", filepath.Join(h.bin, "tokentrip"), "./cmd/tokentrip")

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,17 +264,10 @@ func TestREADMEGoBlocksCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the README's Go blocks with the go command")
 	}
-	data, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := checkoutRoot(t)
 	byModule := map[string][]*builtBlock{}
 	compiled, skipped := 0, 0
-	for i, b := range goBlocks(t, string(data)) {
+	for i, b := range goBlocks(t, readme(t)) {
 		if b.skip != "" {
 			skipped++
 			t.Logf("README.md:%d: not compiled: %s", b.line, b.skip)
@@ -295,8 +287,7 @@ func TestREADMEGoBlocksCompile(t *testing.T) {
 	// The blocks are packages under a directory that does not exist, given to the
 	// go command as an overlay: the module's own go.mod and go.sum resolve them.
 	tmp := t.TempDir()
-	//lint:ignore SA1019 under go test, runtime.GOROOT is the GOROOT of the running toolchain.
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goCmd := filepath.Join(goBin(), "go")
 	for module, blocks := range byModule {
 		overlay := map[string]string{}
 		var pkgs []string

@@ -23,7 +23,7 @@ type credential struct {
 }
 
 func newCredential(t *testing.T, i int, hook func(transport.Event), refreshes int, open bool) *credential {
-	c := &credential{clk: &clock{now: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}, refreshes: refreshes, open: open}
+	c := &credential{clk: newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)), refreshes: refreshes, open: open}
 	var mu sync.Mutex
 	n := 0
 	c.src = transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
@@ -136,7 +136,7 @@ func TestFailedFetchSpanLastsAsLongAsTheFetch(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tm := newTelemetry(t)
-			clk := &clock{now: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+			clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
 			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
 				clk.Advance(tt.took)
 				if tt.answer != nil {

@@ -53,9 +53,9 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 
 	// The hook's time of the change to open; the error names that moment (to
 	// within the time between two clock readings) plus the 30s cooldown.
-	openedAt, ok := eventTime(h.events.all(), transport.EventBreaker, "open")
+	openedAt, ok := eventTime(h.events.Events(), transport.EventBreaker, "open")
 	if !ok {
-		t.Fatalf("the breaker never opened; breaker changes %v", h.events.breakerChanges())
+		t.Fatalf("the breaker never opened; breaker changes %v", breakerChanges(h.events))
 	}
 	var (
 		refusals   []time.Duration
@@ -173,7 +173,7 @@ func TestBreakerOpensOnRepeatedFailures(t *testing.T) {
 				if got := h.tokenRequests(); got != requests {
 					t.Errorf("token requests went from %d to %d while the breaker was open", requests, got)
 				}
-				if got := h.events.breakerChanges(); !slices.Equal(got, []string{"closed→open"}) {
+				if got := breakerChanges(h.events); !slices.Equal(got, []string{"closed→open"}) {
 					t.Errorf("breaker changes %v, want [closed→open]", got)
 				}
 			})
@@ -229,7 +229,7 @@ func TestBreakerProbesAfterCooldown(t *testing.T) {
 				outs := concurrently(20, func() outcome { return h.rest(t.Context()) })
 
 				probes := h.tokenRequests() - before
-				changes := h.events.breakerChanges()
+				changes := breakerChanges(h.events)
 				st := h.tr.Source().Stats()
 				t.Logf("FIGURE %s %s: cooldown %v; %d probe token requests for 20 callers; breaker changes %v; %d of 20 calls succeeded; Stats.BreakerChanges %d",
 					v.name, tt.name, cooldown, probes, changes, 20-len(failures(outs)), st.BreakerChanges)

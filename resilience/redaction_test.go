@@ -1,6 +1,8 @@
 package resilience_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,9 +12,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/provider/acoustic"
-	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -32,14 +32,13 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 	const redirectURI = "https://app.example.com/callback"
 	tests := []struct {
 		vendor    *vendor
-		clientID  string
+		clientID  string                         // the client (default: the vendor's)
 		tweak     func(cfg any)                  // the credential under test
 		prepare   func(t *testing.T, h *harness) // before the first call
 		padSecret func(cfg any)                  // a configuration error around the secret
 	}{
 		{
-			vendor:   mcv1Vendor,
-			clientID: mcv1test.DefaultClientID,
+			vendor: mcv1Vendor,
 			tweak: func(cfg any) {
 				c := cfg.(*mcv1.Config)
 				c.Offline = true // refresh tokens, rotated on every fetch
@@ -66,12 +65,12 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 		},
 		{
 			vendor:    acousticVendor,
-			clientID:  acoustictest.DefaultClientID,
 			padSecret: func(cfg any) { c := cfg.(*acoustic.Config); c.RefreshToken = " " + c.RefreshToken + "\n" },
 		},
 	}
 	for _, tt := range tests {
 		v := tt.vendor
+		clientID := cmp.Or(tt.clientID, v.clientID)
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, v, setup{
@@ -118,7 +117,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 			h.srv.FailTokenRequests(100, http.StatusBadGateway, 0)
 			record(h.rest(t.Context()))
 			h.srv.FailTokenRequests(0, 0, 0)
-			h.srv.RevokeClient(tt.clientID)
+			h.srv.RevokeClient(clientID)
 			for range 4 {
 				record(h.soap(t.Context()))
 			}
@@ -136,7 +135,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 				tweak   func(any)
 			}{
 				{h.url, tt.padSecret},
-				{"https://" + tt.clientID + ":" + secret + "@auth.example.com", nil},
+				{"https://" + clientID + ":" + secret + "@auth.example.com", nil},
 				{"https://auth.example.com/?secret=" + secret, nil},
 			}
 			for _, bad := range bads {
@@ -153,7 +152,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 					texts[fmt.Sprintf("error %d as %s", i, verb)] = fmt.Sprintf(verb, err)
 				}
 			}
-			for i, ev := range h.events.all() {
+			for i, ev := range h.events.Events() {
 				texts[fmt.Sprintf("event %d (%s)", i, ev.Kind)] = fmt.Sprintf("%+v %#v", ev, ev)
 			}
 			renderings := []any{h.config, h.provider, issued, &issued, h.tr.Source().Stats(), h.tr.Stats()}
@@ -165,7 +164,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 			if b, err := json.Marshal(h.config); err == nil {
 				texts["the Config as JSON"] = string(b)
 			}
-			var slogged lockedBuffer
+			var slogged bytes.Buffer
 			for _, handler := range []slog.Handler{slog.NewJSONHandler(&slogged, nil), slog.NewTextHandler(&slogged, nil)} {
 				slog.New(handler).Info("configured", "config", h.config, "provider", h.provider)
 			}
@@ -178,7 +177,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 				size += len(s)
 			}
 			t.Logf("FIGURE redaction %s: %d secret values searched in %d texts of %d bytes in all (a %d-byte Debug log, %d errors in 5 renderings each, %d events, %d values in 4 renderings each, the Config as JSON and through slog): %d found",
-				v.name, len(secrets), len(texts), size, len(h.logs.String()), len(errs), len(h.events.all()), len(renderings), len(found))
+				v.name, len(secrets), len(texts), size, len(h.logs.String()), len(errs), len(h.events.Events()), len(renderings), len(found))
 			if len(secrets) < 6 {
 				t.Errorf("only %d secret values collected; the run should have issued more tokens", len(secrets))
 			}

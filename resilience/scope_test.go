@@ -2,12 +2,10 @@ package resilience_test
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tokentrip/tokentrip/transport"
@@ -110,73 +108,7 @@ func TestPlainHTTPIsRefused(t *testing.T) {
 	sent := network.sent()
 	t.Logf("FIGURE plain http: %d requests refused with ErrInsecureScheme; the network saw %d requests (%v), the token endpoint %d", refused, len(sent), sent, h.tokenRequests())
 	want := []string{"api.example.com Bearer", "other.example.com -"}
-	if fmt.Sprint(sent) != fmt.Sprint(want) || h.tokenRequests() != 1 {
+	if !slices.Equal(sent, want) || h.tokenRequests() != 1 {
 		t.Errorf("the network saw %v and %d token requests; want %v and one (for the https call)", sent, h.tokenRequests(), want)
 	}
-}
-
-// recordingServer is a loopback server that keeps every request it receives as
-// text — the request line, the headers and the body — and answers with handler
-// (nil: 204 No Content).
-type recordingServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []string
-}
-
-func newRecordingServer(t *testing.T, handler http.HandlerFunc) *recordingServer {
-	rs := &recordingServer{}
-	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL)
-		for k, vs := range r.Header {
-			fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(vs, ", "))
-		}
-		b.WriteString("\n")
-		b.Write(body)
-		rs.mu.Lock()
-		rs.seen = append(rs.seen, b.String())
-		rs.mu.Unlock()
-		if handler == nil {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		handler(w, r)
-	}))
-	t.Cleanup(rs.Close)
-	return rs
-}
-
-func (rs *recordingServer) requests() []string {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return append([]string(nil), rs.seen...)
-}
-
-// offlineNetwork is a base RoundTripper that sends nothing: it notes each request's
-// host and whether it carried a Bearer header ("-" if not), and answers 200.
-type offlineNetwork struct {
-	mu  sync.Mutex
-	log []string
-}
-
-func (n *offlineNetwork) RoundTrip(req *http.Request) (*http.Response, error) {
-	auth := "-"
-	if strings.HasPrefix(req.Header.Get("Authorization"), "Bearer ") {
-		auth = "Bearer"
-	}
-	n.mu.Lock()
-	n.log = append(n.log, req.URL.Hostname()+" "+auth)
-	n.mu.Unlock()
-	if req.Body != nil {
-		req.Body.Close()
-	}
-	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
-}
-
-func (n *offlineNetwork) sent() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]string(nil), n.log...)
 }

@@ -2,9 +2,12 @@ package resilience_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
@@ -25,9 +28,10 @@ type vendor struct {
 	rest     api      // a REST call
 	soap     api      // a SOAP call (Marketing Cloud) or an XML API call (Acoustic)
 
-	// serve starts the emulator for setup; build makes the provider's Config from
-	// set, lets tweak change it, and returns it with its Provider and Transport.
-	serve func(s setup) (vendorEmulator, string, func() emulatorStats)
+	// serve starts the emulator on clock (nil: the wall clock) and returns its URL;
+	// build makes the provider's Config from set, lets tweak change it, and returns
+	// it with its Provider and Transport.
+	serve func(clock func() time.Time) (vendorEmulator, string)
 	build func(t *testing.T, set settings, tweak func(cfg any), opts []transport.Option) (cfg, provider any, tr *transport.Transport, err error)
 }
 
@@ -71,94 +75,44 @@ var (
 	}}
 )
 
-var mcv1Vendor = &vendor{
-	name:     "mcv1",
-	clientID: mcv1test.DefaultClientID,
-	secrets:  []string{mcv1test.DefaultClientSecret},
-	inFlight: 50,
-	apiHosts: true,
-	rest:     mcREST,
-	soap:     mcSOAP,
-	serve: func(s setup) (vendorEmulator, string, func() emulatorStats) {
-		var opts []mcv1test.Option
-		if s.clock != nil {
-			opts = append(opts, mcv1test.WithClock(s.clock))
-		}
-		srv := mcv1test.NewServer(opts...)
-		srv.SetTokenLatency(s.tokenLatency)
-		return srv, srv.URL, func() emulatorStats {
-			st := srv.Stats()
-			return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls, st.Rejections}
-		}
-	},
-	build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
-		cfg := mcv1.Config{
-			AuthURL:       set.AuthURL,
-			ClientID:      mcv1test.DefaultClientID,
-			ClientSecret:  mcv1test.DefaultClientSecret,
-			APIHosts:      set.APIHosts,
-			HTTPClient:    set.HTTPClient,
-			Base:          set.Base,
-			Retry:         set.Retry,
-			Clock:         set.Clock,
-			Logger:        set.Logger,
-			Hook:          set.Hook,
-			SourceOptions: set.SourceOptions,
-		}
-		if tweak != nil {
-			tweak(&cfg)
-		}
-		p, err := mcv1.NewProvider(cfg)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return cfg, p, p.NewTransport(opts...), nil
-	},
-}
+var (
+	mcv1Vendor = mcVendor("mcv1", mcv1test.DefaultClientID, mcv1test.DefaultClientSecret, mcv1.NewProvider,
+		func(clock func() time.Time) (vendorEmulator, string) {
+			s := mcv1test.NewServer(mcv1test.WithClock(clock))
+			return s, s.URL
+		})
+	mcv2Vendor = mcVendor("mcv2", mcv2test.DefaultClientID, mcv2test.DefaultClientSecret, mcv2.NewProvider,
+		func(clock func() time.Time) (vendorEmulator, string) {
+			s := mcv2test.NewServer(mcv2test.WithClock(clock))
+			return s, s.URL
+		})
+)
 
-var mcv2Vendor = &vendor{
-	name:     "mcv2",
-	clientID: mcv2test.DefaultClientID,
-	secrets:  []string{mcv2test.DefaultClientSecret},
-	inFlight: 50,
-	apiHosts: true,
-	rest:     mcREST,
-	soap:     mcSOAP,
-	serve: func(s setup) (vendorEmulator, string, func() emulatorStats) {
-		var opts []mcv2test.Option
-		if s.clock != nil {
-			opts = append(opts, mcv2test.WithClock(s.clock))
-		}
-		srv := mcv2test.NewServer(opts...)
-		srv.SetTokenLatency(s.tokenLatency)
-		return srv, srv.URL, func() emulatorStats {
-			st := srv.Stats()
-			return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls, st.Rejections}
-		}
-	},
-	build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
-		cfg := mcv2.Config{
-			AuthURL:       set.AuthURL,
-			ClientID:      mcv2test.DefaultClientID,
-			ClientSecret:  mcv2test.DefaultClientSecret,
-			APIHosts:      set.APIHosts,
-			HTTPClient:    set.HTTPClient,
-			Base:          set.Base,
-			Retry:         set.Retry,
-			Clock:         set.Clock,
-			Logger:        set.Logger,
-			Hook:          set.Hook,
-			SourceOptions: set.SourceOptions,
-		}
-		if tweak != nil {
-			tweak(&cfg)
-		}
-		p, err := mcv2.NewProvider(cfg)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return cfg, p, p.NewTransport(opts...), nil
-	},
+// mcVendor is a Marketing Cloud provider: its Config takes an auth URL, further
+// API hosts and a client id and secret; its Provider makes the Transport.
+func mcVendor[C any, P interface {
+	NewTransport(...transport.Option) *transport.Transport
+}](name, clientID, clientSecret string, newProvider func(C) (P, error), serve func(clock func() time.Time) (vendorEmulator, string)) *vendor {
+	return &vendor{
+		name:     name,
+		clientID: clientID,
+		secrets:  []string{clientSecret},
+		inFlight: 50,
+		apiHosts: true,
+		rest:     mcREST,
+		soap:     mcSOAP,
+		serve:    serve,
+		build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
+			var cfg C
+			setFields(&cfg, struct {
+				AuthURL, ClientID, ClientSecret string
+				APIHosts                        []string
+			}{set.AuthURL, clientID, clientSecret, set.APIHosts})
+			return buildWith(cfg, set.common, tweak, newProvider, func(_ C, p P) (*transport.Transport, error) {
+				return p.NewTransport(opts...), nil
+			})
+		},
+	}
 }
 
 var acousticVendor = &vendor{
@@ -168,43 +122,52 @@ var acousticVendor = &vendor{
 	inFlight: acoustic.DefaultMaxInFlight,
 	rest:     acREST,
 	soap:     acXMLAPI,
-	serve: func(s setup) (vendorEmulator, string, func() emulatorStats) {
-		var opts []acoustictest.Option
-		if s.clock != nil {
-			opts = append(opts, acoustictest.WithClock(s.clock))
-		}
-		srv := acoustictest.NewServer(opts...)
-		srv.SetTokenLatency(s.tokenLatency)
-		return srv, srv.URL, func() emulatorStats {
-			st := srv.Stats()
-			return emulatorStats{st.TokenRequests, st.RESTCalls + st.XMLAPICalls, st.Rejections}
-		}
+	serve: func(clock func() time.Time) (vendorEmulator, string) {
+		s := acoustictest.NewServer(acoustictest.WithClock(clock))
+		return s, s.URL
 	},
 	build: func(t *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
 		if len(set.APIHosts) > 0 {
 			t.Fatal("acoustic's Config takes no further API hosts")
 		}
 		cfg := acoustic.Config{
-			BaseURL:       set.AuthURL,
-			ClientID:      acoustictest.DefaultClientID,
-			ClientSecret:  acoustictest.DefaultClientSecret,
-			RefreshToken:  acoustictest.DefaultRefreshToken,
-			HTTPClient:    set.HTTPClient,
-			Base:          set.Base,
-			Retry:         set.Retry,
-			Clock:         set.Clock,
-			Logger:        set.Logger,
-			Hook:          set.Hook,
-			SourceOptions: set.SourceOptions,
+			BaseURL:      set.AuthURL,
+			ClientID:     acoustictest.DefaultClientID,
+			ClientSecret: acoustictest.DefaultClientSecret,
+			RefreshToken: acoustictest.DefaultRefreshToken,
 		}
-		if tweak != nil {
-			tweak(&cfg)
-		}
-		p, err := acoustic.NewProvider(cfg)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		tr, err := acoustic.NewTransport(cfg, opts...)
-		return cfg, p, tr, err
+		return buildWith(cfg, set.common, tweak, acoustic.NewProvider, func(cfg acoustic.Config, _ *acoustic.Provider) (*transport.Transport, error) {
+			return acoustic.NewTransport(cfg, opts...)
+		})
 	},
+}
+
+// buildWith sets the common settings on cfg, lets tweak change it, and builds the
+// provider's Provider and Transport from it.
+func buildWith[C, P any](cfg C, common common, tweak func(any), newProvider func(C) (P, error), newTransport func(C, P) (*transport.Transport, error)) (any, any, *transport.Transport, error) {
+	setFields(&cfg, common)
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	p, err := newProvider(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tr, err := newTransport(cfg, p)
+	return cfg, p, tr, err
+}
+
+// setFields sets each field of the struct src on the field of the same name of the
+// struct dst points to.
+func setFields(dst, src any) {
+	d := reflect.ValueOf(dst).Elem()
+	v := reflect.ValueOf(src)
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		f := d.FieldByName(name)
+		if !f.IsValid() {
+			panic(fmt.Sprintf("%s has no field %s", d.Type(), name))
+		}
+		f.Set(v.Field(i))
+	}
 }

@@ -97,35 +97,24 @@ func (s *settings) newLogger(w io.Writer) (*slog.Logger, error) {
 	}
 }
 
-// settingNames maps the library's configuration fields to the flag and variable
-// that set them, so that its errors speak the command line's language.
-var settingNames = map[string]string{
-	"Subdomain":    "--subdomain (TOKENTRIP_SUBDOMAIN)",
-	"AuthURL":      "--auth-url (TOKENTRIP_AUTH_URL)",
-	"ClientID":     "--client-id (TOKENTRIP_CLIENT_ID)",
-	"ClientSecret": envClientSecret + " (or --client-secret-file)",
-	"AccountID":    "--account-id (TOKENTRIP_ACCOUNT_ID)",
-	"Scope":        "--scope (TOKENTRIP_SCOPE)",
-	"Pod":          "--pod (TOKENTRIP_POD)",
-	"BaseURL":      "--base-url (TOKENTRIP_BASE_URL)",
-	"RefreshToken": envRefreshToken + " (or --refresh-token-file)",
-	"APIHosts":     "--rest-url / --soap-url",
+// fieldNames are the library's configuration fields in the command's words, so
+// that its errors speak them: the flag or variable that sets each, the same inside
+// a sentence, and the key of a proxy config file.
+var fieldNames = map[string]struct{ setting, inText, key string }{
+	"Subdomain":    {"--subdomain (TOKENTRIP_SUBDOMAIN)", "--subdomain", "subdomain"},
+	"AuthURL":      {"--auth-url (TOKENTRIP_AUTH_URL)", "--auth-url", "auth_url"},
+	"ClientID":     {"--client-id (TOKENTRIP_CLIENT_ID)", "--client-id", "client_id"},
+	"ClientSecret": {envClientSecret + " (or --client-secret-file)", "the client secret", "the client secret"},
+	"AccountID":    {"--account-id (TOKENTRIP_ACCOUNT_ID)", "--account-id", "account_id"},
+	"Scope":        {"--scope (TOKENTRIP_SCOPE)", "--scope", "scope"},
+	"Pod":          {"--pod (TOKENTRIP_POD)", "--pod", "pod"},
+	"BaseURL":      {"--base-url (TOKENTRIP_BASE_URL)", "--base-url", "base_url"},
+	"RefreshToken": {envRefreshToken + " (or --refresh-token-file)", "the refresh token", "the refresh token"},
+	"APIHosts":     {"--rest-url / --soap-url", "--rest-url / --soap-url", "rest_url / soap_url"},
 }
 
 // fieldWord finds the library's field names inside a problem's text.
 var fieldWord = regexp.MustCompile(`\b(Subdomain|AuthURL|ClientID|ClientSecret|AccountID|Pod|BaseURL|RefreshToken)\b`)
-
-// flagNames maps field names to the short flag form used inside sentences.
-var flagNames = map[string]string{
-	"Subdomain":    "--subdomain",
-	"AuthURL":      "--auth-url",
-	"ClientID":     "--client-id",
-	"ClientSecret": "the client secret",
-	"AccountID":    "--account-id",
-	"Pod":          "--pod",
-	"BaseURL":      "--base-url",
-	"RefreshToken": "the refresh token",
-}
 
 // asUsage turns a configuration the library refused before sending anything into
 // a usage error that names the flag or variable to fix. Other errors pass through.
@@ -134,12 +123,38 @@ func asUsage(err error) error {
 	if !errors.As(err, &ce) {
 		return err
 	}
-	name, ok := settingNames[ce.Field]
-	if !ok {
-		name = ce.Field
+	return usagef("%s: bad setting %s: %s", ce.Provider, fieldName(ce.Field, false, false), reword(ce.Problem, false))
+}
+
+// asConfigKey rewrites a configuration the library refused in the config file's
+// words. Other errors pass through.
+func asConfigKey(err error) error {
+	var ce *transport.ConfigError
+	if !errors.As(err, &ce) {
+		return err
 	}
-	problem := fieldWord.ReplaceAllStringFunc(ce.Problem, func(f string) string { return flagNames[f] })
-	return usagef("%s: bad setting %s: %s", ce.Provider, name, problem)
+	return fmt.Errorf("%s: %s", fieldName(ce.Field, true, false), reword(ce.Problem, true))
+}
+
+// reword says the library's field names inside problem in the config file's keys
+// (inFile) or the command line's flags.
+func reword(problem string, inFile bool) string {
+	return fieldWord.ReplaceAllStringFunc(problem, func(f string) string { return fieldName(f, inFile, true) })
+}
+
+// fieldName is field in the config file's words (inFile) or the command line's,
+// inside a sentence or not; a field fieldNames lacks is left as it is.
+func fieldName(field string, inFile, inText bool) string {
+	n, ok := fieldNames[field]
+	switch {
+	case !ok:
+		return field
+	case inFile:
+		return n.key
+	case inText:
+		return n.inText
+	}
+	return n.setting
 }
 
 // failure prints a command's error on stderr and returns its exit code: 2 and the

@@ -76,13 +76,31 @@ func (d *demo) close() {
 	d.ac.Close()
 }
 
-// scenario is one scripted run: what it does, what the library promises, and the
-// code that measures it.
+// scenario is one scripted run: what it does, what the library promises, the
+// session it runs in and the code that measures it.
 type scenario struct {
 	name   string
 	doing  string // the progress line
 	expect string // the promise, as the table shows it
-	run    func(ctx context.Context, d *demo) outcome
+	open   opener // the session run is given (nil: run builds its own Transport)
+	run    func(ctx context.Context, d *demo, s *session) outcome
+}
+
+// play resets the emulators' counters, opens the scenario's session, runs the
+// scenario in it and closes it.
+func (sc scenario) play(ctx context.Context, d *demo) outcome {
+	d.mc1.ResetStats()
+	d.mc2.ResetStats()
+	d.ac.ResetStats()
+	if sc.open == nil {
+		return sc.run(ctx, d, nil)
+	}
+	s, err := sc.open(ctx, d)
+	if err != nil {
+		return failed("%v", err)
+	}
+	defer s.tr.CloseIdleConnections()
+	return sc.run(ctx, d, s)
 }
 
 // outcome is what a scenario measured, and which of its checks failed.
@@ -136,7 +154,7 @@ func runDemo(ctx context.Context, env *environ, args []string) int {
 		fmt.Fprintf(env.stderr, "[%d/%d] %s: %s … ", i+1, len(all), sc.name, sc.doing)
 		began := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, scenarioTimeout)
-		out := sc.run(sctx, d)
+		out := sc.play(sctx, d)
 		cancel()
 		took := time.Since(began)
 		fmt.Fprintf(env.stderr, "%s (%s)\n", verdict(out), took.Round(time.Millisecond))

@@ -36,39 +36,31 @@ const (
 func scenarios() []scenario {
 	return []scenario{
 		{"cold stampede", "1,000 goroutines call a cold mcv2 Transport at once",
-			"1,000 callers → 1 token request", coldStampede},
+			"1,000 callers → 1 token request", mcv2Session(clientStampede, 64, "/hub/v1/campaigns"), coldStampede},
 		{"refresh ahead", "200 callers cross the refresh point while the refresh is held at the endpoint",
-			"0 callers blocked at the refresh point", refreshAhead},
+			"0 callers blocked at the refresh point", warmed(mcv2Session(clientRefresh, 0, "/data/v1/customobjectdata/key/orders/rowset")), refreshAhead},
 		{"401 storm", "100 calls in flight when the server expires their token",
-			"100 rejected → 1 re-fetch, 100 replays", unauthorizedStorm},
+			"100 rejected → 1 re-fetch, 100 replays", warmed(mcv2Session(clientStorm, 0, "/messaging/v1/email/messages")), unauthorizedStorm},
 		{"SOAP fueloauth", "an mcv1 SOAP envelope that still carries a stale fueloauth",
-			"accepted, exactly 1 fueloauth block", soapFuelOAuth},
+			"accepted, exactly 1 fueloauth block", mcv1Session(clientSOAP, "/Service.asmx"), soapFuelOAuth},
 		{"SOAP UsernameToken", "SOAP calls as an API user, no Source at all",
-			"accepted, 0 token requests", soapUsernameToken},
+			"accepted, 0 token requests", nil, soapUsernameToken},
 		{`"Token Expired" replay`, "a SOAP call whose token the server has expired",
-			"1 replay, 2 token requests", tokenExpiredReplay},
+			"1 replay, 2 token requests", mcv2Session(clientReplay, 0, "/Service.asmx"), tokenExpiredReplay},
 		{"breaker, revoked client", "8 rounds of 25 calls, a minute apart, after the client is revoked",
-			"≤ 5 token requests, then fail fast", breakerOnRevoked},
+			"≤ 5 token requests, then fail fast", warmed(mcv1Session(clientBreaker, "/address/v1/validateEmail")), breakerOnRevoked},
 		{"Acoustic 3-hour rule", "ask for a token again at 2 h, then call past 3 h",
-			"< 3 h: no new mint; > 3 h: 1 mint", acousticThreeHours},
+			"< 3 h: no new mint; > 3 h: 1 mint", warmed(acousticSession(refresh3h)), acousticThreeHours},
 		{"Acoustic 10-in-flight cap", "50 XML API calls at once while the emulator holds them",
-			"≤ 10 in flight, 0 rejected", acousticInFlightCap},
+			"≤ 10 in flight, 0 rejected", nil, acousticInFlightCap},
 	}
 }
 
 // coldStampede: a thousand goroutines ask a Transport that has no token yet. The
 // token endpoint holds the first request until every goroutine has started.
-func coldStampede(ctx context.Context, d *demo) outcome {
-	d.mc2.ResetStats()
-	tr, err := mcv2.NewTransport(d.mcv2Config(clientStampede, 64))
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-
+func coldStampede(ctx context.Context, d *demo, s *session) outcome {
 	d.mc2.HoldTokenRequests()
-	cr := startCrowd(stampedeCallers, func() error { return restCall(ctx, client, d.mc2.URL+"/hub/v1/campaigns") })
+	cr := startCrowd(stampedeCallers, func() error { return s.do(ctx) })
 	defer cr.finish(d.mc2.ReleaseTokenRequests)
 	cr.launched.Wait()
 	if err := d.mc2.WaitTokenRequestsHeld(ctx, 1); err != nil {
@@ -88,25 +80,14 @@ func coldStampede(ctx context.Context, d *demo) outcome {
 // refreshAhead: callers cross a token's refresh point while the refresh it starts
 // is held at the token endpoint. None of them may wait for it; after the old
 // token's expiry the refreshed one serves everyone.
-func refreshAhead(ctx context.Context, d *demo) outcome {
-	d.mc2.ResetStats()
-	tr, err := mcv2.NewTransport(d.mcv2Config(clientRefresh, 0))
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	url := d.mc2.URL + "/data/v1/customobjectdata/key/orders/rowset"
-	if err := restCall(ctx, client, url); err != nil {
-		return failed("first call: %v", err)
-	}
-	first, _ := tr.Source().Current()
+func refreshAhead(ctx context.Context, d *demo, s *session) outcome {
+	first, _ := s.tr.Source().Current()
 
 	// Four minutes before expiry: past the refresh point (five minutes before),
 	// and the token still good.
 	d.clock.Advance(mcv2test.DefaultTokenLifetime - 4*time.Minute)
 	d.mc2.HoldTokenRequests()
-	cr := startCrowd(refreshCallers, func() error { return restCall(ctx, client, url) })
+	cr := startCrowd(refreshCallers, func() error { return s.do(ctx) })
 	defer cr.finish(d.mc2.ReleaseTokenRequests)
 	cr.waitAtMost(ctx, 5*time.Second)
 	servedDuringRefresh := cr.finished.Load()
@@ -115,15 +96,15 @@ func refreshAhead(ctx context.Context, d *demo) outcome {
 	}
 	d.mc2.ReleaseTokenRequests()
 	cr.done.Wait()
-	tr.Source().Wait()
-	second, _ := tr.Source().Current()
+	s.tr.Source().Wait()
+	second, _ := s.tr.Source().Current()
 
 	// Past the first token's expiry: the refreshed token serves everyone.
 	d.clock.Advance(5 * time.Minute)
-	after := startCrowd(refreshCallers, func() error { return restCall(ctx, client, url) })
+	after := startCrowd(refreshCallers, func() error { return s.do(ctx) })
 	after.done.Wait()
 
-	st, ss := d.mc2.Stats(), tr.Source().Stats()
+	st, ss := d.mc2.Stats(), s.tr.Source().Stats()
 	blocked := refreshCallers - servedDuringRefresh
 	okAfter := after.ok.Load()
 	o := outcome{measured: fmt.Sprintf("%d/%d blocked; %s ahead; %s; %d/%d OK after expiry",
@@ -140,22 +121,12 @@ func refreshAhead(ctx context.Context, d *demo) outcome {
 // unauthorizedStorm: a hundred calls are held at the server, their token is
 // expired under them, and all are answered 401 at once. One re-fetch must serve
 // all their replays.
-func unauthorizedStorm(ctx context.Context, d *demo) outcome {
-	tr, err := mcv2.NewTransport(d.mcv2Config(clientStorm, 0))
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	url := d.mc2.URL + "/messaging/v1/email/messages"
-	if err := restCall(ctx, client, url); err != nil {
-		return failed("first call: %v", err)
-	}
-	used, _ := tr.Source().Current()
+func unauthorizedStorm(ctx context.Context, d *demo, s *session) outcome {
+	used, _ := s.tr.Source().Current()
 	d.mc2.ResetStats()
 
 	d.mc2.HoldAPICalls()
-	cr := startCrowd(stormCallers, func() error { return restCall(ctx, client, url) })
+	cr := startCrowd(stormCallers, func() error { return s.do(ctx) })
 	defer cr.finish(d.mc2.ReleaseAPICalls)
 	if err := d.mc2.WaitAPICallsHeld(ctx, stormCallers); err != nil {
 		return failed("calls did not arrive: %v", err)
@@ -164,7 +135,7 @@ func unauthorizedStorm(ctx context.Context, d *demo) outcome {
 	d.mc2.ReleaseAPICalls()
 	cr.done.Wait()
 
-	st, ts := d.mc2.Stats(), tr.Stats()
+	st, ts := d.mc2.Stats(), s.tr.Stats()
 	rejected := st.Rejections[mcv2test.ReasonExpiredToken]
 	ok := cr.ok.Load()
 	o := outcome{measured: fmt.Sprintf("%d × 401 → %s, %s; %d/%d OK",
@@ -179,19 +150,12 @@ func unauthorizedStorm(ctx context.Context, d *demo) outcome {
 // soapFuelOAuth: a SOAP envelope that already carries a stale fueloauth goes
 // through an mcv1 Transport. The emulator must accept it and see one
 // fueloauth block: the current token, the stale one gone.
-func soapFuelOAuth(ctx context.Context, d *demo) outcome {
-	d.mc1.ResetStats()
-	tr, err := mcv1.NewTransport(d.mcv1Config(clientSOAP))
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	status, err := soapCall(ctx, client, d.mc1.URL+"/Service.asmx", retrieveEnvelope(true))
+func soapFuelOAuth(ctx context.Context, d *demo, s *session) outcome {
+	status, err := soapCall(ctx, s.client, s.url, retrieveEnvelope(true))
 	if err != nil {
 		return failed("SOAP call: %v", err)
 	}
-	tok, _ := tr.Source().Current()
+	tok, _ := s.tr.Source().Current()
 	got := d.mc1.LastEnvelope()
 	blocks := countElements(got, "fueloauth")
 	stale := bytes.Contains(got, []byte(staleToken))
@@ -214,8 +178,7 @@ func soapFuelOAuth(ctx context.Context, d *demo) outcome {
 
 // soapUsernameToken: SOAP calls as an API user, through a Transport with no
 // Source: the credential is a WS-Security UsernameToken and no token is fetched.
-func soapUsernameToken(ctx context.Context, d *demo) outcome {
-	d.mc1.ResetStats()
+func soapUsernameToken(ctx context.Context, d *demo, _ *session) outcome {
 	tr := transport.New(nil,
 		transport.WithSOAP(transport.UsernameToken(envelope.UsernameTokenConfig{
 			Username: mcv1test.DefaultAPIUsername,
@@ -248,26 +211,18 @@ func soapUsernameToken(ctx context.Context, d *demo) outcome {
 // tokenExpiredReplay: the server expires the token behind the Source's back; the
 // next SOAP call gets a "Token Expired" fault, and the Transport replays it once
 // with a new token.
-func tokenExpiredReplay(ctx context.Context, d *demo) outcome {
-	d.mc2.ResetStats()
-	tr, err := mcv2.NewTransport(d.mcv2Config(clientReplay, 0))
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	soapURL := d.mc2.URL + "/Service.asmx"
-	first, err := soapCall(ctx, client, soapURL, retrieveEnvelope(false))
+func tokenExpiredReplay(ctx context.Context, d *demo, s *session) outcome {
+	first, err := soapCall(ctx, s.client, s.url, retrieveEnvelope(false))
 	if err != nil {
 		return failed("first SOAP call: %v", err)
 	}
-	used, _ := tr.Source().Current()
+	used, _ := s.tr.Source().Current()
 	d.mc2.ExpireToken(used.AccessToken)
-	second, err := soapCall(ctx, client, soapURL, retrieveEnvelope(false))
+	second, err := soapCall(ctx, s.client, s.url, retrieveEnvelope(false))
 	if err != nil {
 		return failed("SOAP call after the expiry: %v", err)
 	}
-	st, ts := d.mc2.Stats(), tr.Stats()
+	st, ts := d.mc2.Stats(), s.tr.Stats()
 	faults := st.Rejections[mcv2test.ReasonExpiredToken]
 	o := outcome{measured: fmt.Sprintf("%s → %s, %s; HTTP %d", plural(faults, "fault"), plural(int(ts.Replays), "replay"), plural(st.TokenRequests, "token request"), second)}
 	o.check(first == http.StatusOK, "want the first call accepted, got HTTP %d", first)
@@ -282,17 +237,7 @@ func tokenExpiredReplay(ctx context.Context, d *demo) outcome {
 // calls a minute apart (so that the Source's backoff never holds them back) must
 // cost at most a handful of token requests before the breaker opens, and fail fast
 // from then on.
-func breakerOnRevoked(ctx context.Context, d *demo) outcome {
-	tr, err := mcv1.NewTransport(d.mcv1Config(clientBreaker))
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	url := d.mc1.URL + "/address/v1/validateEmail"
-	if err := restCall(ctx, client, url); err != nil {
-		return failed("first call: %v", err)
-	}
+func breakerOnRevoked(ctx context.Context, d *demo, s *session) outcome {
 	d.mc1.RevokeClient(clientBreaker)
 	defer d.mc1.RestoreClient(clientBreaker)
 	d.mc1.ResetStats()
@@ -300,7 +245,7 @@ func breakerOnRevoked(ctx context.Context, d *demo) outcome {
 	var rejected, open, backoff, other, ok atomic.Int64
 	for range breakerRounds {
 		cr := startCrowd(breakerCallers, func() error {
-			err := restCall(ctx, client, url)
+			err := s.do(ctx)
 			var coe *transport.CircuitOpenError
 			var boe *transport.BackoffError
 			switch {
@@ -323,7 +268,7 @@ func breakerOnRevoked(ctx context.Context, d *demo) outcome {
 	st := d.mc1.Stats()
 	total := int64(breakerRounds * breakerCallers)
 	fast := open.Load() + backoff.Load()
-	state := tr.Source().BreakerState()
+	state := s.tr.Source().BreakerState()
 	o := outcome{measured: fmt.Sprintf("%s for %d failed calls; %d refused at once; breaker %s",
 		plural(st.TokenRequests, "token request"), total-ok.Load(), fast, state)}
 	o.check(st.TokenRequests >= 1 && st.TokenRequests <= breakerMaxAsks, "want 1 to %d token requests, measured %d", breakerMaxAsks, st.TokenRequests)
@@ -337,23 +282,11 @@ func breakerOnRevoked(ctx context.Context, d *demo) outcome {
 // acousticThreeHours: Acoustic mints a new token only once the current one is
 // three hours old. Asked again at two hours it answers with the same token; the
 // Transport itself does not ask before three hours, and asks once after.
-func acousticThreeHours(ctx context.Context, d *demo) outcome {
-	d.ac.ResetStats()
-	cfg := d.acousticConfig(refresh3h, nil)
-	tr, err := acoustic.NewTransport(cfg)
-	if err != nil {
-		return failed("%v", err)
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	url := d.ac.URL + "/XMLAPI"
-	if err := xmlCall(ctx, client, url); err != nil {
-		return failed("first call: %v", err)
-	}
-	first, _ := tr.Source().Current()
+func acousticThreeHours(ctx context.Context, d *demo, s *session) outcome {
+	first, _ := s.tr.Source().Current()
 
 	d.clock.Advance(2 * time.Hour)
-	probe, err := acoustic.NewProvider(cfg)
+	probe, err := acoustic.NewProvider(d.acousticConfig(refresh3h, nil))
 	if err != nil {
 		return failed("%v", err)
 	}
@@ -361,15 +294,15 @@ func acousticThreeHours(ctx context.Context, d *demo) outcome {
 	if err != nil {
 		return failed("asking again at 2 h: %v", err)
 	}
-	inside := startCrowd(acousticCallers, func() error { return xmlCall(ctx, client, url) })
+	inside := startCrowd(acousticCallers, func() error { return s.do(ctx) })
 	inside.done.Wait()
 	stInside := d.ac.Stats()
 
 	d.clock.Advance(time.Hour + time.Minute)
-	after := startCrowd(acousticCallers, func() error { return xmlCall(ctx, client, url) })
+	after := startCrowd(acousticCallers, func() error { return s.do(ctx) })
 	after.done.Wait()
-	tr.Source().Wait()
-	second, _ := tr.Source().Current()
+	s.tr.Source().Wait()
+	second, _ := s.tr.Source().Current()
 	stAfter := d.ac.Stats()
 
 	same := again.AccessToken == first.AccessToken
@@ -395,7 +328,7 @@ func acousticThreeHours(ctx context.Context, d *demo) outcome {
 // acousticInFlightCap: fifty XML API calls at once while the emulator holds every
 // call it receives. The Transport's limiter must let ten through and queue the
 // rest, so that the emulator, which rejects an eleventh, rejects none.
-func acousticInFlightCap(ctx context.Context, d *demo) outcome {
+func acousticInFlightCap(ctx context.Context, d *demo, _ *session) outcome {
 	lim := &countingLimiter{Limiter: acoustic.NewSemaphore(acoustic.DefaultMaxInFlight, acoustic.Wait)}
 	tr, err := acoustic.NewTransport(d.acousticConfig(refreshCap, lim))
 	if err != nil {
@@ -437,26 +370,28 @@ func acousticInFlightCap(ctx context.Context, d *demo) outcome {
 	return o
 }
 
-// mcv1Config is a legacy package's configuration against the demo's emulator.
-func (d *demo) mcv1Config(client string) mcv1.Config {
-	return mcv1.Config{
-		AuthURL:      d.mc1.URL,
-		ClientID:     client,
-		ClientSecret: demoSecret,
-		Clock:        d.clock.Now,
-		Base:         pool(0),
+// mcv1Session opens a session for a legacy package's client against the demo's
+// emulator, whose calls are REST calls to path.
+func mcv1Session(client, path string) opener {
+	return func(_ context.Context, d *demo) (*session, error) {
+		return open(d.mc1.URL+path, restCall, mcv1.NewTransport, mcv1.Config{AuthURL: d.mc1.URL, ClientID: client, ClientSecret: demoSecret, Clock: d.clock.Now, Base: pool(0)})
 	}
 }
 
-// mcv2Config is an enhanced package's configuration against the demo's emulator,
-// over connections capped at conns (0: no cap).
-func (d *demo) mcv2Config(client string, conns int) mcv2.Config {
-	return mcv2.Config{
-		AuthURL:      d.mc2.URL,
-		ClientID:     client,
-		ClientSecret: demoSecret,
-		Clock:        d.clock.Now,
-		Base:         pool(conns),
+// mcv2Session opens a session for an enhanced package's client against the demo's
+// emulator, over connections capped at conns (0: no cap), whose calls are REST
+// calls to path.
+func mcv2Session(client string, conns int, path string) opener {
+	return func(_ context.Context, d *demo) (*session, error) {
+		return open(d.mc2.URL+path, restCall, mcv2.NewTransport, mcv2.Config{AuthURL: d.mc2.URL, ClientID: client, ClientSecret: demoSecret, Clock: d.clock.Now, Base: pool(conns)})
+	}
+}
+
+// acousticSession opens a session for a user's refresh token against the demo's
+// emulator, whose calls are XML API calls.
+func acousticSession(refreshToken string) opener {
+	return func(_ context.Context, d *demo) (*session, error) {
+		return open(d.ac.URL+"/XMLAPI", xmlCall, acoustic.NewTransport, d.acousticConfig(refreshToken, nil))
 	}
 }
 

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"os/signal"
@@ -54,12 +52,8 @@ type emulator interface {
 func runEmulate(ctx context.Context, env *environ, args []string) int {
 	var s settings
 	c := emulateCLI(env, &s)
-	if err := c.parse(args, &s); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			c.usage(env.stdout, synopses["emulate"])
-			return exitOK
-		}
-		return failure(env, "emulate", err)
+	if code, ok := c.parseArgs(args, &s); !ok {
+		return code
 	}
 	if err := checkEmulateListen(s.listen); err != nil {
 		return failure(env, "emulate", err)

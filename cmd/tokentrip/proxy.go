@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -35,12 +34,8 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 	var s settings
 	var f proxyFlags
 	c := proxyCLI(env, &s, &f)
-	if err := c.parse(args, &s); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			c.usage(env.stdout, synopses["proxy"])
-			return exitOK
-		}
-		return failure(env, "proxy", err)
+	if code, ok := c.parseArgs(args, &s); !ok {
+		return code
 	}
 	// Every setting is checked before anything is looked up, bound or fetched.
 	opts, logger, err := s.proxySetup(env, &f)
@@ -64,16 +59,14 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 		return failure(env, "proxy", err)
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
 	// Bind first, so that an address in use fails at once; clients that connect
 	// before the first token is in wait in the listen queue.
-	ln, ok := listenProxy(s.listen, logger)
+	b, ok := listenProxy(ctx, s.listen, logger)
 	if !ok {
 		return exitFailure
 	}
-	defer ln.Close()
+	defer b.close()
+	ctx = b.ctx
 
 	// One token before serving: rejected credentials stop the proxy here, with the
 	// provider's own explanation, instead of failing every request later.
@@ -93,7 +86,7 @@ func runProxy(ctx context.Context, env *environ, args []string) int {
 
 	backend := &proxy.Backend{Name: s.provider, Router: rt, Transport: tr}
 	line := listening{s.provider, []any{"provider", s.provider}}
-	return serveProxy(ctx, stop, env, &s, opts, ln, line, func() { rt.LogRoutes(logger) }, backend)
+	return serveProxy(b, env, &s, opts, line, func() { rt.LogRoutes(logger) }, backend)
 }
 
 // proxySetup checks the listen address, the caps, the timeouts and the log
@@ -129,22 +122,39 @@ func (s *settings) proxyMachinery(m *proxy.Metrics, upstream http.RoundTripper, 
 	}
 }
 
-// listenProxy binds the proxy's address; a failure is logged.
-func listenProxy(addr string, logger *slog.Logger) (net.Listener, bool) {
+// bound is a proxy's listener and the context it serves in, which SIGINT and
+// SIGTERM end.
+type bound struct {
+	ln          net.Listener
+	ctx         context.Context
+	stopSignals func() // restores the signals' default action
+}
+
+// close closes the listener and restores the signals' default action.
+func (b *bound) close() {
+	b.stopSignals()
+	b.ln.Close()
+}
+
+// listenProxy binds the proxy's address and catches SIGINT and SIGTERM from then
+// on; a failure to bind is logged.
+func listenProxy(ctx context.Context, addr string, logger *slog.Logger) (*bound, bool) {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		stop()
 		logger.Error("cannot listen", "listen", addr, "error", err.Error())
 		return nil, false
 	}
-	return ln, true
+	return &bound{ln: ln, ctx: ctx, stopSignals: stop}, true
 }
 
-// serveProxy serves backends on ln until ctx ends, then finishes the requests in
-// flight: the one handler and server of every proxy, whatever its credentials.
-// stopSignals restores the signals' default action once shutdown begins.
-// line is what the listening line says after the address; announced runs after
-// that line.
-func serveProxy(ctx context.Context, stopSignals func(), env *environ, s *settings, opts proxy.Options, ln net.Listener, line listening, announced func(), backends ...*proxy.Backend) int {
+// serveProxy serves backends on b's listener until b's context ends, then
+// finishes the requests in flight: the one handler and server of every proxy,
+// whatever its credentials. line is what the listening line says after the
+// address; announced runs after that line.
+func serveProxy(b *bound, env *environ, s *settings, opts proxy.Options, line listening, announced func(), backends ...*proxy.Backend) int {
+	ctx, ln := b.ctx, b.ln
 	logger := opts.Logger
 	opts.Listen = ln.Addr().String()
 	h, err := newProxyHandler(opts, backends...)
@@ -167,7 +177,7 @@ func serveProxy(ctx context.Context, stopSignals func(), env *environ, s *settin
 		return exitFailure
 	case <-ctx.Done():
 	}
-	stopSignals() // the default action again: a second SIGINT or SIGTERM ends the process at once
+	b.stopSignals() // the default action again: a second SIGINT or SIGTERM ends the process at once
 	logger.Info("shutting down: finishing requests in flight", "grace", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

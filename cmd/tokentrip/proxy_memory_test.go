@@ -13,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
 // procStatus reads a field (VmRSS, VmHWM) of a process's /proc status, in bytes.
@@ -54,11 +52,7 @@ func TestProxySlowUploadMemory(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("TOKENTRIP_SLOW_UPLOADS")); err == nil && n > 0 {
 		conns, caps, buffered = n, nil, 64<<20
 	}
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		append([]string{"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID,
-			"--log-level", "error", "--read-timeout", "3s"}, caps...)...)
+	_, p := startMCv2Proxy(t, append([]string{"--log-level", "error", "--read-timeout", "3s"}, caps...)...)
 	pid := p.cmd.Process.Pid
 	// Warm the proxy up with ordinary requests, so that the baseline holds what
 	// serving costs anyway.

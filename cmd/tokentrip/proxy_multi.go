@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/tokentrip/tokentrip/internal/proxy"
 	credpool "github.com/tokentrip/tokentrip/pool"
@@ -116,15 +114,13 @@ func runProxyConfig(ctx context.Context, env *environ, args []string) int {
 	cp := newConfigProxy(creds, logger, opts.Metrics, upstream)
 	defer cp.pool.CloseIdleConnections()
 
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	ln, ok := listenProxy(s.listen, logger)
+	b, ok := listenProxy(ctx, s.listen, logger)
 	if !ok {
 		return exitFailure
 	}
-	defer ln.Close()
+	defer b.close()
 	line := listening{fmt.Sprintf("%d credentials", len(creds)), []any{"credentials", len(creds)}}
-	return serveProxy(ctx, stop, env, &s, opts, ln, line, func() {
+	return serveProxy(b, env, &s, opts, line, func() {
 		logger.Info("credentials are built on their first request", "credentials", len(creds), "config", path)
 		for _, c := range creds {
 			logger.Debug("credential", "credential", c.name, "prefix", c.prefix+"/", "provider", c.provider)

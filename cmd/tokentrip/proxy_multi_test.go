@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/proxy"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -482,48 +481,6 @@ func TestProxyConfigIdleCost(t *testing.T) {
 	}
 }
 
-// sendAs sends a request to the proxy with the Host and headers given, and returns
-// the status and body of the answer.
-func sendAs(t *testing.T, method, url, host string, header ...string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if host != "" {
-		req.Host = host
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-// sample returns the value of the sample named name (with its labels, as the text
-// format prints them) in a /-/metrics answer, and whether there is one.
-func sample(t *testing.T, metrics, name string) (float64, bool) {
-	t.Helper()
-	for line := range strings.Lines(metrics) {
-		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			return f, true
-		}
-	}
-	return 0, false
-}
-
 // A --config proxy is the same proxy as the one-credential one: it refuses a
 // foreign Host and a cross-site request before any credential is built or any
 // token fetched; /-/readyz counts the credentials built so far (ready with none,
@@ -594,25 +551,18 @@ account_id = "555"
 	if status != http.StatusOK {
 		t.Fatalf("/-/metrics: HTTP %d", status)
 	}
-	for _, tc := range []struct {
-		sample string
-		want   float64
-	}{
-		{`tokentrip_token_fetches_total{credential="bu-111"}`, 1},
-		{`tokentrip_breaker_state{credential="bu-111"}`, 0},
-		{`tokentrip_replays_total{credential="bu-111"}`, 0},
-		{`tokentrip_token_fetches_total{credential="bu-bad"}`, 0},
-		{`tokentrip_proxy_requests_total{code="200",route="rest"}`, 1},
-		{`tokentrip_proxy_refused_total{reason="host"}`, 2},
-		{`tokentrip_proxy_refused_total{reason="origin"}`, 2},
-		{`tokentrip_proxy_refused_total{reason="method"}`, 1},
-		{`tokentrip_proxy_refused_total{reason="upgrade"}`, 1},
-	} {
-		if got, ok := sample(t, metrics, tc.sample); !ok || got != tc.want {
-			t.Errorf("%s = %v (present %v), want %v", tc.sample, got, ok, tc.want)
-		}
-	}
-	if v, _ := sample(t, metrics, `tokentrip_token_fetch_failures_total{credential="bu-bad"}`); v < 1 {
+	testkit.WantSamples(t, metrics, map[string]float64{
+		`tokentrip_token_fetches_total{credential="bu-111"}`:      1,
+		`tokentrip_breaker_state{credential="bu-111"}`:            0,
+		`tokentrip_replays_total{credential="bu-111"}`:            0,
+		`tokentrip_token_fetches_total{credential="bu-bad"}`:      0,
+		`tokentrip_proxy_requests_total{code="200",route="rest"}`: 1,
+		`tokentrip_proxy_refused_total{reason="host"}`:            2,
+		`tokentrip_proxy_refused_total{reason="origin"}`:          2,
+		`tokentrip_proxy_refused_total{reason="method"}`:          1,
+		`tokentrip_proxy_refused_total{reason="upgrade"}`:         1,
+	})
+	if v, _ := testkit.Sample(t, metrics, `tokentrip_token_fetch_failures_total{credential="bu-bad"}`); v < 1 {
 		t.Errorf("bu-bad's fetch failures: %v, want at least 1", v)
 	}
 	for _, absent := range []string{`credential="bu-333"`, `credential="campaign-us"`, `credential="bu-222"`, `credential="mcv2"`,

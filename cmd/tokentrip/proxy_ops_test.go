@@ -62,10 +62,7 @@ func TestProxyBadSettingsBeforeAnyNetworkCall(t *testing.T) {
 // With --log-format json every line on stderr is a JSON object, the listening line
 // included; it names the address in its message and in its url attribute.
 func TestProxyJSONLog(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID, "--log-format", "json")
+	_, p := startMCv2Proxy(t, "--log-format", "json")
 	do(t, http.MethodGet, "http://"+p.base+"/rest/hub/v1/campaigns", "", "")
 	do(t, http.MethodGet, "http://"+p.base+"/rest/x", "", "", "Origin", "https://evil.example")
 	do(t, "TRACE", "http://"+p.base+"/rest/x", "", "")
@@ -107,11 +104,7 @@ func TestProxyJSONLog(t *testing.T) {
 // and metrics on its own listener; the Hosts it answers to; fuel-rest's paths
 // without /rest under --rest-paths all; gzip-compressed envelopes.
 func TestProxyOperations(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID,
-		"--allowed-host", "tokentrip.internal", "--rest-paths", "all")
+	srv, p := startMCv2Proxy(t, "--allowed-host", "tokentrip.internal", "--rest-paths", "all")
 	url := "http://" + p.base
 	for _, tc := range []struct {
 		path, host string

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -160,33 +160,42 @@ func (p *proxyProc) waitForLog(t *testing.T, want string) {
 	}
 }
 
+// startMCv2Proxy starts an mcv2 emulator for the test and a proxy of its default
+// client, with args after the client's flags.
+func startMCv2Proxy(t *testing.T, args ...string) (*mcv2test.Server, *proxyProc) {
+	t.Helper()
+	srv := mcv2test.NewServer()
+	t.Cleanup(srv.Close)
+	return srv, startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
+		append([]string{"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID}, args...)...)
+}
+
 // do sends a request to the proxy and returns the status and body.
 func do(t *testing.T, method, url, contentType, body string, header ...string) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+	r := emulatortest.Send(t, http.DefaultClient, method, url, contentType, body, header...)
+	return r.Status, r.Body
+}
+
+// sendAs sends a request to the proxy with the Host (unless empty) and headers
+// given, and returns the status and body of the answer.
+func sendAs(t *testing.T, method, url, host string, header ...string) (int, string) {
+	t.Helper()
+	client := http.DefaultClient
+	if host != "" {
+		client = &http.Client{Transport: withHost(host)}
 	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	r := emulatortest.Send(t, client, method, url, "", "", header...)
+	return r.Status, r.Body
+}
+
+// withHost sends every request with its Host instead of its URL's.
+type withHost string
+
+func (h withHost) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Host = string(h)
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 // restEcho is what the Marketing Cloud emulators answer a REST call with.
@@ -249,10 +258,7 @@ func checkMCProxy(t *testing.T, p *proxyProc, lastEnvelope func() []byte) {
 
 // mcv2: REST and SOAP go to the instance URLs the token names.
 func TestProxyMCv2(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID)
+	srv, p := startMCv2Proxy(t)
 	checkMCProxy(t, p, srv.LastEnvelope)
 	st := srv.Stats()
 	if st.TokenRequests != 1 {
@@ -314,10 +320,7 @@ func TestProxyNothingLeaks(t *testing.T) {
 		foreign.Add(1)
 	}))
 	defer other.Close()
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID)
+	srv, p := startMCv2Proxy(t)
 	otherHost := strings.TrimPrefix(other.URL, "http://")
 
 	// A client configured to use tokentrip as its HTTP proxy sends absolute-form
@@ -369,10 +372,7 @@ func TestProxyRejectedCredentials(t *testing.T) {
 
 // SIGTERM lets a request in flight finish, then the proxy exits 0.
 func TestProxyGracefulShutdown(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID)
+	srv, p := startMCv2Proxy(t)
 
 	srv.HoldAPICalls()
 	done := make(chan int, 1)

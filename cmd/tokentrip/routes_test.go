@@ -11,27 +11,11 @@ import (
 
 // The proxy's paths map onto fixed targets, keeping the request's escaping.
 func TestRoutes(t *testing.T) {
-	mcv1Settings := &settings{provider: providerMCv1, subdomain: "mc563885gzs27c5t9-63k636tzgm"}
-	mc, err := newRouter(mcv1Settings, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	legacy, err := newRouter(&settings{provider: providerMCv1, authURL: "https://auth-s7.exacttargetapis.com"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	override, err := newRouter(&settings{provider: providerMCv2, restURL: "http://127.0.0.1:9000/base/", soapURL: "http://127.0.0.1:9001"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac, err := newRouter(&settings{provider: providerAcoustic, pod: "6"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	allREST, err := newRouter(&settings{provider: providerMCv1, subdomain: "mc563885gzs27c5t9-63k636tzgm", restPaths: "all"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mc := mustRouter(t, &settings{provider: providerMCv1, subdomain: "mc563885gzs27c5t9-63k636tzgm"})
+	legacy := mustRouter(t, &settings{provider: providerMCv1, authURL: "https://auth-s7.exacttargetapis.com"})
+	override := mustRouter(t, &settings{provider: providerMCv2, restURL: "http://127.0.0.1:9000/base/", soapURL: "http://127.0.0.1:9001"})
+	ac := mustRouter(t, &settings{provider: providerAcoustic, pod: "6"})
+	allREST := mustRouter(t, &settings{provider: providerMCv1, subdomain: "mc563885gzs27c5t9-63k636tzgm", restPaths: "all"})
 	const tenantREST = "https://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com"
 	const tenantSOAP = "https://mc563885gzs27c5t9-63k636tzgm.soap.marketingcloudapis.com/Service.asmx"
 	for _, tc := range []struct {
@@ -85,6 +69,16 @@ func TestRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustRouter is the Router of s, failing the test if there is none.
+func mustRouter(t *testing.T, s *settings) *proxy.Router {
+	t.Helper()
+	r, err := newRouter(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // A listen address that is not loopback needs --allow-remote.

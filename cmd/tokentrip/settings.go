@@ -183,6 +183,21 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// parseArgs parses args into s for the command's run function. When it reports
+// false the command ends with the code it returns: 0 after the usage for -h, or
+// that of the usage error it printed.
+func (c *cli) parseArgs(args []string, s *settings) (int, bool) {
+	err := c.parse(args, s)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		c.usage(c.env.stdout, synopses[c.cmd])
+		return exitOK, false
+	}
+	return failure(c.env, c.cmd, err), false
+}
+
 // parse reads args, then the environment for every flag not given, then the
 // secrets. It returns flag.ErrHelp when help was asked for.
 func (c *cli) parse(args []string, s *settings) error {

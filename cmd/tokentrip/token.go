@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -32,12 +31,8 @@ type tokenOutput struct {
 func runToken(ctx context.Context, env *environ, args []string) int {
 	var s settings
 	c := tokenCLI(env, &s)
-	if err := c.parse(args, &s); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			c.usage(env.stdout, synopses["token"])
-			return exitOK
-		}
-		return failure(env, "token", err)
+	if code, ok := c.parseArgs(args, &s); !ok {
+		return code
 	}
 	logger, err := s.newLogger(env.stderr)
 	if err != nil {

@@ -131,14 +131,7 @@ func TestReplayBodies(t *testing.T) {
 			// A proxy of its own: a token fetched right after a rejection and rejected
 			// too would be a rejection that persists, which the Source keeps.
 			f := newFixture(t, func(o *Options) { o.ReplayLimit = 64 << 10 })
-			// The current token is rejected from now on, as an API rejects an expired one.
-			tok, err := f.tr.Source().Token(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.up.mu.Lock()
-			f.up.reject["Bearer "+tok.AccessToken] = true
-			f.up.mu.Unlock()
+			f.rejectCurrentToken(t)
 			fetches, before := f.fetches.Load(), len(f.up.got())
 
 			req := request{method: "POST", target: "/rest/hub/v1/dataevents", header: []string{"Content-Type", "application/json", "Content-Encoding", tc.encoding}}.build()

@@ -5,36 +5,18 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// clock is a manual clock the emulator and the provider share.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // mcv2Proxy is a proxy for an emulated enhanced package whose breaker opens at the
 // first rejected fetch.
-func mcv2Proxy(t *testing.T, clk *clock) (*mcv2test.Server, *Handler, *transport.Transport) {
+func mcv2Proxy(t *testing.T, clk *manualclock.Clock) (*mcv2test.Server, *Handler, *transport.Transport) {
 	t.Helper()
 	srv := mcv2test.NewServer(mcv2test.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
@@ -70,7 +52,7 @@ func mcv2Proxy(t *testing.T, clk *clock) (*mcv2test.Server, *Handler, *transport
 // /-/healthz answers while the process is up; /-/readyz only while there is a
 // usable token and the breaker is closed, and it says what is missing.
 func TestHealthAndReadiness(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	clk := manualclock.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 	srv, h, tr := mcv2Proxy(t, clk)
 	check := func(step, path string, status int, body string) {
 		t.Helper()
@@ -94,7 +76,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	// The package is revoked; past the refresh point the background refresh fails
 	// and opens the breaker, while the cached token is still valid.
 	srv.RevokeClient(mcv2test.DefaultClientID)
-	clk.advance(16 * time.Minute)
+	clk.Advance(16 * time.Minute)
 	w := serve(h, request{target: "/-/readyz"}.build()) // starts the refresh
 	tr.Source().Wait()
 	if _, ok := tr.Source().Current(); !ok {
@@ -112,7 +94,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 
 	// Once the token expires there is nothing usable at all.
-	clk.advance(10 * time.Minute)
+	clk.Advance(10 * time.Minute)
 	check("no token", "/-/readyz", http.StatusServiceUnavailable, "bu-emea: no usable token")
 	check("no token", "/-/healthz", http.StatusOK, "ok")
 	// The proxy's own endpoints take GET (and HEAD) only.

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -172,6 +172,19 @@ func newFixture(t *testing.T, tweak func(*Options)) *fixture {
 	return f
 }
 
+// rejectCurrentToken makes the upstream reject the Source's current token from
+// now on, as an API rejects an expired one.
+func (f *fixture) rejectCurrentToken(t *testing.T) {
+	t.Helper()
+	tok, err := f.tr.Source().Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.up.mu.Lock()
+	f.up.reject["Bearer "+tok.AccessToken] = true
+	f.up.mu.Unlock()
+}
+
 // request is one request to send to a handler.
 type request struct {
 	method, target string
@@ -208,25 +221,21 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
-// metric returns the value of the sample named name (with its labels, as the text
-// format prints them) at h's /-/metrics, and whether there is one.
-func metric(t *testing.T, h http.Handler, name string) (float64, bool) {
+// scrape returns h's /-/metrics in the Prometheus text format.
+func scrape(t *testing.T, h http.Handler) string {
 	t.Helper()
 	w := serve(h, request{target: "/-/metrics"}.build())
 	if w.Code != http.StatusOK {
 		t.Fatalf("/-/metrics: HTTP %d", w.Code)
 	}
-	sc := bufio.NewScanner(w.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			return f, true
-		}
-	}
-	return 0, false
+	return w.Body.String()
+}
+
+// metric returns the value of the sample named name (with its labels, as the text
+// format prints them) at h's /-/metrics, and whether there is one.
+func metric(t *testing.T, h http.Handler, name string) (float64, bool) {
+	t.Helper()
+	return testkit.Sample(t, scrape(t, h), name)
 }
 
 // syncBuffer is a log destination that handlers may write to concurrently.

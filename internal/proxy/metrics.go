@@ -59,10 +59,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_proxy_requests_total",
-			Help: "Requests answered by the proxy, by route and HTTP status.",
-		}, []string{labelRoute, labelCode}),
+		requests: counterVec("tokentrip_proxy_requests_total", "Requests answered by the proxy, by route and HTTP status.", labelRoute, labelCode),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tokentrip_proxy_request_duration_seconds",
 			Help:    "Time from a request's arrival to the end of its answer, by route.",
@@ -72,34 +69,13 @@ func NewMetrics() *Metrics {
 			Name: "tokentrip_proxy_in_flight_requests",
 			Help: "Requests being forwarded now (capped by --max-in-flight).",
 		}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_proxy_refused_total",
-			Help: "Requests refused before forwarding, by reason: host, origin, method, upgrade, path, busy, buffer, encoding, too_large.",
-		}, []string{labelReason}),
-		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_token_fetches_total",
-			Help: "Tokens fetched from the token endpoint.",
-		}, []string{labelCredential}),
-		fetchFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_token_fetch_failures_total",
-			Help: "Token fetches that failed, refusals by an open breaker included.",
-		}, []string{labelCredential}),
-		invalidations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_token_invalidations_total",
-			Help: "Cached tokens dropped because an API rejected them.",
-		}, []string{labelCredential}),
-		rejectedAgain: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_token_rejected_again_total",
-			Help: "Tokens rejected again right after a fresh fetch: the rejection persists (revoked access, a missing permission).",
-		}, []string{labelCredential}),
-		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_breaker_transitions_total",
-			Help: "Circuit breaker state changes, by the state entered.",
-		}, []string{labelCredential, labelState}),
-		limiterWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tokentrip_acoustic_limiter_waits_total",
-			Help: "Acoustic requests that waited for one of the org's in-flight slots.",
-		}, []string{labelCredential}),
+		refused:        counterVec("tokentrip_proxy_refused_total", "Requests refused before forwarding, by reason: host, origin, method, upgrade, path, busy, buffer, encoding, too_large.", labelReason),
+		fetches:        counterVec("tokentrip_token_fetches_total", "Tokens fetched from the token endpoint.", labelCredential),
+		fetchFailures:  counterVec("tokentrip_token_fetch_failures_total", "Token fetches that failed, refusals by an open breaker included.", labelCredential),
+		invalidations:  counterVec("tokentrip_token_invalidations_total", "Cached tokens dropped because an API rejected them.", labelCredential),
+		rejectedAgain:  counterVec("tokentrip_token_rejected_again_total", "Tokens rejected again right after a fresh fetch: the rejection persists (revoked access, a missing permission).", labelCredential),
+		breakerChanges: counterVec("tokentrip_breaker_transitions_total", "Circuit breaker state changes, by the state entered.", labelCredential, labelState),
+		limiterWaits:   counterVec("tokentrip_acoustic_limiter_waits_total", "Acoustic requests that waited for one of the org's in-flight slots.", labelCredential),
 		limiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tokentrip_acoustic_limiter_wait_seconds",
 			Help:    "How long Acoustic requests that had to wait waited for a slot.",
@@ -115,6 +91,11 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// counterVec is the family of counters named name, one by each set of labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -1,10 +1,11 @@
 package proxy
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tokentrip/tokentrip/internal/testkit"
 )
 
 // /-/metrics counts requests by route and status, their latency, token fetches and
@@ -21,41 +22,27 @@ func TestMetrics(t *testing.T) {
 		serve(f.h, r.build())
 	}
 	// One rejection: the token is dropped, one more is fetched, the request replayed.
-	tok, err := f.tr.Source().Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.up.mu.Lock()
-	f.up.reject["Bearer "+tok.AccessToken] = true
-	f.up.mu.Unlock()
+	f.rejectCurrentToken(t)
 	if w := serve(f.h, request{target: "/rest/c"}.build()); w.Code != http.StatusOK {
 		t.Fatalf("the replayed request: HTTP %d", w.Code)
 	}
 
-	for _, tc := range []struct {
-		sample string
-		want   float64
-	}{
-		{`tokentrip_proxy_requests_total{code="200",route="rest"}`, 3},
-		{`tokentrip_proxy_requests_total{code="200",route="soap"}`, 1},
-		{`tokentrip_proxy_requests_total{code="404",route="none"}`, 1},
-		{`tokentrip_proxy_requests_total{code="421",route="none"}`, 1},
-		{`tokentrip_proxy_request_duration_seconds_count{route="rest"}`, 3},
-		{`tokentrip_proxy_request_duration_seconds_bucket{route="rest",le="+Inf"}`, 3},
-		{`tokentrip_proxy_refused_total{reason="host"}`, 1},
-		{`tokentrip_proxy_in_flight_requests`, 0},
-		{`tokentrip_token_fetches_total{credential="mcv1"}`, 2},
-		{`tokentrip_token_fetch_failures_total{credential="mcv1"}`, 0},
-		{`tokentrip_token_invalidations_total{credential="mcv1"}`, 1},
-		{`tokentrip_replays_total{credential="mcv1"}`, 1},
-		{`tokentrip_unreplayable_rejections_total{credential="mcv1"}`, 0},
-		{`tokentrip_breaker_state{credential="mcv1"}`, 0},
-	} {
-		got, ok := metric(t, f.h, tc.sample)
-		if !ok || got != tc.want {
-			t.Errorf("%s = %v (present %v), want %v", tc.sample, got, ok, tc.want)
-		}
-	}
+	testkit.WantSamples(t, scrape(t, f.h), map[string]float64{
+		`tokentrip_proxy_requests_total{code="200",route="rest"}`:                 3,
+		`tokentrip_proxy_requests_total{code="200",route="soap"}`:                 1,
+		`tokentrip_proxy_requests_total{code="404",route="none"}`:                 1,
+		`tokentrip_proxy_requests_total{code="421",route="none"}`:                 1,
+		`tokentrip_proxy_request_duration_seconds_count{route="rest"}`:            3,
+		`tokentrip_proxy_request_duration_seconds_bucket{route="rest",le="+Inf"}`: 3,
+		`tokentrip_proxy_refused_total{reason="host"}`:                            1,
+		`tokentrip_proxy_in_flight_requests`:                                      0,
+		`tokentrip_token_fetches_total{credential="mcv1"}`:                        2,
+		`tokentrip_token_fetch_failures_total{credential="mcv1"}`:                 0,
+		`tokentrip_token_invalidations_total{credential="mcv1"}`:                  1,
+		`tokentrip_replays_total{credential="mcv1"}`:                              1,
+		`tokentrip_unreplayable_rejections_total{credential="mcv1"}`:              0,
+		`tokentrip_breaker_state{credential="mcv1"}`:                              0,
+	})
 	if v, ok := metric(t, f.h, `tokentrip_token_expiry_timestamp_seconds{credential="mcv1"}`); !ok || v <= 0 {
 		t.Errorf("token expiry %v, want a timestamp", v)
 	}
@@ -159,17 +146,10 @@ func TestMetricsRejectedAgain(t *testing.T) {
 			t.Fatalf("a request every token is rejected for: HTTP %d, want the 401 as it came", w.Code)
 		}
 	}
-	for _, tc := range []struct {
-		sample string
-		want   float64
-	}{
-		{`tokentrip_token_rejected_again_total{credential="mcv1"}`, 1},
-		{`tokentrip_replays_total{credential="mcv1"}`, 1},
-		{`tokentrip_token_fetches_total{credential="mcv1"}`, 2},
-		{`tokentrip_proxy_requests_total{code="401",route="rest"}`, 2},
-	} {
-		if got, ok := metric(t, f.h, tc.sample); !ok || got != tc.want {
-			t.Errorf("%s = %v (present %v), want %v", tc.sample, got, ok, tc.want)
-		}
-	}
+	testkit.WantSamples(t, scrape(t, f.h), map[string]float64{
+		`tokentrip_token_rejected_again_total{credential="mcv1"}`: 1,
+		`tokentrip_replays_total{credential="mcv1"}`:              1,
+		`tokentrip_token_fetches_total{credential="mcv1"}`:        2,
+		`tokentrip_proxy_requests_total{code="401",route="rest"}`: 2,
+	})
 }
