@@ -32,6 +32,13 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // instead of hundreds: the tests count attempts, they do not wait for them.
 var quickRetry = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
 
+// The defaults of transport.Settings and transport.Options the suite holds the
+// library to, as their field comments state them.
+const (
+	defaultBreakerCooldown = 30 * time.Second // Settings.Breaker.Cooldown
+	defaultReplayLimit     = 1 << 20          // Options.ReplayLimit
+)
+
 // noBackoff lets the Source start a fetch after every failure, so that a test can
 // drive the breaker one fetch per call without moving a clock.
 func noBackoff(int) time.Duration { return 0 }
@@ -60,21 +67,21 @@ type setup struct {
 	clock        func() time.Time // the emulator's and the Source's (nil: the wall clock)
 	tokenLatency time.Duration    // the emulator's delay of every token request
 	settings     func(s *settings)
-	config       func(cfg any) // the provider's *Config, after settings are applied
-	transport    []transport.Option
+	config       func(cfg any)     // the provider's *Config, after settings are applied
+	transport    transport.Options // laid over the provider's
 }
 
 // settings are the fields every provider's Config has, as the harness sets them.
 type settings struct {
-	AuthURL       string   // where tokens come from (default: the emulator)
-	APIHosts      []string // further hosts in scope (providers that have them)
-	HTTPClient    *http.Client
-	Base          http.RoundTripper
-	Retry         transport.RetryPolicy
-	Logger        *slog.Logger
-	Hook          func(transport.Event)
-	Clock         func() time.Time
-	SourceOptions []transport.SourceOption
+	AuthURL    string   // where tokens come from (default: the emulator)
+	APIHosts   []string // further hosts in scope (providers that have them)
+	HTTPClient *http.Client
+	Base       http.RoundTripper
+	Retry      transport.RetryPolicy
+	Logger     *slog.Logger
+	Hook       func(transport.Event)
+	Clock      func() time.Time
+	Settings   transport.Settings
 }
 
 // vendorEmulator is what the suite asks of every vendor's emulator.

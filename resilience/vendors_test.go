@@ -28,7 +28,7 @@ type vendor struct {
 	// serve starts the emulator for setup; build makes the provider's Config from
 	// set, lets tweak change it, and returns it with its Provider and Transport.
 	serve func(s setup) (vendorEmulator, string, func() emulatorStats)
-	build func(t *testing.T, set settings, tweak func(cfg any), opts []transport.Option) (cfg, provider any, tr *transport.Transport, err error)
+	build func(t *testing.T, set settings, tweak func(cfg any), opts transport.Options) (cfg, provider any, tr *transport.Transport, err error)
 }
 
 // vendors lists the three providers; the suite runs a fault against each where the
@@ -91,19 +91,19 @@ var mcv1Vendor = &vendor{
 			return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls, st.Rejections}
 		}
 	},
-	build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
+	build: func(_ *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
 		cfg := mcv1.Config{
-			AuthURL:       set.AuthURL,
-			ClientID:      mcv1test.DefaultClientID,
-			ClientSecret:  mcv1test.DefaultClientSecret,
-			APIHosts:      set.APIHosts,
-			HTTPClient:    set.HTTPClient,
-			Base:          set.Base,
-			Retry:         set.Retry,
-			Clock:         set.Clock,
-			Logger:        set.Logger,
-			Hook:          set.Hook,
-			SourceOptions: set.SourceOptions,
+			AuthURL:      set.AuthURL,
+			ClientID:     mcv1test.DefaultClientID,
+			ClientSecret: mcv1test.DefaultClientSecret,
+			APIHosts:     set.APIHosts,
+			HTTPClient:   set.HTTPClient,
+			Base:         set.Base,
+			Retry:        set.Retry,
+			Clock:        set.Clock,
+			Logger:       set.Logger,
+			Hook:         set.Hook,
+			Settings:     set.Settings,
 		}
 		if tweak != nil {
 			tweak(&cfg)
@@ -112,7 +112,7 @@ var mcv1Vendor = &vendor{
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return cfg, p, p.NewTransport(opts...), nil
+		return cfg, p, p.NewTransport(opts), nil
 	},
 }
 
@@ -136,19 +136,19 @@ var mcv2Vendor = &vendor{
 			return emulatorStats{st.TokenRequests, st.RESTCalls + st.SOAPCalls, st.Rejections}
 		}
 	},
-	build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
+	build: func(_ *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
 		cfg := mcv2.Config{
-			AuthURL:       set.AuthURL,
-			ClientID:      mcv2test.DefaultClientID,
-			ClientSecret:  mcv2test.DefaultClientSecret,
-			APIHosts:      set.APIHosts,
-			HTTPClient:    set.HTTPClient,
-			Base:          set.Base,
-			Retry:         set.Retry,
-			Clock:         set.Clock,
-			Logger:        set.Logger,
-			Hook:          set.Hook,
-			SourceOptions: set.SourceOptions,
+			AuthURL:      set.AuthURL,
+			ClientID:     mcv2test.DefaultClientID,
+			ClientSecret: mcv2test.DefaultClientSecret,
+			APIHosts:     set.APIHosts,
+			HTTPClient:   set.HTTPClient,
+			Base:         set.Base,
+			Retry:        set.Retry,
+			Clock:        set.Clock,
+			Logger:       set.Logger,
+			Hook:         set.Hook,
+			Settings:     set.Settings,
 		}
 		if tweak != nil {
 			tweak(&cfg)
@@ -157,7 +157,7 @@ var mcv2Vendor = &vendor{
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return cfg, p, p.NewTransport(opts...), nil
+		return cfg, p, p.NewTransport(opts), nil
 	},
 }
 
@@ -180,22 +180,22 @@ var acousticVendor = &vendor{
 			return emulatorStats{st.TokenRequests, st.RESTCalls + st.XMLAPICalls, st.Rejections}
 		}
 	},
-	build: func(t *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
+	build: func(t *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
 		if len(set.APIHosts) > 0 {
 			t.Fatal("acoustic's Config takes no further API hosts")
 		}
 		cfg := acoustic.Config{
-			BaseURL:       set.AuthURL,
-			ClientID:      acoustictest.DefaultClientID,
-			ClientSecret:  acoustictest.DefaultClientSecret,
-			RefreshToken:  acoustictest.DefaultRefreshToken,
-			HTTPClient:    set.HTTPClient,
-			Base:          set.Base,
-			Retry:         set.Retry,
-			Clock:         set.Clock,
-			Logger:        set.Logger,
-			Hook:          set.Hook,
-			SourceOptions: set.SourceOptions,
+			BaseURL:      set.AuthURL,
+			ClientID:     acoustictest.DefaultClientID,
+			ClientSecret: acoustictest.DefaultClientSecret,
+			RefreshToken: acoustictest.DefaultRefreshToken,
+			HTTPClient:   set.HTTPClient,
+			Base:         set.Base,
+			Retry:        set.Retry,
+			Clock:        set.Clock,
+			Logger:       set.Logger,
+			Hook:         set.Hook,
+			Settings:     set.Settings,
 		}
 		if tweak != nil {
 			tweak(&cfg)
@@ -204,7 +204,7 @@ var acousticVendor = &vendor{
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		tr, err := acoustic.NewTransport(cfg, opts...)
+		tr, err := acoustic.NewTransport(cfg, opts)
 		return cfg, p, tr, err
 	},
 }
