@@ -27,7 +27,7 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 		name string
 		rt   http.RoundTripper
 	}{
-		{"tokentrip", transport.New(transport.NewSource(cc), transport.WithHosts(l.srv.Listener.Addr().String()))},
+		{"tokentrip", transport.New(transport.NewSource(cc, transport.Settings{}), transport.Options{Hosts: []string{l.srv.Listener.Addr().String()}})},
 		{"oauth2", &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, cc)}},
 	}
 	for _, k := range kinds {

@@ -33,7 +33,7 @@ func BenchmarkCredentials(b *testing.B) {
 		make func(cc *clientCredentials) http.RoundTripper
 	}{
 		{"tokentrip", func(cc *clientCredentials) http.RoundTripper {
-			return transport.New(transport.NewSource(cc), transport.WithBase(base), transport.WithHosts(host))
+			return transport.New(transport.NewSource(cc, transport.Settings{}), transport.Options{Hosts: []string{host}, Base: base})
 		}},
 		{"oauth2", func(cc *clientCredentials) http.RoundTripper {
 			return &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, cc), Base: base}

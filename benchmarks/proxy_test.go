@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/internal/proxy"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -51,15 +53,14 @@ func BenchmarkProxy(b *testing.B) {
 		front func(b *testing.B) (base string, stop func())
 	}{
 		{"tokentrip", func(b *testing.B) (string, func()) {
-			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				return transport.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}, nil
-			}))
+			}), transport.Settings{})
 			if _, err := src.Token(context.Background()); err != nil { // a warm token
 				b.Fatal(err)
 			}
 			base := proxy.NewUpstreamTransport(0)
-			tr := transport.New(src, transport.WithHosts(up.URL), transport.WithBase(base),
-				transport.WithReplayLimit(0), transport.WithSOAP(transport.FuelOAuth))
+			tr := transport.New(src, transport.Options{Hosts: []string{up.URL}, Base: base, ReplayLimit: -1, SOAP: marketingcloud.FuelOAuth})
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -23,10 +24,10 @@ const endpointLatency = 50 * time.Millisecond
 func BenchmarkRefreshPoint(b *testing.B) {
 	b.Run("tokentrip", func(b *testing.B) {
 		runRefreshPoint(b, func() func() error {
-			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				time.Sleep(endpointLatency) // emulated endpoint latency
 				return transport.Token{AccessToken: "t", Expiry: time.Now().Add(200 * time.Millisecond)}, nil
-			}), transport.WithRefreshLead(100*time.Millisecond))
+			}), transport.Settings{RefreshLead: 100 * time.Millisecond})
 			return func() error { _, err := src.Token(context.Background()); return err }
 		})
 	})

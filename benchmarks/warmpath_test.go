@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -70,13 +72,12 @@ func warmPathTransports(b *testing.B) (*http.Request, []namedTransport) {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "benchmark")
 
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}, nil
-	}))
-	tokentrip := transport.New(src, transport.WithBase(base), transport.WithHosts("*.marketingcloudapis.com"))
+	}), transport.Settings{})
+	tokentrip := transport.New(src, transport.Options{Hosts: []string{"*.marketingcloudapis.com"}, Base: base})
 	// What the Marketing Cloud providers build: SOAP-enabled, here on a REST call.
-	withSOAP := transport.New(src, transport.WithBase(base), transport.WithHosts("*.marketingcloudapis.com"),
-		transport.WithSOAP(transport.FuelOAuth))
+	withSOAP := transport.New(src, transport.Options{Hosts: []string{"*.marketingcloudapis.com"}, Base: base, SOAP: marketingcloud.FuelOAuth})
 	ots := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token, Expiry: time.Now().Add(time.Hour)}))
 	xoauth2 := &oauth2.Transport{Source: ots, Base: base}
 	limit := limitTransport{base: base, value: []string{"Bearer " + token}}

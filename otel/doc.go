@@ -8,7 +8,7 @@
 //
 //	import tokentripotel "github.com/tokentrip/tokentrip/otel"
 //
-// Give Instruments.Hook to the provider's Config.Hook (or transport.WithHook) and
+// Give Instruments.Hook to the provider's Config.Hook (or transport.Settings.Hook) and
 // the Source to Instruments.Observe. Attributes are bounded: the provider's name
 // ("mcv1", "mcv2", "acoustic" or "other"), error.type on failures, the breaker's
 // state, and the attributes of Config. No metric or span carries a client id, a

@@ -33,11 +33,8 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
 		HTTPClient: srv.Client(), Base: srv.Client().Transport, Clock: clk.Now, Hook: evs.hook,
-		Retry: transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-		SourceOptions: []transport.SourceOption{
-			transport.WithBackoff(func(int) time.Duration { return 0 }),
-			transport.WithBreaker(3, 0, time.Hour),
-		},
+		Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+		Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 3, Outages: -1, Cooldown: time.Hour}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +84,8 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 			t.Fatalf("call with revoked credentials: %d", got)
 		}
 	}
-	if src.BreakerState() != "open" {
-		t.Fatalf("breaker %s, want open", src.BreakerState())
+	if src.Stats().Breaker != "open" {
+		t.Fatalf("breaker %s, want open", src.Stats().Breaker)
 	}
 
 	// Metrics: each agrees with the events and Stats of the Source.

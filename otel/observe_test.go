@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	tokentripotel "github.com/tokentrip/tokentrip/otel"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -26,7 +27,7 @@ func newCredential(t *testing.T, i int, hook func(transport.Event), refreshes in
 	c := &credential{clk: newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)), refreshes: refreshes, open: open}
 	var mu sync.Mutex
 	n := 0
-	c.src = transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	c.src = transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		n++
@@ -34,8 +35,7 @@ func newCredential(t *testing.T, i int, hook func(transport.Event), refreshes in
 			return transport.Token{}, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "mcv2"}
 		}
 		return transport.Token{AccessToken: fmt.Sprintf("tok-%d-%d", i, n), Expiry: c.clk.Now().Add(20 * time.Minute)}, nil
-	}), transport.WithName(fmt.Sprintf("mcv2/%08x", i)), transport.WithClock(c.clk.Now), transport.WithHook(hook),
-		transport.WithBreaker(1, 1, time.Hour), transport.WithRefreshLead(5*time.Minute))
+	}), transport.Settings{Name: fmt.Sprintf("mcv2/%08x", i), Clock: c.clk.Now, Hook: hook, Breaker: transport.BreakerSettings{Rejections: 1, Outages: 1, Cooldown: time.Hour}, RefreshLead: 5 * time.Minute})
 	return c
 }
 
@@ -137,13 +137,13 @@ func TestFailedFetchSpanLastsAsLongAsTheFetch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tm := newTelemetry(t)
 			clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
-			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				clk.Advance(tt.took)
 				if tt.answer != nil {
 					return transport.Token{}, tt.answer
 				}
 				return transport.Token{AccessToken: "tok", Expiry: clk.Now().Add(time.Hour)}, nil
-			}), transport.WithName("mcv2/0a1b2c3d"), transport.WithClock(clk.Now), transport.WithHook(tm.in.Hook))
+			}), transport.Settings{Name: "mcv2/0a1b2c3d", Clock: clk.Now, Hook: tm.in.Hook})
 			src.Token(context.Background())
 			spans := tm.spans.GetSpans()
 			if len(spans) != 1 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/pool"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
@@ -25,10 +26,10 @@ func counting(name string) (pool.Builder, *atomic.Int64) {
 	var builds atomic.Int64
 	return func() (*transport.Transport, error) {
 		builds.Add(1)
-		src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 			return transport.Token{AccessToken: "token-of-" + name, Expiry: time.Now().Add(time.Hour)}, nil
-		}))
-		return transport.New(src), nil
+		}), transport.Settings{})
+		return transport.New(src, transport.Options{}), nil
 	}, &builds
 }
 
@@ -137,9 +138,9 @@ func TestPoolConcurrentFirstUseBuildsOnce(t *testing.T) {
 			close(inBuild)
 		}
 		<-release // the other callers arrive while this build is under way
-		return transport.New(transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		return transport.New(transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 			return transport.Token{AccessToken: "t"}, nil
-		}))), nil
+		}), transport.Settings{}), transport.Options{}), nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -224,9 +225,9 @@ func TestPoolBuildErrors(t *testing.T) {
 		if tries.Add(1) == 1 {
 			return nil, errors.New("secret file not mounted yet")
 		}
-		return transport.New(transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		return transport.New(transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 			return transport.Token{AccessToken: "t"}, nil
-		}))), nil
+		}), transport.Settings{}), transport.Options{}), nil
 	})
 	if _, err := p.Transport("flaky"); err == nil || !strings.Contains(err.Error(), `"flaky": secret file not mounted yet`) {
 		t.Fatalf("first use: %v, want the Builder's error", err)
@@ -247,10 +248,10 @@ func TestPoolCloseIdleConnections(t *testing.T) {
 		base := &closeCounter{}
 		bases[name] = base
 		_ = p.Add(name, func() (*transport.Transport, error) {
-			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				return transport.Token{AccessToken: "t"}, nil
-			}))
-			return transport.New(src, transport.WithBase(base)), nil
+			}), transport.Settings{})
+			return transport.New(src, transport.Options{Base: base}), nil
 		})
 	}
 	if _, err := p.Transport("used"); err != nil {

@@ -97,12 +97,12 @@ func TestFaultSniffIsBounded(t *testing.T) {
 			}
 
 			t.Logf("FIGURE %s, 10 MiB body: read %v bytes before the caller got the response (bound %d); caller read %d bytes; %d replays",
-				tt.name, beforeCaller, httpx.MaxFaultSniff, len(got), h.tr.Stats().Replays)
+				tt.name, beforeCaller, httpx.MaxFaultSniff, len(got), h.tr.Source().Stats().Replays)
 			if resp.StatusCode != tt.status || !bytes.Equal(got, answer) {
 				t.Errorf("caller got %d with %d bytes, want %d with the whole 10 MiB body intact", resp.StatusCode, len(got), tt.status)
 			}
-			if len(beforeCaller) != int(tt.wantReplays)+1 || h.tr.Stats().Replays != tt.wantReplays {
-				t.Fatalf("%d responses, %d replays; want %d replays", len(beforeCaller), h.tr.Stats().Replays, tt.wantReplays)
+			if len(beforeCaller) != int(tt.wantReplays)+1 || h.tr.Source().Stats().Replays != tt.wantReplays {
+				t.Fatalf("%d responses, %d replays; want %d replays", len(beforeCaller), h.tr.Source().Stats().Replays, tt.wantReplays)
 			}
 			for _, n := range beforeCaller {
 				if n > httpx.MaxFaultSniff {
@@ -121,7 +121,7 @@ func TestReplayBufferIsBounded(t *testing.T) {
 	tests := []struct {
 		name       string
 		size       int
-		limit      int64 // 0: the default, transport.DefaultReplayLimit
+		limit      int64 // 0: the default, defaultReplayLimit
 		wantReplay bool
 	}{
 		{"32 KiB body, 64 KiB limit", 32 * kib, 64 * kib, true},
@@ -131,10 +131,10 @@ func TestReplayBufferIsBounded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var opts []transport.Option
-			limit := int64(transport.DefaultReplayLimit)
+			var opts transport.Options
+			limit := int64(defaultReplayLimit)
 			if tt.limit > 0 {
-				opts, limit = []transport.Option{transport.WithReplayLimit(tt.limit)}, tt.limit
+				opts, limit = transport.Options{ReplayLimit: tt.limit}, tt.limit
 			}
 			var callerBody atomic.Int64 // bytes read from the caller's body
 			var readAtSend []int64      // callerBody when each attempt went out
@@ -166,19 +166,19 @@ func TestReplayBufferIsBounded(t *testing.T) {
 			first := readAtSend[0]
 			mu.Unlock()
 			t.Logf("FIGURE replay buffer, %s: %d bytes buffered before sending (limit %d); answer %d; replays %d, unreplayable %d",
-				tt.name, first, limit, o.status, h.tr.Stats().Replays, h.tr.Stats().Unreplayable)
+				tt.name, first, limit, o.status, h.tr.Source().Stats().Replays, h.tr.Source().Stats().Unreplayable)
 			if first > limit+1 {
 				t.Errorf("%d bytes of the body were read before it was sent, want at most %d", first, limit+1)
 			}
 			if !tt.wantReplay {
-				if o.err != nil || o.status != http.StatusUnauthorized || h.tr.Stats().Unreplayable != 1 || h.tr.Stats().Replays != 0 {
-					t.Errorf("got %v, replays %d, unreplayable %d; want the 401 as it came", o, h.tr.Stats().Replays, h.tr.Stats().Unreplayable)
+				if o.err != nil || o.status != http.StatusUnauthorized || h.tr.Source().Stats().Unreplayable != 1 || h.tr.Source().Stats().Replays != 0 {
+					t.Errorf("got %v, replays %d, unreplayable %d; want the 401 as it came", o, h.tr.Source().Stats().Replays, h.tr.Source().Stats().Unreplayable)
 				}
 				return
 			}
 			var echo struct{ BodyLength int }
-			if !o.ok() || json.Unmarshal(o.body, &echo) != nil || echo.BodyLength != tt.size || h.tr.Stats().Replays != 1 {
-				t.Errorf("got %v, replays %d; want the whole body replayed once and accepted", o, h.tr.Stats().Replays)
+			if !o.ok() || json.Unmarshal(o.body, &echo) != nil || echo.BodyLength != tt.size || h.tr.Source().Stats().Replays != 1 {
+				t.Errorf("got %v, replays %d; want the whole body replayed once and accepted", o, h.tr.Source().Stats().Replays)
 			}
 		})
 	}

@@ -74,9 +74,9 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 			}
 			beforeOpen++
 		default:
-			coe, isOpen := errors.AsType[*transport.CircuitOpenError](r.err)
+			coe, isOpen := errors.AsType[*transport.RetryError](r.err)
 			if !isOpen || !errors.Is(r.err, transport.ErrCircuitOpen) || !errors.Is(r.err, transport.ErrCredentialsRejected) ||
-				coe.Retry.Sub(openedAt.Add(transport.DefaultBreakerCooldown)).Abs() > 100*time.Millisecond {
+				coe.Retry.Sub(openedAt.Add(defaultBreakerCooldown)).Abs() > 100*time.Millisecond {
 				wrong = append(wrong, r.outcome)
 				continue
 			}
@@ -111,7 +111,7 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 
 // TestBreakerOpensOnRepeatedFailures: the breaker opens after three fetches in a
 // row whose credentials were rejected, or five in a row that found the endpoint
-// down; then callers get a *transport.CircuitOpenError that names the next try and
+// down; then callers get the open breaker's *transport.RetryError that names the next try and
 // wraps the failure that opened it, and nothing more is sent.
 func TestBreakerOpensOnRepeatedFailures(t *testing.T) {
 	tests := []struct {
@@ -165,9 +165,9 @@ func TestBreakerOpensOnRepeatedFailures(t *testing.T) {
 					t.Errorf("breaker opened after %d failed fetches (%d token requests), want %d", fails, requests, tt.wantFails)
 				}
 				for _, r := range append(refused, o) {
-					coe, ok := errors.AsType[*transport.CircuitOpenError](r.err)
-					if !ok || !errors.Is(r.err, tt.cause) || !coe.Retry.Equal(openedAt.Add(transport.DefaultBreakerCooldown)) {
-						t.Fatalf("call while open: %v; want a *transport.CircuitOpenError wrapping %v that names %v", r, tt.cause, openedAt.Add(transport.DefaultBreakerCooldown))
+					coe, ok := errors.AsType[*transport.RetryError](r.err)
+					if !ok || !errors.Is(r.err, transport.ErrCircuitOpen) || !errors.Is(r.err, tt.cause) || !coe.Retry.Equal(openedAt.Add(defaultBreakerCooldown)) {
+						t.Fatalf("call while open: %v; want a *transport.RetryError of the open breaker wrapping %v that names %v", r, tt.cause, openedAt.Add(defaultBreakerCooldown))
 					}
 				}
 				if got := h.tokenRequests(); got != requests {
@@ -203,10 +203,7 @@ func TestBreakerProbesAfterCooldown(t *testing.T) {
 			t.Run(v.name+" "+tt.name, func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, v, setup{settings: func(s *settings) {
-					s.SourceOptions = []transport.SourceOption{
-						transport.WithBreaker(3, 5, cooldown),
-						transport.WithBackoff(noBackoff),
-					}
+					s.Settings = transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}, Backoff: noBackoff}
 				}})
 				mustSucceed(t, "call before the revocation", h.rest(t.Context()))
 				revokeCredentials(t, h)
@@ -216,8 +213,8 @@ func TestBreakerProbesAfterCooldown(t *testing.T) {
 					}
 				}
 				o := h.rest(t.Context())
-				coe, ok := errors.AsType[*transport.CircuitOpenError](o.err)
-				if !ok {
+				coe, ok := errors.AsType[*transport.RetryError](o.err)
+				if !ok || !errors.Is(o.err, transport.ErrCircuitOpen) {
 					t.Fatalf("call after three rejections: %v, want the breaker's error", o)
 				}
 				if tt.restore {

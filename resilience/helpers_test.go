@@ -26,6 +26,13 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // instead of hundreds: the tests count attempts, they do not wait for them.
 var quickRetry = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
 
+// The defaults of transport.Settings and transport.Options the suite holds the
+// library to, as their field comments state them.
+const (
+	defaultBreakerCooldown = 30 * time.Second // Settings.Breaker.Cooldown
+	defaultReplayLimit     = 1 << 20          // Options.ReplayLimit
+)
+
 // noBackoff lets the Source start a fetch after every failure, so that a test can
 // drive the breaker one fetch per call without moving a clock.
 func noBackoff(int) time.Duration { return 0 }
@@ -54,7 +61,7 @@ type setup struct {
 	tokenLatency time.Duration    // the emulator's delay of every token request
 	settings     func(s *settings)
 	config       func(cfg any) // the provider's *Config, after settings are applied
-	transport    []transport.Option
+	transport    transport.Options
 }
 
 // settings are the fields of a provider's Config that the harness sets.
@@ -66,13 +73,13 @@ type settings struct {
 
 // common are the fields every provider's Config has, under the same names.
 type common struct {
-	HTTPClient    *http.Client
-	Base          http.RoundTripper
-	Retry         transport.RetryPolicy
-	Logger        *slog.Logger
-	Hook          func(transport.Event)
-	Clock         func() time.Time
-	SourceOptions []transport.SourceOption
+	HTTPClient *http.Client
+	Base       http.RoundTripper
+	Retry      transport.RetryPolicy
+	Logger     *slog.Logger
+	Hook       func(transport.Event)
+	Clock      func() time.Time
+	Settings   transport.Settings
 }
 
 // vendorEmulator is what the suite asks of every vendor's emulator.

@@ -75,10 +75,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, v, setup{
 				settings: func(s *settings) {
-					s.SourceOptions = []transport.SourceOption{
-						transport.WithBackoff(noBackoff),
-						transport.WithLogger(s.Logger), // the Source's own logger option too
-					}
+					s.Settings = transport.Settings{Backoff: noBackoff, Logger: s.Logger}
 				},
 				config: tt.tweak,
 			})
@@ -139,7 +136,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 				{"https://auth.example.com/?secret=" + secret, nil},
 			}
 			for _, bad := range bads {
-				if _, _, _, err := v.build(t, settings{AuthURL: bad.authURL}, bad.tweak, nil); err != nil {
+				if _, _, _, err := v.build(t, settings{AuthURL: bad.authURL}, bad.tweak, transport.Options{}); err != nil {
 					errs = append(errs, err)
 				} else {
 					t.Errorf("a configuration with AuthURL %.30q… was accepted", bad.authURL)
@@ -155,7 +152,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 			for i, ev := range h.events.Events() {
 				texts[fmt.Sprintf("event %d (%s)", i, ev.Kind)] = fmt.Sprintf("%+v %#v", ev, ev)
 			}
-			renderings := []any{h.config, h.provider, issued, &issued, h.tr.Source().Stats(), h.tr.Stats()}
+			renderings := []any{h.config, h.provider, issued, &issued, h.tr.Source().Stats()}
 			for i, v := range renderings {
 				for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 					texts[fmt.Sprintf("rendering %d (%T) as %s", i, v, verb)] = fmt.Sprintf(verb, v)

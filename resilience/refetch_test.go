@@ -47,10 +47,10 @@ func TestRejectedTokenIsRefetchedOnce(t *testing.T) {
 					fresh, _ := h.tr.Source().Current()
 					refetches := st.TokenRequests - before.TokenRequests
 					t.Logf("FIGURE %s %s %s: %d calls in flight, %d failed, %d re-fetch, %d replays, rejections %v",
-						v.name, a.name, rj.name, inFlight, len(failures(outs)), refetches, h.tr.Stats().Replays, st.Rejections)
+						v.name, a.name, rj.name, inFlight, len(failures(outs)), refetches, h.tr.Source().Stats().Replays, st.Rejections)
 					mustSucceed(t, "calls with the rejected token", outs...)
-					if refetches != 1 || h.tr.Stats().Replays != uint64(inFlight) || st.Rejections[rj.reason] != inFlight || len(st.Rejections) != 1 {
-						t.Errorf("re-fetches %d, replays %d, rejections %v; want 1, %d and %d %s", refetches, h.tr.Stats().Replays, st.Rejections, inFlight, inFlight, rj.reason)
+					if refetches != 1 || h.tr.Source().Stats().Replays != uint64(inFlight) || st.Rejections[rj.reason] != inFlight || len(st.Rejections) != 1 {
+						t.Errorf("re-fetches %d, replays %d, rejections %v; want 1, %d and %d %s", refetches, h.tr.Source().Stats().Replays, st.Rejections, inFlight, inFlight, rj.reason)
 					}
 					if fresh.AccessToken == used.AccessToken {
 						t.Error("the rejected token is still cached")

@@ -77,7 +77,7 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 						}
 					}
 					if tt.fetchTimeout > 0 {
-						s.SourceOptions = []transport.SourceOption{transport.WithFetchTimeout(tt.fetchTimeout)}
+						s.Settings = transport.Settings{FetchTimeout: tt.fetchTimeout}
 					}
 				},
 			})

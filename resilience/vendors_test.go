@@ -32,7 +32,7 @@ type vendor struct {
 	// build makes the provider's Config from set, lets tweak change it, and returns
 	// it with its Provider and Transport.
 	serve func(clock func() time.Time) (vendorEmulator, string)
-	build func(t *testing.T, set settings, tweak func(cfg any), opts []transport.Option) (cfg, provider any, tr *transport.Transport, err error)
+	build func(t *testing.T, set settings, tweak func(cfg any), opts transport.Options) (cfg, provider any, tr *transport.Transport, err error)
 }
 
 // vendors lists the three providers; the suite runs a fault against each where the
@@ -91,7 +91,7 @@ var (
 // mcVendor is a Marketing Cloud provider: its Config takes an auth URL, further
 // API hosts and a client id and secret; its Provider makes the Transport.
 func mcVendor[C any, P interface {
-	NewTransport(...transport.Option) *transport.Transport
+	NewTransport(...transport.Options) *transport.Transport
 }](name, clientID, clientSecret string, newProvider func(C) (P, error), serve func(clock func() time.Time) (vendorEmulator, string)) *vendor {
 	return &vendor{
 		name:     name,
@@ -102,14 +102,14 @@ func mcVendor[C any, P interface {
 		rest:     mcREST,
 		soap:     mcSOAP,
 		serve:    serve,
-		build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
+		build: func(_ *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
 			var cfg C
 			setFields(&cfg, struct {
 				AuthURL, ClientID, ClientSecret string
 				APIHosts                        []string
 			}{set.AuthURL, clientID, clientSecret, set.APIHosts})
 			return buildWith(cfg, set.common, tweak, newProvider, func(_ C, p P) (*transport.Transport, error) {
-				return p.NewTransport(opts...), nil
+				return p.NewTransport(opts), nil
 			})
 		},
 	}
@@ -126,7 +126,7 @@ var acousticVendor = &vendor{
 		s := acoustictest.NewServer(acoustictest.WithClock(clock))
 		return s, s.URL
 	},
-	build: func(t *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
+	build: func(t *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
 		if len(set.APIHosts) > 0 {
 			t.Fatal("acoustic's Config takes no further API hosts")
 		}
@@ -137,7 +137,7 @@ var acousticVendor = &vendor{
 			RefreshToken: acoustictest.DefaultRefreshToken,
 		}
 		return buildWith(cfg, set.common, tweak, acoustic.NewProvider, func(cfg acoustic.Config, _ *acoustic.Provider) (*transport.Transport, error) {
-			return acoustic.NewTransport(cfg, opts...)
+			return acoustic.NewTransport(cfg, opts)
 		})
 	},
 }

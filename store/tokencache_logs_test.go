@@ -40,8 +40,8 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 		tr, err := mcv2.NewTransport(mcv2.Config{
 			AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
 			HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c, Logger: logger,
-			Retry:         transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-			SourceOptions: []transport.SourceOption{transport.WithBackoff(func(int) time.Duration { return 0 }), transport.WithBreaker(2, 0, time.Hour)},
+			Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+			Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}},
 		})
 		if err != nil {
 			t.Fatal(err)

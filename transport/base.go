@@ -18,7 +18,7 @@ const (
 )
 
 // DefaultBase returns the RoundTripper under every Transport built without
-// WithBase: one connection pool that all of them share, as http.Client shares
+// Options.Base: one connection pool that all of them share, as http.Client shares
 // http.DefaultTransport. It is a clone of http.DefaultTransport (proxy from the
 // environment, HTTP/2 where the server offers it, idle connections closed after
 // 90 seconds) that keeps up to 128 idle connections per host and 512 in all, so
@@ -26,7 +26,7 @@ const (
 //
 // Size the pool by the calls in flight to one host at the peak: over HTTP/1.1 each
 // needs a connection of its own, and a call that finds no idle one opens a new one.
-// Above 128 calls in flight, or to bound connections, pass WithBase with a clone of
+// Above 128 calls in flight, or to bound connections, set Options.Base to a clone of
 // http.DefaultTransport whose MaxIdleConnsPerHost (and MaxIdleConns, for many
 // hosts) is at least that number, or MaxConnsPerHost to cap them. Over HTTP/2 one
 // connection carries up to the server's limit of concurrent streams (often 100 or

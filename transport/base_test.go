@@ -64,13 +64,13 @@ func TestDefaultBaseReusesConnections(t *testing.T) {
 			t.Cleanup(api.Close)
 			clients := make([]*http.Client, c.creds)
 			for i := range clients {
-				opts := []transport.Option{transport.WithHosts(api.URL)}
+				opts := transport.Options{Hosts: []string{api.URL}}
 				if c.base != nil {
 					base := c.base()
 					t.Cleanup(base.(*http.Transport).CloseIdleConnections)
-					opts = append(opts, transport.WithBase(base))
+					opts.Base = base
 				}
-				clients[i] = &http.Client{Transport: transport.New(transport.NewSource(ts.provider()), opts...)}
+				clients[i] = &http.Client{Transport: transport.New(transport.NewSource(ts.provider(), transport.Settings{}), opts)}
 			}
 
 			var opened []int64
@@ -144,14 +144,14 @@ func TestCloseIdleConnectionsOfTheSharedPool(t *testing.T) {
 			}
 			api.Start()
 			t.Cleanup(api.Close)
-			closerOpts := []transport.Option{transport.WithHosts(api.URL)}
+			closerOpts := transport.Options{Hosts: []string{api.URL}}
 			if tt.ownBase {
 				own := http.DefaultTransport.(*http.Transport).Clone()
 				t.Cleanup(own.CloseIdleConnections)
-				closerOpts = append(closerOpts, transport.WithBase(own))
+				closerOpts.Base = own
 			}
-			closer := transport.New(transport.NewSource(ts.provider()), closerOpts...)
-			other := transport.New(transport.NewSource(ts.provider()), transport.WithHosts(api.URL))
+			closer := transport.New(transport.NewSource(ts.provider(), transport.Settings{}), closerOpts)
+			other := transport.New(transport.NewSource(ts.provider(), transport.Settings{}), transport.Options{Hosts: []string{api.URL}})
 			t.Cleanup(other.CloseIdleConnections)
 			call := func(tr *transport.Transport) {
 				resp, err := (&http.Client{Transport: tr}).Get(api.URL + "/api")

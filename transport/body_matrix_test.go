@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -336,11 +338,11 @@ func TestBodyMatrix(t *testing.T) {
 			srv.mu.Unlock()
 
 			issued := 0
-			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				issued++
 				return transport.Token{AccessToken: tokens[min(issued, 2)-1]}, nil
-			}))
-			tr := transport.New(src, transport.WithHosts(srv.URL), transport.WithBase(base), transport.WithSOAP(transport.FuelOAuth))
+			}), transport.Settings{})
+			tr := transport.New(src, transport.Options{Hosts: []string{srv.URL}, Base: base, SOAP: marketingcloud.FuelOAuth})
 			req := c.request(t, srv.URL, id, want, wantStr)
 			wantCL, wantHeaders := req.ContentLength, len(req.Header)
 
@@ -389,7 +391,7 @@ func TestBodyMatrix(t *testing.T) {
 					t.Errorf("request %d: Content-Length %d; want chunked", n+1, a.contentLength)
 				}
 			}
-			st := tr.Stats()
+			st := tr.Source().Stats()
 			switch {
 			case c.replay && !replayable:
 				wantStatus, wantBody := http.StatusUnauthorized, restRejection

@@ -127,7 +127,7 @@ func (s *Source) onBreakerChange(_ string, from, to gobreaker.State) {
 	s.emit(Event{Kind: EventBreaker, From: from.String(), To: to.String()})
 }
 
-// translateBreakerErr turns gobreaker's refusals into a CircuitOpenError that says
+// translateBreakerErr turns gobreaker's refusals into a RetryError that says
 // when the next probe goes out and what opened the breaker.
 func (s *Source) translateBreakerErr(err error) error {
 	if !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) {
@@ -135,7 +135,7 @@ func (s *Source) translateBreakerErr(err error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &CircuitOpenError{Retry: s.openedAt.Add(s.cfg.breakerCooldown), Last: s.lastErr}
+	return &RetryError{Retry: s.openedAt.Add(s.cfg.breakerCooldown), Last: s.lastErr, open: true}
 }
 
 // countsAsSuccess tells gobreaker which outcomes are successes: only a token.
@@ -149,6 +149,3 @@ func countsAsSuccess(err error) bool { return err == nil }
 func isExcluded(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, ErrSuperseded)
 }
-
-// BreakerState reports the breaker's state: "closed", "half-open" or "open".
-func (s *Source) BreakerState() string { return s.breaker().State().String() }

@@ -52,17 +52,16 @@ func TestBreakerEventsUnderFailureAndRecovery(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var answer error
 				var got []string
-				src := NewSource(ProviderFunc(func(context.Context) (Token, error) {
+				src := NewSource(providerFunc(func(context.Context) (Token, error) {
 					if answer != nil {
 						return Token{}, answer
 					}
 					return Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour)}, nil
-				}), WithBreaker(3, 2, time.Minute), WithBackoff(func(int) time.Duration { return 0 }),
-					WithHook(func(ev Event) {
-						if ev.Kind == EventBreaker {
-							got = append(got, ev.From+"→"+ev.To)
-						}
-					}))
+				}), Settings{Breaker: BreakerSettings{Rejections: 3, Outages: 2, Cooldown: time.Minute}, Backoff: func(int) time.Duration { return 0 }, Hook: func(ev Event) {
+					if ev.Kind == EventBreaker {
+						got = append(got, ev.From+"→"+ev.To)
+					}
+				}})
 				for _, step := range c.steps {
 					switch step {
 					case W:

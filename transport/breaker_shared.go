@@ -124,7 +124,7 @@ func (b *sharedBreaker) load() (rec BreakerRecord, err error) {
 	sh := b.s.shared
 	defer func() {
 		if r := recover(); r != nil {
-			rec, err = BreakerRecord{}, fmt.Errorf("store: loading the breaker state panicked (%T)", r)
+			rec, err = BreakerRecord{}, fmt.Errorf("loading the breaker state panicked (%T)", r)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), sh.timeout)
@@ -168,7 +168,7 @@ func (b *sharedBreaker) save(rec BreakerRecord) (err error) {
 	sh := b.s.shared
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("store: saving the breaker state panicked (%T)", r)
+			err = fmt.Errorf("saving the breaker state panicked (%T)", r)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), sh.timeout)
@@ -179,7 +179,7 @@ func (b *sharedBreaker) save(rec BreakerRecord) (err error) {
 // noteOpened records when the fleet's breaker opened, so that a refusal says when
 // the next probe goes out even in a process that did not see the breaker trip.
 func (b *sharedBreaker) noteOpened(until time.Time) {
-	// The fleet's open-until is on the wall clock; CircuitOpenError.Retry is on the
+	// The fleet's open-until is on the wall clock; RetryError.Retry is on the
 	// Source's.
 	s := b.s
 	retry := s.now().Add(time.Until(until))

@@ -24,7 +24,7 @@ var (
 	// the fetch's deadline). It comes wrapped in a FetchError of kind ErrEndpoint.
 	ErrTimeout = errors.New("token endpoint timed out")
 	// ErrCircuitOpen: recent fetches failed so often that the Source stopped asking
-	// for now. The error is a *CircuitOpenError that says when it will try again.
+	// for now. The error is a *RetryError that says when it will try again.
 	ErrCircuitOpen = errors.New("circuit open")
 )
 
@@ -88,47 +88,46 @@ func (e *FetchError) Unwrap() []error {
 	return errs
 }
 
-// CircuitOpenError is returned while the Source's circuit breaker is open.
-type CircuitOpenError struct {
-	// Retry is when the breaker will let one probe through: the moment it opened
-	// plus its cooldown, read on the Source's clock. The breaker counts the
-	// cooldown on the wall clock, so with WithClock the probe goes out when the
-	// cooldown has passed in real time, whatever that clock says.
+// RetryError says "not now, retry at Retry": a blocking Token call found the
+// Source spacing its fetches after a failure (its Backoff), or its circuit
+// breaker open after repeated failures, so that an outage never becomes a fetch
+// storm. errors.Is(err, ErrCircuitOpen) tells an open breaker from a backoff;
+// both unwrap to the failure behind them.
+type RetryError struct {
+	// Retry is when the next fetch may start, read on the Source's clock. For an
+	// open breaker it is the moment it opened plus its cooldown; the breaker
+	// counts the cooldown on the wall clock, so with Settings.Clock the probe
+	// goes out when the cooldown has passed in real time, whatever that clock
+	// says.
 	Retry time.Time
-	Last  error // the failure that opened it
+	Last  error // the failure being backed off from, or that opened the breaker
+	open  bool  // the breaker is open
 }
 
 // Error says until when fetches are paused and why.
-func (e *CircuitOpenError) Error() string {
-	msg := "circuit open: token fetches are paused until " + e.Retry.Format(time.RFC3339)
-	if e.Last != nil {
-		msg += " after: " + e.Last.Error()
+func (e *RetryError) Error() string {
+	if e.open {
+		msg := "circuit open: token fetches are paused until " + e.Retry.Format(time.RFC3339)
+		if e.Last != nil {
+			msg += " after: " + e.Last.Error()
+		}
+		return msg
 	}
-	return msg
-}
-
-// Unwrap lets errors.Is match ErrCircuitOpen and the failure that opened the breaker.
-func (e *CircuitOpenError) Unwrap() []error {
-	if e.Last == nil {
-		return []error{ErrCircuitOpen}
-	}
-	return []error{ErrCircuitOpen, e.Last}
-}
-
-// BackoffError is returned by a blocking Token call made while the Source is spacing
-// its attempts after a failed fetch, so that an outage never becomes a fetch storm.
-type BackoffError struct {
-	Retry time.Time // when the next fetch may start
-	Last  error     // the failure being backed off from
-}
-
-// Error says until when fetches are spaced and why.
-func (e *BackoffError) Error() string {
 	return fmt.Sprintf("token fetch backing off until %s after: %v", e.Retry.Format(time.RFC3339Nano), e.Last)
 }
 
-// Unwrap returns the failure being backed off from.
-func (e *BackoffError) Unwrap() error { return e.Last }
+// Unwrap returns the failure behind the wait, and ErrCircuitOpen when the breaker
+// is open.
+func (e *RetryError) Unwrap() []error {
+	var errs []error
+	if e.open {
+		errs = append(errs, ErrCircuitOpen)
+	}
+	if e.Last != nil {
+		errs = append(errs, e.Last)
+	}
+	return errs
+}
 
 // kindOf sorts an error into the kinds the breaker and retries care about.
 func kindOf(err error) error {

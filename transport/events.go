@@ -34,7 +34,7 @@ const (
 	EventRejectedAgain EventKind = "rejected_again"
 	// EventNotInjected: an XML body went out through a SOAP-enabled Transport
 	// without the credential in its envelope, because its Content-Type is not
-	// SOAP. Err is a *NotInjectedError naming the media type.
+	// SOAP. Err names the media type and how to fix it.
 	EventNotInjected EventKind = "not_injected"
 )
 
@@ -83,19 +83,30 @@ func logEvent(l *slog.Logger, ev Event) {
 	l.LogAttrs(context.Background(), level, "tokentrip: "+string(ev.Kind), attrs...)
 }
 
-// Stats is a snapshot of what a Source has done, for operators' dashboards.
+// Stats is a snapshot of what a Source, and the Transports over it, have done, for
+// operators' dashboards.
 type Stats struct {
 	Fetches        uint64    // token-endpoint fetches started
 	Failures       uint64    // fetches that failed, breaker refusals included
 	RefreshesAhead uint64    // background refreshes started before expiry
 	Invalidations  uint64    // cached tokens dropped after a rejection
 	BreakerChanges uint64    // breaker state changes
-	Breaker        string    // the breaker's state now
+	Breaker        string    // the breaker's state now: "closed", "half-open" or "open"
 	Expiry         time.Time // the cached token's expiry, zero if none
+
+	// What the Transports over the Source did with rejections.
+	Replays       uint64 // requests replayed after a rejection
+	Unreplayable  uint64 // rejections returned as they were because the body could not be replayed
+	RejectedAgain uint64 // replays rejected with the fresh token too
+	Persisted     uint64 // rejections returned as they were, without a fetch, because a fresh token had been rejected too
+	NotInjected   uint64 // XML bodies sent without the credential in them because their Content-Type is not SOAP
 }
 
+// counters are the Source's Stats. Only cold paths count: a shared counter on
+// every request would cost more than the rest of the hot path.
 type counters struct {
 	fetches, failures, refreshesAhead, invalidations, breakerChanges atomic.Uint64
+	replays, unreplayable, rejectedAgain, persisted, notInjected     atomic.Uint64
 }
 
 // Stats returns a snapshot of the Source's counters.
@@ -106,7 +117,12 @@ func (s *Source) Stats() Stats {
 		RefreshesAhead: s.stats.refreshesAhead.Load(),
 		Invalidations:  s.stats.invalidations.Load(),
 		BreakerChanges: s.stats.breakerChanges.Load(),
-		Breaker:        s.BreakerState(),
+		Breaker:        s.breaker().State().String(),
+		Replays:        s.stats.replays.Load(),
+		Unreplayable:   s.stats.unreplayable.Load(),
+		RejectedAgain:  s.stats.rejectedAgain.Load(),
+		Persisted:      s.stats.persisted.Load(),
+		NotInjected:    s.stats.notInjected.Load(),
 	}
 	if e := s.cur.Load(); e != nil {
 		st.Expiry = e.tok.Expiry

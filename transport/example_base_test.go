@@ -25,10 +25,10 @@ func ExampleDefaultBase() {
 		return transport.DefaultBase().RoundTrip(r)
 	})
 	for _, tenant := range []string{"tenant-a", "tenant-b", "tenant-c"} {
-		src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+		src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 			return transport.Token{AccessToken: tenant + "-token", Expiry: time.Now().Add(time.Hour)}, nil
-		}))
-		client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL), transport.WithBase(counting))}
+		}), transport.Settings{})
+		client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: counting})}
 		fmt.Println(get(client, api.URL))
 	}
 	fmt.Println("requests through the shared pool:", sent)
@@ -39,9 +39,10 @@ func ExampleDefaultBase() {
 	// requests through the shared pool: 3
 }
 
-// A client with up to 300 calls in flight to one host over HTTP/1.1 sizes a pool of
-// its own, so that every call finds an idle connection when it comes back.
-func ExampleWithBase() {
+// Options configures a Transport; its zero fields take their defaults. Here a client
+// with up to 300 calls in flight to one host over HTTP/1.1 sizes a pool of its own
+// (Base), so that every call finds an idle connection when it comes back.
+func ExampleOptions() {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, r.Header.Get("Authorization"))
 	}))
@@ -52,10 +53,10 @@ func ExampleWithBase() {
 	base.MaxIdleConns = 300
 	defer base.CloseIdleConnections()
 
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "token-1", Expiry: time.Now().Add(time.Hour)}, nil
-	}))
-	client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))}
+	}), transport.Settings{})
+	client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: base})}
 	fmt.Println(get(client, api.URL))
 	// Output: Bearer token-1
 }

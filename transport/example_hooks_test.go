@@ -11,10 +11,11 @@ import (
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// WithHook sees every event of a Source — the place to feed metrics — and Stats
-// are the counters a dashboard polls. Here the server rejects the first token; the
-// Transport drops it, fetches a second and replays the call once.
-func ExampleWithHook() {
+// Settings configures a Source; its zero fields take their defaults. Its Hook sees
+// every event — the place to feed metrics — and Stats are the counters a
+// dashboard polls. Here the server rejects the first token; the Transport drops
+// it, fetches a second and replays the call once.
+func ExampleSettings() {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer token-2" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -30,11 +31,11 @@ func ExampleWithHook() {
 		mu.Unlock()
 	}
 	n := 0
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		n++
 		return transport.Token{AccessToken: fmt.Sprintf("token-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
-	}), transport.WithName("billing"), transport.WithHook(hook))
-	tr := transport.New(src, transport.WithHosts(api.URL))
+	}), transport.Settings{Name: "billing", Hook: hook})
+	tr := transport.New(src, transport.Options{Hosts: []string{api.URL}})
 	defer tr.CloseIdleConnections()
 
 	resp, err := (&http.Client{Transport: tr}).Get(api.URL + "/data/v1/customobjectdata")
@@ -49,10 +50,10 @@ func ExampleWithHook() {
 	mu.Unlock()
 	st := src.Stats()
 	fmt.Printf("source: fetches=%d invalidations=%d failures=%d breaker=%s\n", st.Fetches, st.Invalidations, st.Failures, st.Breaker)
-	fmt.Printf("transport: replays=%d\n", tr.Stats().Replays)
+	fmt.Printf("transports: replays=%d\n", st.Replays)
 	// Output:
 	// 200 OK
 	// events: fetched 2 invalidated 1
 	// source: fetches=2 invalidations=1 failures=0 breaker=closed
-	// transport: replays=1
+	// transports: replays=1
 }

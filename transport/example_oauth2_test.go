@@ -30,8 +30,8 @@ func ExampleFromOAuth2() {
 	defer srv.Close()
 
 	cc := clientcredentials.Config{ClientID: "app", ClientSecret: "s3cret", TokenURL: srv.URL + "/oauth/token"}
-	src := transport.NewSource(transport.FromOAuth2(cc.TokenSource(context.Background())))
-	client := &http.Client{Transport: transport.New(src, transport.WithHosts(srv.URL))}
+	src := transport.NewSource(transport.FromOAuth2(cc.TokenSource(context.Background())), transport.Settings{})
+	client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{srv.URL}})}
 	defer client.CloseIdleConnections()
 
 	for range 3 {
@@ -56,9 +56,9 @@ func ExampleFromOAuth2() {
 // Source.OAuth2 hands a Source to code that takes an oauth2.TokenSource, such as
 // oauth2.NewClient or a generated API client, which then shares its token.
 func ExampleSource_OAuth2() {
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "shared-token", Scope: "email_read"}, nil
-	}))
+	}), transport.Settings{})
 	var ts oauth2.TokenSource = src.OAuth2()
 	tok, err := ts.Token()
 	if err != nil {

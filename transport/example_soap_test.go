@@ -9,13 +9,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokentrip/tokentrip/envelope"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// WithSOAP puts the token into the Header of every SOAP envelope sent to the
-// credential's hosts — here Marketing Cloud's fueloauth block — instead of an
-// Authorization header. The body after the Header streams through as it was.
-func ExampleWithSOAP() {
+// Options.SOAP puts the token into the Header of every SOAP envelope sent to the
+// credential's hosts — here Marketing Cloud's fueloauth block, which the mcv1 and
+// mcv2 providers set by themselves — instead of an Authorization header. The body
+// after the Header streams through as it was.
+func ExampleOptions_soap() {
 	received := make(chan string, 1)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -23,16 +25,14 @@ func ExampleWithSOAP() {
 	}))
 	defer api.Close()
 
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "token-1", Expiry: time.Now().Add(20 * time.Minute)}, nil
-	}))
-	client := &http.Client{Transport: transport.New(src,
-		transport.WithSOAP(transport.FuelOAuth),
-		transport.WithHosts(api.URL))}
+	}), transport.Settings{})
+	client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{api.URL}, SOAP: func(tok transport.Token) envelope.Credential { return envelope.FuelOAuth(tok.AccessToken) }})}
 	defer client.CloseIdleConnections()
 
-	envelope := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></s:Body></s:Envelope>`
-	resp, err := client.Post(api.URL+"/Service.asmx", "text/xml; charset=utf-8", strings.NewReader(envelope))
+	msg := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></s:Body></s:Envelope>`
+	resp, err := client.Post(api.URL+"/Service.asmx", "text/xml; charset=utf-8", strings.NewReader(msg))
 	if err != nil {
 		fmt.Println(err)
 		return

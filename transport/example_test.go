@@ -11,6 +11,12 @@ import (
 	"github.com/tokentrip/tokentrip/transport"
 )
 
+// fetchFunc adapts a function to transport.Provider, the examples' token endpoint.
+// A real Provider makes one token-endpoint exchange per Fetch.
+type fetchFunc func(context.Context) (transport.Token, error)
+
+func (f fetchFunc) Fetch(ctx context.Context) (transport.Token, error) { return f(ctx) }
+
 // A Transport puts the Source's token on requests for its hosts and leaves every
 // other request alone.
 func Example() {
@@ -20,11 +26,11 @@ func Example() {
 	defer api.Close()
 
 	fetches := 0
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		fetches++
 		return transport.Token{AccessToken: "token-1", Expiry: time.Now().Add(20 * time.Minute)}, nil
-	}))
-	client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL))}
+	}), transport.Settings{})
+	client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{api.URL}})}
 	defer client.CloseIdleConnections()
 
 	for range 3 {
@@ -48,12 +54,12 @@ func Example() {
 
 // Errors say what kind of failure happened, so callers can decide what to do.
 func ExampleFetchError() {
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		return transport.Token{}, &transport.FetchError{
 			Kind: transport.ErrCredentialsRejected, Provider: "mcv2", StatusCode: 401,
 			Code: "invalid_client", Hint: "check the client id and secret",
 		}
-	}))
+	}), transport.Settings{})
 	_, err := src.Token(context.Background())
 	fmt.Println(errors.Is(err, transport.ErrCredentialsRejected))
 	fmt.Println(err)
@@ -66,10 +72,10 @@ func ExampleFetchError() {
 // rejections of one token costs one new fetch.
 func ExampleSource_Invalidate() {
 	n := 0
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
 		n++
 		return transport.Token{AccessToken: fmt.Sprint("token-", n), Expiry: time.Now().Add(time.Hour)}, nil
-	}))
+	}), transport.Settings{})
 	ctx := context.Background()
 	used, _ := src.Token(ctx)
 	for range 100 {

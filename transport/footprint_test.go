@@ -16,9 +16,9 @@ import (
 // issued.
 func TestEntryKeepsOneCopyOfTheToken(t *testing.T) {
 	for _, tok := range []string{"t", strings.Repeat("x", 1<<10), "eyJhbGciOiJIUzI1NiJ9.e30.sig"} {
-		src := NewSource(ProviderFunc(func(context.Context) (Token, error) {
+		src := NewSource(providerFunc(func(context.Context) (Token, error) {
 			return Token{AccessToken: strings.Clone(tok), Expiry: time.Now().Add(time.Hour)}, nil
-		}))
+		}), Settings{})
 		got, err := src.Token(context.Background())
 		if err != nil || got.AccessToken != tok {
 			t.Fatalf("Token() = %q, %v; want the issued token", got.AccessToken, err)
@@ -87,12 +87,12 @@ func TestBreakerHoldsStateOnlyAfterFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var answer error
-				src := NewSource(ProviderFunc(func(context.Context) (Token, error) {
+				src := NewSource(providerFunc(func(context.Context) (Token, error) {
 					if answer != nil {
 						return Token{}, answer
 					}
 					return Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour)}, nil
-				}), WithBreaker(3, 2, time.Minute), WithBackoff(func(int) time.Duration { return 0 }))
+				}), Settings{Breaker: BreakerSettings{Rejections: 3, Outages: 2, Cooldown: time.Minute}, Backoff: func(int) time.Duration { return 0 }})
 				for i, st := range c.steps {
 					if st.wait {
 						time.Sleep(time.Minute + time.Second) // past the cooldown, on the bubble's clock: no real wait
@@ -106,7 +106,7 @@ func TestBreakerHoldsStateOnlyAfterFailures(t *testing.T) {
 					case st.wantErr != nil && !errors.Is(err, st.wantErr):
 						t.Fatalf("step %d: %v, want %v", i, err, st.wantErr)
 					}
-					if got := src.BreakerState(); got != st.wantState {
+					if got := src.Stats().Breaker; got != st.wantState {
 						t.Fatalf("step %d: breaker %s, want %s", i, got, st.wantState)
 					}
 					if held := src.local.Load() != nil; held != st.wantHeld {
@@ -135,9 +135,9 @@ func TestInstanceHostsFromOneOrTwoURLs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			src := NewSource(ProviderFunc(func(context.Context) (Token, error) {
+			src := NewSource(providerFunc(func(context.Context) (Token, error) {
 				return Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour), RESTInstanceURL: c.rest, SOAPInstanceURL: c.soap}, nil
-			}))
+			}), Settings{})
 			if _, err := src.Token(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -87,7 +88,7 @@ func (ts *tokenServer) isValid(tok string) bool {
 // retries, mapping answers the way a vendor provider does.
 func (ts *tokenServer) provider() transport.Provider {
 	ec := endpoint.NewClient("test", ts.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
-	return transport.ProviderFunc(func(ctx context.Context) (transport.Token, error) {
+	return providerfunc.Func(func(ctx context.Context) (transport.Token, error) {
 		resp, err := ec.Post(ctx, ts.URL+"/token", "application/json", []byte(`{}`))
 		if err != nil {
 			return transport.Token{}, err

@@ -11,7 +11,7 @@ import (
 // Wrap the TokenSource unwrapped: oauth2.ReuseTokenSource would hide new tokens from
 // the Source until the old one expires.
 func FromOAuth2(ts oauth2.TokenSource) Provider {
-	return ProviderFunc(func(context.Context) (Token, error) {
+	return providerFunc(func(context.Context) (Token, error) {
 		t, err := ts.Token()
 		if err != nil {
 			return Token{}, err

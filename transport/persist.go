@@ -18,7 +18,7 @@ import (
 //     then one more round (drop, fetch, replay) finds out whether a fresh token helps,
 //     so that a real revocation meanwhile heals at the next round;
 //   - each persisting round counts toward the breaker until a request with a new or
-//     doubted token is accepted; WithBreaker's rejections threshold opens it, the
+//     doubted token is accepted; the breaker's Rejections threshold opens it, the
 //     doubted token is dropped, and calls fail fast as for rejected credentials.
 //
 // A rejection also persists when fresh tokens keep being refused soon after a
@@ -59,7 +59,7 @@ const churnWindow = time.Minute
 const churnPersists = 2
 
 // errRejectedAgain is what the breaker records for a persisting round, and what a
-// CircuitOpenError it opened says.
+// RetryError of the breaker it opened says.
 var errRejectedAgain = &FetchError{
 	Kind:    ErrCredentialsRejected,
 	Message: "the API rejected freshly fetched tokens too",

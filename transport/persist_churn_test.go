@@ -100,7 +100,7 @@ func TestChurningRejections(t *testing.T) {
 				}
 			}
 			requests := rig.tokens.requests.Load() - before
-			st := rig.tr.Stats()
+			st := rig.tr.Source().Stats()
 			t.Logf("FIGURE churning rejections, %s: %d calls → %d token requests, %d replays, %d returned as they came",
 				tt.name, tt.calls, requests, st.Replays, st.Persisted)
 			switch {
@@ -109,7 +109,7 @@ func TestChurningRejections(t *testing.T) {
 			case !tt.healed && requests > tt.maxRequests:
 				t.Errorf("%d token requests for %d calls, want at most %d", requests, tt.calls, tt.maxRequests)
 			}
-			if state := rig.tr.Source().BreakerState(); state != "closed" {
+			if state := rig.tr.Source().Stats().Breaker; state != "closed" {
 				t.Errorf("breaker %s, want closed: the credentials work", state)
 			}
 		})

@@ -108,7 +108,7 @@ func TestLateRejectionOfSupersededToken(t *testing.T) {
 			if n := rig.tokens.requests.Load(); n != 3 {
 				t.Errorf("%d token requests after the late rejection, want still 3", n)
 			}
-			if state := rig.tr.Source().BreakerState(); state != "closed" {
+			if state := rig.tr.Source().Stats().Breaker; state != "closed" {
 				t.Errorf("breaker %s, want closed", state)
 			}
 			if status, _, err := rig.call(t, "/allowed"); err != nil || status != http.StatusOK {

@@ -91,10 +91,10 @@ func newPersistRig(t *testing.T, refuse func(*http.Request) bool) *persistRig {
 	tokens := newTokenServer(t, clock)
 	api := newPolicyAPI(t, tokens, refuse)
 	events := &eventrec.Recorder{}
-	src := transport.NewSource(tokens.provider(), transport.WithClock(clock.Now), transport.WithHook(events.Hook))
+	src := transport.NewSource(tokens.provider(), transport.Settings{Clock: clock.Now, Hook: events.Hook})
 	base := api.Client().Transport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
-	tr := transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))
+	tr := transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: base})
 	return &persistRig{clock: clock, tokens: tokens, api: api, tr: tr, client: &http.Client{Transport: tr}, events: events}
 }
 
@@ -176,7 +176,7 @@ func TestRejectionOnOnePath(t *testing.T) {
 				}
 			}
 			requests := rig.tokens.requests.Load()
-			st := rig.tr.Stats()
+			st := rig.tr.Source().Stats()
 			t.Logf("FIGURE persisting rejection, %s: 50 calls → %d token requests, %d replays, %d returned without a fetch",
 				tt.name, requests, st.Replays, st.Persisted)
 			if requests > 3 {
@@ -191,7 +191,7 @@ func TestRejectionOnOnePath(t *testing.T) {
 			if got := rig.events.Count(transport.EventRejectedAgain); got != 1 {
 				t.Errorf("%d rejected_again events, want 1", got)
 			}
-			if state := rig.tr.Source().BreakerState(); state != "closed" {
+			if state := rig.tr.Source().Stats().Breaker; state != "closed" {
 				t.Errorf("breaker %s, want closed", state)
 			}
 			// The other calls still work, with the same token and no fetch.
@@ -215,7 +215,7 @@ func TestRejectionEverywhere(t *testing.T) {
 	rig.api.rejectAll.Store(true)
 
 	rounds := 0
-	for rig.tr.Source().BreakerState() == "closed" {
+	for rig.tr.Source().Stats().Breaker == "closed" {
 		if rounds == 20 {
 			t.Fatalf("the breaker is still closed after %d rounds", rounds)
 		}
@@ -227,7 +227,7 @@ func TestRejectionEverywhere(t *testing.T) {
 		if got := rig.tokens.requests.Load() - before; got != 1 {
 			t.Fatalf("round %d: %d token requests, want 1", rounds, got)
 		}
-		if rig.tr.Source().BreakerState() != "closed" {
+		if rig.tr.Source().Stats().Breaker != "closed" {
 			break
 		}
 		// Calls inside the backoff: the 401 as it came, no token request.
@@ -243,11 +243,11 @@ func TestRejectionEverywhere(t *testing.T) {
 	}
 	requests := rig.tokens.requests.Load()
 	calls := rig.api.count()
-	var open *transport.CircuitOpenError
+	var open *transport.RetryError
 	for range 10 {
 		_, _, err := rig.call(t, "/send")
-		if !errors.As(err, &open) || !errors.Is(err, transport.ErrCredentialsRejected) {
-			t.Fatalf("after the breaker opened: %v, want a CircuitOpenError wrapping ErrCredentialsRejected", err)
+		if !errors.As(err, &open) || !errors.Is(err, transport.ErrCircuitOpen) || !errors.Is(err, transport.ErrCredentialsRejected) {
+			t.Fatalf("after the breaker opened: %v, want the open breaker's RetryError wrapping ErrCredentialsRejected", err)
 		}
 	}
 	t.Logf("FIGURE rejection everywhere: breaker open after %d rounds, %d token requests in all; then calls fail fast: %v", rounds, requests, open)
@@ -274,7 +274,7 @@ func TestRevocationIsReplayedOnce(t *testing.T) {
 		if status, _ := rig.mustCall(t, "/send"); status != http.StatusOK {
 			t.Fatalf("after revocation: %d", status)
 		}
-		st := rig.tr.Stats()
+		st := rig.tr.Source().Stats()
 		if n := rig.tokens.requests.Load(); n != 2 || st.Replays != 1 || st.RejectedAgain != 0 || rig.api.count() != 3 {
 			t.Errorf("token requests %d, stats %+v, API calls %d; want 2, one replay, 3", n, st, rig.api.count())
 		}
@@ -294,13 +294,13 @@ func TestRevocationIsReplayedOnce(t *testing.T) {
 		if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusUnauthorized {
 			t.Fatalf("inside the backoff: %d, want the 401", status)
 		}
-		before, replays := rig.tokens.requests.Load(), rig.tr.Stats().Replays
+		before, replays := rig.tokens.requests.Load(), rig.tr.Source().Stats().Replays
 		rig.clock.Advance(time.Minute)
 		if status, _ := rig.mustCall(t, "/allowed"); status != http.StatusOK {
 			t.Fatalf("after the backoff: %d, want 200", status)
 		}
-		if n := rig.tokens.requests.Load() - before; n != 1 || rig.tr.Stats().Replays != replays+1 {
-			t.Errorf("%d re-fetches and %d replays, want 1 and 1", n, rig.tr.Stats().Replays-replays)
+		if n := rig.tokens.requests.Load() - before; n != 1 || rig.tr.Source().Stats().Replays != replays+1 {
+			t.Errorf("%d re-fetches and %d replays, want 1 and 1", n, rig.tr.Source().Stats().Replays-replays)
 		}
 		// The rejection that persisted is forgotten: a revocation now heals at once.
 		rig.tokens.revoke(rig.api.last().token)
@@ -316,7 +316,7 @@ func TestRevocationIsReplayedOnce(t *testing.T) {
 // after the rejection tells instead: if it is rejected, the rejection persists.
 func TestPersistingRejectionWithoutReplay(t *testing.T) {
 	rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/upload" })
-	rig.tr = transport.New(rig.tr.Source(), transport.WithHosts(rig.api.URL), transport.WithReplayLimit(4))
+	rig.tr = transport.New(rig.tr.Source(), transport.Options{Hosts: []string{rig.api.URL}, ReplayLimit: 4})
 	rig.client = &http.Client{Transport: rig.tr}
 	rig.stream = true
 	defer rig.client.CloseIdleConnections()
@@ -326,7 +326,7 @@ func TestPersistingRejectionWithoutReplay(t *testing.T) {
 			t.Fatalf("upload %d: %d", i, status)
 		}
 	}
-	st := rig.tr.Stats()
+	st := rig.tr.Source().Stats()
 	if n := rig.tokens.requests.Load(); n != 2 || st.Unreplayable != 1 || st.Persisted != 19 {
 		t.Errorf("token requests %d, stats %+v; want 2, one rejection dropping the token, 19 returned as they came", n, st)
 	}
@@ -370,8 +370,8 @@ func TestReplayEventsAreLogged(t *testing.T) {
 	var logged strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/forbidden" })
-	src := transport.NewSource(rig.tokens.provider(), transport.WithClock(rig.clock.Now), transport.WithLogger(logger), transport.WithName("logged"))
-	rig.tr = transport.New(src, transport.WithHosts(rig.api.URL))
+	src := transport.NewSource(rig.tokens.provider(), transport.Settings{Clock: rig.clock.Now, Logger: logger, Name: "logged"})
+	rig.tr = transport.New(src, transport.Options{Hosts: []string{rig.api.URL}})
 	rig.client = &http.Client{Transport: rig.tr}
 	defer rig.client.CloseIdleConnections()
 

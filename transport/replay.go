@@ -8,13 +8,9 @@ import (
 	"net/http"
 )
 
-// DefaultReplayLimit is the largest body a Transport buffers so that it can replay a
-// request whose body cannot be obtained again (one without GetBody).
-const DefaultReplayLimit = 1 << 20
-
-// ErrBodyRead means the request body failed while the Transport buffered it for a
+// errBodyRead means the request body failed while the Transport buffered it for a
 // possible replay; the request was not sent.
-var ErrBodyRead = errors.New("tokentrip: reading the request body")
+var errBodyRead = errors.New("reading the request body")
 
 // replayableBody makes sure the request's body can be produced again after a
 // rejection. It returns the body for the first send; its length, -1 when it is
@@ -47,7 +43,7 @@ func replayableBody(req *http.Request, limit int64) (io.ReadCloser, int64, func(
 	buf, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
 	if err != nil {
 		_ = req.Body.Close()
-		return nil, 0, nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
+		return nil, 0, nil, fmt.Errorf("%w: %w", errBodyRead, err)
 	}
 	if int64(len(buf)) > limit {
 		// Too large to keep: send what was read followed by the rest, once.

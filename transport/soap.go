@@ -13,44 +13,10 @@ import (
 	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
-// SOAPCredential makes the envelope header block that carries a token.
-type SOAPCredential func(Token) envelope.Credential
-
-// FuelOAuth is the SOAPCredential of Marketing Cloud OAuth tokens:
-// <fueloauth xmlns="http://exacttarget.com">token</fueloauth>.
-func FuelOAuth(tok Token) envelope.Credential { return envelope.FuelOAuth(tok.AccessToken) }
-
-// UsernameToken is the SOAPCredential of a Marketing Cloud API user: a WS-Security
-// UsernameToken. It is static, so pair it with a nil Source: no token is fetched.
-func UsernameToken(cfg envelope.UsernameTokenConfig) SOAPCredential {
-	cred := envelope.UsernameToken(cfg)
-	return func(Token) envelope.Credential { return cred }
-}
-
-// WithSOAP makes the Transport put the credential into the Header of SOAP envelopes —
-// requests whose Content-Type is text/xml or application/soap+xml, with a body or a
-// method other than GET and HEAD — instead of an Authorization header, and count SOAP
-// auth faults (HTTP 500 with "Token Expired", "Login Failed" or a WS-Security fault
-// code) as rejections, which are replayed once with a fresh token injected into the
-// original body. A fault counts only when the Transport injected its token into that
-// envelope: one sent as application/xml goes out with a Bearer header and no
-// credential inside, its fault is returned as it came, and the Source reports
-// EventNotInjected. The body is streamed: only the part up to the end of the Header
-// is read before sending. An envelope that cannot be injected, an empty body among
-// them, is refused with an *envelope.Error and not sent; so is a compressed one
-// (a Content-Encoding other than identity), of kind envelope.ErrEncoding.
-func WithSOAP(cred SOAPCredential) Option {
-	return func(t *Transport) {
-		if cred != nil {
-			t.soap = &soapAuthorizer{cred: cred}
-		}
-	}
-}
-
 // soapAuthorizer injects the credential into SOAP bodies; the Transport gives it only
 // requests that mediaKindOf finds to be SOAP.
 type soapAuthorizer struct {
-	cred SOAPCredential
+	cred func(Token) envelope.Credential
 	last atomic.Pointer[builtCredential] // the block of the latest token, built once
 }
 
@@ -167,12 +133,12 @@ func hasSuffixFold(s, suffix string) bool {
 	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }
 
-// SOAPAuthFault is the Classifier of SOAP auth faults: an HTTP 500 whose body is a
+// soapAuthFault is the verdict on SOAP auth faults: an HTTP 500 whose body is a
 // SOAP fault that envelope.Fault.IsAuth accepts. It reads at most 64 KiB
 // and leaves the body whole for the caller. A body that is still gzip-compressed
 // (the caller asked for it with Accept-Encoding, so net/http left it so) is read
 // through gzip; the caller gets the compressed bytes as they came.
-func SOAPAuthFault(resp *http.Response) bool {
+func soapAuthFault(resp *http.Response) bool {
 	if resp.StatusCode != http.StatusInternalServerError {
 		return false
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -66,8 +67,8 @@ func TestCompressedSOAPRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("Content-Encoding="+tt.encoding, func(t *testing.T) {
-			src := transport.NewSource(tokens.provider())
-			tr := transport.New(src, transport.WithHosts(srv.URL), transport.WithSOAP(transport.FuelOAuth))
+			src := transport.NewSource(tokens.provider(), transport.Settings{})
+			tr := transport.New(src, transport.Options{Hosts: []string{srv.URL}, SOAP: marketingcloud.FuelOAuth})
 			before := arrived.Load()
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/Service.asmx", bytes.NewReader(tt.body))
 			req.Header.Set("Content-Type", "text/xml; charset=utf-8")
@@ -143,8 +144,8 @@ func TestCompressedSOAPFault(t *testing.T) {
 				w.Write(tt.fault)
 			}))
 			defer srv.Close()
-			src := transport.NewSource(tokens.provider())
-			tr := transport.New(src, transport.WithHosts(srv.URL), transport.WithSOAP(transport.FuelOAuth))
+			src := transport.NewSource(tokens.provider(), transport.Settings{})
+			tr := transport.New(src, transport.Options{Hosts: []string{srv.URL}, SOAP: marketingcloud.FuelOAuth})
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/Service.asmx", strings.NewReader(compressedEnvelope))
 			req.Header.Set("Content-Type", "text/xml; charset=utf-8")
 			req.Header.Set("Accept-Encoding", "gzip")
@@ -155,10 +156,10 @@ func TestCompressedSOAPFault(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			switch {
-			case tt.replayed && (resp.StatusCode != http.StatusOK || tr.Stats().Replays != 1 || tokens.requests.Load() != 2):
-				t.Errorf("%d, %d replays, %d token requests; want the fault replayed once with a fresh token", resp.StatusCode, tr.Stats().Replays, tokens.requests.Load())
-			case !tt.replayed && (resp.StatusCode != http.StatusInternalServerError || !bytes.Equal(body, tt.fault) || tr.Stats().Replays != 0):
-				t.Errorf("%d %q, %d replays; want the fault as it came", resp.StatusCode, body, tr.Stats().Replays)
+			case tt.replayed && (resp.StatusCode != http.StatusOK || tr.Source().Stats().Replays != 1 || tokens.requests.Load() != 2):
+				t.Errorf("%d, %d replays, %d token requests; want the fault replayed once with a fresh token", resp.StatusCode, tr.Source().Stats().Replays, tokens.requests.Load())
+			case !tt.replayed && (resp.StatusCode != http.StatusInternalServerError || !bytes.Equal(body, tt.fault) || tr.Source().Stats().Replays != 0):
+				t.Errorf("%d %q, %d replays; want the fault as it came", resp.StatusCode, body, tr.Source().Stats().Replays)
 			}
 		})
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/tokentrip/tokentrip/envelope"
 	"github.com/tokentrip/tokentrip/internal/endpoint"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -28,7 +30,7 @@ const retrieveEnvelope = `<?xml version="1.0" encoding="UTF-8"?>
 // mcv1Provider fetches legacy tokens from the emulator, as small as a provider gets.
 func mcv1Provider(emu *mcv1test.Server) transport.Provider {
 	ec := endpoint.NewClient("mcv1", emu.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
-	return transport.ProviderFunc(func(ctx context.Context) (transport.Token, error) {
+	return providerfunc.Func(func(ctx context.Context) (transport.Token, error) {
 		body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret)
 		resp, err := ec.Post(ctx, emu.URL+mcv1test.TokenPath, "application/json", []byte(body))
 		if err != nil {
@@ -57,11 +59,11 @@ func (l *lengthCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 	return l.base.RoundTrip(req)
 }
 
-func newSOAPClient(t *testing.T, emu *mcv1test.Server, src *transport.Source, cred transport.SOAPCredential) (*http.Client, *transport.Transport, *lengthCheck) {
+func newSOAPClient(t *testing.T, emu *mcv1test.Server, src *transport.Source, cred func(transport.Token) envelope.Credential) (*http.Client, *transport.Transport, *lengthCheck) {
 	base := emu.Client().Transport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
 	lc := &lengthCheck{base: base, t: t}
-	tr := transport.New(src, transport.WithHosts(emu.URL), transport.WithBase(lc), transport.WithSOAP(cred))
+	tr := transport.New(src, transport.Options{Hosts: []string{emu.URL}, Base: lc, SOAP: cred})
 	return &http.Client{Transport: tr}, tr, lc
 }
 
@@ -82,8 +84,8 @@ func postSOAP(t *testing.T, client *http.Client, url, body string) (*http.Respon
 func TestSOAPFuelOAuthEndToEnd(t *testing.T) {
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	src := transport.NewSource(mcv1Provider(emu))
-	client, _, lc := newSOAPClient(t, emu, src, transport.FuelOAuth)
+	src := transport.NewSource(mcv1Provider(emu), transport.Settings{})
+	client, _, lc := newSOAPClient(t, emu, src, marketingcloud.FuelOAuth)
 
 	resp, body := postSOAP(t, client, emu.URL+"/Service.asmx", retrieveEnvelope)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<OverallStatus>OK</OverallStatus>") {
@@ -116,8 +118,8 @@ func TestSOAPFuelOAuthEndToEnd(t *testing.T) {
 func TestSOAPTokenExpiredIsReplayedWithFreshToken(t *testing.T) {
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	src := transport.NewSource(mcv1Provider(emu))
-	client, tr, _ := newSOAPClient(t, emu, src, transport.FuelOAuth)
+	src := transport.NewSource(mcv1Provider(emu), transport.Settings{})
+	client, tr, _ := newSOAPClient(t, emu, src, marketingcloud.FuelOAuth)
 	old, _ := src.Token(context.Background())
 	emu.ExpireToken(old.AccessToken)
 
@@ -131,22 +133,22 @@ func TestSOAPTokenExpiredIsReplayedWithFreshToken(t *testing.T) {
 		t.Fatalf("replayed envelope:\n%s", sent)
 	}
 	st := emu.Stats()
-	if st.TokenRequests != 2 || st.SOAPCalls != 2 || tr.Stats().Replays != 1 {
-		t.Fatalf("token requests %d, SOAP calls %d, replays %d; want 2, 2, 1", st.TokenRequests, st.SOAPCalls, tr.Stats().Replays)
+	if st.TokenRequests != 2 || st.SOAPCalls != 2 || tr.Source().Stats().Replays != 1 {
+		t.Fatalf("token requests %d, SOAP calls %d, replays %d; want 2, 2, 1", st.TokenRequests, st.SOAPCalls, tr.Source().Stats().Replays)
 	}
 }
 
 func TestSOAPNonAuthFaultReachesCallerIntact(t *testing.T) {
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	src := transport.NewSource(mcv1Provider(emu))
-	client, tr, _ := newSOAPClient(t, emu, src, transport.FuelOAuth)
+	src := transport.NewSource(mcv1Provider(emu), transport.Settings{})
+	client, tr, _ := newSOAPClient(t, emu, src, marketingcloud.FuelOAuth)
 	emu.ThrottleAPICalls(1)
 	resp, body := postSOAP(t, client, emu.URL+"/Service.asmx", retrieveEnvelope)
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "Rate Limited") || !strings.HasSuffix(strings.TrimSpace(body), "Envelope>") {
 		t.Fatalf("status %d body %s", resp.StatusCode, body)
 	}
-	if tr.Stats().Replays != 0 || emu.Stats().TokenRequests != 1 {
+	if tr.Source().Stats().Replays != 0 || emu.Stats().TokenRequests != 1 {
 		t.Fatalf("a throttling fault was treated as a rejection")
 	}
 }
@@ -154,8 +156,8 @@ func TestSOAPNonAuthFaultReachesCallerIntact(t *testing.T) {
 func TestSOAPMalformedEnvelopeIsNotSent(t *testing.T) {
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	src := transport.NewSource(mcv1Provider(emu))
-	_, tr, _ := newSOAPClient(t, emu, src, transport.FuelOAuth)
+	src := transport.NewSource(mcv1Provider(emu), transport.Settings{})
+	_, tr, _ := newSOAPClient(t, emu, src, marketingcloud.FuelOAuth)
 	cases := map[string]error{
 		"not xml":   envelope.ErrMalformed,
 		"<a></a>":   envelope.ErrNotEnvelope,
@@ -179,7 +181,7 @@ func TestSOAPMalformedEnvelopeIsNotSent(t *testing.T) {
 func TestSOAPUsernameTokenFetchesNoToken(t *testing.T) {
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	cred := transport.UsernameToken(envelope.UsernameTokenConfig{Username: mcv1test.DefaultAPIUsername, Password: mcv1test.DefaultAPIPassword})
+	cred := marketingcloud.UsernameToken(envelope.UsernameTokenConfig{Username: mcv1test.DefaultAPIUsername, Password: mcv1test.DefaultAPIPassword})
 	client, _, _ := newSOAPClient(t, emu, nil, cred)
 	resp, body := postSOAP(t, client, emu.URL+"/Service.asmx", retrieveEnvelope)
 	if resp.StatusCode != http.StatusOK {

@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tokentrip/tokentrip/envelope"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -30,8 +32,8 @@ func TestSOAPFaultCountsOnlyWhenInjected(t *testing.T) {
 			events := &eventrec.Recorder{}
 			var logged bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			src := transport.NewSource(mcv1Provider(emu), transport.WithHook(events.Hook), transport.WithLogger(logger))
-			client, tr, _ := newSOAPClient(t, emu, src, transport.FuelOAuth)
+			src := transport.NewSource(mcv1Provider(emu), transport.Settings{Hook: events.Hook, Logger: logger})
+			client, tr, _ := newSOAPClient(t, emu, src, marketingcloud.FuelOAuth)
 
 			for i := range 20 {
 				req, _ := http.NewRequest(http.MethodPost, emu.URL+"/Service.asmx", strings.NewReader(retrieveEnvelope))
@@ -52,17 +54,16 @@ func TestSOAPFaultCountsOnlyWhenInjected(t *testing.T) {
 			tok, _ := src.Token(context.Background())
 			st := emu.Stats()
 			t.Logf("FIGURE XML body as %s: 20 calls → %d token requests, %d invalidations, %d not_injected events", contentType, st.TokenRequests, src.Stats().Invalidations, events.Count(transport.EventNotInjected))
-			if st.TokenRequests != 1 || src.Stats().Invalidations != 0 || tr.Stats().Replays != 0 || tr.Stats().NotInjected != 20 {
-				t.Errorf("token requests %d, invalidations %d, transport %+v; want 1, 0, no replay, 20 not injected", st.TokenRequests, src.Stats().Invalidations, tr.Stats())
+			if st.TokenRequests != 1 || src.Stats().Invalidations != 0 || tr.Source().Stats().Replays != 0 || tr.Source().Stats().NotInjected != 20 {
+				t.Errorf("token requests %d, invalidations %d, transport %+v; want 1, 0, no replay, 20 not injected", st.TokenRequests, src.Stats().Invalidations, tr.Source().Stats())
 			}
 			if got := events.Count(transport.EventNotInjected); got != 20 {
 				t.Errorf("%d not_injected events, want one per call", got)
 			}
-			var notInjected *transport.NotInjectedError
 			media, _, _ := strings.Cut(contentType, ";")
 			for _, ev := range events.Events() {
-				if ev.Kind == transport.EventNotInjected && (!errors.As(ev.Err, &notInjected) || notInjected.ContentType != media) {
-					t.Fatalf("event error %v, want a NotInjectedError naming %s", ev.Err, media)
+				if ev.Kind == transport.EventNotInjected && (ev.Err == nil || !strings.Contains(ev.Err.Error(), strconv.Quote(media))) {
+					t.Fatalf("event error %v, want one naming %s", ev.Err, media)
 				}
 			}
 			for line := range strings.SplitSeq(strings.TrimSpace(logged.String()), "\n") {
@@ -108,8 +109,8 @@ func TestEmptySOAPBodyIsRefused(t *testing.T) {
 	}
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	src := transport.NewSource(mcv1Provider(emu))
-	_, tr, sent := newSOAPClient(t, emu, src, transport.FuelOAuth)
+	src := transport.NewSource(mcv1Provider(emu), transport.Settings{})
+	_, tr, sent := newSOAPClient(t, emu, src, marketingcloud.FuelOAuth)
 	for _, ct := range []string{"text/xml; charset=utf-8", "application/soap+xml"} {
 		for _, method := range []string{http.MethodPost, http.MethodPut} {
 			for _, e := range empty {

@@ -25,7 +25,7 @@ type Source struct {
 	refresh atomic.Pointer[refreshRun] // the background refresh running now, if any
 	flight  singleflight.Group[*entry]
 	local   atomic.Pointer[gobreaker.CircuitBreaker[Token]] // the local breaker's state machine, while it holds state (breaker.go)
-	shared  *shared                                         // nil without WithStore (source_shared.go)
+	shared  *shared                                         // nil without a Store (source_shared.go)
 
 	mu            sync.Mutex // guards the failure bookkeeping below
 	blockFailures int        // consecutive failed blocking fetches
@@ -86,14 +86,11 @@ const bearerPrefix = "Bearer "
 
 const flightKey = "token"
 
-// NewSource returns a Source that fetches from p.
-func NewSource(p Provider, opts ...SourceOption) *Source {
-	cfg := defaultSourceConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	s := &Source{provider: p, cfg: cfg}
-	s.flight.Timeout = cfg.fetchTimeout
+// NewSource returns a Source that fetches from p, configured by s (see Settings
+// for every field and its default).
+func NewSource(p Provider, set Settings) *Source {
+	s := &Source{provider: p, cfg: set.config()}
+	s.flight.Timeout = s.cfg.fetchTimeout
 	s.attachStore()
 	return s
 }
@@ -221,13 +218,13 @@ func (s *Source) fetchBlocking(ctx context.Context, seen *entry) (*entry, error)
 	return e, err
 }
 
-// backingOff returns a BackoffError while blocking fetches are being spaced after a
+// backingOff returns a RetryError while blocking fetches are being spaced after a
 // failure.
 func (s *Source) backingOff() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.blockFailures > 0 && s.now().Before(s.blockRetry) {
-		return &BackoffError{Retry: s.blockRetry, Last: s.lastErr}
+		return &RetryError{Retry: s.blockRetry, Last: s.lastErr}
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type shared struct {
 	poisoned       bool // the Store's value was found corrupt and not replaced since
 }
 
-// attachStore sets up sharing when WithStore was given.
+// attachStore sets up sharing when Settings.Store was given.
 func (s *Source) attachStore() {
 	if s.cfg.store == nil || s.cfg.store.st == nil {
 		return
@@ -88,7 +88,7 @@ func (s *Source) aloneAfter(ctx context.Context) (*entry, error) {
 	err := &FetchError{
 		Kind:    ErrEndpoint,
 		Message: "gave up waiting for the fetch of another process",
-		Hint:    "the fetch timeout ended the wait; see WithFetchTimeout",
+		Hint:    "the fetch timeout ended the wait; see Settings.FetchTimeout",
 		Err:     fmt.Errorf("%w: %w", ErrTimeout, ctx.Err()),
 	}
 	s.failed(err)

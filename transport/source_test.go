@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 func TestColdStampedeSharesOneFetch(t *testing.T) {
 	ts := newTokenServer(t, nil)
 	ts.latency = 50 * time.Millisecond
-	src := transport.NewSource(ts.provider())
+	src := transport.NewSource(ts.provider(), transport.Settings{})
 
 	const callers = 1000
 	var wg sync.WaitGroup
@@ -45,7 +46,7 @@ func TestColdStampedeSharesOneFetch(t *testing.T) {
 func TestRefreshAheadNeverBlocksCallers(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
-	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now))
+	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now})
 	ctx := context.Background()
 
 	first, err := src.Token(ctx)
@@ -93,12 +94,12 @@ func TestRefreshAheadNeverBlocksCallers(t *testing.T) {
 func TestRefreshPointRespectsRefreshAfter(t *testing.T) {
 	clock := newClock()
 	fetches := 0
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		fetches++
 		now := clock.Now()
 		// Like Acoustic: four hours of life, no new token before three hours.
 		return transport.Token{AccessToken: "same", Expiry: now.Add(4 * time.Hour), RefreshAfter: now.Add(3 * time.Hour)}, nil
-	}), transport.WithClock(clock.Now), transport.WithRefreshLead(2*time.Hour))
+	}), transport.Settings{Clock: clock.Now, RefreshLead: 2 * time.Hour})
 	ctx := context.Background()
 	if _, err := src.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -123,9 +124,9 @@ func TestRefreshPointRespectsRefreshAfter(t *testing.T) {
 
 func TestTokenWithoutExpiryGetsDefaultLifetime(t *testing.T) {
 	clock := newClock()
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "forever?"}, nil
-	}), transport.WithClock(clock.Now), transport.WithDefaultLifetime(time.Hour))
+	}), transport.Settings{Clock: clock.Now, DefaultLifetime: time.Hour})
 	tok, err := src.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestWaiterCancellationLeavesFetchRunning(t *testing.T) {
 	ts := newTokenServer(t, nil)
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	src := transport.NewSource(ts.provider())
+	src := transport.NewSource(ts.provider(), transport.Settings{})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	impatient := make(chan error, 1)
@@ -172,8 +173,7 @@ func TestFailedFetchFansOutWithoutStorm(t *testing.T) {
 	ts.status.Store(http.StatusServiceUnavailable)
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now),
-		transport.WithBackoff(transport.ExponentialBackoff(time.Second, time.Minute)))
+	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Backoff: transport.ExponentialBackoff(time.Second, time.Minute)})
 
 	const callers = 100
 	var wg sync.WaitGroup
@@ -201,9 +201,9 @@ func TestFailedFetchFansOutWithoutStorm(t *testing.T) {
 
 	// Straight after: refused without asking the endpoint again.
 	_, err := src.Token(context.Background())
-	var backoff *transport.BackoffError
-	if !errors.As(err, &backoff) || !errors.Is(err, transport.ErrEndpoint) {
-		t.Fatalf("retry inside the backoff got %v, want a BackoffError wrapping ErrEndpoint", err)
+	var backoff *transport.RetryError
+	if !errors.As(err, &backoff) || errors.Is(err, transport.ErrCircuitOpen) || !errors.Is(err, transport.ErrEndpoint) {
+		t.Fatalf("retry inside the backoff got %v, want a backoff's RetryError wrapping ErrEndpoint", err)
 	}
 	if n := ts.requests.Load(); n != 1 {
 		t.Fatalf("token requests inside the backoff = %d, want 1", n)
@@ -221,8 +221,7 @@ func TestFailedFetchFansOutWithoutStorm(t *testing.T) {
 func TestFailedRefreshKeepsTokenAndBacksOff(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
-	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now),
-		transport.WithBackoff(transport.ExponentialBackoff(time.Minute, time.Hour)))
+	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Backoff: transport.ExponentialBackoff(time.Minute, time.Hour)})
 	ctx := context.Background()
 	if _, err := src.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -250,7 +249,7 @@ func TestFailedRefreshKeepsTokenAndBacksOff(t *testing.T) {
 
 func TestInvalidateOnlyDropsTheTokenUsed(t *testing.T) {
 	ts := newTokenServer(t, nil)
-	src := transport.NewSource(ts.provider())
+	src := transport.NewSource(ts.provider(), transport.Settings{})
 	ctx := context.Background()
 	old, _ := src.Token(ctx)
 	src.Invalidate(old)
@@ -275,8 +274,7 @@ func TestBreakerOpensOnRejectedCredentials(t *testing.T) {
 	ts := newTokenServer(t, clock)
 	ts.status.Store(http.StatusUnauthorized)
 	var events []transport.Event
-	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now),
-		transport.WithHook(func(ev transport.Event) { events = append(events, ev) }))
+	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Hook: func(ev transport.Event) { events = append(events, ev) }})
 	for range 3 {
 		_, err := src.Token(context.Background())
 		if !errors.Is(err, transport.ErrCredentialsRejected) {
@@ -285,15 +283,15 @@ func TestBreakerOpensOnRejectedCredentials(t *testing.T) {
 		clock.Advance(time.Minute) // past the fetch backoff
 	}
 	_, err := src.Token(context.Background())
-	var open *transport.CircuitOpenError
-	if !errors.As(err, &open) || !errors.Is(err, transport.ErrCredentialsRejected) {
-		t.Fatalf("got %v, want a CircuitOpenError wrapping the rejection", err)
+	var open *transport.RetryError
+	if !errors.As(err, &open) || !errors.Is(err, transport.ErrCircuitOpen) || !errors.Is(err, transport.ErrCredentialsRejected) {
+		t.Fatalf("got %v, want the open breaker's RetryError wrapping the rejection", err)
 	}
 	if n := ts.requests.Load(); n != 3 {
 		t.Fatalf("token requests = %d, want 3", n)
 	}
-	if src.BreakerState() != "open" {
-		t.Fatalf("breaker %s, want open", src.BreakerState())
+	if src.Stats().Breaker != "open" {
+		t.Fatalf("breaker %s, want open", src.Stats().Breaker)
 	}
 	var sawOpen bool
 	for _, ev := range events {
@@ -308,7 +306,7 @@ func TestCancelledProbeLeavesBreakerHalfOpen(t *testing.T) {
 	var mu sync.Mutex
 	var answer error = &transport.FetchError{Kind: transport.ErrCredentialsRejected}
 	setAnswer := func(err error) { mu.Lock(); answer = err; mu.Unlock() }
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		mu.Lock()
 		err := answer
 		mu.Unlock()
@@ -316,15 +314,15 @@ func TestCancelledProbeLeavesBreakerHalfOpen(t *testing.T) {
 			return transport.Token{AccessToken: "t"}, nil
 		}
 		return transport.Token{}, err
-	}), transport.WithBreaker(1, 0, 5*time.Millisecond), transport.WithBackoff(func(int) time.Duration { return 0 }))
+	}), transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: -1, Cooldown: 5 * time.Millisecond}, Backoff: func(int) time.Duration { return 0 }})
 	ctx := context.Background()
 	src.Token(ctx)
-	if src.BreakerState() != "open" {
-		t.Fatalf("breaker %s after a rejection, want open", src.BreakerState())
+	if src.Stats().Breaker != "open" {
+		t.Fatalf("breaker %s after a rejection, want open", src.Stats().Breaker)
 	}
 	// gobreaker times its cooldown on the wall clock: wait for it, bounded.
 	deadline := time.Now().Add(5 * time.Second)
-	for src.BreakerState() != "half-open" {
+	for src.Stats().Breaker != "half-open" {
 		if time.Now().After(deadline) {
 			t.Fatal("breaker never went half-open")
 		}
@@ -332,11 +330,11 @@ func TestCancelledProbeLeavesBreakerHalfOpen(t *testing.T) {
 	}
 	setAnswer(context.Canceled)
 	src.Token(ctx)
-	if got := src.BreakerState(); got != "half-open" {
+	if got := src.Stats().Breaker; got != "half-open" {
 		t.Fatalf("breaker %s after a cancelled probe, want half-open", got)
 	}
 	setAnswer(nil)
-	if _, err := src.Token(ctx); err != nil || src.BreakerState() != "closed" {
-		t.Fatalf("after a good probe: %v, breaker %s", err, src.BreakerState())
+	if _, err := src.Token(ctx); err != nil || src.Stats().Breaker != "closed" {
+		t.Fatalf("after a good probe: %v, breaker %s", err, src.Stats().Breaker)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // Keys are StoreKey.ID values: hashes, never a client id or a secret. Every method
 // must be safe for concurrent use and should end by ctx's deadline. Errors mean
 // the Store is unreachable — the Source then works alone and tries the Store again
-// later (see WithStoreFallback) — except ErrCorruptValue.
+// later (see Settings.StoreRetry) — except ErrCorruptValue.
 //
 // The Source trusts nothing it reads from a Store: a token that does not pass its
 // checks and the Provider's (see TokenChecker) counts as absent, is reported as an
@@ -57,14 +57,14 @@ type StoredToken struct {
 
 // ErrLockLost is returned by FetchLock.Save when the lock expired and another
 // process may have taken it over: the fetched token is used, but not shared.
-var ErrLockLost = errors.New("store: the fetch lock was lost")
+var ErrLockLost = errors.New("the fetch lock was lost")
 
 // ErrCorruptValue is wrapped by the error of a Store's Load (or LoadBreaker) when
 // a value is there but cannot be trusted: it does not decode, has the wrong shape,
 // or fails its authentication (sealed under another key, truncated, forged). The
 // Source treats it as absent — it fetches, and its next save replaces the value —
 // and reports an EventStoreCorrupt, not a Store outage.
-var ErrCorruptValue = errors.New("store: the stored value is corrupt or forged")
+var ErrCorruptValue = errors.New("the stored value is corrupt or forged")
 
 // ErrSuperseded is wrapped by a Provider's error when its fetch lost a race to
 // another holder of the same credential (a rotating refresh token spent first
@@ -137,56 +137,3 @@ func (k StoreKey) String() string { return "StoreKey{" + k.ID()[:16] + "…}" }
 
 // GoString keeps %#v from printing the client id.
 func (k StoreKey) GoString() string { return k.String() }
-
-// Defaults of WithStoreFallback.
-const (
-	DefaultStoreTimeout = 2 * time.Second
-	DefaultStoreRetry   = 5 * time.Second
-)
-
-type storeConfig struct {
-	st      Store
-	key     string
-	timeout time.Duration
-	retry   time.Duration
-}
-
-// WithStore makes the Source share its token through st under key: one process of
-// the fleet fetches, the others adopt its token after checking it as if it came
-// from the network. If st also implements BreakerSharer, the breaker's state is
-// shared too. A nil st changes nothing.
-func WithStore(st Store, key StoreKey) SourceOption {
-	return func(c *sourceConfig) {
-		if st == nil {
-			c.store = nil
-			return
-		}
-		sc := storeConfig{timeout: DefaultStoreTimeout, retry: DefaultStoreRetry}
-		if c.store != nil {
-			sc = *c.store
-		}
-		sc.st, sc.key = st, key.ID()
-		c.store = &sc
-	}
-}
-
-// WithStoreFallback sets how long one Store operation may take (default two
-// seconds) and, once the Store has failed, how long the Source works alone before
-// it asks the Store again (default five seconds). While it works alone it fetches
-// its own tokens, so no call ever fails because the Store is down, and a fetch
-// while the Store stalls takes at most one Store timeout longer than without it.
-func WithStoreFallback(timeout, retry time.Duration) SourceOption {
-	return func(c *sourceConfig) {
-		sc := storeConfig{timeout: DefaultStoreTimeout, retry: DefaultStoreRetry}
-		if c.store != nil {
-			sc = *c.store
-		}
-		if timeout > 0 {
-			sc.timeout = timeout
-		}
-		if retry > 0 {
-			sc.retry = retry
-		}
-		c.store = &sc
-	}
-}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -113,8 +114,7 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 			rec := &eventrec.Recorder{}
 			var logs strings.Builder
 			logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
-			src := transport.NewSource(checkedProvider{ts.provider()}, transport.WithClock(clock.Now),
-				transport.WithStore(st, storeKey), transport.WithHook(rec.Hook), transport.WithLogger(logger))
+			src := transport.NewSource(checkedProvider{ts.provider()}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: storeKey.ID(), Hook: rec.Hook, Logger: logger})
 			tok, err := src.Token(context.Background())
 			if err != nil || tok.AccessToken != "tok-1" {
 				t.Fatalf("Token: %v, %v; want its own tok-1", tok, err)
@@ -132,7 +132,7 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 				t.Errorf("log: %s\nwant a store_corrupt warning that does not quote the value", logs.String())
 			}
 			// The next good value replaced the poison: another Source adopts it.
-			other := transport.NewSource(checkedProvider{ts.provider()}, transport.WithClock(clock.Now), transport.WithStore(st, storeKey))
+			other := transport.NewSource(checkedProvider{ts.provider()}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: storeKey.ID()})
 			if got, err := other.Token(context.Background()); err != nil || got.AccessToken != "tok-1" || ts.requests.Load() != 1 {
 				t.Errorf("a second Source: %v, %v after %d requests; want tok-1 adopted", got, err, ts.requests.Load())
 			}
@@ -206,12 +206,12 @@ func TestSharedBreakerStateIsCheckedAndNeverPanics(t *testing.T) {
 			ts := newTokenServer(t, clock)
 			rec := &eventrec.Recorder{}
 			st := &breakerStore{memoryBreakers: tt.breakers}
-			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), transport.WithHook(rec.Hook))
+			src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Store: st, StoreKey: storeKey.ID(), Hook: rec.Hook})
 			tok, err := src.Token(context.Background())
 			if err != nil || tok.AccessToken != "tok-1" {
 				t.Fatalf("Token: %v, %v", tok, err)
 			}
-			if got := src.BreakerState(); got != "closed" {
+			if got := src.Stats().Breaker; got != "closed" {
 				t.Errorf("breaker %s, want closed", got)
 			}
 			if n := rec.Count(transport.EventStoreCorrupt); n != tt.wantCorrupt {
@@ -235,21 +235,23 @@ func TestSharedBreakerOpensForEverySource(t *testing.T) {
 	ts := newTokenServer(t, clock)
 	ts.status.Store(401)
 	st := &breakerStore{memoryBreakers: &memoryBreakers{}}
-	noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
-	srcs := sharedSources(ts, clock, st, 3, transport.WithBreaker(3, 5, time.Minute), noBackoff)
+	srcs := sharedSources(ts, clock, st, 3, transport.Settings{
+		Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: time.Minute},
+		Backoff: func(int) time.Duration { return 0 },
+	})
 	for i, src := range srcs { // one rejection each: three for the fleet
 		if _, err := src.Token(context.Background()); !errors.Is(err, transport.ErrCredentialsRejected) {
 			t.Fatalf("Source %d: %v", i, err)
 		}
 	}
-	if got := srcs[2].BreakerState(); got != "open" {
+	if got := srcs[2].Stats().Breaker; got != "open" {
 		t.Fatalf("the Source that saw the third rejection: breaker %s, want open", got)
 	}
-	fresh := sharedSources(ts, clock, st, 1, transport.WithBreaker(3, 5, time.Minute))[0]
+	fresh := sharedSources(ts, clock, st, 1, transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: time.Minute}})[0]
 	_, err := fresh.Token(context.Background())
-	var open *transport.CircuitOpenError
-	if !errors.As(err, &open) {
-		t.Fatalf("a Source that never failed: %v, want a CircuitOpenError", err)
+	var open *transport.RetryError
+	if !errors.As(err, &open) || !errors.Is(err, transport.ErrCircuitOpen) {
+		t.Fatalf("a Source that never failed: %v, want the open breaker's RetryError", err)
 	}
 	if n := ts.requests.Load(); n != 3 {
 		t.Fatalf("%d token requests, want 3", n)
@@ -261,14 +263,13 @@ func TestSharedBreakerOpensForEverySource(t *testing.T) {
 func TestSupersededFetchesNeverOpenTheBreaker(t *testing.T) {
 	clock := newClock()
 	lost := &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Code: "invalid_grant", Err: transport.ErrSuperseded}
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) { return transport.Token{}, lost }),
-		transport.WithClock(clock.Now), transport.WithBreaker(1, 1, time.Minute), transport.WithBackoff(func(int) time.Duration { return 0 }))
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) { return transport.Token{}, lost }), transport.Settings{Clock: clock.Now, Breaker: transport.BreakerSettings{Rejections: 1, Outages: 1, Cooldown: time.Minute}, Backoff: func(int) time.Duration { return 0 }})
 	for range 10 {
 		if _, err := src.Token(context.Background()); !errors.Is(err, transport.ErrSuperseded) {
 			t.Fatalf("Token: %v", err)
 		}
 	}
-	if got, changes := src.BreakerState(), src.Stats().BreakerChanges; got != "closed" || changes != 0 {
+	if got, changes := src.Stats().Breaker, src.Stats().BreakerChanges; got != "closed" || changes != 0 {
 		t.Fatalf("breaker %s after %d changes, want closed and none", got, changes)
 	}
 }
@@ -296,8 +297,7 @@ func TestLockNeverReleasedDelaysButNeverFails(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
 	const fetchTimeout = 400 * time.Millisecond
-	src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(&heldStore{}, storeKey),
-		transport.WithFetchTimeout(fetchTimeout))
+	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Store: &heldStore{}, StoreKey: storeKey.ID(), FetchTimeout: fetchTimeout})
 	began := time.Now()
 	tok, err := src.Token(context.Background())
 	took := time.Since(began)
@@ -334,12 +334,11 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 			rec := &eventrec.Recorder{}
 			opened := transport.BreakerRecord{OpenUntil: time.Now().Add(tt.ahead + cooldown), Failures: 3}
 			st := &breakerStore{memoryBreakers: &memoryBreakers{rec: &opened}}
-			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey),
-				transport.WithHook(rec.Hook), transport.WithBreaker(3, 5, cooldown))
+			src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Store: st, StoreKey: storeKey.ID(), Hook: rec.Hook, Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}})
 			began := time.Now()
 			_, err := src.Token(context.Background())
-			var open *transport.CircuitOpenError
-			refused := errors.As(err, &open)
+			var open *transport.RetryError
+			refused := errors.As(err, &open) && errors.Is(err, transport.ErrCircuitOpen)
 			if refused != tt.refused {
 				t.Fatalf("Token: %v; refused %t, want %t", err, refused, tt.refused)
 			}
@@ -414,12 +413,16 @@ func TestReplayedRejectedTokensAreNotAdoptedAgain(t *testing.T) {
 			// No backoff between rounds and a breaker that does not open: every call
 			// may drop a rejected token and fetch, so that what is measured is which
 			// tokens the Source adopts.
-			noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
-			noBreaker := transport.WithBreaker(1000, 1000, time.Minute)
-			src := transport.NewSource(ts.provider(), transport.WithClock(clock.Now), transport.WithStore(st, storeKey), noBackoff, noBreaker)
+			src := transport.NewSource(ts.provider(), transport.Settings{
+				Clock:    clock.Now,
+				Store:    st,
+				StoreKey: storeKey.ID(),
+				Backoff:  func(int) time.Duration { return 0 },
+				Breaker:  transport.BreakerSettings{Rejections: 1000, Outages: 1000, Cooldown: time.Minute},
+			})
 			base := api.Client().Transport.(*http.Transport).Clone()
 			t.Cleanup(base.CloseIdleConnections)
-			client := &http.Client{Transport: transport.New(src, transport.WithHosts(api.URL), transport.WithBase(base))}
+			client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: base})}
 			const calls = 20
 			failed := 0
 			for range calls {

@@ -12,17 +12,18 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 var storeKey = transport.StoreKey{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
 
 // sharedSources returns n Sources of one credential sharing st, on clock.
-func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, opts ...transport.SourceOption) []*transport.Source {
+func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, set transport.Settings) []*transport.Source {
 	srcs := make([]*transport.Source, n)
+	set.Clock, set.Store, set.StoreKey = clock.Now, st, storeKey.ID()
 	for i := range srcs {
-		o := append([]transport.SourceOption{transport.WithClock(clock.Now), transport.WithStore(st, storeKey)}, opts...)
-		srcs[i] = transport.NewSource(ts.provider(), o...)
+		srcs[i] = transport.NewSource(ts.provider(), set)
 	}
 	return srcs
 }
@@ -40,7 +41,7 @@ func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
 	ts.latency = 20 * time.Millisecond
-	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 5)
+	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 5, transport.Settings{})
 
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -81,9 +82,9 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 	ts := newTokenServer(t, clock)
 	ts.lifetime = 4 * time.Minute // refresh lead: half the lifetime, 2 minutes
 	st := &transport.MemoryStore{}
-	a := sharedSources(ts, clock, st, 1)[0]
+	a := sharedSources(ts, clock, st, 1, transport.Settings{})[0]
 	rec := &eventrec.Recorder{}
-	b := sharedSources(ts, clock, st, 1, transport.WithHook(rec.Hook))[0]
+	b := sharedSources(ts, clock, st, 1, transport.Settings{Hook: rec.Hook})[0]
 	ta, err := a.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
-	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2)
+	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 	t1, _ := a.Token(context.Background())
 	if got, _ := b.Token(context.Background()); got != t1 {
@@ -142,7 +143,7 @@ func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
 	ts := newTokenServer(t, clock)
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2)
+	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 
 	done := make(chan error, 1)
@@ -195,7 +196,7 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	rec := &eventrec.Recorder{}
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srcs := sharedSources(ts, clock, st, 2, transport.WithHook(rec.Hook), transport.WithLogger(logger), transport.WithStoreFallback(time.Second, time.Minute))
+	srcs := sharedSources(ts, clock, st, 2, transport.Settings{Hook: rec.Hook, Logger: logger, StoreTimeout: time.Second, StoreRetry: time.Minute})
 	for _, src := range srcs {
 		if _, err := src.Token(context.Background()); err != nil {
 			t.Fatal(err)
@@ -298,13 +299,13 @@ func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			st := &raceStore{}
 			st.lockLost.Store(c.lockLost)
-			src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				st.winner.Store(winner) // the other process wins while this fetch runs
 				if c.fetchErr != nil {
 					return transport.Token{}, c.fetchErr
 				}
 				return transport.Token{AccessToken: "loser", Expiry: clock.Now().Add(20 * time.Minute)}, nil
-			}), transport.WithClock(clock.Now), transport.WithStore(st, storeKey))
+			}), transport.Settings{Clock: clock.Now, Store: st, StoreKey: storeKey.ID()})
 			tok, err := src.Token(context.Background())
 			if err != nil || tok.AccessToken != "winner" {
 				t.Fatalf("got %v, %v; want the winner's token", tok, err)
@@ -346,17 +347,17 @@ func TestStoreKeyRevealsNothingAndTellsCredentialsApart(t *testing.T) {
 // Two Sources for one credential — in one process here, in many processes with a
 // Redis store — share a token through a Store: the second adopts what the first
 // fetched.
-func ExampleWithStore() {
+func ExampleStore() {
 	fetches := 0
-	provider := transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	provider := fetchFunc(func(context.Context) (transport.Token, error) {
 		fetches++
 		return transport.Token{AccessToken: fmt.Sprint("token-", fetches), Expiry: time.Now().Add(time.Hour)}, nil
 	})
 	st := &transport.MemoryStore{} // across processes: redisstore.New(redisClient)
 	key := transport.StoreKey{Provider: "mcv2", ClientID: "my-client-id", AccountID: "5150"}
 
-	a := transport.NewSource(provider, transport.WithStore(st, key))
-	b := transport.NewSource(provider, transport.WithStore(st, key))
+	a := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key.ID()})
+	b := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key.ID()})
 	ta, _ := a.Token(context.Background())
 	tb, _ := b.Token(context.Background())
 	fmt.Println(ta.AccessToken, tb.AccessToken, "fetches:", fetches)
@@ -395,14 +396,14 @@ func ExampleTokenChecker() {
 	}, Fetched: now}, time.Hour)
 	_ = l.Unlock(ctx)
 
-	src := transport.NewSource(&vendor{}, transport.WithStore(st, key), transport.WithHook(func(ev transport.Event) {
+	src := transport.NewSource(&vendor{}, transport.Settings{Store: st, StoreKey: key.ID(), Hook: func(ev transport.Event) {
 		if ev.Kind == transport.EventStoreCorrupt {
 			fmt.Println("store_corrupt:", ev.Err)
 		}
-	}))
+	}})
 	tok, _ := src.Token(ctx)
 	fmt.Println(tok.AccessToken, tok.RESTInstanceURL)
 	// Output:
-	// store_corrupt: store: the stored value is corrupt or forged: vendor: instance URL off the vendor's hosts
+	// store_corrupt: the stored value is corrupt or forged: vendor: instance URL off the vendor's hosts
 	// fetched-1 https://eu.api.example.com/
 }

@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"time"
 )
 
@@ -25,7 +24,8 @@ type Token struct {
 	Scope string
 }
 
-// String describes the token without revealing it.
+// String describes the token without revealing it. fmt's %v and %s, and log/slog's
+// text handler, render a Token with it.
 func (t Token) String() string {
 	if t.AccessToken == "" {
 		return "Token{empty}"
@@ -36,12 +36,9 @@ func (t Token) String() string {
 // GoString keeps %#v from printing the secret too.
 func (t Token) GoString() string { return t.String() }
 
-// LogValue keeps log/slog from printing the secret.
-func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
-
 // MarshalJSON renders the token without its secret, so that a Token logged or
-// reported as JSON leaks nothing. To persist a token, copy its fields into a type
-// of your own (as store/redis does).
+// reported as JSON (log/slog's JSON handler among them) leaks nothing. To persist
+// a token, copy its fields into a type of your own (as store/redis does).
 func (t Token) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		AccessToken     string    `json:"access_token"`
@@ -60,8 +57,7 @@ type Provider interface {
 	Fetch(ctx context.Context) (Token, error)
 }
 
-// ProviderFunc adapts a function to the Provider interface.
-type ProviderFunc func(ctx context.Context) (Token, error)
+// providerFunc adapts a function to the Provider interface.
+type providerFunc func(ctx context.Context) (Token, error)
 
-// Fetch calls f.
-func (f ProviderFunc) Fetch(ctx context.Context) (Token, error) { return f(ctx) }
+func (f providerFunc) Fetch(ctx context.Context) (Token, error) { return f(ctx) }

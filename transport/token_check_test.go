@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -46,15 +47,14 @@ func TestProviderTokenCheckedBeforeCaching(t *testing.T) {
 			key := transport.StoreKey{Provider: "test", ClientID: "id"}
 			var mu sync.Mutex
 			fetches := 0
-			p := transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			p := providerfunc.Func(func(context.Context) (transport.Token, error) {
 				mu.Lock()
 				fetches++
 				mu.Unlock()
 				return transport.Token{AccessToken: tt.token, Expiry: time.Now().Add(time.Hour)}, nil
 			})
 			var kinds []transport.EventKind
-			src := transport.NewSource(p, transport.WithStore(st, key),
-				transport.WithHook(func(ev transport.Event) { kinds = append(kinds, ev.Kind) }))
+			src := transport.NewSource(p, transport.Settings{Store: st, StoreKey: key.ID(), Hook: func(ev transport.Event) { kinds = append(kinds, ev.Kind) }})
 			tok, err := src.Token(context.Background())
 			if tt.ok {
 				if err != nil || tok.AccessToken != tt.token {
@@ -80,7 +80,7 @@ func TestProviderTokenCheckedBeforeCaching(t *testing.T) {
 			if err != nil || saved != tt.ok {
 				t.Fatalf("the Store holds a token: %t, %v; want %t", saved, err, tt.ok)
 			}
-			other := transport.NewSource(p, transport.WithStore(st, key))
+			other := transport.NewSource(p, transport.Settings{Store: st, StoreKey: key.ID()})
 			if _, err := other.Token(context.Background()); (err == nil) != tt.ok {
 				t.Fatalf("another process: %v", err)
 			}
@@ -112,7 +112,7 @@ func TestFailedFetchReportsItsDuration(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newClock()
-			p := transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+			p := providerfunc.Func(func(context.Context) (transport.Token, error) {
 				clock.Advance(tt.took)
 				if tt.answer != nil {
 					return transport.Token{}, tt.answer
@@ -121,9 +121,7 @@ func TestFailedFetchReportsItsDuration(t *testing.T) {
 			})
 			var events []transport.Event
 			var log bytes.Buffer
-			src := transport.NewSource(p, transport.WithClock(clock.Now),
-				transport.WithHook(func(ev transport.Event) { events = append(events, ev) }),
-				transport.WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			src := transport.NewSource(p, transport.Settings{Clock: clock.Now, Hook: func(ev transport.Event) { events = append(events, ev) }, Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			src.Token(context.Background())
 			if len(events) != 1 || events[0].Duration != tt.took {
 				t.Fatalf("events %+v, want one with Duration %v", events, tt.took)

@@ -6,12 +6,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 )
 
 // ErrInsecureScheme is returned, and the request not sent, when a request for a host
 // in the credential's scope uses plain http to a host that is not loopback.
-var ErrInsecureScheme = errors.New("tokentrip: refusing to send a credential over plain http")
+var ErrInsecureScheme = errors.New("refusing to send a credential over plain http")
 
 // Transport is an http.RoundTripper that authenticates the requests bound for its
 // credential's hosts with a token from its Source, and replays a request once when
@@ -34,23 +33,37 @@ type Transport struct {
 	src        *Source
 	base       http.RoundTripper
 	hosts      scope
-	rejected   Classifier
+	rejected   func(*http.Response) bool
 	replayMax  int64
-	authorizer Authorizer      // WithAuthorizer; nil: the precomputed Bearer header
-	soap       *soapAuthorizer // WithSOAP: SOAP bodies get the credential in their Header
-
-	// Only the cold paths count: a shared counter on every request would cost more
-	// than the rest of the hot path.
-	replays, unreplayable, rejectedAgain, persisted, notInjected atomic.Uint64
+	authorizer func(req *http.Request, tok Token) error // Options.Authorize; nil: the precomputed Bearer header
+	soap       *soapAuthorizer                          // Options.SOAP: SOAP bodies get the credential in their Header
 }
 
-// New returns a Transport that authenticates with tokens from src. A nil src suits a
-// static credential (WithSOAP(UsernameToken(…))): no token is fetched, and a
-// rejection is returned as it came, since retrying the same credential cannot help.
-func New(src *Source, opts ...Option) *Transport {
-	t := &Transport{src: src, rejected: Unauthorized, replayMax: DefaultReplayLimit}
-	for _, o := range opts {
-		o(t)
+// New returns a Transport that authenticates with tokens from src, configured by o
+// (see Options for every field and its default). A nil src suits a static
+// credential (an Options.SOAP that ignores the token, such as a WS-Security
+// UsernameToken): no token is fetched, and a rejection is returned as it came,
+// since retrying the same credential cannot help.
+func New(src *Source, o Options) *Transport {
+	t := &Transport{
+		src:        src,
+		base:       o.Base,
+		hosts:      newScope(o.Hosts),
+		rejected:   o.Rejected,
+		replayMax:  o.ReplayLimit,
+		authorizer: o.Authorize,
+	}
+	switch {
+	case t.replayMax == 0:
+		t.replayMax = defaultReplayLimit
+	case t.replayMax < 0:
+		t.replayMax = 0
+	}
+	if t.rejected == nil {
+		t.rejected = Unauthorized
+	}
+	if o.SOAP != nil {
+		t.soap = &soapAuthorizer{cred: o.SOAP}
 	}
 	if t.base == nil {
 		t.base = DefaultBase()
@@ -98,13 +111,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.src.persists(e) {
 		// A fresh token was rejected like this one: fetching again would only
 		// cost a token request. The caller gets the rejection as it came.
-		t.persisted.Add(1)
+		t.src.stats.persisted.Add(1)
 		return resp, nil
 	}
 	if again == nil {
 		// The caller gets the rejection as it came, but the next request must not
 		// carry the rejected token again.
-		t.unreplayable.Add(1)
+		t.src.stats.unreplayable.Add(1)
 		t.src.dropRejected(e)
 		return resp, nil
 	}
@@ -118,20 +131,20 @@ func (t *Transport) replay(req *http.Request, rejected *http.Response, used *ent
 	t.src.dropRejected(used)
 	body, err := again()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBodyRead, err)
+		return nil, fmt.Errorf("%w: %w", errBodyRead, err)
 	}
 	out, e, how, err := t.prepare(req, body, n, again)
 	if err != nil {
 		return nil, err
 	}
-	t.replays.Add(1)
+	t.src.stats.replays.Add(1)
 	t.src.emit(Event{Kind: EventReplayed, Expiry: e.tok.Expiry})
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
 		return resp, err
 	}
 	if t.isRejected(resp, how) {
-		t.rejectedAgain.Add(1)
+		t.src.stats.rejectedAgain.Add(1)
 		t.src.rejectedAgain(e)
 		return resp, nil
 	}
@@ -139,39 +152,38 @@ func (t *Transport) replay(req *http.Request, rejected *http.Response, used *ent
 	return resp, nil
 }
 
-// isRejected applies the verdict: the Transport's Classifier, and for an envelope
-// that carries the Transport's token, SOAPAuthFault.
+// isRejected applies the verdict: Options.Rejected, and for an envelope that
+// carries the Transport's token, soapAuthFault.
 func (t *Transport) isRejected(resp *http.Response, how applied) bool {
-	return t.rejected(resp) || (how == injectedEnvelope && SOAPAuthFault(resp))
+	return t.rejected(resp) || (how == injectedEnvelope && soapAuthFault(resp))
 }
 
 // warnNotInjected reports an XML body that went out with a Bearer header but no
 // credential in it, because its Content-Type does not say SOAP. It names the media
 // type only: nothing of the body or the token.
 func (t *Transport) warnNotInjected(out *http.Request) {
-	t.notInjected.Add(1)
 	if t.src == nil {
 		return
 	}
+	t.src.stats.notInjected.Add(1)
 	ct, _, _ := strings.Cut(out.Header.Get("Content-Type"), ";")
 	ct = strings.TrimSpace(ct)
 	if len(ct) > 80 {
 		ct = ct[:80]
 	}
-	t.src.emit(Event{Kind: EventNotInjected, Err: &NotInjectedError{ContentType: ct}})
+	t.src.emit(Event{Kind: EventNotInjected, Err: &notInjectedError{contentType: ct}})
 }
 
-// NotInjectedError explains an EventNotInjected: an XML body went out through a
+// notInjectedError explains an EventNotInjected: an XML body went out through a
 // SOAP-enabled Transport without the credential in its envelope, because its
 // Content-Type is not a SOAP one.
-type NotInjectedError struct {
-	ContentType string // the request's media type, e.g. "application/xml"
+type notInjectedError struct {
+	contentType string // the request's media type, e.g. "application/xml"
 }
 
-// Error says what happened and how to fix it.
-func (e *NotInjectedError) Error() string {
+func (e *notInjectedError) Error() string {
 	return fmt.Sprintf("an XML body sent as %q went out without the credential in its envelope; "+
-		"send SOAP envelopes as text/xml or application/soap+xml", e.ContentType)
+		"send SOAP envelopes as text/xml or application/soap+xml", e.contentType)
 }
 
 // noToken stands for the token of a Transport without a Source.
@@ -191,7 +203,7 @@ const (
 	bearerHeader        applied = iota // the Authorization header (or nothing: no Source)
 	injectedEnvelope                   // into a SOAP envelope
 	sentWithoutEnvelope                // an XML body not declared SOAP: Bearer header only
-	byAuthorizer                       // WithAuthorizer's
+	byAuthorizer                       // Options.Authorize's
 )
 
 // prepare takes a token and returns the copy of req to send with it, the token's
@@ -232,7 +244,7 @@ func (t *Transport) authorize(req *http.Request, body io.ReadCloser, n int64, ag
 	}
 	switch {
 	case t.authorizer != nil:
-		if err := t.authorizer.Authorize(out, e.tok); err != nil {
+		if err := t.authorizer(out, e.tok); err != nil {
 			closeReader(out.Body)
 			return nil, 0, err
 		}
@@ -252,7 +264,7 @@ func (t *Transport) inScope(req *http.Request) bool {
 // CloseIdleConnections closes the idle connections of the base RoundTripper and of
 // the provider's token endpoint client, where they have such a method. An
 // http.Client with this Transport calls it from its own CloseIdleConnections.
-// Without WithBase the base is DefaultBase, whose pool every such Transport shares:
+// Without Options.Base the base is DefaultBase, whose pool every such Transport shares:
 // this closes the idle connections of all of them, as closing http.DefaultTransport's
 // does for every client on it (they open new ones as needed). To retire one
 // credential's connections alone, give its Transport a base of its own.
@@ -265,26 +277,6 @@ func (t *Transport) CloseIdleConnections() {
 		if c, ok := t.src.provider.(closer); ok {
 			c.CloseIdleConnections()
 		}
-	}
-}
-
-// TransportStats is a snapshot of what a Transport has done.
-type TransportStats struct {
-	Replays       uint64 // requests replayed after a rejection
-	Unreplayable  uint64 // rejections returned as they were because the body could not be replayed
-	RejectedAgain uint64 // replays rejected with the fresh token too
-	Persisted     uint64 // rejections returned as they were, without a fetch, because a fresh token had been rejected too
-	NotInjected   uint64 // XML bodies sent without the credential in them because their Content-Type is not SOAP
-}
-
-// Stats returns a snapshot of the Transport's counters.
-func (t *Transport) Stats() TransportStats {
-	return TransportStats{
-		Replays:       t.replays.Load(),
-		Unreplayable:  t.unreplayable.Load(),
-		RejectedAgain: t.rejectedAgain.Load(),
-		Persisted:     t.persisted.Load(),
-		NotInjected:   t.notInjected.Load(),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -24,18 +25,18 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // newClient wires the usual stack for a test: Source, Transport scoped to the API
 // server's host, and an http.Client that follows redirects.
-func newClient(t *testing.T, ts *tokenServer, api *apiServer, opts ...transport.Option) (*http.Client, *transport.Transport) {
-	src := transport.NewSource(ts.provider())
+func newClient(t *testing.T, ts *tokenServer, api *apiServer, replayLimit int64) (*http.Client, *transport.Transport) {
+	src := transport.NewSource(ts.provider(), transport.Settings{})
 	base := api.Client().Transport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
-	tr := transport.New(src, append([]transport.Option{transport.WithHosts(api.URL), transport.WithBase(base)}, opts...)...)
+	tr := transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: base, ReplayLimit: replayLimit})
 	return &http.Client{Transport: tr}, tr
 }
 
 func TestBearerOnScopedHost(t *testing.T) {
 	ts := newTokenServer(t, nil)
 	api := newAPIServer(t, ts)
-	client, tr := newClient(t, ts, api)
+	client, tr := newClient(t, ts, api, 0)
 	resp, err := client.Get(api.URL + "/rest/v1/thing")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func TestBearerOnScopedHost(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || api.auths[0] != "Bearer tok-1" {
 		t.Fatalf("status %d, Authorization %q; want 200 and Bearer tok-1", resp.StatusCode, api.auths[0])
 	}
-	if st := tr.Stats(); st.Replays != 0 {
+	if st := tr.Source().Stats(); st.Replays != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -52,7 +53,7 @@ func TestBearerOnScopedHost(t *testing.T) {
 func TestRevokedTokenStormCausesOneRefetch(t *testing.T) {
 	ts := newTokenServer(t, nil)
 	api := newAPIServer(t, ts)
-	client, tr := newClient(t, ts, api)
+	client, tr := newClient(t, ts, api, 0)
 	if _, err := tr.Source().Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestRevokedTokenStormCausesOneRefetch(t *testing.T) {
 	if n := ts.requests.Load(); n != 2 {
 		t.Fatalf("token requests = %d, want 2 (first fetch and one re-fetch)", n)
 	}
-	if st := tr.Stats(); st.Replays != inflight {
+	if st := tr.Source().Stats(); st.Replays != inflight {
 		t.Fatalf("replays = %d, want %d (each request replayed once)", st.Replays, inflight)
 	}
 	if n := api.calls.Load(); n != 2*inflight {
@@ -121,15 +122,15 @@ func TestNeverMoreThanOneReplay(t *testing.T) {
 	api.handler = func(w http.ResponseWriter, r *http.Request) {
 		ts.revoke(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	}
-	client, tr := newClient(t, ts, api)
+	client, tr := newClient(t, ts, api, 0)
 	resp, err := client.Get(api.URL + "/rest")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized || api.calls.Load() != 2 || tr.Stats().Replays != 1 {
+	if resp.StatusCode != http.StatusUnauthorized || api.calls.Load() != 2 || tr.Source().Stats().Replays != 1 {
 		t.Fatalf("status %d after %d calls and %d replays; want the second 401 after 2 calls, 1 replay",
-			resp.StatusCode, api.calls.Load(), tr.Stats().Replays)
+			resp.StatusCode, api.calls.Load(), tr.Source().Stats().Replays)
 	}
 }
 
@@ -141,7 +142,7 @@ func TestCallerRequestIsNotModified(t *testing.T) {
 			ts.revoke("tok-1") // force a replay too
 		}
 	}
-	client, _ := newClient(t, ts, api)
+	client, _ := newClient(t, ts, api, 0)
 	req, _ := http.NewRequest(http.MethodPost, api.URL+"/rest", strings.NewReader("payload"))
 	req.Header.Set("X-Custom", "kept")
 	before := req.Header.Clone()
@@ -174,7 +175,7 @@ func TestForeignHostsGetNoCredential(t *testing.T) {
 			http.Redirect(w, r, foreign.URL+"/landed", http.StatusFound)
 		}
 	}
-	client, _ := newClient(t, ts, api)
+	client, _ := newClient(t, ts, api, 0)
 	defer foreign.Client().CloseIdleConnections()
 
 	for _, u := range []string{foreign.URL + "/direct", api.URL + "/redirect"} {
@@ -204,7 +205,7 @@ func TestUnreplayableBodyReturnsTheRejection(t *testing.T) {
 	ts := newTokenServer(t, nil)
 	api := newAPIServer(t, ts)
 	api.handler = func(w http.ResponseWriter, r *http.Request) { ts.revoke("tok-1") }
-	client, tr := newClient(t, ts, api, transport.WithReplayLimit(4))
+	client, tr := newClient(t, ts, api, 4)
 
 	body := &trackingBody{Reader: strings.NewReader("larger than four bytes")}
 	req, _ := http.NewRequest(http.MethodPost, api.URL+"/rest", body)
@@ -219,8 +220,8 @@ func TestUnreplayableBodyReturnsTheRejection(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !bytes.Contains(got, []byte("Not Authorized")) {
 		t.Fatalf("status %d body %q, want the server's 401 as it came", resp.StatusCode, got)
 	}
-	if api.calls.Load() != 1 || tr.Stats().Unreplayable != 1 {
-		t.Fatalf("calls %d, stats %+v: want one call, no replay", api.calls.Load(), tr.Stats())
+	if api.calls.Load() != 1 || tr.Source().Stats().Unreplayable != 1 {
+		t.Fatalf("calls %d, stats %+v: want one call, no replay", api.calls.Load(), tr.Source().Stats())
 	}
 	if api.bodies[0] != "larger than four bytes" || !body.closed {
 		t.Fatalf("body sent %q, closed %v", api.bodies[0], body.closed)
@@ -245,7 +246,7 @@ func TestBufferedBodyIsReplayed(t *testing.T) {
 			ts.revoke("tok-1")
 		}
 	}
-	client, _ := newClient(t, ts, api)
+	client, _ := newClient(t, ts, api, 0)
 	body := &trackingBody{Reader: strings.NewReader("small")}
 	req, _ := http.NewRequest(http.MethodPost, api.URL+"/rest", body)
 	resp, err := client.Do(req)
@@ -268,11 +269,11 @@ func (r *recordingBase) RoundTrip(*http.Request) (*http.Response, error) {
 
 func TestPlainHTTPToRemoteHostIsRefused(t *testing.T) {
 	base := &recordingBase{}
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		t.Fatal("no token should be fetched")
 		return transport.Token{}, nil
-	}))
-	tr := transport.New(src, transport.WithHosts("api.example.com"), transport.WithBase(base))
+	}), transport.Settings{})
+	tr := transport.New(src, transport.Options{Hosts: []string{"api.example.com"}, Base: base})
 	body := &trackingBody{Reader: strings.NewReader("x")}
 	req, _ := http.NewRequest(http.MethodPost, "http://api.example.com/rest", body)
 	_, err := tr.RoundTrip(req)
@@ -283,10 +284,10 @@ func TestPlainHTTPToRemoteHostIsRefused(t *testing.T) {
 
 func TestFetchErrorReachesCallerAndClosesBody(t *testing.T) {
 	base := &recordingBase{}
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{}, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}
-	}))
-	tr := transport.New(src, transport.WithHosts("api.example.com"), transport.WithBase(base))
+	}), transport.Settings{})
+	tr := transport.New(src, transport.Options{Hosts: []string{"api.example.com"}, Base: base})
 	body := &trackingBody{Reader: strings.NewReader("x")}
 	req, _ := http.NewRequest(http.MethodPost, "https://api.example.com/rest", body)
 	_, err := tr.RoundTrip(req)
@@ -296,13 +297,12 @@ func TestFetchErrorReachesCallerAndClosesBody(t *testing.T) {
 }
 
 func TestScopeRules(t *testing.T) {
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "t", RESTInstanceURL: "https://mc123.rest.marketingcloudapis.com/", SOAPInstanceURL: "mc123.soap.example.net"}, nil
-	}))
+	}), transport.Settings{})
 	src.Token(context.Background())
 	base := &recordingAuth{}
-	tr := transport.New(src, transport.WithBase(base),
-		transport.WithHosts("*.auth.marketingcloudapis.com", "exact.example.com", "127.0.0.1:8080", "https://url.example.org/path"))
+	tr := transport.New(src, transport.Options{Hosts: []string{"*.auth.marketingcloudapis.com", "exact.example.com", "127.0.0.1:8080", "https://url.example.org/path"}, Base: base})
 	cases := []struct {
 		url  string
 		want bool
@@ -345,7 +345,7 @@ func TestOAuth2Interop(t *testing.T) {
 		calls++
 		return &oauth2.Token{AccessToken: "from-oauth2"}, nil
 	})
-	src := transport.NewSource(transport.FromOAuth2(ts))
+	src := transport.NewSource(transport.FromOAuth2(ts), transport.Settings{})
 	back, err := oauth2.ReuseTokenSource(nil, src.OAuth2()).Token()
 	if err != nil || back.AccessToken != "from-oauth2" || back.Expiry.IsZero() || calls != 1 {
 		t.Fatalf("got %+v, %v after %d calls", back, err, calls)
@@ -362,9 +362,15 @@ func TestTokenNeverPrinted(t *testing.T) {
 	if err != nil || !strings.Contains(string(asJSON), `"scope":"email_read"`) {
 		t.Fatalf("JSON %s, %v", asJSON, err)
 	}
-	var logged strings.Builder
+	// slog's JSON handler renders a Token through MarshalJSON, its text handler
+	// through String.
+	var logged, text strings.Builder
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("got", "token", tok, "ptr", &tok)
-	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok), string(asJSON), logged.String()} {
+	slog.New(slog.NewTextHandler(&text, nil)).Info("got", "token", tok, "ptr", &tok, slog.Any("any", tok))
+	if !strings.Contains(text.String(), "[REDACTED]") || !strings.Contains(logged.String(), "[REDACTED]") {
+		t.Fatalf("a log line without the redacted token: %s %s", text.String(), logged.String())
+	}
+	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok), string(asJSON), logged.String(), text.String()} {
 		if strings.Contains(s, "s3cr3t") {
 			t.Fatalf("token printed: %s", s)
 		}
@@ -373,15 +379,15 @@ func TestTokenNeverPrinted(t *testing.T) {
 
 // closingProvider counts CloseIdleConnections calls.
 type closingProvider struct {
-	transport.ProviderFunc
+	providerfunc.Func
 	closed int
 }
 
 func (p *closingProvider) CloseIdleConnections() { p.closed++ }
 
 func TestCloseIdleConnectionsReachesTheProvider(t *testing.T) {
-	p := &closingProvider{ProviderFunc: func(context.Context) (transport.Token, error) { return transport.Token{}, nil }}
-	client := &http.Client{Transport: transport.New(transport.NewSource(p))}
+	p := &closingProvider{Func: func(context.Context) (transport.Token, error) { return transport.Token{}, nil }}
+	client := &http.Client{Transport: transport.New(transport.NewSource(p, transport.Settings{}), transport.Options{})}
 	client.CloseIdleConnections()
 	if p.closed != 1 {
 		t.Fatalf("provider closed %d times, want 1", p.closed)

@@ -20,11 +20,11 @@ import (
 func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transport.Transport, error) {
 	switch s.provider {
 	case providerMCv1:
-		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts), s.transportOptions...)
+		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts), s.transportOptions)
 	case providerMCv2:
-		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts), s.transportOptions...)
+		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts), s.transportOptions)
 	default:
-		return acoustic.NewTransport(s.acousticConfig(logger), s.transportOptions...)
+		return acoustic.NewTransport(s.acousticConfig(logger), s.transportOptions)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
@@ -135,7 +136,7 @@ func unauthorizedStorm(ctx context.Context, d *demo, s *session) outcome {
 	d.mc2.ReleaseAPICalls()
 	cr.done.Wait()
 
-	st, ts := d.mc2.Stats(), s.tr.Stats()
+	st, ts := d.mc2.Stats(), s.tr.Source().Stats()
 	rejected := st.Rejections[mcv2test.ReasonExpiredToken]
 	ok := cr.ok.Load()
 	o := outcome{measured: fmt.Sprintf("%d × 401 → %s, %s; %d/%d OK",
@@ -179,13 +180,11 @@ func soapFuelOAuth(ctx context.Context, d *demo, s *session) outcome {
 // soapUsernameToken: SOAP calls as an API user, through a Transport with no
 // Source: the credential is a WS-Security UsernameToken and no token is fetched.
 func soapUsernameToken(ctx context.Context, d *demo, _ *session) outcome {
-	tr := transport.New(nil,
-		transport.WithSOAP(transport.UsernameToken(envelope.UsernameTokenConfig{
-			Username: mcv1test.DefaultAPIUsername,
-			Password: mcv1test.DefaultAPIPassword,
-			Nonce:    true,
-		})),
-		transport.WithHosts(d.mc1.URL))
+	tr := transport.New(nil, transport.Options{Hosts: []string{d.mc1.URL}, SOAP: marketingcloud.UsernameToken(envelope.UsernameTokenConfig{
+		Username: mcv1test.DefaultAPIUsername,
+		Password: mcv1test.DefaultAPIPassword,
+		Nonce:    true,
+	})})
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	ok := 0
@@ -222,7 +221,7 @@ func tokenExpiredReplay(ctx context.Context, d *demo, s *session) outcome {
 	if err != nil {
 		return failed("SOAP call after the expiry: %v", err)
 	}
-	st, ts := d.mc2.Stats(), s.tr.Stats()
+	st, ts := d.mc2.Stats(), s.tr.Source().Stats()
 	faults := st.Rejections[mcv2test.ReasonExpiredToken]
 	o := outcome{measured: fmt.Sprintf("%s → %s, %s; HTTP %d", plural(faults, "fault"), plural(int(ts.Replays), "replay"), plural(st.TokenRequests, "token request"), second)}
 	o.check(first == http.StatusOK, "want the first call accepted, got HTTP %d", first)
@@ -246,14 +245,13 @@ func breakerOnRevoked(ctx context.Context, d *demo, s *session) outcome {
 	for range breakerRounds {
 		cr := startCrowd(breakerCallers, func() error {
 			err := s.do(ctx)
-			var coe *transport.CircuitOpenError
-			var boe *transport.BackoffError
+			var retry *transport.RetryError
 			switch {
 			case err == nil:
 				ok.Add(1)
-			case errors.As(err, &coe):
+			case errors.Is(err, transport.ErrCircuitOpen):
 				open.Add(1)
-			case errors.As(err, &boe):
+			case errors.As(err, &retry):
 				backoff.Add(1)
 			case errors.Is(err, transport.ErrCredentialsRejected):
 				rejected.Add(1)
@@ -268,7 +266,7 @@ func breakerOnRevoked(ctx context.Context, d *demo, s *session) outcome {
 	st := d.mc1.Stats()
 	total := int64(breakerRounds * breakerCallers)
 	fast := open.Load() + backoff.Load()
-	state := s.tr.Source().BreakerState()
+	state := s.tr.Source().Stats().Breaker
 	o := outcome{measured: fmt.Sprintf("%s for %d failed calls; %d refused at once; breaker %s",
 		plural(st.TokenRequests, "token request"), total-ok.Load(), fast, state)}
 	o.check(st.TokenRequests >= 1 && st.TokenRequests <= breakerMaxAsks, "want 1 to %d token requests, measured %d", breakerMaxAsks, st.TokenRequests)

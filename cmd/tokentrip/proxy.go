@@ -116,7 +116,7 @@ func (s *settings) proxySetup(env *environ, f *proxyFlags) (proxy.Options, *slog
 func (s *settings) proxyMachinery(m *proxy.Metrics, upstream http.RoundTripper, name string) {
 	s.apiBase = upstream
 	s.hook = m.SourceHook(name)
-	s.transportOptions = []transport.Option{transport.WithReplayLimit(0)}
+	s.transportOptions = transport.Options{ReplayLimit: -1}
 	if s.provider == providerAcoustic {
 		s.acousticLimiter = m.AcousticLimiter(name, acoustic.DefaultMaxInFlight)
 	}

@@ -34,7 +34,7 @@ type proxySettings struct {
 	tokenClient      *http.Client          // token requests, shared by a --config proxy's credentials
 	hook             func(transport.Event) // the Source's events, for the metrics
 	acousticLimiter  acoustic.Limiter      // Acoustic's in-flight cap, counting waits
-	transportOptions []transport.Option    // the Transport's options after the provider's
+	transportOptions transport.Options     // laid over the provider's Transport options
 }
 
 // proxyLimitFlags registers the flags of the proxy's guards, caps and timeouts,
@@ -73,7 +73,7 @@ func (s *proxyFlags) proxyLimits() (proxy.Options, error) {
 	}
 	o.MaxInFlight = n
 	size, err := parseSize(s.maxBuffered)
-	if err != nil || size < transport.DefaultReplayLimit {
+	if err != nil || size < proxy.DefaultReplayLimit {
 		return o, usagef("--max-buffered %q: want a size of at least 1MiB, such as 64MiB", s.maxBuffered)
 	}
 	o.MaxBuffered = size

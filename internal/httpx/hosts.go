@@ -15,7 +15,7 @@ type HostRule struct {
 	withPort bool
 }
 
-// ParseHostRule parses one rule of the forms transport.WithHosts takes: a host, a
+// ParseHostRule parses one rule of the forms transport.Options.Hosts takes: a host, a
 // host and port, "*." and a domain, or a URL, whose host is taken. It reports false
 // for a rule that names no host.
 func ParseHostRule(rule string) (HostRule, bool) {
@@ -62,7 +62,7 @@ func (r HostRule) Match(u *url.URL) bool {
 // agrees with the Transport's scope.
 type Hosts []HostRule
 
-// NewHosts parses rules of the forms transport.WithHosts takes, skipping those that
+// NewHosts parses rules of the forms transport.Options.Hosts takes, skipping those that
 // name no host.
 func NewHosts(rules ...string) Hosts {
 	var h Hosts

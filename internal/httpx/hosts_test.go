@@ -8,7 +8,7 @@ import (
 )
 
 // TestHostsAgreeWithScope checks the rules a limiter or proxy wrapping a Transport
-// matches with: the same forms transport.WithHosts takes.
+// matches with: the same forms transport.Options.Hosts takes.
 func TestHostsAgreeWithScope(t *testing.T) {
 	h := httpx.NewHosts("*.goacoustic.com", "127.0.0.1:9000")
 	for raw, want := range map[string]bool{

@@ -1,6 +1,7 @@
-// Package marketingcloud holds the settings both Marketing Cloud providers share (the
-// tenant subdomain, the auth base URL and the tenant's hosts). Packages mcv1 and mcv2
-// check and render them here, one way, so that a value one accepts the other accepts too.
+// Package marketingcloud holds what both Marketing Cloud providers share: the
+// settings (the tenant subdomain, the auth base URL and the tenant's hosts), which
+// packages mcv1 and mcv2 check and render here, one way, so that a value one accepts
+// the other accepts too; and the SOAP credentials that carry their tokens.
 package marketingcloud
 
 import (

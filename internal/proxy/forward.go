@@ -115,11 +115,11 @@ func isTimeout(err error) bool {
 // paused, 502 otherwise.
 func upstreamStatus(err error) int {
 	var envErr *envelope.Error
-	var backoff *transport.BackoffError
+	var retry *transport.RetryError
 	switch {
 	case errors.As(err, &envErr):
 		return http.StatusBadRequest
-	case errors.Is(err, transport.ErrCircuitOpen), errors.As(err, &backoff):
+	case errors.As(err, &retry): // an open breaker or a backoff
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusBadGateway

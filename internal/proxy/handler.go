@@ -26,7 +26,8 @@ type Backend struct {
 	Prefix string
 	// Router maps paths to the credential's endpoints.
 	Router *Router
-	// Transport sends the requests. Build it with transport.WithReplayLimit(0): the
+	// Transport sends the requests. Build it with a negative
+	// transport.Options.ReplayLimit: the
 	// proxy itself keeps the bodies that a replay needs, within its buffer budget.
 	Transport *transport.Transport
 	// Build, set instead of Router and Transport, makes them on the Backend's first
@@ -53,7 +54,7 @@ type Options struct {
 	// that does not fit is answered 503.
 	MaxBuffered int64
 	// ReplayLimit is the largest body kept so that a rejected request can be
-	// replayed (default transport.DefaultReplayLimit); larger ones are streamed.
+	// replayed (default DefaultReplayLimit); larger ones are streamed.
 	ReplayLimit int64
 	// MaxDecompressed is the largest size a gzip or deflate body may decompress to.
 	MaxDecompressed int64
@@ -137,7 +138,7 @@ func New(opts Options, backends ...*Backend) (*Handler, error) {
 		hosts:           hosts,
 		gate:            gate{max: int64(orDefault(opts.MaxInFlight, DefaultMaxInFlight))},
 		budget:          budget{max: orDefault(opts.MaxBuffered, DefaultMaxBuffered)},
-		replayLimit:     orDefault(opts.ReplayLimit, transport.DefaultReplayLimit),
+		replayLimit:     orDefault(opts.ReplayLimit, DefaultReplayLimit),
 		maxDecompressed: orDefault(opts.MaxDecompressed, DefaultMaxDecompressed),
 		timeouts:        opts.Timeouts.withDefaults(),
 		logger:          opts.Logger,

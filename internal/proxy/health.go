@@ -48,7 +48,7 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		problem := ""
 		if _, err := src.Token(ctx); err != nil {
 			problem = b.Name + ": no usable token: " + err.Error()
-		} else if st := src.BreakerState(); st != "closed" {
+		} else if st := src.Stats().Breaker; st != "closed" {
 			problem = b.Name + ": the token breaker is " + st
 		}
 		if problem == "" {

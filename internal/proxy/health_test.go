@@ -30,11 +30,8 @@ func mcv2Proxy(t *testing.T, clk *manualclock.Clock) (*mcv2test.Server, *Handler
 		Retry:        transport.RetryPolicy{MaxRetries: -1},
 		Clock:        clk.Now,
 		Hook:         metrics.SourceHook("bu-emea"),
-		SourceOptions: []transport.SourceOption{
-			transport.WithBreaker(1, 1, time.Hour),
-			transport.WithBackoff(func(int) time.Duration { return 0 }),
-		},
-	}, transport.WithReplayLimit(0))
+		Settings:     transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: 1, Cooldown: time.Hour}, Backoff: func(int) time.Duration { return 0 }},
+	}, transport.Options{ReplayLimit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +131,7 @@ func TestAcousticLimiterWaits(t *testing.T) {
 	if _, err := l.Acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Options{Listen: listen, Metrics: m}, &Backend{Name: "acoustic", Router: NewRouter(RouterConfig{Provider: ProviderAcoustic}), Transport: transport.New(nil)})
+	h, err := New(Options{Listen: listen, Metrics: m}, &Backend{Name: "acoustic", Router: NewRouter(RouterConfig{Provider: ProviderAcoustic}), Transport: transport.New(nil, transport.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}

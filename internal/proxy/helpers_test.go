@@ -19,6 +19,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -142,14 +144,13 @@ func newFixture(t *testing.T, tweak func(*Options)) *fixture {
 	t.Helper()
 	f := &fixture{up: newUpstream(t), logs: &syncBuffer{}}
 	metrics := NewMetrics()
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		n := f.fetches.Add(1)
 		return transport.Token{AccessToken: "tok-" + strconv.FormatInt(n, 10), Expiry: time.Now().Add(time.Hour)}, nil
-	}), transport.WithHook(metrics.SourceHook("mcv1")))
+	}), transport.Settings{Hook: metrics.SourceHook("mcv1")})
 	base := NewUpstreamTransport(0)
 	t.Cleanup(base.CloseIdleConnections)
-	f.tr = transport.New(src, transport.WithHosts(f.up.URL), transport.WithBase(base),
-		transport.WithReplayLimit(0), transport.WithSOAP(transport.FuelOAuth))
+	f.tr = transport.New(src, transport.Options{Hosts: []string{f.up.URL}, Base: base, ReplayLimit: -1, SOAP: marketingcloud.FuelOAuth})
 	restURL, _ := url.Parse(f.up.URL + "/")
 	soapURL, _ := url.Parse(f.up.URL + "/Service.asmx")
 	opts := Options{

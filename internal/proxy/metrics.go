@@ -201,16 +201,19 @@ func (c backendCollector) Collect(ch chan<- prometheus.Metric) {
 			if !ok {
 				continue
 			}
-			st := live.tr.Stats()
+			src := live.tr.Source()
+			var st transport.Stats // a static credential replays nothing
+			if src != nil {
+				st = src.Stats()
+			}
 			ch <- prometheus.MustNewConstMetric(descReplays, prometheus.CounterValue, float64(st.Replays), b.Name)
 			ch <- prometheus.MustNewConstMetric(descUnreplayable, prometheus.CounterValue, float64(st.Unreplayable), b.Name)
-			src := live.tr.Source()
 			if src == nil {
 				continue
 			}
-			ch <- prometheus.MustNewConstMetric(descBreakerState, prometheus.GaugeValue, breakerValue(src.BreakerState()), b.Name)
+			ch <- prometheus.MustNewConstMetric(descBreakerState, prometheus.GaugeValue, breakerValue(st.Breaker), b.Name)
 			expiry := 0.0
-			if exp := src.Stats().Expiry; !exp.IsZero() {
+			if exp := st.Expiry; !exp.IsZero() {
 				expiry = float64(exp.UnixNano()) / 1e9
 			}
 			ch <- prometheus.MustNewConstMetric(descExpiry, prometheus.GaugeValue, expiry, b.Name)

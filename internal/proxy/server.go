@@ -11,6 +11,7 @@ const (
 	DefaultMaxInFlight       = 256              // --max-in-flight: requests forwarded at once
 	DefaultMaxBuffered       = 64 << 20         // --max-buffered: bytes of request bodies held for replays
 	DefaultMaxDecompressed   = 32 << 20         // the largest body a compressed one may become
+	DefaultReplayLimit       = 1 << 20          // the largest body kept for a replay, as a Transport keeps by default
 	DefaultReadHeaderTimeout = 10 * time.Second // --read-header-timeout
 	DefaultReadTimeout       = time.Minute      // --read-timeout: a whole request, body included
 	DefaultWriteTimeout      = 5 * time.Minute  // --write-timeout: an answer, from its first byte

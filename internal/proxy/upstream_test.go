@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -64,10 +65,10 @@ func TestUpstreamHTTP2(t *testing.T) {
 	base := NewUpstreamTransport(0)
 	defer base.CloseIdleConnections()
 	base.TLSClientConfig = &tls.Config{RootCAs: up.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
-	src := transport.NewSource(transport.ProviderFunc(func(context.Context) (transport.Token, error) {
+	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "t"}, nil
-	}))
-	tr := transport.New(src, transport.WithBase(base), transport.WithHosts(up.URL))
+	}), transport.Settings{})
+	tr := transport.New(src, transport.Options{Hosts: []string{up.URL}, Base: base})
 	req, _ := http.NewRequest(http.MethodGet, up.URL+"/x", nil)
 	resp, err := tr.RoundTrip(req)
 	if err != nil {

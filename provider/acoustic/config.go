@@ -62,14 +62,15 @@ type Config struct {
 	// one token request per token lifetime between them. The token is keyed by
 	// ClientID and a SHA-256 digest of RefreshToken (never the token itself), so
 	// that different users never share one. Nil: each Transport keeps its token to
-	// itself. A transport.WithStore in SourceOptions replaces it.
+	// itself. A Store in Settings replaces it.
 	Store transport.Store
 
 	// HTTPClient sends token requests (default: a client over a clone of
 	// http.DefaultTransport). Its Timeout is replaced by Retry.AttemptTimeout.
 	HTTPClient *http.Client
 	// Base sends API calls (default: transport.DefaultBase, shared). Set it here
-	// rather than with transport.WithBase, which would bypass the in-flight cap.
+	// rather than in the Options given to NewTransport, whose Base would bypass the
+	// in-flight cap.
 	Base http.RoundTripper
 	// Retry says how failed token requests are retried: exponential backoff with
 	// jitter, as Acoustic requires. The zero value takes every default.
@@ -83,9 +84,10 @@ type Config struct {
 	// Hook is called for every Source event: fetches, failures, invalidations and
 	// breaker changes, for metrics. It runs synchronously and must be quick.
 	Hook func(transport.Event)
-	// SourceOptions holds further options for the token Source (breaker, backoff…).
-	// They apply after the ones NewTransport derives from this Config.
-	SourceOptions []transport.SourceOption
+	// Settings holds further settings of the token Source (breaker, backoff…).
+	// Each field set here wins over the one NewTransport derives from this Config
+	// (name "acoustic", a refresh lead of one hour, Clock, Logger, Hook, Store).
+	Settings transport.Settings
 }
 
 // DefaultMaxInFlight is Acoustic's limit on an org's concurrent API requests.

@@ -74,7 +74,7 @@ func ExampleNewTransport() {
 	tok, _ := tr.Source().Current()
 	srv.ExpireToken(tok.AccessToken)
 	fmt.Println(call())
-	fmt.Println("token requests:", srv.Stats().TokenRequests, "replays:", tr.Stats().Replays)
+	fmt.Println("token requests:", srv.Stats().TokenRequests, "replays:", tr.Source().Stats().Replays)
 	// Output:
 	// 200 OK
 	// 200 OK

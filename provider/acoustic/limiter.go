@@ -116,7 +116,7 @@ func (s *Semaphore) Limit() int { return cap(s.slots) }
 // keeps its slot.
 //
 // NewTransport puts Config.Base under such a limiter; use Limit to build the same
-// stack by hand, e.g. transport.WithBase(acoustic.Limit(base, shared, host)).
+// stack by hand, e.g. transport.Options{Base: acoustic.Limit(base, shared, host)}.
 func Limit(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/tokentrip/tokentrip/internal/overlay"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -17,20 +18,28 @@ import (
 //
 // The token Source refreshes in the background from the moment Acoustic will issue a
 // new token (three hours after the last one), which leaves the token's last hour for
-// retries. opts are applied after the options derived from cfg.
-func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
+// retries. opts, if any, are laid over the Options derived from cfg in turn: their
+// Hosts join the org's host, and each other field they set replaces the derived
+// one.
+func NewTransport(cfg Config, opts ...transport.Options) (*transport.Transport, error) {
 	p, err := NewProvider(cfg)
 	if err != nil {
 		return nil, err
 	}
 	endpoint, _ := cfg.Endpoint()
 	u, _ := url.Parse(endpoint)
-	src := transport.NewSource(p, cfg.sourceOptions()...)
-	return transport.New(src, append([]transport.Option{
-		transport.WithHosts(u.Host),
-		transport.WithClassifier(transport.AnyOf(transport.Unauthorized, XMLAPIRejected)),
-		transport.WithBase(cfg.apiBase(u.Host)),
-	}, opts...)...), nil
+	src := transport.NewSource(p, cfg.settings())
+	return transport.New(src, overlay.Options(transport.Options{
+		Hosts:    []string{u.Host},
+		Rejected: rejected,
+		Base:     cfg.apiBase(u.Host),
+	}, opts...)), nil
+}
+
+// rejected is the verdict of Acoustic's APIs: a REST 401, or an XML API answer
+// that XMLAPIRejected refuses.
+func rejected(resp *http.Response) bool {
+	return transport.Unauthorized(resp) || XMLAPIRejected(resp)
 }
 
 // NewClient returns an *http.Client over NewTransport(cfg).
@@ -42,26 +51,18 @@ func NewClient(cfg Config) (*http.Client, error) {
 	return &http.Client{Transport: tr}, nil
 }
 
-// sourceOptions derives the token Source's options from the Config; the ones the
-// user gave in SourceOptions come last and win.
-func (c Config) sourceOptions() []transport.SourceOption {
-	opts := []transport.SourceOption{
-		transport.WithName(name),
-		transport.WithRefreshLead(TokenLifetime - ReissueAge),
-	}
-	if c.Clock != nil {
-		opts = append(opts, transport.WithClock(c.Clock))
-	}
-	if c.Logger != nil {
-		opts = append(opts, transport.WithLogger(c.Logger))
-	}
-	if c.Hook != nil {
-		opts = append(opts, transport.WithHook(c.Hook))
-	}
-	if c.Store != nil {
-		opts = append(opts, transport.WithStore(c.Store, c.storeKey()))
-	}
-	return append(opts, c.SourceOptions...)
+// settings derives the token Source's settings from the Config; the ones the user
+// set in Config.Settings win.
+func (c Config) settings() transport.Settings {
+	return overlay.Settings(c.Settings, transport.Settings{
+		Name:        name,
+		RefreshLead: TokenLifetime - ReissueAge,
+		Clock:       c.Clock,
+		Logger:      c.Logger,
+		Hook:        c.Hook,
+		Store:       c.Store,
+		StoreKey:    c.storeKey().ID(),
+	})
 }
 
 // storeKey names the Config's token in Store. Each refresh token is a user of the

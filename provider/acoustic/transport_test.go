@@ -52,7 +52,7 @@ func TestRESTThroughNewClient(t *testing.T) {
 	if st.RESTCalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[acoustictest.ReasonRevokedToken] != 1 {
 		t.Errorf("after revocation: %+v; want the call refused once, one new token, and the replay accepted", st)
 	}
-	if got := client.Transport.(*transport.Transport).Stats().Replays; got != 1 {
+	if got := client.Transport.(*transport.Transport).Source().Stats().Replays; got != 1 {
 		t.Errorf("%d replays, want 1", got)
 	}
 }
@@ -111,7 +111,7 @@ func TestXMLAPIReplay(t *testing.T) {
 				if got := string(srv.LastEnvelope()); got != getLists {
 					t.Errorf("the replay carried %q, want the original envelope", got)
 				}
-				if s := tr.Stats(); s.Replays != 1 || s.Unreplayable != 0 {
+				if s := tr.Source().Stats(); s.Replays != 1 || s.Unreplayable != 0 {
 					t.Errorf("transport: %+v, want one replay", s)
 				}
 			})
@@ -140,7 +140,7 @@ func TestXMLAPIErrorReachesCaller(t *testing.T) {
 	if st := srv.Stats(); st.XMLAPICalls != 1 || st.TokenRequests != 0 {
 		t.Errorf("emulator: %+v, want one call and no token request", st)
 	}
-	if s := tr.Stats(); s.Replays != 0 {
+	if s := tr.Source().Stats(); s.Replays != 0 {
 		t.Errorf("%d replays, want none", s.Replays)
 	}
 }

@@ -18,12 +18,12 @@ import (
 // fault is a few hundred bytes, and a success is recognised by its first element.
 const xmlAPIPeek = 64 << 10
 
-// XMLAPIRejected is a transport.Classifier for Acoustic's XML API: it reports
+// XMLAPIRejected is a verdict (a transport.Options.Rejected) for Acoustic's XML API: it reports
 // whether a response to a request for /XMLAPI says the access token was rejected,
 // which the XML API does in three ways — HTTP 401, a 200 with an empty body, or a
 // 200 whose Envelope holds SUCCESS false and a Fault with errorid 145 ("session
 // expired or invalid", class SP.Admin). Responses to other paths are left to the
-// other classifiers (NewTransport adds transport.Unauthorized for REST).
+// other verdicts (NewTransport adds transport.Unauthorized for REST).
 //
 // It reads at most 64 KiB of the body with httpx.PeekBody, so a caller whose
 // response was not a rejection still reads the whole body, and any other XML API

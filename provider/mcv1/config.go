@@ -71,7 +71,7 @@ type Config struct {
 	// that different credentials never share one. Nil: each Transport keeps its
 	// token to itself. Servers that share one legacy package must share a Store:
 	// a token issued to the package may revoke the one another server holds. A
-	// transport.WithStore in SourceOptions replaces it.
+	// Store in Settings replaces it.
 	Store transport.Store
 
 	// Legacy asks for the legacy token too (the ?legacy=1 query): Marketing Cloud
@@ -80,7 +80,7 @@ type Config struct {
 	// token with Provider.LegacyToken.
 	Legacy bool
 
-	// APIHosts adds hosts the credential may be sent to, in transport.WithHosts
+	// APIHosts adds hosts the credential may be sent to, in transport.Options.Hosts
 	// form: "api.example.com", "127.0.0.1:8080", "*.example.com" or a URL. URLs must
 	// be https, except to a loopback host.
 	APIHosts []string
@@ -110,10 +110,10 @@ type Config struct {
 	// breaker changes. It runs synchronously and must be quick.
 	Hook func(transport.Event)
 
-	// SourceOptions are applied to the Source after those derived from the fields
-	// above (name "mcv1/{hash of ClientID}", Clock, Logger, Hook, Store), so they may
-	// override them: transport.WithRefreshLead, transport.WithBreaker and the like.
-	SourceOptions []transport.SourceOption
+	// Settings holds further settings of the Source: RefreshLead, Breaker and the
+	// like. Each field set here wins over the one derived from the fields above
+	// (name "mcv1/{hash of ClientID}", Clock, Logger, Hook, Store).
+	Settings transport.Settings
 }
 
 // legacyHosts are the shared hosts of the stacks from before tenant subdomains,

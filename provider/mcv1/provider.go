@@ -43,7 +43,6 @@ func NewProvider(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	cfg.APIHosts = slices.Clone(cfg.APIHosts)
-	cfg.SourceOptions = slices.Clone(cfg.SourceOptions)
 	p := &Provider{
 		cfg:      cfg,
 		tokenURL: base + TokenPath,
@@ -211,7 +210,7 @@ func (p *Provider) LegacyToken(tok transport.Token) (string, bool) {
 	return "", false
 }
 
-// Hosts returns the rules, in transport.WithHosts form, of the hosts the credential
+// Hosts returns the rules, in transport.Options.Hosts form, of the hosts the credential
 // may be sent to: with Subdomain the tenant's auth, rest and soap hosts, otherwise
 // AuthURL's host; the shared hosts of the older stacks (www.exacttargetapis.com,
 // webservice.exacttarget.com and webservice.s{4,6,7,10}.exacttarget.com); and

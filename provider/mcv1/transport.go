@@ -3,6 +3,8 @@ package mcv1
 import (
 	"net/http"
 
+	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/overlay"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -12,8 +14,9 @@ import (
 // block in SOAP envelopes — and passes every other request through untouched. Create one per
 // client id and share it: Marketing Cloud may revoke a client id's token when
 // another token is requested for it. Servers that share one legacy package must
-// also share a Store (Config.Store, e.g. store/redis).
-func NewTransport(cfg Config, opts ...transport.Option) (*transport.Transport, error) {
+// also share a Store (Config.Store, e.g. store/redis). opts, if any, adjust the
+// Transport as Provider.NewTransport says.
+func NewTransport(cfg Config, opts ...transport.Options) (*transport.Transport, error) {
 	p, err := NewProvider(cfg)
 	if err != nil {
 		return nil, err
@@ -31,33 +34,32 @@ func NewClient(cfg Config) (*http.Client, error) {
 }
 
 // NewTransport returns a Transport over a new Source of p, configured from p's
-// Config; opts are applied after the Provider's own (hosts, REST verdict, Base).
+// Config. opts, if any, are laid over the Provider's own Options in turn: their
+// Hosts join the Provider's, and each other field they set replaces the
+// Provider's (its REST verdict, its fueloauth SOAP credential, Config.Base).
 // Each call makes a new Source, and so new tokens: call it once per Provider and
 // share the result.
-func (p *Provider) NewTransport(opts ...transport.Option) *transport.Transport {
+func (p *Provider) NewTransport(opts ...transport.Options) *transport.Transport {
 	cfg := p.cfg
-	srcOpts := []transport.SourceOption{
+	src := transport.NewSource(p, overlay.Settings(cfg.Settings, transport.Settings{
 		// A short hash of the client id tells Sources apart in events, logs and
 		// metrics, where the client id itself must not appear.
-		transport.WithName(Name + "/" + transport.StoreKey{Provider: Name, ClientID: cfg.ClientID}.ID()[:8]),
-		transport.WithClock(cfg.Clock),
-		transport.WithLogger(cfg.Logger),
-		transport.WithHook(cfg.Hook),
-	}
-	if cfg.Store != nil {
-		srcOpts = append(srcOpts, transport.WithStore(cfg.Store, p.storeKey()))
-	}
-	src := transport.NewSource(p, append(srcOpts, cfg.SourceOptions...)...)
-	return transport.New(src, append([]transport.Option{
-		transport.WithHosts(p.Hosts()...),
+		Name:     Name + "/" + transport.StoreKey{Provider: Name, ClientID: cfg.ClientID}.ID()[:8],
+		Clock:    cfg.Clock,
+		Logger:   cfg.Logger,
+		Hook:     cfg.Hook,
+		Store:    cfg.Store,
+		StoreKey: p.storeKey().ID(),
+	}))
+	return transport.New(src, overlay.Options(transport.Options{
+		Hosts: p.Hosts(),
 		// Marketing Cloud REST answers an expired, revoked or superseded token
-		// with 401 {"errorcode":0,"message":"Not Authorized"}.
-		transport.WithClassifier(transport.Unauthorized),
+		// with 401 {"errorcode":0,"message":"Not Authorized"}: the default verdict.
 		// SOAP calls carry the token as <fueloauth>; a "Token Expired" or "Login
 		// Failed" fault is a rejection like a REST 401.
-		transport.WithSOAP(transport.FuelOAuth),
-		transport.WithBase(cfg.Base),
-	}, opts...)...)
+		SOAP: marketingcloud.FuelOAuth,
+		Base: cfg.Base,
+	}, opts...))
 }
 
 // storeKey names p's token in Config.Store. With Offline the token is bought

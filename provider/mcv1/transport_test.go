@@ -73,8 +73,8 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 				t.Fatalf("call with the rejected token: %d %s, want 200 after the replay", code, body)
 			}
 			st := srv.Stats()
-			if st.TokenRequests != 2 || st.RESTCalls != 3 || tr.Stats().Replays != 1 {
-				t.Fatalf("token requests %d, REST calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.RESTCalls, tr.Stats().Replays)
+			if st.TokenRequests != 2 || st.RESTCalls != 3 || tr.Source().Stats().Replays != 1 {
+				t.Fatalf("token requests %d, REST calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.RESTCalls, tr.Source().Stats().Replays)
 			}
 			wantRejections(t, srv, map[string]int{tt.reason: 1})
 			if now, _ := tr.Source().Current(); now.AccessToken == used.AccessToken {
@@ -303,7 +303,7 @@ func TestSOAPCallsCarryFuelOAuth(t *testing.T) {
 	if code := post(); code != http.StatusOK {
 		t.Fatalf("SOAP call after expiry: %d", code)
 	}
-	if st := srv.Stats(); st.TokenRequests != 2 || st.SOAPCalls != 3 || tr.Stats().Replays != 1 {
-		t.Fatalf("token requests %d, SOAP calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.SOAPCalls, tr.Stats().Replays)
+	if st := srv.Stats(); st.TokenRequests != 2 || st.SOAPCalls != 3 || tr.Source().Stats().Replays != 1 {
+		t.Fatalf("token requests %d, SOAP calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.SOAPCalls, tr.Source().Stats().Replays)
 	}
 }

@@ -77,11 +77,11 @@ type Config struct {
 	// one token request per token lifetime between them. The token is keyed by
 	// provider, ClientID, AccountID, Scope and, for a user's credential,
 	// RefreshTokenKey (or its default), so that business units and users never
-	// share one. Nil: each Transport keeps its token to itself. A
-	// transport.WithStore in SourceOptions replaces it.
+	// share one. Nil: each Transport keeps its token to itself. A Store in
+	// Settings replaces it.
 	Store transport.Store
 
-	// APIHosts adds hosts the credential may be sent to, in transport.WithHosts
+	// APIHosts adds hosts the credential may be sent to, in transport.Options.Hosts
 	// form ("api.example.com", "*.example.com", "127.0.0.1:8080" or a URL). The
 	// tenant's hosts and the token's instance URLs are always in scope.
 	APIHosts []string
@@ -108,9 +108,9 @@ type Config struct {
 	// Hook is called with every event of the Source built by NewTransport.
 	Hook func(transport.Event)
 
-	// SourceOptions holds further options for the Source built by NewTransport,
-	// applied after those derived from the fields above.
-	SourceOptions []transport.SourceOption
+	// Settings holds further settings of the Source built by NewTransport. Each
+	// field set here wins over the one derived from the fields above.
+	Settings transport.Settings
 }
 
 // Validate reports the first field that cannot work, as a *transport.ConfigError

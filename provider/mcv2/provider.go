@@ -56,7 +56,6 @@ func NewProvider(cfg Config) (*Provider, error) {
 	}
 	cfg.Scope = append([]string(nil), cfg.Scope...)
 	cfg.APIHosts = append([]string(nil), cfg.APIHosts...)
-	cfg.SourceOptions = append([]transport.SourceOption(nil), cfg.SourceOptions...)
 	p := &Provider{
 		cfg:      cfg,
 		endpoint: endpoint.NewClient(providerName, cfg.HTTPClient, cfg.Retry, cfg.Logger),

@@ -84,7 +84,7 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 	if st.TokenRequests != 2 || st.RESTCalls != 3 || st.Rejections["revoked_token"] != 1 {
 		t.Errorf("emulator %+v, want 2 token requests, 3 REST calls, 1 revoked token", st)
 	}
-	if got := tr.Stats().Replays; got != 1 {
+	if got := tr.Source().Stats().Replays; got != 1 {
 		t.Errorf("%d replays, want 1", got)
 	}
 	if now, _ := tr.Source().Current(); now.AccessToken == used.AccessToken {

@@ -67,17 +67,14 @@ func runFleetChild() int {
 	want, _ := strconv.Atoi(os.Getenv(envTokens))
 	lead, _ := time.ParseDuration(os.Getenv(envLead))
 
-	opts := []transport.SourceOption{
-		transport.WithRefreshLead(lead),
-		transport.WithHook(func(ev transport.Event) {
-			if ev.Kind == transport.EventStoreDown || ev.Kind == transport.EventStoreUp {
-				say("EVENT %s", ev.Kind)
-			}
-			if ev.Err != nil {
-				fmt.Fprintf(os.Stderr, "%s: %v\n", ev.Kind, ev.Err)
-			}
-		}),
-	}
+	set := transport.Settings{RefreshLead: lead, Hook: func(ev transport.Event) {
+		if ev.Kind == transport.EventStoreDown || ev.Kind == transport.EventStoreUp {
+			say("EVENT %s", ev.Kind)
+		}
+		if ev.Err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", ev.Kind, ev.Err)
+		}
+	}}
 	if addr := os.Getenv(envRedis); addr != "" {
 		lockTTL, _ := time.ParseDuration(os.Getenv(envLockTTL))
 		client := redis.NewClient(fastClientOptions(addr))
@@ -88,10 +85,10 @@ func runFleetChild() int {
 			return 2
 		}
 		defer st.Close()
-		opts = append(opts, transport.WithStore(st, testKey), transport.WithStoreFallback(0, 500*time.Millisecond))
+		set.Store, set.StoreKey, set.StoreRetry = st, testKey.ID(), 500*time.Millisecond
 	}
-	src := transport.NewSource(&mcv1Provider{base: emuURL, onFetch: func() { say("FETCH") }}, opts...)
-	client := &http.Client{Transport: transport.New(src, transport.WithHosts(emuURL))}
+	src := transport.NewSource(&mcv1Provider{base: emuURL, onFetch: func() { say("FETCH") }}, set)
+	client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{emuURL}})}
 
 	start, quit := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -43,8 +43,7 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 			evs := []*eventrec.Recorder{{}, {}}
 			var srcs []*transport.Source
 			for i, st := range []*redisstore.Store{r.newStore(), tt.second()} {
-				srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now},
-					transport.WithClock(clock.Now), transport.WithStore(st, testKey), transport.WithHook(evs[i].Hook)))
+				srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID(), Hook: evs[i].Hook}))
 			}
 			failed := 0
 			for w := range windows {

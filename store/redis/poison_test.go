@@ -340,14 +340,14 @@ func TestForgedOpenBreaker(t *testing.T) {
 			}
 			tr, err := mcv2.NewTransport(mcv2.Config{
 				AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret, Store: st,
-				SourceOptions: []transport.SourceOption{transport.WithBreaker(3, 5, cooldown)},
+				Settings: transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = tr.Source().Token(ctx)
-			var open *transport.CircuitOpenError
-			refused := errors.As(err, &open)
+			var open *transport.RetryError
+			refused := errors.As(err, &open) && errors.Is(err, transport.ErrCircuitOpen)
 			t.Logf("FIGURE forged breaker open for one cooldown (%v), %s: refused %t (%v), token requests %d",
 				cooldown, map[bool]string{true: "with a key", false: "without a key"}[sealed], refused, err, emu.Stats().TokenRequests)
 			if sealed && (err != nil || emu.Stats().TokenRequests != 1) {

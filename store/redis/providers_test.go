@@ -27,7 +27,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 	defer emu.Close()
 	emu.SetTokenLatency(10 * time.Millisecond)
 	const redirect = "https://app.example/callback"
-	newProvider := func() (*mcv2.Provider, transport.SourceOption) {
+	newProvider := func() (*mcv2.Provider, transport.Settings) {
 		st := r.newStore(redisstore.WithEncryptionKey([]byte("an AES-128 key!!")))
 		p, err := mcv2.NewProvider(mcv2.Config{
 			AuthURL:       emu.URL,
@@ -41,7 +41,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := transport.StoreKey{Provider: "mcv2", ClientID: mcv2test.DefaultWebAppID, Subject: p.RefreshTokenKey()}
-		return p, transport.WithStore(st, key)
+		return p, transport.Settings{Clock: clock.Now, Store: st, StoreKey: key.ID()}
 	}
 
 	// The user authorises the app once, in one process.
@@ -53,8 +53,8 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 
 	var srcs []*transport.Source
 	for range 6 {
-		p, withStore := newProvider()
-		srcs = append(srcs, transport.NewSource(p, transport.WithClock(clock.Now), withStore))
+		p, set := newProvider()
+		srcs = append(srcs, transport.NewSource(p, set))
 	}
 	const windows = 4
 	for w := range windows {
@@ -92,7 +92,7 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 			if shared {
 				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
-				cfg.SourceOptions = []transport.SourceOption{transport.WithStore(st, transport.StoreKey{Provider: "acoustic", ClientID: acoustictest.DefaultClientID})}
+				cfg.Settings = transport.Settings{Store: st, StoreKey: transport.StoreKey{Provider: "acoustic", ClientID: acoustictest.DefaultClientID}.ID()}
 			}
 			c, err := acoustic.NewClient(cfg)
 			if err != nil {

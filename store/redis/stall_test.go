@@ -21,6 +21,10 @@ import (
 // command, a fork or a swap storm does, and returns once it no longer answers. The
 // returned function waits for it to wake. miniredis, which has no DEBUG command,
 // stalls the same way while the test holds its lock: every command waits for it.
+// defaultStoreTimeout is transport.Settings.StoreTimeout's default, as its comment
+// states it.
+const defaultStoreTimeout = 2 * time.Second
+
 func (r *redisServer) stall(d time.Duration) (wait func()) {
 	r.t.Helper()
 	r.mu.Lock()
@@ -185,7 +189,7 @@ func TestStoreOperationsAreBoundedWhileRedisStalls(t *testing.T) {
 // a Store: the Source gives up on the Store, fetches alone and says so once.
 func TestColdFetchWhileRedisStalls(t *testing.T) {
 	r := startRedis(t)
-	for _, timeout := range []time.Duration{300 * time.Millisecond, transport.DefaultStoreTimeout} {
+	for _, timeout := range []time.Duration{300 * time.Millisecond, defaultStoreTimeout} {
 		t.Run(timeout.String(), func(t *testing.T) {
 			emu := mcv1test.NewServer()
 			defer emu.Close()
@@ -195,8 +199,7 @@ func TestColdFetchWhileRedisStalls(t *testing.T) {
 			}
 			defer st.Close()
 			ev := &eventrec.Recorder{}
-			src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.WithStore(st, testKey),
-				transport.WithStoreFallback(timeout, time.Minute), transport.WithHook(ev.Hook))
+			src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.Settings{Store: st, StoreKey: testKey.ID(), StoreTimeout: timeout, StoreRetry: time.Minute, Hook: ev.Hook})
 			sleep := timeout + 3*time.Second
 			wake := r.stall(sleep)
 			defer wake()

@@ -19,7 +19,7 @@ import (
 )
 
 // Store keeps tokentrip's shared state in Redis. It implements transport.Store
-// (pass it to transport.WithStore) and transport.BreakerSharer, and hands out
+// (set it as transport.Settings.Store) and transport.BreakerSharer, and hands out
 // RefreshTokens and Semaphores that share its client and settings. A Store is safe
 // for concurrent use; make one per Redis client and share it.
 //
@@ -147,7 +147,7 @@ func WithTimeout(d time.Duration) Option {
 
 // WithRetry sets how long a Semaphore or RefreshTokens works inside its process
 // after Redis failed before it asks Redis again (default five seconds). Sources set
-// theirs with transport.WithStoreFallback.
+// theirs with transport.Settings.StoreRetry.
 func WithRetry(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

@@ -21,12 +21,12 @@ import (
 
 // newFleet returns k Sources for the emulator's default client, each with a Store
 // on its own Redis client, as k processes would have.
-func newFleet(t *testing.T, r *redisServer, emu *mcv1test.Server, clock *fakeClock, k int, opts ...transport.SourceOption) []*transport.Source {
+func newFleet(t *testing.T, r *redisServer, emu *mcv1test.Server, clock *fakeClock, k int, set transport.Settings) []*transport.Source {
 	t.Helper()
 	srcs := make([]*transport.Source, k)
 	for i := range srcs {
-		o := append([]transport.SourceOption{transport.WithClock(clock.Now), transport.WithStore(r.newStore(), testKey)}, opts...)
-		srcs[i] = transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, o...)
+		set.Clock, set.Store, set.StoreKey = clock.Now, r.newStore(), testKey.ID()
+		srcs[i] = transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, set)
 	}
 	return srcs
 }
@@ -64,7 +64,7 @@ func TestSourcesShareOneFetchPerWindow(t *testing.T) {
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
 	emu.SetTokenLatency(20 * time.Millisecond)
-	srcs := newFleet(t, r, emu, clock, 8)
+	srcs := newFleet(t, r, emu, clock, 8, transport.Settings{})
 
 	// A cold stampede of 8 processes × 50 goroutines: one fetch.
 	cold := tokensOf(t, srcs, 50)
@@ -114,10 +114,10 @@ func TestInvalidatedTokenIsReplacedOnceForTheFleet(t *testing.T) {
 	clock := newClock()
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
-	srcs := newFleet(t, r, emu, clock, 3)
+	srcs := newFleet(t, r, emu, clock, 3, transport.Settings{})
 	clients := make([]*http.Client, len(srcs))
 	for i, src := range srcs {
-		clients[i] = &http.Client{Transport: transport.New(src, transport.WithHosts(emu.URL))}
+		clients[i] = &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{emu.URL}})}
 	}
 	call := func(c *http.Client) {
 		t.Helper()
@@ -170,8 +170,7 @@ func TestDeadLockHolderIsTakenOver(t *testing.T) {
 	defer l.Unlock(context.Background()) // stops its renewal goroutine; Redis is out of its reach
 
 	ev := &eventrec.Recorder{}
-	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.WithClock(clock.Now),
-		transport.WithStore(r.newStore(redisstore.WithPollInterval(20*time.Millisecond)), testKey), transport.WithHook(ev.Hook))
+	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: r.newStore(redisstore.WithPollInterval(20 * time.Millisecond)), StoreKey: testKey.ID(), Hook: ev.Hook})
 	if _, err := src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +242,7 @@ func TestKeysAndValuesRevealNothing(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	st := r.newStore(redisstore.WithEncryptionKey(key))
 	rts := st.RefreshTokens()
-	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: rts}, transport.WithClock(clock.Now), transport.WithStore(st, testKey))
+	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: rts}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID()})
 	tok, err := src.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -340,9 +339,11 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
 	emu.RevokeClient(mcv1test.DefaultClientID)
-	noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
 	const cooldown = time.Second // gobreaker keeps real time
-	srcs := newFleet(t, r, emu, clock, 2, transport.WithBreaker(3, 5, cooldown), noBackoff)
+	srcs := newFleet(t, r, emu, clock, 2, transport.Settings{
+		Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown},
+		Backoff: func(int) time.Duration { return 0 },
+	})
 	a, b := srcs[0], srcs[1]
 
 	for i := range 3 {
@@ -350,14 +351,14 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 			t.Fatalf("fetch %d: %v, want ErrCredentialsRejected", i+1, err)
 		}
 	}
-	if got := a.BreakerState(); got != "open" {
+	if got := a.Stats().Breaker; got != "open" {
 		t.Fatalf("A's breaker %s after 3 rejections, want open", got)
 	}
 	// B has never failed, yet the fleet's breaker refuses it without a request.
 	_, err := b.Token(context.Background())
-	var open *transport.CircuitOpenError
+	var open *transport.RetryError
 	if !errors.As(err, &open) || !errors.Is(err, transport.ErrCircuitOpen) {
-		t.Fatalf("B: %v, want a CircuitOpenError", err)
+		t.Fatalf("B: %v, want the open breaker's RetryError", err)
 	}
 	if until := open.Retry.Sub(clock.Now()); until <= 0 || until > cooldown {
 		t.Fatalf("B's error says retry in %v, want within the %v cooldown", until, cooldown)
@@ -379,8 +380,8 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	if n := emu.Stats().TokenRequests; n != 4 {
 		t.Fatalf("token requests = %d, want 4 (one probe, then adopted)", n)
 	}
-	if a.BreakerState() == "open" || b.BreakerState() != "closed" {
-		t.Fatalf("breakers after the probe: A %s, B %s", a.BreakerState(), b.BreakerState())
+	if a.Stats().Breaker == "open" || b.Stats().Breaker != "closed" {
+		t.Fatalf("breakers after the probe: A %s, B %s", a.Stats().Breaker, b.Stats().Breaker)
 	}
 }
 
@@ -443,8 +444,7 @@ func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
 	var srcs []*transport.Source
 	for range 6 {
 		st := r.newStore()
-		srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: st.RefreshTokens()},
-			transport.WithClock(clock.Now), transport.WithStore(st, testKey)))
+		srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: st.RefreshTokens()}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID()}))
 	}
 	const windows = 4
 	for w := range windows {
@@ -503,7 +503,7 @@ func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
 	ev := &eventrec.Recorder{}
-	srcs := newFleet(t, r, emu, clock, 2, transport.WithHook(ev.Hook), transport.WithStoreFallback(time.Second, time.Minute))
+	srcs := newFleet(t, r, emu, clock, 2, transport.Settings{Hook: ev.Hook, StoreTimeout: time.Second, StoreRetry: time.Minute})
 	a, b := srcs[0], srcs[1]
 	if got := tokensOf(t, srcs, 5); len(got) != 1 {
 		t.Fatalf("%d tokens", len(got))
@@ -580,7 +580,7 @@ func TestNotificationFloodCostsBoundedLooks(t *testing.T) {
 		}
 	}()
 	raw.ConfigResetStat(ctx)
-	src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.WithStore(r.newStore(redisstore.WithPollInterval(poll)), testKey), transport.WithFetchTimeout(fetchTimeout))
+	src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.Settings{Store: r.newStore(redisstore.WithPollInterval(poll)), StoreKey: testKey.ID(), FetchTimeout: fetchTimeout})
 	began := time.Now()
 	_, err := src.Token(ctx)
 	waited := time.Since(began)
