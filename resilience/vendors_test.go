@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
@@ -73,8 +74,8 @@ var (
 
 var mcv1Vendor = &vendor{
 	name:     "mcv1",
-	clientID: mcv1test.DefaultClientID,
-	secrets:  []string{mcv1test.DefaultClientSecret},
+	clientID: emulator.MCv1ClientID,
+	secrets:  []string{emulator.MCv1ClientSecret},
 	inFlight: 50,
 	apiHosts: true,
 	rest:     mcREST,
@@ -94,8 +95,8 @@ var mcv1Vendor = &vendor{
 	build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
 		cfg := mcv1.Config{
 			AuthURL:       set.AuthURL,
-			ClientID:      mcv1test.DefaultClientID,
-			ClientSecret:  mcv1test.DefaultClientSecret,
+			ClientID:      emulator.MCv1ClientID,
+			ClientSecret:  emulator.MCv1ClientSecret,
 			APIHosts:      set.APIHosts,
 			HTTPClient:    set.HTTPClient,
 			Base:          set.Base,
@@ -118,8 +119,8 @@ var mcv1Vendor = &vendor{
 
 var mcv2Vendor = &vendor{
 	name:     "mcv2",
-	clientID: mcv2test.DefaultClientID,
-	secrets:  []string{mcv2test.DefaultClientSecret},
+	clientID: emulator.MCv2ClientID,
+	secrets:  []string{emulator.MCv2ClientSecret},
 	inFlight: 50,
 	apiHosts: true,
 	rest:     mcREST,
@@ -139,8 +140,8 @@ var mcv2Vendor = &vendor{
 	build: func(_ *testing.T, set settings, tweak func(any), opts []transport.Option) (any, any, *transport.Transport, error) {
 		cfg := mcv2.Config{
 			AuthURL:       set.AuthURL,
-			ClientID:      mcv2test.DefaultClientID,
-			ClientSecret:  mcv2test.DefaultClientSecret,
+			ClientID:      emulator.MCv2ClientID,
+			ClientSecret:  emulator.MCv2ClientSecret,
 			APIHosts:      set.APIHosts,
 			HTTPClient:    set.HTTPClient,
 			Base:          set.Base,
@@ -163,8 +164,8 @@ var mcv2Vendor = &vendor{
 
 var acousticVendor = &vendor{
 	name:     "acoustic",
-	clientID: acoustictest.DefaultClientID,
-	secrets:  []string{acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken},
+	clientID: emulator.AcousticClientID,
+	secrets:  []string{emulator.AcousticClientSecret, emulator.AcousticRefreshToken},
 	inFlight: acoustic.DefaultMaxInFlight,
 	rest:     acREST,
 	soap:     acXMLAPI,
@@ -186,9 +187,9 @@ var acousticVendor = &vendor{
 		}
 		cfg := acoustic.Config{
 			BaseURL:       set.AuthURL,
-			ClientID:      acoustictest.DefaultClientID,
-			ClientSecret:  acoustictest.DefaultClientSecret,
-			RefreshToken:  acoustictest.DefaultRefreshToken,
+			ClientID:      emulator.AcousticClientID,
+			ClientSecret:  emulator.AcousticClientSecret,
+			RefreshToken:  emulator.AcousticRefreshToken,
 			HTTPClient:    set.HTTPClient,
 			Base:          set.Base,
 			Retry:         set.Retry,

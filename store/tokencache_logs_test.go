@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -38,7 +39,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+			AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
 			HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c, Logger: logger,
 			Retry:         transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
 			SourceOptions: []transport.SourceOption{transport.WithBackoff(func(int) time.Duration { return 0 }), transport.WithBreaker(2, 0, time.Hour)},
@@ -94,8 +95,8 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			os.Chmod(cacheFile, 0o600)
 		}, `msg="tokentrip: store_down"`},
 		{"revoked credentials until the breaker opens", func() {
-			srv.RevokeClient(mcv2test.DefaultClientID)
-			defer srv.RestoreClient(mcv2test.DefaultClientID)
+			srv.RevokeClient(emulator.MCv2ClientID)
+			defer srv.RestoreClient(emulator.MCv2ClientID)
 			os.Remove(cacheFile)
 			tr, c := newClient()
 			for range 3 {
@@ -133,7 +134,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 		t.Fatalf("%d tokens seen; the scenario should issue several", len(issued))
 	}
 	out := log.String()
-	secrets := []string{mcv2test.DefaultClientID, mcv2test.DefaultClientSecret}
+	secrets := []string{emulator.MCv2ClientID, emulator.MCv2ClientSecret}
 	for tok := range issued {
 		secrets = append(secrets, tok, tok[:len(tok)/2])
 	}

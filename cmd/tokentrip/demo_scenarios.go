@@ -11,11 +11,10 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
-	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -104,7 +103,7 @@ func refreshAhead(ctx context.Context, d *demo) outcome {
 
 	// Four minutes before expiry: past the refresh point (five minutes before),
 	// and the token still good.
-	d.clock.Advance(mcv2test.DefaultTokenLifetime - 4*time.Minute)
+	d.clock.Advance(emulator.MCv2TokenLifetime - 4*time.Minute)
 	d.mc2.HoldTokenRequests()
 	cr := startCrowd(refreshCallers, func() error { return restCall(ctx, client, url) })
 	defer cr.finish(d.mc2.ReleaseTokenRequests)
@@ -165,7 +164,7 @@ func unauthorizedStorm(ctx context.Context, d *demo) outcome {
 	cr.done.Wait()
 
 	st, ts := d.mc2.Stats(), tr.Stats()
-	rejected := st.Rejections[mcv2test.ReasonExpiredToken]
+	rejected := st.Rejections[emulator.ReasonExpiredToken]
 	ok := cr.ok.Load()
 	o := outcome{measured: fmt.Sprintf("%d × 401 → %s, %s; %d/%d OK",
 		rejected, plural(st.TokenRequests, "token request"), plural(int(ts.Replays), "replay"), ok, stormCallers)}
@@ -218,8 +217,8 @@ func soapUsernameToken(ctx context.Context, d *demo) outcome {
 	d.mc1.ResetStats()
 	tr := transport.New(nil,
 		transport.WithSOAP(transport.UsernameToken(envelope.UsernameTokenConfig{
-			Username: mcv1test.DefaultAPIUsername,
-			Password: mcv1test.DefaultAPIPassword,
+			Username: d.mc1.APIUsername,
+			Password: d.mc1.APIPassword,
 			Nonce:    true,
 		})),
 		transport.WithHosts(d.mc1.URL))
@@ -268,7 +267,7 @@ func tokenExpiredReplay(ctx context.Context, d *demo) outcome {
 		return failed("SOAP call after the expiry: %v", err)
 	}
 	st, ts := d.mc2.Stats(), tr.Stats()
-	faults := st.Rejections[mcv2test.ReasonExpiredToken]
+	faults := st.Rejections[emulator.ReasonExpiredToken]
 	o := outcome{measured: fmt.Sprintf("%s → %s, %s; HTTP %d", plural(faults, "fault"), plural(int(ts.Replays), "replay"), plural(st.TokenRequests, "token request"), second)}
 	o.check(first == http.StatusOK, "want the first call accepted, got HTTP %d", first)
 	o.check(faults == 1, "want 1 \"Token Expired\" fault, measured %d", faults)

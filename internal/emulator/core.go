@@ -20,6 +20,23 @@ type Config struct {
 	Listener         net.Listener // where to serve; nil: a new loopback listener
 }
 
+// AddClient registers a client of the given kind (what the emulator package makes
+// of it).
+func (c *Config) AddClient(id, secret, kind string) {
+	c.Clients = append(c.Clients, Client{ID: id, Secret: secret, Kind: kind})
+}
+
+// FirstClient returns the first client of the given kind, or a zero Client when
+// there is none.
+func (c *Config) FirstClient(kind string) Client {
+	for _, client := range c.Clients {
+		if client.Kind == kind {
+			return client
+		}
+	}
+	return Client{}
+}
+
 // Core is the state every emulator shares: its clock, registries, counters, gates,
 // queued faults, latencies and HTTP server. It is safe for concurrent use.
 // Emulator packages work with the Core; their users see its Controls.
@@ -33,6 +50,11 @@ type Core struct {
 	// TokenGate holds token requests, APIGate holds API calls (see Gate).
 	TokenGate Gate
 	APIGate   Gate
+
+	// RevokeGrant, when set before Start, revokes a token the registry does not
+	// hold (acoustictest's refresh tokens) for Controls.RevokeToken, and reports
+	// whether it knew the token.
+	RevokeGrant func(token string) bool
 
 	tokenLatency atomic.Int64 // time.Duration
 	apiLatency   atomic.Int64 // time.Duration
@@ -74,7 +96,7 @@ func (c *Core) Controls() *Controls { return &c.controls }
 // new loopback one. It sets *url to the server's base URL (http://host:port, or
 // https://…) before the first request can arrive, so that handlers may read it.
 // Every path under ControlPrefix is answered by the Controls' JSON endpoints
-// instead of handler.
+// instead of handler. The server's client follows no redirect.
 func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
 	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isControlPath(r.URL.Path) {
@@ -93,6 +115,7 @@ func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
 	}
 	*url = scheme + reachableAddr(c.srv.Listener.Addr())
 	start()
+	c.srv.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 }
 
 // reachableAddr is where a client on this machine reaches a listener on addr: a

@@ -111,20 +111,7 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 }
 
 func parseHeader(d *xml.Decoder, env *Envelope) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if err := parseHeaderBlock(d, &t, env); err != nil {
-				return err
-			}
-		}
-	}
+	return eachChild(d, func(t *xml.StartElement) error { return parseHeaderBlock(d, t, env) })
 }
 
 func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) error {
@@ -180,6 +167,33 @@ func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) er
 // parseBody reads the Body: the name of its first element, the operation, and
 // how many Objects that element holds; it consumes the rest of the Body.
 func parseBody(d *xml.Decoder, env *Envelope) error {
+	return eachChild(d, func(t *xml.StartElement) error {
+		if env.Operation != "" {
+			return d.Skip()
+		}
+		env.Operation, env.OperationNS = t.Name.Local, t.Name.Space
+		var err error
+		env.Objects, err = countChildren(d, "Objects")
+		return err
+	})
+}
+
+// countChildren counts the children named local of the element just started, and
+// consumes the element.
+func countChildren(d *xml.Decoder, local string) (int, error) {
+	n := 0
+	err := eachChild(d, func(t *xml.StartElement) error {
+		if t.Name.Local == local {
+			n++
+		}
+		return d.Skip()
+	})
+	return n, err
+}
+
+// eachChild calls child for each child element of the element just started, which
+// child must consume, and then consumes the element's end.
+func eachChild(d *xml.Decoder, child func(*xml.StartElement) error) error {
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -189,38 +203,8 @@ func parseBody(d *xml.Decoder, env *Envelope) error {
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			if env.Operation != "" {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			env.Operation, env.OperationNS = t.Name.Local, t.Name.Space
-			if env.Objects, err = countChildren(d, "Objects"); err != nil {
+			if err := child(&t); err != nil {
 				return err
-			}
-		}
-	}
-}
-
-// countChildren counts the children named local of the element just started, and
-// consumes the element.
-func countChildren(d *xml.Decoder, local string) (int, error) {
-	n := 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return 0, err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return n, nil
-		case xml.StartElement:
-			if t.Name.Local == local {
-				n++
-			}
-			if err := d.Skip(); err != nil {
-				return 0, err
 			}
 		}
 	}

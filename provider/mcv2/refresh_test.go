@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -50,7 +51,7 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	sent := rec.Sent()
 	want := fmt.Sprintf(`{"grant_type":"refresh_token","refresh_token":%q,"client_id":%q,"client_secret":%q,"account_id":"5150"}`,
-		rt1, mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret)
+		rt1, emulator.MCv2WebAppID, emulator.MCv2WebAppSecret)
 	if len(sent) != 2 || sent[1].Body != want {
 		t.Fatalf("refresh request %+v\nwant body %s", sent[1:], want)
 	}
@@ -71,7 +72,7 @@ func TestRefreshRotates(t *testing.T) {
 	if fe.Code != "invalid_grant" || !strings.Contains(fe.Hint, "AuthorizeURL") {
 		t.Errorf("spent refresh token: %+v", fe)
 	}
-	assertAbsent(t, "error", err.Error(), rt1, rt2, mcv2test.DefaultWebAppSecret)
+	assertAbsent(t, "error", err.Error(), rt1, rt2, emulator.MCv2WebAppSecret)
 }
 
 // 100 concurrent Fetches on one Provider spend 100 refresh tokens, each once, in

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -17,7 +18,7 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	srv.HoldAPICalls()
 
 	// Ten calls, XML API and REST mixed, held in flight.
-	const n = acoustictest.DefaultConcurrencyLimit
+	const n = emulator.AcousticConcurrencyLimit
 	var wg sync.WaitGroup
 	replies := make([]reply, n)
 	for i := range n {

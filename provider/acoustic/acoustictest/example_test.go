@@ -19,9 +19,9 @@ func Example() {
 
 	form := url.Values{
 		"grant_type":    {"refresh_token"},
-		"client_id":     {acoustictest.DefaultClientID},
-		"client_secret": {acoustictest.DefaultClientSecret},
-		"refresh_token": {acoustictest.DefaultRefreshToken},
+		"client_id":     {srv.ClientID},
+		"client_secret": {srv.ClientSecret},
+		"refresh_token": {srv.RefreshToken},
 	}
 	resp, err := http.PostForm(srv.URL+"/oauth/token", form)
 	if err != nil {

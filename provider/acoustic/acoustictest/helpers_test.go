@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
@@ -22,15 +23,15 @@ func send(t *testing.T, srv *acoustictest.Server, method, path, contentType, bod
 func defaultForm() url.Values {
 	return url.Values{
 		"grant_type":    {"refresh_token"},
-		"client_id":     {acoustictest.DefaultClientID},
-		"client_secret": {acoustictest.DefaultClientSecret},
-		"refresh_token": {acoustictest.DefaultRefreshToken},
+		"client_id":     {emulator.AcousticClientID},
+		"client_secret": {emulator.AcousticClientSecret},
+		"refresh_token": {emulator.AcousticRefreshToken},
 	}
 }
 
 func requestToken(t *testing.T, srv *acoustictest.Server, form url.Values) reply {
 	t.Helper()
-	return send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", form.Encode())
+	return send(t, srv, http.MethodPost, emulator.AcousticTokenPath, "application/x-www-form-urlencoded", form.Encode())
 }
 
 type tokenFields struct {
@@ -51,9 +52,9 @@ const getLists = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE
 func xmlCall(t *testing.T, srv *acoustictest.Server, token, envelope string) reply {
 	t.Helper()
 	if token == "" {
-		return send(t, srv, http.MethodPost, acoustictest.XMLAPIPath, "text/xml;charset=UTF-8", envelope)
+		return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope)
 	}
-	return send(t, srv, http.MethodPost, acoustictest.XMLAPIPath, "text/xml;charset=UTF-8", envelope, "Authorization", "Bearer "+token)
+	return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope, "Authorization", "Bearer "+token)
 }
 
 var (

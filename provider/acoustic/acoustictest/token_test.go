@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -17,7 +18,7 @@ func TestRequestToken(t *testing.T) {
 
 	r := requestToken(t, srv, defaultForm())
 	want := regexp.MustCompile(`^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"` +
-		acoustictest.DefaultRefreshToken + `","expires_in":14400\}$`)
+		emulator.AcousticRefreshToken + `","expires_in":14400\}$`)
 	if r.Status != 200 || !want.MatchString(r.Body) {
 		t.Fatalf("got %d %s", r.Status, r.Body)
 	}
@@ -25,7 +26,7 @@ func TestRequestToken(t *testing.T) {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	st := srv.Stats()
-	if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 {
+	if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -115,7 +116,7 @@ func TestFormValuesAreDecoded(t *testing.T) {
 	}
 	// The same values sent unencoded are different values.
 	raw := "grant_type=refresh_token&client_id=" + id + "&client_secret=" + secret + "&refresh_token=" + rt
-	if r := send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", raw); r.Status == 200 {
+	if r := send(t, srv, http.MethodPost, emulator.AcousticTokenPath, "application/x-www-form-urlencoded", raw); r.Status == 200 {
 		t.Errorf("unencoded values accepted: %s", r.Body)
 	}
 }
@@ -138,49 +139,49 @@ func TestTokenErrors(t *testing.T) {
 			name: "JSON body", contentType: "application/json",
 			body:   `{"grant_type":"refresh_token"}`,
 			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
-			reason: acoustictest.ReasonBadRequest,
+			reason: emulator.ReasonBadRequest,
 		},
 		{
 			name: "no content type", contentType: "none",
 			body:   form(func(url.Values) {}),
 			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
-			reason: acoustictest.ReasonBadRequest,
+			reason: emulator.ReasonBadRequest,
 		},
 		{
 			name:   "client_credentials grant",
 			body:   form(func(f url.Values) { f.Set("grant_type", "client_credentials") }),
 			status: 400, want: `{"error":"unsupported_grant_type","error_description":"Only the refresh_token grant is supported."}`,
-			reason: acoustictest.ReasonUnsupportedGrant,
+			reason: emulator.ReasonUnsupportedGrant,
 		},
 		{
 			name:   "wrong secret",
 			body:   form(func(f url.Values) { f.Set("client_secret", "nope") }),
 			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
-			reason: acoustictest.ReasonInvalidClient,
+			reason: emulator.ReasonInvalidClient,
 		},
 		{
 			name:   "unknown client",
 			body:   form(func(f url.Values) { f.Set("client_id", "nobody") }),
 			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
-			reason: acoustictest.ReasonInvalidClient,
+			reason: emulator.ReasonInvalidClient,
 		},
 		{
 			name:   "unknown refresh token",
 			body:   form(func(f url.Values) { f.Set("refresh_token", "nope") }),
 			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
-			reason: acoustictest.ReasonInvalidGrant,
+			reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name:   "another application's refresh token",
 			body:   form(func(f url.Values) { f.Set("refresh_token", "other-rt") }),
 			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
-			reason: acoustictest.ReasonInvalidGrant,
+			reason: emulator.ReasonInvalidGrant,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := acoustictest.NewServer(
-				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken),
+				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken),
 				acoustictest.WithClient("other", "other-secret", "other-rt"),
 			)
 			defer srv.Close()
@@ -191,7 +192,7 @@ func TestTokenErrors(t *testing.T) {
 			case "none":
 				ct = ""
 			}
-			wantReply(t, send(t, srv, http.MethodPost, acoustictest.TokenPath, ct, tt.body), tt.status, tt.want)
+			wantReply(t, send(t, srv, http.MethodPost, emulator.AcousticTokenPath, ct, tt.body), tt.status, tt.want)
 			wantRejections(t, srv, map[string]int{tt.reason: 1})
 			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensIssued != 0 {
 				t.Errorf("stats = %+v", st)
@@ -219,7 +220,7 @@ func TestMintLimit(t *testing.T) {
 	}
 	clock.Advance(50 * time.Minute)
 	fetchToken(t, srv, defaultForm())
-	if st := srv.Stats(); st.TokensIssued != 3 || st.Rejections[acoustictest.ReasonMintLimit] != 1 {
+	if st := srv.Stats(); st.TokensIssued != 3 || st.Rejections[emulator.ReasonMintLimit] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -229,12 +230,12 @@ func TestRevokeRefreshToken(t *testing.T) {
 	defer srv.Close()
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 
-	if !srv.RevokeRefreshToken(acoustictest.DefaultRefreshToken) {
+	if !srv.RevokeToken(emulator.AcousticRefreshToken) {
 		t.Fatal("refresh token not found")
 	}
 	wantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
 	wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
-	wantRejections(t, srv, map[string]int{acoustictest.ReasonInvalidGrant: 1, acoustictest.ReasonRevokedToken: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonInvalidGrant: 1, emulator.ReasonRevokedToken: 1})
 }
 
 func TestRevokeAndRestoreClient(t *testing.T) {
@@ -242,16 +243,16 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	defer srv.Close()
 	old := fetchToken(t, srv, defaultForm()).AccessToken
 
-	srv.RevokeClient(acoustictest.DefaultClientID)
+	srv.RevokeClient(emulator.AcousticClientID)
 	wantReply(t, requestToken(t, srv, defaultForm()), 401, `{"error":"invalid_client","error_description":"Bad client credentials."}`)
 	wantReply(t, xmlCall(t, srv, old, getLists), 200, sessionFault)
 
-	srv.RestoreClient(acoustictest.DefaultClientID)
+	srv.RestoreClient(emulator.AcousticClientID)
 	fresh := fetchToken(t, srv, defaultForm()).AccessToken
 	if fresh == old {
 		t.Error("restored client got the revoked token back")
 	}
-	wantRejections(t, srv, map[string]int{acoustictest.ReasonRevokedClient: 1, acoustictest.ReasonRevokedToken: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1})
 }
 
 func TestFailTokenRequests(t *testing.T) {

@@ -40,9 +40,9 @@ const (
 // Failures: over the concurrency cap, 429 with a fault "Too many concurrent
 // requests for this organization" (the emulator's choice: Acoustic rejects the
 // call but documents no code); throttled by ThrottleAPICalls, 429 with a fault
-// "Too many requests…"; no valid token, the errorid 145 fault or what
-// WithSessionFailure chose; a body that is not an Envelope with a Body, 200 with a
-// fault "Invalid XML request".
+// "Too many requests…"; no valid token, the errorid 145 fault, or what
+// WithSessionUnauthorized or WithSessionEmptyBody chose; a body that is not an
+// Envelope with a Body, 200 with a fault "Invalid XML request".
 func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 	c := s.core
 	if r.Method != http.MethodPost {
@@ -82,9 +82,9 @@ func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 	if reason := s.checkToken(r); reason != "" {
 		c.Counters.Reject(reason)
 		switch s.cfg.sessionFailure {
-		case SessionUnauthorized:
+		case sessionUnauthorized:
 			w.WriteHeader(http.StatusUnauthorized)
-		case SessionEmptyBody:
+		case sessionEmptyBody:
 			w.Header().Set("Content-Type", xmlContentType)
 			w.WriteHeader(http.StatusOK)
 		default:

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -48,20 +49,20 @@ func TestXMLAPI(t *testing.T) {
 		},
 		{
 			name: "unknown token", contentType: "text/xml", body: getLists, auth: "Bearer at-nope",
-			status: 200, want: sessionFault, envelope: getLists, reason: acoustictest.ReasonInvalidToken,
+			status: 200, want: sessionFault, envelope: getLists, reason: emulator.ReasonInvalidToken,
 		},
 		{
 			name: "no token", contentType: "text/xml", body: getLists,
-			status: 200, want: sessionFault, envelope: getLists, reason: acoustictest.ReasonMissingToken,
+			status: 200, want: sessionFault, envelope: getLists, reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "not an envelope", contentType: "text/xml", body: `<GetLists/>`, auth: "Bearer " + tok,
-			status: 200, envelope: `<GetLists/>`, reason: acoustictest.ReasonMalformedEnvelope,
+			status: 200, envelope: `<GetLists/>`, reason: emulator.ReasonMalformedEnvelope,
 			want: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`,
 		},
 		{
 			name: "empty Body", contentType: "text/xml", body: `<Envelope><Body></Body></Envelope>`, auth: "Bearer " + tok,
-			status: 200, envelope: `<Envelope><Body></Body></Envelope>`, reason: acoustictest.ReasonMalformedEnvelope,
+			status: 200, envelope: `<Envelope><Body></Body></Envelope>`, reason: emulator.ReasonMalformedEnvelope,
 			want: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`,
 		},
 	}
@@ -70,7 +71,7 @@ func TestXMLAPI(t *testing.T) {
 			srv.ResetStats()
 			path := tt.path
 			if path == "" {
-				path = acoustictest.XMLAPIPath
+				path = emulator.AcousticXMLAPIPath
 			}
 			var hdr []string
 			if tt.auth != "" {
@@ -97,34 +98,34 @@ func TestXMLAPI(t *testing.T) {
 
 	t.Run("expired token", func(t *testing.T) {
 		srv.ResetStats()
-		clock.Advance(acoustictest.DefaultTokenLifetime)
+		clock.Advance(emulator.AcousticTokenLifetime)
 		wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
-		wantRejections(t, srv, map[string]int{acoustictest.ReasonExpiredToken: 1})
+		wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
 	})
 }
 
 func TestSessionFailureStyles(t *testing.T) {
 	tests := []struct {
 		name   string
-		style  acoustictest.SessionFailure
+		opts   []acoustictest.Option
 		status int
 		body   string
 	}{
-		{"fault", acoustictest.SessionFault, 200, sessionFault},
-		{"401", acoustictest.SessionUnauthorized, 401, ""},
-		{"empty body", acoustictest.SessionEmptyBody, 200, ""},
+		{"fault", nil, 200, sessionFault},
+		{"401", []acoustictest.Option{acoustictest.WithSessionUnauthorized()}, 401, ""},
+		{"empty body", []acoustictest.Option{acoustictest.WithSessionEmptyBody()}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := manualClock()
-			srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now), acoustictest.WithSessionFailure(tt.style))
+			srv := acoustictest.NewServer(append(tt.opts, acoustictest.WithClock(clock.Now))...)
 			defer srv.Close()
 			tok := fetchToken(t, srv, defaultForm()).AccessToken
 			wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
 
 			clock.Advance(4 * time.Hour)
 			wantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
-			wantRejections(t, srv, map[string]int{acoustictest.ReasonExpiredToken: 1})
+			wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
 		})
 	}
 }
@@ -132,7 +133,7 @@ func TestSessionFailureStyles(t *testing.T) {
 func TestXMLAPIOnlyTakesPOST(t *testing.T) {
 	srv := acoustictest.NewServer()
 	defer srv.Close()
-	r := send(t, srv, http.MethodGet, acoustictest.XMLAPIPath, "", "")
+	r := send(t, srv, http.MethodGet, emulator.AcousticXMLAPIPath, "", "")
 	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
 		t.Errorf("GET /XMLAPI: %d, Allow %q", r.Status, r.Header.Get("Allow"))
 	}
@@ -214,7 +215,7 @@ func TestThrottleAPICalls(t *testing.T) {
 	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
 		t.Errorf("after cancelling: %d %s", r.Status, r.Body)
 	}
-	wantRejections(t, srv, map[string]int{acoustictest.ReasonThrottled: 3})
+	wantRejections(t, srv, map[string]int{emulator.ReasonThrottled: 3})
 	if st := srv.Stats(); st.XMLAPICalls != 4 || st.RESTCalls != 1 || st.ConcurrencyRejections != 0 {
 		t.Errorf("stats = %+v", st)
 	}

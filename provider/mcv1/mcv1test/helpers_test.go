@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
@@ -21,13 +22,13 @@ func send(t *testing.T, srv *mcv1test.Server, method, path, contentType, body st
 // requestToken posts body as JSON to the token endpoint.
 func requestToken(t *testing.T, srv *mcv1test.Server, body string) reply {
 	t.Helper()
-	return send(t, srv, http.MethodPost, mcv1test.TokenPath, "application/json", body)
+	return send(t, srv, http.MethodPost, emulator.MCv1TokenPath, "application/json", body)
 }
 
 // tokenBody is the JSON body a token request for the default client sends, plus
 // any extra "key":"value" members.
 func tokenBody(extra ...string) string {
-	members := []string{`"clientId":"` + mcv1test.DefaultClientID + `"`, `"clientSecret":"` + mcv1test.DefaultClientSecret + `"`}
+	members := []string{`"clientId":"` + emulator.MCv1ClientID + `"`, `"clientSecret":"` + emulator.MCv1ClientSecret + `"`}
 	for i := 0; i+1 < len(extra); i += 2 {
 		members = append(members, `"`+extra[i]+`":"`+extra[i+1]+`"`)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -29,7 +30,7 @@ func TestTokenExpiresByTheClock(t *testing.T) {
 	if got := r.Header.Get("WWW-Authenticate"); got != `Bearer realm="example.com", error="invalid_token"` {
 		t.Errorf("WWW-Authenticate = %q", got)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonExpiredToken: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
 }
 
 func TestRevokeAndRestoreClient(t *testing.T) {
@@ -37,7 +38,7 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	defer srv.Close()
 	old := fetchToken(t, srv, tokenBody("accessType", "offline"))
 
-	if !srv.RevokeClient(mcv1test.DefaultClientID) {
+	if !srv.RevokeClient(emulator.MCv1ClientID) {
 		t.Fatal("RevokeClient: client not found")
 	}
 	if srv.RevokeClient("nobody") {
@@ -46,7 +47,7 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	wantReply(t, requestToken(t, srv, tokenBody()), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
 
-	srv.RestoreClient(mcv1test.DefaultClientID)
+	srv.RestoreClient(emulator.MCv1ClientID)
 	fresh := fetchToken(t, srv, tokenBody())
 	if r := restCall(t, srv, "/platform/v1/endpoints", fresh.AccessToken); r.Status != 200 {
 		t.Errorf("token issued after restore: %d %s", r.Status, r.Body)
@@ -55,9 +56,9 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
 	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", old.RefreshToken)), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	wantRejections(t, srv, map[string]int{
-		mcv1test.ReasonRevokedClient: 1,
-		mcv1test.ReasonRevokedToken:  2,
-		mcv1test.ReasonInvalidGrant:  1,
+		emulator.ReasonRevokedClient: 1,
+		emulator.ReasonRevokedToken:  2,
+		emulator.ReasonInvalidGrant:  1,
 	})
 }
 
@@ -79,7 +80,7 @@ func TestRevokeAndExpireToken(t *testing.T) {
 	if r := restCall(t, srv, "/x", kept); r.Status != 200 {
 		t.Errorf("untouched token: %d %s", r.Status, r.Body)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonRevokedToken: 1, mcv1test.ReasonExpiredToken: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonRevokedToken: 1, emulator.ReasonExpiredToken: 1})
 }
 
 func TestFailTokenRequests(t *testing.T) {
@@ -108,7 +109,7 @@ func TestFailTokenRequests(t *testing.T) {
 			}
 			fetchToken(t, srv, tokenBody())
 			st := srv.Stats()
-			if st.TokenRequests != 3 || st.TokensIssued != 1 || st.Rejections[mcv1test.ReasonInjectedFailure] != 2 {
+			if st.TokenRequests != 3 || st.TokensIssued != 1 || st.Rejections[emulator.ReasonInjectedFailure] != 2 {
 				t.Errorf("stats = %+v", st)
 			}
 		})
@@ -175,7 +176,7 @@ func TestCloseReleasesHeldRequests(t *testing.T) {
 	srv.HoldTokenRequests()
 	done := make(chan error)
 	go func() {
-		resp, err := srv.Client().Post(srv.URL+mcv1test.TokenPath, "application/json", nil)
+		resp, err := srv.Client().Post(srv.URL+emulator.MCv1TokenPath, "application/json", nil)
 		if err == nil {
 			resp.Body.Close()
 		}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -36,15 +37,15 @@ func TestREST(t *testing.T) {
 		},
 		{
 			name: "no Authorization", method: "GET", path: "/platform/v1/endpoints",
-			status: 401, want: notAuthorized, reason: mcv1test.ReasonMissingToken,
+			status: 401, want: notAuthorized, reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "Basic instead of Bearer", method: "GET", path: "/platform/v1/endpoints", auth: "Basic " + tok,
-			status: 401, want: notAuthorized, reason: mcv1test.ReasonMissingToken,
+			status: 401, want: notAuthorized, reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "unknown token", method: "GET", path: "/platform/v1/endpoints", auth: "Bearer at-nope",
-			status: 401, want: notAuthorized, reason: mcv1test.ReasonInvalidToken,
+			status: 401, want: notAuthorized, reason: emulator.ReasonInvalidToken,
 		},
 	}
 	for _, tt := range tests {
@@ -83,5 +84,5 @@ func TestRESTThrottled(t *testing.T) {
 	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.Status != 200 {
 		t.Errorf("after the throttled call: %d %s", r.Status, r.Body)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonThrottled: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonThrottled: 1})
 }

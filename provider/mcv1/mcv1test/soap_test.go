@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -79,7 +80,7 @@ func TestSOAPAccepted(t *testing.T) {
 		},
 		{
 			name:     "UsernameToken of the default API user",
-			envelope: envelope11(usernameToken(mcv1test.DefaultAPIUsername, mcv1test.DefaultAPIPassword)),
+			envelope: envelope11(usernameToken(emulator.MCAPIUsername, emulator.MCAPIPassword)),
 		},
 		{
 			name:     "BOM, comment and processing instruction before the root",
@@ -156,7 +157,7 @@ func TestSOAPTokenExpiredFault(t *testing.T) {
 	if got := r.Header.Get("Content-Type"); got != "text/xml; charset=utf-8" {
 		t.Errorf("Content-Type = %q", got)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonExpiredToken: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
 }
 
 func TestSOAPFaults(t *testing.T) {
@@ -175,13 +176,13 @@ func TestSOAPFaults(t *testing.T) {
 		{
 			name:     "unknown token",
 			envelope: func(string) string { return envelope11(fuelOAuth("at-never-issued")) },
-			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: mcv1test.ReasonInvalidToken,
+			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: emulator.ReasonInvalidToken,
 		},
 		{
 			name:     "revoked token",
 			prepare:  func(srv *mcv1test.Server, tok string) { srv.RevokeToken(tok) },
 			envelope: func(tok string) string { return envelope11(fuelOAuth(tok)) },
-			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: mcv1test.ReasonRevokedToken,
+			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: emulator.ReasonRevokedToken,
 		},
 		{
 			name:     "expired token, SOAP 1.2",
@@ -193,12 +194,12 @@ func TestSOAPFaults(t *testing.T) {
 				`<soap:Code><soap:Value>soap:Sender</soap:Value><soap:Subcode><soap:Value xmlns:q0="` + wsseNS + `">q0:Security</soap:Value></soap:Subcode></soap:Code>`,
 				`<soap:Reason><soap:Text xml:lang="en">Token Expired</soap:Text></soap:Reason>`,
 			},
-			reason: mcv1test.ReasonExpiredToken,
+			reason: emulator.ReasonExpiredToken,
 		},
 		{
 			name:     "wrong API user password",
-			envelope: func(string) string { return envelope11(usernameToken(mcv1test.DefaultAPIUsername, "wrong")) },
-			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: mcv1test.ReasonInvalidToken,
+			envelope: func(string) string { return envelope11(usernameToken(emulator.MCAPIUsername, "wrong")) },
+			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: emulator.ReasonInvalidToken,
 		},
 		{
 			name:     "no credential",
@@ -206,16 +207,16 @@ func TestSOAPFaults(t *testing.T) {
 			status:   500,
 			want: []string{securityCode,
 				`<faultstring>Security requirements are not satisfied because the security header is not present in the incoming message.</faultstring>`},
-			reason: mcv1test.ReasonMissingToken,
+			reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "fueloauth and UsernameToken",
 			envelope: func(tok string) string {
-				return envelope11(fuelOAuth(tok) + usernameToken(mcv1test.DefaultAPIUsername, mcv1test.DefaultAPIPassword))
+				return envelope11(fuelOAuth(tok) + usernameToken(emulator.MCAPIUsername, emulator.MCAPIPassword))
 			},
 			status: 500,
 			want:   []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
-			reason: mcv1test.ReasonDuplicateCredentials,
+			reason: emulator.ReasonDuplicateCredentials,
 		},
 		{
 			name: "two fueloauth blocks",
@@ -224,7 +225,7 @@ func TestSOAPFaults(t *testing.T) {
 			},
 			status: 500,
 			want:   []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
-			reason: mcv1test.ReasonDuplicateCredentials,
+			reason: emulator.ReasonDuplicateCredentials,
 		},
 		{
 			name:     "throttled",
@@ -235,21 +236,21 @@ func TestSOAPFaults(t *testing.T) {
 				`<faultcode>soap:Server</faultcode><faultstring>Rate Limited</faultstring>`,
 				`<detail><apifault xmlns="urn:fault.partner.exacttarget.com"><Code>17</Code><Message>Rate Limited</Message></apifault></detail>`,
 			},
-			reason: mcv1test.ReasonThrottled,
+			reason: emulator.ReasonThrottled,
 		},
 		{
 			name:     "not a SOAP envelope",
 			envelope: func(string) string { return `<Envelope><Body/></Envelope>` },
 			status:   400,
 			want:     []string{clientCode, `<faultstring>Malformed SOAP envelope: root element is {}Envelope, not a SOAP Envelope</faultstring>`},
-			reason:   mcv1test.ReasonMalformedEnvelope,
+			reason:   emulator.ReasonMalformedEnvelope,
 		},
 		{
 			name:     "truncated envelope",
 			envelope: func(tok string) string { return envelope11(fuelOAuth(tok))[:200] },
 			status:   400,
 			want:     []string{clientCode, `<faultstring>Malformed SOAP envelope: `},
-			reason:   mcv1test.ReasonMalformedEnvelope,
+			reason:   emulator.ReasonMalformedEnvelope,
 		},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -53,7 +54,7 @@ func TestRequestToken(t *testing.T) {
 			srv := mcv1test.NewServer(append(tt.opts, mcv1test.WithClock(clock.Now))...)
 			defer srv.Close()
 
-			r := send(t, srv, http.MethodPost, mcv1test.TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
+			r := send(t, srv, http.MethodPost, emulator.MCv1TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
 			if r.Status != http.StatusOK || !regexp.MustCompile(tt.want).MatchString(r.Body) {
 				t.Fatalf("got %d %s, want 200 matching %s", r.Status, r.Body, tt.want)
 			}
@@ -61,7 +62,7 @@ func TestRequestToken(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			st := srv.Stats()
-			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[mcv1test.GrantClientCredentials] != 1 {
+			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 {
 				t.Errorf("stats = %+v", st)
 			}
 		})
@@ -81,52 +82,52 @@ func TestRequestTokenErrors(t *testing.T) {
 		reason      string
 	}{
 		{
-			name: "wrong secret", body: `{"clientId":"` + mcv1test.DefaultClientID + `","clientSecret":"nope"}`,
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
+			name: "wrong secret", body: `{"clientId":"` + emulator.MCv1ClientID + `","clientSecret":"nope"}`,
+			status: 401, want: unauthorized, reason: emulator.ReasonInvalidClient,
 		},
 		{
-			name: "unknown client", body: `{"clientId":"nobody","clientSecret":"` + mcv1test.DefaultClientSecret + `"}`,
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
+			name: "unknown client", body: `{"clientId":"nobody","clientSecret":"` + emulator.MCv1ClientSecret + `"}`,
+			status: 401, want: unauthorized, reason: emulator.ReasonInvalidClient,
 		},
 		{
 			name: "no credentials", body: `{}`,
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
+			status: 401, want: unauthorized, reason: emulator.ReasonInvalidClient,
 		},
 		{
 			name: "enhanced package", body: `{"clientId":"enhanced","clientSecret":"e-secret"}`,
 			status: 401,
 			want:   `{"message":"This client id belongs to an enhanced installed package; request its tokens from /v2/token.","errorcode":10007,"documentation":""}`,
-			reason: mcv1test.ReasonWrongPackage,
+			reason: emulator.ReasonWrongPackage,
 		},
 		{
 			name: "refresh token never issued", body: tokenBody("refreshToken", "rt-forged"),
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidGrant,
+			status: 401, want: unauthorized, reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name: "body not JSON", body: `clientId=x`,
-			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: mcv1test.ReasonBadRequest,
+			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: emulator.ReasonBadRequest,
 		},
 		{
 			name: "form content type", contentType: "application/x-www-form-urlencoded", body: tokenBody(),
-			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: mcv1test.ReasonBadRequest,
+			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: emulator.ReasonBadRequest,
 		},
 		{
 			name: "wrong path", path: "/v1/requestTokens", body: tokenBody(),
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
+			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: emulator.ReasonNotFound,
 		},
 		{
 			name: "GET on the token path", method: http.MethodGet, body: "",
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
+			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: emulator.ReasonNotFound,
 		},
 		{
 			name: "v2 endpoint on a legacy server", path: "/v2/token", body: tokenBody(),
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
+			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: emulator.ReasonNotFound,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := mcv1test.NewServer(
-				mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
+				mcv1test.WithClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret),
 				mcv1test.WithEnhancedClient("enhanced", "e-secret"),
 			)
 			defer srv.Close()
@@ -135,7 +136,7 @@ func TestRequestTokenErrors(t *testing.T) {
 				method = http.MethodPost
 			}
 			if path == "" {
-				path = mcv1test.TokenPath
+				path = emulator.MCv1TokenPath
 			}
 			if ct == "" {
 				ct = "application/json"
@@ -152,7 +153,7 @@ func TestRequestTokenErrors(t *testing.T) {
 
 func TestRefreshTokensAreSingleUse(t *testing.T) {
 	srv := mcv1test.NewServer(
-		mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
+		mcv1test.WithClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret),
 		mcv1test.WithClient("other", "other-secret"),
 	)
 	defer srv.Close()
@@ -182,10 +183,10 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 	}
 	st := srv.Stats()
 	if st.TokenRequests != 5 || st.TokensIssued != 3 ||
-		st.TokenRequestsByGrant[mcv1test.GrantClientCredentials] != 1 || st.TokenRequestsByGrant[mcv1test.GrantRefreshToken] != 4 {
+		st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 4 {
 		t.Errorf("stats = %+v", st)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonReusedGrant: 1, mcv1test.ReasonInvalidGrant: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1, emulator.ReasonInvalidGrant: 1})
 }
 
 func TestRefreshTokenLifetime(t *testing.T) {
@@ -197,7 +198,7 @@ func TestRefreshTokenLifetime(t *testing.T) {
 	clock.Advance(24 * time.Hour)
 	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonInvalidGrant: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonInvalidGrant: 1})
 }
 
 func TestOneTokenPerClient(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -37,14 +38,14 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 		t.Errorf("LastEnvelope = %s", got)
 	}
 
-	clock.Advance(mcv2test.DefaultTokenLifetime)
+	clock.Advance(emulator.MCv2TokenLifetime)
 	wantReply(t, restCall(t, srv, "/data/v1/x", tok), 401, notAuthorized)
 	r = send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok))
 	if r.Status != 500 || !strings.Contains(r.Body, `q0:Security</faultcode><faultstring>Token Expired</faultstring>`) {
 		t.Errorf("SOAP with an expired token: %d %s", r.Status, r.Body)
 	}
 	st := srv.Stats()
-	if st.RESTCalls != 2 || st.SOAPCalls != 2 || st.Rejections[mcv2test.ReasonExpiredToken] != 2 {
+	if st.RESTCalls != 2 || st.SOAPCalls != 2 || st.Rejections[emulator.ReasonExpiredToken] != 2 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -60,7 +61,7 @@ func TestFailTokenRequests(t *testing.T) {
 		t.Errorf("Retry-After = %q, want 5", got)
 	}
 	fetchToken(t, srv, clientCredentials())
-	wantRejections(t, srv, map[string]int{mcv2test.ReasonInjectedFailure: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonInjectedFailure: 1})
 }
 
 func TestRevokeClient(t *testing.T) {
@@ -70,24 +71,24 @@ func TestRevokeClient(t *testing.T) {
 	web := fetchToken(t, srv, codeRequest(code))
 	s2s := fetchToken(t, srv, clientCredentials())
 
-	srv.RevokeClient(mcv2test.DefaultWebAppID)
+	srv.RevokeClient(emulator.MCv2WebAppID)
 	invalidClient := oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid.")
 	wantReply(t, requestToken(t, srv, map[string]any{
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
-		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 401, invalidClient)
 	wantReply(t, restCall(t, srv, "/x", web.AccessToken), 401, notAuthorized)
 	if r := restCall(t, srv, "/x", s2s.AccessToken); r.Status != 200 {
 		t.Errorf("another client's token: %d %s", r.Status, r.Body)
 	}
 
-	srv.RestoreClient(mcv2test.DefaultWebAppID)
+	srv.RestoreClient(emulator.MCv2WebAppID)
 	wantReply(t, requestToken(t, srv, map[string]any{
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
-		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 400, oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))
 	wantRejections(t, srv, map[string]int{
-		mcv2test.ReasonRevokedClient: 1, mcv2test.ReasonRevokedToken: 1, mcv2test.ReasonInvalidGrant: 1,
+		emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1, emulator.ReasonInvalidGrant: 1,
 	})
 }
 

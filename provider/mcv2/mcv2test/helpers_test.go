@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
@@ -25,7 +26,7 @@ func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return send(t, srv, http.MethodPost, mcv2test.TokenPath, "application/json", string(b))
+	return send(t, srv, http.MethodPost, emulator.MCv2TokenPath, "application/json", string(b))
 }
 
 // clientCredentials is the body of a client_credentials request for the default
@@ -33,8 +34,8 @@ func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) re
 func clientCredentials(extra ...any) map[string]any {
 	m := map[string]any{
 		"grant_type":    "client_credentials",
-		"client_id":     mcv2test.DefaultClientID,
-		"client_secret": mcv2test.DefaultClientSecret,
+		"client_id":     emulator.MCv2ClientID,
+		"client_secret": emulator.MCv2ClientSecret,
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i].(string)] = extra[i+1]
@@ -75,7 +76,7 @@ func wantRejections(t *testing.T, srv *mcv2test.Server, want map[string]int) {
 
 // oauthError is the body the token endpoint fails with.
 func oauthError(code, description string) string {
-	return `{"error":"` + code + `","error_description":"` + description + `","error_uri":"` + mcv2test.ErrorURI + `"}`
+	return `{"error":"` + code + `","error_description":"` + description + `","error_uri":"` + emulator.MCErrorDocs + `"}`
 }
 
 const notAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`
