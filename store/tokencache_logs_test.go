@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -39,7 +38,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
+			AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
 			HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c, Logger: logger,
 			Retry:         transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
 			SourceOptions: []transport.SourceOption{transport.WithBackoff(func(int) time.Duration { return 0 }), transport.WithBreaker(2, 0, time.Hour)},
@@ -95,8 +94,8 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			os.Chmod(cacheFile, 0o600)
 		}, `msg="tokentrip: store_down"`},
 		{"revoked credentials until the breaker opens", func() {
-			srv.RevokeClient(emulator.MCv2ClientID)
-			defer srv.RestoreClient(emulator.MCv2ClientID)
+			srv.RevokeClient(srv.ClientID)
+			defer srv.RestoreClient(srv.ClientID)
 			os.Remove(cacheFile)
 			tr, c := newClient()
 			for range 3 {
@@ -134,7 +133,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 		t.Fatalf("%d tokens seen; the scenario should issue several", len(issued))
 	}
 	out := log.String()
-	secrets := []string{emulator.MCv2ClientID, emulator.MCv2ClientSecret}
+	secrets := []string{srv.ClientID, srv.ClientSecret}
 	for tok := range issued {
 		secrets = append(secrets, tok, tok[:len(tok)/2])
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/envelope"
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -67,7 +66,7 @@ func TestSOAPFaultCountsOnlyWhenInjected(t *testing.T) {
 				}
 			}
 			for line := range strings.SplitSeq(strings.TrimSpace(logged.String()), "\n") {
-				if strings.Contains(line, tok.AccessToken) || strings.Contains(line, emulator.MCv1ClientSecret) {
+				if strings.Contains(line, tok.AccessToken) || strings.Contains(line, emu.ClientSecret) {
 					t.Fatalf("a secret was logged: %s", line)
 				}
 				if strings.Contains(line, `"msg":"tokentrip: not_injected"`) && !strings.Contains(line, `"level":"WARN"`) {

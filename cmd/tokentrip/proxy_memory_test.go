@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -57,8 +56,8 @@ func TestProxySlowUploadMemory(t *testing.T) {
 	}
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
-		append([]string{"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID,
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		append([]string{"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID,
 			"--log-level", "error", "--read-timeout", "3s"}, caps...)...)
 	pid := p.cmd.Process.Pid
 	// Warm the proxy up with ordinary requests, so that the baseline holds what

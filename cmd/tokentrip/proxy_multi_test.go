@@ -369,7 +369,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
 	good := fmt.Sprintf("[[credential]]\nname = \"bu-1\"\nprovider = \"mcv2\"\nauth_url = %q\nclient_id = %q\nclient_secret_env = \"ENHANCED_SECRET\"\n",
-		srv.URL, emulator.MCv2ClientID)
+		srv.URL, srv.ClientID)
 	goodPath := writeMultiConfig(t, good)
 	for _, tc := range []struct {
 		name   string
@@ -378,7 +378,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 		args   []string // after "proxy --listen 127.0.0.1:0"
 		want   string
 	}{
-		{"literal secret", good + "client_secret = \"" + emulator.MCv2ClientSecret + "\"\n", nil, nil, `credential "bu-1": client_secret: secrets are not accepted`},
+		{"literal secret", good + "client_secret = \"" + srv.ClientSecret + "\"\n", nil, nil, `credential "bu-1": client_secret: secrets are not accepted`},
 		{"unknown key", good + "acount_id = \"1\"\n", nil, nil, `unknown key "acount_id"`},
 		{"duplicate name", good + strings.Replace(good, "[[credential]]\n", "[[credential]]\nprefix = \"/other\"\n", 1), nil, nil, "the name is taken"},
 		{"duplicate prefix", good + strings.Replace(good, `"bu-1"`, `"bu-2"`+"\nprefix = \"/bu-1\"", 1), nil, nil, "prefix /bu-1 is taken"},
@@ -387,7 +387,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 		{"no such file", "-", nil, []string{"--config", "/nonexistent/tokentrip.toml"}, "cannot read /nonexistent/tokentrip.toml"},
 		{"a credential flag", "", nil, []string{"--provider", "mcv2"}, "--provider: with --config (or TOKENTRIP_CONFIG), each credential's settings are in the config file"},
 		{"a credential flag with =", "", nil, []string{"--client-id=x"}, "--client-id: with --config"},
-		{"a secret flag", "", nil, []string{"--client-secret", emulator.MCv2ClientSecret}, "secrets are not accepted as flags"},
+		{"a secret flag", "", nil, []string{"--client-secret", srv.ClientSecret}, "secrets are not accepted as flags"},
 		{"remote listen", "", nil, []string{"--listen", "0.0.0.0:0"}, "--allow-remote"},
 		{"bad log level", "", nil, []string{"--log-level", "loud"}, "--log-level"},
 		{"port out of range", "", nil, []string{"--listen", "127.0.0.1:99999"}, "the port must be a number from 0 to 65535"},
@@ -412,7 +412,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Usage: tokentrip proxy") {
 				t.Errorf("stderr lacks %q or the usage:\n%s", tc.want, r.stderr)
 			}
-			if strings.Contains(r.output(), emulator.MCv2ClientSecret) {
+			if strings.Contains(r.output(), srv.ClientSecret) {
 				t.Errorf("the output shows the secret:\n%s", r.output())
 			}
 		})

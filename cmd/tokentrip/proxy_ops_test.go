@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -19,8 +18,8 @@ import (
 func TestProxyBadSettingsBeforeAnyNetworkCall(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	vars := []string{envClientSecret + "=" + emulator.MCv2ClientSecret}
-	base := []string{"proxy", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID}
+	vars := []string{envClientSecret + "=" + srv.ClientSecret}
+	base := []string{"proxy", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID}
 	for _, tc := range []struct {
 		name string
 		vars []string
@@ -65,8 +64,8 @@ func TestProxyBadSettingsBeforeAnyNetworkCall(t *testing.T) {
 func TestProxyJSONLog(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID, "--log-format", "json")
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID, "--log-format", "json")
 	do(t, http.MethodGet, "http://"+p.base+"/rest/hub/v1/campaigns", "", "")
 	do(t, http.MethodGet, "http://"+p.base+"/rest/x", "", "", "Origin", "https://evil.example")
 	do(t, "TRACE", "http://"+p.base+"/rest/x", "", "")
@@ -110,8 +109,8 @@ func TestProxyJSONLog(t *testing.T) {
 func TestProxyOperations(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID,
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID,
 		"--allowed-host", "tokentrip.internal", "--rest-paths", "all")
 	url := "http://" + p.base
 	for _, tc := range []struct {

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -252,8 +251,8 @@ func checkMCProxy(t *testing.T, p *proxyProc, lastEnvelope func() []byte) {
 func TestProxyMCv2(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID)
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID)
 	checkMCProxy(t, p, srv.LastEnvelope)
 	st := srv.Stats()
 	if st.TokenRequests != 1 {
@@ -271,8 +270,8 @@ func TestProxyMCv2(t *testing.T) {
 func TestProxyMCv1Overrides(t *testing.T) {
 	srv := mcv1test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv1ClientSecret},
-		"--provider", "mcv1", "--auth-url", srv.URL, "--client-id", emulator.MCv1ClientID,
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		"--provider", "mcv1", "--auth-url", srv.URL, "--client-id", srv.ClientID,
 		"--rest-url", srv.URL+"/", "--soap-url", srv.URL)
 	checkMCProxy(t, p, srv.LastEnvelope)
 	if st := srv.Stats(); st.TokenRequests != 1 {
@@ -285,9 +284,9 @@ func TestProxyAcoustic(t *testing.T) {
 	srv := acoustictest.NewServer()
 	defer srv.Close()
 	p := startProxy(t, []string{
-		envClientSecret + "=" + emulator.AcousticClientSecret,
-		envRefreshToken + "=" + emulator.AcousticRefreshToken,
-	}, "--provider", "acoustic", "--base-url", srv.URL, "--client-id", emulator.AcousticClientID)
+		envClientSecret + "=" + srv.ClientSecret,
+		envRefreshToken + "=" + srv.RefreshToken,
+	}, "--provider", "acoustic", "--base-url", srv.URL, "--client-id", srv.ClientID)
 	status, body := do(t, http.MethodPost, "http://"+p.base+"/XMLAPI", "text/xml;charset=UTF-8",
 		`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`)
 	if status != http.StatusOK || !strings.Contains(strings.ToUpper(body), "<SUCCESS>TRUE</SUCCESS>") {
@@ -317,8 +316,8 @@ func TestProxyNothingLeaks(t *testing.T) {
 	defer other.Close()
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID)
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID)
 	otherHost := strings.TrimPrefix(other.URL, "http://")
 
 	// A client configured to use tokentrip as its HTTP proxy sends absolute-form
@@ -358,7 +357,7 @@ func TestProxyRejectedCredentials(t *testing.T) {
 	defer srv.Close()
 	const wrong = "wrong-proxy-secret-51aa"
 	r := runBinary(t, []string{envClientSecret + "=" + wrong},
-		"proxy", "--listen", "127.0.0.1:0", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID)
+		"proxy", "--listen", "127.0.0.1:0", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID)
 	wantCode(t, r, exitFailure)
 	if strings.Contains(r.stderr, listeningPrefix) {
 		t.Errorf("the proxy listened with rejected credentials:\n%s", r.stderr)
@@ -372,8 +371,8 @@ func TestProxyRejectedCredentials(t *testing.T) {
 func TestProxyGracefulShutdown(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
-		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID)
+	p := startProxy(t, []string{envClientSecret + "=" + srv.ClientSecret},
+		"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", srv.ClientID)
 
 	srv.HoldAPICalls()
 	done := make(chan int, 1)

@@ -35,23 +35,23 @@ func emulators(t *testing.T) []emulated {
 	return []emulated{
 		{
 			provider: providerMCv1, url: mc1.URL, api: mc1.URL + "/platform/v1/endpoints",
-			args:   []string{"--provider", "mcv1", "--auth-url", mc1.URL, "--client-id", emulator.MCv1ClientID},
-			secret: emulator.MCv1ClientSecret,
-			vars:   []string{envClientSecret + "=" + emulator.MCv1ClientSecret},
+			args:   []string{"--provider", "mcv1", "--auth-url", mc1.URL, "--client-id", mc1.ClientID},
+			secret: mc1.ClientSecret,
+			vars:   []string{envClientSecret + "=" + mc1.ClientSecret},
 		},
 		{
 			provider: providerMCv2, url: mc2.URL, api: mc2.URL + "/platform/v1/endpoints",
-			args:   []string{"--provider", "mcv2", "--auth-url", mc2.URL, "--client-id", emulator.MCv2ClientID},
-			secret: emulator.MCv2ClientSecret,
-			vars:   []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
+			args:   []string{"--provider", "mcv2", "--auth-url", mc2.URL, "--client-id", mc2.ClientID},
+			secret: mc2.ClientSecret,
+			vars:   []string{envClientSecret + "=" + mc2.ClientSecret},
 		},
 		{
 			provider: providerAcoustic, url: ac.URL, api: ac.URL + "/rest/databases",
-			args:   []string{"--provider", "acoustic", "--base-url", ac.URL, "--client-id", emulator.AcousticClientID},
-			secret: emulator.AcousticClientSecret,
+			args:   []string{"--provider", "acoustic", "--base-url", ac.URL, "--client-id", ac.ClientID},
+			secret: ac.ClientSecret,
 			vars: []string{
-				envClientSecret + "=" + emulator.AcousticClientSecret,
-				envRefreshToken + "=" + emulator.AcousticRefreshToken,
+				envClientSecret + "=" + ac.ClientSecret,
+				envRefreshToken + "=" + ac.RefreshToken,
 			},
 		},
 	}

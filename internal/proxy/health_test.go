@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -42,8 +41,8 @@ func mcv2Proxy(t *testing.T, clk *clock) (*mcv2test.Server, *Handler, *transport
 	metrics := NewMetrics()
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL:      srv.URL,
-		ClientID:     emulator.MCv2ClientID,
-		ClientSecret: emulator.MCv2ClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 		HTTPClient:   srv.Client(),
 		Base:         srv.Client().Transport,
 		Retry:        transport.RetryPolicy{MaxRetries: -1},
@@ -94,7 +93,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 	// The package is revoked; past the refresh point the background refresh fails
 	// and opens the breaker, while the cached token is still valid.
-	srv.RevokeClient(emulator.MCv2ClientID)
+	srv.RevokeClient(srv.ClientID)
 	clk.advance(16 * time.Minute)
 	w := serve(h, request{target: "/-/readyz"}.build()) // starts the refresh
 	tr.Source().Wait()

@@ -128,8 +128,8 @@ func TestTenantHosts(t *testing.T) {
 	seen := &headerRecorder{next: network}
 	client, err := mcv1.NewClient(mcv1.Config{
 		Subdomain:    subdomain,
-		ClientID:     emulator.MCv1ClientID,
-		ClientSecret: emulator.MCv1ClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 		HTTPClient:   &http.Client{Transport: tokenRequests},
 		Base:         seen,
 	})

@@ -11,7 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -99,7 +98,7 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					emu := mcv2test.NewServer()
 					defer emu.Close()
 					tr, err := mcv2.NewTransport(mcv2.Config{
-						AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
+						AuthURL: emu.URL, ClientID: emu.ClientID, ClientSecret: emu.ClientSecret,
 						Store: st, Hook: ev.Hook,
 					})
 					if err != nil {

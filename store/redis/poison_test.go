@@ -239,7 +239,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 				}
 				base := &recordingBase{}
 				tr, err := mcv2.NewTransport(mcv2.Config{
-					AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
+					AuthURL: emu.URL, ClientID: emu.ClientID, ClientSecret: emu.ClientSecret,
 					Store: st, Hook: ev.Hook, Base: base,
 				})
 				if err != nil {
@@ -340,7 +340,7 @@ func TestForgedOpenBreaker(t *testing.T) {
 				st = r.newPlainStore()
 			}
 			tr, err := mcv2.NewTransport(mcv2.Config{
-				AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret, Store: st,
+				AuthURL: emu.URL, ClientID: emu.ClientID, ClientSecret: emu.ClientSecret, Store: st,
 				SourceOptions: []transport.SourceOption{transport.WithBreaker(3, 5, cooldown)},
 			})
 			if err != nil {

@@ -32,8 +32,8 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 		st := r.newStore(redisstore.WithEncryptionKey([]byte("an AES-128 key!!")))
 		p, err := mcv2.NewProvider(mcv2.Config{
 			AuthURL:       emu.URL,
-			ClientID:      emulator.MCv2WebAppID,
-			ClientSecret:  emulator.MCv2WebAppSecret,
+			ClientID:      emu.WebAppID,
+			ClientSecret:  emu.WebAppSecret,
 			RedirectURI:   redirect,
 			RefreshTokens: st.RefreshTokens(),
 			Clock:         clock.Now,
@@ -41,7 +41,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := transport.StoreKey{Provider: "mcv2", ClientID: emulator.MCv2WebAppID, Subject: p.RefreshTokenKey()}
+		key := transport.StoreKey{Provider: "mcv2", ClientID: emu.WebAppID, Subject: p.RefreshTokenKey()}
 		return p, transport.WithStore(st, key)
 	}
 
@@ -86,14 +86,14 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 		for range 3 {
 			cfg := acoustic.Config{
 				BaseURL:      emu.URL,
-				ClientID:     emulator.AcousticClientID,
-				ClientSecret: emulator.AcousticClientSecret,
-				RefreshToken: emulator.AcousticRefreshToken,
+				ClientID:     emu.ClientID,
+				ClientSecret: emu.ClientSecret,
+				RefreshToken: emu.RefreshToken,
 			}
 			if shared {
 				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
-				cfg.SourceOptions = []transport.SourceOption{transport.WithStore(st, transport.StoreKey{Provider: "acoustic", ClientID: emulator.AcousticClientID})}
+				cfg.SourceOptions = []transport.SourceOption{transport.WithStore(st, transport.StoreKey{Provider: "acoustic", ClientID: emu.ClientID})}
 			}
 			c, err := acoustic.NewClient(cfg)
 			if err != nil {

@@ -265,7 +265,7 @@ func TestKeysAndValuesRevealNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{emulator.MCv1ClientID, emulator.MCv1ClientSecret, testKey.AccountID, testKey.Scope, tok.AccessToken, refresh, rtKey, "acoustic org 42"}
+	secrets := []string{emu.ClientID, emu.ClientSecret, testKey.AccountID, testKey.Scope, tok.AccessToken, refresh, rtKey, "acoustic org 42"}
 	kinds := map[string]bool{}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, redisstore.DefaultPrefix) {
@@ -340,7 +340,7 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	clock := newClock()
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
-	emu.RevokeClient(emulator.MCv1ClientID)
+	emu.RevokeClient(emu.ClientID)
 	noBackoff := transport.WithBackoff(func(int) time.Duration { return 0 })
 	const cooldown = time.Second // gobreaker keeps real time
 	srcs := newFleet(t, r, emu, clock, 2, transport.WithBreaker(3, 5, cooldown), noBackoff)
@@ -368,7 +368,7 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	}
 
 	// At the retry time one probe goes out for the fleet, and it closes the breaker.
-	emu.RestoreClient(emulator.MCv1ClientID)
+	emu.RestoreClient(emu.ClientID)
 	// The cooldown runs in real time; Retry reads the Source's clock, which stands still.
 	time.Sleep(open.Retry.Sub(clock.Now())) // the time the error names, not a synchronisation
 	if _, err := b.Token(context.Background()); err != nil {
