@@ -109,32 +109,3 @@ func TestConcurrencyLimitOption(t *testing.T) {
 		})
 	}
 }
-
-func TestHoldTokenRequests(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	srv.HoldTokenRequests()
-
-	const n = 5
-	var wg sync.WaitGroup
-	tokens := make([]string, n)
-	for i := range n {
-		wg.Go(func() { tokens[i] = fetchToken(t, srv, defaultForm()).AccessToken })
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := srv.WaitTokenRequestsHeld(ctx, n); err != nil {
-		t.Fatal(err)
-	}
-	srv.ReleaseTokenRequests()
-	wg.Wait()
-	// Concurrent requests within the three hours all get the one token.
-	for i, tok := range tokens {
-		if tok != tokens[0] {
-			t.Errorf("request %d got another token", i)
-		}
-	}
-	if st := srv.Stats(); st.TokenRequests != n || st.TokensIssued != 1 {
-		t.Errorf("stats = %+v", st)
-	}
-}

@@ -254,19 +254,3 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	}
 	wantRejections(t, srv, map[string]int{emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1})
 }
-
-func TestFailTokenRequests(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	srv.FailTokenRequests(1, http.StatusServiceUnavailable, 30*time.Second)
-
-	r := requestToken(t, srv, defaultForm())
-	wantReply(t, r, 503, `{"error":"temporarily_unavailable","error_description":"Service Unavailable"}`)
-	if got := r.Header.Get("Retry-After"); got != "30" {
-		t.Errorf("Retry-After = %q, want 30", got)
-	}
-	fetchToken(t, srv, defaultForm())
-	if st := srv.Stats(); st.TokenRequests != 2 || st.TokensIssued != 1 {
-		t.Errorf("stats = %+v", st)
-	}
-}

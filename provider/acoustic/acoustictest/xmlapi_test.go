@@ -186,13 +186,6 @@ func TestREST(t *testing.T) {
 	}
 }
 
-func TestTLSServer(t *testing.T) {
-	srv := acoustictest.NewTLSServer()
-	defer srv.Close()
-	tok := fetchToken(t, srv, defaultForm()).AccessToken
-	wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
-}
-
 // ThrottleAPICalls turns the next calls of either API away with 429, before the
 // token is looked at, and only as many as asked.
 func TestThrottleAPICalls(t *testing.T) {

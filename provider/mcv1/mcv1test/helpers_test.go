@@ -66,3 +66,6 @@ func wantRejections(t *testing.T, srv *mcv1test.Server, want map[string]int) {
 	t.Helper()
 	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
 }
+
+// notAuthorized is how REST refuses a missing, unknown, revoked or expired token.
+const notAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`

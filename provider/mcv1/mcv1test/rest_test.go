@@ -1,7 +1,6 @@
 package mcv1test_test
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
@@ -67,22 +66,4 @@ func TestREST(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestRESTThrottled(t *testing.T) {
-	srv := mcv1test.NewServer()
-	defer srv.Close()
-	tok := fetchToken(t, srv, tokenBody()).AccessToken
-	srv.ThrottleAPICalls(1)
-
-	r := restCall(t, srv, "/platform/v1/endpoints", tok)
-	wantReply(t, r, http.StatusTooManyRequests,
-		`{"message":"Rate limit exceeded","errorcode":50100,"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"}`)
-	if got := r.Header.Get("Retry-After"); got != "5" {
-		t.Errorf("Retry-After = %q, want 5", got)
-	}
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok); r.Status != 200 {
-		t.Errorf("after the throttled call: %d %s", r.Status, r.Body)
-	}
-	wantRejections(t, srv, map[string]int{emulator.ReasonThrottled: 1})
 }

@@ -226,3 +226,32 @@ func TestOneTokenPerClient(t *testing.T) {
 		})
 	}
 }
+
+func TestRevokeAndRestoreClient(t *testing.T) {
+	srv := mcv1test.NewServer()
+	defer srv.Close()
+	old := fetchToken(t, srv, tokenBody("accessType", "offline"))
+
+	if !srv.RevokeClient(emulator.MCv1ClientID) {
+		t.Fatal("RevokeClient: client not found")
+	}
+	if srv.RevokeClient("nobody") {
+		t.Error("RevokeClient of an unknown client reported success")
+	}
+	wantReply(t, requestToken(t, srv, tokenBody()), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
+
+	srv.RestoreClient(emulator.MCv1ClientID)
+	fresh := fetchToken(t, srv, tokenBody())
+	if r := restCall(t, srv, "/platform/v1/endpoints", fresh.AccessToken); r.Status != 200 {
+		t.Errorf("token issued after restore: %d %s", r.Status, r.Body)
+	}
+	// What was revoked stays revoked.
+	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
+	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", old.RefreshToken)), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	wantRejections(t, srv, map[string]int{
+		emulator.ReasonRevokedClient: 1,
+		emulator.ReasonRevokedToken:  2,
+		emulator.ReasonInvalidGrant:  1,
+	})
+}

@@ -1,13 +1,10 @@
 package mcv2test_test
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -50,20 +47,6 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 	}
 }
 
-func TestFailTokenRequests(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	srv.FailTokenRequests(1, http.StatusTooManyRequests, 5*time.Second)
-
-	r := requestToken(t, srv, clientCredentials())
-	wantReply(t, r, 429, oauthError("temporarily_unavailable", "Too Many Requests"))
-	if got := r.Header.Get("Retry-After"); got != "5" {
-		t.Errorf("Retry-After = %q, want 5", got)
-	}
-	fetchToken(t, srv, clientCredentials())
-	wantRejections(t, srv, map[string]int{emulator.ReasonInjectedFailure: 1})
-}
-
 func TestRevokeClient(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
@@ -90,49 +73,4 @@ func TestRevokeClient(t *testing.T) {
 	wantRejections(t, srv, map[string]int{
 		emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1, emulator.ReasonInvalidGrant: 1,
 	})
-}
-
-func TestHoldTokenRequests(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	srv.HoldTokenRequests()
-
-	const n = 4
-	var wg sync.WaitGroup
-	tokens := make([]string, n)
-	for i := range n {
-		wg.Go(func() { tokens[i] = fetchToken(t, srv, clientCredentials()).AccessToken })
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := srv.WaitTokenRequestsHeld(ctx, n); err != nil {
-		t.Fatal(err)
-	}
-	if st := srv.Stats(); st.TokenRequests != n || st.TokensIssued != 0 {
-		t.Errorf("while held: %+v", st)
-	}
-	srv.ReleaseTokenRequests()
-	wg.Wait()
-	distinct := map[string]bool{}
-	for _, tok := range tokens {
-		distinct[tok] = true
-	}
-	if len(distinct) != n || srv.Stats().TokensIssued != n {
-		t.Errorf("%d distinct tokens, stats %+v; want %d", len(distinct), srv.Stats(), n)
-	}
-}
-
-func TestTLSServer(t *testing.T) {
-	srv := mcv2test.NewTLSServer()
-	defer srv.Close()
-	if !strings.HasPrefix(srv.URL, "https://") {
-		t.Fatalf("URL = %s", srv.URL)
-	}
-	tok := fetchToken(t, srv, clientCredentials())
-	if tok.RESTInstanceURL != srv.URL+"/" || tok.SOAPInstanceURL != srv.URL+"/" {
-		t.Errorf("instance URLs %s, %s; want %s/", tok.RESTInstanceURL, tok.SOAPInstanceURL, srv.URL)
-	}
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok.AccessToken); r.Status != 200 {
-		t.Errorf("REST over TLS: %d %s", r.Status, r.Body)
-	}
 }
