@@ -105,12 +105,10 @@ func closeEmulator(env *environ, srv emulatorServer, stopSignals func()) int {
 		srv.Close()
 		close(closed)
 	}()
-	t := time.NewTimer(emulateGrace)
-	defer t.Stop()
 	select {
 	case <-closed:
 		return exitOK
-	case <-t.C:
+	case <-time.After(emulateGrace):
 		fmt.Fprintf(env.stderr, "tokentrip emulate: requests still in flight after %s were cut short\n", emulateGrace)
 		return exitFailure
 	}

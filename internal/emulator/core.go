@@ -20,6 +20,13 @@ type Config struct {
 	Listener         net.Listener // where to serve; nil: a new loopback listener
 }
 
+// Apply applies an emulator package's options to its configuration, in order.
+func Apply[C any, O ~func(*C)](cfg *C, opts []O) {
+	for _, opt := range opts {
+		opt(cfg)
+	}
+}
+
 // AddClient registers a client of the given kind (what the emulator package makes
 // of it).
 func (c *Config) AddClient(id, secret, kind string) {
@@ -194,6 +201,37 @@ func (c *Core) BeginAPICall(kind string) (done func(), ok bool) {
 	return c.inFlight.release, true
 }
 
+// AdmitAPICall does what every API endpoint does before it looks at a request:
+// it counts a call of the given kind (CallREST…), takes its place among the calls
+// in flight (or, when the concurrency cap leaves none, counts the rejection and
+// answers through busy, in the vendor's format), passes APIGate and the API
+// latency, and reads the body (answering 413 itself, counted, when it is too
+// large). It reports whether the handler goes on; if so, the handler must call
+// done when the call is over.
+func (c *Core) AdmitAPICall(w http.ResponseWriter, r *http.Request, kind string, busy func()) (body []byte, done func(), ok bool) {
+	done, ok = c.BeginAPICall(kind)
+	if !ok {
+		busy()
+		return nil, nil, false
+	}
+	release := done // on every way out but success, a panic included
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	if c.PauseAPI(r.Context()) != nil {
+		return nil, nil, false
+	}
+	body, err := ReadBody(w, r)
+	if err != nil {
+		c.Counters.Reject(ReasonBadRequest)
+		return nil, nil, false
+	}
+	release = nil
+	return body, done, true
+}
+
 // PauseAPI is PauseToken for API calls: APIGate, then the API latency. A paused
 // call keeps its place among the calls in flight.
 func (c *Core) PauseAPI(ctx context.Context) error {
@@ -218,10 +256,8 @@ func (c *Core) pause(ctx context.Context, g *Gate, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

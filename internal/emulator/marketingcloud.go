@@ -28,8 +28,12 @@ type MCConfig struct {
 
 // NewMarketingCloud returns a Core built from cfg, and the endpoints that judge
 // tokens with its registry and count, gate and throttle with its machinery. When
-// cfg has no API user, it registers MCAPIUsername with MCAPIPassword in it.
-func NewMarketingCloud(cfg *MCConfig) (*Core, *MarketingCloud) {
+// cfg has no client, it registers defaults in it; when it has no API user,
+// MCAPIUsername with MCAPIPassword.
+func NewMarketingCloud(cfg *MCConfig, defaults ...Client) (*Core, *MarketingCloud) {
+	if len(cfg.Clients) == 0 {
+		cfg.Clients = defaults
+	}
 	if len(cfg.APIUsers) == 0 {
 		cfg.APIUsers = []Client{{ID: MCAPIUsername, Secret: MCAPIPassword}}
 	}

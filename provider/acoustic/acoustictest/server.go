@@ -55,9 +55,7 @@ func newServer(opts []Option, tls bool) *Server {
 		earliestRefresh: emulator.AcousticEarliestRefresh,
 	}
 	cfg.ConcurrencyLimit = emulator.AcousticConcurrencyLimit
-	for _, opt := range opts {
-		opt(&cfg)
-	}
+	emulator.Apply(&cfg, opts)
 	if len(cfg.Clients) == 0 {
 		WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken)(&cfg)
 	}

@@ -52,21 +52,13 @@ func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the XML API takes POST", http.StatusMethodNotAllowed)
 		return
 	}
-	done, ok := c.BeginAPICall(emulator.CallXMLAPI)
-	if !ok {
+	body, done, ok := c.AdmitAPICall(w, r, emulator.CallXMLAPI, func() {
 		writeXML(w, http.StatusTooManyRequests, xmlFault(faultTooManyRequests))
+	})
+	if !ok {
 		return
 	}
 	defer done()
-	if c.PauseAPI(r.Context()) != nil {
-		return
-	}
-
-	body, err := emulator.ReadBody(w, r)
-	if err != nil {
-		c.Counters.Reject(emulator.ReasonBadRequest)
-		return
-	}
 	envelope := body
 	if emulator.MediaType(r) == "application/x-www-form-urlencoded" {
 		if form, err := url.ParseQuery(string(body)); err == nil {

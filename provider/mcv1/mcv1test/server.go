@@ -42,13 +42,9 @@ func newServer(opts []Option, tls bool) *Server {
 		TokenLifetime:   emulator.MCv1TokenLifetime,
 		RefreshLifetime: emulator.MCv1RefreshTokenLifetime,
 	}}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	if len(cfg.Clients) == 0 {
-		cfg.AddClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret, kindLegacy)
-	}
-	core, mc := emulator.NewMarketingCloud(&cfg.MCConfig)
+	emulator.Apply(&cfg, opts)
+	core, mc := emulator.NewMarketingCloud(&cfg.MCConfig,
+		emulator.Client{ID: emulator.MCv1ClientID, Secret: emulator.MCv1ClientSecret, Kind: kindLegacy})
 	client, user := cfg.FirstClient(kindLegacy), cfg.APIUsers[0]
 	s := &Server{
 		ClientID: client.ID, ClientSecret: client.Secret,

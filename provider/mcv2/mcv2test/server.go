@@ -64,15 +64,11 @@ func newServer(opts []Option, tls bool) *Server {
 		TokenLifetime:   emulator.MCv2TokenLifetime,
 		RefreshLifetime: emulator.MCv2RefreshTokenLifetime,
 	}}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	if len(cfg.Clients) == 0 {
-		cfg.AddClient(emulator.MCv2ClientID, emulator.MCv2ClientSecret, kindServer)
-		cfg.AddClient(emulator.MCv2WebAppID, emulator.MCv2WebAppSecret, kindWeb)
-		cfg.AddClient(emulator.MCv2PublicAppID, "", kindPublic)
-	}
-	core, mc := emulator.NewMarketingCloud(&cfg.MCConfig)
+	emulator.Apply(&cfg, opts)
+	core, mc := emulator.NewMarketingCloud(&cfg.MCConfig,
+		emulator.Client{ID: emulator.MCv2ClientID, Secret: emulator.MCv2ClientSecret, Kind: kindServer},
+		emulator.Client{ID: emulator.MCv2WebAppID, Secret: emulator.MCv2WebAppSecret, Kind: kindWeb},
+		emulator.Client{ID: emulator.MCv2PublicAppID, Kind: kindPublic})
 	s2s, web, user := cfg.FirstClient(kindServer), cfg.FirstClient(kindWeb), cfg.APIUsers[0]
 	s := &Server{
 		ClientID: s2s.ID, ClientSecret: s2s.Secret,
