@@ -1,7 +1,9 @@
 package emulator_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,10 +37,13 @@ type answer struct {
 // its API, and how it answers what every emulator answers in its own format.
 type vendor struct {
 	name string
-	// start starts a server on clock, over TLS or not.
-	start                func(tls bool, clock func() time.Time) *server
-	tokenPath, tokenType string  // where and in what a token request goes
-	api                  request // an API call, to which a test adds the token
+	// start starts a server on clock, over TLS or not. With others, the server
+	// registers, besides its default client, one it refuses or another one.
+	start                func(tls bool, clock func() time.Time, others bool) (*emulator.Controls, string)
+	tokenPath, tokenType string
+	token                func(edit ...string) string // a token request's body for the default client, edited: key, value…
+	secretKey            string                      // the key of the client secret in that body
+	api                  request                     // an API call, to which a test adds the token
 	lifetime             time.Duration
 	dead                 answer // an API call with a revoked or expired token
 	throttled            answer // an API call throttled by ThrottleAPICalls
@@ -46,22 +51,18 @@ type vendor struct {
 	tls func(t *testing.T, s *server)
 }
 
-// server is a started emulator as these tests see it: its shared controls, its
-// URL and what a token request for its own client sends.
+// server is a started emulator as these tests see it.
 type server struct {
 	*emulator.Controls
-	url    string
-	v      *vendor
-	secret string
-	body   func(secret string) string // a token request's body for the client with secret
+	url string
+	v   *vendor
 }
 
 const (
-	mcNotAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`
-	mcRateLimited   = `{"message":"Rate limit exceeded","errorcode":50100,"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"}`
-	mcWWWAuth       = `Bearer realm="example.com", error="invalid_token"`
-	getLists        = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`
-	sessionFault    = `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/>` +
+	mcRateLimited = `{"message":"Rate limit exceeded","errorcode":50100,"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"}`
+	mcWWWAuth     = `Bearer realm="example.com", error="invalid_token"`
+	getLists      = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`
+	sessionFault  = `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/>` +
 		`<FaultString>Session has expired or is invalid</FaultString>` +
 		`<detail><error><errorid>145</errorid><module/><class>SP.Admin</class><method/></error></detail></Fault></Body></Envelope>`
 	restCall = "/platform/v1/endpoints"
@@ -70,16 +71,18 @@ const (
 var vendors = []*vendor{
 	{
 		name: "mcv1",
-		start: func(tls bool, clock func() time.Time) *server {
-			srv := start(tls, mcv1test.NewServer, mcv1test.NewTLSServer, mcv1test.WithClock(clock))
-			return &server{Controls: srv.Controls, url: srv.URL, secret: srv.ClientSecret, body: func(secret string) string {
-				return `{"clientId":"` + srv.ClientID + `","clientSecret":"` + secret + `"}`
-			}}
+		start: func(tls bool, clock func() time.Time, others bool) (*emulator.Controls, string) {
+			srv := launch(tls, others, mcv1test.NewServer, mcv1test.NewTLSServer, mcv1test.WithClock(clock),
+				mcv1test.WithClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret), mcv1test.WithEnhancedClient("enhanced", "e-secret"))
+			return srv.Controls, srv.URL
 		},
-		tokenPath: emulator.MCv1TokenPath, tokenType: "application/json",
+		tokenPath: emulator.MCv1TokenPath, tokenType: "application/json", secretKey: "clientSecret",
+		token: func(edit ...string) string {
+			return jsonObject(append([]string{"clientId", emulator.MCv1ClientID, "clientSecret", emulator.MCv1ClientSecret}, edit...))
+		},
 		api:       request{http.MethodGet, restCall, "", ""},
 		lifetime:  emulator.MCv1TokenLifetime,
-		dead:      answer{http.StatusUnauthorized, mcNotAuthorized, "WWW-Authenticate", mcWWWAuth},
+		dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
 		throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
 		tls: func(t *testing.T, s *server) {
 			// A SOAP fault names the https endpoint as its actor.
@@ -93,16 +96,20 @@ var vendors = []*vendor{
 	},
 	{
 		name: "mcv2",
-		start: func(tls bool, clock func() time.Time) *server {
-			srv := start(tls, mcv2test.NewServer, mcv2test.NewTLSServer, mcv2test.WithClock(clock))
-			return &server{Controls: srv.Controls, url: srv.URL, secret: srv.ClientSecret, body: func(secret string) string {
-				return `{"grant_type":"client_credentials","client_id":"` + srv.ClientID + `","client_secret":"` + secret + `"}`
-			}}
+		start: func(tls bool, clock func() time.Time, others bool) (*emulator.Controls, string) {
+			srv := launch(tls, others, mcv2test.NewServer, mcv2test.NewTLSServer, mcv2test.WithClock(clock),
+				mcv2test.WithClient(emulator.MCv2ClientID, emulator.MCv2ClientSecret),
+				mcv2test.WithWebApp(emulator.MCv2WebAppID, emulator.MCv2WebAppSecret), mcv2test.WithLegacyClient("legacy", "legacy-secret"))
+			return srv.Controls, srv.URL
 		},
-		tokenPath: emulator.MCv2TokenPath, tokenType: "application/json",
+		tokenPath: emulator.MCv2TokenPath, tokenType: "application/json", secretKey: "client_secret",
+		token: func(edit ...string) string {
+			return jsonObject(append([]string{"grant_type", "client_credentials",
+				"client_id", emulator.MCv2ClientID, "client_secret", emulator.MCv2ClientSecret}, edit...))
+		},
 		api:       request{http.MethodGet, restCall, "", ""},
 		lifetime:  emulator.MCv2TokenLifetime,
-		dead:      answer{http.StatusUnauthorized, mcNotAuthorized, "WWW-Authenticate", mcWWWAuth},
+		dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
 		throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
 		tls: func(t *testing.T, s *server) {
 			// Tokens point REST and SOAP at the https URL.
@@ -117,14 +124,21 @@ var vendors = []*vendor{
 	},
 	{
 		name: "acoustic",
-		start: func(tls bool, clock func() time.Time) *server {
-			srv := start(tls, acoustictest.NewServer, acoustictest.NewTLSServer, acoustictest.WithClock(clock))
-			return &server{Controls: srv.Controls, url: srv.URL, secret: srv.ClientSecret, body: func(secret string) string {
-				return url.Values{"grant_type": {"refresh_token"}, "client_id": {srv.ClientID},
-					"client_secret": {secret}, "refresh_token": {srv.RefreshToken}}.Encode()
-			}}
+		start: func(tls bool, clock func() time.Time, others bool) (*emulator.Controls, string) {
+			srv := launch(tls, others, acoustictest.NewServer, acoustictest.NewTLSServer, acoustictest.WithClock(clock),
+				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken),
+				acoustictest.WithClient("other", "other-secret", "other-rt"))
+			return srv.Controls, srv.URL
 		},
-		tokenPath: emulator.AcousticTokenPath, tokenType: "application/x-www-form-urlencoded",
+		tokenPath: emulator.AcousticTokenPath, tokenType: "application/x-www-form-urlencoded", secretKey: "client_secret",
+		token: func(edit ...string) string {
+			form := url.Values{"grant_type": {"refresh_token"}, "client_id": {emulator.AcousticClientID},
+				"client_secret": {emulator.AcousticClientSecret}, "refresh_token": {emulator.AcousticRefreshToken}}
+			for i := 0; i+1 < len(edit); i += 2 {
+				form.Set(edit[i], edit[i+1])
+			}
+			return form.Encode()
+		},
 		api:      request{http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", getLists},
 		lifetime: emulator.AcousticTokenLifetime,
 		dead:     answer{status: http.StatusOK, body: sessionFault},
@@ -134,12 +148,41 @@ var vendors = []*vendor{
 	},
 }
 
-// start starts a server of one package with opt, over TLS or not.
-func start[S, O any](tls bool, plain, overTLS func(...O) S, opt O) S {
-	if tls {
-		return overTLS(opt)
+// launch starts a server of one package on clock, over TLS or not, and with
+// others registered if asked.
+func launch[S, O any](tls, withOthers bool, plain, overTLS func(...O) S, clock O, others ...O) S {
+	opts := []O{clock}
+	if withOthers {
+		opts = append(opts, others...)
 	}
-	return plain(opt)
+	if tls {
+		return overTLS(opts...)
+	}
+	return plain(opts...)
+}
+
+// jsonObject is a JSON object of key, value string pairs, in order; a key given
+// again replaces its value where it first stood, and a value "-" drops the key.
+func jsonObject(kv []string) string {
+	var keys []string
+	values := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if _, ok := values[kv[i]]; !ok {
+			keys = append(keys, kv[i])
+		}
+		values[kv[i]] = kv[i+1]
+	}
+	var b strings.Builder
+	for _, k := range keys {
+		if values[k] == "-" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:%q", k, values[k])
+	}
+	return "{" + b.String() + "}"
 }
 
 // eachVendor runs f for each vendor, in a subtest named after it.
@@ -151,9 +194,14 @@ func eachVendor(t *testing.T, f func(t *testing.T, s *server, clock *manualclock
 
 // run runs f with a server of v on a manual clock, and closes the server after.
 func (v *vendor) run(t *testing.T, tls bool, f func(t *testing.T, s *server, clock *manualclock.Clock)) {
+	v.runWith(t, tls, false, f)
+}
+
+// runWith is run, with others registered if asked (see vendor.start).
+func (v *vendor) runWith(t *testing.T, tls, others bool, f func(t *testing.T, s *server, clock *manualclock.Clock)) {
 	clock := emulatortest.ManualClock()
-	s := v.start(tls, clock.Now)
-	s.v = v
+	controls, url := v.start(tls, clock.Now, others)
+	s := &server{Controls: controls, url: url, v: v}
 	defer s.Close()
 	f(t, s, clock)
 }
@@ -168,9 +216,10 @@ func vendorNamed(name string) *vendor {
 	panic("no vendor " + name)
 }
 
-// token is a token request for the server's own client.
-func (s *server) token() request {
-	return request{http.MethodPost, s.v.tokenPath, s.v.tokenType, s.body(s.secret)}
+// token is a token request for the default client, its body edited (see
+// vendor.token).
+func (s *server) token(edit ...string) request {
+	return request{http.MethodPost, s.v.tokenPath, s.v.tokenType, s.v.token(edit...)}
 }
 
 // send sends r to s, with an "Authorization: Bearer" header when token is set.
@@ -393,7 +442,7 @@ func TestLatency(t *testing.T) {
 func TestResetStats(t *testing.T) {
 	eachVendor(t, func(t *testing.T, s *server, _ *manualclock.Clock) {
 		s.call(t, s.fetch(t))
-		s.send(t, request{http.MethodPost, s.v.tokenPath, s.v.tokenType, s.body("wrong")}, "")
+		s.send(t, s.token(s.v.secretKey, "wrong"), "")
 		if st := s.Stats(); st.TokenRequests != 2 || st.TokensIssued != 1 || st.Rejections[emulator.ReasonInvalidClient] != 1 {
 			t.Fatalf("before reset: %+v", st)
 		}
@@ -434,4 +483,93 @@ func TestThrottleAPICalls(t *testing.T) {
 		wantOK(t, "after cancelling", s.call(t, tok))
 		s.wantRejections(t, map[string]int{emulator.ReasonThrottled: 1})
 	})
+}
+
+// Token requests the endpoint refuses get the vendor's error, are counted once
+// under their reason, and issue nothing.
+func TestTokenErrors(t *testing.T) {
+	m1, m2, ac := vendorNamed("mcv1").token, vendorNamed("mcv2").token, vendorNamed("acoustic").token
+	const (
+		form           = "application/x-www-form-urlencoded"
+		mcNotFound     = `{"errorcode":404,"message":"Not Found","documentation":""}`
+		v1Unauthorized = `{"message":"Unauthorized","errorcode":1,"documentation":""}`
+		v1BadRequest   = `{"message":"Bad Request","errorcode":400,"documentation":""}`
+		v1Enhanced     = `{"message":"This client id belongs to an enhanced installed package; request its tokens from /v2/token.","errorcode":10007,"documentation":""}`
+		v2Client       = "Client authentication failed. Make sure that the client ID and client secret are valid."
+		v2Grant        = "The grant type is not supported. Use client_credentials, authorization_code or refresh_token."
+		v2Unauthorized = "This client is not authorized to use this grant type."
+		v2Request      = "The request body must be a JSON object (Content-Type: application/json)."
+		acRequest      = `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`
+		acClient       = `{"error":"invalid_client","error_description":"Bad client credentials."}`
+		acGrant        = `{"error":"invalid_grant","error_description":"Invalid refresh token."}`
+	)
+	v2 := func(code, description string) string {
+		return `{"error":"` + code + `","error_description":"` + description + `","error_uri":"` + emulator.MCErrorDocs + `"}`
+	}
+	tests := []struct {
+		vendor, name     string
+		method, path, ct string // default: POST to the token endpoint, in its media type; ct "none" sends none
+		body             string
+		status           int
+		want, reason     string
+	}{
+		{"mcv1", "wrong secret", "", "", "", m1("clientSecret", "nope"), 401, v1Unauthorized, emulator.ReasonInvalidClient},
+		{"mcv1", "unknown client", "", "", "", m1("clientId", "nobody"), 401, v1Unauthorized, emulator.ReasonInvalidClient},
+		{"mcv1", "no credentials", "", "", "", `{}`, 401, v1Unauthorized, emulator.ReasonInvalidClient},
+		{"mcv1", "enhanced package", "", "", "", m1("clientId", "enhanced", "clientSecret", "e-secret"), 401, v1Enhanced, emulator.ReasonWrongPackage},
+		{"mcv1", "refresh token never issued", "", "", "", m1("refreshToken", "rt-forged"), 401, v1Unauthorized, emulator.ReasonInvalidGrant},
+		{"mcv1", "body not JSON", "", "", "", `clientId=x`, 400, v1BadRequest, emulator.ReasonBadRequest},
+		{"mcv1", "form content type", "", "", form, m1(), 400, v1BadRequest, emulator.ReasonBadRequest},
+		{"mcv1", "wrong path", "", "/v1/requestTokens", "", m1(), 404, mcNotFound, emulator.ReasonNotFound},
+		{"mcv1", "GET on the token path", http.MethodGet, "", "", "", 404, mcNotFound, emulator.ReasonNotFound},
+		{"mcv1", "v2 endpoint on a legacy server", "", "/v2/token", "", m1(), 404, mcNotFound, emulator.ReasonNotFound},
+		{"mcv2", "wrong secret", "", "", "", m2("client_secret", "nope"), 401, v2("invalid_client", v2Client), emulator.ReasonInvalidClient},
+		{"mcv2", "unknown client", "", "", "", m2("client_id", "nobody", "client_secret", "x"), 401, v2("invalid_client", v2Client), emulator.ReasonInvalidClient},
+		{"mcv2", "legacy package", "", "", "", m2("client_id", "legacy", "client_secret", "legacy-secret"), 401,
+			v2("invalid_client", "This client is not eligible for OAuth 2.0: it belongs to a legacy installed package, whose tokens come from /v1/requestToken."),
+			emulator.ReasonWrongPackage},
+		{"mcv2", "unsupported grant", "", "", "", m2("grant_type", "password"), 400, v2("unsupported_grant_type", v2Grant), emulator.ReasonUnsupportedGrant},
+		{"mcv2", "no grant", "", "", "", m2("grant_type", "-"), 400, v2("unsupported_grant_type", v2Grant), emulator.ReasonUnsupportedGrant},
+		{"mcv2", "server-to-server client with a code", "", "", "", m2("grant_type", "authorization_code", "code", "x", "redirect_uri", "https://app.example/cb"),
+			400, v2("unauthorized_client", v2Unauthorized), emulator.ReasonUnauthorizedClient},
+		{"mcv2", "web app with client credentials", "", "", "", m2("client_id", emulator.MCv2WebAppID, "client_secret", emulator.MCv2WebAppSecret),
+			400, v2("unauthorized_client", v2Unauthorized), emulator.ReasonUnauthorizedClient},
+		{"mcv2", "unknown refresh token", "", "", "",
+			m2("grant_type", "refresh_token", "refresh_token", "rt-x", "client_id", emulator.MCv2WebAppID, "client_secret", emulator.MCv2WebAppSecret),
+			400, v2("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."), emulator.ReasonInvalidGrant},
+		{"mcv2", "form-encoded body", "", "", form, "grant_type=client_credentials&client_id=" + emulator.MCv2ClientID + "&client_secret=" + emulator.MCv2ClientSecret,
+			400, v2("invalid_request", v2Request), emulator.ReasonBadRequest},
+		{"mcv2", "not JSON", "", "", "", `{"grant_type":`, 400, v2("invalid_request", v2Request), emulator.ReasonBadRequest},
+		{"mcv2", "wrong path", "", "/v2/tokens", "", `{}`, 404, mcNotFound, emulator.ReasonNotFound},
+		{"mcv2", "v1 endpoint on an enhanced server", "", "/v1/requestToken", "", `{}`, 404, mcNotFound, emulator.ReasonNotFound},
+		{"mcv2", "GET on the token path", http.MethodGet, "", "none", "", 404, mcNotFound, emulator.ReasonNotFound},
+		{"acoustic", "JSON body", "", "", "application/json", `{"grant_type":"refresh_token"}`, 400, acRequest, emulator.ReasonBadRequest},
+		{"acoustic", "no content type", "", "", "none", ac(), 400, acRequest, emulator.ReasonBadRequest},
+		{"acoustic", "client_credentials grant", "", "", "", ac("grant_type", "client_credentials"), 400,
+			`{"error":"unsupported_grant_type","error_description":"Only the refresh_token grant is supported."}`, emulator.ReasonUnsupportedGrant},
+		{"acoustic", "wrong secret", "", "", "", ac("client_secret", "nope"), 401, acClient, emulator.ReasonInvalidClient},
+		{"acoustic", "unknown client", "", "", "", ac("client_id", "nobody"), 401, acClient, emulator.ReasonInvalidClient},
+		{"acoustic", "unknown refresh token", "", "", "", ac("refresh_token", "nope"), 400, acGrant, emulator.ReasonInvalidGrant},
+		{"acoustic", "another application's refresh token", "", "", "", ac("refresh_token", "other-rt"), 400, acGrant, emulator.ReasonInvalidGrant},
+	}
+	for _, tt := range tests {
+		v := vendorNamed(tt.vendor)
+		t.Run(tt.vendor+"/"+tt.name, func(t *testing.T) {
+			v.runWith(t, false, true, func(t *testing.T, s *server, _ *manualclock.Clock) {
+				r := request{cmp.Or(tt.method, http.MethodPost), cmp.Or(tt.path, v.tokenPath), cmp.Or(tt.ct, v.tokenType), tt.body}
+				if r.contentType == "none" {
+					r.contentType = ""
+				}
+				emulatortest.WantReply(t, s.send(t, r, ""), tt.status, tt.want)
+				s.wantRejections(t, map[string]int{tt.reason: 1})
+				requests := 1 // a request that reached the token endpoint, answered or not
+				if tt.status == http.StatusNotFound {
+					requests = 0
+				}
+				if st := s.Stats(); st.TokenRequests != requests || st.TokensIssued != 0 {
+					t.Errorf("stats = %+v, want %d token requests and no token", st, requests)
+				}
+			})
+		})
+	}
 }

@@ -67,6 +67,19 @@ func Decode[T any](t testing.TB, r Reply) T {
 	return v
 }
 
+// Header is a header's name and value for Send, or nothing when value is empty:
+// for a table whose rows may send none.
+func Header(name, value string) []string {
+	if value == "" {
+		return nil
+	}
+	return []string{name, value}
+}
+
+// MCNotAuthorized is how Marketing Cloud REST (and /v2/userinfo) refuses a
+// missing, unknown, revoked or expired token.
+const MCNotAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`
+
 // WantReply fails the test unless got has this status and body.
 func WantReply(t testing.TB, got Reply, status int, body string) {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -20,7 +21,7 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	// Ten calls, XML API and REST mixed, held in flight.
 	const n = emulator.AcousticConcurrencyLimit
 	var wg sync.WaitGroup
-	replies := make([]reply, n)
+	replies := make([]emulatortest.Reply, n)
 	for i := range n {
 		wg.Go(func() {
 			if i%2 == 0 {
@@ -37,9 +38,9 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	}
 
 	// The eleventh of either kind is turned away at once, not queued.
-	wantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
 		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many concurrent requests for this organization</FaultString></Fault></Body></Envelope>`)
-	wantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
 		`{"error":"too_many_requests","error_description":"Too many concurrent requests for this organization."}`)
 
 	srv.ReleaseAPICalls()
@@ -89,7 +90,7 @@ func TestConcurrencyLimitOption(t *testing.T) {
 			if err := srv.WaitAPICallsHeld(ctx, tt.calls); err != nil {
 				t.Fatal(err)
 			}
-			extra := make(chan reply, 1)
+			extra := make(chan emulatortest.Reply, 1)
 			go func() { extra <- xmlCall(t, srv, tok, getLists) }()
 			if tt.want == 0 {
 				if err := srv.WaitAPICallsHeld(ctx, tt.calls+1); err != nil {

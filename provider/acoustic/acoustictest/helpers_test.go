@@ -10,11 +10,8 @@ import (
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
-// reply is what a test looks at in a response.
-type reply = emulatortest.Reply
-
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *acoustictest.Server, method, path, contentType, body string, header ...string) reply {
+func send(t *testing.T, srv *acoustictest.Server, method, path, contentType, body string, header ...string) emulatortest.Reply {
 	t.Helper()
 	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
 }
@@ -29,7 +26,7 @@ func defaultForm() url.Values {
 	}
 }
 
-func requestToken(t *testing.T, srv *acoustictest.Server, form url.Values) reply {
+func requestToken(t *testing.T, srv *acoustictest.Server, form url.Values) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodPost, emulator.AcousticTokenPath, "application/x-www-form-urlencoded", form.Encode())
 }
@@ -49,18 +46,13 @@ func fetchToken(t *testing.T, srv *acoustictest.Server, form url.Values) tokenFi
 const getLists = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`
 
 // xmlCall posts an XML API envelope as a raw body with a bearer token ("" for none).
-func xmlCall(t *testing.T, srv *acoustictest.Server, token, envelope string) reply {
+func xmlCall(t *testing.T, srv *acoustictest.Server, token, envelope string) emulatortest.Reply {
 	t.Helper()
 	if token == "" {
 		return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope)
 	}
 	return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope, "Authorization", "Bearer "+token)
 }
-
-var (
-	manualClock = emulatortest.ManualClock
-	wantReply   = emulatortest.WantReply
-)
 
 func wantRejections(t *testing.T, srv *acoustictest.Server, want map[string]int) {
 	t.Helper()

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
 func TestRequestToken(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 
@@ -32,7 +33,7 @@ func TestRequestToken(t *testing.T) {
 }
 
 func TestSameTokenUntilThreeHoursOld(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 
@@ -65,7 +66,7 @@ func TestSameTokenUntilThreeHoursOld(t *testing.T) {
 }
 
 func TestOldTokenLivesOnAfterANewOne(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 	first := fetchToken(t, srv, defaultForm()).AccessToken
@@ -121,88 +122,8 @@ func TestFormValuesAreDecoded(t *testing.T) {
 	}
 }
 
-func TestTokenErrors(t *testing.T) {
-	form := func(edit func(url.Values)) string {
-		f := defaultForm()
-		edit(f)
-		return f.Encode()
-	}
-	tests := []struct {
-		name        string
-		contentType string
-		body        string
-		status      int
-		want        string
-		reason      string
-	}{
-		{
-			name: "JSON body", contentType: "application/json",
-			body:   `{"grant_type":"refresh_token"}`,
-			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
-			reason: emulator.ReasonBadRequest,
-		},
-		{
-			name: "no content type", contentType: "none",
-			body:   form(func(url.Values) {}),
-			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
-			reason: emulator.ReasonBadRequest,
-		},
-		{
-			name:   "client_credentials grant",
-			body:   form(func(f url.Values) { f.Set("grant_type", "client_credentials") }),
-			status: 400, want: `{"error":"unsupported_grant_type","error_description":"Only the refresh_token grant is supported."}`,
-			reason: emulator.ReasonUnsupportedGrant,
-		},
-		{
-			name:   "wrong secret",
-			body:   form(func(f url.Values) { f.Set("client_secret", "nope") }),
-			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
-			reason: emulator.ReasonInvalidClient,
-		},
-		{
-			name:   "unknown client",
-			body:   form(func(f url.Values) { f.Set("client_id", "nobody") }),
-			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
-			reason: emulator.ReasonInvalidClient,
-		},
-		{
-			name:   "unknown refresh token",
-			body:   form(func(f url.Values) { f.Set("refresh_token", "nope") }),
-			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
-			reason: emulator.ReasonInvalidGrant,
-		},
-		{
-			name:   "another application's refresh token",
-			body:   form(func(f url.Values) { f.Set("refresh_token", "other-rt") }),
-			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
-			reason: emulator.ReasonInvalidGrant,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := acoustictest.NewServer(
-				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken),
-				acoustictest.WithClient("other", "other-secret", "other-rt"),
-			)
-			defer srv.Close()
-			ct := tt.contentType
-			switch ct {
-			case "":
-				ct = "application/x-www-form-urlencoded"
-			case "none":
-				ct = ""
-			}
-			wantReply(t, send(t, srv, http.MethodPost, emulator.AcousticTokenPath, ct, tt.body), tt.status, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensIssued != 0 {
-				t.Errorf("stats = %+v", st)
-			}
-		})
-	}
-}
-
 func TestMintLimit(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(
 		acoustictest.WithClock(clock.Now),
 		acoustictest.WithEarliestRefresh(0),
@@ -214,7 +135,7 @@ func TestMintLimit(t *testing.T) {
 	clock.Advance(10 * time.Minute)
 	fetchToken(t, srv, defaultForm())
 	r := requestToken(t, srv, defaultForm())
-	wantReply(t, r, 429, `{"error":"access_denied","error_description":"Access token limits exceeded"}`)
+	emulatortest.WantReply(t, r, 429, `{"error":"access_denied","error_description":"Access token limits exceeded"}`)
 	if got := r.Header.Get("Retry-After"); got != "3000" {
 		t.Errorf("Retry-After = %q, want 3000 (50 minutes)", got)
 	}
@@ -233,8 +154,8 @@ func TestRevokeRefreshToken(t *testing.T) {
 	if !srv.RevokeToken(emulator.AcousticRefreshToken) {
 		t.Fatal("refresh token not found")
 	}
-	wantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
-	wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
+	emulatortest.WantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
+	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
 	wantRejections(t, srv, map[string]int{emulator.ReasonInvalidGrant: 1, emulator.ReasonRevokedToken: 1})
 }
 
@@ -244,8 +165,8 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	old := fetchToken(t, srv, defaultForm()).AccessToken
 
 	srv.RevokeClient(emulator.AcousticClientID)
-	wantReply(t, requestToken(t, srv, defaultForm()), 401, `{"error":"invalid_client","error_description":"Bad client credentials."}`)
-	wantReply(t, xmlCall(t, srv, old, getLists), 200, sessionFault)
+	emulatortest.WantReply(t, requestToken(t, srv, defaultForm()), 401, `{"error":"invalid_client","error_description":"Bad client credentials."}`)
+	emulatortest.WantReply(t, xmlCall(t, srv, old, getLists), 200, sessionFault)
 
 	srv.RestoreClient(emulator.AcousticClientID)
 	fresh := fetchToken(t, srv, defaultForm()).AccessToken

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -18,7 +19,7 @@ const (
 )
 
 func TestXMLAPI(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
@@ -73,12 +74,8 @@ func TestXMLAPI(t *testing.T) {
 			if path == "" {
 				path = emulator.AcousticXMLAPIPath
 			}
-			var hdr []string
-			if tt.auth != "" {
-				hdr = []string{"Authorization", tt.auth}
-			}
-			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, hdr...)
-			wantReply(t, r, tt.status, tt.want)
+			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, emulatortest.Header("Authorization", tt.auth)...)
+			emulatortest.WantReply(t, r, tt.status, tt.want)
 			if ct := r.Header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
 				t.Errorf("Content-Type = %q", ct)
 			}
@@ -99,7 +96,7 @@ func TestXMLAPI(t *testing.T) {
 	t.Run("expired token", func(t *testing.T) {
 		srv.ResetStats()
 		clock.Advance(emulator.AcousticTokenLifetime)
-		wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
+		emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
 		wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
 	})
 }
@@ -117,14 +114,14 @@ func TestSessionFailureStyles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := acoustictest.NewServer(append(tt.opts, acoustictest.WithClock(clock.Now))...)
 			defer srv.Close()
 			tok := fetchToken(t, srv, defaultForm()).AccessToken
-			wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
+			emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
 
 			clock.Advance(4 * time.Hour)
-			wantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
+			emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
 			wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
 		})
 	}
@@ -173,12 +170,8 @@ func TestREST(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hdr []string
-			if tt.auth != "" {
-				hdr = []string{"Authorization", tt.auth}
-			}
-			r := send(t, srv, http.MethodPost, tt.path, "application/json", "{}", hdr...)
-			wantReply(t, r, tt.status, tt.want)
+			r := send(t, srv, http.MethodPost, tt.path, "application/json", "{}", emulatortest.Header("Authorization", tt.auth)...)
+			emulatortest.WantReply(t, r, tt.status, tt.want)
 			if got := r.Header.Get("WWW-Authenticate"); got != tt.wwwAuth {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wwwAuth)
 			}
@@ -194,11 +187,11 @@ func TestThrottleAPICalls(t *testing.T) {
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 	srv.ThrottleAPICalls(3)
 
-	wantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
 		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`)
-	wantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
 		`{"error":"too_many_requests","error_description":"Too many requests for this organization; try again later."}`)
-	wantReply(t, xmlCall(t, srv, "", getLists), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, xmlCall(t, srv, "", getLists), http.StatusTooManyRequests,
 		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`)
 	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
 		t.Errorf("the fourth call: %d %s", r.Status, r.Body)

@@ -10,17 +10,14 @@ import (
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
-// reply is what a test looks at in a response.
-type reply = emulatortest.Reply
-
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *mcv1test.Server, method, path, contentType, body string, header ...string) reply {
+func send(t *testing.T, srv *mcv1test.Server, method, path, contentType, body string, header ...string) emulatortest.Reply {
 	t.Helper()
 	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
 }
 
 // requestToken posts body as JSON to the token endpoint.
-func requestToken(t *testing.T, srv *mcv1test.Server, body string) reply {
+func requestToken(t *testing.T, srv *mcv1test.Server, body string) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodPost, emulator.MCv1TokenPath, "application/json", body)
 }
@@ -49,7 +46,7 @@ func fetchToken(t *testing.T, srv *mcv1test.Server, body string) tokenFields {
 }
 
 // restCall makes a REST call with a bearer token ("" for none).
-func restCall(t *testing.T, srv *mcv1test.Server, path, token string) reply {
+func restCall(t *testing.T, srv *mcv1test.Server, path, token string) emulatortest.Reply {
 	t.Helper()
 	if token == "" {
 		return send(t, srv, http.MethodGet, path, "", "")
@@ -57,15 +54,7 @@ func restCall(t *testing.T, srv *mcv1test.Server, path, token string) reply {
 	return send(t, srv, http.MethodGet, path, "", "", "Authorization", "Bearer "+token)
 }
 
-var (
-	manualClock = emulatortest.ManualClock
-	wantReply   = emulatortest.WantReply
-)
-
 func wantRejections(t *testing.T, srv *mcv1test.Server, want map[string]int) {
 	t.Helper()
 	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
 }
-
-// notAuthorized is how REST refuses a missing, unknown, revoked or expired token.
-const notAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -36,26 +37,22 @@ func TestREST(t *testing.T) {
 		},
 		{
 			name: "no Authorization", method: "GET", path: "/platform/v1/endpoints",
-			status: 401, want: notAuthorized, reason: emulator.ReasonMissingToken,
+			status: 401, want: emulatortest.MCNotAuthorized, reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "Basic instead of Bearer", method: "GET", path: "/platform/v1/endpoints", auth: "Basic " + tok,
-			status: 401, want: notAuthorized, reason: emulator.ReasonMissingToken,
+			status: 401, want: emulatortest.MCNotAuthorized, reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "unknown token", method: "GET", path: "/platform/v1/endpoints", auth: "Bearer at-nope",
-			status: 401, want: notAuthorized, reason: emulator.ReasonInvalidToken,
+			status: 401, want: emulatortest.MCNotAuthorized, reason: emulator.ReasonInvalidToken,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.ResetStats()
-			var hdr []string
-			if tt.auth != "" {
-				hdr = []string{"Authorization", tt.auth}
-			}
-			r := send(t, srv, tt.method, tt.path, "application/json", tt.body, hdr...)
-			wantReply(t, r, tt.status, tt.want)
+			r := send(t, srv, tt.method, tt.path, "application/json", tt.body, emulatortest.Header("Authorization", tt.auth)...)
+			emulatortest.WantReply(t, r, tt.status, tt.want)
 			want := map[string]int{}
 			if tt.reason != "" {
 				want[tt.reason] = 1

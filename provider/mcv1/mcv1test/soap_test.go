@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -40,7 +41,7 @@ func usernameToken(user, password string) string {
 		`</wsse:UsernameToken></wsse:Security>`
 }
 
-func soapCall(t *testing.T, srv *mcv1test.Server, path, contentType, envelope string) reply {
+func soapCall(t *testing.T, srv *mcv1test.Server, path, contentType, envelope string) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodPost, path, contentType, envelope, "SOAPAction", "Retrieve")
 }
@@ -132,7 +133,7 @@ func TestSOAPAccepted(t *testing.T) {
 var uuidPattern = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 
 func TestSOAPTokenExpiredFault(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer srv.Close()
 	tok := fetchToken(t, srv, tokenBody()).AccessToken
@@ -153,7 +154,7 @@ func TestSOAPTokenExpiredFault(t *testing.T) {
 		`<faultstring>Token Expired</faultstring>` +
 		`<faultactor>` + srv.URL + `/Service.asmx</faultactor>` +
 		`</soap:Fault></soap:Body></soap:Envelope>`
-	wantReply(t, reply{Status: r.Status, Body: uuidPattern.ReplaceAllString(r.Body, "UUID")}, 500, want)
+	emulatortest.WantReply(t, emulatortest.Reply{Status: r.Status, Body: uuidPattern.ReplaceAllString(r.Body, "UUID")}, 500, want)
 	if got := r.Header.Get("Content-Type"); got != "text/xml; charset=utf-8" {
 		t.Errorf("Content-Type = %q", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -50,7 +51,7 @@ func TestRequestToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := mcv1test.NewServer(append(tt.opts, mcv1test.WithClock(clock.Now))...)
 			defer srv.Close()
 
@@ -64,88 +65,6 @@ func TestRequestToken(t *testing.T) {
 			st := srv.Stats()
 			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 {
 				t.Errorf("stats = %+v", st)
-			}
-		})
-	}
-}
-
-func TestRequestTokenErrors(t *testing.T) {
-	const unauthorized = `{"message":"Unauthorized","errorcode":1,"documentation":""}`
-	tests := []struct {
-		name        string
-		method      string
-		path        string
-		contentType string
-		body        string
-		status      int
-		want        string
-		reason      string
-	}{
-		{
-			name: "wrong secret", body: `{"clientId":"` + emulator.MCv1ClientID + `","clientSecret":"nope"}`,
-			status: 401, want: unauthorized, reason: emulator.ReasonInvalidClient,
-		},
-		{
-			name: "unknown client", body: `{"clientId":"nobody","clientSecret":"` + emulator.MCv1ClientSecret + `"}`,
-			status: 401, want: unauthorized, reason: emulator.ReasonInvalidClient,
-		},
-		{
-			name: "no credentials", body: `{}`,
-			status: 401, want: unauthorized, reason: emulator.ReasonInvalidClient,
-		},
-		{
-			name: "enhanced package", body: `{"clientId":"enhanced","clientSecret":"e-secret"}`,
-			status: 401,
-			want:   `{"message":"This client id belongs to an enhanced installed package; request its tokens from /v2/token.","errorcode":10007,"documentation":""}`,
-			reason: emulator.ReasonWrongPackage,
-		},
-		{
-			name: "refresh token never issued", body: tokenBody("refreshToken", "rt-forged"),
-			status: 401, want: unauthorized, reason: emulator.ReasonInvalidGrant,
-		},
-		{
-			name: "body not JSON", body: `clientId=x`,
-			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: emulator.ReasonBadRequest,
-		},
-		{
-			name: "form content type", contentType: "application/x-www-form-urlencoded", body: tokenBody(),
-			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: emulator.ReasonBadRequest,
-		},
-		{
-			name: "wrong path", path: "/v1/requestTokens", body: tokenBody(),
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: emulator.ReasonNotFound,
-		},
-		{
-			name: "GET on the token path", method: http.MethodGet, body: "",
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: emulator.ReasonNotFound,
-		},
-		{
-			name: "v2 endpoint on a legacy server", path: "/v2/token", body: tokenBody(),
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: emulator.ReasonNotFound,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := mcv1test.NewServer(
-				mcv1test.WithClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret),
-				mcv1test.WithEnhancedClient("enhanced", "e-secret"),
-			)
-			defer srv.Close()
-			method, path, ct := tt.method, tt.path, tt.contentType
-			if method == "" {
-				method = http.MethodPost
-			}
-			if path == "" {
-				path = emulator.MCv1TokenPath
-			}
-			if ct == "" {
-				ct = "application/json"
-			}
-
-			wantReply(t, send(t, srv, method, path, ct, tt.body), tt.status, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokensIssued != 0 {
-				t.Errorf("TokensIssued = %d, want 0", st.TokensIssued)
 			}
 		})
 	}
@@ -168,10 +87,10 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 	}
 
 	// The redeemed refresh token is spent; the new one works once.
-	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", first.RefreshToken)),
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", first.RefreshToken)),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	// Another client cannot redeem it.
-	wantReply(t, requestToken(t, srv, `{"clientId":"other","clientSecret":"other-secret","refreshToken":"`+second.RefreshToken+`"}`),
+	emulatortest.WantReply(t, requestToken(t, srv, `{"clientId":"other","clientSecret":"other-secret","refreshToken":"`+second.RefreshToken+`"}`),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	third := fetchToken(t, srv, tokenBody("refreshToken", second.RefreshToken))
 
@@ -190,13 +109,13 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 }
 
 func TestRefreshTokenLifetime(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithRefreshTokenLifetime(24*time.Hour))
 	defer srv.Close()
 
 	rt := fetchToken(t, srv, tokenBody("accessType", "offline")).RefreshToken
 	clock.Advance(24 * time.Hour)
-	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	wantRejections(t, srv, map[string]int{emulator.ReasonInvalidGrant: 1})
 }
@@ -238,8 +157,8 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	if srv.RevokeClient("nobody") {
 		t.Error("RevokeClient of an unknown client reported success")
 	}
-	wantReply(t, requestToken(t, srv, tokenBody()), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
-	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody()), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, emulatortest.MCNotAuthorized)
 
 	srv.RestoreClient(emulator.MCv1ClientID)
 	fresh := fetchToken(t, srv, tokenBody())
@@ -247,8 +166,8 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 		t.Errorf("token issued after restore: %d %s", r.Status, r.Body)
 	}
 	// What was revoked stays revoked.
-	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, notAuthorized)
-	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", old.RefreshToken)), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, emulatortest.MCNotAuthorized)
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", old.RefreshToken)), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	wantRejections(t, srv, map[string]int{
 		emulator.ReasonRevokedClient: 1,
 		emulator.ReasonRevokedToken:  2,

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -17,12 +18,12 @@ func soapEnvelope(tok string) string {
 }
 
 func TestAPIsTakeV2Tokens(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 	defer srv.Close()
 	tok := fetchToken(t, srv, clientCredentials("account_id", "5150")).AccessToken
 
-	wantReply(t, restCall(t, srv, "/data/v1/customobjectdata/key/x/rowset", tok), 200,
+	emulatortest.WantReply(t, restCall(t, srv, "/data/v1/customobjectdata/key/x/rowset", tok), 200,
 		`{"ok":true,"method":"GET","path":"/data/v1/customobjectdata/key/x/rowset","bodyLength":0,"accountId":"5150"}`)
 	r := send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok), "SOAPAction", "Create")
 	// The partner WSDL's order: Results, RequestID, OverallStatus.
@@ -36,7 +37,7 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 	}
 
 	clock.Advance(emulator.MCv2TokenLifetime)
-	wantReply(t, restCall(t, srv, "/data/v1/x", tok), 401, notAuthorized)
+	emulatortest.WantReply(t, restCall(t, srv, "/data/v1/x", tok), 401, emulatortest.MCNotAuthorized)
 	r = send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok))
 	if r.Status != 500 || !strings.Contains(r.Body, `q0:Security</faultcode><faultstring>Token Expired</faultstring>`) {
 		t.Errorf("SOAP with an expired token: %d %s", r.Status, r.Body)
@@ -56,17 +57,17 @@ func TestRevokeClient(t *testing.T) {
 
 	srv.RevokeClient(emulator.MCv2WebAppID)
 	invalidClient := oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid.")
-	wantReply(t, requestToken(t, srv, map[string]any{
+	emulatortest.WantReply(t, requestToken(t, srv, map[string]any{
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
 		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 401, invalidClient)
-	wantReply(t, restCall(t, srv, "/x", web.AccessToken), 401, notAuthorized)
+	emulatortest.WantReply(t, restCall(t, srv, "/x", web.AccessToken), 401, emulatortest.MCNotAuthorized)
 	if r := restCall(t, srv, "/x", s2s.AccessToken); r.Status != 200 {
 		t.Errorf("another client's token: %d %s", r.Status, r.Body)
 	}
 
 	srv.RestoreClient(emulator.MCv2WebAppID)
-	wantReply(t, requestToken(t, srv, map[string]any{
+	emulatortest.WantReply(t, requestToken(t, srv, map[string]any{
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
 		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 400, oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))

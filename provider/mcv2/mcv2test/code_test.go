@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -120,7 +121,7 @@ func TestAuthorizationCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 			defer srv.Close()
 			code := srv.IssueCode(tt.grant)
@@ -128,7 +129,7 @@ func TestAuthorizationCode(t *testing.T) {
 
 			r := requestToken(t, srv, tt.request(code))
 			if tt.status != 200 {
-				wantReply(t, r, tt.status, tt.want)
+				emulatortest.WantReply(t, r, tt.status, tt.want)
 				wantRejections(t, srv, map[string]int{tt.reason: 1})
 				return
 			}
@@ -136,7 +137,7 @@ func TestAuthorizationCode(t *testing.T) {
 				t.Fatalf("status %d, body %s", r.Status, r.Body)
 			}
 			// The code is spent: a second exchange fails.
-			wantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
+			emulatortest.WantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
 			wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1})
 		})
 	}
@@ -211,14 +212,14 @@ func TestAuthorizeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := mcv2test.NewServer()
 			defer srv.Close()
-			wantReply(t, send(t, srv, http.MethodGet, emulator.MCv2AuthorizePath+"?"+tt.query.Encode(), "", ""), 400, tt.want)
+			emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2AuthorizePath+"?"+tt.query.Encode(), "", ""), 400, tt.want)
 			wantRejections(t, srv, map[string]int{tt.reason: 1})
 		})
 	}
 }
 
 func TestUserinfo(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 	defer srv.Close()
 	inBU := fetchToken(t, srv, clientCredentials("account_id", "5150")).AccessToken
@@ -230,11 +231,11 @@ func TestUserinfo(t *testing.T) {
 			`"organization":{"member_id":` + mid + `,"enterprise_id":100000001,"stack_key":"S0"},` +
 			`"rest":{"rest_instance_url":"` + srv.URL + `/","soap_instance_url":"` + srv.URL + `/"}}`
 	}
-	wantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 200, info("5150"))
-	wantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+noBU), 200, info("100000001"))
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 200, info("5150"))
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+noBU), 200, info("100000001"))
 
 	clock.Advance(emulator.MCv2TokenLifetime)
-	wantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 401, notAuthorized)
-	wantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", ""), 401, notAuthorized)
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 401, emulatortest.MCNotAuthorized)
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", ""), 401, emulatortest.MCNotAuthorized)
 	wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1, emulator.ReasonMissingToken: 1})
 }

@@ -10,17 +10,14 @@ import (
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
-// reply is what a test looks at in a response.
-type reply = emulatortest.Reply
-
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *mcv2test.Server, method, path, contentType, body string, header ...string) reply {
+func send(t *testing.T, srv *mcv2test.Server, method, path, contentType, body string, header ...string) emulatortest.Reply {
 	t.Helper()
 	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
 }
 
 // requestToken posts a JSON object of the given members to /v2/token.
-func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) reply {
+func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) emulatortest.Reply {
 	t.Helper()
 	b, err := json.Marshal(members)
 	if err != nil {
@@ -59,15 +56,10 @@ func fetchToken(t *testing.T, srv *mcv2test.Server, members map[string]any) toke
 	return emulatortest.Decode[tokenFields](t, requestToken(t, srv, members))
 }
 
-func restCall(t *testing.T, srv *mcv2test.Server, path, token string) reply {
+func restCall(t *testing.T, srv *mcv2test.Server, path, token string) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodGet, path, "", "", "Authorization", "Bearer "+token)
 }
-
-var (
-	manualClock = emulatortest.ManualClock
-	wantReply   = emulatortest.WantReply
-)
 
 func wantRejections(t *testing.T, srv *mcv2test.Server, want map[string]int) {
 	t.Helper()
@@ -78,5 +70,3 @@ func wantRejections(t *testing.T, srv *mcv2test.Server, want map[string]int) {
 func oauthError(code, description string) string {
 	return `{"error":"` + code + `","error_description":"` + description + `","error_uri":"` + emulator.MCErrorDocs + `"}`
 }
-
-const notAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`

@@ -1,7 +1,6 @@
 package mcv2test_test
 
 import (
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -56,7 +56,7 @@ func TestClientCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := mcv2test.NewServer(append(tt.opts, mcv2test.WithClock(clock.Now))...)
 			defer srv.Close()
 
@@ -79,108 +79,6 @@ func TestClientCredentials(t *testing.T) {
 	}
 }
 
-func TestTokenErrors(t *testing.T) {
-	tests := []struct {
-		name        string
-		contentType string
-		body        string
-		status      int
-		want        string
-		reason      string
-	}{
-		{
-			name:   "wrong secret",
-			body:   `{"grant_type":"client_credentials","client_id":"` + emulator.MCv2ClientID + `","client_secret":"nope"}`,
-			status: 401, reason: emulator.ReasonInvalidClient,
-			want: oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
-		},
-		{
-			name:   "unknown client",
-			body:   `{"grant_type":"client_credentials","client_id":"nobody","client_secret":"x"}`,
-			status: 401, reason: emulator.ReasonInvalidClient,
-			want: oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
-		},
-		{
-			name:   "legacy package",
-			body:   `{"grant_type":"client_credentials","client_id":"legacy","client_secret":"legacy-secret"}`,
-			status: 401, reason: emulator.ReasonWrongPackage,
-			want: oauthError("invalid_client", "This client is not eligible for OAuth 2.0: it belongs to a legacy installed package, whose tokens come from /v1/requestToken."),
-		},
-		{
-			name:   "unsupported grant",
-			body:   `{"grant_type":"password","client_id":"` + emulator.MCv2ClientID + `","client_secret":"` + emulator.MCv2ClientSecret + `"}`,
-			status: 400, reason: emulator.ReasonUnsupportedGrant,
-			want: oauthError("unsupported_grant_type", "The grant type is not supported. Use client_credentials, authorization_code or refresh_token."),
-		},
-		{
-			name:   "no grant",
-			body:   `{"client_id":"` + emulator.MCv2ClientID + `","client_secret":"` + emulator.MCv2ClientSecret + `"}`,
-			status: 400, reason: emulator.ReasonUnsupportedGrant,
-			want: oauthError("unsupported_grant_type", "The grant type is not supported. Use client_credentials, authorization_code or refresh_token."),
-		},
-		{
-			name:   "server-to-server client with a code",
-			body:   `{"grant_type":"authorization_code","code":"x","redirect_uri":"https://app.example/cb","client_id":"` + emulator.MCv2ClientID + `","client_secret":"` + emulator.MCv2ClientSecret + `"}`,
-			status: 400, reason: emulator.ReasonUnauthorizedClient,
-			want: oauthError("unauthorized_client", "This client is not authorized to use this grant type."),
-		},
-		{
-			name:   "web app with client credentials",
-			body:   `{"grant_type":"client_credentials","client_id":"` + emulator.MCv2WebAppID + `","client_secret":"` + emulator.MCv2WebAppSecret + `"}`,
-			status: 400, reason: emulator.ReasonUnauthorizedClient,
-			want: oauthError("unauthorized_client", "This client is not authorized to use this grant type."),
-		},
-		{
-			name:   "unknown refresh token",
-			body:   `{"grant_type":"refresh_token","refresh_token":"rt-x","client_id":"` + emulator.MCv2WebAppID + `","client_secret":"` + emulator.MCv2WebAppSecret + `"}`,
-			status: 400, reason: emulator.ReasonInvalidGrant,
-			want: oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."),
-		},
-		{
-			name: "form-encoded body", contentType: "application/x-www-form-urlencoded",
-			body:   "grant_type=client_credentials&client_id=" + emulator.MCv2ClientID + "&client_secret=" + emulator.MCv2ClientSecret,
-			status: 400, reason: emulator.ReasonBadRequest,
-			want: oauthError("invalid_request", "The request body must be a JSON object (Content-Type: application/json)."),
-		},
-		{
-			name: "not JSON", body: `{"grant_type":`,
-			status: 400, reason: emulator.ReasonBadRequest,
-			want: oauthError("invalid_request", "The request body must be a JSON object (Content-Type: application/json)."),
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := mcv2test.NewServer(
-				mcv2test.WithClient(emulator.MCv2ClientID, emulator.MCv2ClientSecret),
-				mcv2test.WithWebApp(emulator.MCv2WebAppID, emulator.MCv2WebAppSecret),
-				mcv2test.WithLegacyClient("legacy", "legacy-secret"),
-			)
-			defer srv.Close()
-			ct := tt.contentType
-			if ct == "" {
-				ct = "application/json"
-			}
-			wantReply(t, send(t, srv, http.MethodPost, emulator.MCv2TokenPath, ct, tt.body), tt.status, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensIssued != 0 {
-				t.Errorf("stats = %+v", st)
-			}
-		})
-	}
-}
-
-func TestWrongPath(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	for _, path := range []string{"/v2/tokens", "/v1/requestToken"} {
-		wantReply(t, send(t, srv, http.MethodPost, path, "application/json", "{}"),
-			404, `{"errorcode":404,"message":"Not Found","documentation":""}`)
-	}
-	wantReply(t, send(t, srv, http.MethodGet, emulator.MCv2TokenPath, "", ""),
-		404, `{"errorcode":404,"message":"Not Found","documentation":""}`)
-	wantRejections(t, srv, map[string]int{emulator.ReasonNotFound: 3})
-}
-
 func TestRefreshTokenRotation(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
@@ -189,7 +87,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 		"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/cb",
 		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	})
-	refresh := func(rt string) reply {
+	refresh := func(rt string) emulatortest.Reply {
 		return requestToken(t, srv, map[string]any{
 			"grant_type": "refresh_token", "refresh_token": rt,
 			"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
@@ -212,7 +110,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 	}
 
 	// The spent refresh token is refused; the new one works once more.
-	wantReply(t, refresh(first.RefreshToken), 400,
+	emulatortest.WantReply(t, refresh(first.RefreshToken), 400,
 		oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))
 	third := refresh(second.RefreshToken)
 	if third.Status != 200 {
@@ -247,6 +145,6 @@ func TestTokensAreBoundToTheirAccount(t *testing.T) {
 	if st := srv.Stats(); st.TokensIssued != 3 {
 		t.Errorf("TokensIssued = %d, want 3", st.TokensIssued)
 	}
-	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", a), 200,
+	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", a), 200,
 		`{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0,"accountId":"1001"}`)
 }
