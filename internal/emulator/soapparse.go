@@ -117,32 +117,22 @@ func parseHeader(d *xml.Decoder, env *Envelope) error {
 func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) error {
 	name := start.Name
 	switch {
-	case name.Local == "fueloauth" && (name.Space == ExactTargetNS || name.Space == ""):
-		var v struct {
-			Text string `xml:",chardata"`
+	case name.Local == "fueloauth" && (name.Space == ExactTargetNS || name.Space == ""),
+		name.Local == "oAuth" && name.Space == ExactTargetNS:
+		v, err := decode[headerText](d, start)
+		cred := Credential{Kind: FuelOAuth, Token: strings.TrimSpace(v.Text)}
+		if name.Local == "oAuth" {
+			cred = Credential{Kind: LegacyOAuth, Token: strings.TrimSpace(v.Token)}
 		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
-		env.Credentials = append(env.Credentials, Credential{Kind: FuelOAuth, Token: strings.TrimSpace(v.Text)})
-	case name.Local == "oAuth" && name.Space == ExactTargetNS:
-		var v struct {
-			Token string `xml:"oAuthToken"`
-		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
-		env.Credentials = append(env.Credentials, Credential{Kind: LegacyOAuth, Token: strings.TrimSpace(v.Token)})
+		env.Credentials = append(env.Credentials, cred)
+		return err
 	case name.Local == "Security" && name.Space == WSSENS:
-		var v struct {
+		v, err := decode[struct {
 			UsernameToken *struct {
 				Username string `xml:"Username"`
 				Password string `xml:"Password"`
 			} `xml:"UsernameToken"`
-		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
+		}](d, start)
 		if u := v.UsernameToken; u != nil {
 			env.Credentials = append(env.Credentials, Credential{
 				Kind:     UsernameToken,
@@ -150,18 +140,28 @@ func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) er
 				Password: u.Password,
 			})
 		}
+		return err
 	case name.Local == "MessageID":
-		var v struct {
-			Text string `xml:",chardata"`
-		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
+		v, err := decode[headerText](d, start)
 		env.MessageID = strings.TrimSpace(v.Text)
-	default:
-		return d.Skip()
+		return err
 	}
-	return nil
+	return d.Skip()
+}
+
+// headerText is what a fueloauth block and a MessageID hold, their text, and
+// what a legacy oAuth block holds, its oAuthToken.
+type headerText struct {
+	Text  string `xml:",chardata"`
+	Token string `xml:"oAuthToken"`
+}
+
+// decode decodes the element just started into a T. On an error the envelope is
+// dropped, so what decode returned with it is never read.
+func decode[T any](d *xml.Decoder, start *xml.StartElement) (T, error) {
+	var v T
+	err := d.DecodeElement(&v, start)
+	return v, err
 }
 
 // parseBody reads the Body: the name of its first element, the operation, and

@@ -11,10 +11,7 @@ import (
 )
 
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *acoustictest.Server, method, path, contentType, body string, header ...string) emulatortest.Reply {
-	t.Helper()
-	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
-}
+var send = emulatortest.Sender(func(srv *acoustictest.Server) (*http.Client, string) { return srv.Client(), srv.URL })
 
 // defaultForm is a token request for the default client and refresh token.
 func defaultForm() url.Values {
@@ -48,13 +45,5 @@ const getLists = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE
 // xmlCall posts an XML API envelope as a raw body with a bearer token ("" for none).
 func xmlCall(t *testing.T, srv *acoustictest.Server, token, envelope string) emulatortest.Reply {
 	t.Helper()
-	if token == "" {
-		return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope)
-	}
-	return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope, "Authorization", "Bearer "+token)
-}
-
-func wantRejections(t *testing.T, srv *acoustictest.Server, want map[string]int) {
-	t.Helper()
-	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
+	return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope, emulatortest.Bearer(token)...)
 }

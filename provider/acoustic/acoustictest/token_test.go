@@ -3,7 +3,6 @@ package acoustictest_test
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"testing"
 	"time"
 
@@ -18,14 +17,9 @@ func TestRequestToken(t *testing.T) {
 	defer srv.Close()
 
 	r := requestToken(t, srv, defaultForm())
-	want := regexp.MustCompile(`^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"` +
-		emulator.AcousticRefreshToken + `","expires_in":14400\}$`)
-	if r.Status != 200 || !want.MatchString(r.Body) {
-		t.Fatalf("got %d %s", r.Status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		t.Errorf("Content-Type = %q", ct)
-	}
+	emulatortest.WantMatch(t, r, `^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"`+
+		emulator.AcousticRefreshToken+`","expires_in":14400\}$`)
+	emulatortest.WantContentType(t, r, "application/json; charset=utf-8")
 	st := srv.Stats()
 	if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 1 {
 		t.Errorf("stats = %+v", st)
@@ -156,7 +150,7 @@ func TestRevokeRefreshToken(t *testing.T) {
 	}
 	emulatortest.WantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
 	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
-	wantRejections(t, srv, map[string]int{emulator.ReasonInvalidGrant: 1, emulator.ReasonRevokedToken: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonInvalidGrant: 1, emulator.ReasonRevokedToken: 1})
 }
 
 func TestRevokeAndRestoreClient(t *testing.T) {
@@ -173,5 +167,5 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	if fresh == old {
 		t.Error("restored client got the revoked token back")
 	}
-	wantRejections(t, srv, map[string]int{emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1})
 }

@@ -76,9 +76,7 @@ func TestXMLAPI(t *testing.T) {
 			}
 			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, emulatortest.Header("Authorization", tt.auth)...)
 			emulatortest.WantReply(t, r, tt.status, tt.want)
-			if ct := r.Header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
-				t.Errorf("Content-Type = %q", ct)
-			}
+			emulatortest.WantContentType(t, r, "text/xml;charset=UTF-8")
 			if got := string(srv.LastEnvelope()); got != tt.envelope {
 				t.Errorf("LastEnvelope = %q, want %q", got, tt.envelope)
 			}
@@ -86,7 +84,7 @@ func TestXMLAPI(t *testing.T) {
 			if tt.reason != "" {
 				want[tt.reason] = 1
 			}
-			wantRejections(t, srv, want)
+			emulatortest.WantRejections(t, srv.Stats().Rejections, want)
 			if st := srv.Stats(); st.XMLAPICalls != 1 {
 				t.Errorf("XMLAPICalls = %d, want 1", st.XMLAPICalls)
 			}
@@ -97,7 +95,7 @@ func TestXMLAPI(t *testing.T) {
 		srv.ResetStats()
 		clock.Advance(emulator.AcousticTokenLifetime)
 		emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
-		wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
+		emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
 	})
 }
 
@@ -122,7 +120,7 @@ func TestSessionFailureStyles(t *testing.T) {
 
 			clock.Advance(4 * time.Hour)
 			emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
-			wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
 		})
 	}
 }
@@ -201,7 +199,7 @@ func TestThrottleAPICalls(t *testing.T) {
 	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
 		t.Errorf("after cancelling: %d %s", r.Status, r.Body)
 	}
-	wantRejections(t, srv, map[string]int{emulator.ReasonThrottled: 3})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonThrottled: 3})
 	if st := srv.Stats(); st.XMLAPICalls != 4 || st.RESTCalls != 1 || st.ConcurrencyRejections != 0 {
 		t.Errorf("stats = %+v", st)
 	}

@@ -11,10 +11,7 @@ import (
 )
 
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *mcv1test.Server, method, path, contentType, body string, header ...string) emulatortest.Reply {
-	t.Helper()
-	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
-}
+var send = emulatortest.Sender(func(srv *mcv1test.Server) (*http.Client, string) { return srv.Client(), srv.URL })
 
 // requestToken posts body as JSON to the token endpoint.
 func requestToken(t *testing.T, srv *mcv1test.Server, body string) emulatortest.Reply {
@@ -48,13 +45,5 @@ func fetchToken(t *testing.T, srv *mcv1test.Server, body string) tokenFields {
 // restCall makes a REST call with a bearer token ("" for none).
 func restCall(t *testing.T, srv *mcv1test.Server, path, token string) emulatortest.Reply {
 	t.Helper()
-	if token == "" {
-		return send(t, srv, http.MethodGet, path, "", "")
-	}
-	return send(t, srv, http.MethodGet, path, "", "", "Authorization", "Bearer "+token)
-}
-
-func wantRejections(t *testing.T, srv *mcv1test.Server, want map[string]int) {
-	t.Helper()
-	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
+	return send(t, srv, http.MethodGet, path, "", "", emulatortest.Bearer(token)...)
 }

@@ -57,7 +57,7 @@ func TestREST(t *testing.T) {
 			if tt.reason != "" {
 				want[tt.reason] = 1
 			}
-			wantRejections(t, srv, want)
+			emulatortest.WantRejections(t, srv.Stats().Rejections, want)
 			if st := srv.Stats(); st.RESTCalls != 1 {
 				t.Errorf("RESTCalls = %d, want 1", st.RESTCalls)
 			}

@@ -109,9 +109,7 @@ func TestSOAPAccepted(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("status %d, body %s", r.Status, r.Body)
 			}
-			if got := r.Header.Get("Content-Type"); got != wantType {
-				t.Errorf("Content-Type = %q, want %q", got, wantType)
-			}
+			emulatortest.WantContentType(t, r, wantType)
 			for _, want := range []string{
 				`<wsa:Action>RetrieveResponse</wsa:Action>`,
 				`<RetrieveResponseMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>`,
@@ -155,10 +153,8 @@ func TestSOAPTokenExpiredFault(t *testing.T) {
 		`<faultactor>` + srv.URL + `/Service.asmx</faultactor>` +
 		`</soap:Fault></soap:Body></soap:Envelope>`
 	emulatortest.WantReply(t, emulatortest.Reply{Status: r.Status, Body: uuidPattern.ReplaceAllString(r.Body, "UUID")}, 500, want)
-	if got := r.Header.Get("Content-Type"); got != "text/xml; charset=utf-8" {
-		t.Errorf("Content-Type = %q", got)
-	}
-	wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1})
+	emulatortest.WantContentType(t, r, "text/xml; charset=utf-8")
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
 }
 
 func TestSOAPFaults(t *testing.T) {
@@ -278,7 +274,7 @@ func TestSOAPFaults(t *testing.T) {
 			if strings.Contains(r.Body, "OverallStatus") {
 				t.Errorf("a fault also carries a result:\n%s", r.Body)
 			}
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{tt.reason: 1})
 		})
 	}
 }

@@ -2,7 +2,6 @@ package mcv1test_test
 
 import (
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 
@@ -56,12 +55,8 @@ func TestRequestToken(t *testing.T) {
 			defer srv.Close()
 
 			r := send(t, srv, http.MethodPost, emulator.MCv1TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
-			if r.Status != http.StatusOK || !regexp.MustCompile(tt.want).MatchString(r.Body) {
-				t.Fatalf("got %d %s, want 200 matching %s", r.Status, r.Body, tt.want)
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-				t.Errorf("Content-Type = %q", ct)
-			}
+			emulatortest.WantMatch(t, r, tt.want)
+			emulatortest.WantContentType(t, r, "application/json; charset=utf-8")
 			st := srv.Stats()
 			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 {
 				t.Errorf("stats = %+v", st)
@@ -105,7 +100,7 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 		st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 4 {
 		t.Errorf("stats = %+v", st)
 	}
-	wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1, emulator.ReasonInvalidGrant: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonReusedGrant: 1, emulator.ReasonInvalidGrant: 1})
 }
 
 func TestRefreshTokenLifetime(t *testing.T) {
@@ -117,7 +112,7 @@ func TestRefreshTokenLifetime(t *testing.T) {
 	clock.Advance(24 * time.Hour)
 	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
-	wantRejections(t, srv, map[string]int{emulator.ReasonInvalidGrant: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonInvalidGrant: 1})
 }
 
 func TestOneTokenPerClient(t *testing.T) {
@@ -168,7 +163,7 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	// What was revoked stays revoked.
 	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, emulatortest.MCNotAuthorized)
 	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", old.RefreshToken)), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
-	wantRejections(t, srv, map[string]int{
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{
 		emulator.ReasonRevokedClient: 1,
 		emulator.ReasonRevokedToken:  2,
 		emulator.ReasonInvalidGrant:  1,

@@ -71,7 +71,7 @@ func TestRevokeClient(t *testing.T) {
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
 		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 400, oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))
-	wantRejections(t, srv, map[string]int{
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{
 		emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1, emulator.ReasonInvalidGrant: 1,
 	})
 }

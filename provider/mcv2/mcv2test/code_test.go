@@ -130,7 +130,7 @@ func TestAuthorizationCode(t *testing.T) {
 			r := requestToken(t, srv, tt.request(code))
 			if tt.status != 200 {
 				emulatortest.WantReply(t, r, tt.status, tt.want)
-				wantRejections(t, srv, map[string]int{tt.reason: 1})
+				emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{tt.reason: 1})
 				return
 			}
 			if r.Status != 200 {
@@ -138,7 +138,7 @@ func TestAuthorizationCode(t *testing.T) {
 			}
 			// The code is spent: a second exchange fails.
 			emulatortest.WantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
-			wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1})
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonReusedGrant: 1})
 		})
 	}
 }
@@ -213,7 +213,7 @@ func TestAuthorizeErrors(t *testing.T) {
 			srv := mcv2test.NewServer()
 			defer srv.Close()
 			emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2AuthorizePath+"?"+tt.query.Encode(), "", ""), 400, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{tt.reason: 1})
 		})
 	}
 }
@@ -237,5 +237,5 @@ func TestUserinfo(t *testing.T) {
 	clock.Advance(emulator.MCv2TokenLifetime)
 	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 401, emulatortest.MCNotAuthorized)
 	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", ""), 401, emulatortest.MCNotAuthorized)
-	wantRejections(t, srv, map[string]int{emulator.ReasonExpiredToken: 1, emulator.ReasonMissingToken: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1, emulator.ReasonMissingToken: 1})
 }

@@ -11,10 +11,7 @@ import (
 )
 
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *mcv2test.Server, method, path, contentType, body string, header ...string) emulatortest.Reply {
-	t.Helper()
-	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
-}
+var send = emulatortest.Sender(func(srv *mcv2test.Server) (*http.Client, string) { return srv.Client(), srv.URL })
 
 // requestToken posts a JSON object of the given members to /v2/token.
 func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) emulatortest.Reply {
@@ -59,11 +56,6 @@ func fetchToken(t *testing.T, srv *mcv2test.Server, members map[string]any) toke
 func restCall(t *testing.T, srv *mcv2test.Server, path, token string) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodGet, path, "", "", "Authorization", "Bearer "+token)
-}
-
-func wantRejections(t *testing.T, srv *mcv2test.Server, want map[string]int) {
-	t.Helper()
-	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
 }
 
 // oauthError is the body the token endpoint fails with.

@@ -64,10 +64,7 @@ func TestClientCredentials(t *testing.T) {
 			urls := regexp.QuoteMeta(tt.wantURLs(srv.URL))
 			want := `^\{"access_token":"(at-` + tokenPattern + `)","token_type":"Bearer","expires_in":` + strconv.Itoa(tt.wantExpires) +
 				`,"scope":"` + tt.wantScope + `","soap_instance_url":"` + urls + `","rest_instance_url":"` + urls + `"\}$`
-			m := regexp.MustCompile(want).FindStringSubmatch(r.Body)
-			if r.Status != 200 || m == nil {
-				t.Fatalf("got %d %s\nwant 200 matching %s", r.Status, r.Body, want)
-			}
+			m := emulatortest.WantMatch(t, r, want)
 			if got, ok := srv.TokenAccount(m[1]); !ok || got != tt.wantAccount {
 				t.Errorf("TokenAccount = %q, %v; want %q", got, ok, tt.wantAccount)
 			}
@@ -95,12 +92,8 @@ func TestRefreshTokenRotation(t *testing.T) {
 	}
 
 	r := refresh(first.RefreshToken)
-	m := regexp.MustCompile(`^\{"access_token":"(at-` + tokenPattern + `)","token_type":"Bearer","expires_in":1200,"scope":"` +
-		emulator.MCv2Scope + `","soap_instance_url":"[^"]+","rest_instance_url":"[^"]+","refresh_token":"(rt-` + tokenPattern + `)"\}$`).
-		FindStringSubmatch(r.Body)
-	if r.Status != 200 || m == nil {
-		t.Fatalf("refresh: %d %s", r.Status, r.Body)
-	}
+	m := emulatortest.WantMatch(t, r, `^\{"access_token":"(at-`+tokenPattern+`)","token_type":"Bearer","expires_in":1200,"scope":"`+
+		emulator.MCv2Scope+`","soap_instance_url":"[^"]+","rest_instance_url":"[^"]+","refresh_token":"(rt-`+tokenPattern+`)"\}$`)
 	second := tokenFields{AccessToken: m[1], RefreshToken: m[2]}
 	if second.AccessToken == first.AccessToken || second.RefreshToken == first.RefreshToken {
 		t.Fatal("refresh did not rotate both tokens")
@@ -124,7 +117,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if st.TokensIssued != 3 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 3 || st.TokenRequestsByGrant[emulator.GrantAuthorizationCode] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
-	wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonReusedGrant: 1})
 }
 
 func TestTokensAreBoundToTheirAccount(t *testing.T) {
