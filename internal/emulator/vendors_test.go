@@ -573,3 +573,67 @@ func TestTokenErrors(t *testing.T) {
 		})
 	}
 }
+
+// A REST call is echoed when its bearer token is valid, and refused as its
+// vendor refuses it otherwise.
+func TestREST(t *testing.T) {
+	echo := func(method, path string, n int) string {
+		return fmt.Sprintf(`{"ok":true,"method":%q,"path":%q,"bodyLength":%d}`, method, path, n)
+	}
+	const (
+		acUnauthorized = `{"error":"unauthorized","error_description":"A bearer access token is required."}`
+		acInvalid      = `{"error":"invalid_token","error_description":"Invalid access token."}`
+		acNotFound     = `{"error":"not_found","error_description":"No endpoint at this path."}`
+		acWWWAuth      = `Bearer realm="oauth", error="invalid_token"`
+	)
+	tests := []struct {
+		vendor, name, method, path, body string
+		auth                             string // TOKEN stands for a valid token
+		status                           int
+		want, wwwAuth, reason            string
+		calls                            int // REST calls counted
+	}{
+		{"mcv1", "GET with a token", "GET", restCall, "", "Bearer TOKEN", 200, echo("GET", restCall, 0), "", "", 1},
+		{"mcv1", "POST echoes the body length", "POST", "/hub/v1/dataevents/key:x/rowset", `[{"a":1}]`, "Bearer TOKEN", 200,
+			echo("POST", "/hub/v1/dataevents/key:x/rowset", 9), "", "", 1},
+		{"mcv1", "scheme is case-insensitive", "DELETE", "/rest/x", "", "bearer TOKEN", 200, echo("DELETE", "/rest/x", 0), "", "", 1},
+		{"mcv1", "no Authorization", "GET", restCall, "", "", 401, emulatortest.MCNotAuthorized, mcWWWAuth, emulator.ReasonMissingToken, 1},
+		{"mcv1", "Basic instead of Bearer", "GET", restCall, "", "Basic TOKEN", 401, emulatortest.MCNotAuthorized, mcWWWAuth, emulator.ReasonMissingToken, 1},
+		{"mcv1", "unknown token", "GET", restCall, "", "Bearer at-nope", 401, emulatortest.MCNotAuthorized, mcWWWAuth, emulator.ReasonInvalidToken, 1},
+		{"acoustic", "with a token", "POST", "/rest/databases/123/contacts", "{}", "Bearer TOKEN", 200,
+			echo("POST", "/rest/databases/123/contacts", 2), "", "", 1},
+		{"acoustic", "without a token", "POST", "/rest/databases", "{}", "", 401, acUnauthorized, `Bearer realm="oauth"`, emulator.ReasonMissingToken, 1},
+		{"acoustic", "unknown token", "POST", "/rest/databases", "{}", "Bearer at-nope", 401, acInvalid, acWWWAuth, emulator.ReasonInvalidToken, 1},
+		{"acoustic", "not an endpoint", "POST", "/databases", "{}", "Bearer TOKEN", 404, acNotFound, "", emulator.ReasonNotFound, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.vendor+"/"+tt.name, func(t *testing.T) {
+			vendorNamed(tt.vendor).run(t, false, func(t *testing.T, s *server, _ *manualclock.Clock) {
+				auth := strings.ReplaceAll(tt.auth, "TOKEN", s.fetch(t))
+				s.ResetStats()
+				r := emulatortest.Send(t, s.Client(), tt.method, s.url+tt.path, "application/json", tt.body,
+					emulatortest.Header("Authorization", auth)...)
+				wantAnswer(t, r, answer{tt.status, tt.want, "WWW-Authenticate", tt.wwwAuth})
+				want := map[string]int{}
+				if tt.reason != "" {
+					want[tt.reason] = 1
+				}
+				s.wantRejections(t, want)
+				if st := s.Stats(); st.RESTCalls != tt.calls {
+					t.Errorf("RESTCalls = %d, want %d", st.RESTCalls, tt.calls)
+				}
+			})
+		})
+	}
+}
+
+// The SOAP API and the XML API take POST only.
+func TestAPIsTakePOST(t *testing.T) {
+	path := map[string]string{"mcv1": "/Service.asmx", "mcv2": "/Service.asmx", "acoustic": emulator.AcousticXMLAPIPath}
+	eachVendor(t, func(t *testing.T, s *server, _ *manualclock.Clock) {
+		r := s.send(t, request{http.MethodGet, path[s.v.name], "", ""}, "")
+		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+			t.Errorf("GET %s: %d, Allow %q", path[s.v.name], r.Status, r.Header.Get("Allow"))
+		}
+	})
+}

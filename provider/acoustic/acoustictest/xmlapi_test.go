@@ -125,58 +125,6 @@ func TestSessionFailureStyles(t *testing.T) {
 	}
 }
 
-func TestXMLAPIOnlyTakesPOST(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	r := send(t, srv, http.MethodGet, emulator.AcousticXMLAPIPath, "", "")
-	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
-		t.Errorf("GET /XMLAPI: %d, Allow %q", r.Status, r.Header.Get("Allow"))
-	}
-}
-
-func TestREST(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	tok := fetchToken(t, srv, defaultForm()).AccessToken
-
-	tests := []struct {
-		name    string
-		path    string
-		auth    string
-		status  int
-		want    string
-		wwwAuth string
-	}{
-		{
-			name: "with a token", path: "/rest/databases/123/contacts", auth: "Bearer " + tok,
-			status: 200, want: `{"ok":true,"method":"POST","path":"/rest/databases/123/contacts","bodyLength":2}`,
-		},
-		{
-			name: "without a token", path: "/rest/databases",
-			status: 401, want: `{"error":"unauthorized","error_description":"A bearer access token is required."}`,
-			wwwAuth: `Bearer realm="oauth"`,
-		},
-		{
-			name: "unknown token", path: "/rest/databases", auth: "Bearer at-nope",
-			status: 401, want: `{"error":"invalid_token","error_description":"Invalid access token."}`,
-			wwwAuth: `Bearer realm="oauth", error="invalid_token"`,
-		},
-		{
-			name: "not an endpoint", path: "/databases", auth: "Bearer " + tok,
-			status: 404, want: `{"error":"not_found","error_description":"No endpoint at this path."}`,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := send(t, srv, http.MethodPost, tt.path, "application/json", "{}", emulatortest.Header("Authorization", tt.auth)...)
-			emulatortest.WantReply(t, r, tt.status, tt.want)
-			if got := r.Header.Get("WWW-Authenticate"); got != tt.wwwAuth {
-				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wwwAuth)
-			}
-		})
-	}
-}
-
 // ThrottleAPICalls turns the next calls of either API away with 429, before the
 // token is looked at, and only as many as asked.
 func TestThrottleAPICalls(t *testing.T) {

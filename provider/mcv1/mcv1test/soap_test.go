@@ -278,12 +278,3 @@ func TestSOAPFaults(t *testing.T) {
 		})
 	}
 }
-
-func TestSOAPOnlyTakesPOST(t *testing.T) {
-	srv := mcv1test.NewServer()
-	defer srv.Close()
-	r := send(t, srv, http.MethodGet, "/Service.asmx", "", "")
-	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
-		t.Errorf("GET /Service.asmx: %d, Allow %q", r.Status, r.Header.Get("Allow"))
-	}
-}
