@@ -313,11 +313,10 @@ func TestRevokeAndExpireToken(t *testing.T) {
 // Retry-After in whole seconds rounded up, and then lets requests through.
 func TestFailTokenRequests(t *testing.T) {
 	tests := []struct {
-		vendor     string
-		n, status  int
-		retryAfter time.Duration
-		wantHeader string
-		wantBody   string
+		vendor               string
+		n, status            int
+		retryAfter           time.Duration
+		wantHeader, wantBody string
 	}{
 		{"mcv1", 2, 503, 7 * time.Second, "7", `{"message":"Service Unavailable","errorcode":503,"documentation":""}`},
 		{"mcv1", 2, 429, 1500 * time.Millisecond, "2", `{"message":"Too Many Requests","errorcode":429,"documentation":""}`},

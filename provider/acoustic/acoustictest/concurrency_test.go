@@ -67,10 +67,9 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 
 func TestConcurrencyLimitOption(t *testing.T) {
 	tests := []struct {
-		name  string
-		limit int
-		calls int
-		want  int // rejections of one extra call
+		name         string
+		limit, calls int
+		want         int // rejections of one extra call
 	}{
 		{"limit 2", 2, 2, 1},
 		{"no limit", 0, 15, 0},

@@ -25,15 +25,11 @@ func TestXMLAPI(t *testing.T) {
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 
 	tests := []struct {
-		name        string
-		path        string
-		contentType string
-		body        string
-		auth        string
-		status      int
-		want        string
-		envelope    string // what LastEnvelope must return
-		reason      string
+		name, path, contentType, body, auth string
+		status                              int
+		want                                string
+		envelope                            string // what LastEnvelope must return
+		reason                              string
 	}{
 		{
 			name: "raw XML", contentType: "text/xml;charset=UTF-8", body: getLists, auth: "Bearer " + tok,

@@ -52,11 +52,7 @@ func TestSOAPAccepted(t *testing.T) {
 	tok := fetchToken(t, srv, tokenBody()).AccessToken
 
 	tests := []struct {
-		name        string
-		path        string
-		contentType string
-		envelope    string
-		wantType    string
+		name, path, contentType, envelope, wantType string
 	}{
 		{
 			name: "fueloauth, SOAP 1.1", envelope: envelope11(fuelOAuth(tok)),

@@ -13,11 +13,10 @@ import (
 func TestRequestToken(t *testing.T) {
 	const secret = `[A-Z2-7]{52}`
 	tests := []struct {
-		name  string
-		opts  []mcv1test.Option
-		query string
-		body  string
-		want  string // regexp of the whole body
+		name        string
+		opts        []mcv1test.Option
+		query, body string
+		want        string // regexp of the whole body
 	}{
 		{
 			name: "client credentials",

@@ -178,10 +178,9 @@ func TestAuthorizeRedirectsWithACode(t *testing.T) {
 
 func TestAuthorizeErrors(t *testing.T) {
 	tests := []struct {
-		name   string
-		query  url.Values
-		want   string
-		reason string
+		name         string
+		query        url.Values
+		want, reason string
 	}{
 		{
 			name:   "response_type token",
