@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -635,4 +636,79 @@ func TestAPIsTakePOST(t *testing.T) {
 			t.Errorf("GET %s: %d, Allow %q", path[s.v.name], r.Status, r.Header.Get("Allow"))
 		}
 	})
+}
+
+// A Server's credential fields hold the documented defaults, or the first of each
+// kind its options registered, which is what it accepts.
+func TestServerCredentials(t *testing.T) {
+	v1 := mcv1test.NewServer()
+	v1own := mcv1test.NewServer(mcv1test.WithEnhancedClient("e", "e-secret"), mcv1test.WithClient("a", "a-secret"),
+		mcv1test.WithClient("b", "b-secret"), mcv1test.WithAPIUser("u", "u-password"), mcv1test.WithAPIUser("w", "w-password"))
+	v1enhanced := mcv1test.NewServer(mcv1test.WithEnhancedClient("e", "e-secret"))
+	v2 := mcv2test.NewServer()
+	v2own := mcv2test.NewServer(mcv2test.WithPublicApp("p"), mcv2test.WithWebApp("w", "w-secret"), mcv2test.WithClient("c", "c-secret"),
+		mcv2test.WithAPIUser("u", "u-password"))
+	v2web := mcv2test.NewServer(mcv2test.WithWebApp("w", "w-secret"))
+	ac := acoustictest.NewServer()
+	acOwn := acoustictest.NewServer(acoustictest.WithClient("a", "a-secret", "rt-1"), acoustictest.WithClient("a", "a-secret", "rt-2"))
+	for _, c := range []interface{ Close() }{v1, v1own, v1enhanced, v2, v2own, v2web, ac, acOwn} {
+		defer c.Close()
+	}
+	tests := []struct {
+		name      string
+		got, want []string
+	}{
+		{"mcv1 defaults", []string{v1.ClientID, v1.ClientSecret, v1.APIUsername, v1.APIPassword},
+			[]string{"tokentrip-mcv1-client-id", "tokentrip-mcv1-client-secret", "tokentrip-api-user", "tokentrip-api-password"}},
+		{"mcv1 options", []string{v1own.ClientID, v1own.ClientSecret, v1own.APIUsername, v1own.APIPassword},
+			[]string{"a", "a-secret", "u", "u-password"}},
+		{"mcv1 enhanced client only", []string{v1enhanced.ClientID, v1enhanced.ClientSecret}, []string{"", ""}},
+		{"mcv2 defaults", []string{v2.ClientID, v2.ClientSecret, v2.WebAppID, v2.WebAppSecret, v2.PublicAppID,
+			v2.APIUsername, v2.APIPassword, v2.Scope, v2.AccountID},
+			[]string{"tokentrip-mcv2-client-id", "tokentrip-mcv2-client-secret", "tokentrip-mcv2-web-app-id", "tokentrip-mcv2-web-app-secret",
+				"tokentrip-mcv2-public-app-id", "tokentrip-api-user", "tokentrip-api-password", "email_read email_write email_send", "100000001"}},
+		{"mcv2 options", []string{v2own.ClientID, v2own.ClientSecret, v2own.WebAppID, v2own.WebAppSecret, v2own.PublicAppID, v2own.APIUsername},
+			[]string{"c", "c-secret", "w", "w-secret", "p", "u"}},
+		{"mcv2 web app only", []string{v2web.ClientID, v2web.ClientSecret, v2web.WebAppID, v2web.PublicAppID}, []string{"", "", "w", ""}},
+		{"acoustic defaults", []string{ac.ClientID, ac.ClientSecret, ac.RefreshToken},
+			[]string{"tokentrip-acoustic-client-id", "tokentrip-acoustic-client-secret", "tokentrip-acoustic-refresh-token"}},
+		{"acoustic options", []string{acOwn.ClientID, acOwn.ClientSecret, acOwn.RefreshToken}, []string{"a", "a-secret", "rt-1"}},
+	}
+	for _, tt := range tests {
+		if !slices.Equal(tt.got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+
+	// The fields are what the servers accept: a token for each client, a SOAP
+	// call for each first API user.
+	for _, r := range []struct {
+		name, url, path, contentType, body string
+		client                             *http.Client
+	}{
+		{"mcv1", v1own.URL, emulator.MCv1TokenPath, "application/json",
+			jsonObject([]string{"clientId", v1own.ClientID, "clientSecret", v1own.ClientSecret}), v1own.Client()},
+		{"mcv2", v2own.URL, emulator.MCv2TokenPath, "application/json", jsonObject([]string{"grant_type", "client_credentials",
+			"client_id", v2own.ClientID, "client_secret", v2own.ClientSecret}), v2own.Client()},
+		{"acoustic", acOwn.URL, emulator.AcousticTokenPath, "application/x-www-form-urlencoded", url.Values{"grant_type": {"refresh_token"},
+			"client_id": {acOwn.ClientID}, "client_secret": {acOwn.ClientSecret}, "refresh_token": {acOwn.RefreshToken}}.Encode(), acOwn.Client()},
+	} {
+		emulatortest.Decode[struct{}](t, emulatortest.Send(t, r.client, http.MethodPost, r.url+r.path, r.contentType, r.body))
+	}
+	for _, u := range []struct {
+		url, username, password string
+		client                  *http.Client
+	}{
+		{v1own.URL, v1own.APIUsername, v1own.APIPassword, v1own.Client()},
+		{v1own.URL, "w", "w-password", v1own.Client()},
+		{v2.URL, v2.APIUsername, v2.APIPassword, v2.Client()},
+	} {
+		envelope := `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` +
+			`<wsse:Security xmlns:wsse="` + emulator.WSSENS + `"><wsse:UsernameToken><wsse:Username>` + u.username +
+			`</wsse:Username><wsse:Password>` + u.password + `</wsse:Password></wsse:UsernameToken></wsse:Security>` +
+			`</soap:Header><soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></soap:Body></soap:Envelope>`
+		if r := emulatortest.Send(t, u.client, http.MethodPost, u.url+"/Service.asmx", "text/xml", envelope); r.Status != http.StatusOK {
+			t.Errorf("SOAP as %s: %d %s", u.username, r.Status, r.Body)
+		}
+	}
 }
