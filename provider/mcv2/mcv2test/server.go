@@ -27,11 +27,9 @@ type Server struct {
 	WebAppID, WebAppSecret string
 	// PublicAppID is the public app (authorization_code, no secret) registered
 	// first: the first WithPublicApp's, or "tokentrip-mcv2-public-app-id" when no
-	// client option is given.
+	// client option is given. These client fields are empty when client options
+	// register no client of their kind.
 	PublicAppID string
-	// Each of the clients above is empty when client options are given but none of
-	// its kind.
-
 	// APIUsername and APIPassword are the API user a SOAP UsernameToken may carry:
 	// the first WithAPIUser's, or "tokentrip-api-user" and "tokentrip-api-password".
 	APIUsername, APIPassword string
