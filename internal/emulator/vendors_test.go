@@ -45,6 +45,7 @@ type vendor struct {
 	token                func(edit ...string) string // a token request's body for the default client, edited: key, value…
 	secretKey            string                      // the key of the client secret in that body
 	api                  request                     // an API call, to which a test adds the token
+	success              string                      // the body of its answer
 	lifetime             time.Duration
 	dead                 answer // an API call with a revoked or expired token
 	throttled            answer // an API call throttled by ThrottleAPICalls
@@ -82,6 +83,7 @@ var vendors = []*vendor{
 			return jsonObject(append([]string{"clientId", emulator.MCv1ClientID, "clientSecret", emulator.MCv1ClientSecret}, edit...))
 		},
 		api:       request{http.MethodGet, restCall, "", ""},
+		success:   `{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0}`,
 		lifetime:  emulator.MCv1TokenLifetime,
 		dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
 		throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
@@ -109,6 +111,7 @@ var vendors = []*vendor{
 				"client_id", emulator.MCv2ClientID, "client_secret", emulator.MCv2ClientSecret}, edit...))
 		},
 		api:       request{http.MethodGet, restCall, "", ""},
+		success:   `{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0}`,
 		lifetime:  emulator.MCv2TokenLifetime,
 		dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
 		throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
@@ -141,6 +144,7 @@ var vendors = []*vendor{
 			return form.Encode()
 		},
 		api:      request{http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", getLists},
+		success:  `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>`,
 		lifetime: emulator.AcousticTokenLifetime,
 		dead:     answer{status: http.StatusOK, body: sessionFault},
 		throttled: answer{status: http.StatusTooManyRequests,
@@ -249,11 +253,11 @@ func (s *server) call(t *testing.T, token string) emulatortest.Reply {
 	return s.send(t, s.v.api, token)
 }
 
-// wantOK fails the test unless r is a 200 that is no fault.
-func wantOK(t *testing.T, what string, r emulatortest.Reply) {
+// wantOK fails the test unless r is the vendor's answer to a successful API call.
+func (s *server) wantOK(t *testing.T, what string, r emulatortest.Reply) {
 	t.Helper()
-	if r.Status != http.StatusOK || r.Body == sessionFault {
-		t.Errorf("%s: %d %s, want a success", what, r.Status, r.Body)
+	if r.Status != http.StatusOK || r.Body != s.v.success {
+		t.Errorf("%s: %d %s, want 200 %s", what, r.Status, r.Body, s.v.success)
 	}
 }
 
@@ -278,7 +282,7 @@ func TestTokensExpireByTheClock(t *testing.T) {
 	eachVendor(t, func(t *testing.T, s *server, clock *manualclock.Clock) {
 		tok := s.fetch(t)
 		clock.Advance(s.v.lifetime - time.Second)
-		wantOK(t, "a second before expiry", s.call(t, tok))
+		s.wantOK(t, "a second before expiry", s.call(t, tok))
 		clock.Advance(time.Second)
 		wantAnswer(t, s.call(t, tok), s.v.dead)
 		s.wantRejections(t, map[string]int{emulator.ReasonExpiredToken: 1})
@@ -305,7 +309,7 @@ func TestRevokeAndExpireToken(t *testing.T) {
 		}
 		wantAnswer(t, s.call(t, revoked), s.v.dead)
 		wantAnswer(t, s.call(t, expired), s.v.dead)
-		wantOK(t, "untouched token", s.call(t, kept))
+		s.wantOK(t, "untouched token", s.call(t, kept))
 		s.wantRejections(t, map[string]int{emulator.ReasonRevokedToken: 1, emulator.ReasonExpiredToken: 1})
 	})
 }
@@ -393,7 +397,7 @@ func TestHoldAPICalls(t *testing.T) {
 		default:
 		}
 		s.ReleaseAPICalls()
-		wantOK(t, "released call", <-done)
+		s.wantOK(t, "released call", <-done)
 	})
 }
 
@@ -431,7 +435,7 @@ func TestLatency(t *testing.T) {
 			t.Errorf("token request took %v, want at least %v", took, delay)
 		}
 		began = time.Now()
-		wantOK(t, "API call", s.call(t, tok))
+		s.wantOK(t, "API call", s.call(t, tok))
 		if took := time.Since(began); took < delay {
 			t.Errorf("API call took %v, want at least %v", took, delay)
 		}
@@ -463,7 +467,7 @@ func TestTLSServer(t *testing.T) {
 				if !strings.HasPrefix(s.url, "https://") {
 					t.Fatalf("URL = %s", s.url)
 				}
-				wantOK(t, "API call over TLS", s.call(t, s.fetch(t)))
+				s.wantOK(t, "API call over TLS", s.call(t, s.fetch(t)))
 				v.tls(t, s)
 			})
 		})
@@ -477,10 +481,10 @@ func TestThrottleAPICalls(t *testing.T) {
 		tok := s.fetch(t)
 		s.ThrottleAPICalls(1)
 		wantAnswer(t, s.call(t, tok), s.v.throttled)
-		wantOK(t, "after the throttled call", s.call(t, tok))
+		s.wantOK(t, "after the throttled call", s.call(t, tok))
 		s.ThrottleAPICalls(1)
 		s.ThrottleAPICalls(0)
-		wantOK(t, "after cancelling", s.call(t, tok))
+		s.wantOK(t, "after cancelling", s.call(t, tok))
 		s.wantRejections(t, map[string]int{emulator.ReasonThrottled: 1})
 	})
 }
