@@ -44,13 +44,27 @@ type vendor struct {
 	tokenPath, tokenType string
 	token                func(edit ...string) string // a token request's body for the default client, edited: key, value…
 	secretKey            string                      // the key of the client secret in that body
-	api                  request                     // an API call, to which a test adds the token
-	success              string                      // the body of its answer
-	lifetime             time.Duration
-	dead                 answer // an API call with a revoked or expired token
-	throttled            answer // an API call throttled by ThrottleAPICalls
+	apiAnswers
+	lifetime time.Duration
 	// tls checks what a server over TLS says of itself besides its URL.
 	tls func(t *testing.T, s *server)
+}
+
+// apiAnswers is an API call to which a test adds the token, and how the vendor
+// answers it: a success, a revoked or expired token, a call ThrottleAPICalls
+// throttles.
+type apiAnswers struct {
+	api             request
+	success         string
+	dead, throttled answer
+}
+
+// marketingCloudAPI is REST, as both Marketing Cloud emulators serve it.
+var marketingCloudAPI = apiAnswers{
+	api:       request{http.MethodGet, restCall, "", ""},
+	success:   `{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0}`,
+	dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
+	throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
 }
 
 // server is a started emulator as these tests see it.
@@ -82,11 +96,8 @@ var vendors = []*vendor{
 		token: func(edit ...string) string {
 			return jsonObject(append([]string{"clientId", emulator.MCv1ClientID, "clientSecret", emulator.MCv1ClientSecret}, edit...))
 		},
-		api:       request{http.MethodGet, restCall, "", ""},
-		success:   `{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0}`,
-		lifetime:  emulator.MCv1TokenLifetime,
-		dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
-		throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
+		apiAnswers: marketingCloudAPI,
+		lifetime:   emulator.MCv1TokenLifetime,
 		tls: func(t *testing.T, s *server) {
 			// A SOAP fault names the https endpoint as its actor.
 			r := s.send(t, request{http.MethodPost, "/Service.asmx", "text/xml",
@@ -110,11 +121,8 @@ var vendors = []*vendor{
 			return jsonObject(append([]string{"grant_type", "client_credentials",
 				"client_id", emulator.MCv2ClientID, "client_secret", emulator.MCv2ClientSecret}, edit...))
 		},
-		api:       request{http.MethodGet, restCall, "", ""},
-		success:   `{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0}`,
-		lifetime:  emulator.MCv2TokenLifetime,
-		dead:      answer{http.StatusUnauthorized, emulatortest.MCNotAuthorized, "WWW-Authenticate", mcWWWAuth},
-		throttled: answer{http.StatusTooManyRequests, mcRateLimited, "Retry-After", "5"},
+		apiAnswers: marketingCloudAPI,
+		lifetime:   emulator.MCv2TokenLifetime,
 		tls: func(t *testing.T, s *server) {
 			// Tokens point REST and SOAP at the https URL.
 			tok := emulatortest.Decode[struct {
@@ -143,13 +151,15 @@ var vendors = []*vendor{
 			}
 			return form.Encode()
 		},
-		api:      request{http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", getLists},
-		success:  `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>`,
+		apiAnswers: apiAnswers{
+			api:     request{http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", getLists},
+			success: `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>`,
+			dead:    answer{status: http.StatusOK, body: sessionFault},
+			throttled: answer{status: http.StatusTooManyRequests,
+				body: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`},
+		},
 		lifetime: emulator.AcousticTokenLifetime,
-		dead:     answer{status: http.StatusOK, body: sessionFault},
-		throttled: answer{status: http.StatusTooManyRequests,
-			body: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`},
-		tls: func(*testing.T, *server) {},
+		tls:      func(*testing.T, *server) {},
 	},
 }
 
