@@ -36,8 +36,8 @@ func Example() {
 	}
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL:      srv.URL, // an emulator; in production, Subdomain
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 		HTTPClient:   srv.Client(),
 		Hook:         in.Hook, // fetches, failures, invalidations, replays, breaker changes
 		Base: otelhttp.NewTransport(srv.Client().Transport, // a client span per attempt

@@ -31,7 +31,7 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	tm := newTelemetry(t, env)
 	evs := &events{next: tm.in.Hook}
 	tr, err := mcv2.NewTransport(mcv2.Config{
-		AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+		AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
 		HTTPClient: srv.Client(), Base: srv.Client().Transport, Clock: clk.Now, Hook: evs.hook,
 		Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
 		Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 3, Outages: -1, Cooldown: time.Hour}},
@@ -78,7 +78,7 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	}
 	src.Wait()
 	clk.Advance(time.Hour) // every token expired
-	srv.RevokeClient(mcv2test.DefaultClientID)
+	srv.RevokeClient(srv.ClientID)
 	for range 4 { // three rejections open the breaker; the fourth is refused
 		if got := call(); got != 0 {
 			t.Fatalf("call with revoked credentials: %d", got)
@@ -140,7 +140,7 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	}
 
 	// Nothing carries the client id, the secret or a token.
-	secrets := []string{mcv2test.DefaultClientID, mcv2test.DefaultClientSecret}
+	secrets := []string{srv.ClientID, srv.ClientSecret}
 	for tok := range tokens {
 		secrets = append(secrets, tok)
 	}

@@ -23,8 +23,8 @@ func Example() {
 	for _, mid := range []string{"100000001", "100000002", "100000003"} {
 		cfg := mcv2.Config{
 			AuthURL:      srv.URL,
-			ClientID:     mcv2test.DefaultClientID,
-			ClientSecret: mcv2test.DefaultClientSecret,
+			ClientID:     srv.ClientID,
+			ClientSecret: srv.ClientSecret,
 			AccountID:    mid,
 		}
 		if err := cfg.Validate(); err != nil { // refuse a bad setting now, not on first use

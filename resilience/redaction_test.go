@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -48,15 +49,15 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 		},
 		{
 			vendor:   mcv2Vendor,
-			clientID: mcv2test.DefaultWebAppID,
+			clientID: emulator.MCv2WebAppID,
 			tweak: func(cfg any) {
 				c := cfg.(*mcv2.Config) // a web app acting for a user: rotating refresh tokens
-				c.ClientID, c.ClientSecret = mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret
+				c.ClientID, c.ClientSecret = emulator.MCv2WebAppID, emulator.MCv2WebAppSecret
 				c.RedirectURI, c.RefreshTokens = redirectURI, &store.Memory{}
 			},
 			prepare: func(t *testing.T, h *harness) {
 				code := h.srv.(*mcv2test.Server).IssueCode(mcv2test.CodeGrant{RedirectURI: redirectURI})
-				h.secrets.add(code, mcv2test.DefaultWebAppSecret)
+				h.secrets.add(code, emulator.MCv2WebAppSecret)
 				if _, err := h.provider.(*mcv2.Provider).Exchange(t.Context(), mcv2.Callback{Code: code}); err != nil {
 					t.Fatal(err)
 				}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
@@ -76,12 +77,12 @@ var (
 )
 
 var (
-	mcv1Vendor = mcVendor("mcv1", mcv1test.DefaultClientID, mcv1test.DefaultClientSecret, mcv1.NewProvider,
+	mcv1Vendor = mcVendor("mcv1", emulator.MCv1ClientID, emulator.MCv1ClientSecret, mcv1.NewProvider,
 		func(clock func() time.Time) (vendorEmulator, string) {
 			s := mcv1test.NewServer(mcv1test.WithClock(clock))
 			return s, s.URL
 		})
-	mcv2Vendor = mcVendor("mcv2", mcv2test.DefaultClientID, mcv2test.DefaultClientSecret, mcv2.NewProvider,
+	mcv2Vendor = mcVendor("mcv2", emulator.MCv2ClientID, emulator.MCv2ClientSecret, mcv2.NewProvider,
 		func(clock func() time.Time) (vendorEmulator, string) {
 			s := mcv2test.NewServer(mcv2test.WithClock(clock))
 			return s, s.URL
@@ -117,8 +118,8 @@ func mcVendor[C any, P interface {
 
 var acousticVendor = &vendor{
 	name:     "acoustic",
-	clientID: acoustictest.DefaultClientID,
-	secrets:  []string{acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken},
+	clientID: emulator.AcousticClientID,
+	secrets:  []string{emulator.AcousticClientSecret, emulator.AcousticRefreshToken},
 	inFlight: acoustic.DefaultMaxInFlight,
 	rest:     acREST,
 	soap:     acXMLAPI,
@@ -132,9 +133,9 @@ var acousticVendor = &vendor{
 		}
 		cfg := acoustic.Config{
 			BaseURL:      set.AuthURL,
-			ClientID:     acoustictest.DefaultClientID,
-			ClientSecret: acoustictest.DefaultClientSecret,
-			RefreshToken: acoustictest.DefaultRefreshToken,
+			ClientID:     emulator.AcousticClientID,
+			ClientSecret: emulator.AcousticClientSecret,
+			RefreshToken: emulator.AcousticRefreshToken,
 		}
 		return buildWith(cfg, set.common, tweak, acoustic.NewProvider, func(cfg acoustic.Config, _ *acoustic.Provider) (*transport.Transport, error) {
 			return acoustic.NewTransport(cfg, opts)

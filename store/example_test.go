@@ -54,8 +54,8 @@ func ExampleNewFile() {
 
 	cfg := mcv2.Config{
 		AuthURL:       srv.URL,
-		ClientID:      mcv2test.DefaultWebAppID,
-		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		ClientID:      srv.WebAppID,
+		ClientSecret:  srv.WebAppSecret,
 		RedirectURI:   "https://app.example.com/mc/callback",
 		RefreshTokens: store.NewFile(path),
 	}
@@ -106,8 +106,8 @@ func ExampleNewTokenCache() {
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
 			AuthURL:      srv.URL,
-			ClientID:     mcv2test.DefaultClientID,
-			ClientSecret: mcv2test.DefaultClientSecret,
+			ClientID:     srv.ClientID,
+			ClientSecret: srv.ClientSecret,
 			Store:        cache,
 		})
 		if err != nil {

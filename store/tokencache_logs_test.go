@@ -38,7 +38,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+			AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
 			HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c, Logger: logger,
 			Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
 			Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}},
@@ -94,8 +94,8 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			os.Chmod(cacheFile, 0o600)
 		}, `msg="tokentrip: store_down"`},
 		{"revoked credentials until the breaker opens", func() {
-			srv.RevokeClient(mcv2test.DefaultClientID)
-			defer srv.RestoreClient(mcv2test.DefaultClientID)
+			srv.RevokeClient(srv.ClientID)
+			defer srv.RestoreClient(srv.ClientID)
 			os.Remove(cacheFile)
 			tr, c := newClient()
 			for range 3 {
@@ -133,7 +133,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 		t.Fatalf("%d tokens seen; the scenario should issue several", len(issued))
 	}
 	out := log.String()
-	secrets := []string{mcv2test.DefaultClientID, mcv2test.DefaultClientSecret}
+	secrets := []string{srv.ClientID, srv.ClientSecret}
 	for tok := range issued {
 		secrets = append(secrets, tok, tok[:len(tok)/2])
 	}

@@ -517,7 +517,7 @@ func TestTokenCacheSharesTokensBetweenRuns(t *testing.T) {
 			return ""
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+			AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
 			AccountID: account, HTTPClient: srv.Client(), Store: c,
 		})
 		if err != nil {
@@ -541,7 +541,7 @@ func TestTokenCacheSharesTokensBetweenRuns(t *testing.T) {
 	tokens := make([]string, 8)
 	for i := range tokens {
 		wg.Add(1)
-		go func() { defer wg.Done(); tokens[i] = run(mcv2test.DefaultAccountID) }()
+		go func() { defer wg.Done(); tokens[i] = run(srv.AccountID) }()
 	}
 	wg.Wait()
 	if got := srv.Stats().TokenRequests; got != 2 {
@@ -557,7 +557,7 @@ func TestTokenCacheSharesTokensBetweenRuns(t *testing.T) {
 	// and the next run does not adopt it again.
 	srv.ExpireToken(first)
 	c, _ := store.NewTokenCache(dir)
-	tr, _ := mcv2.NewTransport(mcv2.Config{AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret, HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c})
+	tr, _ := mcv2.NewTransport(mcv2.Config{AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c})
 	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/platform/v1/endpoints")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("call with an expired cached token: %v, %v", resp, err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
@@ -31,8 +32,8 @@ const retrieveEnvelope = `<?xml version="1.0" encoding="UTF-8"?>
 func mcv1Provider(emu *mcv1test.Server) transport.Provider {
 	ec := endpoint.NewClient("mcv1", emu.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
 	return providerfunc.Func(func(ctx context.Context) (transport.Token, error) {
-		body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret)
-		resp, err := ec.Post(ctx, emu.URL+mcv1test.TokenPath, "application/json", []byte(body))
+		body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, emulator.MCv1ClientID, emulator.MCv1ClientSecret)
+		resp, err := ec.Post(ctx, emu.URL+emulator.MCv1TokenPath, "application/json", []byte(body))
 		if err != nil {
 			return transport.Token{}, err
 		}
@@ -181,14 +182,14 @@ func TestSOAPMalformedEnvelopeIsNotSent(t *testing.T) {
 func TestSOAPUsernameTokenFetchesNoToken(t *testing.T) {
 	emu := mcv1test.NewServer()
 	defer emu.Close()
-	cred := marketingcloud.UsernameToken(envelope.UsernameTokenConfig{Username: mcv1test.DefaultAPIUsername, Password: mcv1test.DefaultAPIPassword})
+	cred := marketingcloud.UsernameToken(envelope.UsernameTokenConfig{Username: emulator.MCAPIUsername, Password: emulator.MCAPIPassword})
 	client, _, _ := newSOAPClient(t, emu, nil, cred)
 	resp, body := postSOAP(t, client, emu.URL+"/Service.asmx", retrieveEnvelope)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d body %s", resp.StatusCode, body)
 	}
 	sent := emu.LastEnvelope()
-	security := regexp.MustCompile(`<wsse:Security [^>]*soapenv:mustUnderstand="1"[^>]*><wsse:UsernameToken><wsse:Username>` + mcv1test.DefaultAPIUsername)
+	security := regexp.MustCompile(`<wsse:Security [^>]*soapenv:mustUnderstand="1"[^>]*><wsse:UsernameToken><wsse:Username>` + emulator.MCAPIUsername)
 	if !security.Match(sent) || bytes.Count(sent, []byte("<wsse:Security")) != 1 {
 		t.Fatalf("envelope sent:\n%s", sent)
 	}

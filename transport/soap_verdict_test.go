@@ -67,7 +67,7 @@ func TestSOAPFaultCountsOnlyWhenInjected(t *testing.T) {
 				}
 			}
 			for line := range strings.SplitSeq(strings.TrimSpace(logged.String()), "\n") {
-				if strings.Contains(line, tok.AccessToken) || strings.Contains(line, mcv1test.DefaultClientSecret) {
+				if strings.Contains(line, tok.AccessToken) || strings.Contains(line, emu.ClientSecret) {
 					t.Fatalf("a secret was logged: %s", line)
 				}
 				if strings.Contains(line, `"msg":"tokentrip: not_injected"`) && !strings.Contains(line, `"level":"WARN"`) {

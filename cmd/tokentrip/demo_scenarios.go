@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/envelope"
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
-	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -86,7 +85,7 @@ func refreshAhead(ctx context.Context, d *demo, s *session) outcome {
 
 	// Four minutes before expiry: past the refresh point (five minutes before),
 	// and the token still good.
-	d.clock.Advance(mcv2test.DefaultTokenLifetime - 4*time.Minute)
+	d.clock.Advance(emulator.MCv2TokenLifetime - 4*time.Minute)
 	d.mc2.HoldTokenRequests()
 	cr := startCrowd(refreshCallers, func() error { return s.do(ctx) })
 	defer cr.finish(d.mc2.ReleaseTokenRequests)
@@ -137,7 +136,7 @@ func unauthorizedStorm(ctx context.Context, d *demo, s *session) outcome {
 	cr.done.Wait()
 
 	st, ts := d.mc2.Stats(), s.tr.Source().Stats()
-	rejected := st.Rejections[mcv2test.ReasonExpiredToken]
+	rejected := st.Rejections[emulator.ReasonExpiredToken]
 	ok := cr.ok.Load()
 	o := outcome{measured: fmt.Sprintf("%d × 401 → %s, %s; %d/%d OK",
 		rejected, plural(st.TokenRequests, "token request"), plural(int(ts.Replays), "replay"), ok, stormCallers)}
@@ -181,8 +180,8 @@ func soapFuelOAuth(ctx context.Context, d *demo, s *session) outcome {
 // Source: the credential is a WS-Security UsernameToken and no token is fetched.
 func soapUsernameToken(ctx context.Context, d *demo, _ *session) outcome {
 	tr := transport.New(nil, transport.Options{Hosts: []string{d.mc1.URL}, SOAP: marketingcloud.UsernameToken(envelope.UsernameTokenConfig{
-		Username: mcv1test.DefaultAPIUsername,
-		Password: mcv1test.DefaultAPIPassword,
+		Username: emulator.MCAPIUsername,
+		Password: emulator.MCAPIPassword,
 		Nonce:    true,
 	})})
 	defer tr.CloseIdleConnections()
@@ -222,7 +221,7 @@ func tokenExpiredReplay(ctx context.Context, d *demo, s *session) outcome {
 		return failed("SOAP call after the expiry: %v", err)
 	}
 	st, ts := d.mc2.Stats(), s.tr.Source().Stats()
-	faults := st.Rejections[mcv2test.ReasonExpiredToken]
+	faults := st.Rejections[emulator.ReasonExpiredToken]
 	o := outcome{measured: fmt.Sprintf("%s → %s, %s; HTTP %d", plural(faults, "fault"), plural(int(ts.Replays), "replay"), plural(st.TokenRequests, "token request"), second)}
 	o.check(first == http.StatusOK, "want the first call accepted, got HTTP %d", first)
 	o.check(faults == 1, "want 1 \"Token Expired\" fault, measured %d", faults)

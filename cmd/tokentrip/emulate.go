@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -18,9 +19,6 @@ import (
 // defaultEmulateListen is where "tokentrip emulate" serves unless told otherwise:
 // beside the proxy's default port.
 const defaultEmulateListen = "127.0.0.1:8788"
-
-// controlPath is where the emulators serve their JSON control endpoints.
-const controlPath = "/-/"
 
 // emulatorInfo is what "tokentrip emulate" prints on stdout: where the emulator
 // is, the credentials it accepts, and the settings that point "tokentrip token"
@@ -41,8 +39,8 @@ type emulatorInfo struct {
 	Env map[string]string `json:"env"`
 }
 
-// emulator is what the three emulator packages' servers have in common here.
-type emulator interface {
+// emulatorServer is what the three emulator packages' servers have in common here.
+type emulatorServer interface {
 	Close()
 }
 
@@ -93,7 +91,7 @@ const emulateGrace = 2 * time.Second
 // closeEmulator stops srv after a SIGINT or SIGTERM: a second signal ends the
 // process at once, and requests still in flight after emulateGrace are cut short
 // (exit 1), so that a stalled client cannot keep the emulator from stopping.
-func closeEmulator(env *environ, srv emulator, stopSignals func()) int {
+func closeEmulator(env *environ, srv emulatorServer, stopSignals func()) int {
 	stopSignals() // the default action again: a second Ctrl-C ends the process
 	fmt.Fprintf(env.stderr, "tokentrip emulate: stopping; requests in flight get %s, a second SIGINT or SIGTERM ends it at once\n", emulateGrace)
 	closed := make(chan struct{})
@@ -101,12 +99,10 @@ func closeEmulator(env *environ, srv emulator, stopSignals func()) int {
 		srv.Close()
 		close(closed)
 	}()
-	t := time.NewTimer(emulateGrace)
-	defer t.Stop()
 	select {
 	case <-closed:
 		return exitOK
-	case <-t.C:
+	case <-time.After(emulateGrace):
 		fmt.Fprintf(env.stderr, "tokentrip emulate: requests still in flight after %s were cut short\n", emulateGrace)
 		return exitFailure
 	}
@@ -116,7 +112,7 @@ func closeEmulator(env *environ, srv emulator, stopSignals func()) int {
 // --log-format have no variable: TOKENTRIP_LISTEN and TOKENTRIP_LOG_FORMAT are the
 // proxy's, and must not change the emulator.
 func emulateCLI(env *environ, s *settings) *cli {
-	c := newCLI("emulate", "Serve a vendor's emulator over HTTP: its token endpoint and APIs, plus JSON controls under "+controlPath+".\n"+
+	c := newCLI("emulate", "Serve a vendor's emulator over HTTP: its token endpoint and APIs, plus JSON controls under "+emulator.ControlPrefix+".\n"+
 		"stdout gets one JSON object with the base URL, the test credentials and the TOKENTRIP_ variables for token and proxy.", env)
 	c.str(&s.provider, "provider", "TOKENTRIP_PROVIDER", "NAME", "",
 		"the vendor to emulate: mcv1 (Marketing Cloud legacy package), mcv2 (enhanced package) or acoustic (required)", forAll)
@@ -141,15 +137,15 @@ func checkEmulateListen(addr string) error {
 }
 
 // startEmulator serves provider's emulator on ln and says how to reach it.
-func startEmulator(provider string, ln net.Listener) (emulator, emulatorInfo) {
+func startEmulator(provider string, ln net.Listener) (emulatorServer, emulatorInfo) {
 	var info emulatorInfo
 	switch provider {
 	case providerMCv1:
 		srv := mcv1test.NewServer(mcv1test.WithListener(ln))
 		info = emulatorInfo{
-			BaseURL: srv.URL, TokenURL: srv.URL + mcv1test.TokenPath,
-			ClientID: mcv1test.DefaultClientID, ClientSecret: mcv1test.DefaultClientSecret,
-			APIUsername: mcv1test.DefaultAPIUsername, APIPassword: mcv1test.DefaultAPIPassword,
+			BaseURL: srv.URL, TokenURL: srv.URL + emulator.MCv1TokenPath,
+			ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+			APIUsername: srv.APIUsername, APIPassword: srv.APIPassword,
 			Env: map[string]string{
 				"TOKENTRIP_AUTH_URL": srv.URL,
 				"TOKENTRIP_REST_URL": srv.URL,
@@ -160,25 +156,25 @@ func startEmulator(provider string, ln net.Listener) (emulator, emulatorInfo) {
 	case providerMCv2:
 		srv := mcv2test.NewServer(mcv2test.WithListener(ln))
 		info = emulatorInfo{
-			BaseURL: srv.URL, TokenURL: srv.URL + mcv2test.TokenPath,
-			ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
-			AccountID:   mcv2test.DefaultAccountID,
-			APIUsername: mcv2test.DefaultAPIUsername, APIPassword: mcv2test.DefaultAPIPassword,
+			BaseURL: srv.URL, TokenURL: srv.URL + emulator.MCv2TokenPath,
+			ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+			AccountID:   srv.AccountID,
+			APIUsername: srv.APIUsername, APIPassword: srv.APIPassword,
 			Env: map[string]string{
 				"TOKENTRIP_AUTH_URL":   srv.URL,
-				"TOKENTRIP_ACCOUNT_ID": mcv2test.DefaultAccountID,
+				"TOKENTRIP_ACCOUNT_ID": srv.AccountID,
 			},
 		}
 		return finish(srv, provider, info)
 	default:
 		srv := acoustictest.NewServer(acoustictest.WithListener(ln))
 		info = emulatorInfo{
-			BaseURL: srv.URL, TokenURL: srv.URL + acoustictest.TokenPath,
-			ClientID: acoustictest.DefaultClientID, ClientSecret: acoustictest.DefaultClientSecret,
-			RefreshToken: acoustictest.DefaultRefreshToken,
+			BaseURL: srv.URL, TokenURL: srv.URL + emulator.AcousticTokenPath,
+			ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+			RefreshToken: srv.RefreshToken,
 			Env: map[string]string{
 				"TOKENTRIP_BASE_URL":      srv.URL,
-				"TOKENTRIP_REFRESH_TOKEN": acoustictest.DefaultRefreshToken,
+				"TOKENTRIP_REFRESH_TOKEN": srv.RefreshToken,
 			},
 		}
 		return finish(srv, provider, info)
@@ -186,9 +182,9 @@ func startEmulator(provider string, ln net.Listener) (emulator, emulatorInfo) {
 }
 
 // finish fills what every provider's info holds.
-func finish(srv emulator, provider string, info emulatorInfo) (emulator, emulatorInfo) {
+func finish(srv emulatorServer, provider string, info emulatorInfo) (emulatorServer, emulatorInfo) {
 	info.Provider = provider
-	info.ControlsURL = info.BaseURL + controlPath
+	info.ControlsURL = info.BaseURL + emulator.ControlPrefix
 	info.Env["TOKENTRIP_PROVIDER"] = provider
 	info.Env["TOKENTRIP_CLIENT_ID"] = info.ClientID
 	info.Env[envClientSecret] = info.ClientSecret

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/proxy"
 	"github.com/tokentrip/tokentrip/internal/testkit"
@@ -59,9 +60,9 @@ func startMultiEmulators(t *testing.T) *multiEmulators {
 // multiVars are the variables a --config proxy test reads its secrets from.
 func multiVars() map[string]string {
 	return map[string]string{
-		"LEGACY_SECRET":   mcv1test.DefaultClientSecret,
-		"ENHANCED_SECRET": mcv2test.DefaultClientSecret,
-		"CAMPAIGN_SECRET": acoustictest.DefaultClientSecret,
+		"LEGACY_SECRET":   emulator.MCv1ClientSecret,
+		"ENHANCED_SECRET": emulator.MCv2ClientSecret,
+		"CAMPAIGN_SECRET": emulator.AcousticClientSecret,
 	}
 }
 
@@ -79,7 +80,7 @@ auth_url = %[2]q
 client_id = %[3]q
 client_secret_env = "ENHANCED_SECRET"
 account_id = %[1]q
-`, mid, auth, mcv2test.DefaultClientID)
+`, mid, auth, emulator.MCv2ClientID)
 	}
 	ac := func(name, prefix, base string) string {
 		return fmt.Sprintf(`
@@ -91,7 +92,7 @@ base_url = %q
 client_id = %q
 client_secret_env = "CAMPAIGN_SECRET"
 refresh_token_file = "refresh-token"
-`, name, prefix, base, acoustictest.DefaultClientID)
+`, name, prefix, base, emulator.AcousticClientID)
 	}
 	return fmt.Sprintf(`
 [[credential]]
@@ -102,7 +103,7 @@ rest_url = "%[1]s/"
 soap_url = %[1]q
 client_id = %[2]q
 client_secret_env = "LEGACY_SECRET"
-`, e.v1.URL, mcv1test.DefaultClientID) +
+`, e.v1.URL, emulator.MCv1ClientID) +
 		mc2("111", e.v2.URL) + mc2("222", e.v2.URL) + mc2("444", e.v2.URL) + mc2("333", e.idleMCv2.URL) +
 		ac("campaign", "/acoustic/eu", e.ac.URL) + ac("campaign-us", "/acoustic/us", e.idleAcoustic.URL)
 }
@@ -260,7 +261,7 @@ func TestProxyConfigRoutesEachPrefixToItsCredential(t *testing.T) {
 			t.Errorf("the log lacks %s:\n%s", want, log)
 		}
 	}
-	for _, secret := range []string{mcv2test.DefaultClientSecret, mcv1test.DefaultClientSecret, acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken, "local-client-7c1d"} {
+	for _, secret := range []string{emulator.MCv2ClientSecret, emulator.MCv1ClientSecret, emulator.AcousticClientSecret, emulator.AcousticRefreshToken, "local-client-7c1d"} {
 		if strings.Contains(log, secret) {
 			t.Errorf("the log shows %q", secret)
 		}
@@ -311,7 +312,7 @@ func TestProxyConfigConcurrentFirstUse(t *testing.T) {
 func writeMultiConfig(t *testing.T, config string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "refresh-token"), []byte(acoustictest.DefaultRefreshToken+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "refresh-token"), []byte(emulator.AcousticRefreshToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "tokentrip.toml")
@@ -354,7 +355,7 @@ func TestProxyConfigCommand(t *testing.T) {
 	if code := p.stop(t); code != exitOK {
 		t.Fatalf("exit code %d after SIGTERM, want 0:\n%s", code, p.log())
 	}
-	for _, secret := range []string{mcv2test.DefaultClientSecret, acoustictest.DefaultRefreshToken} {
+	for _, secret := range []string{emulator.MCv2ClientSecret, emulator.AcousticRefreshToken} {
 		if strings.Contains(p.log(), secret) {
 			t.Errorf("the log shows %q", secret)
 		}
@@ -367,7 +368,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
 	good := fmt.Sprintf("[[credential]]\nname = \"bu-1\"\nprovider = \"mcv2\"\nauth_url = %q\nclient_id = %q\nclient_secret_env = \"ENHANCED_SECRET\"\n",
-		srv.URL, mcv2test.DefaultClientID)
+		srv.URL, srv.ClientID)
 	goodPath := writeMultiConfig(t, good)
 	for _, tc := range []struct {
 		name   string
@@ -376,7 +377,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 		args   []string // after "proxy --listen 127.0.0.1:0"
 		want   string
 	}{
-		{"literal secret", good + "client_secret = \"" + mcv2test.DefaultClientSecret + "\"\n", nil, nil, `credential "bu-1": client_secret: secrets are not accepted`},
+		{"literal secret", good + "client_secret = \"" + srv.ClientSecret + "\"\n", nil, nil, `credential "bu-1": client_secret: secrets are not accepted`},
 		{"unknown key", good + "acount_id = \"1\"\n", nil, nil, `unknown key "acount_id"`},
 		{"duplicate name", good + strings.Replace(good, "[[credential]]\n", "[[credential]]\nprefix = \"/other\"\n", 1), nil, nil, "the name is taken"},
 		{"duplicate prefix", good + strings.Replace(good, `"bu-1"`, `"bu-2"`+"\nprefix = \"/bu-1\"", 1), nil, nil, "prefix /bu-1 is taken"},
@@ -385,7 +386,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 		{"no such file", "-", nil, []string{"--config", "/nonexistent/tokentrip.toml"}, "cannot read /nonexistent/tokentrip.toml"},
 		{"a credential flag", "", nil, []string{"--provider", "mcv2"}, "--provider: with --config (or TOKENTRIP_CONFIG), each credential's settings are in the config file"},
 		{"a credential flag with =", "", nil, []string{"--client-id=x"}, "--client-id: with --config"},
-		{"a secret flag", "", nil, []string{"--client-secret", mcv2test.DefaultClientSecret}, "secrets are not accepted as flags"},
+		{"a secret flag", "", nil, []string{"--client-secret", srv.ClientSecret}, "secrets are not accepted as flags"},
 		{"remote listen", "", nil, []string{"--listen", "0.0.0.0:0"}, "--allow-remote"},
 		{"bad log level", "", nil, []string{"--log-level", "loud"}, "--log-level"},
 		{"port out of range", "", nil, []string{"--listen", "127.0.0.1:99999"}, "the port must be a number from 0 to 65535"},
@@ -410,7 +411,7 @@ func TestProxyConfigUsageErrors(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "Usage: tokentrip proxy") {
 				t.Errorf("stderr lacks %q or the usage:\n%s", tc.want, r.stderr)
 			}
-			if strings.Contains(r.output(), mcv2test.DefaultClientSecret) {
+			if strings.Contains(r.output(), srv.ClientSecret) {
 				t.Errorf("the output shows the secret:\n%s", r.output())
 			}
 		})
@@ -497,7 +498,7 @@ auth_url = %q
 client_id = %q
 client_secret_env = "WRONG_SECRET"
 account_id = "555"
-`, e.v2.URL, mcv2test.DefaultClientID)
+`, e.v2.URL, emulator.MCv2ClientID)
 	path := writeMultiConfig(t, e.config()+bad)
 	p := startProxy(t, append(varList(), "WRONG_SECRET=not-the-secret-9d2f"), "--config", path)
 	base := "http://" + p.base
@@ -566,7 +567,7 @@ account_id = "555"
 		t.Errorf("bu-bad's fetch failures: %v, want at least 1", v)
 	}
 	for _, absent := range []string{`credential="bu-333"`, `credential="campaign-us"`, `credential="bu-222"`, `credential="mcv2"`,
-		mcv2test.DefaultClientID, mcv2test.DefaultClientSecret, "not-the-secret-9d2f", "evil.example", "/bu/"} {
+		emulator.MCv2ClientID, emulator.MCv2ClientSecret, "not-the-secret-9d2f", "evil.example", "/bu/"} {
 		if strings.Contains(metrics, absent) {
 			t.Errorf("the metrics show %s", absent)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -18,8 +19,8 @@ import (
 func TestProxyBadSettingsBeforeAnyNetworkCall(t *testing.T) {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	vars := []string{envClientSecret + "=" + mcv2test.DefaultClientSecret}
-	base := []string{"proxy", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID}
+	vars := []string{envClientSecret + "=" + emulator.MCv2ClientSecret}
+	base := []string{"proxy", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID}
 	for _, tc := range []struct {
 		name string
 		vars []string

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
@@ -166,8 +167,8 @@ func startMCv2Proxy(t *testing.T, args ...string) (*mcv2test.Server, *proxyProc)
 	t.Helper()
 	srv := mcv2test.NewServer()
 	t.Cleanup(srv.Close)
-	return srv, startProxy(t, []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-		append([]string{"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID}, args...)...)
+	return srv, startProxy(t, []string{envClientSecret + "=" + emulator.MCv2ClientSecret},
+		append([]string{"--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID}, args...)...)
 }
 
 // do sends a request to the proxy and returns the status and body.
@@ -276,8 +277,8 @@ func TestProxyMCv2(t *testing.T) {
 func TestProxyMCv1Overrides(t *testing.T) {
 	srv := mcv1test.NewServer()
 	defer srv.Close()
-	p := startProxy(t, []string{envClientSecret + "=" + mcv1test.DefaultClientSecret},
-		"--provider", "mcv1", "--auth-url", srv.URL, "--client-id", mcv1test.DefaultClientID,
+	p := startProxy(t, []string{envClientSecret + "=" + emulator.MCv1ClientSecret},
+		"--provider", "mcv1", "--auth-url", srv.URL, "--client-id", emulator.MCv1ClientID,
 		"--rest-url", srv.URL+"/", "--soap-url", srv.URL)
 	checkMCProxy(t, p, srv.LastEnvelope)
 	if st := srv.Stats(); st.TokenRequests != 1 {
@@ -290,9 +291,9 @@ func TestProxyAcoustic(t *testing.T) {
 	srv := acoustictest.NewServer()
 	defer srv.Close()
 	p := startProxy(t, []string{
-		envClientSecret + "=" + acoustictest.DefaultClientSecret,
-		envRefreshToken + "=" + acoustictest.DefaultRefreshToken,
-	}, "--provider", "acoustic", "--base-url", srv.URL, "--client-id", acoustictest.DefaultClientID)
+		envClientSecret + "=" + emulator.AcousticClientSecret,
+		envRefreshToken + "=" + emulator.AcousticRefreshToken,
+	}, "--provider", "acoustic", "--base-url", srv.URL, "--client-id", emulator.AcousticClientID)
 	status, body := do(t, http.MethodPost, "http://"+p.base+"/XMLAPI", "text/xml;charset=UTF-8",
 		`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`)
 	if status != http.StatusOK || !strings.Contains(strings.ToUpper(body), "<SUCCESS>TRUE</SUCCESS>") {
@@ -360,7 +361,7 @@ func TestProxyRejectedCredentials(t *testing.T) {
 	defer srv.Close()
 	const wrong = "wrong-proxy-secret-51aa"
 	r := runBinary(t, []string{envClientSecret + "=" + wrong},
-		"proxy", "--listen", "127.0.0.1:0", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", mcv2test.DefaultClientID)
+		"proxy", "--listen", "127.0.0.1:0", "--provider", "mcv2", "--auth-url", srv.URL, "--client-id", emulator.MCv2ClientID)
 	wantCode(t, r, exitFailure)
 	if strings.Contains(r.stderr, listeningPrefix) {
 		t.Errorf("the proxy listened with rejected credentials:\n%s", r.stderr)

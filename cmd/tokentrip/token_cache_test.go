@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -29,26 +30,26 @@ func cachedProviders(t *testing.T) []cachedProvider {
 	return []cachedProvider{
 		{
 			name:     providerMCv1,
-			args:     []string{"--provider", "mcv1", "--auth-url", mc1.URL, "--client-id", mcv1test.DefaultClientID},
-			vars:     []string{envClientSecret + "=" + mcv1test.DefaultClientSecret},
-			secrets:  []string{mcv1test.DefaultClientSecret},
+			args:     []string{"--provider", "mcv1", "--auth-url", mc1.URL, "--client-id", mc1.ClientID},
+			vars:     []string{envClientSecret + "=" + mc1.ClientSecret},
+			secrets:  []string{mc1.ClientSecret},
 			requests: func() int { return mc1.Stats().TokenRequests },
 		},
 		{
 			name:     providerMCv2,
-			args:     []string{"--provider", "mcv2", "--auth-url", mc2.URL, "--client-id", mcv2test.DefaultClientID},
-			vars:     []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
-			secrets:  []string{mcv2test.DefaultClientSecret},
+			args:     []string{"--provider", "mcv2", "--auth-url", mc2.URL, "--client-id", mc2.ClientID},
+			vars:     []string{envClientSecret + "=" + mc2.ClientSecret},
+			secrets:  []string{mc2.ClientSecret},
 			requests: func() int { return mc2.Stats().TokenRequests },
 		},
 		{
 			name: providerAcoustic,
-			args: []string{"--provider", "acoustic", "--base-url", ac.URL, "--client-id", acoustictest.DefaultClientID},
+			args: []string{"--provider", "acoustic", "--base-url", ac.URL, "--client-id", ac.ClientID},
 			vars: []string{
-				envClientSecret + "=" + acoustictest.DefaultClientSecret,
-				envRefreshToken + "=" + acoustictest.DefaultRefreshToken,
+				envClientSecret + "=" + ac.ClientSecret,
+				envRefreshToken + "=" + ac.RefreshToken,
 			},
-			secrets:  []string{acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken},
+			secrets:  []string{ac.ClientSecret, ac.RefreshToken},
 			requests: func() int { return ac.Stats().TokenRequests },
 		},
 	}
@@ -175,27 +176,27 @@ func TestTokenCacheNeverCrossesCredentials(t *testing.T) {
 		{name: "a wrong secret is refused by the endpoint", secret: "not-the-secret", wantCode: exitFailure, wantNew: true},
 		{name: "the first emulator's token is still the one for its settings", wantCode: exitOK},
 	}
-	type emulator struct {
+	type emulated struct {
 		url      string
 		requests func() int
 	}
 	for _, prov := range []struct {
 		name     string
-		start    func() (emulator, func())
+		start    func() (emulated, func())
 		clientID string
 		secret   string
 	}{
-		{providerMCv1, func() (emulator, func()) {
+		{providerMCv1, func() (emulated, func()) {
 			s := mcv1test.NewServer()
-			return emulator{s.URL, func() int { return s.Stats().TokenRequests }}, s.Close
-		}, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret},
-		{providerMCv2, func() (emulator, func()) {
+			return emulated{s.URL, func() int { return s.Stats().TokenRequests }}, s.Close
+		}, emulator.MCv1ClientID, emulator.MCv1ClientSecret},
+		{providerMCv2, func() (emulated, func()) {
 			s := mcv2test.NewServer()
-			return emulator{s.URL, func() int { return s.Stats().TokenRequests }}, s.Close
-		}, mcv2test.DefaultClientID, mcv2test.DefaultClientSecret},
+			return emulated{s.URL, func() int { return s.Stats().TokenRequests }}, s.Close
+		}, emulator.MCv2ClientID, emulator.MCv2ClientSecret},
 	} {
 		t.Run(prov.name, func(t *testing.T) {
-			var emus [2]emulator
+			var emus [2]emulated
 			for i := range emus {
 				e, stop := prov.start()
 				t.Cleanup(stop)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -34,23 +35,23 @@ func emulators(t *testing.T) []emulated {
 	return []emulated{
 		{
 			provider: providerMCv1, url: mc1.URL, api: mc1.URL + "/platform/v1/endpoints",
-			args:   []string{"--provider", "mcv1", "--auth-url", mc1.URL, "--client-id", mcv1test.DefaultClientID},
-			secret: mcv1test.DefaultClientSecret,
-			vars:   []string{envClientSecret + "=" + mcv1test.DefaultClientSecret},
+			args:   []string{"--provider", "mcv1", "--auth-url", mc1.URL, "--client-id", mc1.ClientID},
+			secret: mc1.ClientSecret,
+			vars:   []string{envClientSecret + "=" + mc1.ClientSecret},
 		},
 		{
 			provider: providerMCv2, url: mc2.URL, api: mc2.URL + "/platform/v1/endpoints",
-			args:   []string{"--provider", "mcv2", "--auth-url", mc2.URL, "--client-id", mcv2test.DefaultClientID},
-			secret: mcv2test.DefaultClientSecret,
-			vars:   []string{envClientSecret + "=" + mcv2test.DefaultClientSecret},
+			args:   []string{"--provider", "mcv2", "--auth-url", mc2.URL, "--client-id", mc2.ClientID},
+			secret: mc2.ClientSecret,
+			vars:   []string{envClientSecret + "=" + mc2.ClientSecret},
 		},
 		{
 			provider: providerAcoustic, url: ac.URL, api: ac.URL + "/rest/databases",
-			args:   []string{"--provider", "acoustic", "--base-url", ac.URL, "--client-id", acoustictest.DefaultClientID},
-			secret: acoustictest.DefaultClientSecret,
+			args:   []string{"--provider", "acoustic", "--base-url", ac.URL, "--client-id", ac.ClientID},
+			secret: ac.ClientSecret,
 			vars: []string{
-				envClientSecret + "=" + acoustictest.DefaultClientSecret,
-				envRefreshToken + "=" + acoustictest.DefaultRefreshToken,
+				envClientSecret + "=" + ac.ClientSecret,
+				envRefreshToken + "=" + ac.RefreshToken,
 			},
 		},
 	}
@@ -117,9 +118,9 @@ func TestTokenJSON(t *testing.T) {
 				t.Errorf("REST call with access_token: HTTP %d, want 200", got)
 			}
 			lifetime := map[string]time.Duration{
-				providerMCv1:     mcv1test.DefaultTokenLifetime,
-				providerMCv2:     mcv2test.DefaultTokenLifetime,
-				providerAcoustic: acoustictest.DefaultTokenLifetime,
+				providerMCv1:     emulator.MCv1TokenLifetime,
+				providerMCv2:     emulator.MCv2TokenLifetime,
+				providerAcoustic: emulator.AcousticTokenLifetime,
 			}[e.provider]
 			if in := time.Duration(out.ExpiresIn) * time.Second; in < lifetime-time.Minute || in > lifetime {
 				t.Errorf("expires_in %d s, want about %s", out.ExpiresIn, lifetime)
@@ -156,10 +157,10 @@ func TestTokenSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "client-secret")
 	refreshFile := filepath.Join(dir, "refresh-token")
-	if err := os.WriteFile(secretFile, []byte(acoustictest.DefaultClientSecret+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(secretFile, []byte(emulator.AcousticClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(refreshFile, []byte(acoustictest.DefaultRefreshToken+"\r\n"), 0o600); err != nil {
+	if err := os.WriteFile(refreshFile, []byte(emulator.AcousticRefreshToken+"\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := runBinary(t, []string{"TOKENTRIP_REFRESH_TOKEN_FILE=" + refreshFile},
@@ -183,7 +184,7 @@ func TestTokenFromEnvironment(t *testing.T) {
 	vars := append([]string{
 		"TOKENTRIP_PROVIDER=mcv2",
 		"TOKENTRIP_AUTH_URL=" + e.url,
-		"TOKENTRIP_CLIENT_ID=" + mcv2test.DefaultClientID,
+		"TOKENTRIP_CLIENT_ID=" + emulator.MCv2ClientID,
 		"TOKENTRIP_POD=6", // another provider's variable is left alone
 	}, e.vars...)
 	r := runBinary(t, vars, "token")
@@ -191,7 +192,7 @@ func TestTokenFromEnvironment(t *testing.T) {
 	if got := callWith(t, e.api, strings.TrimSpace(r.stdout)); got != http.StatusOK {
 		t.Fatalf("REST call with the token: HTTP %d, want 200", got)
 	}
-	r = runBinary(t, append(vars, "TOKENTRIP_CLIENT_ID=unknown-client"), "token", "--client-id", mcv2test.DefaultClientID)
+	r = runBinary(t, append(vars, "TOKENTRIP_CLIENT_ID=unknown-client"), "token", "--client-id", emulator.MCv2ClientID)
 	wantCode(t, r, exitOK)
 }
 
@@ -203,7 +204,7 @@ func TestTokenRejectedCredentials(t *testing.T) {
 			const wrong = "wrong-secret-4c1d9a7e"
 			vars := []string{envClientSecret + "=" + wrong}
 			if e.provider == providerAcoustic {
-				vars = append(vars, envRefreshToken+"="+acoustictest.DefaultRefreshToken)
+				vars = append(vars, envRefreshToken+"="+emulator.AcousticRefreshToken)
 			}
 			r := runBinary(t, vars, append([]string{"token", "--log-level", "debug"}, e.args...)...)
 			wantCode(t, r, exitFailure)
@@ -213,7 +214,7 @@ func TestTokenRejectedCredentials(t *testing.T) {
 			if !strings.Contains(r.stderr, "credentials rejected") {
 				t.Errorf("stderr %q: want the library's \"credentials rejected\"", r.stderr)
 			}
-			for _, secret := range []string{wrong, acoustictest.DefaultRefreshToken} {
+			for _, secret := range []string{wrong, emulator.AcousticRefreshToken} {
 				if strings.Contains(r.output(), secret) {
 					t.Errorf("a secret appears in the output:\n%s", r.output())
 				}

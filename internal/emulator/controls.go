@@ -15,8 +15,10 @@ type Controls struct {
 	core *Core
 }
 
-// Client returns an HTTP client that talks to the server (and trusts its
-// certificate, for a TLS server).
+// Client returns the HTTP client that talks to the server (and trusts its
+// certificate, for a TLS server). It follows no redirect, so that a test reads
+// each answer as the server gave it: the code mcv2test's /v2/authorize redirects
+// with, say.
 func (c *Controls) Client() *http.Client { return c.core.srv.Client() }
 
 // Close lets held requests go, cuts delayed ones short (their connections close
@@ -24,8 +26,8 @@ func (c *Controls) Client() *http.Client { return c.core.srv.Client() }
 // has finished.
 func (c *Controls) Close() { c.core.close() }
 
-// Now returns the time by the server's clock (see the WithClock options), which
-// judges every lifetime.
+// Now returns the time by the server's clock (see each package's WithClock),
+// which judges every lifetime.
 func (c *Controls) Now() time.Time { return c.core.Now() }
 
 // FailTokenRequests makes the next n token requests fail with HTTP status, in the
@@ -57,9 +59,17 @@ func (c *Controls) RevokeClient(id string) bool {
 // is registered.
 func (c *Controls) RestoreClient(id string) bool { return c.core.Clients.SetRevoked(id, false) }
 
-// RevokeToken revokes one token and reports whether this server issued it. API
-// calls with a revoked access token fail as an unknown token does.
-func (c *Controls) RevokeToken(token string) bool { return c.core.Tokens.Revoke(token) }
+// RevokeToken revokes one token, access or refresh, and reports whether this
+// server issued it. API calls with a revoked access token fail as an unknown
+// token does; a revoked refresh token buys nothing more. (Acoustic's refresh
+// tokens take the access tokens minted from them along, as deleting a user's
+// access in its UI does.)
+func (c *Controls) RevokeToken(token string) bool {
+	if c.core.Tokens.Revoke(token) {
+		return true
+	}
+	return c.core.RevokeGrant != nil && c.core.RevokeGrant(token)
+}
 
 // ExpireToken makes one token expire now, by the server's clock, and reports
 // whether this server issued it.
@@ -137,8 +147,9 @@ func (c *Controls) ResetStats() {
 type Stats struct {
 	// TokenRequests counts requests that reached the token endpoint, answered or not.
 	TokenRequests int `json:"token_requests"`
-	// TokenRequestsByGrant counts the same by grant (the package's Grant…
-	// constants, or any other grant_type a request named), for bodies that parsed.
+	// TokenRequestsByGrant counts the same by grant ("client_credentials",
+	// "authorization_code", "refresh_token", or any other grant_type a request
+	// named), for bodies that parsed.
 	TokenRequestsByGrant map[string]int `json:"token_requests_by_grant"`
 	// TokensIssued counts new access tokens. Refresh and legacy tokens are not
 	// counted, nor Acoustic's answers that repeat the current token.
@@ -151,9 +162,9 @@ type Stats struct {
 	// MaxConcurrent is the most API calls in flight at once.
 	MaxConcurrent int `json:"max_concurrent"`
 	// ConcurrencyRejections counts API calls turned away by a concurrency cap
-	// (Acoustic's); it equals Rejections[ReasonConcurrencyLimit].
+	// (Acoustic's); it equals Rejections["concurrency_limit"].
 	ConcurrencyRejections int `json:"concurrency_rejections"`
-	// Rejections counts refused requests by reason (the package's Reason…
-	// constants).
+	// Rejections counts refused requests by reason: "invalid_client",
+	// "expired_token" and the other strings each package's documentation lists.
 	Rejections map[string]int `json:"rejections"`
 }

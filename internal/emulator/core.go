@@ -20,6 +20,30 @@ type Config struct {
 	Listener         net.Listener // where to serve; nil: a new loopback listener
 }
 
+// Apply applies an emulator package's options to its configuration, in order.
+func Apply[C any, O ~func(*C)](cfg *C, opts []O) {
+	for _, opt := range opts {
+		opt(cfg)
+	}
+}
+
+// AddClient registers a client of the given kind (what the emulator package makes
+// of it).
+func (c *Config) AddClient(id, secret, kind string) {
+	c.Clients = append(c.Clients, Client{ID: id, Secret: secret, Kind: kind})
+}
+
+// FirstClient returns the first client of the given kind, or a zero Client when
+// there is none.
+func (c *Config) FirstClient(kind string) Client {
+	for _, client := range c.Clients {
+		if client.Kind == kind {
+			return client
+		}
+	}
+	return Client{}
+}
+
 // Core is the state every emulator shares: its clock, registries, counters, gates,
 // queued faults, latencies and HTTP server. It is safe for concurrent use.
 // Emulator packages work with the Core; their users see its Controls.
@@ -33,6 +57,11 @@ type Core struct {
 	// TokenGate holds token requests, APIGate holds API calls (see Gate).
 	TokenGate Gate
 	APIGate   Gate
+
+	// RevokeGrant, when set before Start, revokes a token the registry does not
+	// hold (acoustictest's refresh tokens) for Controls.RevokeToken, and reports
+	// whether it knew the token.
+	RevokeGrant func(token string) bool
 
 	tokenLatency atomic.Int64 // time.Duration
 	apiLatency   atomic.Int64 // time.Duration
@@ -74,7 +103,7 @@ func (c *Core) Controls() *Controls { return &c.controls }
 // new loopback one. It sets *url to the server's base URL (http://host:port, or
 // https://…) before the first request can arrive, so that handlers may read it.
 // Every path under ControlPrefix is answered by the Controls' JSON endpoints
-// instead of handler.
+// instead of handler. The server's client follows no redirect.
 func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
 	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isControlPath(r.URL.Path) {
@@ -93,6 +122,7 @@ func (c *Core) Start(handler http.HandlerFunc, tls bool, url *string) {
 	}
 	*url = scheme + reachableAddr(c.srv.Listener.Addr())
 	start()
+	c.srv.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 }
 
 // reachableAddr is where a client on this machine reaches a listener on addr: a
@@ -171,6 +201,37 @@ func (c *Core) BeginAPICall(kind string) (done func(), ok bool) {
 	return c.inFlight.release, true
 }
 
+// AdmitAPICall does what every API endpoint does before it looks at a request:
+// it counts a call of the given kind (CallREST…), takes its place among the calls
+// in flight (or, when the concurrency cap leaves none, counts the rejection and
+// answers through busy, in the vendor's format), passes APIGate and the API
+// latency, and reads the body (answering 413 itself, counted, when it is too
+// large). It reports whether the handler goes on; if so, the handler must call
+// done when the call is over.
+func (c *Core) AdmitAPICall(w http.ResponseWriter, r *http.Request, kind string, busy func()) (body []byte, done func(), ok bool) {
+	done, ok = c.BeginAPICall(kind)
+	if !ok {
+		busy()
+		return nil, nil, false
+	}
+	release := done // on every way out but success, a panic included
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	if c.PauseAPI(r.Context()) != nil {
+		return nil, nil, false
+	}
+	body, err := ReadBody(w, r)
+	if err != nil {
+		c.Counters.Reject(ReasonBadRequest)
+		return nil, nil, false
+	}
+	release = nil
+	return body, done, true
+}
+
 // PauseAPI is PauseToken for API calls: APIGate, then the API latency. A paused
 // call keeps its place among the calls in flight.
 func (c *Core) PauseAPI(ctx context.Context) error {
@@ -195,10 +256,8 @@ func (c *Core) pause(ctx context.Context, g *Gate, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

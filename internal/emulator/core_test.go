@@ -30,9 +30,9 @@ func TestStartURLIsReachable(t *testing.T) {
 			if err != nil {
 				t.Skipf("cannot listen on %s here: %v", tc.listen, err)
 			}
-			core := NewCore(Config{Listener: ln})
+			core, mc := NewMarketingCloud(&MCConfig{Config: Config{Listener: ln}})
 			var base string
-			core.Start(NewMarketingCloud(core, nil).ServeHTTP, false, &base)
+			core.Start(mc.ServeHTTP, false, &base)
 			t.Cleanup(core.close)
 			u, err := url.Parse(base)
 			if err != nil {

@@ -1,9 +1,9 @@
 package emulator
 
 import (
-	"maps"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // MarketingCloud serves the Marketing Cloud endpoints that legacy (v1) and
@@ -14,12 +14,34 @@ type MarketingCloud struct {
 	apiUsers map[string]string // username → password, for WS-Security UsernameToken
 }
 
-// NewMarketingCloud returns endpoints that judge tokens with core's registry and
-// count, gate and throttle with core's machinery. apiUsers maps the username of
-// each API user a SOAP request may present in a WS-Security UsernameToken to its
-// password.
-func NewMarketingCloud(core *Core, apiUsers map[string]string) *MarketingCloud {
-	return &MarketingCloud{core: core, apiUsers: maps.Clone(apiUsers)}
+// MCConfig is Config plus what both Marketing Cloud emulators are built from;
+// mcv1test's and mcv2test's options fill it.
+type MCConfig struct {
+	Config
+	TokenLifetime   time.Duration // of access tokens
+	RefreshLifetime time.Duration // of refresh tokens
+	// APIUsers may present their username (ID) and password (Secret) in a SOAP
+	// request's WS-Security UsernameToken; a later one replaces an earlier one of
+	// the same name.
+	APIUsers []Client
+}
+
+// NewMarketingCloud returns a Core built from cfg, and the endpoints that judge
+// tokens with its registry and count, gate and throttle with its machinery. When
+// cfg has no client, it registers defaults in it; when it has no API user,
+// MCAPIUsername with MCAPIPassword.
+func NewMarketingCloud(cfg *MCConfig, defaults ...Client) (*Core, *MarketingCloud) {
+	if len(cfg.Clients) == 0 {
+		cfg.Clients = defaults
+	}
+	if len(cfg.APIUsers) == 0 {
+		cfg.APIUsers = []Client{{ID: MCAPIUsername, Secret: MCAPIPassword}}
+	}
+	m := &MarketingCloud{core: NewCore(cfg.Config), apiUsers: make(map[string]string)}
+	for _, u := range cfg.APIUsers {
+		m.apiUsers[u.ID] = u.Secret
+	}
+	return m.core, m
 }
 
 // ServeHTTP serves what a Marketing Cloud host answers besides its authentication

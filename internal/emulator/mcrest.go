@@ -12,20 +12,11 @@ import (
 // test gets 429, Retry-After: 5 and errorcode 50100.
 func (m *MarketingCloud) ServeREST(w http.ResponseWriter, r *http.Request) {
 	c := m.core
-	done, ok := c.BeginAPICall(CallREST)
+	body, done, ok := c.AdmitAPICall(w, r, CallREST, func() { writeRESTThrottled(w) })
 	if !ok {
-		writeRESTThrottled(w)
 		return
 	}
 	defer done()
-	if c.PauseAPI(r.Context()) != nil {
-		return
-	}
-	body, err := ReadBody(w, r)
-	if err != nil {
-		c.Counters.Reject(ReasonBadRequest)
-		return
-	}
 	if c.Faults.NextThrottled() {
 		c.Counters.Reject(ReasonThrottled)
 		writeRESTThrottled(w)

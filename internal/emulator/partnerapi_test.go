@@ -232,8 +232,7 @@ func answerOf(t *testing.T, body string) node {
 // access token.
 func mcServer(t *testing.T) (*Core, string, string) {
 	t.Helper()
-	core := NewCore(Config{})
-	mc := NewMarketingCloud(core, nil)
+	core, mc := NewMarketingCloud(&MCConfig{})
 	var url string
 	core.Start(mc.ServeHTTP, false, &url)
 	t.Cleanup(core.close)

@@ -1,7 +1,8 @@
 package emulator
 
-// Reasons a request was refused, as counted in Counts.Rejections. The emulator
-// packages re-export the ones that apply to them.
+// Reasons a request was refused, as counted in Counts.Rejections and
+// Stats.Rejections. They are exported nowhere else: each emulator package's doc
+// lists the strings it counts under, and tests inside the module use these names.
 const (
 	ReasonBadRequest           = "bad_request"           // malformed body, wrong content type, missing field, body too large
 	ReasonNotFound             = "not_found"             // no such endpoint

@@ -111,51 +111,28 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 }
 
 func parseHeader(d *xml.Decoder, env *Envelope) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if err := parseHeaderBlock(d, &t, env); err != nil {
-				return err
-			}
-		}
-	}
+	return eachChild(d, func(t *xml.StartElement) error { return parseHeaderBlock(d, t, env) })
 }
 
 func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) error {
 	name := start.Name
 	switch {
-	case name.Local == "fueloauth" && (name.Space == ExactTargetNS || name.Space == ""):
-		var v struct {
-			Text string `xml:",chardata"`
+	case name.Local == "fueloauth" && (name.Space == ExactTargetNS || name.Space == ""),
+		name.Local == "oAuth" && name.Space == ExactTargetNS:
+		v, err := decode[headerText](d, start)
+		cred := Credential{Kind: FuelOAuth, Token: strings.TrimSpace(v.Text)}
+		if name.Local == "oAuth" {
+			cred = Credential{Kind: LegacyOAuth, Token: strings.TrimSpace(v.Token)}
 		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
-		env.Credentials = append(env.Credentials, Credential{Kind: FuelOAuth, Token: strings.TrimSpace(v.Text)})
-	case name.Local == "oAuth" && name.Space == ExactTargetNS:
-		var v struct {
-			Token string `xml:"oAuthToken"`
-		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
-		env.Credentials = append(env.Credentials, Credential{Kind: LegacyOAuth, Token: strings.TrimSpace(v.Token)})
+		env.Credentials = append(env.Credentials, cred)
+		return err
 	case name.Local == "Security" && name.Space == WSSENS:
-		var v struct {
+		v, err := decode[struct {
 			UsernameToken *struct {
 				Username string `xml:"Username"`
 				Password string `xml:"Password"`
 			} `xml:"UsernameToken"`
-		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
+		}](d, start)
 		if u := v.UsernameToken; u != nil {
 			env.Credentials = append(env.Credentials, Credential{
 				Kind:     UsernameToken,
@@ -163,23 +140,60 @@ func parseHeaderBlock(d *xml.Decoder, start *xml.StartElement, env *Envelope) er
 				Password: u.Password,
 			})
 		}
+		return err
 	case name.Local == "MessageID":
-		var v struct {
-			Text string `xml:",chardata"`
-		}
-		if err := d.DecodeElement(&v, start); err != nil {
-			return err
-		}
+		v, err := decode[headerText](d, start)
 		env.MessageID = strings.TrimSpace(v.Text)
-	default:
-		return d.Skip()
+		return err
 	}
-	return nil
+	return d.Skip()
+}
+
+// headerText is what a fueloauth block and a MessageID hold, their text, and
+// what a legacy oAuth block holds, its oAuthToken.
+type headerText struct {
+	Text  string `xml:",chardata"`
+	Token string `xml:"oAuthToken"`
+}
+
+// decode decodes the element just started into a T. On an error the envelope is
+// dropped, so what decode returned with it is never read.
+func decode[T any](d *xml.Decoder, start *xml.StartElement) (T, error) {
+	var v T
+	err := d.DecodeElement(&v, start)
+	return v, err
 }
 
 // parseBody reads the Body: the name of its first element, the operation, and
 // how many Objects that element holds; it consumes the rest of the Body.
 func parseBody(d *xml.Decoder, env *Envelope) error {
+	return eachChild(d, func(t *xml.StartElement) error {
+		if env.Operation != "" {
+			return d.Skip()
+		}
+		env.Operation, env.OperationNS = t.Name.Local, t.Name.Space
+		var err error
+		env.Objects, err = countChildren(d, "Objects")
+		return err
+	})
+}
+
+// countChildren counts the children named local of the element just started, and
+// consumes the element.
+func countChildren(d *xml.Decoder, local string) (int, error) {
+	n := 0
+	err := eachChild(d, func(t *xml.StartElement) error {
+		if t.Name.Local == local {
+			n++
+		}
+		return d.Skip()
+	})
+	return n, err
+}
+
+// eachChild calls child for each child element of the element just started, which
+// child must consume, and then consumes the element's end.
+func eachChild(d *xml.Decoder, child func(*xml.StartElement) error) error {
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -189,38 +203,8 @@ func parseBody(d *xml.Decoder, env *Envelope) error {
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			if env.Operation != "" {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			env.Operation, env.OperationNS = t.Name.Local, t.Name.Space
-			if env.Objects, err = countChildren(d, "Objects"); err != nil {
+			if err := child(&t); err != nil {
 				return err
-			}
-		}
-	}
-}
-
-// countChildren counts the children named local of the element just started, and
-// consumes the element.
-func countChildren(d *xml.Decoder, local string) (int, error) {
-	n := 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return 0, err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return n, nil
-		case xml.StartElement:
-			if t.Name.Local == local {
-				n++
-			}
-			if err := d.Skip(); err != nil {
-				return 0, err
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -23,8 +24,8 @@ func mcv2Proxy(t *testing.T, clk *manualclock.Clock) (*mcv2test.Server, *Handler
 	metrics := NewMetrics()
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL:      srv.URL,
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
+		ClientID:     emulator.MCv2ClientID,
+		ClientSecret: emulator.MCv2ClientSecret,
 		HTTPClient:   srv.Client(),
 		Base:         srv.Client().Transport,
 		Retry:        transport.RetryPolicy{MaxRetries: -1},
@@ -72,7 +73,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 	// The package is revoked; past the refresh point the background refresh fails
 	// and opens the breaker, while the cached token is still valid.
-	srv.RevokeClient(mcv2test.DefaultClientID)
+	srv.RevokeClient(emulator.MCv2ClientID)
 	clk.Advance(16 * time.Minute)
 	w := serve(h, request{target: "/-/readyz"}.build()) // starts the refresh
 	tr.Source().Wait()

@@ -19,9 +19,9 @@ func Example() {
 
 	client, err := acoustic.NewClient(acoustic.Config{
 		BaseURL:      srv.URL, // in production: Pod: "6", say
-		ClientID:     acoustictest.DefaultClientID,
-		ClientSecret: acoustictest.DefaultClientSecret,
-		RefreshToken: acoustictest.DefaultRefreshToken,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
+		RefreshToken: srv.RefreshToken,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -52,9 +52,9 @@ func ExampleNewTransport() {
 
 	tr, err := acoustic.NewTransport(acoustic.Config{
 		BaseURL:      srv.URL,
-		ClientID:     acoustictest.DefaultClientID,
-		ClientSecret: acoustictest.DefaultClientSecret,
-		RefreshToken: acoustictest.DefaultRefreshToken,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
+		RefreshToken: srv.RefreshToken,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -109,9 +109,9 @@ func ExampleLimiter() {
 	shared := acoustic.NewSemaphore(acoustic.DefaultMaxInFlight, acoustic.Wait)
 	cfg := acoustic.Config{
 		BaseURL:      srv.URL,
-		ClientID:     acoustictest.DefaultClientID,
-		ClientSecret: acoustictest.DefaultClientSecret,
-		RefreshToken: acoustictest.DefaultRefreshToken,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
+		RefreshToken: srv.RefreshToken,
 		Limiter:      shared,
 	}
 	reports, _ := acoustic.NewClient(cfg)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
@@ -36,9 +37,9 @@ func newEmulator(t *testing.T, opts ...acoustictest.Option) (*acoustictest.Serve
 func configFor(srv *acoustictest.Server, clock *manualclock.Clock) acoustic.Config {
 	return acoustic.Config{
 		BaseURL:      srv.URL,
-		ClientID:     acoustictest.DefaultClientID,
-		ClientSecret: acoustictest.DefaultClientSecret,
-		RefreshToken: acoustictest.DefaultRefreshToken,
+		ClientID:     emulator.AcousticClientID,
+		ClientSecret: emulator.AcousticClientSecret,
+		RefreshToken: emulator.AcousticRefreshToken,
 		Clock:        clock.Now,
 	}
 }

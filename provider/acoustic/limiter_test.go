@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
-	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
 func TestSemaphoreFailFast(t *testing.T) {
@@ -212,7 +212,7 @@ func TestInFlightCapWait(t *testing.T) {
 
 			srv.HoldAPICalls()
 			results := callsInFlight(t, client, srv.URL, 30)
-			if err := srv.WaitAPICallsHeld(t.Context(), acoustictest.DefaultConcurrencyLimit); err != nil {
+			if err := srv.WaitAPICallsHeld(t.Context(), emulator.AcousticConcurrencyLimit); err != nil {
 				t.Fatal(err)
 			}
 			failed := 0
@@ -228,9 +228,9 @@ func TestInFlightCapWait(t *testing.T) {
 				}
 			}
 			st := srv.Stats()
-			if st.MaxConcurrent > acoustictest.DefaultConcurrencyLimit || st.ConcurrencyRejections != c.rejected || failed != c.rejected {
+			if st.MaxConcurrent > emulator.AcousticConcurrencyLimit || st.ConcurrencyRejections != c.rejected || failed != c.rejected {
 				t.Errorf("emulator saw %d at once and rejected %d; %d calls failed; want at most %d at once and %d rejected",
-					st.MaxConcurrent, st.ConcurrencyRejections, failed, acoustictest.DefaultConcurrencyLimit, c.rejected)
+					st.MaxConcurrent, st.ConcurrencyRejections, failed, emulator.AcousticConcurrencyLimit, c.rejected)
 			}
 			if st.XMLAPICalls != 30 || st.TokenRequests != 0 {
 				t.Errorf("emulator: %d calls, %d token requests; want 30 and 0", st.XMLAPICalls, st.TokenRequests)
@@ -326,7 +326,7 @@ func TestInFlightCapWaitHonoursContext(t *testing.T) {
 // TestSharedLimiter: two Transports of one org that share a Limiter share its cap.
 func TestSharedLimiter(t *testing.T) {
 	srv, clock := newEmulator(t)
-	shared := acoustic.NewSemaphore(acoustictest.DefaultConcurrencyLimit, acoustic.Wait)
+	shared := acoustic.NewSemaphore(emulator.AcousticConcurrencyLimit, acoustic.Wait)
 	cfg := configFor(srv, clock)
 	cfg.Limiter = shared
 	a, b := newClient(t, cfg), newClient(t, cfg)

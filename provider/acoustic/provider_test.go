@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
@@ -85,7 +86,7 @@ func TestTokenRequestEncoding(t *testing.T) {
 		t.Errorf("body has %d separators, want 3: a value was not escaped", n)
 	}
 	st := srv.Stats()
-	if st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 || st.TokensIssued != 1 || len(st.Rejections) != 0 {
+	if st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 1 || st.TokensIssued != 1 || len(st.Rejections) != 0 {
 		t.Errorf("emulator stats %+v, want one accepted refresh_token request", st)
 	}
 }
@@ -261,10 +262,10 @@ func TestEmulatorRejections(t *testing.T) {
 	}{
 		{"wrong secret", func(_ *acoustictest.Server, c *acoustic.Config) { c.ClientSecret = "wrong" }, transport.ErrCredentialsRejected, "invalid_client"},
 		{"unknown client", func(_ *acoustictest.Server, c *acoustic.Config) { c.ClientID = "nobody" }, transport.ErrCredentialsRejected, "invalid_client"},
-		{"revoked client", func(s *acoustictest.Server, _ *acoustic.Config) { s.RevokeClient(acoustictest.DefaultClientID) }, transport.ErrCredentialsRejected, "invalid_client"},
+		{"revoked client", func(s *acoustictest.Server, _ *acoustic.Config) { s.RevokeClient(emulator.AcousticClientID) }, transport.ErrCredentialsRejected, "invalid_client"},
 		{"unknown refresh token", func(_ *acoustictest.Server, c *acoustic.Config) { c.RefreshToken = "rt-unknown" }, transport.ErrCredentialsRejected, "invalid_grant"},
 		{"revoked refresh token", func(s *acoustictest.Server, _ *acoustic.Config) {
-			s.RevokeRefreshToken(acoustictest.DefaultRefreshToken)
+			s.RevokeToken(s.RefreshToken)
 		}, transport.ErrCredentialsRejected, "invalid_grant"},
 		{"endpoint down", func(s *acoustictest.Server, _ *acoustic.Config) {
 			s.FailTokenRequests(2, http.StatusServiceUnavailable, 0)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
@@ -20,14 +21,14 @@ func TestStoreSharesTokens(t *testing.T) {
 		first, second string // the refresh tokens
 		wantRequests  int
 	}{
-		{name: "same user", first: acoustictest.DefaultRefreshToken, second: acoustictest.DefaultRefreshToken, wantRequests: 1},
-		{name: "two users", first: acoustictest.DefaultRefreshToken, second: otherUser, wantRequests: 2},
+		{name: "same user", first: emulator.AcousticRefreshToken, second: emulator.AcousticRefreshToken, wantRequests: 1},
+		{name: "two users", first: emulator.AcousticRefreshToken, second: otherUser, wantRequests: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, clock := newEmulator(t,
-				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken),
-				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, otherUser))
+				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken),
+				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, otherUser))
 			shared := &transport.MemoryStore{}
 			var tokens []string
 			for i, refreshToken := range []string{tt.first, tt.second} {

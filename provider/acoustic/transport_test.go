@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
@@ -49,7 +50,7 @@ func TestRESTThroughNewClient(t *testing.T) {
 		t.Fatalf("call after revocation: %d %s", r.status, r.body)
 	}
 	st := srv.Stats()
-	if st.RESTCalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[acoustictest.ReasonRevokedToken] != 1 {
+	if st.RESTCalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[emulator.ReasonRevokedToken] != 1 {
 		t.Errorf("after revocation: %+v; want the call refused once, one new token, and the replay accepted", st)
 	}
 	if got := client.Transport.(*transport.Transport).Source().Stats().Replays; got != 1 {
@@ -66,11 +67,11 @@ type unreplayable struct{ io.Reader }
 func TestXMLAPIReplay(t *testing.T) {
 	modes := []struct {
 		name string
-		mode acoustictest.SessionFailure
+		opts []acoustictest.Option
 	}{
-		{"fault 145", acoustictest.SessionFault},
-		{"401", acoustictest.SessionUnauthorized},
-		{"empty 200", acoustictest.SessionEmptyBody},
+		{"fault 145", nil},
+		{"401", []acoustictest.Option{acoustictest.WithSessionUnauthorized()}},
+		{"empty 200", []acoustictest.Option{acoustictest.WithSessionEmptyBody()}},
 	}
 	form := url.Values{"xml": {getLists}}.Encode()
 	bodies := []struct {
@@ -86,7 +87,7 @@ func TestXMLAPIReplay(t *testing.T) {
 	for _, m := range modes {
 		for _, b := range bodies {
 			t.Run(m.name+"/"+b.name, func(t *testing.T) {
-				srv, clock := newEmulator(t, acoustictest.WithSessionFailure(m.mode))
+				srv, clock := newEmulator(t, m.opts...)
 				tr, err := acoustic.NewTransport(configFor(srv, clock))
 				if err != nil {
 					t.Fatal(err)
@@ -105,7 +106,7 @@ func TestXMLAPIReplay(t *testing.T) {
 					t.Fatalf("call with an expired token: %d %q, want the replay's success", r.status, r.body)
 				}
 				st := srv.Stats()
-				if st.XMLAPICalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[acoustictest.ReasonExpiredToken] != 1 {
+				if st.XMLAPICalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[emulator.ReasonExpiredToken] != 1 {
 					t.Errorf("emulator: %+v; want the call refused once, one new token, the replay accepted", st)
 				}
 				if got := string(srv.LastEnvelope()); got != getLists {

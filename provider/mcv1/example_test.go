@@ -20,8 +20,8 @@ func ExampleNewClient() {
 
 	client, err := mcv1.NewClient(mcv1.Config{
 		AuthURL:      mc.URL, // a tenant sets Subdomain: "mc…" instead
-		ClientID:     mcv1test.DefaultClientID,
-		ClientSecret: mcv1test.DefaultClientSecret,
+		ClientID:     mc.ClientID,
+		ClientSecret: mc.ClientSecret,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -56,8 +56,8 @@ func ExampleConfig_store() {
 	for range 2 {
 		client, err := mcv1.NewClient(mcv1.Config{
 			AuthURL:      mc.URL,
-			ClientID:     mcv1test.DefaultClientID,
-			ClientSecret: mcv1test.DefaultClientSecret,
+			ClientID:     mc.ClientID,
+			ClientSecret: mc.ClientSecret,
 			Store:        shared,
 		})
 		if err != nil {
@@ -91,8 +91,8 @@ func ExampleConfig_offline() {
 	refreshTokens := &store.Memory{} // or store.NewFile(path), or a Redis store
 	p, err := mcv1.NewProvider(mcv1.Config{
 		AuthURL:       mc.URL,
-		ClientID:      mcv1test.DefaultClientID,
-		ClientSecret:  mcv1test.DefaultClientSecret,
+		ClientID:      mc.ClientID,
+		ClientSecret:  mc.ClientSecret,
 		Offline:       true,
 		RefreshTokens: refreshTokens,
 	})
@@ -105,8 +105,8 @@ func ExampleConfig_offline() {
 		}
 	}
 	byGrant := mc.Stats().TokenRequestsByGrant
-	fmt.Println("with client credentials:", byGrant[mcv1test.GrantClientCredentials])
-	fmt.Println("with a refresh token:", byGrant[mcv1test.GrantRefreshToken])
+	fmt.Println("with client credentials:", byGrant["client_credentials"])
+	fmt.Println("with a refresh token:", byGrant["refresh_token"])
 	// Output:
 	// with client credentials: 1
 	// with a refresh token: 2
@@ -119,8 +119,8 @@ func ExampleProvider_LegacyToken() {
 
 	p, err := mcv1.NewProvider(mcv1.Config{
 		AuthURL:      mc.URL,
-		ClientID:     mcv1test.DefaultClientID,
-		ClientSecret: mcv1test.DefaultClientSecret,
+		ClientID:     mc.ClientID,
+		ClientSecret: mc.ClientSecret,
 		Legacy:       true,
 	})
 	if err != nil {

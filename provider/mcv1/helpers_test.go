@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
@@ -50,8 +51,8 @@ func newServer(t *testing.T, opts ...mcv1test.Option) *mcv1test.Server {
 func configFor(srv *mcv1test.Server) mcv1.Config {
 	return mcv1.Config{
 		AuthURL:      srv.URL,
-		ClientID:     mcv1test.DefaultClientID,
-		ClientSecret: mcv1test.DefaultClientSecret,
+		ClientID:     emulator.MCv1ClientID,
+		ClientSecret: emulator.MCv1ClientSecret,
 		HTTPClient:   srv.Client(),
 		Base:         srv.Client().Transport,
 		Retry:        fastRetry,
@@ -130,7 +131,7 @@ func wantFetchError(t *testing.T, err error, kind error, status int, code string
 // anything shaped like a token the emulator issues.
 func wantNoSecrets(t *testing.T, what, text string, secrets ...string) {
 	t.Helper()
-	for _, s := range append(secrets, mcv1test.DefaultClientSecret) {
+	for _, s := range append(secrets, emulator.MCv1ClientSecret) {
 		if s != "" && strings.Contains(text, s) {
 			t.Errorf("%s shows the secret %q: %s", what, s, text)
 		}
@@ -154,10 +155,10 @@ func waitHeld(t *testing.T, srv *mcv1test.Server, n int) {
 func wantGrants(t *testing.T, srv *mcv1test.Server, clientCredentials, refresh int) {
 	t.Helper()
 	st := srv.Stats()
-	if got := st.TokenRequestsByGrant[mcv1test.GrantClientCredentials]; got != clientCredentials {
+	if got := st.TokenRequestsByGrant[emulator.GrantClientCredentials]; got != clientCredentials {
 		t.Errorf("client-credentials requests = %d, want %d (stats %+v)", got, clientCredentials, st)
 	}
-	if got := st.TokenRequestsByGrant[mcv1test.GrantRefreshToken]; got != refresh {
+	if got := st.TokenRequestsByGrant[emulator.GrantRefreshToken]; got != refresh {
 		t.Errorf("refresh-token requests = %d, want %d (stats %+v)", got, refresh, st)
 	}
 }

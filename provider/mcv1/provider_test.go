@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
@@ -162,7 +163,7 @@ func TestErrorAnswers(t *testing.T) {
 		},
 		{
 			name:  "revoked client",
-			setup: func(srv *mcv1test.Server, _ *mcv1.Config) { srv.RevokeClient(mcv1test.DefaultClientID) },
+			setup: func(srv *mcv1test.Server, _ *mcv1.Config) { srv.RevokeClient(emulator.MCv1ClientID) },
 			kind:  transport.ErrCredentialsRejected, status: 401, code: "1", message: "Unauthorized", hint: "still active", requests: 1,
 		},
 		{
@@ -212,7 +213,7 @@ func TestErrorAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
+			srv := newServer(t, mcv1test.WithClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret),
 				mcv1test.WithEnhancedClient("enhanced-id", "enhanced-secret"))
 			cfg := configFor(srv)
 			tt.setup(srv, &cfg)
@@ -331,7 +332,7 @@ func TestOfflineRotation(t *testing.T) {
 	tokens := &store.Memory{}
 	cfg.Offline, cfg.RefreshTokens = true, tokens
 	p := newProvider(t, cfg)
-	key := "mcv1:" + mcv1test.DefaultClientID + "@" + srv.URL
+	key := "mcv1:" + emulator.MCv1ClientID + "@" + srv.URL
 
 	var seen []string
 	for range 3 {
@@ -407,7 +408,7 @@ func TestRejectedRefreshTokenFallsBack(t *testing.T) {
 		{
 			name:   "never issued",
 			stored: func(*testing.T, *mcv1test.Server, interface{ Advance(time.Duration) }) string { return "rt-forged" },
-			reason: mcv1test.ReasonInvalidGrant,
+			reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name: "spent by someone else",
@@ -419,16 +420,16 @@ func TestRejectedRefreshTokenFallsBack(t *testing.T) {
 				}
 				return rt
 			},
-			reason: mcv1test.ReasonReusedGrant,
+			reason: emulator.ReasonReusedGrant,
 		},
 		{
 			name: "expired",
 			stored: func(t *testing.T, srv *mcv1test.Server, clock interface{ Advance(time.Duration) }) string {
 				rt := offlineToken(t, srv)
-				clock.Advance(mcv1test.DefaultRefreshTokenLifetime)
+				clock.Advance(emulator.MCv1RefreshTokenLifetime)
 				return rt
 			},
-			reason: mcv1test.ReasonInvalidGrant,
+			reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name: "revoked",
@@ -437,7 +438,7 @@ func TestRejectedRefreshTokenFallsBack(t *testing.T) {
 				srv.RevokeToken(rt)
 				return rt
 			},
-			reason: mcv1test.ReasonInvalidGrant,
+			reason: emulator.ReasonInvalidGrant,
 		},
 	}
 	for _, tt := range tests {
@@ -530,7 +531,7 @@ func TestTwoProcessesShareAStore(t *testing.T) {
 	srv.ReleaseTokenRequests()
 	wg.Wait()
 	wantGrants(t, srv, 1, 2)
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonReusedGrant: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1})
 
 	for _, p := range []*mcv1.Provider{a, b} {
 		if _, err := p.Fetch(t.Context()); err != nil {
@@ -538,7 +539,7 @@ func TestTwoProcessesShareAStore(t *testing.T) {
 		}
 	}
 	wantGrants(t, srv, 1, 4)
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonReusedGrant: 1})
+	wantRejections(t, srv, map[string]int{emulator.ReasonReusedGrant: 1})
 }
 
 // failingStore is a store.Memory whose Load or CompareAndSwap can be made to fail.

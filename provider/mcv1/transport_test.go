@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
@@ -50,8 +51,8 @@ func TestRejectedTokenIsReplacedOnce(t *testing.T) {
 		reject func(srv *mcv1test.Server, token string) bool
 		reason string
 	}{
-		{name: "expired early", reject: (*mcv1test.Server).ExpireToken, reason: mcv1test.ReasonExpiredToken},
-		{name: "revoked", reject: (*mcv1test.Server).RevokeToken, reason: mcv1test.ReasonRevokedToken},
+		{name: "expired early", reject: (*mcv1test.Server).ExpireToken, reason: emulator.ReasonExpiredToken},
+		{name: "revoked", reject: (*mcv1test.Server).RevokeToken, reason: emulator.ReasonRevokedToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,8 +128,8 @@ func TestTenantHosts(t *testing.T) {
 	seen := &headerRecorder{next: network}
 	client, err := mcv1.NewClient(mcv1.Config{
 		Subdomain:    subdomain,
-		ClientID:     mcv1test.DefaultClientID,
-		ClientSecret: mcv1test.DefaultClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 		HTTPClient:   &http.Client{Transport: tokenRequests},
 		Base:         seen,
 	})
@@ -267,7 +268,7 @@ func TestOneTransportPerClientID(t *testing.T) {
 	if n := srv.Stats().TokenRequests; n != 4 {
 		t.Fatalf("two clients: %d token requests, want 4 (each fetch revokes the other's token)", n)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonRevokedToken: 2})
+	wantRejections(t, srv, map[string]int{emulator.ReasonRevokedToken: 2})
 }
 
 func TestSOAPCallsCarryFuelOAuth(t *testing.T) {

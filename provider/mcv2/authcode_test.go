@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -65,10 +66,10 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		opts         []mcv2.AuthOption
 		wantVerifier bool
 	}{
-		{"web app", mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret, nil, false},
-		{"web app with PKCE", mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret, []mcv2.AuthOption{mcv2.WithPKCE(verifier)}, true},
-		{"public app with PKCE", mcv2test.DefaultPublicAppID, "", []mcv2.AuthOption{mcv2.WithPKCE(verifier)}, true},
-		{"public app", mcv2test.DefaultPublicAppID, "", nil, false},
+		{"web app", emulator.MCv2WebAppID, emulator.MCv2WebAppSecret, nil, false},
+		{"web app with PKCE", emulator.MCv2WebAppID, emulator.MCv2WebAppSecret, []mcv2.AuthOption{mcv2.WithPKCE(verifier)}, true},
+		{"public app with PKCE", emulator.MCv2PublicAppID, "", []mcv2.AuthOption{mcv2.WithPKCE(verifier)}, true},
+		{"public app", emulator.MCv2PublicAppID, "", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +209,7 @@ func TestExchangeFailures(t *testing.T) {
 			run: func(t *testing.T, srv *mcv2test.Server, clk *clock, rts *store.Memory) error {
 				p := newProvider(t, webConfig(srv, rts))
 				cb := authorize(t, srv, p)
-				clk.Advance(mcv2test.CodeLifetime)
+				clk.Advance(emulator.MCv2CodeLifetime)
 				_, err := p.Exchange(ctx, cb)
 				return err
 			},
@@ -229,8 +230,8 @@ func TestExchangeFailures(t *testing.T) {
 			name: "server-to-server package",
 			run: func(t *testing.T, srv *mcv2test.Server, _ *clock, rts *store.Memory) error {
 				cfg := webConfig(srv, rts)
-				cfg.ClientID, cfg.ClientSecret = mcv2test.DefaultClientID, mcv2test.DefaultClientSecret
-				code := srv.IssueCode(mcv2test.CodeGrant{ClientID: mcv2test.DefaultClientID, RedirectURI: redirectURI})
+				cfg.ClientID, cfg.ClientSecret = emulator.MCv2ClientID, emulator.MCv2ClientSecret
+				code := srv.IssueCode(mcv2test.CodeGrant{ClientID: emulator.MCv2ClientID, RedirectURI: redirectURI})
 				_, err := newProvider(t, cfg).Exchange(ctx, mcv2.Callback{Code: code})
 				return err
 			},
@@ -298,7 +299,7 @@ func TestExchangeFailures(t *testing.T) {
 					t.Errorf("hint %q does not say to authorise again", fe.Hint)
 				}
 			}
-			assertAbsent(t, "error", err.Error(), mcv2test.DefaultWebAppSecret, mcv2test.DefaultClientSecret, "wrong")
+			assertAbsent(t, "error", err.Error(), emulator.MCv2WebAppSecret, emulator.MCv2ClientSecret, "wrong")
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}
@@ -320,8 +321,8 @@ func TestTSSDMovesTheTenant(t *testing.T) {
 	rec := &recorder{redirect: emulator} // a test DNS: every host is the emulator
 	p := newProvider(t, mcv2.Config{
 		Subdomain:     subdomain,
-		ClientID:      mcv2test.DefaultWebAppID,
-		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		ClientID:      srv.WebAppID,
+		ClientSecret:  srv.WebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: &store.Memory{},
 		HTTPClient:    rec.client(),

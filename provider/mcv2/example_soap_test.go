@@ -21,8 +21,8 @@ func Example_soap() {
 	defer srv.Close()
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL:      srv.URL, // an emulator; in production, Subdomain
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -23,8 +23,8 @@ func Example() {
 
 	client, err := mcv2.NewClient(mcv2.Config{
 		AuthURL:      srv.URL, // in production: Subdomain: "mc563885gzs27c5t9-63k636tzgm"
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 		AccountID:    "5150",
 	})
 	if err != nil {
@@ -54,8 +54,8 @@ func Example_businessUnits() {
 	for _, mid := range []string{"1111", "2222"} {
 		client, err := mcv2.NewClient(mcv2.Config{
 			AuthURL:      srv.URL,
-			ClientID:     mcv2test.DefaultClientID,
-			ClientSecret: mcv2test.DefaultClientSecret,
+			ClientID:     srv.ClientID,
+			ClientSecret: srv.ClientSecret,
 			AccountID:    mid,
 		})
 		if err != nil {
@@ -87,8 +87,8 @@ func ExampleNewTransport() {
 
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL:      srv.URL,
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -120,8 +120,8 @@ func ExampleProvider_Exchange() {
 
 	p, err := mcv2.NewProvider(mcv2.Config{
 		AuthURL:       srv.URL,
-		ClientID:      mcv2test.DefaultWebAppID,
-		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		ClientID:      srv.WebAppID,
+		ClientSecret:  srv.WebAppSecret,
 		RedirectURI:   "https://app.example.com/mc/callback",
 		Scope:         []string{"email_read", "offline"},
 		RefreshTokens: &store.Memory{}, // store.File or a shared store in production

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -37,8 +38,8 @@ func start(t *testing.T, opts ...mcv2test.Option) *mcv2test.Server {
 func serverConfig(srv *mcv2test.Server) mcv2.Config {
 	return mcv2.Config{
 		AuthURL:      srv.URL,
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
+		ClientID:     emulator.MCv2ClientID,
+		ClientSecret: emulator.MCv2ClientSecret,
 		Retry:        transport.RetryPolicy{MaxRetries: -1},
 	}
 }
@@ -47,8 +48,8 @@ func serverConfig(srv *mcv2test.Server) mcv2.Config {
 func webConfig(srv *mcv2test.Server, rts store.RefreshTokens) mcv2.Config {
 	return mcv2.Config{
 		AuthURL:       srv.URL,
-		ClientID:      mcv2test.DefaultWebAppID,
-		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		ClientID:      emulator.MCv2WebAppID,
+		ClientSecret:  emulator.MCv2WebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: rts,
 		Retry:         transport.RetryPolicy{MaxRetries: -1},

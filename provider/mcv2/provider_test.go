@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -64,7 +65,7 @@ func TestFetchToken(t *testing.T) {
 	}
 	want := transport.Token{
 		AccessToken:     tok.AccessToken,
-		Expiry:          clk.Now().Add(mcv2test.DefaultTokenLifetime),
+		Expiry:          clk.Now().Add(emulator.MCv2TokenLifetime),
 		RESTInstanceURL: srv.URL + "/",
 		SOAPInstanceURL: srv.URL + "/",
 		Scope:           "email_read",
@@ -194,17 +195,17 @@ func TestErrorAnswers(t *testing.T) {
 			kind: transport.ErrCredentialsRejected, code: "invalid_client", hint: "ClientID", status: 401, requests: 1,
 		},
 		{
-			name: "revoked client", setup: func(s *mcv2test.Server) { s.RevokeClient(mcv2test.DefaultClientID) },
+			name: "revoked client", setup: func(s *mcv2test.Server) { s.RevokeClient(emulator.MCv2ClientID) },
 			kind: transport.ErrCredentialsRejected, code: "invalid_client", hint: "ClientSecret", status: 401, requests: 1,
 		},
 		{
-			name: "legacy package", opts: []mcv2test.Option{mcv2test.WithLegacyClient(mcv2test.DefaultClientID, mcv2test.DefaultClientSecret)},
+			name: "legacy package", opts: []mcv2test.Option{mcv2test.WithLegacyClient(emulator.MCv2ClientID, emulator.MCv2ClientSecret)},
 			kind: transport.ErrConfig, code: "invalid_client", hint: "mcv1", status: 401, requests: 1,
 		},
 		{
 			name: "web app asking for client credentials",
 			edit: func(c *mcv2.Config) {
-				c.ClientID, c.ClientSecret = mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret
+				c.ClientID, c.ClientSecret = emulator.MCv2WebAppID, emulator.MCv2WebAppSecret
 			},
 			kind: transport.ErrConfig, code: "unauthorized_client", hint: "client_credentials", status: 400, requests: 1,
 		},
@@ -241,7 +242,7 @@ func TestErrorAnswers(t *testing.T) {
 			if !strings.Contains(fe.Hint, tt.hint) {
 				t.Errorf("hint %q does not mention %q", fe.Hint, tt.hint)
 			}
-			assertAbsent(t, "error", err.Error(), cfg.ClientSecret, mcv2test.DefaultClientSecret, wrongSecret)
+			assertAbsent(t, "error", err.Error(), cfg.ClientSecret, emulator.MCv2ClientSecret, wrongSecret)
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -112,7 +113,7 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 						t.Errorf("Transport %d: %d failed fetches", i, n)
 					}
 				}
-				if rej := srv.Stats().Rejections; rej[mcv2test.ReasonInvalidGrant] != 0 || rej[mcv2test.ReasonReusedGrant] > tt.rounds {
+				if rej := srv.Stats().Rejections; rej[emulator.ReasonInvalidGrant] != 0 || rej[emulator.ReasonReusedGrant] > tt.rounds {
 					t.Errorf("rejections %v: want at most one refused rotation per round and no unknown refresh token", rej)
 				}
 			}

@@ -50,7 +50,7 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	sent := rec.Sent()
 	want := fmt.Sprintf(`{"grant_type":"refresh_token","refresh_token":%q,"client_id":%q,"client_secret":%q,"account_id":"5150"}`,
-		rt1, mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret)
+		rt1, srv.WebAppID, srv.WebAppSecret)
 	if len(sent) != 2 || sent[1].Body != want {
 		t.Fatalf("refresh request %+v\nwant body %s", sent[1:], want)
 	}
@@ -71,7 +71,7 @@ func TestRefreshRotates(t *testing.T) {
 	if fe.Code != "invalid_grant" || !strings.Contains(fe.Hint, "AuthorizeURL") {
 		t.Errorf("spent refresh token: %+v", fe)
 	}
-	assertAbsent(t, "error", err.Error(), rt1, rt2, mcv2test.DefaultWebAppSecret)
+	assertAbsent(t, "error", err.Error(), rt1, rt2, srv.WebAppSecret)
 }
 
 // 100 concurrent Fetches on one Provider spend 100 refresh tokens, each once, in

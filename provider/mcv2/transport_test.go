@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -217,7 +218,7 @@ func TestHookAndLogger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 1 || events[0].Kind != transport.EventFetched || !strings.HasPrefix(events[0].Source, "mcv2/") || strings.Contains(events[0].Source, mcv2test.DefaultClientID) {
+	if len(events) != 1 || events[0].Kind != transport.EventFetched || !strings.HasPrefix(events[0].Source, "mcv2/") || strings.Contains(events[0].Source, emulator.MCv2ClientID) {
 		t.Errorf("events %+v, want one fetch by the mcv2 Source", events)
 	}
 	if !strings.Contains(logged.String(), "fetched") {

@@ -19,8 +19,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
-	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
@@ -274,7 +274,7 @@ type mcv1Provider struct {
 const rtKey = "mcv1 offline refresh token"
 
 func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
-	body := map[string]string{"clientId": mcv1test.DefaultClientID, "clientSecret": mcv1test.DefaultClientSecret}
+	body := map[string]string{"clientId": emulator.MCv1ClientID, "clientSecret": emulator.MCv1ClientSecret}
 	var spent string
 	if p.rts != nil {
 		var err error
@@ -291,7 +291,7 @@ func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
 		p.onFetch()
 	}
 	data, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+mcv1test.TokenPath, bytes.NewReader(data))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+emulator.MCv1TokenPath, bytes.NewReader(data))
 	if err != nil {
 		return transport.Token{}, err
 	}
@@ -332,7 +332,7 @@ func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
 }
 
 // testKey is the StoreKey of the emulator's default client.
-var testKey = transport.StoreKey{Provider: "mcv1", ClientID: mcv1test.DefaultClientID, AccountID: "518000123", Scope: "email_read"}
+var testKey = transport.StoreKey{Provider: "mcv1", ClientID: emulator.MCv1ClientID, AccountID: "518000123", Scope: "email_read"}
 
 // fakeClock is a clock the test moves by hand, shared by Sources and the emulator.
 type fakeClock = manualclock.Clock

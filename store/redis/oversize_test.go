@@ -98,7 +98,7 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					emu := mcv2test.NewServer()
 					defer emu.Close()
 					tr, err := mcv2.NewTransport(mcv2.Config{
-						AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+						AuthURL: emu.URL, ClientID: emu.ClientID, ClientSecret: emu.ClientSecret,
 						Store: st, Hook: ev.Hook,
 					})
 					if err != nil {

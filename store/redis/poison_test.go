@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -20,7 +21,7 @@ import (
 
 // mcv2Key is the StoreKey an mcv2 Transport for the emulator's default
 // server-to-server client keeps its token and breaker under.
-var mcv2Key = transport.StoreKey{Provider: "mcv2", ClientID: mcv2test.DefaultClientID}
+var mcv2Key = transport.StoreKey{Provider: "mcv2", ClientID: emulator.MCv2ClientID}
 
 func redisKey(kind string) string { return redisstore.DefaultPrefix + "{" + mcv2Key.ID() + "}:" + kind }
 
@@ -238,7 +239,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 				}
 				base := &recordingBase{}
 				tr, err := mcv2.NewTransport(mcv2.Config{
-					AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+					AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
 					Store: st, Hook: ev.Hook, Base: base,
 				})
 				if err != nil {
@@ -274,7 +275,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 				if adopted {
 					// Without a key a well-formed forgery is adopted once: the API
 					// refuses it, and the Transport replaces it and replays.
-					if corrupt != 0 || stats.Rejections[mcv2test.ReasonInvalidToken] != 1 {
+					if corrupt != 0 || stats.Rejections[emulator.ReasonInvalidToken] != 1 {
 						t.Errorf("forgery without a key: %d store_corrupt, rejections %v; want 0 and one invalid_token", corrupt, stats.Rejections)
 					}
 				} else {
@@ -339,7 +340,7 @@ func TestForgedOpenBreaker(t *testing.T) {
 				st = r.newPlainStore()
 			}
 			tr, err := mcv2.NewTransport(mcv2.Config{
-				AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret, Store: st,
+				AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret, Store: st,
 				Settings: transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}},
 			})
 			if err != nil {

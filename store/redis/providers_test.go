@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -31,8 +32,8 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 		st := r.newStore(redisstore.WithEncryptionKey([]byte("an AES-128 key!!")))
 		p, err := mcv2.NewProvider(mcv2.Config{
 			AuthURL:       emu.URL,
-			ClientID:      mcv2test.DefaultWebAppID,
-			ClientSecret:  mcv2test.DefaultWebAppSecret,
+			ClientID:      emulator.MCv2WebAppID,
+			ClientSecret:  emulator.MCv2WebAppSecret,
 			RedirectURI:   redirect,
 			RefreshTokens: st.RefreshTokens(),
 			Clock:         clock.Now,
@@ -40,7 +41,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := transport.StoreKey{Provider: "mcv2", ClientID: mcv2test.DefaultWebAppID, Subject: p.RefreshTokenKey()}
+		key := transport.StoreKey{Provider: "mcv2", ClientID: emulator.MCv2WebAppID, Subject: p.RefreshTokenKey()}
 		return p, transport.Settings{Clock: clock.Now, Store: st, StoreKey: key.ID()}
 	}
 
@@ -67,7 +68,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 	if n := st.TokenRequestsByGrant["refresh_token"]; n != windows {
 		t.Fatalf("refresh_token grants %d (%v), want %d: one per window for the fleet", n, st.TokenRequestsByGrant, windows)
 	}
-	if n := st.Rejections[mcv2test.ReasonReusedGrant] + st.Rejections[mcv2test.ReasonInvalidGrant]; n != 0 {
+	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
 		t.Fatalf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
 	}
 }
@@ -85,14 +86,14 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 		for range 3 {
 			cfg := acoustic.Config{
 				BaseURL:      emu.URL,
-				ClientID:     acoustictest.DefaultClientID,
-				ClientSecret: acoustictest.DefaultClientSecret,
-				RefreshToken: acoustictest.DefaultRefreshToken,
+				ClientID:     emulator.AcousticClientID,
+				ClientSecret: emulator.AcousticClientSecret,
+				RefreshToken: emulator.AcousticRefreshToken,
 			}
 			if shared {
 				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
-				cfg.Settings = transport.Settings{Store: st, StoreKey: transport.StoreKey{Provider: "acoustic", ClientID: acoustictest.DefaultClientID}.ID()}
+				cfg.Settings = transport.Settings{Store: st, StoreKey: transport.StoreKey{Provider: "acoustic", ClientID: emulator.AcousticClientID}.ID()}
 			}
 			c, err := acoustic.NewClient(cfg)
 			if err != nil {

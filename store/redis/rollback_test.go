@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -155,7 +156,7 @@ func TestRedisRestoredFromAnOlderSnapshotKeepsTheUsersCredential(t *testing.T) {
 	if failed != 0 {
 		t.Errorf("%d calls failed after the restore", failed)
 	}
-	if n := st.Rejections[mcv2test.ReasonReusedGrant] + st.Rejections[mcv2test.ReasonInvalidGrant]; n != 0 {
+	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
 		t.Errorf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
 	}
 	// The chain is whole: a process that starts now refreshes with what Redis holds.
@@ -325,7 +326,7 @@ func TestRedisRestartedEmptyKeepsTheUsersCredential(t *testing.T) {
 	if failed != 0 {
 		t.Errorf("%d calls failed after the restart", failed)
 	}
-	if n := st.Rejections[mcv2test.ReasonReusedGrant] + st.Rejections[mcv2test.ReasonInvalidGrant]; n != 0 {
+	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
 		t.Errorf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -48,8 +49,8 @@ const (
 func rotationConfig(emuURL string, st *redisstore.Store, now func() time.Time) mcv2.Config {
 	return mcv2.Config{
 		AuthURL:       emuURL,
-		ClientID:      mcv2test.DefaultWebAppID,
-		ClientSecret:  mcv2test.DefaultWebAppSecret,
+		ClientID:      emulator.MCv2WebAppID,
+		ClientSecret:  emulator.MCv2WebAppSecret,
 		RedirectURI:   rotationRedirect,
 		RefreshTokens: st.RefreshTokens(),
 		Clock:         now,
@@ -187,7 +188,7 @@ func TestFleetRotationRace(t *testing.T) {
 					})
 					after := emu.Stats()
 					grants := after.TokensIssued - before.TokensIssued
-					requests := after.TokenRequestsByGrant[mcv2test.GrantRefreshToken] - before.TokenRequestsByGrant[mcv2test.GrantRefreshToken]
+					requests := after.TokenRequestsByGrant[emulator.GrantRefreshToken] - before.TokenRequestsByGrant[emulator.GrantRefreshToken]
 					failed, tokens := 0, map[string]bool{}
 					for _, c := range f.children {
 						var n int
@@ -217,8 +218,8 @@ func TestFleetRotationRace(t *testing.T) {
 				st := emu.Stats()
 				t.Logf("FIGURE rotation race: K=%d × %d callers × %d rounds, access token shared %t: %d failed calls of %d; %d refresh_token requests, %d granted (%.1f per round), refused as reused %d, unknown %d",
 					k, callers, rounds, shareTokens, totalFailed, k*callers*rounds, totalRequests, totalGrants, float64(totalGrants)/rounds,
-					st.Rejections[mcv2test.ReasonReusedGrant], st.Rejections[mcv2test.ReasonInvalidGrant])
-				if st.Rejections[mcv2test.ReasonInvalidGrant] != 0 || st.Rejections[mcv2test.ReasonReusedGrant] != totalRequests-totalGrants {
+					st.Rejections[emulator.ReasonReusedGrant], st.Rejections[emulator.ReasonInvalidGrant])
+				if st.Rejections[emulator.ReasonInvalidGrant] != 0 || st.Rejections[emulator.ReasonReusedGrant] != totalRequests-totalGrants {
 					t.Errorf("rejections %v: every refused request must be a lost race, never an unknown token", st.Rejections)
 				}
 				// The chain is intact: the refresh token in Redis works.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
@@ -143,8 +144,8 @@ func TestInvalidatedTokenIsReplacedOnceForTheFleet(t *testing.T) {
 	if st.TokenRequests != 2 {
 		t.Fatalf("token requests = %d, want 2 (one per token, not per process)", st.TokenRequests)
 	}
-	if st.Rejections[mcv1test.ReasonRevokedToken] != 3 {
-		t.Fatalf("revoked-token rejections = %d, want 3 (one per process)", st.Rejections[mcv1test.ReasonRevokedToken])
+	if st.Rejections[emulator.ReasonRevokedToken] != 3 {
+		t.Fatalf("revoked-token rejections = %d, want 3 (one per process)", st.Rejections[emulator.ReasonRevokedToken])
 	}
 }
 
@@ -263,7 +264,7 @@ func TestKeysAndValuesRevealNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{mcv1test.DefaultClientID, mcv1test.DefaultClientSecret, testKey.AccountID, testKey.Scope, tok.AccessToken, refresh, rtKey, "acoustic org 42"}
+	secrets := []string{emulator.MCv1ClientID, emulator.MCv1ClientSecret, testKey.AccountID, testKey.Scope, tok.AccessToken, refresh, rtKey, "acoustic org 42"}
 	kinds := map[string]bool{}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, redisstore.DefaultPrefix) {
@@ -338,7 +339,7 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	clock := newClock()
 	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer emu.Close()
-	emu.RevokeClient(mcv1test.DefaultClientID)
+	emu.RevokeClient(emulator.MCv1ClientID)
 	const cooldown = time.Second // gobreaker keeps real time
 	srcs := newFleet(t, r, emu, clock, 2, transport.Settings{
 		Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown},
@@ -368,7 +369,7 @@ func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	}
 
 	// At the retry time one probe goes out for the fleet, and it closes the breaker.
-	emu.RestoreClient(mcv1test.DefaultClientID)
+	emu.RestoreClient(emulator.MCv1ClientID)
 	// The cooldown runs in real time; Retry reads the Source's clock, which stands still.
 	time.Sleep(open.Retry.Sub(clock.Now())) // the time the error names, not a synchronisation
 	if _, err := b.Token(context.Background()); err != nil {
@@ -456,10 +457,10 @@ func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
 		}
 	}
 	st := emu.Stats()
-	if st.TokenRequests != windows || st.TokenRequestsByGrant[mcv1test.GrantRefreshToken] != windows-1 {
+	if st.TokenRequests != windows || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != windows-1 {
 		t.Fatalf("token requests %d (%v), want %d with %d refresh-token grants", st.TokenRequests, st.TokenRequestsByGrant, windows, windows-1)
 	}
-	if n := st.Rejections[mcv1test.ReasonReusedGrant] + st.Rejections[mcv1test.ReasonInvalidGrant]; n != 0 {
+	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
 		t.Fatalf("%d refresh tokens spent twice or lost", n)
 	}
 }

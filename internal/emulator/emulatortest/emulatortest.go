@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,25 @@ func Send(t testing.TB, client *http.Client, method, url, contentType, body stri
 	return Reply{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
+// Sender returns Send for the servers of one emulator package, given how to reach
+// one: its client and its base URL. The request goes to that URL plus path.
+func Sender[S any](reach func(S) (*http.Client, string)) func(t testing.TB, srv S, method, path, contentType, body string, header ...string) Reply {
+	return func(t testing.TB, srv S, method, path, contentType, body string, header ...string) Reply {
+		t.Helper()
+		client, base := reach(srv)
+		return Send(t, client, method, base+path, contentType, body, header...)
+	}
+}
+
+// Bearer is an "Authorization: Bearer token" header for Send, or nothing when
+// token is empty.
+func Bearer(token string) []string {
+	if token == "" {
+		return nil
+	}
+	return []string{"Authorization", "Bearer " + token}
+}
+
 // Decode fails the test unless r is a 200 with a JSON body, and returns the body
 // decoded into a T.
 func Decode[T any](t testing.TB, r Reply) T {
@@ -65,6 +85,38 @@ func Decode[T any](t testing.TB, r Reply) T {
 		t.Fatalf("body %q: %v", r.Body, err)
 	}
 	return v
+}
+
+// Header is a header's name and value for Send, or nothing when value is empty:
+// for a table whose rows may send none.
+func Header(name, value string) []string {
+	if value == "" {
+		return nil
+	}
+	return []string{name, value}
+}
+
+// MCNotAuthorized is how Marketing Cloud REST (and /v2/userinfo) refuses a
+// missing, unknown, revoked or expired token.
+const MCNotAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`
+
+// WantMatch fails the test at once unless r is a 200 whose body matches pattern,
+// and returns the pattern's submatches.
+func WantMatch(t testing.TB, r Reply, pattern string) []string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(r.Body)
+	if r.Status != http.StatusOK || m == nil {
+		t.Fatalf("got %d %s\nwant 200 matching %s", r.Status, r.Body, pattern)
+	}
+	return m
+}
+
+// WantContentType fails the test unless r carries this Content-Type.
+func WantContentType(t testing.TB, r Reply, want string) {
+	t.Helper()
+	if got := r.Header.Get("Content-Type"); got != want {
+		t.Errorf("Content-Type = %q, want %q", got, want)
+	}
 }
 
 // WantReply fails the test unless got has this status and body.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -17,9 +19,9 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	srv.HoldAPICalls()
 
 	// Ten calls, XML API and REST mixed, held in flight.
-	const n = acoustictest.DefaultConcurrencyLimit
+	const n = emulator.AcousticConcurrencyLimit
 	var wg sync.WaitGroup
-	replies := make([]reply, n)
+	replies := make([]emulatortest.Reply, n)
 	for i := range n {
 		wg.Go(func() {
 			if i%2 == 0 {
@@ -36,9 +38,9 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 	}
 
 	// The eleventh of either kind is turned away at once, not queued.
-	wantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
 		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many concurrent requests for this organization</FaultString></Fault></Body></Envelope>`)
-	wantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
 		`{"error":"too_many_requests","error_description":"Too many concurrent requests for this organization."}`)
 
 	srv.ReleaseAPICalls()
@@ -65,10 +67,9 @@ func TestTenInFlightAndTheEleventhIsRejected(t *testing.T) {
 
 func TestConcurrencyLimitOption(t *testing.T) {
 	tests := []struct {
-		name  string
-		limit int
-		calls int
-		want  int // rejections of one extra call
+		name         string
+		limit, calls int
+		want         int // rejections of one extra call
 	}{
 		{"limit 2", 2, 2, 1},
 		{"no limit", 0, 15, 0},
@@ -88,7 +89,7 @@ func TestConcurrencyLimitOption(t *testing.T) {
 			if err := srv.WaitAPICallsHeld(ctx, tt.calls); err != nil {
 				t.Fatal(err)
 			}
-			extra := make(chan reply, 1)
+			extra := make(chan emulatortest.Reply, 1)
 			go func() { extra <- xmlCall(t, srv, tok, getLists) }()
 			if tt.want == 0 {
 				if err := srv.WaitAPICallsHeld(ctx, tt.calls+1); err != nil {
@@ -106,34 +107,5 @@ func TestConcurrencyLimitOption(t *testing.T) {
 				t.Errorf("ConcurrencyRejections = %d, want %d", st.ConcurrencyRejections, tt.want)
 			}
 		})
-	}
-}
-
-func TestHoldTokenRequests(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	srv.HoldTokenRequests()
-
-	const n = 5
-	var wg sync.WaitGroup
-	tokens := make([]string, n)
-	for i := range n {
-		wg.Go(func() { tokens[i] = fetchToken(t, srv, defaultForm()).AccessToken })
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := srv.WaitTokenRequestsHeld(ctx, n); err != nil {
-		t.Fatal(err)
-	}
-	srv.ReleaseTokenRequests()
-	wg.Wait()
-	// Concurrent requests within the three hours all get the one token.
-	for i, tok := range tokens {
-		if tok != tokens[0] {
-			t.Errorf("request %d got another token", i)
-		}
-	}
-	if st := srv.Stats(); st.TokenRequests != n || st.TokensIssued != 1 {
-		t.Errorf("stats = %+v", st)
 	}
 }

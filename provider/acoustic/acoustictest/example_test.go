@@ -19,9 +19,9 @@ func Example() {
 
 	form := url.Values{
 		"grant_type":    {"refresh_token"},
-		"client_id":     {acoustictest.DefaultClientID},
-		"client_secret": {acoustictest.DefaultClientSecret},
-		"refresh_token": {acoustictest.DefaultRefreshToken},
+		"client_id":     {srv.ClientID},
+		"client_secret": {srv.ClientSecret},
+		"refresh_token": {srv.RefreshToken},
 	}
 	resp, err := http.PostForm(srv.URL+"/oauth/token", form)
 	if err != nil {
@@ -52,4 +52,46 @@ func Example() {
 	// Output:
 	// token: 200 OK expires_in 14400
 	// XML API: 200 OK <Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Body></Envelope>
+}
+
+// Revoke a user's refresh token, as deleting their access in Acoustic's UI does,
+// on an organization whose XML API answers a dead session with 401.
+func ExampleWithSessionUnauthorized() {
+	srv := acoustictest.NewServer(acoustictest.WithSessionUnauthorized())
+	defer srv.Close()
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {srv.ClientID},
+		"client_secret": {srv.ClientSecret}, "refresh_token": {srv.RefreshToken}}
+
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	resp, err := srv.Client().PostForm(srv.URL+"/oauth/token", form)
+	if err == nil {
+		err = json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	srv.RevokeToken(srv.RefreshToken) // the access tokens minted from it go too
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/XMLAPI", strings.NewReader(`<Envelope><Body><GetLists/></Body></Envelope>`))
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	xml, err := srv.Client().Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	xml.Body.Close()
+	again, err := srv.Client().PostForm(srv.URL+"/oauth/token", form)
+	if err != nil {
+		log.Fatal(err)
+	}
+	again.Body.Close()
+	fmt.Println("XML API:", xml.Status)
+	fmt.Println("token:", again.Status)
+	fmt.Println("rejections:", srv.Stats().Rejections)
+	// Output:
+	// XML API: 401 Unauthorized
+	// token: 400 Bad Request
+	// rejections: map[invalid_grant:1 revoked_token:1]
 }

@@ -5,32 +5,27 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
-// reply is what a test looks at in a response.
-type reply = emulatortest.Reply
-
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *acoustictest.Server, method, path, contentType, body string, header ...string) reply {
-	t.Helper()
-	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
-}
+var send = emulatortest.Sender(func(srv *acoustictest.Server) (*http.Client, string) { return srv.Client(), srv.URL })
 
 // defaultForm is a token request for the default client and refresh token.
 func defaultForm() url.Values {
 	return url.Values{
 		"grant_type":    {"refresh_token"},
-		"client_id":     {acoustictest.DefaultClientID},
-		"client_secret": {acoustictest.DefaultClientSecret},
-		"refresh_token": {acoustictest.DefaultRefreshToken},
+		"client_id":     {emulator.AcousticClientID},
+		"client_secret": {emulator.AcousticClientSecret},
+		"refresh_token": {emulator.AcousticRefreshToken},
 	}
 }
 
-func requestToken(t *testing.T, srv *acoustictest.Server, form url.Values) reply {
+func requestToken(t *testing.T, srv *acoustictest.Server, form url.Values) emulatortest.Reply {
 	t.Helper()
-	return send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", form.Encode())
+	return send(t, srv, http.MethodPost, emulator.AcousticTokenPath, "application/x-www-form-urlencoded", form.Encode())
 }
 
 type tokenFields struct {
@@ -48,20 +43,7 @@ func fetchToken(t *testing.T, srv *acoustictest.Server, form url.Values) tokenFi
 const getLists = `<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`
 
 // xmlCall posts an XML API envelope as a raw body with a bearer token ("" for none).
-func xmlCall(t *testing.T, srv *acoustictest.Server, token, envelope string) reply {
+func xmlCall(t *testing.T, srv *acoustictest.Server, token, envelope string) emulatortest.Reply {
 	t.Helper()
-	if token == "" {
-		return send(t, srv, http.MethodPost, acoustictest.XMLAPIPath, "text/xml;charset=UTF-8", envelope)
-	}
-	return send(t, srv, http.MethodPost, acoustictest.XMLAPIPath, "text/xml;charset=UTF-8", envelope, "Authorization", "Bearer "+token)
-}
-
-var (
-	manualClock = emulatortest.ManualClock
-	wantReply   = emulatortest.WantReply
-)
-
-func wantRejections(t *testing.T, srv *acoustictest.Server, want map[string]int) {
-	t.Helper()
-	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
+	return send(t, srv, http.MethodPost, emulator.AcousticXMLAPIPath, "text/xml;charset=UTF-8", envelope, emulatortest.Bearer(token)...)
 }

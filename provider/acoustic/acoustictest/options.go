@@ -12,70 +12,68 @@ type Option func(*config)
 
 type config struct {
 	emulator.Config
-	refreshTokens   map[string]string // refresh token → client id
+	// refreshTokens are the refresh tokens users granted, in the order registered:
+	// ID is the refresh token, Secret the client id it was granted to.
+	refreshTokens   []emulator.Client
 	tokenLifetime   time.Duration
 	earliestRefresh time.Duration
 	mintLimit       int
 	mintWindow      time.Duration
-	sessionFailure  SessionFailure
+	sessionFailure  sessionFailure
 }
 
-// SessionFailure is how the XML API answers a call whose access token is missing,
-// unknown, revoked or expired.
-type SessionFailure int
+// sessionFailure is how the XML API answers a call whose access token is missing,
+// unknown, revoked or expired. Acoustic documents the first; the other two are
+// reported in the wild, and a client should treat all three as an authentication
+// failure.
+type sessionFailure int
 
-// Ways the XML API can answer a call without a valid session. Acoustic documents
-// the first; the other two are reported in the wild, and a client should treat all
-// three as an authentication failure.
 const (
-	// SessionFault answers 200 with a fault: SUCCESS false, FaultString "Session
-	// has expired or is invalid", errorid 145, class SP.Admin. The default.
-	SessionFault SessionFailure = iota
-	// SessionUnauthorized answers 401 with an empty body.
-	SessionUnauthorized
-	// SessionEmptyBody answers 200 with an empty body.
-	SessionEmptyBody
+	sessionFault        sessionFailure = iota // 200, SUCCESS false, "Session has expired or is invalid", errorid 145
+	sessionUnauthorized                       // 401, empty body
+	sessionEmptyBody                          // 200, empty body
 )
 
 // WithClient registers an application (client id and secret) and a refresh token
 // a user of the organization granted it. Call it again with the same id to add
-// more refresh tokens. When no WithClient option is given, DefaultClientID,
-// DefaultClientSecret and DefaultRefreshToken are registered.
+// more refresh tokens. When no WithClient option is given, the Server registers
+// one of its own (see Server.ClientID).
 func WithClient(id, secret, refreshToken string) Option {
 	return func(c *config) {
-		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret})
-		c.refreshTokens[refreshToken] = id
+		c.AddClient(id, secret, "")
+		c.refreshTokens = append(c.refreshTokens, emulator.Client{ID: refreshToken, Secret: id})
 	}
 }
 
-// WithTokenLifetime sets how long access tokens live (default DefaultTokenLifetime).
+// WithTokenLifetime sets how long access tokens live: 4 hours by default, as
+// Acoustic gives them.
 func WithTokenLifetime(d time.Duration) Option {
 	return func(c *config) { c.tokenLifetime = d }
 }
 
 // WithEarliestRefresh sets how old the current access token of a refresh token
 // must be before a token request mints a new one; until then the request gets the
-// same token back (default DefaultEarliestRefresh; 0 mints on every request).
+// same token back. By default 3 hours, Acoustic's rule; 0 mints on every request.
 func WithEarliestRefresh(d time.Duration) Option {
 	return func(c *config) { c.earliestRefresh = d }
 }
 
-// WithClock makes the Server read the time from now for every lifetime decision
-// (default time.Now). now must be safe for concurrent use.
+// WithClock makes the Server judge token lifetimes, the earliest-refresh age and
+// the mint window by now instead of time.Now. now must be safe for concurrent use.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.Clock = now }
 }
 
-// WithListener makes the Server serve on ln, which it closes on Close, instead of
-// a new loopback listener: for a fixed address, as "tokentrip emulate --listen"
-// takes.
+// WithListener makes the Server serve on ln, which Close closes, instead of a new
+// loopback listener: for a fixed address, as "tokentrip emulate --provider
+// acoustic --listen" takes.
 func WithListener(ln net.Listener) Option {
 	return func(c *config) { c.Listener = ln }
 }
 
 // WithConcurrencyLimit sets how many XML API and REST calls may be in flight at
-// once (default DefaultConcurrencyLimit); n <= 0 removes the cap. A call over the
-// cap is rejected at once, never queued.
+// once: 10 by default, Acoustic's cap per organization; n <= 0 removes the cap. A
+// call over the cap is rejected at once, never queued.
 func WithConcurrencyLimit(n int) Option {
 	return func(c *config) { c.ConcurrencyLimit = n }
 }
@@ -89,8 +87,15 @@ func WithMintLimit(n int, window time.Duration) Option {
 	return func(c *config) { c.mintLimit, c.mintWindow = n, window }
 }
 
-// WithSessionFailure sets how the XML API answers a call without a valid access
-// token (default SessionFault).
-func WithSessionFailure(f SessionFailure) Option {
-	return func(c *config) { c.sessionFailure = f }
+// WithSessionUnauthorized makes the XML API answer a call without a valid access
+// token with 401 and an empty body, instead of Acoustic's documented 200 with the
+// fault "Session has expired or is invalid" (errorid 145, class SP.Admin).
+func WithSessionUnauthorized() Option {
+	return func(c *config) { c.sessionFailure = sessionUnauthorized }
+}
+
+// WithSessionEmptyBody makes the XML API answer a call without a valid access
+// token with 200 and an empty body, instead of the errorid 145 fault.
+func WithSessionEmptyBody() Option {
+	return func(c *config) { c.sessionFailure = sessionEmptyBody }
 }

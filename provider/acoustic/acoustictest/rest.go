@@ -15,20 +15,13 @@ import (
 // {"error":"invalid_token",…}; both 401s with a WWW-Authenticate header.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	c := s.core
-	done, ok := c.BeginAPICall(emulator.CallREST)
-	if !ok {
+	body, done, ok := c.AdmitAPICall(w, r, emulator.CallREST, func() {
 		emulator.WriteJSON(w, http.StatusTooManyRequests, oauthError{"too_many_requests", faultTooManyRequests + "."})
+	})
+	if !ok {
 		return
 	}
 	defer done()
-	if c.PauseAPI(r.Context()) != nil {
-		return
-	}
-	body, err := emulator.ReadBody(w, r)
-	if err != nil {
-		c.Counters.Reject(emulator.ReasonBadRequest)
-		return
-	}
 	if c.Faults.NextThrottled() {
 		c.Counters.Reject(emulator.ReasonThrottled)
 		emulator.WriteJSON(w, http.StatusTooManyRequests, oauthError{"too_many_requests", faultThrottled + "."})

@@ -10,14 +10,20 @@ import (
 )
 
 // A Server emulates one Acoustic Campaign organization on one pod: its token
-// endpoint, XML API and REST API. Its Controls (Client, Close, Stats and the
-// knobs every emulator shares) are promoted from the embedded emulator.Controls.
-// All its methods are safe for concurrent use.
+// endpoint, XML API and REST API. The knobs, counters and clock every emulator
+// shares (Client, Close, Stats, FailTokenRequests, RevokeToken…) are promoted from
+// the embedded Controls. All its methods are safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the server, of the form http://127.0.0.1:port (https
 	// for NewTLSServer), without a trailing slash: what a client would use instead
 	// of https://api-campaign-us-1.goacoustic.com.
 	URL string
+	// ClientID, ClientSecret and RefreshToken are the application and the refresh
+	// token a user granted it that the Server registered first: the first
+	// WithClient's, or "tokentrip-acoustic-client-id",
+	// "tokentrip-acoustic-client-secret" and "tokentrip-acoustic-refresh-token"
+	// when no WithClient option is given.
+	ClientID, ClientSecret, RefreshToken string
 
 	*emulator.Controls
 
@@ -45,35 +51,55 @@ func NewTLSServer(opts ...Option) *Server { return newServer(opts, true) }
 
 func newServer(opts []Option, tls bool) *Server {
 	cfg := config{
-		refreshTokens:   make(map[string]string),
-		tokenLifetime:   DefaultTokenLifetime,
-		earliestRefresh: DefaultEarliestRefresh,
+		tokenLifetime:   emulator.AcousticTokenLifetime,
+		earliestRefresh: emulator.AcousticEarliestRefresh,
 	}
-	cfg.ConcurrencyLimit = DefaultConcurrencyLimit
-	for _, opt := range opts {
-		opt(&cfg)
-	}
+	cfg.ConcurrencyLimit = emulator.AcousticConcurrencyLimit
+	emulator.Apply(&cfg, opts)
 	if len(cfg.Clients) == 0 {
-		WithClient(DefaultClientID, DefaultClientSecret, DefaultRefreshToken)(&cfg)
+		WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken)(&cfg)
 	}
 
 	grants := make(map[string]*grant, len(cfg.refreshTokens))
-	for rt, id := range cfg.refreshTokens {
-		grants[rt] = &grant{clientID: id}
+	for _, rt := range cfg.refreshTokens {
+		grants[rt.ID] = &grant{clientID: rt.Secret}
 	}
 	core := emulator.NewCore(cfg.Config)
-	s := &Server{Controls: core.Controls(), cfg: cfg, core: core, grants: grants}
+	first := cfg.Clients[0]
+	s := &Server{
+		ClientID: first.ID, ClientSecret: first.Secret, RefreshToken: cfg.refreshTokens[0].ID,
+		Controls: core.Controls(), cfg: cfg, core: core, grants: grants,
+	}
+	core.RevokeGrant = s.revokeRefreshToken
 	core.Start(s.route, tls, &s.URL)
 	return s
 }
 
+// revokeRefreshToken does what deleting a user's access in Acoustic's UI does, for
+// Controls.RevokeToken: the refresh token gets invalid_grant from now on and every
+// access token minted from it is revoked. It reports whether the refresh token is
+// registered.
+func (s *Server) revokeRefreshToken(refreshToken string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[refreshToken]
+	if !ok {
+		return false
+	}
+	g.revoked = true
+	for _, tok := range g.minted {
+		s.core.Tokens.Revoke(tok)
+	}
+	return true
+}
+
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
-	case p == TokenPath && r.Method == http.MethodPost:
+	case p == emulator.AcousticTokenPath && r.Method == http.MethodPost:
 		s.serveToken(w, r)
-	case strings.EqualFold(p, XMLAPIPath):
+	case strings.EqualFold(p, emulator.AcousticXMLAPIPath):
 		s.serveXMLAPI(w, r)
-	case strings.HasPrefix(p, RESTPrefix):
+	case strings.HasPrefix(p, emulator.AcousticRESTPrefix):
 		s.serveREST(w, r)
 	default:
 		s.core.Counters.Reject(emulator.ReasonNotFound)

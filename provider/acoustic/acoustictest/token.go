@@ -51,7 +51,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	grantType := form.Get("grant_type")
-	if grantType != GrantRefreshToken {
+	if grantType != emulator.GrantRefreshToken {
 		s.fail(w, http.StatusBadRequest, emulator.ReasonUnsupportedGrant, "unsupported_grant_type",
 			"Only the refresh_token grant is supported.")
 		return

@@ -3,35 +3,31 @@ package acoustictest_test
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
 func TestRequestToken(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 
 	r := requestToken(t, srv, defaultForm())
-	want := regexp.MustCompile(`^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"` +
-		acoustictest.DefaultRefreshToken + `","expires_in":14400\}$`)
-	if r.Status != 200 || !want.MatchString(r.Body) {
-		t.Fatalf("got %d %s", r.Status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		t.Errorf("Content-Type = %q", ct)
-	}
+	emulatortest.WantMatch(t, r, `^\{"access_token":"at-[A-Z2-7]{52}","token_type":"bearer","refresh_token":"`+
+		emulator.AcousticRefreshToken+`","expires_in":14400\}$`)
+	emulatortest.WantContentType(t, r, "application/json; charset=utf-8")
 	st := srv.Stats()
-	if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[acoustictest.GrantRefreshToken] != 1 {
+	if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
 
 func TestSameTokenUntilThreeHoursOld(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 
@@ -64,7 +60,7 @@ func TestSameTokenUntilThreeHoursOld(t *testing.T) {
 }
 
 func TestOldTokenLivesOnAfterANewOne(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 	first := fetchToken(t, srv, defaultForm()).AccessToken
@@ -115,93 +111,13 @@ func TestFormValuesAreDecoded(t *testing.T) {
 	}
 	// The same values sent unencoded are different values.
 	raw := "grant_type=refresh_token&client_id=" + id + "&client_secret=" + secret + "&refresh_token=" + rt
-	if r := send(t, srv, http.MethodPost, acoustictest.TokenPath, "application/x-www-form-urlencoded", raw); r.Status == 200 {
+	if r := send(t, srv, http.MethodPost, emulator.AcousticTokenPath, "application/x-www-form-urlencoded", raw); r.Status == 200 {
 		t.Errorf("unencoded values accepted: %s", r.Body)
 	}
 }
 
-func TestTokenErrors(t *testing.T) {
-	form := func(edit func(url.Values)) string {
-		f := defaultForm()
-		edit(f)
-		return f.Encode()
-	}
-	tests := []struct {
-		name        string
-		contentType string
-		body        string
-		status      int
-		want        string
-		reason      string
-	}{
-		{
-			name: "JSON body", contentType: "application/json",
-			body:   `{"grant_type":"refresh_token"}`,
-			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
-			reason: acoustictest.ReasonBadRequest,
-		},
-		{
-			name: "no content type", contentType: "none",
-			body:   form(func(url.Values) {}),
-			status: 400, want: `{"error":"invalid_request","error_description":"The body must be application/x-www-form-urlencoded."}`,
-			reason: acoustictest.ReasonBadRequest,
-		},
-		{
-			name:   "client_credentials grant",
-			body:   form(func(f url.Values) { f.Set("grant_type", "client_credentials") }),
-			status: 400, want: `{"error":"unsupported_grant_type","error_description":"Only the refresh_token grant is supported."}`,
-			reason: acoustictest.ReasonUnsupportedGrant,
-		},
-		{
-			name:   "wrong secret",
-			body:   form(func(f url.Values) { f.Set("client_secret", "nope") }),
-			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
-			reason: acoustictest.ReasonInvalidClient,
-		},
-		{
-			name:   "unknown client",
-			body:   form(func(f url.Values) { f.Set("client_id", "nobody") }),
-			status: 401, want: `{"error":"invalid_client","error_description":"Bad client credentials."}`,
-			reason: acoustictest.ReasonInvalidClient,
-		},
-		{
-			name:   "unknown refresh token",
-			body:   form(func(f url.Values) { f.Set("refresh_token", "nope") }),
-			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
-			reason: acoustictest.ReasonInvalidGrant,
-		},
-		{
-			name:   "another application's refresh token",
-			body:   form(func(f url.Values) { f.Set("refresh_token", "other-rt") }),
-			status: 400, want: `{"error":"invalid_grant","error_description":"Invalid refresh token."}`,
-			reason: acoustictest.ReasonInvalidGrant,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := acoustictest.NewServer(
-				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken),
-				acoustictest.WithClient("other", "other-secret", "other-rt"),
-			)
-			defer srv.Close()
-			ct := tt.contentType
-			switch ct {
-			case "":
-				ct = "application/x-www-form-urlencoded"
-			case "none":
-				ct = ""
-			}
-			wantReply(t, send(t, srv, http.MethodPost, acoustictest.TokenPath, ct, tt.body), tt.status, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensIssued != 0 {
-				t.Errorf("stats = %+v", st)
-			}
-		})
-	}
-}
-
 func TestMintLimit(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(
 		acoustictest.WithClock(clock.Now),
 		acoustictest.WithEarliestRefresh(0),
@@ -213,13 +129,13 @@ func TestMintLimit(t *testing.T) {
 	clock.Advance(10 * time.Minute)
 	fetchToken(t, srv, defaultForm())
 	r := requestToken(t, srv, defaultForm())
-	wantReply(t, r, 429, `{"error":"access_denied","error_description":"Access token limits exceeded"}`)
+	emulatortest.WantReply(t, r, 429, `{"error":"access_denied","error_description":"Access token limits exceeded"}`)
 	if got := r.Header.Get("Retry-After"); got != "3000" {
 		t.Errorf("Retry-After = %q, want 3000 (50 minutes)", got)
 	}
 	clock.Advance(50 * time.Minute)
 	fetchToken(t, srv, defaultForm())
-	if st := srv.Stats(); st.TokensIssued != 3 || st.Rejections[acoustictest.ReasonMintLimit] != 1 {
+	if st := srv.Stats(); st.TokensIssued != 3 || st.Rejections[emulator.ReasonMintLimit] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -229,12 +145,12 @@ func TestRevokeRefreshToken(t *testing.T) {
 	defer srv.Close()
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 
-	if !srv.RevokeRefreshToken(acoustictest.DefaultRefreshToken) {
+	if !srv.RevokeToken(emulator.AcousticRefreshToken) {
 		t.Fatal("refresh token not found")
 	}
-	wantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
-	wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
-	wantRejections(t, srv, map[string]int{acoustictest.ReasonInvalidGrant: 1, acoustictest.ReasonRevokedToken: 1})
+	emulatortest.WantReply(t, requestToken(t, srv, defaultForm()), 400, `{"error":"invalid_grant","error_description":"Invalid refresh token."}`)
+	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonInvalidGrant: 1, emulator.ReasonRevokedToken: 1})
 }
 
 func TestRevokeAndRestoreClient(t *testing.T) {
@@ -242,30 +158,14 @@ func TestRevokeAndRestoreClient(t *testing.T) {
 	defer srv.Close()
 	old := fetchToken(t, srv, defaultForm()).AccessToken
 
-	srv.RevokeClient(acoustictest.DefaultClientID)
-	wantReply(t, requestToken(t, srv, defaultForm()), 401, `{"error":"invalid_client","error_description":"Bad client credentials."}`)
-	wantReply(t, xmlCall(t, srv, old, getLists), 200, sessionFault)
+	srv.RevokeClient(emulator.AcousticClientID)
+	emulatortest.WantReply(t, requestToken(t, srv, defaultForm()), 401, `{"error":"invalid_client","error_description":"Bad client credentials."}`)
+	emulatortest.WantReply(t, xmlCall(t, srv, old, getLists), 200, sessionFault)
 
-	srv.RestoreClient(acoustictest.DefaultClientID)
+	srv.RestoreClient(emulator.AcousticClientID)
 	fresh := fetchToken(t, srv, defaultForm()).AccessToken
 	if fresh == old {
 		t.Error("restored client got the revoked token back")
 	}
-	wantRejections(t, srv, map[string]int{acoustictest.ReasonRevokedClient: 1, acoustictest.ReasonRevokedToken: 1})
-}
-
-func TestFailTokenRequests(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	srv.FailTokenRequests(1, http.StatusServiceUnavailable, 30*time.Second)
-
-	r := requestToken(t, srv, defaultForm())
-	wantReply(t, r, 503, `{"error":"temporarily_unavailable","error_description":"Service Unavailable"}`)
-	if got := r.Header.Get("Retry-After"); got != "30" {
-		t.Errorf("Retry-After = %q, want 30", got)
-	}
-	fetchToken(t, srv, defaultForm())
-	if st := srv.Stats(); st.TokenRequests != 2 || st.TokensIssued != 1 {
-		t.Errorf("stats = %+v", st)
-	}
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1})
 }

@@ -40,9 +40,9 @@ const (
 // Failures: over the concurrency cap, 429 with a fault "Too many concurrent
 // requests for this organization" (the emulator's choice: Acoustic rejects the
 // call but documents no code); throttled by ThrottleAPICalls, 429 with a fault
-// "Too many requests…"; no valid token, the errorid 145 fault or what
-// WithSessionFailure chose; a body that is not an Envelope with a Body, 200 with a
-// fault "Invalid XML request".
+// "Too many requests…"; no valid token, the errorid 145 fault, or what
+// WithSessionUnauthorized or WithSessionEmptyBody chose; a body that is not an
+// Envelope with a Body, 200 with a fault "Invalid XML request".
 func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 	c := s.core
 	if r.Method != http.MethodPost {
@@ -52,21 +52,13 @@ func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the XML API takes POST", http.StatusMethodNotAllowed)
 		return
 	}
-	done, ok := c.BeginAPICall(emulator.CallXMLAPI)
-	if !ok {
+	body, done, ok := c.AdmitAPICall(w, r, emulator.CallXMLAPI, func() {
 		writeXML(w, http.StatusTooManyRequests, xmlFault(faultTooManyRequests))
+	})
+	if !ok {
 		return
 	}
 	defer done()
-	if c.PauseAPI(r.Context()) != nil {
-		return
-	}
-
-	body, err := emulator.ReadBody(w, r)
-	if err != nil {
-		c.Counters.Reject(emulator.ReasonBadRequest)
-		return
-	}
 	envelope := body
 	if emulator.MediaType(r) == "application/x-www-form-urlencoded" {
 		if form, err := url.ParseQuery(string(body)); err == nil {
@@ -82,9 +74,9 @@ func (s *Server) serveXMLAPI(w http.ResponseWriter, r *http.Request) {
 	if reason := s.checkToken(r); reason != "" {
 		c.Counters.Reject(reason)
 		switch s.cfg.sessionFailure {
-		case SessionUnauthorized:
+		case sessionUnauthorized:
 			w.WriteHeader(http.StatusUnauthorized)
-		case SessionEmptyBody:
+		case sessionEmptyBody:
 			w.Header().Set("Content-Type", xmlContentType)
 			w.WriteHeader(http.StatusOK)
 		default:

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 )
 
@@ -17,21 +19,17 @@ const (
 )
 
 func TestXMLAPI(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now))
 	defer srv.Close()
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 
 	tests := []struct {
-		name        string
-		path        string
-		contentType string
-		body        string
-		auth        string
-		status      int
-		want        string
-		envelope    string // what LastEnvelope must return
-		reason      string
+		name, path, contentType, body, auth string
+		status                              int
+		want                                string
+		envelope                            string // what LastEnvelope must return
+		reason                              string
 	}{
 		{
 			name: "raw XML", contentType: "text/xml;charset=UTF-8", body: getLists, auth: "Bearer " + tok,
@@ -48,20 +46,20 @@ func TestXMLAPI(t *testing.T) {
 		},
 		{
 			name: "unknown token", contentType: "text/xml", body: getLists, auth: "Bearer at-nope",
-			status: 200, want: sessionFault, envelope: getLists, reason: acoustictest.ReasonInvalidToken,
+			status: 200, want: sessionFault, envelope: getLists, reason: emulator.ReasonInvalidToken,
 		},
 		{
 			name: "no token", contentType: "text/xml", body: getLists,
-			status: 200, want: sessionFault, envelope: getLists, reason: acoustictest.ReasonMissingToken,
+			status: 200, want: sessionFault, envelope: getLists, reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "not an envelope", contentType: "text/xml", body: `<GetLists/>`, auth: "Bearer " + tok,
-			status: 200, envelope: `<GetLists/>`, reason: acoustictest.ReasonMalformedEnvelope,
+			status: 200, envelope: `<GetLists/>`, reason: emulator.ReasonMalformedEnvelope,
 			want: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`,
 		},
 		{
 			name: "empty Body", contentType: "text/xml", body: `<Envelope><Body></Body></Envelope>`, auth: "Bearer " + tok,
-			status: 200, envelope: `<Envelope><Body></Body></Envelope>`, reason: acoustictest.ReasonMalformedEnvelope,
+			status: 200, envelope: `<Envelope><Body></Body></Envelope>`, reason: emulator.ReasonMalformedEnvelope,
 			want: `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`,
 		},
 	}
@@ -70,17 +68,11 @@ func TestXMLAPI(t *testing.T) {
 			srv.ResetStats()
 			path := tt.path
 			if path == "" {
-				path = acoustictest.XMLAPIPath
+				path = emulator.AcousticXMLAPIPath
 			}
-			var hdr []string
-			if tt.auth != "" {
-				hdr = []string{"Authorization", tt.auth}
-			}
-			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, hdr...)
-			wantReply(t, r, tt.status, tt.want)
-			if ct := r.Header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
-				t.Errorf("Content-Type = %q", ct)
-			}
+			r := send(t, srv, http.MethodPost, path, tt.contentType, tt.body, emulatortest.Header("Authorization", tt.auth)...)
+			emulatortest.WantReply(t, r, tt.status, tt.want)
+			emulatortest.WantContentType(t, r, "text/xml;charset=UTF-8")
 			if got := string(srv.LastEnvelope()); got != tt.envelope {
 				t.Errorf("LastEnvelope = %q, want %q", got, tt.envelope)
 			}
@@ -88,7 +80,7 @@ func TestXMLAPI(t *testing.T) {
 			if tt.reason != "" {
 				want[tt.reason] = 1
 			}
-			wantRejections(t, srv, want)
+			emulatortest.WantRejections(t, srv.Stats().Rejections, want)
 			if st := srv.Stats(); st.XMLAPICalls != 1 {
 				t.Errorf("XMLAPICalls = %d, want 1", st.XMLAPICalls)
 			}
@@ -97,99 +89,36 @@ func TestXMLAPI(t *testing.T) {
 
 	t.Run("expired token", func(t *testing.T) {
 		srv.ResetStats()
-		clock.Advance(acoustictest.DefaultTokenLifetime)
-		wantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
-		wantRejections(t, srv, map[string]int{acoustictest.ReasonExpiredToken: 1})
+		clock.Advance(emulator.AcousticTokenLifetime)
+		emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, sessionFault)
+		emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
 	})
 }
 
 func TestSessionFailureStyles(t *testing.T) {
 	tests := []struct {
 		name   string
-		style  acoustictest.SessionFailure
+		opts   []acoustictest.Option
 		status int
 		body   string
 	}{
-		{"fault", acoustictest.SessionFault, 200, sessionFault},
-		{"401", acoustictest.SessionUnauthorized, 401, ""},
-		{"empty body", acoustictest.SessionEmptyBody, 200, ""},
+		{"fault", nil, 200, sessionFault},
+		{"401", []acoustictest.Option{acoustictest.WithSessionUnauthorized()}, 401, ""},
+		{"empty body", []acoustictest.Option{acoustictest.WithSessionEmptyBody()}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
-			srv := acoustictest.NewServer(acoustictest.WithClock(clock.Now), acoustictest.WithSessionFailure(tt.style))
+			clock := emulatortest.ManualClock()
+			srv := acoustictest.NewServer(append(tt.opts, acoustictest.WithClock(clock.Now))...)
 			defer srv.Close()
 			tok := fetchToken(t, srv, defaultForm()).AccessToken
-			wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
+			emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
 
 			clock.Advance(4 * time.Hour)
-			wantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
-			wantRejections(t, srv, map[string]int{acoustictest.ReasonExpiredToken: 1})
+			emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), tt.status, tt.body)
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
 		})
 	}
-}
-
-func TestXMLAPIOnlyTakesPOST(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	r := send(t, srv, http.MethodGet, acoustictest.XMLAPIPath, "", "")
-	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
-		t.Errorf("GET /XMLAPI: %d, Allow %q", r.Status, r.Header.Get("Allow"))
-	}
-}
-
-func TestREST(t *testing.T) {
-	srv := acoustictest.NewServer()
-	defer srv.Close()
-	tok := fetchToken(t, srv, defaultForm()).AccessToken
-
-	tests := []struct {
-		name    string
-		path    string
-		auth    string
-		status  int
-		want    string
-		wwwAuth string
-	}{
-		{
-			name: "with a token", path: "/rest/databases/123/contacts", auth: "Bearer " + tok,
-			status: 200, want: `{"ok":true,"method":"POST","path":"/rest/databases/123/contacts","bodyLength":2}`,
-		},
-		{
-			name: "without a token", path: "/rest/databases",
-			status: 401, want: `{"error":"unauthorized","error_description":"A bearer access token is required."}`,
-			wwwAuth: `Bearer realm="oauth"`,
-		},
-		{
-			name: "unknown token", path: "/rest/databases", auth: "Bearer at-nope",
-			status: 401, want: `{"error":"invalid_token","error_description":"Invalid access token."}`,
-			wwwAuth: `Bearer realm="oauth", error="invalid_token"`,
-		},
-		{
-			name: "not an endpoint", path: "/databases", auth: "Bearer " + tok,
-			status: 404, want: `{"error":"not_found","error_description":"No endpoint at this path."}`,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var hdr []string
-			if tt.auth != "" {
-				hdr = []string{"Authorization", tt.auth}
-			}
-			r := send(t, srv, http.MethodPost, tt.path, "application/json", "{}", hdr...)
-			wantReply(t, r, tt.status, tt.want)
-			if got := r.Header.Get("WWW-Authenticate"); got != tt.wwwAuth {
-				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wwwAuth)
-			}
-		})
-	}
-}
-
-func TestTLSServer(t *testing.T) {
-	srv := acoustictest.NewTLSServer()
-	defer srv.Close()
-	tok := fetchToken(t, srv, defaultForm()).AccessToken
-	wantReply(t, xmlCall(t, srv, tok, getLists), 200, success)
 }
 
 // ThrottleAPICalls turns the next calls of either API away with 429, before the
@@ -200,11 +129,11 @@ func TestThrottleAPICalls(t *testing.T) {
 	tok := fetchToken(t, srv, defaultForm()).AccessToken
 	srv.ThrottleAPICalls(3)
 
-	wantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, xmlCall(t, srv, tok, getLists), http.StatusTooManyRequests,
 		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`)
-	wantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, "/rest/databases", "", "", "Authorization", "Bearer "+tok), http.StatusTooManyRequests,
 		`{"error":"too_many_requests","error_description":"Too many requests for this organization; try again later."}`)
-	wantReply(t, xmlCall(t, srv, "", getLists), http.StatusTooManyRequests,
+	emulatortest.WantReply(t, xmlCall(t, srv, "", getLists), http.StatusTooManyRequests,
 		`<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Too many requests for this organization; try again later</FaultString></Fault></Body></Envelope>`)
 	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
 		t.Errorf("the fourth call: %d %s", r.Status, r.Body)
@@ -214,7 +143,7 @@ func TestThrottleAPICalls(t *testing.T) {
 	if r := xmlCall(t, srv, tok, getLists); r.Status != http.StatusOK {
 		t.Errorf("after cancelling: %d %s", r.Status, r.Body)
 	}
-	wantRejections(t, srv, map[string]int{acoustictest.ReasonThrottled: 3})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonThrottled: 3})
 	if st := srv.Stats(); st.XMLAPICalls != 4 || st.RESTCalls != 1 || st.ConcurrencyRejections != 0 {
 		t.Errorf("stats = %+v", st)
 	}

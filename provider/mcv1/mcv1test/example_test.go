@@ -15,7 +15,7 @@ func Example() {
 	srv := mcv1test.NewServer()
 	defer srv.Close()
 
-	body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret)
+	body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, srv.ClientID, srv.ClientSecret)
 	resp, err := http.Post(srv.URL+"/v1/requestToken", "application/json", strings.NewReader(body))
 	if err != nil {
 		log.Fatal(err)
@@ -52,7 +52,7 @@ func ExampleServer_FailTokenRequests() {
 	defer srv.Close()
 	srv.FailTokenRequests(2, http.StatusServiceUnavailable, 0)
 
-	body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret)
+	body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, srv.ClientID, srv.ClientSecret)
 	for range 3 {
 		resp, err := http.Post(srv.URL+"/v1/requestToken", "application/json", strings.NewReader(body))
 		if err != nil {

@@ -5,29 +5,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
-// reply is what a test looks at in a response.
-type reply = emulatortest.Reply
-
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *mcv1test.Server, method, path, contentType, body string, header ...string) reply {
-	t.Helper()
-	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
-}
+var send = emulatortest.Sender(func(srv *mcv1test.Server) (*http.Client, string) { return srv.Client(), srv.URL })
 
 // requestToken posts body as JSON to the token endpoint.
-func requestToken(t *testing.T, srv *mcv1test.Server, body string) reply {
+func requestToken(t *testing.T, srv *mcv1test.Server, body string) emulatortest.Reply {
 	t.Helper()
-	return send(t, srv, http.MethodPost, mcv1test.TokenPath, "application/json", body)
+	return send(t, srv, http.MethodPost, emulator.MCv1TokenPath, "application/json", body)
 }
 
 // tokenBody is the JSON body a token request for the default client sends, plus
 // any extra "key":"value" members.
 func tokenBody(extra ...string) string {
-	members := []string{`"clientId":"` + mcv1test.DefaultClientID + `"`, `"clientSecret":"` + mcv1test.DefaultClientSecret + `"`}
+	members := []string{`"clientId":"` + emulator.MCv1ClientID + `"`, `"clientSecret":"` + emulator.MCv1ClientSecret + `"`}
 	for i := 0; i+1 < len(extra); i += 2 {
 		members = append(members, `"`+extra[i]+`":"`+extra[i+1]+`"`)
 	}
@@ -48,20 +43,7 @@ func fetchToken(t *testing.T, srv *mcv1test.Server, body string) tokenFields {
 }
 
 // restCall makes a REST call with a bearer token ("" for none).
-func restCall(t *testing.T, srv *mcv1test.Server, path, token string) reply {
+func restCall(t *testing.T, srv *mcv1test.Server, path, token string) emulatortest.Reply {
 	t.Helper()
-	if token == "" {
-		return send(t, srv, http.MethodGet, path, "", "")
-	}
-	return send(t, srv, http.MethodGet, path, "", "", "Authorization", "Bearer "+token)
-}
-
-var (
-	manualClock = emulatortest.ManualClock
-	wantReply   = emulatortest.WantReply
-)
-
-func wantRejections(t *testing.T, srv *mcv1test.Server, want map[string]int) {
-	t.Helper()
-	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
+	return send(t, srv, http.MethodGet, path, "", "", emulatortest.Bearer(token)...)
 }

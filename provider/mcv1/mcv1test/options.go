@@ -11,10 +11,7 @@ import (
 type Option func(*config)
 
 type config struct {
-	emulator.Config
-	apiUsers          map[string]string
-	tokenLifetime     time.Duration
-	refreshLifetime   time.Duration
+	emulator.MCConfig
 	oneTokenPerClient bool
 }
 
@@ -25,50 +22,47 @@ const (
 )
 
 // WithClient registers a legacy installed package's client id and secret. When no
-// WithClient or WithEnhancedClient option is given, DefaultClientID and
-// DefaultClientSecret are registered.
+// WithClient or WithEnhancedClient option is given, the Server registers one of
+// its own (see Server.ClientID).
 func WithClient(id, secret string) Option {
-	return func(c *config) {
-		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret, Kind: kindLegacy})
-	}
+	return func(c *config) { c.AddClient(id, secret, kindLegacy) }
 }
 
 // WithEnhancedClient registers the client of an enhanced installed package. The v1
 // endpoint refuses it with errorcode 10007, as Marketing Cloud does: its tokens
 // come from /v2/token.
 func WithEnhancedClient(id, secret string) Option {
-	return func(c *config) {
-		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret, Kind: kindEnhanced})
-	}
+	return func(c *config) { c.AddClient(id, secret, kindEnhanced) }
 }
 
 // WithAPIUser registers an API user whose username and password a SOAP request
 // may carry in a WS-Security UsernameToken. When no WithAPIUser option is given,
-// DefaultAPIUsername and DefaultAPIPassword are registered.
+// the Server registers one of its own (see Server.APIUsername).
 func WithAPIUser(username, password string) Option {
-	return func(c *config) { c.apiUsers[username] = password }
+	return func(c *config) { c.APIUsers = append(c.APIUsers, emulator.Client{ID: username, Secret: password}) }
 }
 
-// WithTokenLifetime sets how long access tokens live (default DefaultTokenLifetime).
+// WithTokenLifetime sets how long access tokens live: one hour by default, as
+// Marketing Cloud gives legacy tokens.
 func WithTokenLifetime(d time.Duration) Option {
-	return func(c *config) { c.tokenLifetime = d }
+	return func(c *config) { c.TokenLifetime = d }
 }
 
-// WithRefreshTokenLifetime sets how long refresh tokens live (default
-// DefaultRefreshTokenLifetime).
+// WithRefreshTokenLifetime sets how long refresh tokens live: 700 days by default,
+// as Marketing Cloud gives legacy packages.
 func WithRefreshTokenLifetime(d time.Duration) Option {
-	return func(c *config) { c.refreshLifetime = d }
+	return func(c *config) { c.RefreshLifetime = d }
 }
 
-// WithClock makes the Server read the time from now for every lifetime decision
-// (default time.Now). now must be safe for concurrent use.
+// WithClock makes the Server judge the lifetimes of access and refresh tokens by
+// now instead of time.Now. now must be safe for concurrent use.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.Clock = now }
 }
 
-// WithListener makes the Server serve on ln, which it closes on Close, instead of
-// a new loopback listener: for a fixed address, as "tokentrip emulate --listen"
-// takes.
+// WithListener makes the Server serve on ln, which Close closes, instead of a new
+// loopback listener: for a fixed address, as "tokentrip emulate --provider mcv1
+// --listen" takes.
 func WithListener(ln net.Listener) Option {
 	return func(c *config) { c.Listener = ln }
 }

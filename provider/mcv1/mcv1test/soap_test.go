@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
@@ -39,7 +41,7 @@ func usernameToken(user, password string) string {
 		`</wsse:UsernameToken></wsse:Security>`
 }
 
-func soapCall(t *testing.T, srv *mcv1test.Server, path, contentType, envelope string) reply {
+func soapCall(t *testing.T, srv *mcv1test.Server, path, contentType, envelope string) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodPost, path, contentType, envelope, "SOAPAction", "Retrieve")
 }
@@ -50,11 +52,7 @@ func TestSOAPAccepted(t *testing.T) {
 	tok := fetchToken(t, srv, tokenBody()).AccessToken
 
 	tests := []struct {
-		name        string
-		path        string
-		contentType string
-		envelope    string
-		wantType    string
+		name, path, contentType, envelope, wantType string
 	}{
 		{
 			name: "fueloauth, SOAP 1.1", envelope: envelope11(fuelOAuth(tok)),
@@ -79,7 +77,7 @@ func TestSOAPAccepted(t *testing.T) {
 		},
 		{
 			name:     "UsernameToken of the default API user",
-			envelope: envelope11(usernameToken(mcv1test.DefaultAPIUsername, mcv1test.DefaultAPIPassword)),
+			envelope: envelope11(usernameToken(emulator.MCAPIUsername, emulator.MCAPIPassword)),
 		},
 		{
 			name:     "BOM, comment and processing instruction before the root",
@@ -107,9 +105,7 @@ func TestSOAPAccepted(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("status %d, body %s", r.Status, r.Body)
 			}
-			if got := r.Header.Get("Content-Type"); got != wantType {
-				t.Errorf("Content-Type = %q, want %q", got, wantType)
-			}
+			emulatortest.WantContentType(t, r, wantType)
 			for _, want := range []string{
 				`<wsa:Action>RetrieveResponse</wsa:Action>`,
 				`<RetrieveResponseMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>`,
@@ -131,7 +127,7 @@ func TestSOAPAccepted(t *testing.T) {
 var uuidPattern = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 
 func TestSOAPTokenExpiredFault(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
 	defer srv.Close()
 	tok := fetchToken(t, srv, tokenBody()).AccessToken
@@ -152,11 +148,9 @@ func TestSOAPTokenExpiredFault(t *testing.T) {
 		`<faultstring>Token Expired</faultstring>` +
 		`<faultactor>` + srv.URL + `/Service.asmx</faultactor>` +
 		`</soap:Fault></soap:Body></soap:Envelope>`
-	wantReply(t, reply{Status: r.Status, Body: uuidPattern.ReplaceAllString(r.Body, "UUID")}, 500, want)
-	if got := r.Header.Get("Content-Type"); got != "text/xml; charset=utf-8" {
-		t.Errorf("Content-Type = %q", got)
-	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonExpiredToken: 1})
+	emulatortest.WantReply(t, emulatortest.Reply{Status: r.Status, Body: uuidPattern.ReplaceAllString(r.Body, "UUID")}, 500, want)
+	emulatortest.WantContentType(t, r, "text/xml; charset=utf-8")
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
 }
 
 func TestSOAPFaults(t *testing.T) {
@@ -175,13 +169,13 @@ func TestSOAPFaults(t *testing.T) {
 		{
 			name:     "unknown token",
 			envelope: func(string) string { return envelope11(fuelOAuth("at-never-issued")) },
-			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: mcv1test.ReasonInvalidToken,
+			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: emulator.ReasonInvalidToken,
 		},
 		{
 			name:     "revoked token",
 			prepare:  func(srv *mcv1test.Server, tok string) { srv.RevokeToken(tok) },
 			envelope: func(tok string) string { return envelope11(fuelOAuth(tok)) },
-			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: mcv1test.ReasonRevokedToken,
+			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: emulator.ReasonRevokedToken,
 		},
 		{
 			name:     "expired token, SOAP 1.2",
@@ -193,12 +187,12 @@ func TestSOAPFaults(t *testing.T) {
 				`<soap:Code><soap:Value>soap:Sender</soap:Value><soap:Subcode><soap:Value xmlns:q0="` + wsseNS + `">q0:Security</soap:Value></soap:Subcode></soap:Code>`,
 				`<soap:Reason><soap:Text xml:lang="en">Token Expired</soap:Text></soap:Reason>`,
 			},
-			reason: mcv1test.ReasonExpiredToken,
+			reason: emulator.ReasonExpiredToken,
 		},
 		{
 			name:     "wrong API user password",
-			envelope: func(string) string { return envelope11(usernameToken(mcv1test.DefaultAPIUsername, "wrong")) },
-			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: mcv1test.ReasonInvalidToken,
+			envelope: func(string) string { return envelope11(usernameToken(emulator.MCAPIUsername, "wrong")) },
+			status:   500, want: []string{securityCode, `<faultstring>Login Failed</faultstring>`}, reason: emulator.ReasonInvalidToken,
 		},
 		{
 			name:     "no credential",
@@ -206,16 +200,16 @@ func TestSOAPFaults(t *testing.T) {
 			status:   500,
 			want: []string{securityCode,
 				`<faultstring>Security requirements are not satisfied because the security header is not present in the incoming message.</faultstring>`},
-			reason: mcv1test.ReasonMissingToken,
+			reason: emulator.ReasonMissingToken,
 		},
 		{
 			name: "fueloauth and UsernameToken",
 			envelope: func(tok string) string {
-				return envelope11(fuelOAuth(tok) + usernameToken(mcv1test.DefaultAPIUsername, mcv1test.DefaultAPIPassword))
+				return envelope11(fuelOAuth(tok) + usernameToken(emulator.MCAPIUsername, emulator.MCAPIPassword))
 			},
 			status: 500,
 			want:   []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
-			reason: mcv1test.ReasonDuplicateCredentials,
+			reason: emulator.ReasonDuplicateCredentials,
 		},
 		{
 			name: "two fueloauth blocks",
@@ -224,7 +218,7 @@ func TestSOAPFaults(t *testing.T) {
 			},
 			status: 500,
 			want:   []string{clientCode, `<faultstring>The SOAP header carries more than one credential; send exactly one.</faultstring>`},
-			reason: mcv1test.ReasonDuplicateCredentials,
+			reason: emulator.ReasonDuplicateCredentials,
 		},
 		{
 			name:     "throttled",
@@ -235,21 +229,21 @@ func TestSOAPFaults(t *testing.T) {
 				`<faultcode>soap:Server</faultcode><faultstring>Rate Limited</faultstring>`,
 				`<detail><apifault xmlns="urn:fault.partner.exacttarget.com"><Code>17</Code><Message>Rate Limited</Message></apifault></detail>`,
 			},
-			reason: mcv1test.ReasonThrottled,
+			reason: emulator.ReasonThrottled,
 		},
 		{
 			name:     "not a SOAP envelope",
 			envelope: func(string) string { return `<Envelope><Body/></Envelope>` },
 			status:   400,
 			want:     []string{clientCode, `<faultstring>Malformed SOAP envelope: root element is {}Envelope, not a SOAP Envelope</faultstring>`},
-			reason:   mcv1test.ReasonMalformedEnvelope,
+			reason:   emulator.ReasonMalformedEnvelope,
 		},
 		{
 			name:     "truncated envelope",
 			envelope: func(tok string) string { return envelope11(fuelOAuth(tok))[:200] },
 			status:   400,
 			want:     []string{clientCode, `<faultstring>Malformed SOAP envelope: `},
-			reason:   mcv1test.ReasonMalformedEnvelope,
+			reason:   emulator.ReasonMalformedEnvelope,
 		},
 	}
 	for _, tt := range tests {
@@ -276,16 +270,7 @@ func TestSOAPFaults(t *testing.T) {
 			if strings.Contains(r.Body, "OverallStatus") {
 				t.Errorf("a fault also carries a result:\n%s", r.Body)
 			}
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{tt.reason: 1})
 		})
-	}
-}
-
-func TestSOAPOnlyTakesPOST(t *testing.T) {
-	srv := mcv1test.NewServer()
-	defer srv.Close()
-	r := send(t, srv, http.MethodGet, "/Service.asmx", "", "")
-	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
-		t.Errorf("GET /Service.asmx: %d, Allow %q", r.Status, r.Header.Get("Allow"))
 	}
 }

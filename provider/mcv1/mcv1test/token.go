@@ -56,9 +56,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			return "", err
 		}
 		if req.RefreshToken != "" {
-			return GrantRefreshToken, nil
+			return emulator.GrantRefreshToken, nil
 		}
-		return GrantClientCredentials, nil
+		return emulator.GrantClientCredentials, nil
 	}
 	badRequest := func() {
 		writeError(w, http.StatusBadRequest, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
@@ -99,7 +99,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		Kind:      emulator.AccessToken,
 		ClientID:  client.ID,
 		IssuedAt:  now,
-		ExpiresAt: now.Add(s.cfg.tokenLifetime),
+		ExpiresAt: now.Add(s.cfg.TokenLifetime),
 	})
 	c.Counters.TokenIssued()
 	if s.cfg.oneTokenPerClient {
@@ -114,7 +114,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			Kind:      emulator.RefreshToken,
 			ClientID:  client.ID,
 			IssuedAt:  now,
-			ExpiresAt: now.Add(s.cfg.refreshLifetime),
+			ExpiresAt: now.Add(s.cfg.RefreshLifetime),
 		}).Value
 	}
 	if r.URL.Query().Get("legacy") == "1" {

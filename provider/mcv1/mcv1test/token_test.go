@@ -2,21 +2,21 @@ package mcv1test_test
 
 import (
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 )
 
 func TestRequestToken(t *testing.T) {
 	const secret = `[A-Z2-7]{52}`
 	tests := []struct {
-		name  string
-		opts  []mcv1test.Option
-		query string
-		body  string
-		want  string // regexp of the whole body
+		name        string
+		opts        []mcv1test.Option
+		query, body string
+		want        string // regexp of the whole body
 	}{
 		{
 			name: "client credentials",
@@ -49,102 +49,16 @@ func TestRequestToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := mcv1test.NewServer(append(tt.opts, mcv1test.WithClock(clock.Now))...)
 			defer srv.Close()
 
-			r := send(t, srv, http.MethodPost, mcv1test.TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
-			if r.Status != http.StatusOK || !regexp.MustCompile(tt.want).MatchString(r.Body) {
-				t.Fatalf("got %d %s, want 200 matching %s", r.Status, r.Body, tt.want)
-			}
-			if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-				t.Errorf("Content-Type = %q", ct)
-			}
+			r := send(t, srv, http.MethodPost, emulator.MCv1TokenPath+tt.query, "application/json; charset=utf-8", tt.body)
+			emulatortest.WantMatch(t, r, tt.want)
+			emulatortest.WantContentType(t, r, "application/json; charset=utf-8")
 			st := srv.Stats()
-			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[mcv1test.GrantClientCredentials] != 1 {
+			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 {
 				t.Errorf("stats = %+v", st)
-			}
-		})
-	}
-}
-
-func TestRequestTokenErrors(t *testing.T) {
-	const unauthorized = `{"message":"Unauthorized","errorcode":1,"documentation":""}`
-	tests := []struct {
-		name        string
-		method      string
-		path        string
-		contentType string
-		body        string
-		status      int
-		want        string
-		reason      string
-	}{
-		{
-			name: "wrong secret", body: `{"clientId":"` + mcv1test.DefaultClientID + `","clientSecret":"nope"}`,
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
-		},
-		{
-			name: "unknown client", body: `{"clientId":"nobody","clientSecret":"` + mcv1test.DefaultClientSecret + `"}`,
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
-		},
-		{
-			name: "no credentials", body: `{}`,
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidClient,
-		},
-		{
-			name: "enhanced package", body: `{"clientId":"enhanced","clientSecret":"e-secret"}`,
-			status: 401,
-			want:   `{"message":"This client id belongs to an enhanced installed package; request its tokens from /v2/token.","errorcode":10007,"documentation":""}`,
-			reason: mcv1test.ReasonWrongPackage,
-		},
-		{
-			name: "refresh token never issued", body: tokenBody("refreshToken", "rt-forged"),
-			status: 401, want: unauthorized, reason: mcv1test.ReasonInvalidGrant,
-		},
-		{
-			name: "body not JSON", body: `clientId=x`,
-			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: mcv1test.ReasonBadRequest,
-		},
-		{
-			name: "form content type", contentType: "application/x-www-form-urlencoded", body: tokenBody(),
-			status: 400, want: `{"message":"Bad Request","errorcode":400,"documentation":""}`, reason: mcv1test.ReasonBadRequest,
-		},
-		{
-			name: "wrong path", path: "/v1/requestTokens", body: tokenBody(),
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
-		},
-		{
-			name: "GET on the token path", method: http.MethodGet, body: "",
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
-		},
-		{
-			name: "v2 endpoint on a legacy server", path: "/v2/token", body: tokenBody(),
-			status: 404, want: `{"errorcode":404,"message":"Not Found","documentation":""}`, reason: mcv1test.ReasonNotFound,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := mcv1test.NewServer(
-				mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
-				mcv1test.WithEnhancedClient("enhanced", "e-secret"),
-			)
-			defer srv.Close()
-			method, path, ct := tt.method, tt.path, tt.contentType
-			if method == "" {
-				method = http.MethodPost
-			}
-			if path == "" {
-				path = mcv1test.TokenPath
-			}
-			if ct == "" {
-				ct = "application/json"
-			}
-
-			wantReply(t, send(t, srv, method, path, ct, tt.body), tt.status, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokensIssued != 0 {
-				t.Errorf("TokensIssued = %d, want 0", st.TokensIssued)
 			}
 		})
 	}
@@ -152,7 +66,7 @@ func TestRequestTokenErrors(t *testing.T) {
 
 func TestRefreshTokensAreSingleUse(t *testing.T) {
 	srv := mcv1test.NewServer(
-		mcv1test.WithClient(mcv1test.DefaultClientID, mcv1test.DefaultClientSecret),
+		mcv1test.WithClient(emulator.MCv1ClientID, emulator.MCv1ClientSecret),
 		mcv1test.WithClient("other", "other-secret"),
 	)
 	defer srv.Close()
@@ -167,10 +81,10 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 	}
 
 	// The redeemed refresh token is spent; the new one works once.
-	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", first.RefreshToken)),
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", first.RefreshToken)),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	// Another client cannot redeem it.
-	wantReply(t, requestToken(t, srv, `{"clientId":"other","clientSecret":"other-secret","refreshToken":"`+second.RefreshToken+`"}`),
+	emulatortest.WantReply(t, requestToken(t, srv, `{"clientId":"other","clientSecret":"other-secret","refreshToken":"`+second.RefreshToken+`"}`),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
 	third := fetchToken(t, srv, tokenBody("refreshToken", second.RefreshToken))
 
@@ -182,22 +96,22 @@ func TestRefreshTokensAreSingleUse(t *testing.T) {
 	}
 	st := srv.Stats()
 	if st.TokenRequests != 5 || st.TokensIssued != 3 ||
-		st.TokenRequestsByGrant[mcv1test.GrantClientCredentials] != 1 || st.TokenRequestsByGrant[mcv1test.GrantRefreshToken] != 4 {
+		st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 4 {
 		t.Errorf("stats = %+v", st)
 	}
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonReusedGrant: 1, mcv1test.ReasonInvalidGrant: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonReusedGrant: 1, emulator.ReasonInvalidGrant: 1})
 }
 
 func TestRefreshTokenLifetime(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv1test.NewServer(mcv1test.WithClock(clock.Now), mcv1test.WithRefreshTokenLifetime(24*time.Hour))
 	defer srv.Close()
 
 	rt := fetchToken(t, srv, tokenBody("accessType", "offline")).RefreshToken
 	clock.Advance(24 * time.Hour)
-	wantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", rt)),
 		401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
-	wantRejections(t, srv, map[string]int{mcv1test.ReasonInvalidGrant: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonInvalidGrant: 1})
 }
 
 func TestOneTokenPerClient(t *testing.T) {
@@ -224,4 +138,33 @@ func TestOneTokenPerClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRevokeAndRestoreClient(t *testing.T) {
+	srv := mcv1test.NewServer()
+	defer srv.Close()
+	old := fetchToken(t, srv, tokenBody("accessType", "offline"))
+
+	if !srv.RevokeClient(emulator.MCv1ClientID) {
+		t.Fatal("RevokeClient: client not found")
+	}
+	if srv.RevokeClient("nobody") {
+		t.Error("RevokeClient of an unknown client reported success")
+	}
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody()), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, emulatortest.MCNotAuthorized)
+
+	srv.RestoreClient(emulator.MCv1ClientID)
+	fresh := fetchToken(t, srv, tokenBody())
+	if r := restCall(t, srv, "/platform/v1/endpoints", fresh.AccessToken); r.Status != 200 {
+		t.Errorf("token issued after restore: %d %s", r.Status, r.Body)
+	}
+	// What was revoked stays revoked.
+	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", old.AccessToken), 401, emulatortest.MCNotAuthorized)
+	emulatortest.WantReply(t, requestToken(t, srv, tokenBody("refreshToken", old.RefreshToken)), 401, `{"message":"Unauthorized","errorcode":1,"documentation":""}`)
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{
+		emulator.ReasonRevokedClient: 1,
+		emulator.ReasonRevokedToken:  2,
+		emulator.ReasonInvalidGrant:  1,
+	})
 }

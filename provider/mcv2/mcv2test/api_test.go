@@ -1,14 +1,13 @@
 package mcv2test_test
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -19,12 +18,12 @@ func soapEnvelope(tok string) string {
 }
 
 func TestAPIsTakeV2Tokens(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 	defer srv.Close()
 	tok := fetchToken(t, srv, clientCredentials("account_id", "5150")).AccessToken
 
-	wantReply(t, restCall(t, srv, "/data/v1/customobjectdata/key/x/rowset", tok), 200,
+	emulatortest.WantReply(t, restCall(t, srv, "/data/v1/customobjectdata/key/x/rowset", tok), 200,
 		`{"ok":true,"method":"GET","path":"/data/v1/customobjectdata/key/x/rowset","bodyLength":0,"accountId":"5150"}`)
 	r := send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok), "SOAPAction", "Create")
 	// The partner WSDL's order: Results, RequestID, OverallStatus.
@@ -37,30 +36,16 @@ func TestAPIsTakeV2Tokens(t *testing.T) {
 		t.Errorf("LastEnvelope = %s", got)
 	}
 
-	clock.Advance(mcv2test.DefaultTokenLifetime)
-	wantReply(t, restCall(t, srv, "/data/v1/x", tok), 401, notAuthorized)
+	clock.Advance(emulator.MCv2TokenLifetime)
+	emulatortest.WantReply(t, restCall(t, srv, "/data/v1/x", tok), 401, emulatortest.MCNotAuthorized)
 	r = send(t, srv, http.MethodPost, "/Service.asmx", "text/xml; charset=utf-8", soapEnvelope(tok))
 	if r.Status != 500 || !strings.Contains(r.Body, `q0:Security</faultcode><faultstring>Token Expired</faultstring>`) {
 		t.Errorf("SOAP with an expired token: %d %s", r.Status, r.Body)
 	}
 	st := srv.Stats()
-	if st.RESTCalls != 2 || st.SOAPCalls != 2 || st.Rejections[mcv2test.ReasonExpiredToken] != 2 {
+	if st.RESTCalls != 2 || st.SOAPCalls != 2 || st.Rejections[emulator.ReasonExpiredToken] != 2 {
 		t.Errorf("stats = %+v", st)
 	}
-}
-
-func TestFailTokenRequests(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	srv.FailTokenRequests(1, http.StatusTooManyRequests, 5*time.Second)
-
-	r := requestToken(t, srv, clientCredentials())
-	wantReply(t, r, 429, oauthError("temporarily_unavailable", "Too Many Requests"))
-	if got := r.Header.Get("Retry-After"); got != "5" {
-		t.Errorf("Retry-After = %q, want 5", got)
-	}
-	fetchToken(t, srv, clientCredentials())
-	wantRejections(t, srv, map[string]int{mcv2test.ReasonInjectedFailure: 1})
 }
 
 func TestRevokeClient(t *testing.T) {
@@ -70,68 +55,23 @@ func TestRevokeClient(t *testing.T) {
 	web := fetchToken(t, srv, codeRequest(code))
 	s2s := fetchToken(t, srv, clientCredentials())
 
-	srv.RevokeClient(mcv2test.DefaultWebAppID)
+	srv.RevokeClient(emulator.MCv2WebAppID)
 	invalidClient := oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid.")
-	wantReply(t, requestToken(t, srv, map[string]any{
+	emulatortest.WantReply(t, requestToken(t, srv, map[string]any{
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
-		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 401, invalidClient)
-	wantReply(t, restCall(t, srv, "/x", web.AccessToken), 401, notAuthorized)
+	emulatortest.WantReply(t, restCall(t, srv, "/x", web.AccessToken), 401, emulatortest.MCNotAuthorized)
 	if r := restCall(t, srv, "/x", s2s.AccessToken); r.Status != 200 {
 		t.Errorf("another client's token: %d %s", r.Status, r.Body)
 	}
 
-	srv.RestoreClient(mcv2test.DefaultWebAppID)
-	wantReply(t, requestToken(t, srv, map[string]any{
+	srv.RestoreClient(emulator.MCv2WebAppID)
+	emulatortest.WantReply(t, requestToken(t, srv, map[string]any{
 		"grant_type": "refresh_token", "refresh_token": web.RefreshToken,
-		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}), 400, oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))
-	wantRejections(t, srv, map[string]int{
-		mcv2test.ReasonRevokedClient: 1, mcv2test.ReasonRevokedToken: 1, mcv2test.ReasonInvalidGrant: 1,
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{
+		emulator.ReasonRevokedClient: 1, emulator.ReasonRevokedToken: 1, emulator.ReasonInvalidGrant: 1,
 	})
-}
-
-func TestHoldTokenRequests(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	srv.HoldTokenRequests()
-
-	const n = 4
-	var wg sync.WaitGroup
-	tokens := make([]string, n)
-	for i := range n {
-		wg.Go(func() { tokens[i] = fetchToken(t, srv, clientCredentials()).AccessToken })
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := srv.WaitTokenRequestsHeld(ctx, n); err != nil {
-		t.Fatal(err)
-	}
-	if st := srv.Stats(); st.TokenRequests != n || st.TokensIssued != 0 {
-		t.Errorf("while held: %+v", st)
-	}
-	srv.ReleaseTokenRequests()
-	wg.Wait()
-	distinct := map[string]bool{}
-	for _, tok := range tokens {
-		distinct[tok] = true
-	}
-	if len(distinct) != n || srv.Stats().TokensIssued != n {
-		t.Errorf("%d distinct tokens, stats %+v; want %d", len(distinct), srv.Stats(), n)
-	}
-}
-
-func TestTLSServer(t *testing.T) {
-	srv := mcv2test.NewTLSServer()
-	defer srv.Close()
-	if !strings.HasPrefix(srv.URL, "https://") {
-		t.Fatalf("URL = %s", srv.URL)
-	}
-	tok := fetchToken(t, srv, clientCredentials())
-	if tok.RESTInstanceURL != srv.URL+"/" || tok.SOAPInstanceURL != srv.URL+"/" {
-		t.Errorf("instance URLs %s, %s; want %s/", tok.RESTInstanceURL, tok.SOAPInstanceURL, srv.URL)
-	}
-	if r := restCall(t, srv, "/platform/v1/endpoints", tok.AccessToken); r.Status != 200 {
-		t.Errorf("REST over TLS: %d %s", r.Status, r.Body)
-	}
 }

@@ -26,7 +26,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	case revoked:
 		s.fail(w, http.StatusBadRequest, emulator.ReasonRevokedClient, "invalid_client", descInvalidClient)
 		return
-	case !grantAllowed(client.Kind, GrantAuthorizationCode):
+	case !grantAllowed(client.Kind, emulator.GrantAuthorizationCode):
 		s.fail(w, http.StatusBadRequest, emulator.ReasonUnauthorizedClient, "unauthorized_client", descUnauthorized)
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -22,7 +24,7 @@ func s256(verifier string) string {
 func codeRequest(code string, extra ...any) map[string]any {
 	m := map[string]any{
 		"grant_type": "authorization_code", "code": code, "redirect_uri": callback,
-		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i].(string)] = extra[i+1]
@@ -50,9 +52,9 @@ func TestAuthorizationCode(t *testing.T) {
 		},
 		{
 			name:  "public app with PKCE S256",
-			grant: mcv2test.CodeGrant{ClientID: mcv2test.DefaultPublicAppID, RedirectURI: callback, CodeChallenge: s256(verifier)},
+			grant: mcv2test.CodeGrant{ClientID: emulator.MCv2PublicAppID, RedirectURI: callback, CodeChallenge: s256(verifier)},
 			request: func(c string) map[string]any {
-				return codeRequest(c, "client_id", mcv2test.DefaultPublicAppID, "client_secret", "", "code_verifier", verifier)
+				return codeRequest(c, "client_id", emulator.MCv2PublicAppID, "client_secret", "", "code_verifier", verifier)
 			},
 			status: 200,
 		},
@@ -66,60 +68,60 @@ func TestAuthorizationCode(t *testing.T) {
 			name:    "code a second before it expires",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback},
 			request: func(c string) map[string]any { return codeRequest(c) },
-			advance: mcv2test.CodeLifetime - time.Second,
+			advance: emulator.MCv2CodeLifetime - time.Second,
 			status:  200,
 		},
 		{
 			name:    "expired code",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback},
 			request: func(c string) map[string]any { return codeRequest(c) },
-			advance: mcv2test.CodeLifetime,
-			status:  400, want: badCode, reason: mcv2test.ReasonInvalidGrant,
+			advance: emulator.MCv2CodeLifetime,
+			status:  400, want: badCode, reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name:    "unknown code",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback},
 			request: func(string) map[string]any { return codeRequest("code-forged") },
-			status:  400, want: badCode, reason: mcv2test.ReasonInvalidGrant,
+			status:  400, want: badCode, reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name:    "code of another client",
-			grant:   mcv2test.CodeGrant{ClientID: mcv2test.DefaultPublicAppID, RedirectURI: callback},
+			grant:   mcv2test.CodeGrant{ClientID: emulator.MCv2PublicAppID, RedirectURI: callback},
 			request: func(c string) map[string]any { return codeRequest(c) },
-			status:  400, want: badCode, reason: mcv2test.ReasonInvalidGrant,
+			status:  400, want: badCode, reason: emulator.ReasonInvalidGrant,
 		},
 		{
 			name:    "redirect_uri mismatch",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback},
 			request: func(c string) map[string]any { return codeRequest(c, "redirect_uri", url.QueryEscape(callback)) },
-			status:  400, reason: mcv2test.ReasonInvalidGrant,
+			status:  400, reason: emulator.ReasonInvalidGrant,
 			want: oauthError("invalid_grant", "The redirect_uri does not match the one the authorization code was issued for."),
 		},
 		{
 			name:    "PKCE verifier missing",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback, CodeChallenge: s256(verifier)},
 			request: func(c string) map[string]any { return codeRequest(c) },
-			status:  400, reason: mcv2test.ReasonInvalidGrant,
+			status:  400, reason: emulator.ReasonInvalidGrant,
 			want: oauthError("invalid_grant", "The code_verifier does not match the code_challenge."),
 		},
 		{
 			name:    "PKCE verifier wrong",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback, CodeChallenge: s256(verifier)},
 			request: func(c string) map[string]any { return codeRequest(c, "code_verifier", verifier+"x") },
-			status:  400, reason: mcv2test.ReasonInvalidGrant,
+			status:  400, reason: emulator.ReasonInvalidGrant,
 			want: oauthError("invalid_grant", "The code_verifier does not match the code_challenge."),
 		},
 		{
 			name:    "web app without its secret",
 			grant:   mcv2test.CodeGrant{RedirectURI: callback},
 			request: func(c string) map[string]any { return codeRequest(c, "client_secret", "") },
-			status:  401, reason: mcv2test.ReasonInvalidClient,
+			status:  401, reason: emulator.ReasonInvalidClient,
 			want: oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 			defer srv.Close()
 			code := srv.IssueCode(tt.grant)
@@ -127,16 +129,16 @@ func TestAuthorizationCode(t *testing.T) {
 
 			r := requestToken(t, srv, tt.request(code))
 			if tt.status != 200 {
-				wantReply(t, r, tt.status, tt.want)
-				wantRejections(t, srv, map[string]int{tt.reason: 1})
+				emulatortest.WantReply(t, r, tt.status, tt.want)
+				emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{tt.reason: 1})
 				return
 			}
 			if r.Status != 200 {
 				t.Fatalf("status %d, body %s", r.Status, r.Body)
 			}
 			// The code is spent: a second exchange fails.
-			wantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
-			wantRejections(t, srv, map[string]int{mcv2test.ReasonReusedGrant: 1})
+			emulatortest.WantReply(t, requestToken(t, srv, tt.request(code)), 400, badCode)
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonReusedGrant: 1})
 		})
 	}
 }
@@ -146,13 +148,13 @@ func TestAuthorizeRedirectsWithACode(t *testing.T) {
 	defer srv.Close()
 	q := url.Values{
 		"response_type": {"code"},
-		"client_id":     {mcv2test.DefaultWebAppID},
+		"client_id":     {emulator.MCv2WebAppID},
 		"redirect_uri":  {callback + "?app=1"},
 		"scope":         {"email_read offline"},
 		"state":         {"xyz"},
 		"account_id":    {"5150"},
 	}
-	r := send(t, srv, http.MethodGet, mcv2test.AuthorizePath+"?"+q.Encode(), "", "")
+	r := send(t, srv, http.MethodGet, emulator.MCv2AuthorizePath+"?"+q.Encode(), "", "")
 	if r.Status != http.StatusFound {
 		t.Fatalf("status %d, body %s", r.Status, r.Body)
 	}
@@ -176,64 +178,63 @@ func TestAuthorizeRedirectsWithACode(t *testing.T) {
 
 func TestAuthorizeErrors(t *testing.T) {
 	tests := []struct {
-		name   string
-		query  url.Values
-		want   string
-		reason string
+		name         string
+		query        url.Values
+		want, reason string
 	}{
 		{
 			name:   "response_type token",
-			query:  url.Values{"response_type": {"token"}, "client_id": {mcv2test.DefaultWebAppID}, "redirect_uri": {callback}},
+			query:  url.Values{"response_type": {"token"}, "client_id": {emulator.MCv2WebAppID}, "redirect_uri": {callback}},
 			want:   oauthError("unsupported_response_type", `response_type must be \"code\".`),
-			reason: mcv2test.ReasonBadRequest,
+			reason: emulator.ReasonBadRequest,
 		},
 		{
 			name:   "unknown client",
 			query:  url.Values{"response_type": {"code"}, "client_id": {"nobody"}, "redirect_uri": {callback}},
 			want:   oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
-			reason: mcv2test.ReasonInvalidClient,
+			reason: emulator.ReasonInvalidClient,
 		},
 		{
 			name:   "server-to-server client",
-			query:  url.Values{"response_type": {"code"}, "client_id": {mcv2test.DefaultClientID}, "redirect_uri": {callback}},
+			query:  url.Values{"response_type": {"code"}, "client_id": {emulator.MCv2ClientID}, "redirect_uri": {callback}},
 			want:   oauthError("unauthorized_client", "This client is not authorized to use this grant type."),
-			reason: mcv2test.ReasonUnauthorizedClient,
+			reason: emulator.ReasonUnauthorizedClient,
 		},
 		{
 			name:   "relative redirect_uri",
-			query:  url.Values{"response_type": {"code"}, "client_id": {mcv2test.DefaultWebAppID}, "redirect_uri": {"/cb"}},
+			query:  url.Values{"response_type": {"code"}, "client_id": {emulator.MCv2WebAppID}, "redirect_uri": {"/cb"}},
 			want:   oauthError("invalid_request", "redirect_uri must be an absolute URL."),
-			reason: mcv2test.ReasonBadRequest,
+			reason: emulator.ReasonBadRequest,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := mcv2test.NewServer()
 			defer srv.Close()
-			wantReply(t, send(t, srv, http.MethodGet, mcv2test.AuthorizePath+"?"+tt.query.Encode(), "", ""), 400, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
+			emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2AuthorizePath+"?"+tt.query.Encode(), "", ""), 400, tt.want)
+			emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{tt.reason: 1})
 		})
 	}
 }
 
 func TestUserinfo(t *testing.T) {
-	clock := manualClock()
+	clock := emulatortest.ManualClock()
 	srv := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
 	defer srv.Close()
 	inBU := fetchToken(t, srv, clientCredentials("account_id", "5150")).AccessToken
 	noBU := fetchToken(t, srv, clientCredentials()).AccessToken
 
 	info := func(mid string) string {
-		return `{"sub":"` + mcv2test.DefaultClientID + `","user":{"sub":"` + mcv2test.DefaultClientID +
+		return `{"sub":"` + emulator.MCv2ClientID + `","user":{"sub":"` + emulator.MCv2ClientID +
 			`","name":"tokentrip emulator user","preferred_username":"tokentrip-user","email":"tokentrip-user@example.com"},` +
 			`"organization":{"member_id":` + mid + `,"enterprise_id":100000001,"stack_key":"S0"},` +
 			`"rest":{"rest_instance_url":"` + srv.URL + `/","soap_instance_url":"` + srv.URL + `/"}}`
 	}
-	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 200, info("5150"))
-	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", "", "Authorization", "Bearer "+noBU), 200, info("100000001"))
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 200, info("5150"))
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+noBU), 200, info("100000001"))
 
-	clock.Advance(mcv2test.DefaultTokenLifetime)
-	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 401, notAuthorized)
-	wantReply(t, send(t, srv, http.MethodGet, mcv2test.UserinfoPath, "", ""), 401, notAuthorized)
-	wantRejections(t, srv, map[string]int{mcv2test.ReasonExpiredToken: 1, mcv2test.ReasonMissingToken: 1})
+	clock.Advance(emulator.MCv2TokenLifetime)
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", "", "Authorization", "Bearer "+inBU), 401, emulatortest.MCNotAuthorized)
+	emulatortest.WantReply(t, send(t, srv, http.MethodGet, emulator.MCv2UserinfoPath, "", ""), 401, emulatortest.MCNotAuthorized)
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonExpiredToken: 1, emulator.ReasonMissingToken: 1})
 }

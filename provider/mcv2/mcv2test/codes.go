@@ -12,15 +12,15 @@ import (
 // CodeGrant is what a user approved: the authorization an authorization code
 // stands for until it is redeemed at /v2/token.
 type CodeGrant struct {
-	// ClientID is the web or public app the code is issued to; empty means
-	// DefaultWebAppID.
+	// ClientID is the web or public app the code is issued to; empty means the
+	// Server's WebAppID.
 	ClientID string
 	// RedirectURI must be sent, identical, with the code.
 	RedirectURI string
 	// AccountID is the business unit (MID) the tokens will be bound to; empty for
 	// none.
 	AccountID string
-	// Scope is the scope granted; empty means DefaultScope.
+	// Scope is the scope granted; empty means the Server's Scope.
 	Scope string
 	// CodeChallenge turns on PKCE: the code is redeemed only with a code_verifier
 	// that matches it. Empty means no PKCE.
@@ -37,17 +37,17 @@ type authCode struct {
 }
 
 // IssueCode returns a new authorization code for g, as if a user had just
-// approved it at /v2/authorize. The code can be redeemed once, within
-// CodeLifetime by the server's clock.
+// approved it at /v2/authorize. The code can be redeemed once, within 5 minutes
+// by the server's clock.
 func (s *Server) IssueCode(g CodeGrant) string {
 	if g.ClientID == "" {
-		g.ClientID = DefaultWebAppID
+		g.ClientID = s.WebAppID
 	}
 	if g.CodeChallenge != "" && g.CodeChallengeMethod == "" {
 		g.CodeChallengeMethod = "S256"
 	}
 	value := emulator.NewSecret("code-")
-	expires := s.core.Now().Add(CodeLifetime)
+	expires := s.core.Now().Add(emulator.MCv2CodeLifetime)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.codes[value] = &authCode{CodeGrant: g, expiresAt: expires}

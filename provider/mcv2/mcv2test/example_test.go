@@ -16,7 +16,7 @@ func Example() {
 	defer srv.Close()
 
 	body := fmt.Sprintf(`{"grant_type":"client_credentials","client_id":%q,"client_secret":%q,"account_id":"5150"}`,
-		mcv2test.DefaultClientID, mcv2test.DefaultClientSecret)
+		srv.ClientID, srv.ClientSecret)
 	resp, err := http.Post(srv.URL+"/v2/token", "application/json", strings.NewReader(body))
 	if err != nil {
 		log.Fatal(err)
@@ -48,7 +48,7 @@ func ExampleServer_IssueCode() {
 	code := srv.IssueCode(mcv2test.CodeGrant{RedirectURI: "https://app.example/callback"})
 
 	body := fmt.Sprintf(`{"grant_type":"authorization_code","code":%q,"redirect_uri":"https://app.example/callback","client_id":%q,"client_secret":%q}`,
-		code, mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret)
+		code, srv.WebAppID, srv.WebAppSecret)
 	for range 2 { // a code is good for one exchange only
 		resp, err := http.Post(srv.URL+"/v2/token", "application/json", strings.NewReader(body))
 		if err != nil {

@@ -5,27 +5,22 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
-// reply is what a test looks at in a response.
-type reply = emulatortest.Reply
-
 // send makes a request to srv; header holds name, value pairs.
-func send(t *testing.T, srv *mcv2test.Server, method, path, contentType, body string, header ...string) reply {
-	t.Helper()
-	return emulatortest.Send(t, srv.Client(), method, srv.URL+path, contentType, body, header...)
-}
+var send = emulatortest.Sender(func(srv *mcv2test.Server) (*http.Client, string) { return srv.Client(), srv.URL })
 
 // requestToken posts a JSON object of the given members to /v2/token.
-func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) reply {
+func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) emulatortest.Reply {
 	t.Helper()
 	b, err := json.Marshal(members)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return send(t, srv, http.MethodPost, mcv2test.TokenPath, "application/json", string(b))
+	return send(t, srv, http.MethodPost, emulator.MCv2TokenPath, "application/json", string(b))
 }
 
 // clientCredentials is the body of a client_credentials request for the default
@@ -33,8 +28,8 @@ func requestToken(t *testing.T, srv *mcv2test.Server, members map[string]any) re
 func clientCredentials(extra ...any) map[string]any {
 	m := map[string]any{
 		"grant_type":    "client_credentials",
-		"client_id":     mcv2test.DefaultClientID,
-		"client_secret": mcv2test.DefaultClientSecret,
+		"client_id":     emulator.MCv2ClientID,
+		"client_secret": emulator.MCv2ClientSecret,
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i].(string)] = extra[i+1]
@@ -58,24 +53,12 @@ func fetchToken(t *testing.T, srv *mcv2test.Server, members map[string]any) toke
 	return emulatortest.Decode[tokenFields](t, requestToken(t, srv, members))
 }
 
-func restCall(t *testing.T, srv *mcv2test.Server, path, token string) reply {
+func restCall(t *testing.T, srv *mcv2test.Server, path, token string) emulatortest.Reply {
 	t.Helper()
 	return send(t, srv, http.MethodGet, path, "", "", "Authorization", "Bearer "+token)
 }
 
-var (
-	manualClock = emulatortest.ManualClock
-	wantReply   = emulatortest.WantReply
-)
-
-func wantRejections(t *testing.T, srv *mcv2test.Server, want map[string]int) {
-	t.Helper()
-	emulatortest.WantRejections(t, srv.Stats().Rejections, want)
-}
-
 // oauthError is the body the token endpoint fails with.
 func oauthError(code, description string) string {
-	return `{"error":"` + code + `","error_description":"` + description + `","error_uri":"` + mcv2test.ErrorURI + `"}`
+	return `{"error":"` + code + `","error_description":"` + description + `","error_uri":"` + emulator.MCErrorDocs + `"}`
 }
-
-const notAuthorized = `{"documentation":"https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm","errorcode":0,"message":"Not Authorized"}`

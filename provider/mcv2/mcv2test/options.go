@@ -11,13 +11,10 @@ import (
 type Option func(*config)
 
 type config struct {
-	emulator.Config
-	apiUsers        map[string]string
-	tokenLifetime   time.Duration
-	refreshLifetime time.Duration
-	schemeless      bool
-	restURL         string
-	soapURL         string
+	emulator.MCConfig
+	schemeless bool
+	restURL    string
+	soapURL    string
 }
 
 // Client kinds: which grants a client may use.
@@ -30,63 +27,61 @@ const (
 
 // WithClient registers a server-to-server integration, which uses the
 // client_credentials grant. When no client option (WithClient, WithWebApp,
-// WithPublicApp, WithLegacyClient) is given, the Default… clients are registered.
+// WithPublicApp, WithLegacyClient) is given, the Server registers one client of
+// each of the first three kinds (see Server.ClientID, WebAppID and PublicAppID).
 func WithClient(id, secret string) Option {
-	return addClient(id, secret, kindServer)
+	return func(c *config) { c.AddClient(id, secret, kindServer) }
 }
 
 // WithWebApp registers a web app integration: authorization_code and
 // refresh_token grants, authenticated by its secret.
 func WithWebApp(id, secret string) Option {
-	return addClient(id, secret, kindWeb)
+	return func(c *config) { c.AddClient(id, secret, kindWeb) }
 }
 
 // WithPublicApp registers a public app integration: authorization_code and
 // refresh_token grants, with no secret (PKCE is how it proves itself).
 func WithPublicApp(id string) Option {
-	return addClient(id, "", kindPublic)
+	return func(c *config) { c.AddClient(id, "", kindPublic) }
 }
 
 // WithLegacyClient registers the client of a legacy installed package. The v2
 // endpoint refuses it with invalid_client and a "not eligible" description, as
 // Marketing Cloud does: its tokens come from /v1/requestToken.
 func WithLegacyClient(id, secret string) Option {
-	return addClient(id, secret, kindLegacy)
-}
-
-func addClient(id, secret, kind string) Option {
-	return func(c *config) {
-		c.Clients = append(c.Clients, emulator.Client{ID: id, Secret: secret, Kind: kind})
-	}
+	return func(c *config) { c.AddClient(id, secret, kindLegacy) }
 }
 
 // WithAPIUser registers an API user whose username and password a SOAP request
 // may carry in a WS-Security UsernameToken. When no WithAPIUser option is given,
-// DefaultAPIUsername and DefaultAPIPassword are registered.
+// the Server registers one of its own (see Server.APIUsername).
 func WithAPIUser(username, password string) Option {
-	return func(c *config) { c.apiUsers[username] = password }
+	return func(c *config) { c.APIUsers = append(c.APIUsers, emulator.Client{ID: username, Secret: password}) }
 }
 
-// WithTokenLifetime sets how long access tokens live (default DefaultTokenLifetime).
+// WithTokenLifetime sets how long access tokens live: 20 minutes by default, as
+// Marketing Cloud gives them.
 func WithTokenLifetime(d time.Duration) Option {
-	return func(c *config) { c.tokenLifetime = d }
+	return func(c *config) { c.TokenLifetime = d }
 }
 
-// WithRefreshTokenLifetime sets how long refresh tokens live (default
-// DefaultRefreshTokenLifetime).
+// WithRefreshTokenLifetime sets how long refresh tokens live: 30 days by default,
+// Marketing Cloud's default. Authorization codes live 5 minutes, whatever the
+// options.
 func WithRefreshTokenLifetime(d time.Duration) Option {
-	return func(c *config) { c.refreshLifetime = d }
+	return func(c *config) { c.RefreshLifetime = d }
 }
 
-// WithClock makes the Server read the time from now for every lifetime decision
-// (default time.Now). now must be safe for concurrent use.
+// WithClock makes the Server judge the lifetimes of access tokens, refresh tokens
+// and authorization codes by now instead of time.Now. now must be safe for
+// concurrent use.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.Clock = now }
 }
 
-// WithListener makes the Server serve on ln, which it closes on Close, instead of
-// a new loopback listener: for a fixed address, as "tokentrip emulate --listen"
-// takes.
+// WithListener makes the Server serve on ln, which Close closes, instead of a new
+// loopback listener: for a fixed address, as "tokentrip emulate --provider mcv2
+// --listen" takes.
 func WithListener(ln net.Listener) Option {
 	return func(c *config) { c.Listener = ln }
 }

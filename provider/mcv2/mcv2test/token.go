@@ -48,15 +48,13 @@ type tokenResponse struct {
 	RefreshToken    string `json:"refresh_token,omitempty"`
 }
 
-// oauthError is the JSON body of a failed token request.
+// oauthError is the JSON body of a failed token request; its URI, the error_uri,
+// is always emulator.MCErrorDocs.
 type oauthError struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
 	URI         string `json:"error_uri"`
 }
-
-// ErrorURI is the error_uri of every error the token endpoint answers with.
-const ErrorURI = emulator.MCErrorDocs
 
 // Descriptions of the token endpoint's errors.
 const (
@@ -89,17 +87,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return req.GrantType, err
 	}
 	badRequest := func() {
-		emulator.WriteJSON(w, http.StatusBadRequest, oauthError{"invalid_request", descInvalidRequest, ErrorURI})
+		emulator.WriteJSON(w, http.StatusBadRequest, oauthError{"invalid_request", descInvalidRequest, emulator.MCErrorDocs})
 	}
 	fail := func(status int) {
-		emulator.WriteJSON(w, status, oauthError{"temporarily_unavailable", http.StatusText(status), ErrorURI})
+		emulator.WriteJSON(w, status, oauthError{"temporarily_unavailable", http.StatusText(status), emulator.MCErrorDocs})
 	}
 	if !s.core.AdmitTokenRequest(w, r, "application/json", parse, badRequest, fail) {
 		return
 	}
 
 	switch req.GrantType {
-	case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken:
+	case emulator.GrantClientCredentials, emulator.GrantAuthorizationCode, emulator.GrantRefreshToken:
 	default:
 		s.fail(w, http.StatusBadRequest, emulator.ReasonUnsupportedGrant, "unsupported_grant_type", descUnsupportedGrant)
 		return
@@ -114,11 +112,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch req.GrantType {
-	case GrantClientCredentials:
+	case emulator.GrantClientCredentials:
 		s.issue(w, client.ID, string(req.AccountID), req.Scope, false)
-	case GrantAuthorizationCode:
+	case emulator.GrantAuthorizationCode:
 		s.redeemCode(w, client.ID, req)
-	case GrantRefreshToken:
+	case emulator.GrantRefreshToken:
 		s.redeemRefreshToken(w, client.ID, req)
 	}
 }
@@ -127,7 +125,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // server-to-server integrations use client credentials, web and public apps the
 // user-facing grants.
 func grantAllowed(kind, grant string) bool {
-	if grant == GrantClientCredentials {
+	if grant == emulator.GrantClientCredentials {
 		return kind == kindServer
 	}
 	return kind == kindWeb || kind == kindPublic
@@ -176,7 +174,7 @@ func (s *Server) redeemRefreshToken(w http.ResponseWriter, clientID string, req 
 func (s *Server) issue(w http.ResponseWriter, clientID, accountID, scope string, withRefresh bool) {
 	c := s.core
 	if scope == "" {
-		scope = DefaultScope
+		scope = s.Scope
 	}
 	now := c.Now()
 	access := c.Tokens.Add(emulator.Token{
@@ -185,7 +183,7 @@ func (s *Server) issue(w http.ResponseWriter, clientID, accountID, scope string,
 		AccountID: accountID,
 		Scope:     scope,
 		IssuedAt:  now,
-		ExpiresAt: now.Add(s.cfg.tokenLifetime),
+		ExpiresAt: now.Add(s.cfg.TokenLifetime),
 	})
 	c.Counters.TokenIssued()
 	rest, soap := s.instanceURLs()
@@ -201,7 +199,7 @@ func (s *Server) issue(w http.ResponseWriter, clientID, accountID, scope string,
 		refresh := access
 		refresh.Value = ""
 		refresh.Kind = emulator.RefreshToken
-		refresh.ExpiresAt = now.Add(s.cfg.refreshLifetime)
+		refresh.ExpiresAt = now.Add(s.cfg.RefreshLifetime)
 		resp.RefreshToken = c.Tokens.Add(refresh).Value
 	}
 	emulator.WriteJSON(w, http.StatusOK, resp)
@@ -210,5 +208,5 @@ func (s *Server) issue(w http.ResponseWriter, clientID, accountID, scope string,
 // fail counts a rejection and answers with an OAuth error.
 func (s *Server) fail(w http.ResponseWriter, status int, reason, code, description string) {
 	s.core.Counters.Reject(reason)
-	emulator.WriteJSON(w, status, oauthError{Error: code, Description: description, URI: ErrorURI})
+	emulator.WriteJSON(w, status, oauthError{Error: code, Description: description, URI: emulator.MCErrorDocs})
 }

@@ -1,13 +1,14 @@
 package mcv2test_test
 
 import (
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
@@ -25,7 +26,7 @@ func TestClientCredentials(t *testing.T) {
 	}{
 		{
 			name: "defaults", body: clientCredentials(),
-			wantScope: mcv2test.DefaultScope, wantExpires: 1200,
+			wantScope: emulator.MCv2Scope, wantExpires: 1200,
 			wantURLs: func(u string) string { return u + "/" },
 		},
 		{
@@ -35,12 +36,12 @@ func TestClientCredentials(t *testing.T) {
 		},
 		{
 			name: "numeric account_id", body: clientCredentials("account_id", 7281698),
-			wantScope: mcv2test.DefaultScope, wantExpires: 1200, wantAccount: "7281698",
+			wantScope: emulator.MCv2Scope, wantExpires: 1200, wantAccount: "7281698",
 			wantURLs: func(u string) string { return u + "/" },
 		},
 		{
 			name: "schemeless instance URLs", opts: []mcv2test.Option{mcv2test.WithSchemelessInstanceURLs()}, body: clientCredentials(),
-			wantScope: mcv2test.DefaultScope, wantExpires: 1200,
+			wantScope: emulator.MCv2Scope, wantExpires: 1200,
 			wantURLs: func(u string) string { return strings.TrimPrefix(u, "http://") },
 		},
 		{
@@ -49,13 +50,13 @@ func TestClientCredentials(t *testing.T) {
 				mcv2test.WithInstanceURLs("https://mc-x.rest.example/", "https://mc-x.rest.example/"),
 				mcv2test.WithTokenLifetime(1079 * time.Second),
 			},
-			body: clientCredentials(), wantScope: mcv2test.DefaultScope, wantExpires: 1079,
+			body: clientCredentials(), wantScope: emulator.MCv2Scope, wantExpires: 1079,
 			wantURLs: func(string) string { return "https://mc-x.rest.example/" },
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := manualClock()
+			clock := emulatortest.ManualClock()
 			srv := mcv2test.NewServer(append(tt.opts, mcv2test.WithClock(clock.Now))...)
 			defer srv.Close()
 
@@ -63,121 +64,16 @@ func TestClientCredentials(t *testing.T) {
 			urls := regexp.QuoteMeta(tt.wantURLs(srv.URL))
 			want := `^\{"access_token":"(at-` + tokenPattern + `)","token_type":"Bearer","expires_in":` + strconv.Itoa(tt.wantExpires) +
 				`,"scope":"` + tt.wantScope + `","soap_instance_url":"` + urls + `","rest_instance_url":"` + urls + `"\}$`
-			m := regexp.MustCompile(want).FindStringSubmatch(r.Body)
-			if r.Status != 200 || m == nil {
-				t.Fatalf("got %d %s\nwant 200 matching %s", r.Status, r.Body, want)
-			}
+			m := emulatortest.WantMatch(t, r, want)
 			if got, ok := srv.TokenAccount(m[1]); !ok || got != tt.wantAccount {
 				t.Errorf("TokenAccount = %q, %v; want %q", got, ok, tt.wantAccount)
 			}
 			st := srv.Stats()
-			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[mcv2test.GrantClientCredentials] != 1 {
+			if st.TokenRequests != 1 || st.TokensIssued != 1 || st.TokenRequestsByGrant[emulator.GrantClientCredentials] != 1 {
 				t.Errorf("stats = %+v", st)
 			}
 		})
 	}
-}
-
-func TestTokenErrors(t *testing.T) {
-	tests := []struct {
-		name        string
-		contentType string
-		body        string
-		status      int
-		want        string
-		reason      string
-	}{
-		{
-			name:   "wrong secret",
-			body:   `{"grant_type":"client_credentials","client_id":"` + mcv2test.DefaultClientID + `","client_secret":"nope"}`,
-			status: 401, reason: mcv2test.ReasonInvalidClient,
-			want: oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
-		},
-		{
-			name:   "unknown client",
-			body:   `{"grant_type":"client_credentials","client_id":"nobody","client_secret":"x"}`,
-			status: 401, reason: mcv2test.ReasonInvalidClient,
-			want: oauthError("invalid_client", "Client authentication failed. Make sure that the client ID and client secret are valid."),
-		},
-		{
-			name:   "legacy package",
-			body:   `{"grant_type":"client_credentials","client_id":"legacy","client_secret":"legacy-secret"}`,
-			status: 401, reason: mcv2test.ReasonWrongPackage,
-			want: oauthError("invalid_client", "This client is not eligible for OAuth 2.0: it belongs to a legacy installed package, whose tokens come from /v1/requestToken."),
-		},
-		{
-			name:   "unsupported grant",
-			body:   `{"grant_type":"password","client_id":"` + mcv2test.DefaultClientID + `","client_secret":"` + mcv2test.DefaultClientSecret + `"}`,
-			status: 400, reason: mcv2test.ReasonUnsupportedGrant,
-			want: oauthError("unsupported_grant_type", "The grant type is not supported. Use client_credentials, authorization_code or refresh_token."),
-		},
-		{
-			name:   "no grant",
-			body:   `{"client_id":"` + mcv2test.DefaultClientID + `","client_secret":"` + mcv2test.DefaultClientSecret + `"}`,
-			status: 400, reason: mcv2test.ReasonUnsupportedGrant,
-			want: oauthError("unsupported_grant_type", "The grant type is not supported. Use client_credentials, authorization_code or refresh_token."),
-		},
-		{
-			name:   "server-to-server client with a code",
-			body:   `{"grant_type":"authorization_code","code":"x","redirect_uri":"https://app.example/cb","client_id":"` + mcv2test.DefaultClientID + `","client_secret":"` + mcv2test.DefaultClientSecret + `"}`,
-			status: 400, reason: mcv2test.ReasonUnauthorizedClient,
-			want: oauthError("unauthorized_client", "This client is not authorized to use this grant type."),
-		},
-		{
-			name:   "web app with client credentials",
-			body:   `{"grant_type":"client_credentials","client_id":"` + mcv2test.DefaultWebAppID + `","client_secret":"` + mcv2test.DefaultWebAppSecret + `"}`,
-			status: 400, reason: mcv2test.ReasonUnauthorizedClient,
-			want: oauthError("unauthorized_client", "This client is not authorized to use this grant type."),
-		},
-		{
-			name:   "unknown refresh token",
-			body:   `{"grant_type":"refresh_token","refresh_token":"rt-x","client_id":"` + mcv2test.DefaultWebAppID + `","client_secret":"` + mcv2test.DefaultWebAppSecret + `"}`,
-			status: 400, reason: mcv2test.ReasonInvalidGrant,
-			want: oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."),
-		},
-		{
-			name: "form-encoded body", contentType: "application/x-www-form-urlencoded",
-			body:   "grant_type=client_credentials&client_id=" + mcv2test.DefaultClientID + "&client_secret=" + mcv2test.DefaultClientSecret,
-			status: 400, reason: mcv2test.ReasonBadRequest,
-			want: oauthError("invalid_request", "The request body must be a JSON object (Content-Type: application/json)."),
-		},
-		{
-			name: "not JSON", body: `{"grant_type":`,
-			status: 400, reason: mcv2test.ReasonBadRequest,
-			want: oauthError("invalid_request", "The request body must be a JSON object (Content-Type: application/json)."),
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := mcv2test.NewServer(
-				mcv2test.WithClient(mcv2test.DefaultClientID, mcv2test.DefaultClientSecret),
-				mcv2test.WithWebApp(mcv2test.DefaultWebAppID, mcv2test.DefaultWebAppSecret),
-				mcv2test.WithLegacyClient("legacy", "legacy-secret"),
-			)
-			defer srv.Close()
-			ct := tt.contentType
-			if ct == "" {
-				ct = "application/json"
-			}
-			wantReply(t, send(t, srv, http.MethodPost, mcv2test.TokenPath, ct, tt.body), tt.status, tt.want)
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if st := srv.Stats(); st.TokenRequests != 1 || st.TokensIssued != 0 {
-				t.Errorf("stats = %+v", st)
-			}
-		})
-	}
-}
-
-func TestWrongPath(t *testing.T) {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
-	for _, path := range []string{"/v2/tokens", "/v1/requestToken"} {
-		wantReply(t, send(t, srv, http.MethodPost, path, "application/json", "{}"),
-			404, `{"errorcode":404,"message":"Not Found","documentation":""}`)
-	}
-	wantReply(t, send(t, srv, http.MethodGet, mcv2test.TokenPath, "", ""),
-		404, `{"errorcode":404,"message":"Not Found","documentation":""}`)
-	wantRejections(t, srv, map[string]int{mcv2test.ReasonNotFound: 3})
 }
 
 func TestRefreshTokenRotation(t *testing.T) {
@@ -186,22 +82,18 @@ func TestRefreshTokenRotation(t *testing.T) {
 	code := srv.IssueCode(mcv2test.CodeGrant{RedirectURI: "https://app.example/cb", AccountID: "5150"})
 	first := fetchToken(t, srv, map[string]any{
 		"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/cb",
-		"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+		"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 	})
-	refresh := func(rt string) reply {
+	refresh := func(rt string) emulatortest.Reply {
 		return requestToken(t, srv, map[string]any{
 			"grant_type": "refresh_token", "refresh_token": rt,
-			"client_id": mcv2test.DefaultWebAppID, "client_secret": mcv2test.DefaultWebAppSecret,
+			"client_id": emulator.MCv2WebAppID, "client_secret": emulator.MCv2WebAppSecret,
 		})
 	}
 
 	r := refresh(first.RefreshToken)
-	m := regexp.MustCompile(`^\{"access_token":"(at-` + tokenPattern + `)","token_type":"Bearer","expires_in":1200,"scope":"` +
-		mcv2test.DefaultScope + `","soap_instance_url":"[^"]+","rest_instance_url":"[^"]+","refresh_token":"(rt-` + tokenPattern + `)"\}$`).
-		FindStringSubmatch(r.Body)
-	if r.Status != 200 || m == nil {
-		t.Fatalf("refresh: %d %s", r.Status, r.Body)
-	}
+	m := emulatortest.WantMatch(t, r, `^\{"access_token":"(at-`+tokenPattern+`)","token_type":"Bearer","expires_in":1200,"scope":"`+
+		emulator.MCv2Scope+`","soap_instance_url":"[^"]+","rest_instance_url":"[^"]+","refresh_token":"(rt-`+tokenPattern+`)"\}$`)
 	second := tokenFields{AccessToken: m[1], RefreshToken: m[2]}
 	if second.AccessToken == first.AccessToken || second.RefreshToken == first.RefreshToken {
 		t.Fatal("refresh did not rotate both tokens")
@@ -211,7 +103,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 	}
 
 	// The spent refresh token is refused; the new one works once more.
-	wantReply(t, refresh(first.RefreshToken), 400,
+	emulatortest.WantReply(t, refresh(first.RefreshToken), 400,
 		oauthError("invalid_grant", "The refresh token is invalid, expired, already used or issued to another client."))
 	third := refresh(second.RefreshToken)
 	if third.Status != 200 {
@@ -222,10 +114,10 @@ func TestRefreshTokenRotation(t *testing.T) {
 		t.Errorf("first access token after rotation: %d %s", r.Status, r.Body)
 	}
 	st := srv.Stats()
-	if st.TokensIssued != 3 || st.TokenRequestsByGrant[mcv2test.GrantRefreshToken] != 3 || st.TokenRequestsByGrant[mcv2test.GrantAuthorizationCode] != 1 {
+	if st.TokensIssued != 3 || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != 3 || st.TokenRequestsByGrant[emulator.GrantAuthorizationCode] != 1 {
 		t.Errorf("stats = %+v", st)
 	}
-	wantRejections(t, srv, map[string]int{mcv2test.ReasonReusedGrant: 1})
+	emulatortest.WantRejections(t, srv.Stats().Rejections, map[string]int{emulator.ReasonReusedGrant: 1})
 }
 
 func TestTokensAreBoundToTheirAccount(t *testing.T) {
@@ -246,6 +138,6 @@ func TestTokensAreBoundToTheirAccount(t *testing.T) {
 	if st := srv.Stats(); st.TokensIssued != 3 {
 		t.Errorf("TokensIssued = %d, want 3", st.TokensIssued)
 	}
-	wantReply(t, restCall(t, srv, "/platform/v1/endpoints", a), 200,
+	emulatortest.WantReply(t, restCall(t, srv, "/platform/v1/endpoints", a), 200,
 		`{"ok":true,"method":"GET","path":"/platform/v1/endpoints","bodyLength":0,"accountId":"1001"}`)
 }

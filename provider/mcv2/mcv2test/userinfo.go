@@ -34,7 +34,7 @@ type userinfoEndpoint struct {
 
 // serveUserinfo answers GET /v2/userinfo for a valid access token: the user (the
 // token's client stands in for one), the organization with the token's business
-// unit as member_id (DefaultAccountID when it was requested without account_id),
+// unit as member_id (the Server's AccountID when it was requested without account_id),
 // and the instance URLs. A missing or bad token gets the REST API's 401.
 func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	value, _ := emulator.BearerToken(r)
@@ -50,10 +50,10 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	account := tok.AccountID
 	if account == "" {
-		account = DefaultAccountID
+		account = s.AccountID
 	}
 	member, _ := strconv.ParseInt(account, 10, 64)
-	enterprise, _ := strconv.ParseInt(DefaultAccountID, 10, 64)
+	enterprise, _ := strconv.ParseInt(s.AccountID, 10, 64)
 	rest, soap := s.instanceURLs()
 	emulator.WriteJSON(w, http.StatusOK, userinfo{
 		Sub: tok.ClientID,
