@@ -7,7 +7,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/store"
 )
 
 // TestStoreSharesTokens: Transports built from Configs with one Store share a
@@ -28,7 +28,7 @@ func TestStoreSharesTokens(t *testing.T) {
 			srv, clock := newEmulator(t,
 				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken),
 				acoustictest.WithClient(acoustictest.DefaultClientID, acoustictest.DefaultClientSecret, otherUser))
-			shared := &transport.MemoryStore{}
+			shared := &store.MemoryTokens{}
 			var tokens []string
 			for i, refreshToken := range []string{tt.first, tt.second} {
 				cfg := configFor(srv, clock)
@@ -56,7 +56,7 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := acoustic.Config{Pod: "6", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh", Store: &transport.MemoryStore{}}
+	cfg := acoustic.Config{Pod: "6", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh", Store: &store.MemoryTokens{}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestStoreRendering(t *testing.T) {
 		"json": string(js),
 		"slog": cfg.LogValue().String(),
 	} {
-		if !strings.Contains(strings.ToLower(out), "store") || strings.Contains(out, "MemoryStore") {
+		if !strings.Contains(strings.ToLower(out), "store") || strings.Contains(out, "MemoryTokens") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
 		}
 	}
