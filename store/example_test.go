@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -126,4 +127,31 @@ func ExampleNewTokenCache() {
 	// Output:
 	// same token: true
 	// token requests: 1
+}
+
+// Transports in one process that talk for one credential share its token through
+// a MemoryTokens: the first fetches, the others adopt its token. Across processes,
+// a Redis store does the same.
+func ExampleMemoryTokens() {
+	srv := mcv2test.NewServer()
+	defer srv.Close()
+	shared := &store.MemoryTokens{}
+	for range 3 {
+		tr, err := mcv2.NewTransport(mcv2.Config{
+			AuthURL:      srv.URL,
+			ClientID:     emulator.MCv2ClientID,
+			ClientSecret: emulator.MCv2ClientSecret,
+			HTTPClient:   srv.Client(),
+			Store:        shared,
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		if _, err := tr.Source().Token(context.Background()); err != nil {
+			log.Fatal(err)
+		}
+		tr.CloseIdleConnections()
+	}
+	fmt.Println("token requests:", srv.Stats().TokenRequests)
+	// Output: token requests: 1
 }

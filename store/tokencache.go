@@ -17,6 +17,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/tokenwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -133,8 +134,17 @@ func (c *TokenCache) fileKey(key string) string {
 // String shows the directory, never the tokens.
 func (c *TokenCache) String() string { return "store.TokenCache{" + c.dir + "}" }
 
-// cachedToken is a StoredToken in the file. Times are Unix nanoseconds, 0 for none.
+// cachedToken is a token in the file, as a Source saved it, and until when it is
+// handed out.
 type cachedToken struct {
+	cachedFields
+	Until int64 `json:"until"` // not handed out from here on
+}
+
+// cachedFields are the fields of internal/tokenwire's Token, under the file's
+// names, so that the two convert into each other. Times are Unix nanoseconds, 0
+// for none.
+type cachedFields struct {
 	AccessToken  string `json:"access_token"`
 	Expiry       int64  `json:"expiry"`
 	RefreshAfter int64  `json:"refresh_after,omitempty"`
@@ -142,7 +152,7 @@ type cachedToken struct {
 	SOAP         string `json:"soap_instance_url,omitempty"`
 	Scope        string `json:"scope,omitempty"`
 	Fetched      int64  `json:"fetched"`
-	Until        int64  `json:"until"` // not handed out from here on
+	Refresh      string `json:"-"` // a Source's token is tied to no refresh token
 }
 
 // tokenFile is the file's content; keys are the Store's keys.
@@ -164,32 +174,26 @@ func (t cachedToken) valid() bool { return t.AccessToken != "" && t.Expiry > 0 &
 // Load implements transport.Store: the token saved under key, unless it is past
 // the time it was saved for. A file or an entry that cannot be read is an error
 // wrapping transport.ErrCorruptValue; the next save replaces it.
-func (c *TokenCache) Load(_ context.Context, key string) (transport.StoredToken, bool, error) {
+func (c *TokenCache) Load(_ context.Context, key string) ([]byte, bool, error) {
 	f, err := c.read()
 	if err != nil {
-		return transport.StoredToken{}, false, err
+		return nil, false, err
 	}
 	t, ok := f.Tokens[c.fileKey(key)]
 	switch {
 	case !ok:
-		return transport.StoredToken{}, false, nil
+		return nil, false, nil
 	case !t.valid():
-		return transport.StoredToken{}, false, fmt.Errorf("%w: a token cache entry without a token, an expiry or a lifetime", transport.ErrCorruptValue)
+		return nil, false, fmt.Errorf("%w: a token cache entry without a token, an expiry or a lifetime", transport.ErrCorruptValue)
 	case !c.now().Before(time.Unix(0, t.Until)):
-		return transport.StoredToken{}, false, nil
+		return nil, false, nil
 	}
-	return transport.StoredToken{
-		Token: transport.Token{
-			AccessToken:     t.AccessToken,
-			Expiry:          unixTime(t.Expiry),
-			RefreshAfter:    unixTime(t.RefreshAfter),
-			RESTInstanceURL: t.REST,
-			SOAPInstanceURL: t.SOAP,
-			Scope:           t.Scope,
-		},
-		Fetched: unixTime(t.Fetched),
-	}, true, nil
+	return tokenwire.Token(t.cachedFields).Encode(), true, nil
 }
+
+// Put implements transport.Store: a TokenCache keeps tokens only, so it keeps
+// nothing put (a Source's breaker state stays in its process).
+func (c *TokenCache) Put(context.Context, string, []byte, time.Duration) error { return nil }
 
 // Lock implements transport.Store with an flock on the key's lock file. It returns
 // nil and no error when another process, or another Source of this one, holds it.
@@ -229,10 +233,15 @@ type tokenCacheLock struct {
 	f   *os.File // nil after Unlock
 }
 
-// Save implements transport.FetchLock: it writes tok into the file for ttl.
-func (l *tokenCacheLock) Save(_ context.Context, tok transport.StoredToken, ttl time.Duration) error {
+// Save implements transport.FetchLock: it writes the token value holds into the
+// file for ttl. A value that is not a token is refused.
+func (l *tokenCacheLock) Save(_ context.Context, value []byte, ttl time.Duration) error {
 	if l.f == nil {
 		return transport.ErrLockLost
+	}
+	t, err := tokenwire.DecodeToken(value)
+	if err != nil {
+		return fmt.Errorf("store: a token cache keeps tokens only: %w", err)
 	}
 	c := l.c
 	w, err := lockPath(filepath.Join(c.dir, tokenCacheWrite), true)
@@ -251,17 +260,8 @@ func (l *tokenCacheLock) Save(_ context.Context, tok transport.StoredToken, ttl 
 		f.Tokens = map[string]cachedToken{}
 	}
 	now := c.now()
-	t := tok.Token
-	f.Tokens[l.key] = cachedToken{
-		AccessToken:  t.AccessToken,
-		Expiry:       unixNano(t.Expiry),
-		RefreshAfter: unixNano(t.RefreshAfter),
-		REST:         t.RESTInstanceURL,
-		SOAP:         t.SOAPInstanceURL,
-		Scope:        t.Scope,
-		Fetched:      unixNano(tok.Fetched),
-		Until:        now.Add(ttl).UnixNano(),
-	}
+	t.Refresh = ""
+	f.Tokens[l.key] = cachedToken{cachedFields: cachedFields(t), Until: now.Add(ttl).UnixNano()}
 	f.Version = tokenFileVersion
 	data, err := c.prune(&f, now, l.key)
 	if err != nil {
@@ -478,18 +478,4 @@ func writeAtomic(path string, data []byte) error {
 		dir.Close()
 	}
 	return nil
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func unixTime(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/storetest"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -29,14 +30,14 @@ func newCache(t *testing.T) (*store.TokenCache, string) {
 }
 
 // save takes key's fetch lock, saves tok for ttl and unlocks.
-func save(t *testing.T, c *store.TokenCache, key string, tok transport.StoredToken, ttl time.Duration) {
+func save(t *testing.T, c *store.TokenCache, key string, tok storetest.Stored, ttl time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	l, err := c.Lock(ctx, key)
 	if err != nil || l == nil {
 		t.Fatalf("Lock(%s) = %v, %v", key, l, err)
 	}
-	if err := l.Save(ctx, tok, ttl); err != nil {
+	if err := l.Save(ctx, tok.Value(), ttl); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Unlock(ctx); err != nil {
@@ -48,7 +49,7 @@ func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
 	c, dir := newCache(t)
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	c.SetClock(func() time.Time { return now })
-	want := transport.StoredToken{
+	want := storetest.Stored{
 		Token: transport.Token{
 			AccessToken:     "at-1",
 			Expiry:          now.Add(20 * time.Minute),
@@ -61,7 +62,7 @@ func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
 	}
 	save(t, c, "k", want, 19*time.Minute)
 	ctx := context.Background()
-	got, ok, err := c.Load(ctx, "k")
+	got, ok, err := storetest.Load(ctx, c, "k")
 	if err != nil || !ok {
 		t.Fatalf("Load = %v, %v", ok, err)
 	}
@@ -72,7 +73,7 @@ func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
 	if got != want {
 		t.Fatalf("Load = %+v, want %+v", got, want)
 	}
-	if _, ok, _ := c.Load(ctx, "other"); ok {
+	if _, ok, _ := storetest.Load(ctx, c, "other"); ok {
 		t.Fatal("a key never saved was found")
 	}
 	// A new TokenCache on the directory — the next run — sees it too.
@@ -81,11 +82,11 @@ func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	next.SetClock(func() time.Time { return now })
-	if got, ok, _ := next.Load(ctx, "k"); !ok || got.Token.AccessToken != "at-1" {
+	if got, ok, _ := storetest.Load(ctx, next, "k"); !ok || got.Token.AccessToken != "at-1" {
 		t.Fatalf("the next run's Load = %+v, %v", got, ok)
 	}
 	now = now.Add(19 * time.Minute)
-	if _, ok, _ := c.Load(ctx, "k"); ok {
+	if _, ok, _ := storetest.Load(ctx, c, "k"); ok {
 		t.Fatal("a token past its TTL was handed out")
 	}
 
@@ -129,7 +130,7 @@ func TestTokenCacheFetchLockIsExclusive(t *testing.T) {
 	if err := <-waited; err != nil {
 		t.Fatalf("Wait = %v", err)
 	}
-	if err := l.Save(ctx, transport.StoredToken{Token: transport.Token{AccessToken: "late", Expiry: time.Now().Add(time.Hour)}}, time.Hour); !errors.Is(err, transport.ErrLockLost) {
+	if err := l.Save(ctx, storetest.Stored{Token: transport.Token{AccessToken: "late", Expiry: time.Now().Add(time.Hour)}}.Value(), time.Hour); !errors.Is(err, transport.ErrLockLost) {
 		t.Fatalf("Save after Unlock = %v, want ErrLockLost", err)
 	}
 	l2, err := other.Lock(ctx, "k")
@@ -157,8 +158,8 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	c, dir := newCache(t)
 	now := time.Now()
 	c.SetClock(func() time.Time { return now })
-	tok := func(i int) transport.StoredToken {
-		return transport.StoredToken{Token: transport.Token{AccessToken: fmt.Sprintf("at-%d", i), Expiry: now.Add(time.Hour)}}
+	tok := func(i int) storetest.Stored {
+		return storetest.Stored{Token: transport.Token{AccessToken: fmt.Sprintf("at-%d", i), Expiry: now.Add(time.Hour)}}
 	}
 	// Key 0 is saved already expired; keys 1.. expire later the higher they are.
 	save(t, c, "key-0", tok(0), 0)
@@ -168,7 +169,7 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	kept := 0
 	for i := 0; i <= store.MaxCachedTokens+5; i++ {
-		_, ok, err := c.Load(ctx, fmt.Sprintf("key-%d", i))
+		_, ok, err := storetest.Load(ctx, c, fmt.Sprintf("key-%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +202,7 @@ func TestTokenCacheRefusesWhatOthersCouldWrite(t *testing.T) {
 	})
 	t.Run("file readable by others", func(t *testing.T) {
 		c, dir := newCache(t)
-		save(t, c, "k", transport.StoredToken{Token: transport.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
+		save(t, c, "k", storetest.Stored{Token: transport.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
 		if err := os.Chmod(filepath.Join(dir, "tokens.json"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -246,11 +247,11 @@ func TestTokenCacheReplacesAnUnreadableFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			if _, ok, err := c.Load(ctx, "k"); ok || !errors.Is(err, transport.ErrCorruptValue) {
+			if _, ok, err := storetest.Load(ctx, c, "k"); ok || !errors.Is(err, transport.ErrCorruptValue) {
 				t.Fatalf("Load = %v, %v; want an error wrapping ErrCorruptValue", ok, err)
 			}
-			save(t, c, "k", transport.StoredToken{Token: transport.Token{AccessToken: "new", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
-			if got, ok, err := c.Load(ctx, "k"); !ok || err != nil || got.Token.AccessToken != "new" {
+			save(t, c, "k", storetest.Stored{Token: transport.Token{AccessToken: "new", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
+			if got, ok, err := storetest.Load(ctx, c, "k"); !ok || err != nil || got.Token.AccessToken != "new" {
 				t.Fatalf("Load after a save = %+v, %v, %v", got, ok, err)
 			}
 		})
@@ -272,7 +273,7 @@ func TestTokenCacheLeavesANewerVersionsFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		_, ok, err := c.Load(ctx, "k")
+		_, ok, err := storetest.Load(ctx, c, "k")
 		if ok || !errors.Is(err, store.ErrNewerTokenCache) || errors.Is(err, transport.ErrCorruptValue) {
 			t.Fatalf("%s: Load = %v, %v; want ErrNewerTokenCache, not corrupt", content, ok, err)
 		}
@@ -280,7 +281,7 @@ func TestTokenCacheLeavesANewerVersionsFile(t *testing.T) {
 		if err != nil || l == nil {
 			t.Fatalf("Lock = %v, %v", l, err)
 		}
-		err = l.Save(ctx, transport.StoredToken{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
+		err = l.Save(ctx, storetest.Stored{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}.Value(), time.Hour)
 		l.Unlock(ctx)
 		if !errors.Is(err, store.ErrNewerTokenCache) {
 			t.Fatalf("Save over a newer file = %v, want ErrNewerTokenCache", err)
@@ -297,7 +298,7 @@ func TestTokenCacheLeavesANewerVersionsFile(t *testing.T) {
 // run until a writer comes.
 func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 	ctx := context.Background()
-	tok := transport.StoredToken{Token: transport.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}}
+	tok := storetest.Stored{Token: transport.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}}
 	outside := t.TempDir()
 	private := filepath.Join(outside, "private")
 	privateContent := `{"version":1,"tokens":{"k":{"access_token":"planted","expiry":1,"until":99999999999999999}}}`
@@ -344,7 +345,7 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() {
-				_, ok, err := c.Load(ctx, "k")
+				_, ok, err := storetest.Load(ctx, c, "k")
 				if ok {
 					err = errors.New("a token was loaded")
 				}
@@ -363,7 +364,7 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 				t.Fatalf("Lock = %v, %v", l, err)
 			}
 			defer l.Unlock(ctx)
-			if err := l.Save(ctx, tok, time.Hour); err == nil {
+			if err := l.Save(ctx, tok.Value(), time.Hour); err == nil {
 				t.Fatal("Save over a link, a FIFO or a directory succeeded")
 			}
 			if _, err := os.Stat(filepath.Join(outside, "dangling")); err == nil {
@@ -416,7 +417,7 @@ func TestTokenCacheFitsItsFile(t *testing.T) {
 			now := time.Now()
 			c.SetClock(func() time.Time { return now })
 			for i := range tt.n {
-				tok := transport.StoredToken{Token: transport.Token{
+				tok := storetest.Stored{Token: transport.Token{
 					AccessToken:     tt.token(i),
 					Expiry:          now.Add(2 * time.Hour),
 					RESTInstanceURL: "https://mc.rest.marketingcloudapis.com/",
@@ -429,7 +430,7 @@ func TestTokenCacheFitsItsFile(t *testing.T) {
 			}
 			ctx := context.Background()
 			for i := tt.n - 1; i >= tt.n-tt.wantKept; i-- {
-				got, ok, err := c.Load(ctx, fmt.Sprintf("key-%d", i))
+				got, ok, err := storetest.Load(ctx, c, fmt.Sprintf("key-%d", i))
 				if err != nil || !ok || got.Token.AccessToken != tt.token(i) {
 					t.Fatalf("key-%d (of the %d saved last): %v, %v", i, tt.wantKept, ok, err)
 				}
@@ -471,8 +472,8 @@ func TestTokenCacheBindsKeys(t *testing.T) {
 		locks[i] = l
 	}
 	for i, l := range locks {
-		tok := transport.StoredToken{Token: transport.Token{AccessToken: fmt.Sprintf("at-%d", i), Expiry: time.Now().Add(time.Hour)}}
-		if err := l.Save(ctx, tok, time.Hour); err != nil {
+		tok := storetest.Stored{Token: transport.Token{AccessToken: fmt.Sprintf("at-%d", i), Expiry: time.Now().Add(time.Hour)}}
+		if err := l.Save(ctx, tok.Value(), time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		l.Unlock(ctx)
@@ -486,7 +487,7 @@ func TestTokenCacheBindsKeys(t *testing.T) {
 		if v.parts != nil {
 			again = next.Bind(v.parts...)
 		}
-		got, ok, err := again.Load(ctx, key)
+		got, ok, err := storetest.Load(ctx, again, key)
 		if want := fmt.Sprintf("at-%d", i); err != nil || !ok || got.Token.AccessToken != want {
 			t.Errorf("%s: Load = %q, %v, %v; want %s", v.name, got.Token.AccessToken, ok, err, want)
 		}

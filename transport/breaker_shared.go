@@ -11,7 +11,9 @@ import (
 )
 
 // sharedBreaker is the circuit breaker of a Source whose fleet shares breaker state
-// through a Store (a BreakerSharer). The Source's own breaker does the counting
+// through its Store, under StoreKey+":breaker" (a Store that keeps tokens only
+// keeps none: the state then always reads closed, and the Source's own breaker
+// decides alone). The Source's own breaker does the counting
 // and the opening, as it does alone; the Store carries what the fleet must agree
 // on: how many fetches in a row failed across the fleet, and until when the
 // fleet's breaker is open. Every state read from the Store is checked before it is
@@ -20,7 +22,7 @@ import (
 type sharedBreaker struct {
 	s     *Source
 	local breaker
-	st    BreakerSharer
+	key   string // where the Store keeps the fleet's state
 
 	trip  atomic.Bool  // the fleet's streak reached the threshold: the local breaker opens at this failure
 	until atomic.Int64 // Unix nanoseconds (wall clock) until which the fleet's breaker was last read open
@@ -40,8 +42,8 @@ const (
 	breakerStateTTL = 24 * time.Hour
 )
 
-func newSharedBreaker(s *Source, local breaker, st BreakerSharer) *sharedBreaker {
-	return &sharedBreaker{s: s, local: local, st: st}
+func newSharedBreaker(s *Source, local breaker, key string) *sharedBreaker {
+	return &sharedBreaker{s: s, local: local, key: key + breakerKeySuffix}
 }
 
 // State reports the local breaker's state, or open while the fleet's breaker was
@@ -94,10 +96,10 @@ func (b *sharedBreaker) Execute(req func() (Token, error)) (Token, error) {
 
 // count adds a fetch's outcome to the fleet's streak and, when the streak reaches
 // the threshold for the kind of this failure, has the local breaker open now.
-func (b *sharedBreaker) count(rec *BreakerRecord, err error) {
+func (b *sharedBreaker) count(rec *breakerRecord, err error) {
 	switch {
 	case err == nil:
-		*rec = BreakerRecord{}
+		*rec = breakerRecord{}
 		b.trip.Store(false)
 		return
 	case isExcluded(err):
@@ -120,28 +122,31 @@ func (b *sharedBreaker) tripNow() bool { return b.trip.Swap(false) }
 // reported (EventStoreCorrupt) and taken as closed with no failures: the next save
 // replaces it. An error means the Store failed. A panic in the Store is a failure
 // too, never the caller's.
-func (b *sharedBreaker) load() (rec BreakerRecord, err error) {
+func (b *sharedBreaker) load() (rec breakerRecord, err error) {
 	sh := b.s.shared
 	defer func() {
 		if r := recover(); r != nil {
-			rec, err = BreakerRecord{}, fmt.Errorf("loading the breaker state panicked (%T)", r)
+			rec, err = breakerRecord{}, fmt.Errorf("loading the breaker state panicked (%T)", r)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), sh.timeout)
 	defer cancel()
-	rec, ok, err := b.st.LoadBreaker(ctx, sh.key)
+	data, ok, err := sh.st.Load(ctx, b.key)
+	if err == nil && ok {
+		rec, err = decodeBreaker(data)
+	}
 	switch {
 	case err != nil && errors.Is(err, ErrCorruptValue):
 		sh.corrupt(err)
-		return BreakerRecord{}, nil
+		return breakerRecord{}, nil
 	case err != nil:
-		return BreakerRecord{}, err
+		return breakerRecord{}, err
 	case !ok:
-		return BreakerRecord{}, nil
+		return breakerRecord{}, nil
 	}
 	if err := b.check(rec); err != nil {
 		sh.corrupt(fmt.Errorf("%w: %w", ErrCorruptValue, err))
-		return BreakerRecord{}, nil
+		return breakerRecord{}, nil
 	}
 	// Opened by a process whose clock runs ahead of ours: open for one cooldown
 	// from our now, at most.
@@ -152,7 +157,7 @@ func (b *sharedBreaker) load() (rec BreakerRecord, err error) {
 }
 
 // check returns why a breaker state read from the Store cannot be believed.
-func (b *sharedBreaker) check(rec BreakerRecord) error {
+func (b *sharedBreaker) check(rec breakerRecord) error {
 	switch {
 	case rec.Failures < 0 || rec.Failures > maxFleetFailures:
 		return errors.New("breaker state: a failure count no fleet reaches")
@@ -164,7 +169,7 @@ func (b *sharedBreaker) check(rec BreakerRecord) error {
 
 // save writes the fleet's state; a panic in the Store is a failure, never the
 // caller's.
-func (b *sharedBreaker) save(rec BreakerRecord) (err error) {
+func (b *sharedBreaker) save(rec breakerRecord) (err error) {
 	sh := b.s.shared
 	defer func() {
 		if r := recover(); r != nil {
@@ -173,7 +178,7 @@ func (b *sharedBreaker) save(rec BreakerRecord) (err error) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), sh.timeout)
 	defer cancel()
-	return b.st.SaveBreaker(ctx, sh.key, rec, breakerStateTTL)
+	return sh.st.Put(ctx, b.key, rec.encode(), breakerStateTTL)
 }
 
 // noteOpened records when the fleet's breaker opened, so that a refusal says when

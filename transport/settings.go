@@ -62,16 +62,17 @@ type Settings struct {
 
 	// Store shares the token among every Source, in this process or another, that
 	// uses the same Store and StoreKey: one of them fetches, the others adopt its
-	// token after checking it as if it came from the network. If the Store
-	// implements BreakerSharer, the breaker's state is shared too (default: none;
-	// the Source keeps its token to itself).
+	// token after checking it as if it came from the network; the breaker's state
+	// is shared too, where the Store keeps it (default: none; the Source keeps its
+	// token to itself).
 	Store Store
 
 	// StoreKey names the credential's token in Store: a value that tells
 	// credentials apart (provider, client, account, scope, subject) and reveals
-	// none of them, such as a StoreKey's ID. Required with Store: NewSource
-	// panics on a Store without a StoreKey, which would share one token between
-	// credentials.
+	// none of them, such as a hash of them (tokentrip's providers derive one).
+	// The breaker's state goes under StoreKey+":breaker". Required with Store:
+	// NewSource panics on a Store without a StoreKey, which would share one token
+	// between credentials.
 	StoreKey string
 
 	// StoreTimeout bounds one Store operation (default two seconds); a fetch

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -122,7 +123,7 @@ func TestStoreWithoutKeyPanics(t *testing.T) {
 	}()
 	transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{}, nil
-	}), transport.Settings{Store: &transport.MemoryStore{}})
+	}), transport.Settings{Store: &store.MemoryTokens{}})
 }
 
 // TestReplayLimitSettings: zero buffers up to the 1 MiB default, so a body

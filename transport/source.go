@@ -86,7 +86,7 @@ const bearerPrefix = "Bearer "
 
 const flightKey = "token"
 
-// NewSource returns a Source that fetches from p, configured by s (see Settings
+// NewSource returns a Source that fetches from p, configured by set (see Settings
 // for every field and its default).
 func NewSource(p Provider, set Settings) *Source {
 	s := &Source{provider: p, cfg: set.config()}

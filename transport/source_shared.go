@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tokentrip/tokentrip/internal/tokenwire"
 )
 
 // maxWaitForOther bounds how long a Source waits for another process's fetch
@@ -35,9 +37,7 @@ func (s *Source) attachStore() {
 		return
 	}
 	s.shared = &shared{storeConfig: *s.cfg.store, s: s}
-	if bs, ok := s.cfg.store.st.(BreakerSharer); ok {
-		s.shared.breaker = newSharedBreaker(s, (*localBreaker)(s), bs)
-	}
+	s.shared.breaker = newSharedBreaker(s, (*localBreaker)(s), s.cfg.store.key)
 }
 
 // fetchShared is fetch with a Store: adopt the fleet's token, or fetch it for the
@@ -128,7 +128,7 @@ func (s *Source) fetchLocked(ctx context.Context, seen *entry, lock FetchLock) (
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sh.timeout)
 	defer cancel()
-	switch err := lock.Save(sctx, StoredToken{Token: e.tok, Fetched: fetched}, ttl); {
+	switch err := lock.Save(sctx, tokenwire.EncodeFields(tokenwire.Fields(e.tok), fetched), ttl); {
 	case err == nil:
 		sh.worked()
 		sh.cured()
@@ -214,8 +214,19 @@ func (sh *shared) cured() {
 func (sh *shared) adopt(ctx context.Context, seen *entry) (*entry, error) {
 	s := sh.s
 	lctx, cancel := context.WithTimeout(ctx, sh.timeout)
-	st, ok, err := sh.st.Load(lctx, sh.key)
+	data, ok, err := sh.st.Load(lctx, sh.key)
 	cancel()
+	var (
+		tok     Token
+		fetched time.Time
+	)
+	if err == nil && ok {
+		var f tokenwire.Fields
+		if f, fetched, err = tokenwire.DecodeFields(data); err != nil {
+			err = fmt.Errorf("%w: %w", ErrCorruptValue, err)
+		}
+		tok = Token(f)
+	}
 	switch {
 	case err != nil && errors.Is(err, ErrCorruptValue):
 		sh.worked()
@@ -231,20 +242,20 @@ func (sh *shared) adopt(ctx context.Context, seen *entry) (*entry, error) {
 	if !ok {
 		return nil, nil
 	}
-	if err := s.checkStored(st); err != nil {
+	if err := s.checkStored(tok, fetched); err != nil {
 		sh.corrupt(fmt.Errorf("%w: %w", ErrCorruptValue, err))
 		return nil, nil
 	}
 	sh.cured()
 	sh.mu.Lock()
-	rejected := st.Token.AccessToken == sh.rejection || st.Token.Expiry.Before(sh.rejectedExpiry)
+	rejected := tok.AccessToken == sh.rejection || tok.Expiry.Before(sh.rejectedExpiry)
 	sh.mu.Unlock()
-	e := s.newEntry(st.Token, st.Fetched)
+	e := s.newEntry(tok, fetched)
 	now := s.now()
 	switch {
 	case rejected, !now.Before(e.expireAt):
 		return nil, nil
-	case seen != nil && seen.tok.AccessToken == st.Token.AccessToken && !now.Before(e.refreshAt):
+	case seen != nil && seen.tok.AccessToken == tok.AccessToken && !now.Before(e.refreshAt):
 		return nil, nil // the token being refreshed: this process fetches its successor
 	}
 	s.cur.Store(e)

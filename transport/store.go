@@ -2,9 +2,6 @@ package transport
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -16,24 +13,34 @@ import (
 // key's fetch lock and fetches while the others Wait for its result. A Source
 // without a Store keeps its token to itself, in memory.
 //
-// Keys are StoreKey.ID values: hashes, never a client id or a secret. Every method
-// must be safe for concurrent use and should end by ctx's deadline. Errors mean
-// the Store is unreachable — the Source then works alone and tries the Store again
-// later (see Settings.StoreRetry) — except ErrCorruptValue.
+// A Store keeps opaque values under string keys: the Source encodes what it saves
+// and decodes what it loads. It keeps its token under Settings.StoreKey, and its
+// circuit breaker's state under StoreKey+":breaker" (through Put), so that a
+// breaker opened by one process is open for the fleet. Every method must be safe
+// for concurrent use and should end by ctx's deadline. Errors mean the Store is
+// unreachable — the Source then works alone and tries the Store again later (see
+// Settings.StoreRetry) — except ErrCorruptValue.
 //
-// The Source trusts nothing it reads from a Store: a token that does not pass its
-// checks and the Provider's (see TokenChecker) counts as absent, is reported as an
-// EventStoreCorrupt, and is overwritten by the next token the Source fetches.
+// The Source trusts nothing it reads from a Store: a value that does not decode,
+// or a token that does not pass its checks and the Provider's (see TokenChecker),
+// counts as absent, is reported as an EventStoreCorrupt, and is overwritten by the
+// next value the Source saves.
 type Store interface {
-	// Load returns the token saved under key, and false when there is none. A value
-	// that is there but cannot be read (it does not decode, is not a token, or fails
-	// its authentication) is an error wrapping ErrCorruptValue.
-	Load(ctx context.Context, key string) (StoredToken, bool, error)
+	// Load returns the value saved under key, and false when there is none. A
+	// value that is there but cannot be trusted as the Store's own (it fails its
+	// authentication, say) is an error wrapping ErrCorruptValue.
+	Load(ctx context.Context, key string) ([]byte, bool, error)
+	// Put saves value under key for ttl, whoever holds the key's fetch lock: the
+	// Source shares its breaker's state this way. A Store that keeps tokens only
+	// may keep nothing (Put returns nil, Load finds nothing): each Source then
+	// keeps its breaker to itself.
+	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	// Lock tries once to take key's fetch lock. It returns nil and no error when
-	// another holder has it. A lock lasts until Unlock, or until it expires when its
-	// holder dies without unlocking; a Store keeps a living holder's lock alive.
+	// another holder has it. A lock lasts until Unlock, or until it expires when
+	// its holder dies without unlocking; a Store keeps a living holder's lock
+	// alive.
 	Lock(ctx context.Context, key string) (FetchLock, error)
-	// Wait blocks until key's token may have been saved or its lock released, or
+	// Wait blocks until key's value may have been saved or its lock released, or
 	// until a short poll interval has passed, or until ctx ends. Spurious returns
 	// are fine: the Source looks again and waits again.
 	Wait(ctx context.Context, key string) error
@@ -41,29 +48,24 @@ type Store interface {
 
 // FetchLock is a Store's fetch lock, held by the process that fetches for the fleet.
 type FetchLock interface {
-	// Save stores tok under the lock's key for ttl, but only while the lock is still
-	// held by this holder: otherwise it returns ErrLockLost and stores nothing.
-	Save(ctx context.Context, tok StoredToken, ttl time.Duration) error
+	// Save stores value under the lock's key for ttl, but only while the lock is
+	// still held by this holder: otherwise it returns ErrLockLost and stores
+	// nothing.
+	Save(ctx context.Context, value []byte, ttl time.Duration) error
 	// Unlock releases the lock if this holder still has it, and wakes the waiters.
 	Unlock(ctx context.Context) error
-}
-
-// StoredToken is a token as a Store keeps it: the token and when its fetch
-// started, from which every process works out the same refresh point.
-type StoredToken struct {
-	Token   Token
-	Fetched time.Time
 }
 
 // ErrLockLost is returned by FetchLock.Save when the lock expired and another
 // process may have taken it over: the fetched token is used, but not shared.
 var ErrLockLost = errors.New("the fetch lock was lost")
 
-// ErrCorruptValue is wrapped by the error of a Store's Load (or LoadBreaker) when
-// a value is there but cannot be trusted: it does not decode, has the wrong shape,
-// or fails its authentication (sealed under another key, truncated, forged). The
-// Source treats it as absent — it fetches, and its next save replaces the value —
-// and reports an EventStoreCorrupt, not a Store outage.
+// ErrCorruptValue is wrapped by the error of a Store's Load when a value is there
+// but cannot be trusted: it fails its authentication (sealed under another key,
+// truncated, forged) or is not a value the Store writes. The Source wraps it too
+// when a value does not decode or make sense. The Source treats such a value as
+// absent — it fetches, and its next save replaces the value — and reports an
+// EventStoreCorrupt, not a Store outage.
 var ErrCorruptValue = errors.New("the stored value is corrupt or forged")
 
 // ErrSuperseded is wrapped by a Provider's error when its fetch lost a race to
@@ -84,56 +86,3 @@ type TokenChecker interface {
 	// error never quotes the token.
 	CheckToken(tok Token) error
 }
-
-// BreakerSharer is implemented by a Store that can also keep a Source's circuit
-// breaker state, so that a breaker opened by one process is open for the fleet;
-// key is the Source's StoreKey.ID. The Source checks what it loads (an open-until
-// beyond its cooldown is forged) and falls back to its own breaker whenever the
-// state cannot be read.
-type BreakerSharer interface {
-	// LoadBreaker returns the breaker state saved under key, and false when there is
-	// none. A value that cannot be read is an error wrapping ErrCorruptValue.
-	LoadBreaker(ctx context.Context, key string) (BreakerRecord, bool, error)
-	// SaveBreaker saves rec under key for ttl.
-	SaveBreaker(ctx context.Context, key string, rec BreakerRecord, ttl time.Duration) error
-}
-
-// BreakerRecord is a fleet's circuit breaker as a Store keeps it.
-type BreakerRecord struct {
-	// OpenUntil is when the fleet's breaker lets a probe through, on the wall clock
-	// (the breaker's cooldown runs in real time). Zero or past: closed.
-	OpenUntil time.Time
-	// Failures counts the fleet's consecutive failed fetches; a success resets it.
-	Failures int
-}
-
-// StoreKey names one credential's token in a Store. Tokens differ per provider,
-// client, business unit (account) and scope, so all of them belong in the key;
-// Subject tells apart the users of an authorization-code flow.
-type StoreKey struct {
-	Provider  string // "mcv1", "mcv2", "acoustic", …
-	ClientID  string
-	AccountID string // the MID of a Marketing Cloud business unit, if any
-	Scope     string
-	Subject   string // the user a token was issued to, in code flows
-}
-
-// ID returns the key under which a Store keeps the token: the hex SHA-256 of the
-// fields, so that no client id appears in the Store.
-func (k StoreKey) ID() string {
-	h := sha256.New()
-	h.Write([]byte("tokentrip store key v1"))
-	for _, f := range []string{k.Provider, k.ClientID, k.AccountID, k.Scope, k.Subject} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// String names the key by its ID only.
-func (k StoreKey) String() string { return "StoreKey{" + k.ID()[:16] + "…}" }
-
-// GoString keeps %#v from printing the client id.
-func (k StoreKey) GoString() string { return k.String() }

@@ -24,23 +24,24 @@ const (
 	maxStoredTextLen  = 4 << 10
 )
 
-// checkStored returns why st, read from the Store, must not be adopted, or nil: a
+// checkStored returns why tok, fetched at fetched and read from the Store, must not
+// be adopted, or nil: a
 // token has a credential that can travel in a header, a fetch time and an expiry
 // that make sense now, and instance URLs the Transport may send it to; and the
 // Provider, when it is a TokenChecker, vouches for it. The error names the
 // problem, never the value.
-func (s *Source) checkStored(st StoredToken) error {
-	tok, now := st.Token, s.now()
+func (s *Source) checkStored(tok Token, fetched time.Time) error {
+	now := s.now()
 	switch {
 	case tok.AccessToken == "":
 		return errors.New("stored token: no access token")
 	case len(tok.AccessToken) > maxStoredTokenLen || !visibleASCII(tok.AccessToken):
 		return errors.New("stored token: the access token holds characters an HTTP header cannot carry")
-	case st.Fetched.IsZero() || tok.Expiry.IsZero():
+	case fetched.IsZero() || tok.Expiry.IsZero():
 		return errors.New("stored token: no fetch time or expiry")
-	case st.Fetched.After(now.Add(maxStoredClockSkew)):
+	case fetched.After(now.Add(maxStoredClockSkew)):
 		return errors.New("stored token: fetched in the future")
-	case !tok.Expiry.After(st.Fetched) || tok.Expiry.Sub(st.Fetched) > maxStoredLifetime:
+	case !tok.Expiry.After(fetched) || tok.Expiry.Sub(fetched) > maxStoredLifetime:
 		return errors.New("stored token: its expiry is not a lifetime any provider issues")
 	case !tok.RefreshAfter.IsZero() && tok.RefreshAfter.After(tok.Expiry):
 		return errors.New("stored token: refresh point after expiry")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,33 +16,39 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/internal/storetest"
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// poisonedStore is a MemoryStore whose Load returns a poisoned value (or error)
-// until a token is saved over it.
+// poisonedStore is a MemoryTokens whose Load of the token returns a poisoned
+// value (a token, raw bytes, or an error) until a token is saved over it.
 type poisonedStore struct {
-	transport.MemoryStore
+	store.MemoryTokens
 	mu     sync.Mutex
-	poison *transport.StoredToken
+	poison *storetest.Stored
+	raw    []byte
 	err    error
 }
 
-func (p *poisonedStore) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
+func (p *poisonedStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
 	p.mu.Lock()
-	poison, err := p.poison, p.err
+	poison, raw, err := p.poison, p.raw, p.err
 	p.mu.Unlock()
 	switch {
+	case strings.HasSuffix(key, transport.BreakerKeySuffix):
 	case err != nil:
-		return transport.StoredToken{}, false, err
+		return nil, false, err
 	case poison != nil:
-		return *poison, true, nil
+		return poison.Value(), true, nil
+	case raw != nil:
+		return raw, true, nil
 	}
-	return p.MemoryStore.Load(ctx, key)
+	return p.MemoryTokens.Load(ctx, key)
 }
 
 func (p *poisonedStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	l, err := p.MemoryStore.Lock(ctx, key)
+	l, err := p.MemoryTokens.Lock(ctx, key)
 	if l == nil || err != nil {
 		return l, err
 	}
@@ -54,11 +61,11 @@ type curingLock struct {
 	p *poisonedStore
 }
 
-func (l curingLock) Save(ctx context.Context, tok transport.StoredToken, ttl time.Duration) error {
+func (l curingLock) Save(ctx context.Context, value []byte, ttl time.Duration) error {
 	l.p.mu.Lock()
-	l.p.poison, l.p.err = nil, nil
+	l.p.poison, l.p.raw, l.p.err = nil, nil, nil
 	l.p.mu.Unlock()
-	return l.FetchLock.Save(ctx, tok, ttl)
+	return l.FetchLock.Save(ctx, value, ttl)
 }
 
 // checkedProvider is a Provider with a vendor's check: its tokens never name an
@@ -75,42 +82,48 @@ func (checkedProvider) CheckToken(tok transport.Token) error {
 func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 	clock := newClock()
 	now := clock.Now()
-	token := func(edit func(*transport.StoredToken)) *transport.StoredToken {
-		st := &transport.StoredToken{Token: transport.Token{AccessToken: "poisoned-value", Expiry: now.Add(10 * time.Minute)}, Fetched: now}
+	token := func(edit func(*storetest.Stored)) *storetest.Stored {
+		st := &storetest.Stored{Token: transport.Token{AccessToken: "poisoned-value", Expiry: now.Add(10 * time.Minute)}, Fetched: now}
 		edit(st)
 		return st
 	}
 	tests := []struct {
 		name   string
-		poison *transport.StoredToken
+		poison *storetest.Stored
+		raw    []byte
 		err    error
 	}{
-		{name: "undecodable (ErrCorruptValue)", err: fmt.Errorf("test store: %w: not JSON", transport.ErrCorruptValue)},
-		{name: "no access token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = "" })},
-		{name: "CR LF in the token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = "poisoned-value\r\nX-Evil: 1" })},
-		{name: "non-ASCII token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = "forgéd" })},
-		{name: "a megabyte of token", poison: token(func(s *transport.StoredToken) { s.Token.AccessToken = strings.Repeat("a", 1<<20) })},
-		{name: "no fetch time", poison: token(func(s *transport.StoredToken) { s.Fetched = time.Time{} })},
-		{name: "no expiry", poison: token(func(s *transport.StoredToken) { s.Token.Expiry = time.Time{} })},
-		{name: "fetched in the future", poison: token(func(s *transport.StoredToken) {
+		{name: "refused by the Store (ErrCorruptValue)", err: fmt.Errorf("test store: %w: sealed under another key", transport.ErrCorruptValue)},
+		{name: "not JSON", raw: []byte("poisoned-value")},
+		{name: "JSON null", raw: []byte("null")},
+		{name: "an empty object", raw: []byte("{}")},
+		{name: "a JSON array", raw: []byte(`["poisoned-value"]`)},
+		{name: "no expiry field", raw: []byte(`{"a":"poisoned-value","f":1}`)},
+		{name: "no access token", poison: token(func(s *storetest.Stored) { s.Token.AccessToken = "" })},
+		{name: "CR LF in the token", poison: token(func(s *storetest.Stored) { s.Token.AccessToken = "poisoned-value\r\nX-Evil: 1" })},
+		{name: "non-ASCII token", poison: token(func(s *storetest.Stored) { s.Token.AccessToken = "forgéd" })},
+		{name: "a megabyte of token", poison: token(func(s *storetest.Stored) { s.Token.AccessToken = strings.Repeat("a", 1<<20) })},
+		{name: "no fetch time", poison: token(func(s *storetest.Stored) { s.Fetched = time.Time{} })},
+		{name: "no expiry", poison: token(func(s *storetest.Stored) { s.Token.Expiry = time.Time{} })},
+		{name: "fetched in the future", poison: token(func(s *storetest.Stored) {
 			s.Fetched = now.Add(time.Hour)
 			s.Token.Expiry = now.Add(2 * time.Hour)
 		})},
-		{name: "expiry before the fetch", poison: token(func(s *transport.StoredToken) { s.Token.Expiry = now.Add(-time.Minute) })},
-		{name: "expiry in 9999", poison: token(func(s *transport.StoredToken) {
+		{name: "expiry before the fetch", poison: token(func(s *storetest.Stored) { s.Token.Expiry = now.Add(-time.Minute) })},
+		{name: "expiry in 9999", poison: token(func(s *storetest.Stored) {
 			s.Token.Expiry = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 		})},
-		{name: "refresh point after expiry", poison: token(func(s *transport.StoredToken) { s.Token.RefreshAfter = now.Add(time.Hour) })},
-		{name: "http:// instance URL", poison: token(func(s *transport.StoredToken) { s.Token.RESTInstanceURL = "http://api.example.com/" })},
-		{name: "instance URL with user info", poison: token(func(s *transport.StoredToken) { s.Token.SOAPInstanceURL = "https://u:p@api.example.com/" })},
-		{name: "instance URL of another scheme", poison: token(func(s *transport.StoredToken) { s.Token.RESTInstanceURL = "ftp://api.example.com/" })},
-		{name: "control characters in the scope", poison: token(func(s *transport.StoredToken) { s.Token.Scope = "read\nwrite" })},
-		{name: "refused by the provider's check", poison: token(func(s *transport.StoredToken) { s.Token.RESTInstanceURL = "https://evil.example/" })},
+		{name: "refresh point after expiry", poison: token(func(s *storetest.Stored) { s.Token.RefreshAfter = now.Add(time.Hour) })},
+		{name: "http:// instance URL", poison: token(func(s *storetest.Stored) { s.Token.RESTInstanceURL = "http://api.example.com/" })},
+		{name: "instance URL with user info", poison: token(func(s *storetest.Stored) { s.Token.SOAPInstanceURL = "https://u:p@api.example.com/" })},
+		{name: "instance URL of another scheme", poison: token(func(s *storetest.Stored) { s.Token.RESTInstanceURL = "ftp://api.example.com/" })},
+		{name: "control characters in the scope", poison: token(func(s *storetest.Stored) { s.Token.Scope = "read\nwrite" })},
+		{name: "refused by the provider's check", poison: token(func(s *storetest.Stored) { s.Token.RESTInstanceURL = "https://evil.example/" })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTokenServer(t, clock)
-			st := &poisonedStore{poison: tt.poison, err: tt.err}
+			st := &poisonedStore{poison: tt.poison, raw: tt.raw, err: tt.err}
 			rec := &eventrec.Recorder{}
 			var logs strings.Builder
 			logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
@@ -140,46 +153,68 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 	}
 }
 
-// memoryBreakers is a BreakerSharer in memory, with poison and panics on demand.
+// memoryBreakers keeps a fleet's breaker state in memory, with poison and panics
+// on demand.
 type memoryBreakers struct {
 	mu        sync.Mutex
 	rec       *transport.BreakerRecord
+	raw       []byte // a value that is not ours, returned until a save replaces it
 	loadErr   error
 	loadPanic bool
 	savePanic bool
 	saves     int
 }
 
-func (m *memoryBreakers) LoadBreaker(context.Context, string) (transport.BreakerRecord, bool, error) {
+func (m *memoryBreakers) load() ([]byte, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.loadPanic {
+	switch {
+	case m.loadPanic:
 		panic("index out of range [0] with length 0")
+	case m.loadErr != nil:
+		return nil, false, m.loadErr
+	case m.raw != nil:
+		return m.raw, true, nil
+	case m.rec == nil:
+		return nil, false, nil
 	}
-	if m.loadErr != nil {
-		return transport.BreakerRecord{}, false, m.loadErr
-	}
-	if m.rec == nil {
-		return transport.BreakerRecord{}, false, nil
-	}
-	return *m.rec, true, nil
+	return transport.EncodeBreaker(*m.rec), true, nil
 }
 
-func (m *memoryBreakers) SaveBreaker(_ context.Context, _ string, rec transport.BreakerRecord, _ time.Duration) error {
+func (m *memoryBreakers) save(value []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.savePanic {
 		panic("save")
 	}
+	rec, err := transport.DecodeBreaker(value)
+	if err != nil {
+		return err
+	}
 	m.saves++
-	m.rec, m.loadErr = &rec, nil
+	m.rec, m.raw, m.loadErr = &rec, nil, nil
 	return nil
 }
 
-// breakerStore is a MemoryStore that shares breaker state through memoryBreakers.
+// breakerStore is a MemoryTokens that also keeps the fleet's breaker state, in
+// memoryBreakers.
 type breakerStore struct {
-	transport.MemoryStore
+	store.MemoryTokens
 	*memoryBreakers
+}
+
+func (b *breakerStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
+	if strings.HasSuffix(key, transport.BreakerKeySuffix) {
+		return b.memoryBreakers.load()
+	}
+	return b.MemoryTokens.Load(ctx, key)
+}
+
+func (b *breakerStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if strings.HasSuffix(key, transport.BreakerKeySuffix) {
+		return b.memoryBreakers.save(value)
+	}
+	return b.MemoryTokens.Put(ctx, key, value, ttl)
 }
 
 // The fleet's breaker state is checked before it is believed, and nothing a Store
@@ -187,15 +222,19 @@ type breakerStore struct {
 // panic — reaches a caller: the fetch goes on through the Source's own breaker.
 func TestSharedBreakerStateIsCheckedAndNeverPanics(t *testing.T) {
 	clock := newClock()
-	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	far := time.Unix(0, math.MaxInt64) // the latest a stored state can say: 2262
 	tests := []struct {
 		name        string
 		breakers    *memoryBreakers
 		wantCorrupt int
 		wantDown    int
 	}{
-		{name: "undecodable", breakers: &memoryBreakers{loadErr: fmt.Errorf("test: %w", transport.ErrCorruptValue)}, wantCorrupt: 1},
-		{name: "open until 9999", breakers: &memoryBreakers{rec: &transport.BreakerRecord{OpenUntil: far, Failures: 3}}, wantCorrupt: 1},
+		{name: "refused by the Store", breakers: &memoryBreakers{loadErr: fmt.Errorf("test: %w", transport.ErrCorruptValue)}, wantCorrupt: 1},
+		{name: "not JSON", breakers: &memoryBreakers{raw: []byte("open")}, wantCorrupt: 1},
+		{name: "an empty object", breakers: &memoryBreakers{raw: []byte("{}")}, wantCorrupt: 1},
+		{name: "gobreaker's format", breakers: &memoryBreakers{raw: []byte(`{"state":2,"expiry":"9999-12-31T00:00:00Z"}`)}, wantCorrupt: 1},
+		{name: "open until 2262", breakers: &memoryBreakers{rec: &transport.BreakerRecord{OpenUntil: far, Failures: 3}}, wantCorrupt: 1},
+		{name: "open until 9999", breakers: &memoryBreakers{raw: []byte(`{"o":253402214400000000000,"f":3}`)}, wantCorrupt: 1},
 		{name: "negative failure count", breakers: &memoryBreakers{rec: &transport.BreakerRecord{Failures: -1}}, wantCorrupt: 1},
 		{name: "Load panics", breakers: &memoryBreakers{loadPanic: true}, wantDown: 1},
 		{name: "Save panics", breakers: &memoryBreakers{savePanic: true}, wantDown: 1},
@@ -274,9 +313,9 @@ func TestSupersededFetchesNeverOpenTheBreaker(t *testing.T) {
 	}
 }
 
-// heldStore is a MemoryStore whose fetch lock someone else always holds: a holder
+// heldStore is a MemoryTokens whose fetch lock someone else always holds: a holder
 // that never saves, or a lock someone who can write to the Store keeps planting.
-type heldStore struct{ transport.MemoryStore }
+type heldStore struct{ store.MemoryTokens }
 
 func (*heldStore) Lock(context.Context, string) (transport.FetchLock, error) { return nil, nil }
 
@@ -360,16 +399,19 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 	}
 }
 
-// replayStore is a MemoryStore under a writer who keeps putting back genuine
+// replayStore is a MemoryTokens under a writer who keeps putting back genuine
 // values recorded earlier: each Load returns the next of them, whatever was saved.
 type replayStore struct {
-	transport.MemoryStore
-	replays []transport.StoredToken
+	store.MemoryTokens
+	replays []storetest.Stored
 	loads   atomic.Int64
 }
 
-func (r *replayStore) Load(context.Context, string) (transport.StoredToken, bool, error) {
-	return r.replays[int(r.loads.Add(1)-1)%len(r.replays)], true, nil
+func (r *replayStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
+	if strings.HasSuffix(key, transport.BreakerKeySuffix) {
+		return r.MemoryTokens.Load(ctx, key)
+	}
+	return r.replays[int(r.loads.Add(1)-1)%len(r.replays)].Value(), true, nil
 }
 
 // A writer to the Store who recorded genuine sealed tokens of the credential can
@@ -394,7 +436,7 @@ func TestReplayedRejectedTokensAreNotAdoptedAgain(t *testing.T) {
 			clock := newClock()
 			ts := newTokenServer(t, clock)
 			api := newAPIServer(t, ts)
-			var recorded []transport.StoredToken
+			var recorded []storetest.Stored
 			p := ts.provider()
 			for range 4 {
 				fetched := clock.Now()
@@ -402,7 +444,7 @@ func TestReplayedRejectedTokensAreNotAdoptedAgain(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				recorded = append(recorded, transport.StoredToken{Token: tok, Fetched: fetched})
+				recorded = append(recorded, storetest.Stored{Token: tok, Fetched: fetched})
 				ts.revoke(tok.AccessToken)
 				clock.Advance(time.Minute)
 			}

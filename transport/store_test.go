@@ -13,10 +13,13 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/internal/storetest"
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-var storeKey = transport.StoreKey{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
+var storeKey = storekey.Key{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
 
 // sharedSources returns n Sources of one credential sharing st, on clock.
 func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, set transport.Settings) []*transport.Source {
@@ -26,6 +29,13 @@ func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int,
 		srcs[i] = transport.NewSource(ts.provider(), set)
 	}
 	return srcs
+}
+
+// sameToken reports whether a and b are one token: a token read back from a
+// Store has its times in another location, and no monotonic reading.
+func sameToken(a, b transport.Token) bool {
+	return a.AccessToken == b.AccessToken && a.Expiry.Equal(b.Expiry) && a.RefreshAfter.Equal(b.RefreshAfter) &&
+		a.RESTInstanceURL == b.RESTInstanceURL && a.SOAPInstanceURL == b.SOAPInstanceURL && a.Scope == b.Scope
 }
 
 func currentTokens(srcs []*transport.Source) map[string]int {
@@ -41,7 +51,7 @@ func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
 	ts.latency = 20 * time.Millisecond
-	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 5, transport.Settings{})
+	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 5, transport.Settings{})
 
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -81,7 +91,7 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
 	ts.lifetime = 4 * time.Minute // refresh lead: half the lifetime, 2 minutes
-	st := &transport.MemoryStore{}
+	st := &store.MemoryTokens{}
 	a := sharedSources(ts, clock, st, 1, transport.Settings{})[0]
 	rec := &eventrec.Recorder{}
 	b := sharedSources(ts, clock, st, 1, transport.Settings{Hook: rec.Hook})[0]
@@ -91,7 +101,7 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 	}
 	clock.Advance(time.Minute)
 	tb, err := b.Token(context.Background())
-	if err != nil || tb != ta {
+	if err != nil || !sameToken(tb, ta) {
 		t.Fatalf("B got %v, %v; want A's token", tb, err)
 	}
 	if rec.Count(transport.EventAdopted) != 1 || rec.Count(transport.EventFetched) != 0 {
@@ -116,10 +126,10 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
 	clock := newClock()
 	ts := newTokenServer(t, clock)
-	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2, transport.Settings{})
+	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 	t1, _ := a.Token(context.Background())
-	if got, _ := b.Token(context.Background()); got != t1 {
+	if got, _ := b.Token(context.Background()); !sameToken(got, t1) {
 		t.Fatal("B did not adopt A's token")
 	}
 	// The API rejects tok-1 for B: B must fetch anew, not take tok-1 from the Store.
@@ -130,7 +140,7 @@ func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
 	}
 	// A meets the rejection later and adopts B's tok-2.
 	a.Invalidate(t1)
-	if got, _ := a.Token(context.Background()); got != t2 {
+	if got, _ := a.Token(context.Background()); !sameToken(got, t2) {
 		t.Fatalf("A got %v, want B's %v", got, t2)
 	}
 	if n := ts.requests.Load(); n != 2 {
@@ -143,7 +153,7 @@ func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
 	ts := newTokenServer(t, clock)
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	srcs := sharedSources(ts, clock, &transport.MemoryStore{}, 2, transport.Settings{})
+	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 
 	done := make(chan error, 1)
@@ -167,26 +177,33 @@ func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
 	}
 }
 
-// flakyStore is a MemoryStore that can be made to fail like an unreachable server.
+// flakyStore is a MemoryTokens that can be made to fail like an unreachable server.
 type flakyStore struct {
-	transport.MemoryStore
+	store.MemoryTokens
 	down atomic.Bool
 }
 
 var errUnreachable = errors.New("dial tcp 127.0.0.1:6379: connection refused")
 
-func (f *flakyStore) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
+func (f *flakyStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
 	if f.down.Load() {
-		return transport.StoredToken{}, false, errUnreachable
+		return nil, false, errUnreachable
 	}
-	return f.MemoryStore.Load(ctx, key)
+	return f.MemoryTokens.Load(ctx, key)
+}
+
+func (f *flakyStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if f.down.Load() {
+		return errUnreachable
+	}
+	return f.MemoryTokens.Put(ctx, key, value, ttl)
 }
 
 func (f *flakyStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
 	if f.down.Load() {
 		return nil, errUnreachable
 	}
-	return f.MemoryStore.Lock(ctx, key)
+	return f.MemoryTokens.Lock(ctx, key)
 }
 
 func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
@@ -250,23 +267,23 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// raceStore is a MemoryStore where another process's winning token can appear at
+// raceStore is a MemoryTokens where another process's winning token can appear at
 // a chosen moment, and whose lock can be lost.
 type raceStore struct {
-	transport.MemoryStore
-	winner   atomic.Pointer[transport.StoredToken]
+	store.MemoryTokens
+	winner   atomic.Pointer[storetest.Stored]
 	lockLost atomic.Bool
 }
 
-func (r *raceStore) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
-	if w := r.winner.Load(); w != nil {
-		return *w, true, nil
+func (r *raceStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
+	if w := r.winner.Load(); w != nil && !strings.HasSuffix(key, transport.BreakerKeySuffix) {
+		return w.Value(), true, nil
 	}
-	return r.MemoryStore.Load(ctx, key)
+	return r.MemoryTokens.Load(ctx, key)
 }
 
 func (r *raceStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	l, err := r.MemoryStore.Lock(ctx, key)
+	l, err := r.MemoryTokens.Lock(ctx, key)
 	if l == nil || err != nil {
 		return l, err
 	}
@@ -278,16 +295,16 @@ type lostLock struct {
 	r *raceStore
 }
 
-func (l lostLock) Save(ctx context.Context, tok transport.StoredToken, ttl time.Duration) error {
+func (l lostLock) Save(ctx context.Context, value []byte, ttl time.Duration) error {
 	if l.r.lockLost.Load() {
 		return transport.ErrLockLost
 	}
-	return l.FetchLock.Save(ctx, tok, ttl)
+	return l.FetchLock.Save(ctx, value, ttl)
 }
 
 func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
 	clock := newClock()
-	winner := &transport.StoredToken{Token: transport.Token{AccessToken: "winner", Expiry: clock.Now().Add(20 * time.Minute)}, Fetched: clock.Now()}
+	winner := &storetest.Stored{Token: transport.Token{AccessToken: "winner", Expiry: clock.Now().Add(20 * time.Minute)}, Fetched: clock.Now()}
 	for _, c := range []struct {
 		name     string
 		fetchErr error // what this Source's own fetch ends with
@@ -314,36 +331,6 @@ func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
 	}
 }
 
-func TestStoreKeyRevealsNothingAndTellsCredentialsApart(t *testing.T) {
-	ids := map[string]transport.StoreKey{}
-	for _, k := range []transport.StoreKey{
-		storeKey,
-		{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5151", Scope: "email_read"},
-		{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read email_write"},
-		{Provider: "mcv1", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"},
-		{Provider: "mcv2", ClientID: "client-id-123", AccountID: "45150", Scope: "email_read"}, // same bytes, other split
-		{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read", Subject: "user-1"},
-	} {
-		id := k.ID()
-		if prev, dup := ids[id]; dup {
-			t.Fatalf("%#v and %#v share an ID", prev, k)
-		}
-		ids[id] = k
-		if len(id) != 64 || strings.Contains(id, k.ClientID) {
-			t.Fatalf("ID %q", id)
-		}
-		for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v", k, k, k)} {
-			if strings.Contains(s, k.ClientID) {
-				t.Fatalf("formatting shows the client id: %s", s)
-			}
-		}
-	}
-	// Processes running different releases must agree on the key: the ID is fixed.
-	if id := storeKey.ID(); id != "592ef4d30c40a64016fffe45b05ba8edc6ba7a1747ca613244e52ba3932d9e62" {
-		t.Fatalf("StoreKey.ID changed to %s: processes of the old and new release would not share", id)
-	}
-}
-
 // Two Sources for one credential — in one process here, in many processes with a
 // Redis store — share a token through a Store: the second adopts what the first
 // fetched.
@@ -353,11 +340,11 @@ func ExampleStore() {
 		fetches++
 		return transport.Token{AccessToken: fmt.Sprint("token-", fetches), Expiry: time.Now().Add(time.Hour)}, nil
 	})
-	st := &transport.MemoryStore{} // across processes: redisstore.New(redisClient)
-	key := transport.StoreKey{Provider: "mcv2", ClientID: "my-client-id", AccountID: "5150"}
+	st := &store.MemoryTokens{}   // across processes: redisstore.New(redisClient)
+	const key = "billing-bu-5150" // one per credential; the providers derive a hash
 
-	a := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key.ID()})
-	b := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key.ID()})
+	a := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
+	b := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
 	ta, _ := a.Token(context.Background())
 	tb, _ := b.Token(context.Background())
 	fmt.Println(ta.AccessToken, tb.AccessToken, "fetches:", fetches)
@@ -385,18 +372,17 @@ func (v *vendor) CheckToken(tok transport.Token) error {
 // reported, and is overwritten by the token the Source fetches itself.
 func ExampleTokenChecker() {
 	ctx := context.Background()
-	st := &transport.MemoryStore{} // across processes: a Redis store
-	key := transport.StoreKey{Provider: "vendor", ClientID: "my-client-id"}
+	st := &store.MemoryTokens{} // across processes: a Redis store
+	const key = "vendor-credential-1"
 
-	// Someone who can write to the store plants a token that names their own host.
-	l, _ := st.Lock(ctx, key.ID())
-	now := time.Now()
-	_ = l.Save(ctx, transport.StoredToken{Token: transport.Token{
-		AccessToken: "planted", Expiry: now.Add(time.Hour), RESTInstanceURL: "https://evil.example/",
-	}, Fetched: now}, time.Hour)
-	_ = l.Unlock(ctx)
+	// Someone who can write to the store plants a token that names their own host,
+	// here through a Source of their own under the same key.
+	planter := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
+		return transport.Token{AccessToken: "planted", Expiry: time.Now().Add(time.Hour), RESTInstanceURL: "https://evil.example/"}, nil
+	}), transport.Settings{Store: st, StoreKey: key})
+	_, _ = planter.Token(ctx)
 
-	src := transport.NewSource(&vendor{}, transport.Settings{Store: st, StoreKey: key.ID(), Hook: func(ev transport.Event) {
+	src := transport.NewSource(&vendor{}, transport.Settings{Store: st, StoreKey: key, Hook: func(ev transport.Event) {
 		if ev.Kind == transport.EventStoreCorrupt {
 			fmt.Println("store_corrupt:", ev.Err)
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -43,8 +45,8 @@ func TestProviderTokenCheckedBeforeCaching(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := new(transport.MemoryStore)
-			key := transport.StoreKey{Provider: "test", ClientID: "id"}
+			st := new(store.MemoryTokens)
+			key := storekey.Key{Provider: "test", ClientID: "id"}
 			var mu sync.Mutex
 			fetches := 0
 			p := providerfunc.Func(func(context.Context) (transport.Token, error) {

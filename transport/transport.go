@@ -189,13 +189,6 @@ func (e *notInjectedError) Error() string {
 // noToken stands for the token of a Transport without a Source.
 var noToken = &entry{}
 
-func (t *Transport) entry(req *http.Request) (*entry, error) {
-	if t.src == nil {
-		return noToken, nil
-	}
-	return t.src.entry(req.Context())
-}
-
 // applied says how the credential went on a request.
 type applied uint8
 
@@ -210,10 +203,13 @@ const (
 // entry and how the credential went on. n is the body's length, -1 if unknown. On
 // error it has closed body.
 func (t *Transport) prepare(req *http.Request, body io.ReadCloser, n int64, again func() (io.ReadCloser, error)) (*http.Request, *entry, applied, error) {
-	e, err := t.entry(req)
-	if err != nil {
-		closeReader(body)
-		return nil, nil, 0, err
+	e := noToken
+	if t.src != nil {
+		var err error
+		if e, err = t.src.entry(req.Context()); err != nil {
+			closeReader(body)
+			return nil, nil, 0, err
+		}
 	}
 	out, how, err := t.authorize(req, body, n, again, e)
 	return out, e, how, err

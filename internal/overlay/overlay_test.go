@@ -10,10 +10,11 @@ import (
 
 	"github.com/tokentrip/tokentrip/envelope"
 	"github.com/tokentrip/tokentrip/internal/overlay"
+	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-type memStore struct{ transport.MemoryStore }
+type memStore struct{ store.MemoryTokens }
 
 // TestSettings: every field the user set wins, every field left zero keeps the
 // provider's, and a user's Store without a key takes the provider's key. Each

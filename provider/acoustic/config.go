@@ -58,7 +58,7 @@ type Config struct {
 	Limiter Limiter
 	// Store, when set, shares the access token among the Transports that use the
 	// same Store and credential: across a fleet with a Redis store (package
-	// store/redis), within a process with a *transport.MemoryStore. They then make
+	// store/redis), within a process with a *store.MemoryTokens. They then make
 	// one token request per token lifetime between them. The token is keyed by
 	// ClientID and a SHA-256 digest of RefreshToken (never the token itself), so
 	// that different users never share one. Nil: each Transport keeps its token to

@@ -8,7 +8,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/store"
 )
 
 // TestStoreSharesTokens: Transports built from Configs with one Store share a
@@ -29,7 +29,7 @@ func TestStoreSharesTokens(t *testing.T) {
 			srv, clock := newEmulator(t,
 				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, emulator.AcousticRefreshToken),
 				acoustictest.WithClient(emulator.AcousticClientID, emulator.AcousticClientSecret, otherUser))
-			shared := &transport.MemoryStore{}
+			shared := &store.MemoryTokens{}
 			var tokens []string
 			for i, refreshToken := range []string{tt.first, tt.second} {
 				cfg := configFor(srv, clock)
@@ -57,7 +57,7 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := acoustic.Config{Pod: "6", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh", Store: &transport.MemoryStore{}}
+	cfg := acoustic.Config{Pod: "6", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh", Store: &store.MemoryTokens{}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestStoreRendering(t *testing.T) {
 		"json": string(js),
 		"slog": cfg.LogValue().String(),
 	} {
-		if !strings.Contains(strings.ToLower(out), "store") || strings.Contains(out, "MemoryStore") {
+		if !strings.Contains(strings.ToLower(out), "store") || strings.Contains(out, "MemoryTokens") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/tokentrip/tokentrip/internal/overlay"
+	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -68,9 +69,9 @@ func (c Config) settings() transport.Settings {
 // storeKey names the Config's token in Store. Each refresh token is a user of the
 // application with a token of its own; a digest tells them apart without putting
 // the refresh token in the key.
-func (c Config) storeKey() transport.StoreKey {
+func (c Config) storeKey() storekey.Key {
 	sum := sha256.Sum256([]byte(c.RefreshToken))
-	return transport.StoreKey{Provider: name, ClientID: c.ClientID, Subject: "rt:" + hex.EncodeToString(sum[:])}
+	return storekey.Key{Provider: name, ClientID: c.ClientID, Subject: "rt:" + hex.EncodeToString(sum[:])}
 }
 
 // apiBase is the RoundTripper under the Transport: Base, capped by the Limiter.

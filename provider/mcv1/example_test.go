@@ -9,7 +9,6 @@ import (
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
-	"github.com/tokentrip/tokentrip/transport"
 )
 
 // A client whose requests to the tenant's hosts carry a token; the emulator stands
@@ -46,12 +45,12 @@ func ExampleNewClient() {
 // package can revoke the one another server holds, so servers fetching their own
 // tokens would knock each other out on every call. Across processes the Store is
 // a Redis one (store/redis: redisstore.New(rdb)); here two Transports in one process
-// stand for two servers, and a transport.MemoryStore for Redis.
+// stand for two servers, and a store.MemoryTokens for Redis.
 func ExampleConfig_store() {
 	mc := mcv1test.NewServer(mcv1test.WithOneTokenPerClient())
 	defer mc.Close()
 
-	shared := &transport.MemoryStore{} // a fleet: st, err := redisstore.New(rdb)
+	shared := &store.MemoryTokens{} // a fleet: st, err := redisstore.New(rdb)
 	var servers []*http.Client
 	for range 2 {
 		client, err := mcv1.NewClient(mcv1.Config{

@@ -8,7 +8,6 @@ import (
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
-	"github.com/tokentrip/tokentrip/transport"
 )
 
 // TestStoreSharesTokens: Transports built from Configs with one Store share a
@@ -31,7 +30,7 @@ func TestStoreSharesTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t)
-			shared, refreshTokens := &transport.MemoryStore{}, &store.Memory{}
+			shared, refreshTokens := &store.MemoryTokens{}, &store.Memory{}
 			var tokens []string
 			for i, edit := range []func(*mcv1.Config){tt.first, tt.second} {
 				cfg := configFor(srv)
@@ -63,13 +62,13 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := mcv1.Config{Subdomain: "mc563885gzs27c5t9-63k636ttgm", ClientID: "id", ClientSecret: "secret", Store: &transport.MemoryStore{}}
+	cfg := mcv1.Config{Subdomain: "mc563885gzs27c5t9-63k636ttgm", ClientID: "id", ClientSecret: "secret", Store: &store.MemoryTokens{}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for how, out := range map[string]string{"%v": cfg.String(), "%#v": cfg.GoString(), "json": string(js), "slog": cfg.LogValue().String()} {
-		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryStore") {
+		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryTokens") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
 		}
 	}
@@ -98,7 +97,7 @@ func TestServersSharingALegacyPackage(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t, mcv1test.WithOneTokenPerClient())
-			shared := &transport.MemoryStore{}
+			shared := &store.MemoryTokens{}
 			var clients []*http.Client
 			for range 2 { // two servers, one client id
 				cfg := configFor(srv)

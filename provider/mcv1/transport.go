@@ -5,6 +5,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/overlay"
+	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -44,7 +45,7 @@ func (p *Provider) NewTransport(opts ...transport.Options) *transport.Transport 
 	src := transport.NewSource(p, overlay.Settings(cfg.Settings, transport.Settings{
 		// A short hash of the client id tells Sources apart in events, logs and
 		// metrics, where the client id itself must not appear.
-		Name:     Name + "/" + transport.StoreKey{Provider: Name, ClientID: cfg.ClientID}.ID()[:8],
+		Name:     Name + "/" + storekey.Key{Provider: Name, ClientID: cfg.ClientID}.ID()[:8],
 		Clock:    cfg.Clock,
 		Logger:   cfg.Logger,
 		Hook:     cfg.Hook,
@@ -64,6 +65,6 @@ func (p *Provider) NewTransport(opts ...transport.Options) *transport.Transport 
 
 // storeKey names p's token in Config.Store. With Offline the token is bought
 // with a refresh token, so the refresh token's key tells its holders apart.
-func (p *Provider) storeKey() transport.StoreKey {
-	return transport.StoreKey{Provider: Name, ClientID: p.cfg.ClientID, Subject: p.key}
+func (p *Provider) storeKey() storekey.Key {
+	return storekey.Key{Provider: Name, ClientID: p.cfg.ClientID, Subject: p.key}
 }

@@ -73,7 +73,7 @@ type Config struct {
 
 	// Store, when set, shares the access token among the Transports that use the
 	// same Store and credential: across a fleet with a Redis store (package
-	// store/redis), within a process with a *transport.MemoryStore. They then make
+	// store/redis), within a process with a *store.MemoryTokens. They then make
 	// one token request per token lifetime between them. The token is keyed by
 	// provider, ClientID, AccountID, Scope and, for a user's credential,
 	// RefreshTokenKey (or its default), so that business units and users never

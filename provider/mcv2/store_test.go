@@ -44,7 +44,7 @@ func TestStoreSharesTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := start(t)
-			shared, rts := &transport.MemoryStore{}, &store.Memory{}
+			shared, rts := &store.MemoryTokens{}, &store.Memory{}
 			cfgs := []mcv2.Config{tt.first(srv, rts), tt.second(srv, rts)}
 			// Each user authorises the app once; the tokens counted are the ones
 			// the Transports fetch.
@@ -87,7 +87,7 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := mcv2.Config{Subdomain: subdomain, ClientID: "id", ClientSecret: "secret", Store: &transport.MemoryStore{}}
+	cfg := mcv2.Config{Subdomain: subdomain, ClientID: "id", ClientSecret: "secret", Store: &store.MemoryTokens{}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestStoreRendering(t *testing.T) {
 		"json": string(js),
 		"slog": cfg.LogValue().String(),
 	} {
-		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryStore") {
+		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryTokens") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/overlay"
+	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -61,7 +62,7 @@ func (p *Provider) Hosts() []string {
 func (p *Provider) settings() transport.Settings {
 	// The name goes into events, logs and metrics, where a client id must not: a
 	// short hash of the credential tells Sources apart instead.
-	id := transport.StoreKey{Provider: providerName, ClientID: p.cfg.ClientID, AccountID: p.cfg.AccountID}.ID()
+	id := storekey.Key{Provider: providerName, ClientID: p.cfg.ClientID, AccountID: p.cfg.AccountID}.ID()
 	return overlay.Settings(p.cfg.Settings, transport.Settings{
 		Name:     providerName + "/" + id[:8],
 		Clock:    p.cfg.Clock,
@@ -75,8 +76,8 @@ func (p *Provider) settings() transport.Settings {
 // storeKey names p's token in Config.Store: a token is good for one business unit
 // and scope, and a user's token for that user alone, whom the refresh token's key
 // tells apart.
-func (p *Provider) storeKey() transport.StoreKey {
-	k := transport.StoreKey{
+func (p *Provider) storeKey() storekey.Key {
+	k := storekey.Key{
 		Provider:  providerName,
 		ClientID:  p.cfg.ClientID,
 		AccountID: p.cfg.AccountID,

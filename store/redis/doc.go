@@ -1,9 +1,9 @@
 // Package redisstore shares tokentrip's state across a fleet of processes through
-// Redis: access tokens with one fetch per token lifetime for the whole fleet
-// (transport.Store), rotated refresh tokens by compare-and-swap, with the access
-// token issued with each (store.TokenPairs), the circuit breaker's state
-// (transport.BreakerSharer), and a lease-based semaphore that caps requests in
-// flight across processes, as Acoustic's ten-per-org limit needs.
+// Redis: access tokens with one fetch per token lifetime for the whole fleet, and
+// the circuit breaker's state (transport.Store), rotated refresh tokens by
+// compare-and-swap, with the access token issued with each (store.TokenPairs), and
+// a lease-based semaphore that caps requests in flight across processes, as
+// Acoustic's ten-per-org limit needs.
 //
 // To use it, set a provider's Config.Store to a Store (the provider keys each
 // credential's token by client, business unit, scope and user) and, for rotating

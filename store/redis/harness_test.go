@@ -21,6 +21,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/store"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
@@ -332,7 +333,7 @@ func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
 }
 
 // testKey is the StoreKey of the emulator's default client.
-var testKey = transport.StoreKey{Provider: "mcv1", ClientID: emulator.MCv1ClientID, AccountID: "518000123", Scope: "email_read"}
+var testKey = storekey.Key{Provider: "mcv1", ClientID: emulator.MCv1ClientID, AccountID: "518000123", Scope: "email_read"}
 
 // fakeClock is a clock the test moves by hand, shared by Sources and the emulator.
 type fakeClock = manualclock.Clock

@@ -13,6 +13,9 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/internal/storetest"
+	"github.com/tokentrip/tokentrip/internal/tokenwire"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -21,7 +24,7 @@ import (
 
 // mcv2Key is the StoreKey an mcv2 Transport for the emulator's default
 // server-to-server client keeps its token and breaker under.
-var mcv2Key = transport.StoreKey{Provider: "mcv2", ClientID: emulator.MCv2ClientID}
+var mcv2Key = storekey.Key{Provider: "mcv2", ClientID: emulator.MCv2ClientID}
 
 func redisKey(kind string) string { return redisstore.DefaultPrefix + "{" + mcv2Key.ID() + "}:" + kind }
 
@@ -33,7 +36,7 @@ func plainToken(tok, rest string, fetched time.Time, life time.Duration) string 
 // sealedWith returns what a Store with opts writes for a token entry (or, with
 // breaker, a breaker state): the bytes an attacker could copy, or a process with
 // another key would write.
-func sealedWith(t *testing.T, r *redisServer, breaker bool, tok transport.StoredToken, opts ...redisstore.Option) string {
+func sealedWith(t *testing.T, r *redisServer, breaker bool, tok storetest.Stored, opts ...redisstore.Option) string {
 	t.Helper()
 	ctx := context.Background()
 	st := r.newStore(opts...)
@@ -41,7 +44,7 @@ func sealedWith(t *testing.T, r *redisServer, breaker bool, tok transport.Stored
 	kind := "token"
 	if breaker {
 		kind = "breaker"
-		if err := st.SaveBreaker(ctx, mcv2Key.ID(), transport.BreakerRecord{Failures: 1}, time.Hour); err != nil {
+		if err := st.Put(ctx, mcv2Key.ID()+":breaker", tokenwire.Breaker{Failures: 1}.Encode(), time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	} else {
@@ -49,7 +52,7 @@ func sealedWith(t *testing.T, r *redisServer, breaker bool, tok transport.Stored
 		if err != nil || l == nil {
 			t.Fatalf("lock: %v, %v", l, err)
 		}
-		if err := l.Save(ctx, tok, time.Hour); err != nil {
+		if err := l.Save(ctx, tok.Value(), time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		l.Unlock(ctx)
@@ -64,7 +67,7 @@ func sealedWith(t *testing.T, r *redisServer, breaker bool, tok transport.Stored
 
 // sealedFor returns what the fleet's Store writes for tok under the credential id
 // (a StoreKey.ID): a genuine sealed value of another credential.
-func sealedFor(t *testing.T, r *redisServer, id string, tok transport.StoredToken) string {
+func sealedFor(t *testing.T, r *redisServer, id string, tok storetest.Stored) string {
 	t.Helper()
 	ctx := context.Background()
 	st := r.newStore()
@@ -72,7 +75,7 @@ func sealedFor(t *testing.T, r *redisServer, id string, tok transport.StoredToke
 	if err != nil || l == nil {
 		t.Fatalf("lock: %v, %v", l, err)
 	}
-	if err := l.Save(ctx, tok, time.Hour); err != nil {
+	if err := l.Save(ctx, tok.Value(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	l.Unlock(ctx)
@@ -121,7 +124,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
 	now := time.Now()
-	good := transport.StoredToken{Token: transport.Token{AccessToken: "genuine-looking", Expiry: now.Add(20 * time.Minute)}, Fetched: now}
+	good := storetest.Stored{Token: transport.Token{AccessToken: "genuine-looking", Expiry: now.Add(20 * time.Minute)}, Fetched: now}
 	evil := good
 	evil.Token.RESTInstanceURL, evil.Token.SOAPInstanceURL = "https://evil.example/", "https://evil.example/"
 
@@ -170,14 +173,14 @@ func TestPoisonedStoreValues(t *testing.T) {
 		}},
 		{name: "token: a hash under the token's key", kind: "token-hash", value: literal("x")},
 		{name: "token: sealed with the fleet's key, expired an hour ago", kind: "token", stale: true, value: func(t *testing.T, _ string) string {
-			old := transport.StoredToken{Token: transport.Token{AccessToken: "genuine-but-old", Expiry: now.Add(-time.Hour)}, Fetched: now.Add(-80 * time.Minute)}
+			old := storetest.Stored{Token: transport.Token{AccessToken: "genuine-but-old", Expiry: now.Add(-time.Hour)}, Fetched: now.Add(-80 * time.Minute)}
 			if strings.Contains(t.Name(), "without") {
 				return plainToken("genuine-but-old", "", now.Add(-80*time.Minute), 20*time.Minute)
 			}
 			return sealedWith(t, r, false, old)
 		}},
 		{name: "token: sealed with the fleet's key for another credential, copied", kind: "token", keyOnly: true, value: func(t *testing.T, _ string) string {
-			return sealedFor(t, r, transport.StoreKey{Provider: "mcv2", ClientID: "another-client"}.ID(), good)
+			return sealedFor(t, r, storekey.Key{Provider: "mcv2", ClientID: "another-client"}.ID(), good)
 		}},
 		{name: "token: a sealed breaker state copied to the token's key", kind: "token", value: func(t *testing.T, _ string) string {
 			if strings.Contains(t.Name(), "without") {
@@ -301,8 +304,9 @@ func TestPoisonedStoreValues(t *testing.T) {
 				}
 				switch p.kind {
 				case "breaker":
-					rec, ok, err := next.LoadBreaker(ctx, mcv2Key.ID())
-					if err != nil || !ok || rec != (transport.BreakerRecord{}) {
+					v, ok, err := next.Load(ctx, mcv2Key.ID()+":breaker")
+					rec, derr := tokenwire.DecodeBreaker(v)
+					if err != nil || !ok || derr != nil || rec != (tokenwire.Breaker{}) {
 						t.Errorf("breaker state after the fetch: %+v, %t, %v; want a closed state written over the poison", rec, ok, err)
 					}
 				case "lock":
@@ -311,7 +315,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 					}
 					fallthrough
 				default:
-					got, ok, err := next.Load(ctx, mcv2Key.ID())
+					got, ok, err := storetest.Load(ctx, next, mcv2Key.ID())
 					if err != nil || !ok || got.Token.AccessToken != cur.AccessToken {
 						t.Errorf("token after the fetch: %v, %t, %v; want the fetched token written over the poison", got.Token, ok, err)
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -41,7 +42,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := transport.StoreKey{Provider: "mcv2", ClientID: emulator.MCv2WebAppID, Subject: p.RefreshTokenKey()}
+		key := storekey.Key{Provider: "mcv2", ClientID: emulator.MCv2WebAppID, Subject: p.RefreshTokenKey()}
 		return p, transport.Settings{Clock: clock.Now, Store: st, StoreKey: key.ID()}
 	}
 
@@ -93,7 +94,7 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 			if shared {
 				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
-				cfg.Settings = transport.Settings{Store: st, StoreKey: transport.StoreKey{Provider: "acoustic", ClientID: emulator.AcousticClientID}.ID()}
+				cfg.Settings = transport.Settings{Store: st, StoreKey: storekey.Key{Provider: "acoustic", ClientID: emulator.AcousticClientID}.ID()}
 			}
 			c, err := acoustic.NewClient(cfg)
 			if err != nil {

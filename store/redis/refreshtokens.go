@@ -5,13 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/tokentrip/tokentrip/internal/tokenwire"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -238,14 +239,15 @@ func (r *RefreshTokens) openAccess(rk, sealed, d string) (transport.Token, error
 	if err != nil {
 		return transport.Token{}, err
 	}
-	w, err := decodeWire(plain)
+	w, err := tokenwire.DecodeToken(plain)
 	if err != nil {
-		return transport.Token{}, err
+		return transport.Token{}, corrupt(err.Error())
 	}
 	if !hmac.Equal([]byte(w.Refresh), []byte(d)) {
 		return transport.Token{}, corrupt("the access token kept with the refresh token belongs to another one")
 	}
-	return w.stored().Token, nil
+	f, _ := w.Fields()
+	return transport.Token(f), nil
 }
 
 // poisoned books a corrupt value found under key: it is reported once, the next
@@ -327,11 +329,9 @@ func (r *RefreshTokens) casRemote(ctx context.Context, key string, prevs []strin
 	if next != "" {
 		sealed = r.s.seal(rk, []byte(next))
 		if access.AccessToken != "" {
-			w := toWire(transport.StoredToken{Token: access})
+			w := tokenwire.New(tokenwire.Fields(access), time.Time{})
 			w.Refresh = dnext
-			if plain, err := json.Marshal(w); err == nil {
-				sealedAccess = r.s.seal(accessAAD(rk), plain)
-			}
+			sealedAccess = r.s.seal(accessAAD(rk), w.Encode())
 		}
 	}
 	flag := "0"

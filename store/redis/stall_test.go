@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/storetest"
+	"github.com/tokentrip/tokentrip/internal/tokenwire"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
@@ -94,7 +96,7 @@ func TestStoreOperationsAreBoundedWhileRedisStalls(t *testing.T) {
 	}
 	defer st.Close()
 	id := testKey.ID()
-	tok := transport.StoredToken{Token: transport.Token{AccessToken: "t-1", Expiry: time.Now().Add(time.Hour)}, Fetched: time.Now()}
+	tok := storetest.Stored{Token: transport.Token{AccessToken: "t-1", Expiry: time.Now().Add(time.Hour)}, Fetched: time.Now()}.Value()
 	held, err := st.Lock(ctx, id)
 	if err != nil || held == nil {
 		t.Fatalf("lock: %v, %v", held, err)
@@ -134,8 +136,10 @@ func TestStoreOperationsAreBoundedWhileRedisStalls(t *testing.T) {
 		{name: "Wait", bound: timeout, run: func() error { return other.Wait(ctx, id) }},
 		{name: "FetchLock.Save", bound: timeout, run: func() error { return held.Save(ctx, tok, time.Hour) }},
 		{name: "FetchLock.Unlock", bound: timeout, run: func() error { return held2.Unlock(ctx) }},
-		{name: "LoadBreaker", bound: timeout, run: func() error { _, _, err := st.LoadBreaker(ctx, id); return err }},
-		{name: "SaveBreaker", bound: timeout, run: func() error { return st.SaveBreaker(ctx, id, transport.BreakerRecord{}, time.Hour) }},
+		{name: "Load of the breaker state", bound: timeout, run: func() error { _, _, err := st.Load(ctx, id+":breaker"); return err }},
+		{name: "Put of the breaker state", bound: timeout, run: func() error {
+			return st.Put(ctx, id+":breaker", tokenwire.Breaker{}.Encode(), time.Hour)
+		}},
 		{name: "RefreshTokens.Load (falls back to its copy)", bound: timeout, ok: true, run: func() error {
 			v, err := rts.Load(ctx, "k")
 			if err == nil && v != "rt-1" {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,16 +20,18 @@ import (
 )
 
 // Store keeps tokentrip's shared state in Redis. It implements transport.Store
-// (set it as transport.Settings.Store) and transport.BreakerSharer, and hands out
-// RefreshTokens and Semaphores that share its client and settings. A Store is safe
+// (set it as transport.Settings.Store: the Sources of a fleet share their token
+// and their circuit breaker's state through it), and hands out RefreshTokens and
+// Semaphores that share its client and settings. A Store is safe
 // for concurrent use; make one per Redis client and share it.
 //
 // Every value that carries a secret or trust — access tokens, refresh tokens, the
 // breaker's state — is sealed with AES-GCM under the fleet's key (WithEncryptionKey)
 // and bound to the Redis key it is stored under; New refuses to make a Store
 // without a key unless WithoutEncryption says so. Whatever it reads is checked as
-// if it came from the network: a value that does not open, decode or make sense is
-// an error wrapping transport.ErrCorruptValue, which the Source treats as absent.
+// if it came from the network: a value that does not open is an error wrapping
+// transport.ErrCorruptValue (and one that does not decode or make sense is refused
+// by the Source), which the Source treats as absent.
 // Every Redis operation ends within the Store's timeout (WithTimeout), whatever the
 // client's own options say.
 type Store struct {
@@ -224,11 +227,23 @@ func (s *Store) String() string {
 // GoString keeps %#v from printing the Store's fields.
 func (s *Store) GoString() string { return "&" + s.String() }
 
-// Keys. An id is a transport.StoreKey.ID (already a hash); the braces make every
-// key of one id land in one Redis Cluster slot, as the scripts need.
-func (s *Store) tokenKey(id string) string { return s.cfg.prefix + "{" + id + "}:token" }
-func (s *Store) lockKey(id string) string  { return s.cfg.prefix + "{" + id + "}:lock" }
-func (s *Store) channel(id string) string  { return s.cfg.prefix + "events:" + id }
+// Keys. An id is a transport.Settings.StoreKey (tokentrip's providers give a
+// hash); the braces make every key of one id land in one Redis Cluster slot, as
+// the scripts need. A Source keeps its token under its id, and its breaker's
+// state under the id followed by ":breaker".
+func (s *Store) lockKey(id string) string { return s.cfg.prefix + "{" + id + "}:lock" }
+func (s *Store) channel(id string) string { return s.cfg.prefix + "events:" + id }
+
+// valueKey is where the value of a Store key is kept, and what it holds.
+func (s *Store) valueKey(key string) (rk, what string) {
+	if id, ok := strings.CutSuffix(key, breakerSuffix); ok {
+		return s.cfg.prefix + "{" + id + "}:breaker", "the breaker state"
+	}
+	return s.cfg.prefix + "{" + key + "}:token", "the token"
+}
+
+// breakerSuffix ends the Store key of a Source's breaker state.
+const breakerSuffix = ":breaker"
 
 // hashName turns a name a caller chose (a refresh-token key, a semaphore name) into
 // a key part that reveals nothing.
@@ -242,28 +257,38 @@ func (s *Store) opContext(parent context.Context) (context.Context, context.Canc
 	return context.WithTimeout(context.WithoutCancel(parent), s.cfg.timeout)
 }
 
-// Load implements transport.Store. A value that does not open with the Store's key
-// or does not decode to a token is an error wrapping transport.ErrCorruptValue.
-func (s *Store) Load(ctx context.Context, key string) (transport.StoredToken, bool, error) {
-	rk := s.tokenKey(key)
-	data, err := s.getBounded(ctx, "loading the token", rk)
+// Load implements transport.Store: the value under key — a Source's token, or its
+// breaker's state — opened with the Store's encryption key. A value that does not
+// open, is larger than any value tokentrip writes, or sits under a key of another
+// Redis type is an error wrapping transport.ErrCorruptValue.
+func (s *Store) Load(ctx context.Context, key string) ([]byte, bool, error) {
+	rk, what := s.valueKey(key)
+	data, err := s.getBounded(ctx, "loading "+what, rk)
 	switch {
 	case errors.Is(err, redis.Nil):
-		return transport.StoredToken{}, false, nil
+		return nil, false, nil
 	case wrongType(err):
-		return transport.StoredToken{}, false, corrupt("the token's key holds another type of value")
+		return nil, false, corrupt(what + "'s key holds another type of value")
 	case err != nil:
-		return transport.StoredToken{}, false, err
+		return nil, false, err
 	}
 	plain, err := s.open(rk, data)
 	if err != nil {
-		return transport.StoredToken{}, false, err
+		return nil, false, err
 	}
-	st, err := decodeToken(plain)
-	if err != nil {
-		return transport.StoredToken{}, false, err
-	}
-	return st, true, nil
+	return plain, true, nil
+}
+
+// Put implements transport.Store: the value — a Source's breaker state — is sealed
+// like a token and lives ttl past its last change, so that an abandoned
+// credential's state does not stay forever.
+func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	rk, what := s.valueKey(key)
+	sealed := s.seal(rk, value)
+	_, err := bound(ctx, s, "saving "+what, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.client.Set(ctx, rk, sealed, ttl).Err()
+	}, nil)
+	return err
 }
 
 // Lock implements transport.Store. The lock holds a random fencing value: only its
@@ -369,14 +394,10 @@ func (l *fetchLock) keepAlive() {
 }
 
 // Save implements transport.FetchLock.
-func (l *fetchLock) Save(ctx context.Context, tok transport.StoredToken, ttl time.Duration) error {
-	rk := l.s.tokenKey(l.id)
-	plain, err := encodeToken(tok)
-	if err != nil {
-		return err
-	}
+func (l *fetchLock) Save(ctx context.Context, value []byte, ttl time.Duration) error {
+	rk, _ := l.s.valueKey(l.id)
 	ms := max(ttl.Milliseconds(), 1)
-	sealed := l.s.seal(rk, plain)
+	sealed := l.s.seal(rk, value)
 	n, err := bound(ctx, l.s, "saving the token", func(ctx context.Context) (int, error) {
 		return saveScript.Run(ctx, l.s.client, []string{rk, l.s.lockKey(l.id)}, l.fence, sealed, ms, l.s.channel(l.id)).Int()
 	}, nil)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/storetest"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -209,8 +210,8 @@ func TestFetchLockIsFenced(t *testing.T) {
 	if err != nil || lb == nil {
 		t.Fatalf("lock after expiry: %v, %v", lb, err)
 	}
-	tok := transport.StoredToken{Token: transport.Token{AccessToken: "from-a", Expiry: time.Now().Add(time.Hour)}, Fetched: time.Now()}
-	if err := la.Save(ctx, tok, time.Hour); !errors.Is(err, transport.ErrLockLost) {
+	tok := storetest.Stored{Token: transport.Token{AccessToken: "from-a", Expiry: time.Now().Add(time.Hour)}, Fetched: time.Now()}
+	if err := la.Save(ctx, tok.Value(), time.Hour); !errors.Is(err, transport.ErrLockLost) {
 		t.Fatalf("save by the stale holder: %v, want ErrLockLost", err)
 	}
 	if err := la.Unlock(ctx); err != nil {
@@ -220,10 +221,10 @@ func TestFetchLockIsFenced(t *testing.T) {
 		t.Fatal("the stale holder's Unlock removed the new holder's lock")
 	}
 	tok.Token.AccessToken = "from-b"
-	if err := lb.Save(ctx, tok, time.Hour); err != nil {
+	if err := lb.Save(ctx, tok.Value(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := a.Load(ctx, id)
+	got, ok, err := storetest.Load(ctx, a, id)
 	if err != nil || !ok || got.Token.AccessToken != "from-b" || !got.Fetched.Equal(tok.Fetched) || !got.Token.Expiry.Equal(tok.Token.Expiry) {
 		t.Fatalf("load: %v, %v, %v", got, ok, err)
 	}

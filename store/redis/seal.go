@@ -1,120 +1,20 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// wireToken is a StoredToken as JSON. Times are Unix nanoseconds, 0 for none.
-type wireToken struct {
-	AccessToken  string `json:"a"`
-	Expiry       int64  `json:"e"`
-	RefreshAfter int64  `json:"ra,omitempty"`
-	REST         string `json:"r,omitempty"`
-	SOAP         string `json:"s,omitempty"`
-	Scope        string `json:"sc,omitempty"`
-	Fetched      int64  `json:"f"`
-	// Refresh, in an access token kept with a refresh token, is the digest of that
-	// refresh token, so that the two cannot be paired otherwise.
-	Refresh string `json:"rt,omitempty"`
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
-}
-
-func toWire(st transport.StoredToken) wireToken {
-	t := st.Token
-	return wireToken{
-		AccessToken:  t.AccessToken,
-		Expiry:       unixNano(t.Expiry),
-		RefreshAfter: unixNano(t.RefreshAfter),
-		REST:         t.RESTInstanceURL,
-		SOAP:         t.SOAPInstanceURL,
-		Scope:        t.Scope,
-		Fetched:      unixNano(st.Fetched),
-	}
-}
-
-func (w wireToken) stored() transport.StoredToken {
-	return transport.StoredToken{
-		Token: transport.Token{
-			AccessToken:     w.AccessToken,
-			Expiry:          fromUnixNano(w.Expiry),
-			RefreshAfter:    fromUnixNano(w.RefreshAfter),
-			RESTInstanceURL: w.REST,
-			SOAPInstanceURL: w.SOAP,
-			Scope:           w.Scope,
-		},
-		Fetched: fromUnixNano(w.Fetched),
-	}
-}
-
-func encodeToken(st transport.StoredToken) ([]byte, error) { return json.Marshal(toWire(st)) }
-
 // corrupt reports a stored value that cannot be trusted; it never quotes the value.
 func corrupt(what string) error {
 	return fmt.Errorf("redisstore: %w: %s", transport.ErrCorruptValue, what)
-}
-
-// decodeWire reads a JSON object into w: anything else (null, an array, text) is
-// corrupt, and so is a token without an access token or an expiry.
-func decodeWire(data []byte) (wireToken, error) {
-	var w wireToken
-	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) || json.Unmarshal(data, &w) != nil || w.AccessToken == "" || w.Expiry == 0 {
-		return wireToken{}, corrupt("the stored value is not a tokentrip token")
-	}
-	return w, nil
-}
-
-func decodeToken(data []byte) (transport.StoredToken, error) {
-	w, err := decodeWire(data)
-	if err != nil {
-		return transport.StoredToken{}, err
-	}
-	return w.stored(), nil
-}
-
-// wireBreaker is a transport.BreakerRecord as JSON. Both fields must be present:
-// the format gobreaker writes, or an empty object, is not a breaker state of ours.
-type wireBreaker struct {
-	OpenUntil *int64 `json:"o"` // Unix nanoseconds, 0 when closed
-	Failures  *int   `json:"f"`
-}
-
-func encodeBreaker(rec transport.BreakerRecord) ([]byte, error) {
-	o, f := unixNano(rec.OpenUntil), rec.Failures
-	return json.Marshal(wireBreaker{OpenUntil: &o, Failures: &f})
-}
-
-func decodeBreaker(data []byte) (transport.BreakerRecord, error) {
-	var w wireBreaker
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) || dec.Decode(&w) != nil || w.OpenUntil == nil || w.Failures == nil {
-		return transport.BreakerRecord{}, corrupt("the stored value is not a tokentrip breaker state")
-	}
-	return transport.BreakerRecord{OpenUntil: fromUnixNano(*w.OpenUntil), Failures: *w.Failures}, nil
 }
 
 // maxValueLen bounds every value the Store reads back: a token entry, a breaker
