@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -108,7 +109,7 @@ func ExampleNewTokenCache() {
 			AuthURL:      srv.URL,
 			ClientID:     mcv2test.DefaultClientID,
 			ClientSecret: mcv2test.DefaultClientSecret,
-			Store:        cache,
+			Common:       provider.Common{Source: transport.Settings{Store: cache}},
 		})
 		if err != nil {
 			log.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -38,10 +39,15 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
-			HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c, Logger: logger,
-			Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-			Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}},
+			AuthURL:      srv.URL,
+			ClientID:     mcv2test.DefaultClientID,
+			ClientSecret: mcv2test.DefaultClientSecret,
+			Common: provider.Common{
+				HTTPClient: srv.Client(),
+				Retry:      provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+				Source:     transport.Settings{Store: c, Logger: logger, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}},
+				Transport:  transport.Options{Base: srv.Client().Transport},
+			},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -29,7 +30,7 @@ const retrieveEnvelope = `<?xml version="1.0" encoding="UTF-8"?>
 
 // mcv1Provider fetches legacy tokens from the emulator, as small as a provider gets.
 func mcv1Provider(emu *mcv1test.Server) transport.Provider {
-	ec := endpoint.NewClient("mcv1", emu.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
+	ec := endpoint.NewClient("mcv1", emu.Client(), provider.Retry{MaxRetries: -1}, nil)
 	return providerfunc.Func(func(ctx context.Context) (transport.Token, error) {
 		body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, mcv1test.DefaultClientID, mcv1test.DefaultClientSecret)
 		resp, err := ec.Post(ctx, emu.URL+mcv1test.TokenPath, "application/json", []byte(body))

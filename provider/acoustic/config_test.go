@@ -14,7 +14,9 @@ import (
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-func TestPodHost(t *testing.T) {
+// TestPodEndpoint: each pod's API host, in any spelling; an unknown pod is a
+// configuration error.
+func TestPodEndpoint(t *testing.T) {
 	want := map[string]string{
 		"1":     "api-campaign-us-1.goacoustic.com",
 		"2":     "api-campaign-us-2.goacoustic.com",
@@ -31,15 +33,15 @@ func TestPodHost(t *testing.T) {
 	}
 	for pod, host := range want {
 		for _, spelling := range []string{pod, strings.ToLower(pod), " " + pod + " "} {
-			got, ok := acoustic.PodHost(spelling)
-			if !ok || got != host {
-				t.Errorf("PodHost(%q) = %q, %v; want %q", spelling, got, ok, host)
+			got, err := acoustic.Config{Pod: spelling}.Endpoint()
+			if err != nil || got != "https://"+host {
+				t.Errorf("Pod %q: Endpoint() = %q, %v; want https://%s", spelling, got, err, host)
 			}
 		}
 	}
 	for _, pod := range []string{"", "0", "10", "C", "us-1", "pilot2"} {
-		if got, ok := acoustic.PodHost(pod); ok {
-			t.Errorf("PodHost(%q) = %q, want unknown", pod, got)
+		if got, err := (acoustic.Config{Pod: pod}).Endpoint(); !errors.Is(err, transport.ErrConfig) {
+			t.Errorf("Pod %q: Endpoint() = %q, %v; want unknown", pod, got, err)
 		}
 	}
 }

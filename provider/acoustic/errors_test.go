@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -117,8 +118,11 @@ func TestFetchErrorMapping(t *testing.T) {
 			}))
 			defer srv.Close()
 			p, err := acoustic.NewProvider(acoustic.Config{
-				BaseURL: srv.URL, ClientID: "client", ClientSecret: testSecret, RefreshToken: testRefresh,
-				Retry: transport.RetryPolicy{MaxRetries: -1},
+				BaseURL:      srv.URL,
+				ClientID:     "client",
+				ClientSecret: testSecret,
+				RefreshToken: testRefresh,
+				Common:       provider.Common{Retry: provider.Retry{MaxRetries: -1}},
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // start is the moment the tests' manual clocks begin at.
@@ -39,7 +41,7 @@ func configFor(srv *acoustictest.Server, clock *manualclock.Clock) acoustic.Conf
 		ClientID:     acoustictest.DefaultClientID,
 		ClientSecret: acoustictest.DefaultClientSecret,
 		RefreshToken: acoustictest.DefaultRefreshToken,
-		Clock:        clock.Now,
+		Common:       provider.Common{Source: transport.Settings{Clock: clock.Now}},
 	}
 }
 

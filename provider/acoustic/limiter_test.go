@@ -156,10 +156,11 @@ func TestLimitRefusalAndFailure(t *testing.T) {
 	}
 }
 
-func TestLimitModeString(t *testing.T) {
+// TestLimitModeRendering: a Config names its mode in words.
+func TestLimitModeRendering(t *testing.T) {
 	for m, want := range map[acoustic.LimitMode]string{acoustic.Wait: "wait", acoustic.FailFast: "fail-fast", 9: "LimitMode(9)"} {
-		if got := m.String(); got != want {
-			t.Errorf("%d.String() = %q, want %q", int(m), got, want)
+		if got := (acoustic.Config{LimitMode: m}).String(); !strings.Contains(got, "LimitMode:"+want+" ") && !strings.HasSuffix(got, "LimitMode:"+want+"}") {
+			t.Errorf("%d: Config.String() = %q, want LimitMode:%s", int(m), got, want)
 		}
 	}
 }

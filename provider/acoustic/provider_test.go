@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
@@ -56,8 +57,14 @@ func TestTokenRequestEncoding(t *testing.T) {
 	srv, clock := newEmulator(t, acoustictest.WithClient(id, secret, refresh))
 	capture := &bodyCapture{}
 	p, err := acoustic.NewProvider(acoustic.Config{
-		BaseURL: srv.URL, ClientID: id, ClientSecret: secret, RefreshToken: refresh,
-		Clock: clock.Now, HTTPClient: &http.Client{Transport: capture},
+		BaseURL:      srv.URL,
+		ClientID:     id,
+		ClientSecret: secret,
+		RefreshToken: refresh,
+		Common: provider.Common{
+			HTTPClient: &http.Client{Transport: capture},
+			Source:     transport.Settings{Clock: clock.Now},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +281,7 @@ func TestEmulatorRejections(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			srv, clock := newEmulator(t)
 			cfg := configFor(srv, clock)
-			cfg.Retry = transport.RetryPolicy{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
+			cfg.Retry = provider.Retry{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
 			c.setup(srv, &cfg)
 			p, err := acoustic.NewProvider(cfg)
 			if err != nil {
@@ -301,7 +308,7 @@ func TestEmulatorRejections(t *testing.T) {
 func TestMintLimit(t *testing.T) {
 	srv, clock := newEmulator(t, acoustictest.WithEarliestRefresh(0), acoustictest.WithMintLimit(1, time.Hour))
 	cfg := configFor(srv, clock)
-	cfg.Retry = transport.RetryPolicy{MaxRetries: -1}
+	cfg.Retry = provider.Retry{MaxRetries: -1}
 	p, err := acoustic.NewProvider(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -354,8 +361,11 @@ func TestChangedRefreshTokenIsLogged(t *testing.T) {
 	defer srv.Close()
 	var logged bytes.Buffer
 	p, err := acoustic.NewProvider(acoustic.Config{
-		BaseURL: srv.URL, ClientID: "client", ClientSecret: testSecret, RefreshToken: testRefresh,
-		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+		BaseURL:      srv.URL,
+		ClientID:     "client",
+		ClientSecret: testSecret,
+		RefreshToken: testRefresh,
+		Common:       provider.Common{Source: transport.Settings{Logger: slog.New(slog.NewTextHandler(&logged, nil))}},
 	})
 	if err != nil {
 		t.Fatal(err)

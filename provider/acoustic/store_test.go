@@ -1,10 +1,13 @@
 package acoustic_test
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
@@ -32,7 +35,7 @@ func TestStoreSharesTokens(t *testing.T) {
 			var tokens []string
 			for i, refreshToken := range []string{tt.first, tt.second} {
 				cfg := configFor(srv, clock)
-				cfg.RefreshToken, cfg.Store = refreshToken, shared
+				cfg.RefreshToken, cfg.Source.Store = refreshToken, shared
 				tr, err := acoustic.NewTransport(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -56,7 +59,7 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := acoustic.Config{Pod: "6", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh", Store: &transport.MemoryStore{}}
+	cfg := acoustic.Config{Pod: "6", ClientID: "id", ClientSecret: "secret", RefreshToken: "refresh", Common: provider.Common{Source: transport.Settings{Store: &transport.MemoryStore{}}}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +67,7 @@ func TestStoreRendering(t *testing.T) {
 	for how, out := range map[string]string{
 		"%v":   cfg.String(),
 		"json": string(js),
-		"slog": cfg.LogValue().String(),
+		"slog": fmt.Sprint(slog.AnyValue(cfg)),
 	} {
 		if !strings.Contains(strings.ToLower(out), "store") || strings.Contains(out, "MemoryStore") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)

@@ -23,7 +23,7 @@ func TestRESTThroughNewClient(t *testing.T) {
 	srv, clock := newEmulator(t)
 	rec := &recorder{}
 	cfg := configFor(srv, clock)
-	cfg.Base = rec
+	cfg.Transport.Base = rec
 	client := newClient(t, cfg)
 
 	get := func() reply {
@@ -184,7 +184,7 @@ func TestHostScope(t *testing.T) {
 		cfg := configFor(srv, clock)
 		cfg.BaseURL, cfg.Pod = "", "6"
 		cfg.HTTPClient = &http.Client{Transport: tokens}
-		cfg.Base = api
+		cfg.Transport.Base = api
 		client := newClient(t, cfg)
 
 		for _, u := range []string{
@@ -222,7 +222,7 @@ func TestHookSeesEvents(t *testing.T) {
 	cfg := configFor(srv, clock)
 	var mu sync.Mutex
 	var kinds []transport.EventKind
-	cfg.Hook = func(ev transport.Event) {
+	cfg.Source.Hook = func(ev transport.Event) {
 		mu.Lock()
 		kinds = append(kinds, ev.Kind)
 		mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -38,7 +39,7 @@ func TestValidate(t *testing.T) {
 		{name: "localhost over http", edit: func(c *mcv1.Config) { *c = withURL("http://localhost:8080/") }},
 		{name: "offline with a store", edit: func(c *mcv1.Config) { c.Offline, c.RefreshTokens, c.RefreshTokenKey = true, &store.Memory{}, "k" }},
 		{name: "API hosts", edit: func(c *mcv1.Config) {
-			c.APIHosts = []string{"api.example.com", "*.example.com", "127.0.0.1:9", "https://x.example.com/p", "http://[::1]:8080"}
+			c.Transport.Hosts = []string{"api.example.com", "*.example.com", "127.0.0.1:9", "https://x.example.com/p", "http://[::1]:8080"}
 		}},
 
 		{name: "neither subdomain nor auth URL", edit: func(c *mcv1.Config) { c.Subdomain = "" }, field: "Subdomain"},
@@ -63,11 +64,11 @@ func TestValidate(t *testing.T) {
 		{name: "client secret with a line break", edit: func(c *mcv1.Config) { c.ClientSecret += "\n" }, field: "ClientSecret"},
 		{name: "store without offline", edit: func(c *mcv1.Config) { c.RefreshTokens = &store.Memory{} }, field: "RefreshTokens"},
 		{name: "store key without offline", edit: func(c *mcv1.Config) { c.RefreshTokenKey = "k" }, field: "RefreshTokenKey"},
-		{name: "empty API host", edit: func(c *mcv1.Config) { c.APIHosts = []string{""} }, field: "APIHosts"},
-		{name: "API host with a path", edit: func(c *mcv1.Config) { c.APIHosts = []string{"example.com/api"} }, field: "APIHosts"},
-		{name: "API host wildcard on a TLD", edit: func(c *mcv1.Config) { c.APIHosts = []string{"*.com"} }, field: "APIHosts"},
-		{name: "API host plain http", edit: func(c *mcv1.Config) { c.APIHosts = []string{"http://api.example.com"} }, field: "APIHosts"},
-		{name: "API host with user info", edit: func(c *mcv1.Config) { c.APIHosts = []string{"https://u:p@api.example.com"} }, field: "APIHosts"},
+		{name: "empty API host", edit: func(c *mcv1.Config) { c.Transport.Hosts = []string{""} }, field: "Transport.Hosts"},
+		{name: "API host with a path", edit: func(c *mcv1.Config) { c.Transport.Hosts = []string{"example.com/api"} }, field: "Transport.Hosts"},
+		{name: "API host wildcard on a TLD", edit: func(c *mcv1.Config) { c.Transport.Hosts = []string{"*.com"} }, field: "Transport.Hosts"},
+		{name: "API host plain http", edit: func(c *mcv1.Config) { c.Transport.Hosts = []string{"http://api.example.com"} }, field: "Transport.Hosts"},
+		{name: "API host with user info", edit: func(c *mcv1.Config) { c.Transport.Hosts = []string{"https://u:p@api.example.com"} }, field: "Transport.Hosts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +86,7 @@ func TestValidate(t *testing.T) {
 				return
 			}
 			ce, ok := errors.AsType[*transport.ConfigError](err)
-			if !ok || !errors.Is(err, transport.ErrConfig) || ce.Field != tt.field || ce.Provider != mcv1.Name || ce.Problem == "" {
+			if !ok || !errors.Is(err, transport.ErrConfig) || ce.Field != tt.field || ce.Provider != "mcv1" || ce.Problem == "" {
 				t.Fatalf("Validate: %#v, want a ConfigError for %s", err, tt.field)
 			}
 			wantNoSecrets(t, "error", err.Error(), "s3cr3t-value", "pw")
@@ -110,7 +111,7 @@ func TestHosts(t *testing.T) {
 		},
 		{
 			name: "older stack and API hosts",
-			cfg:  mcv1.Config{AuthURL: "https://auth-s7.exacttargetapis.com", APIHosts: []string{"127.0.0.1:9"}},
+			cfg:  mcv1.Config{AuthURL: "https://auth-s7.exacttargetapis.com", Common: provider.Common{Transport: transport.Options{Hosts: []string{"127.0.0.1:9"}}}},
 			want: append(append([]string{"https://auth-s7.exacttargetapis.com"}, legacy...), "127.0.0.1:9"),
 		},
 	}
@@ -138,7 +139,9 @@ func TestSecretsNeverRendered(t *testing.T) {
 		ClientSecret:  secret,
 		Offline:       true,
 		RefreshTokens: &store.Memory{},
-		APIHosts:      []string{"https://u:" + urlSecret + "@api.example.com/?k=" + query, "u:" + urlSecret + "@host.example.com"},
+		Common: provider.Common{
+			Transport: transport.Options{Hosts: []string{"https://u:" + urlSecret + "@api.example.com/?k=" + query, "u:" + urlSecret + "@host.example.com"}},
+		},
 	}
 	_ = cfg.RefreshTokens.CompareAndSwap(t.Context(), "k", "", "rt-stored-refresh-token")
 	p := newProvider(t, mcv1.Config{AuthURL: "https://auth.exacttargetapis.com", ClientID: "client-id", ClientSecret: secret})
@@ -175,7 +178,7 @@ func TestSecretsNeverRendered(t *testing.T) {
 		t.Errorf("MarshalJSON = %s (%v)", jsonOut, err)
 	}
 	// JSON and slog use the snake_case keys of every provider's Config.
-	for _, key := range []string{"auth_url", "client_id", "client_secret", "refresh_tokens", "api_hosts"} {
+	for _, key := range []string{"auth_url", "client_id", "client_secret", "refresh_tokens", "hosts"} {
 		if _, ok := decoded[key]; !ok {
 			t.Errorf("MarshalJSON = %s, want the key %q", jsonOut, key)
 		}

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -35,7 +36,7 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 var issuedToken = regexp.MustCompile(`(at|rt)-[A-Z2-7]{52}`)
 
 // fastRetry retries once, at once: the error tests count every attempt.
-var fastRetry = transport.RetryPolicy{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
+var fastRetry = provider.Retry{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
 
 // newServer starts an emulator that the test closes when it ends.
 func newServer(t *testing.T, opts ...mcv1test.Option) *mcv1test.Server {
@@ -52,9 +53,11 @@ func configFor(srv *mcv1test.Server) mcv1.Config {
 		AuthURL:      srv.URL,
 		ClientID:     mcv1test.DefaultClientID,
 		ClientSecret: mcv1test.DefaultClientSecret,
-		HTTPClient:   srv.Client(),
-		Base:         srv.Client().Transport,
-		Retry:        fastRetry,
+		Common: provider.Common{
+			HTTPClient: srv.Client(),
+			Retry:      fastRetry,
+			Transport:  transport.Options{Base: srv.Client().Transport},
+		},
 	}
 }
 
@@ -119,7 +122,7 @@ func wantFetchError(t *testing.T, err error, kind error, status int, code string
 	if !ok {
 		t.Fatalf("error %v (%T), want a *transport.FetchError", err, err)
 	}
-	if !errors.Is(err, kind) || fe.Provider != mcv1.Name || fe.StatusCode != status || fe.Code != code || fe.Hint == "" {
+	if !errors.Is(err, kind) || fe.Provider != "mcv1" || fe.StatusCode != status || fe.Code != code || fe.Hint == "" {
 		t.Errorf("got %+v\nwant kind %v, provider mcv1, status %d, code %q and a hint", *fe, kind, status, code)
 	}
 	wantNoSecrets(t, "error", err.Error(), secrets...)

@@ -1,10 +1,13 @@
 package mcv1_test
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
@@ -35,7 +38,7 @@ func TestStoreSharesTokens(t *testing.T) {
 			var tokens []string
 			for i, edit := range []func(*mcv1.Config){tt.first, tt.second} {
 				cfg := configFor(srv)
-				cfg.Store = shared
+				cfg.Source.Store = shared
 				if edit != nil {
 					edit(&cfg)
 					cfg.RefreshTokens = refreshTokens
@@ -63,17 +66,17 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := mcv1.Config{Subdomain: "mc563885gzs27c5t9-63k636ttgm", ClientID: "id", ClientSecret: "secret", Store: &transport.MemoryStore{}}
+	cfg := mcv1.Config{Subdomain: "mc563885gzs27c5t9-63k636ttgm", ClientID: "id", ClientSecret: "secret", Common: provider.Common{Source: transport.Settings{Store: &transport.MemoryStore{}}}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for how, out := range map[string]string{"%v": cfg.String(), "%#v": cfg.GoString(), "json": string(js), "slog": cfg.LogValue().String()} {
+	for how, out := range map[string]string{"%v": cfg.String(), "%#v": cfg.GoString(), "json": string(js), "slog": fmt.Sprint(slog.AnyValue(cfg))} {
 		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryStore") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
 		}
 	}
-	if s := cfg.String(); !strings.Contains(s, " Store:set ") {
+	if s := cfg.String(); !strings.HasSuffix(s, " Store:set}") {
 		t.Errorf("String() = %s, want Store:set", s)
 	}
 }
@@ -103,7 +106,7 @@ func TestServersSharingALegacyPackage(t *testing.T) {
 			for range 2 { // two servers, one client id
 				cfg := configFor(srv)
 				if tt.store {
-					cfg.Store = shared
+					cfg.Source.Store = shared
 				}
 				tr, err := mcv1.NewTransport(cfg)
 				if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
@@ -129,8 +130,10 @@ func TestTenantHosts(t *testing.T) {
 		Subdomain:    subdomain,
 		ClientID:     mcv1test.DefaultClientID,
 		ClientSecret: mcv1test.DefaultClientSecret,
-		HTTPClient:   &http.Client{Transport: tokenRequests},
-		Base:         seen,
+		Common: provider.Common{
+			HTTPClient: &http.Client{Transport: tokenRequests},
+			Transport:  transport.Options{Base: seen},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +182,7 @@ func TestCredentialStaysOnItsHosts(t *testing.T) {
 	listed, foreign := echo("listed"), echo("foreign")
 
 	cfg := configFor(srv)
-	cfg.APIHosts = []string{listed.URL}
+	cfg.Transport.Hosts = []string{listed.URL}
 	client, err := mcv1.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -203,9 +206,9 @@ func TestOfflineRefreshAhead(t *testing.T) {
 	srv := newServer(t, mcv1test.WithClock(clock.Now))
 	tokens := &store.Memory{}
 	cfg := offlineConfig(srv, tokens, "")
-	cfg.Clock = clock.Now
+	cfg.Source.Clock = clock.Now
 	var events []transport.EventKind
-	cfg.Hook = func(ev transport.Event) { events = append(events, ev.Kind) }
+	cfg.Source.Hook = func(ev transport.Event) { events = append(events, ev.Kind) }
 	tr, err := mcv1.NewTransport(cfg)
 	if err != nil {
 		t.Fatal(err)

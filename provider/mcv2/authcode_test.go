@@ -2,6 +2,7 @@ package mcv2_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -40,10 +42,12 @@ func TestAuthorizeURL(t *testing.T) {
 	}
 }
 
-func TestNewStateAndVerifier(t *testing.T) {
+// TestStateAndVerifier: the state the docs suggest (crypto/rand.Text) and
+// NewVerifier's verifiers are long, well-formed and never repeat.
+func TestStateAndVerifier(t *testing.T) {
 	states, verifiers := map[string]bool{}, map[string]bool{}
 	for range 100 {
-		s, v := mcv2.NewState(), mcv2.NewVerifier()
+		s, v := rand.Text(), mcv2.NewVerifier()
 		if len(s) < 26 || len(v) != 43 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 			t.Fatalf("state %q, verifier %q", s, v)
 		}
@@ -80,7 +84,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			cfg := webConfig(srv, rts)
 			cfg.ClientID, cfg.ClientSecret = tt.clientID, tt.secret
 			cfg.HTTPClient = rec.client()
-			cfg.Clock = clk.Now
+			cfg.Source.Clock = clk.Now
 			p := newProvider(t, cfg)
 
 			cb := authorize(t, srv, p, tt.opts...)
@@ -324,8 +328,7 @@ func TestTSSDMovesTheTenant(t *testing.T) {
 		ClientSecret:  mcv2test.DefaultWebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: &store.Memory{},
-		HTTPClient:    rec.client(),
-		Clock:         clk.Now,
+		Common:        provider.Common{HTTPClient: rec.client(), Source: transport.Settings{Clock: clk.Now}},
 	})
 	if got := p.AuthorizeURL("s"); !strings.HasPrefix(got, "https://"+subdomain+".auth.marketingcloudapis.com/v2/authorize?") {
 		t.Fatalf("AuthorizeURL %s does not go to the configured tenant", got)

@@ -4,8 +4,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/url"
+
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 )
 
 // Errors of ParseCallback and Exchange, wrapped in a *CallbackError.
@@ -108,11 +109,11 @@ func validTSSD(s string) bool {
 	return true
 }
 
-// String describes the callback with its code redacted.
+// String describes the callback with its code providerkit.Redacted.
 func (c Callback) String() string {
 	code := ""
 	if c.Code != "" {
-		code = redacted
+		code = providerkit.Redacted
 	}
 	return "mcv2.Callback{Code:" + code + " Subdomain:" + c.Subdomain + "}"
 }
@@ -120,19 +121,14 @@ func (c Callback) String() string {
 // GoString keeps %#v from printing the code.
 func (c Callback) GoString() string { return c.String() }
 
-// MarshalJSON renders the callback with its code redacted.
+// MarshalJSON renders the callback with its code providerkit.Redacted.
 func (c Callback) MarshalJSON() ([]byte, error) {
 	v := struct {
 		Code      string `json:"code,omitempty"`
 		Subdomain string `json:"subdomain,omitempty"`
 	}{Subdomain: c.Subdomain}
 	if c.Code != "" {
-		v.Code = redacted
+		v.Code = providerkit.Redacted
 	}
 	return json.Marshal(v)
-}
-
-// LogValue renders the callback for log/slog with its code redacted.
-func (c Callback) LogValue() slog.Value {
-	return slog.GroupValue(slog.Bool("code", c.Code != ""), slog.String("subdomain", c.Subdomain))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -32,7 +33,7 @@ func TestValidate(t *testing.T) {
 		{"localhost URL with a path", func(c *mcv2.Config) { c.AuthURL = "http://localhost:8080/mc/" }, ""},
 		{"https URL", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com" }, ""},
 		{"auth URL with the token path", func(c *mcv2.Config) { c.AuthURL = "https://auth.example.com/v2/token" }, ""},
-		{"API hosts", func(c *mcv2.Config) { c.APIHosts = []string{"*.example.com", "https://api.example.com"} }, ""},
+		{"API hosts", func(c *mcv2.Config) { c.Transport.Hosts = []string{"*.example.com", "https://api.example.com"} }, ""},
 
 		{"no client id", func(c *mcv2.Config) { c.ClientID = "" }, "ClientID"},
 		{"client id with a space", func(c *mcv2.Config) { c.ClientID = "client id" }, "ClientID"},
@@ -55,9 +56,9 @@ func TestValidate(t *testing.T) {
 		{"relative redirect URI", func(c *mcv2.Config) { c.RedirectURI = "/callback" }, "RedirectURI"},
 		{"redirect URI with a fragment", func(c *mcv2.Config) { c.RedirectURI = redirectURI + "#x" }, "RedirectURI"},
 		{"scope with a quote", func(c *mcv2.Config) { c.Scope = []string{`email"read`} }, "Scope"},
-		{"empty API host", func(c *mcv2.Config) { c.APIHosts = []string{""} }, "APIHosts"},
-		{"wildcard over a top-level domain", func(c *mcv2.Config) { c.APIHosts = []string{"*.com"} }, "APIHosts"},
-		{"API host URL without a host", func(c *mcv2.Config) { c.APIHosts = []string{"https:///x"} }, "APIHosts"},
+		{"empty API host", func(c *mcv2.Config) { c.Transport.Hosts = []string{""} }, "Transport.Hosts"},
+		{"wildcard over a top-level domain", func(c *mcv2.Config) { c.Transport.Hosts = []string{"*.com"} }, "Transport.Hosts"},
+		{"API host URL without a host", func(c *mcv2.Config) { c.Transport.Hosts = []string{"https:///x"} }, "Transport.Hosts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +140,9 @@ func TestConfigRendersURLsWithoutSecrets(t *testing.T) {
 	cfg := mcv2.Config{
 		AuthURL:  "https://user:" + pw + "@auth.example.com/?k=" + query + "#" + query,
 		ClientID: "client-id-visible",
-		APIHosts: []string{"https://u:" + pw + "@api.example.com/?k=" + query, "u:" + pw + "@host.example.com"},
+		Common: provider.Common{
+			Transport: transport.Options{Hosts: []string{"https://u:" + pw + "@api.example.com/?k=" + query, "u:" + pw + "@host.example.com"}},
+		},
 	}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg)
@@ -206,10 +209,10 @@ func TestCallbackRendersWithoutCode(t *testing.T) {
 // without the password or query it carries.
 func TestAPIHostsErrorHidesSecrets(t *testing.T) {
 	for _, entry := range []string{"https://user:s3cret@ex ample.com", "user:s3cret@*.com"} {
-		cfg := mcv2.Config{Subdomain: "mc563885gzs27c5t9-63k636tzgm", ClientID: "id", ClientSecret: "secret", APIHosts: []string{entry}}
+		cfg := mcv2.Config{Subdomain: "mc563885gzs27c5t9-63k636tzgm", ClientID: "id", ClientSecret: "secret", Common: provider.Common{Transport: transport.Options{Hosts: []string{entry}}}}
 		err := cfg.Validate()
 		var ce *transport.ConfigError
-		if !errors.As(err, &ce) || ce.Field != "APIHosts" {
+		if !errors.As(err, &ce) || ce.Field != "Transport.Hosts" {
 			t.Fatalf("%q: got %v, want a ConfigError for APIHosts", entry, err)
 		}
 		if strings.Contains(err.Error(), "s3cret") {

@@ -41,7 +41,7 @@ const (
 // decode reads a token endpoint's answer. A success (2xx, an access token, no
 // error) comes back as it is; anything else becomes a *transport.FetchError.
 func decode(resp *endpoint.Response, req tokenRequest) (oauthwire.Response, error) {
-	r, err := oauthwire.Decode(providerName, resp)
+	r, err := oauthwire.Decode(name, resp)
 	switch {
 	case err != nil && resp.StatusCode == http.StatusNotFound:
 		return r, rejection(resp.StatusCode, oauthwire.Response{}, req)
@@ -59,7 +59,7 @@ func decode(resp *endpoint.Response, req tokenRequest) (oauthwire.Response, erro
 func rejection(status int, r oauthwire.Response, req tokenRequest) *transport.FetchError {
 	secrets := append(req.secrets(), r.AccessToken, r.RefreshToken)
 	e := &transport.FetchError{
-		Provider:   providerName,
+		Provider:   name,
 		StatusCode: status,
 		Code:       scrub(r.Error, secrets),
 		Message:    scrub(r.ErrorDescription, secrets),
@@ -99,7 +99,7 @@ func rejection(status int, r oauthwire.Response, req tokenRequest) *transport.Fe
 func storeError(action string, err error, hint string) error {
 	return &transport.FetchError{
 		Kind:     transport.ErrEndpoint,
-		Provider: providerName,
+		Provider: name,
 		Message:  action + " the refresh token",
 		Hint:     hint,
 		Err:      err,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -70,7 +71,7 @@ func TestCannedAnswers(t *testing.T) {
 				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			p := newProvider(t, mcv2.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: secret, Retry: transport.RetryPolicy{MaxRetries: -1}})
+			p := newProvider(t, mcv2.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: secret, Common: provider.Common{Retry: provider.Retry{MaxRetries: -1}}})
 			tok, err := p.Fetch(context.Background())
 			if tt.kind == nil {
 				if err != nil || tok.AccessToken != "at-1" {

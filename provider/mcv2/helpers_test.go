@@ -3,6 +3,7 @@ package mcv2_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -39,7 +41,7 @@ func serverConfig(srv *mcv2test.Server) mcv2.Config {
 		AuthURL:      srv.URL,
 		ClientID:     mcv2test.DefaultClientID,
 		ClientSecret: mcv2test.DefaultClientSecret,
-		Retry:        transport.RetryPolicy{MaxRetries: -1},
+		Common:       provider.Common{Retry: provider.Retry{MaxRetries: -1}},
 	}
 }
 
@@ -51,7 +53,7 @@ func webConfig(srv *mcv2test.Server, rts store.RefreshTokens) mcv2.Config {
 		ClientSecret:  mcv2test.DefaultWebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: rts,
-		Retry:         transport.RetryPolicy{MaxRetries: -1},
+		Common:        provider.Common{Retry: provider.Retry{MaxRetries: -1}},
 	}
 }
 
@@ -68,7 +70,7 @@ func newProvider(t *testing.T, cfg mcv2.Config) *mcv2.Provider {
 // AuthorizeURL to the redirect and parses the callback.
 func authorize(t *testing.T, srv *mcv2test.Server, p *mcv2.Provider, opts ...mcv2.AuthOption) mcv2.Callback {
 	t.Helper()
-	state := mcv2.NewState()
+	state := rand.Text()
 	resp, err := srv.Client().Get(p.AuthorizeURL(state, opts...))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -56,7 +57,7 @@ func TestFetchToken(t *testing.T) {
 	clk := newClock()
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	cfg := serverConfig(srv)
-	cfg.Clock = clk.Now
+	cfg.Source.Clock = clk.Now
 	cfg.Scope = []string{"email_read"}
 	tok, err := newProvider(t, cfg).Fetch(context.Background())
 	if err != nil {
@@ -211,7 +212,7 @@ func TestErrorAnswers(t *testing.T) {
 		{
 			name: "endpoint down", setup: func(s *mcv2test.Server) { s.FailTokenRequests(3, 503, 0) },
 			edit: func(c *mcv2.Config) {
-				c.Retry = transport.RetryPolicy{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
+				c.Retry = provider.Retry{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
 			},
 			kind: transport.ErrEndpoint, status: 503, requests: 3,
 		},

@@ -25,7 +25,7 @@ func TestRefreshRotates(t *testing.T) {
 	rts := &ledger{}
 	rec := &recorder{}
 	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	cfg.Source.Clock = clk.Now
 	cfg.HTTPClient = rec.client()
 	cfg.AccountID = "5150"
 	p := newProvider(t, cfg)
@@ -144,7 +144,7 @@ func TestSavingOutlivesTheCaller(t *testing.T) {
 			srv := start(t, mcv2test.WithClock(clk.Now))
 			rts := &ledger{}
 			cfg := webConfig(srv, rts)
-			cfg.Clock = clk.Now
+			cfg.Source.Clock = clk.Now
 			if step == "refresh" {
 				exchange(t, srv, newProvider(t, cfg))
 			}
@@ -180,7 +180,7 @@ func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	rts := &ledger{}
 	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	cfg.Source.Clock = clk.Now
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // the exchanged token has expired: no handover
@@ -308,7 +308,7 @@ func TestRefusedRefreshTokenWithoutARace(t *testing.T) {
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	rts := &ledger{}
 	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	cfg.Source.Clock = clk.Now
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // no handover: the refresh token is spent
@@ -350,7 +350,7 @@ func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
 	for _, user := range []string{"alice", "bob"} {
 		cfg := webConfig(srv, rts)
 		cfg.RefreshTokenKey = "mcv2/users/" + user
-		cfg.Clock = clk.Now
+		cfg.Source.Clock = clk.Now
 		users[user] = newProvider(t, cfg)
 		exchange(t, srv, users[user])
 	}
@@ -377,7 +377,7 @@ func TestFreshAccessTokenInTheStoreIsAdopted(t *testing.T) {
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	rts := &ledger{}
 	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	cfg.Source.Clock = clk.Now
 	exchange(t, srv, newProvider(t, cfg))
 	a, b := newProvider(t, cfg), newProvider(t, cfg)
 	clk.Advance(time.Hour)

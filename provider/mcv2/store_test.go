@@ -1,10 +1,13 @@
 package mcv2_test
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -59,7 +62,7 @@ func TestStoreSharesTokens(t *testing.T) {
 
 			var tokens []transport.Token
 			for i, cfg := range cfgs {
-				cfg.Store = shared
+				cfg.Source.Store = shared
 				tr, err := mcv2.NewTransport(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -87,7 +90,7 @@ func TestStoreSharesTokens(t *testing.T) {
 
 // TestStoreRendering: a Config shows whether it has a Store, and nothing more.
 func TestStoreRendering(t *testing.T) {
-	cfg := mcv2.Config{Subdomain: subdomain, ClientID: "id", ClientSecret: "secret", Store: &transport.MemoryStore{}}
+	cfg := mcv2.Config{Subdomain: subdomain, ClientID: "id", ClientSecret: "secret", Common: provider.Common{Source: transport.Settings{Store: &transport.MemoryStore{}}}}
 	js, err := cfg.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -96,13 +99,13 @@ func TestStoreRendering(t *testing.T) {
 		"%v":   cfg.String(),
 		"%#v":  cfg.GoString(),
 		"json": string(js),
-		"slog": cfg.LogValue().String(),
+		"slog": fmt.Sprint(slog.AnyValue(cfg)),
 	} {
 		if !strings.Contains(out, "set") || strings.Contains(out, "MemoryStore") {
 			t.Errorf("%s: %s\nwant the Store shown as set", how, out)
 		}
 	}
-	if s := cfg.String(); !strings.Contains(s, " Store:set ") {
+	if s := cfg.String(); !strings.HasSuffix(s, " Store:set}") {
 		t.Errorf("String() = %s, want Store:set", s)
 	}
 }

@@ -104,8 +104,8 @@ func TestHostScope(t *testing.T) {
 
 	cfg := serverConfig(srv)
 	cfg.Subdomain = subdomain
-	cfg.APIHosts = []string{"api.example.com"}
-	cfg.Base = api
+	cfg.Transport.Hosts = []string{"api.example.com"}
+	cfg.Transport.Base = api
 	tr, err := mcv2.NewTransport(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -207,8 +207,8 @@ func TestHookAndLogger(t *testing.T) {
 	var logged bytes.Buffer
 	var events []transport.Event
 	cfg := serverConfig(srv)
-	cfg.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg.Hook = func(ev transport.Event) { events = append(events, ev) }
+	cfg.Source.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Source.Hook = func(ev transport.Event) { events = append(events, ev) }
 	tr, err := mcv2.NewTransport(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -98,8 +99,10 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					emu := mcv2test.NewServer()
 					defer emu.Close()
 					tr, err := mcv2.NewTransport(mcv2.Config{
-						AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
-						Store: st, Hook: ev.Hook,
+						AuthURL:      emu.URL,
+						ClientID:     mcv2test.DefaultClientID,
+						ClientSecret: mcv2test.DefaultClientSecret,
+						Common:       provider.Common{Source: transport.Settings{Store: st, Hook: ev.Hook}},
 					})
 					if err != nil {
 						t.Fatal(err)

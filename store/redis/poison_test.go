@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -238,8 +239,13 @@ func TestPoisonedStoreValues(t *testing.T) {
 				}
 				base := &recordingBase{}
 				tr, err := mcv2.NewTransport(mcv2.Config{
-					AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
-					Store: st, Hook: ev.Hook, Base: base,
+					AuthURL:      emu.URL,
+					ClientID:     mcv2test.DefaultClientID,
+					ClientSecret: mcv2test.DefaultClientSecret,
+					Common: provider.Common{
+						Source:    transport.Settings{Store: st, Hook: ev.Hook},
+						Transport: transport.Options{Base: base},
+					},
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -339,8 +345,12 @@ func TestForgedOpenBreaker(t *testing.T) {
 				st = r.newPlainStore()
 			}
 			tr, err := mcv2.NewTransport(mcv2.Config{
-				AuthURL: emu.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret, Store: st,
-				Settings: transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}},
+				AuthURL:      emu.URL,
+				ClientID:     mcv2test.DefaultClientID,
+				ClientSecret: mcv2test.DefaultClientSecret,
+				Common: provider.Common{
+					Source: transport.Settings{Store: st, Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}},
+				},
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -35,7 +36,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 			ClientSecret:  mcv2test.DefaultWebAppSecret,
 			RedirectURI:   redirect,
 			RefreshTokens: st.RefreshTokens(),
-			Clock:         clock.Now,
+			Common:        provider.Common{Source: transport.Settings{Clock: clock.Now}},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +93,7 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 			if shared {
 				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
-				cfg.Settings = transport.Settings{Store: st, StoreKey: transport.StoreKey{Provider: "acoustic", ClientID: acoustictest.DefaultClientID}.ID()}
+				cfg.Source = transport.Settings{Store: st, StoreKey: transport.StoreKey{Provider: "acoustic", ClientID: acoustictest.DefaultClientID}.ID()}
 			}
 			c, err := acoustic.NewClient(cfg)
 			if err != nil {
