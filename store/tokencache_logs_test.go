@@ -39,15 +39,10 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL:      srv.URL,
-			ClientID:     mcv2test.DefaultClientID,
-			ClientSecret: mcv2test.DefaultClientSecret,
-			Common: provider.Common{
-				HTTPClient: srv.Client(),
-				Retry:      provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-				Source:     transport.Settings{Store: c, Logger: logger, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}},
-				Transport:  transport.Options{Base: srv.Client().Transport},
-			},
+			AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret,
+			Common: provider.Common{HTTPClient: srv.Client(), Transport: transport.Options{Base: srv.Client().Transport},
+				Retry:  provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+				Source: transport.Settings{Store: c, Logger: logger, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}}},
 		})
 		if err != nil {
 			t.Fatal(err)

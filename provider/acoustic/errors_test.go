@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/transport"
@@ -152,11 +153,7 @@ func TestFetchErrorMapping(t *testing.T) {
 // assertNoSecrets checks every rendering of err for the secrets.
 func assertNoSecrets(t *testing.T, err error, secrets ...string) {
 	t.Helper()
-	for _, r := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-		for _, s := range secrets {
-			if strings.Contains(r, s) {
-				t.Errorf("error shows %q: %s", s, r)
-			}
-		}
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		testkit.WantAbsent(t, "error as "+verb, fmt.Sprintf(verb, err), secrets...)
 	}
 }

@@ -3,9 +3,7 @@ package acoustic_test
 import (
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -85,35 +83,4 @@ func postXML(t *testing.T, client *http.Client, base, body string) reply {
 	}
 	req.Header.Set("Content-Type", "text/xml;charset=UTF-8")
 	return do(t, client, req)
-}
-
-// recorder is a RoundTripper that notes each request's URL and Authorization
-// header, then sends it on to target's host (or to the URL's own host when target
-// is nil), so a test can pose as any host while talking to an emulator.
-type recorder struct {
-	target *url.URL
-
-	mu   sync.Mutex
-	seen []seen
-}
-
-type seen struct {
-	url, authorization string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, seen{req.URL.String(), req.Header.Get("Authorization")})
-	r.mu.Unlock()
-	out := req.Clone(req.Context())
-	if r.target != nil {
-		out.URL.Scheme, out.URL.Host, out.Host = r.target.Scheme, r.target.Host, ""
-	}
-	return http.DefaultTransport.RoundTrip(out)
-}
-
-func (r *recorder) requests() []seen {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]seen(nil), r.seen...)
 }

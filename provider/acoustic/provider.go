@@ -61,6 +61,7 @@ type Provider struct {
 	secrets      []string
 	refreshToken string
 	kit          providerkit.Kit
+	desc         string // the Config, rendered without its secrets
 
 	mu   sync.Mutex
 	last issue // the last token Acoustic returned
@@ -92,6 +93,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken, oauthwire.ScrubbedID(cfg.ClientID)}, // the client id: no log line may carry it
 		refreshToken: cfg.RefreshToken,
 		kit:          providerkit.New(name, cfg.Common),
+		desc:         cfg.String(),
 	}, nil
 }
 
@@ -177,11 +179,11 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 	return transport.Token{AccessToken: r.AccessToken, Expiry: expiry, RefreshAfter: refreshAfter}, nil
 }
 
-// String describes the Provider without its secrets.
-func (p *Provider) String() string { return "acoustic.Provider{" + p.tokenURL + "}" }
+// String describes the Provider by its Config, without its secrets.
+func (p *Provider) String() string { return "acoustic.Provider{" + p.desc + "}" }
 
 // GoString keeps %#v from printing the secrets.
-func (p *Provider) GoString() string { return p.String() }
+func (p *Provider) GoString() string { return "&" + p.String() }
 
 // CloseIdleConnections closes the idle connections of the token endpoint's client.
 // A Transport over this Provider calls it from its own CloseIdleConnections.

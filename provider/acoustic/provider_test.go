@@ -5,45 +5,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-// bodyCapture is a token-endpoint RoundTripper that keeps what was sent.
-type bodyCapture struct {
-	mu          sync.Mutex
-	method      string
-	path        string
-	contentType string
-	body        []byte
-}
-
-func (c *bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	_ = req.Body.Close()
-	c.mu.Lock()
-	c.method, c.path, c.contentType, c.body = req.Method, req.URL.Path, req.Header.Get("Content-Type"), body
-	c.mu.Unlock()
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	return http.DefaultTransport.RoundTrip(out)
-}
 
 // TestTokenRequestEncoding sends credentials full of characters that mean
 // something in a form. The emulator only answers with a token when it decodes
@@ -55,14 +31,14 @@ func TestTokenRequestEncoding(t *testing.T) {
 		refresh = "rt &=+ 東京 \"quoted\""
 	)
 	srv, clock := newEmulator(t, acoustictest.WithClient(id, secret, refresh))
-	capture := &bodyCapture{}
+	capture := &testkit.Recorder{}
 	p, err := acoustic.NewProvider(acoustic.Config{
 		BaseURL:      srv.URL,
 		ClientID:     id,
 		ClientSecret: secret,
 		RefreshToken: refresh,
 		Common: provider.Common{
-			HTTPClient: &http.Client{Transport: capture},
+			HTTPClient: capture.Client(),
 			Source:     transport.Settings{Clock: clock.Now},
 		},
 	})
@@ -77,18 +53,22 @@ func TestTokenRequestEncoding(t *testing.T) {
 		t.Fatal("no access token")
 	}
 
-	if capture.method != http.MethodPost || capture.path != "/oauth/token" || capture.contentType != "application/x-www-form-urlencoded" {
-		t.Errorf("sent %s %s with Content-Type %q", capture.method, capture.path, capture.contentType)
+	sent := capture.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("sent %d token requests, want 1", len(sent))
 	}
-	form, err := url.ParseQuery(string(capture.body))
+	if sent[0].Method != http.MethodPost || sent[0].URL != srv.URL+"/oauth/token" || sent[0].ContentType != "application/x-www-form-urlencoded" {
+		t.Errorf("sent %s %s with Content-Type %q", sent[0].Method, sent[0].URL, sent[0].ContentType)
+	}
+	form, err := url.ParseQuery(sent[0].Body)
 	if err != nil {
-		t.Fatalf("body %q is not a form: %v", capture.body, err)
+		t.Fatalf("body %q is not a form: %v", sent[0].Body, err)
 	}
 	want := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "client_secret": {secret}, "refresh_token": {refresh}}
 	if !reflect.DeepEqual(form, want) {
 		t.Errorf("the form decodes to %v, want %v", form, want)
 	}
-	if n := bytes.Count(capture.body, []byte("&")); n != 3 {
+	if n := strings.Count(sent[0].Body, "&"); n != 3 {
 		t.Errorf("body has %d separators, want 3: a value was not escaped", n)
 	}
 	st := srv.Stats()

@@ -1,20 +1,18 @@
 package mcv1_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
@@ -72,45 +70,10 @@ func newProvider(t *testing.T, cfg mcv1.Config) *mcv1.Provider {
 
 func manualClock() *manualclock.Clock { return manualclock.New(start) }
 
-// sentRequest is a token request as it left the Provider.
-type sentRequest struct {
-	method, url, contentType, body string
-}
-
-// recorder is an http.RoundTripper that records each request, then sends it on.
-type recorder struct {
-	next http.RoundTripper
-
-	mu   sync.Mutex
-	sent []sentRequest
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	r.mu.Lock()
-	r.sent = append(r.sent, sentRequest{req.Method, req.URL.String(), req.Header.Get("Content-Type"), string(body)})
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
-}
-
-func (r *recorder) requests() []sentRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]sentRequest(nil), r.sent...)
-}
-
 // recordTokenRequests makes cfg's token client record what it sends.
-func recordTokenRequests(cfg *mcv1.Config) *recorder {
-	rec := &recorder{next: cfg.HTTPClient.Transport}
-	cfg.HTTPClient = &http.Client{Transport: rec}
+func recordTokenRequests(cfg *mcv1.Config) *testkit.Recorder {
+	rec := &testkit.Recorder{Next: cfg.HTTPClient.Transport}
+	cfg.HTTPClient = rec.Client()
 	return rec
 }
 
@@ -133,11 +96,7 @@ func wantFetchError(t *testing.T, err error, kind error, status int, code string
 // anything shaped like a token the emulator issues.
 func wantNoSecrets(t *testing.T, what, text string, secrets ...string) {
 	t.Helper()
-	for _, s := range append(secrets, mcv1test.DefaultClientSecret) {
-		if s != "" && strings.Contains(text, s) {
-			t.Errorf("%s shows the secret %q: %s", what, s, text)
-		}
-	}
+	testkit.WantAbsent(t, what, text, append(secrets, mcv1test.DefaultClientSecret)...)
 	if tok := issuedToken.FindString(text); tok != "" {
 		t.Errorf("%s shows a token: %s", what, text)
 	}

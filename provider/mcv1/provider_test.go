@@ -121,7 +121,7 @@ func TestTokenRequestBytes(t *testing.T) {
 				rt, _ := tokens.Load(t.Context(), "key")
 				stored = append(stored, rt)
 			}
-			sent := rec.requests()
+			sent := rec.Sent()
 			if len(sent) != len(tt.bodies) {
 				t.Fatalf("%d token requests, want %d", len(sent), len(tt.bodies))
 			}
@@ -131,8 +131,8 @@ func TestTokenRequestBytes(t *testing.T) {
 					pairs = append(pairs, "RT"+string(rune('1'+j)), rt)
 				}
 				want := strings.NewReplacer(pairs...).Replace(tt.bodies[i])
-				if s.method != http.MethodPost || s.url != srv.URL+tt.url || s.contentType != "application/json" || s.body != want {
-					t.Errorf("request %d: %s %s (%s) %s\nwant POST %s (application/json) %s", i, s.method, s.url, s.contentType, s.body, srv.URL+tt.url, want)
+				if s.Method != http.MethodPost || s.URL != srv.URL+tt.url || s.ContentType != "application/json" || s.Body != want {
+					t.Errorf("request %d: %s %s (%s) %s\nwant POST %s (application/json) %s", i, s.Method, s.URL, s.ContentType, s.Body, srv.URL+tt.url, want)
 				}
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -79,11 +80,11 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			ctx := context.Background()
 			clk := newClock()
 			srv := start(t, mcv2test.WithClock(clk.Now))
-			rec := &recorder{}
+			rec := &testkit.Recorder{}
 			rts := &store.Memory{}
 			cfg := webConfig(srv, rts)
 			cfg.ClientID, cfg.ClientSecret = tt.clientID, tt.secret
-			cfg.HTTPClient = rec.client()
+			cfg.HTTPClient = rec.Client()
 			cfg.Source.Clock = clk.Now
 			p := newProvider(t, cfg)
 
@@ -136,7 +137,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 // assertSent checks that a token request went to url as a JSON object with
 // exactly the fields of want.
-func assertSent(t *testing.T, got sent, url string, want map[string]string) {
+func assertSent(t *testing.T, got testkit.Sent, url string, want map[string]string) {
 	t.Helper()
 	var fields map[string]string
 	if err := json.Unmarshal([]byte(got.Body), &fields); err != nil {
@@ -152,10 +153,10 @@ func assertSent(t *testing.T, got sent, url string, want map[string]string) {
 func TestRedirectURISentPlain(t *testing.T) {
 	const uri = "https://app.example.com/cb?tenant=a&lang=en"
 	srv := start(t)
-	rec := &recorder{}
+	rec := &testkit.Recorder{}
 	cfg := webConfig(srv, &store.Memory{})
 	cfg.RedirectURI = uri
-	cfg.HTTPClient = rec.client()
+	cfg.HTTPClient = rec.Client()
 	p := newProvider(t, cfg)
 	if _, err := p.Exchange(context.Background(), authorize(t, srv, p)); err != nil {
 		t.Fatal(err)
@@ -302,7 +303,7 @@ func TestExchangeFailures(t *testing.T) {
 					t.Errorf("hint %q does not say to authorise again", fe.Hint)
 				}
 			}
-			assertAbsent(t, "error", err.Error(), mcv2test.DefaultWebAppSecret, mcv2test.DefaultClientSecret, "wrong")
+			testkit.WantAbsent(t, "error", err.Error(), mcv2test.DefaultWebAppSecret, mcv2test.DefaultClientSecret, "wrong")
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}
@@ -321,14 +322,14 @@ func TestTSSDMovesTheTenant(t *testing.T) {
 	clk := newClock()
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	emulator, _ := url.Parse(srv.URL)
-	rec := &recorder{redirect: emulator} // a test DNS: every host is the emulator
+	rec := &testkit.Recorder{Redirect: emulator} // a test DNS: every host is the emulator
 	p := newProvider(t, mcv2.Config{
 		Subdomain:     subdomain,
 		ClientID:      mcv2test.DefaultWebAppID,
 		ClientSecret:  mcv2test.DefaultWebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: &store.Memory{},
-		Common:        provider.Common{HTTPClient: rec.client(), Source: transport.Settings{Clock: clk.Now}},
+		Common:        provider.Common{HTTPClient: rec.Client(), Source: transport.Settings{Clock: clk.Now}},
 	})
 	if got := p.AuthorizeURL("s"); !strings.HasPrefix(got, "https://"+subdomain+".auth.marketingcloudapis.com/v2/authorize?") {
 		t.Fatalf("AuthorizeURL %s does not go to the configured tenant", got)

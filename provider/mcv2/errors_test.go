@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/store"
@@ -86,7 +87,7 @@ func TestCannedAnswers(t *testing.T) {
 			if tok != (transport.Token{}) {
 				t.Errorf("a failed Fetch returned %v", tok)
 			}
-			assertAbsent(t, "error", err.Error(), secret, "at-1", "at 1")
+			testkit.WantAbsent(t, "error", err.Error(), secret, "at-1", "at 1")
 			for _, other := range []error{transport.ErrCredentialsRejected, transport.ErrEndpoint, transport.ErrConfig} {
 				if other != tt.kind && errors.Is(err, other) {
 					t.Errorf("error %v is also %v", err, other)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,60 +103,6 @@ func exchange(t *testing.T, srv *mcv2test.Server, p *mcv2.Provider) transport.To
 type clock = manualclock.Clock
 
 func newClock() *clock { return manualclock.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)) }
-
-// sent is one request a recorder saw.
-type sent struct {
-	URL           string
-	ContentType   string
-	Authorization string
-	Body          string
-}
-
-// recorder is a RoundTripper that records the requests it passes on: the token
-// requests, when used as Config.HTTPClient's transport. With redirect set, it
-// sends every request to that base URL instead, the way a test DNS would, so that
-// requests for a tenant's real hosts reach an emulator.
-type recorder struct {
-	redirect *url.URL
-
-	mu   sync.Mutex
-	sent []sent
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-	}
-	r.mu.Lock()
-	r.sent = append(r.sent, sent{
-		URL:           req.URL.String(),
-		ContentType:   req.Header.Get("Content-Type"),
-		Authorization: req.Header.Get("Authorization"),
-		Body:          string(body),
-	})
-	r.mu.Unlock()
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	if r.redirect != nil {
-		out.URL.Scheme, out.URL.Host = r.redirect.Scheme, r.redirect.Host
-		out.Host = ""
-	}
-	return http.DefaultTransport.RoundTrip(out)
-}
-
-// Sent returns the requests recorded so far.
-func (r *recorder) Sent() []sent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]sent(nil), r.sent...)
-}
-
-func (r *recorder) client() *http.Client { return &http.Client{Transport: r} }
 
 // cancelAfterAnswer is a RoundTripper that cancels a context once a token answer
 // has been read: the moment a caller giving up would hurt most.
@@ -297,14 +242,4 @@ func fetchError(t *testing.T, err error, kind error) *transport.FetchError {
 		t.Errorf("error %v has no hint", err)
 	}
 	return fe
-}
-
-// assertAbsent fails when any secret appears in s.
-func assertAbsent(t *testing.T, what, s string, secrets ...string) {
-	t.Helper()
-	for _, secret := range secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			t.Errorf("%s reveals a secret: %s", what, s)
-		}
-	}
 }

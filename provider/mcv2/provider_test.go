@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -33,9 +34,9 @@ func TestClientCredentialsRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := start(t)
-			rec := &recorder{}
+			rec := &testkit.Recorder{}
 			cfg := serverConfig(srv)
-			cfg.HTTPClient = rec.client()
+			cfg.HTTPClient = rec.Client()
 			tt.edit(&cfg)
 			if _, err := newProvider(t, cfg).Fetch(context.Background()); err != nil {
 				t.Fatal(err)
@@ -242,7 +243,7 @@ func TestErrorAnswers(t *testing.T) {
 			if !strings.Contains(fe.Hint, tt.hint) {
 				t.Errorf("hint %q does not mention %q", fe.Hint, tt.hint)
 			}
-			assertAbsent(t, "error", err.Error(), cfg.ClientSecret, mcv2test.DefaultClientSecret, wrongSecret)
+			testkit.WantAbsent(t, "error", err.Error(), cfg.ClientSecret, mcv2test.DefaultClientSecret, wrongSecret)
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}

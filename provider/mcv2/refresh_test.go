@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -23,10 +24,10 @@ func TestRefreshRotates(t *testing.T) {
 	clk := newClock()
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	rts := &ledger{}
-	rec := &recorder{}
+	rec := &testkit.Recorder{}
 	cfg := webConfig(srv, rts)
 	cfg.Source.Clock = clk.Now
-	cfg.HTTPClient = rec.client()
+	cfg.HTTPClient = rec.Client()
 	cfg.AccountID = "5150"
 	p := newProvider(t, cfg)
 
@@ -71,7 +72,7 @@ func TestRefreshRotates(t *testing.T) {
 	if fe.Code != "invalid_grant" || !strings.Contains(fe.Hint, "AuthorizeURL") {
 		t.Errorf("spent refresh token: %+v", fe)
 	}
-	assertAbsent(t, "error", err.Error(), rt1, rt2, mcv2test.DefaultWebAppSecret)
+	testkit.WantAbsent(t, "error", err.Error(), rt1, rt2, mcv2test.DefaultWebAppSecret)
 }
 
 // 100 concurrent Fetches on one Provider spend 100 refresh tokens, each once, in
