@@ -16,8 +16,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/internal/testkit"
@@ -25,11 +23,7 @@ import (
 )
 
 // TestMain checks that nothing outlives the tests but idle keep-alive connections.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"))
-}
+func TestMain(m *testing.M) { testkit.VerifyTestMain(m) }
 
 // restEcho is an emulator's answer to an accepted REST GET.
 type restEcho struct {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
@@ -21,11 +19,7 @@ import (
 
 // TestMain checks that nothing outlives the tests but idle keep-alive connections,
 // which the examples' default transports hold on to.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"))
-}
+func TestMain(m *testing.M) { testkit.VerifyTestMain(m) }
 
 // start is the moment the tests' manual clocks begin at.
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
