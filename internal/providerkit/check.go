@@ -1,8 +1,6 @@
 package providerkit
 
 import (
-	"errors"
-
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -24,5 +22,5 @@ func (k Kit) CheckStored(vendor string, tok transport.Token) error {
 
 // StoredError is a CheckToken error: "<provider>: stored token: <problem>".
 func (k Kit) StoredError(problem string) error {
-	return errors.New(k.Name + ": stored token: " + problem)
+	return NewError(k.Name, "stored token: "+problem)
 }

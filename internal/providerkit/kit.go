@@ -7,6 +7,7 @@ package providerkit
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -51,6 +52,11 @@ func (k Kit) Log(ctx context.Context, level slog.Level, what string, attrs ...sl
 		k.logger.LogAttrs(ctx, level, "tokentrip: "+what, append([]slog.Attr{slog.String("provider", k.Name)}, attrs...)...)
 	}
 }
+
+// NewError returns a sentinel error of the provider called name: every provider
+// error reads "<provider>: …", as ConfigError, StoredError and transport.FetchError
+// do.
+func NewError(name, msg string) error { return errors.New(name + ": " + msg) }
 
 // ConfigError is the provider's *transport.ConfigError for field: it reads
 // "<provider>: invalid configuration: <field>: <problem>".

@@ -81,3 +81,13 @@ func Client(tr *transport.Transport, err error) (*http.Client, error) {
 	}
 	return &http.Client{Transport: tr}, nil
 }
+
+// Build is a provider's NewTransport: the Transport that newTransport makes of the
+// Provider newProvider makes of cfg, or newProvider's error.
+func Build[C, P any](cfg C, newProvider func(C) (P, error), newTransport func(P) *transport.Transport) (*transport.Transport, error) {
+	p, err := newProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newTransport(p), nil
+}

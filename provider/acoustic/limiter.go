@@ -2,7 +2,6 @@ package acoustic
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tokentrip/tokentrip/internal/httpx"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 )
 
 // Limiter caps how many of an org's requests are in flight at once: Acoustic
@@ -51,7 +51,7 @@ func (m LimitMode) name() string {
 // ErrTooManyInFlight is the error of a request refused by a FailFast limiter
 // because the org already has its maximum in flight. It was not sent; it may be
 // tried again once another request finishes.
-var ErrTooManyInFlight = errors.New("acoustic: too many requests in flight for the org")
+var ErrTooManyInFlight = providerkit.NewError(name, "too many requests in flight for the org")
 
 // semaphore is the Limiter of one process: at most its limit of slots are held at
 // once, and further requests wait for one in arrival order (Wait) or fail

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,12 +57,12 @@ const (
 //   - An expires_in longer than four hours, which Acoustic does not document, makes
 //     the token count as issued now.
 type Provider struct {
+	cfg          Config // for the Transport NewTransport builds
 	tokenURL     string
 	form         []byte // the encoded token request; it holds the secrets
 	secrets      []string
 	refreshToken string
 	kit          providerkit.Kit
-	desc         string // the Config, rendered without its secrets
 
 	mu   sync.Mutex
 	last issue // the last token Acoustic returned
@@ -87,13 +88,14 @@ func NewProvider(cfg Config) (*Provider, error) {
 		"client_secret": {cfg.ClientSecret},
 		"refresh_token": {cfg.RefreshToken},
 	}
+	cfg.Transport.Hosts = slices.Clone(cfg.Transport.Hosts)
 	return &Provider{
+		cfg:          cfg,
 		tokenURL:     base + "/oauth/token",
 		form:         []byte(form.Encode()),
 		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken, oauthwire.ScrubbedID(cfg.ClientID)}, // the client id: no log line may carry it
 		refreshToken: cfg.RefreshToken,
 		kit:          providerkit.New(name, cfg.Common),
-		desc:         cfg.String(),
 	}, nil
 }
 
@@ -180,7 +182,7 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 }
 
 // String describes the Provider by its Config, without its secrets.
-func (p *Provider) String() string { return "acoustic.Provider{" + p.desc + "}" }
+func (p *Provider) String() string { return "acoustic.Provider{" + p.cfg.String() + "}" }
 
 // GoString keeps %#v from printing the secrets.
 func (p *Provider) GoString() string { return "&" + p.String() }

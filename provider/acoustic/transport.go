@@ -22,23 +22,24 @@ import (
 // Hosts join the org's host, and its Rejected, when set, replaces Acoustic's
 // verdict.
 func NewTransport(cfg Config) (*transport.Transport, error) {
-	p, err := NewProvider(cfg)
-	if err != nil {
-		return nil, err
-	}
-	endpoint, _ := cfg.Endpoint()
+	return providerkit.Build(cfg, NewProvider, (*Provider).newTransport)
+}
+
+// newTransport returns a Transport over a new Source of p.
+func (p *Provider) newTransport() *transport.Transport {
+	endpoint, _ := p.cfg.Endpoint()
 	u, _ := url.Parse(endpoint)
 	// Each refresh token is a user of the application with a token of its own; a
 	// digest tells them apart without putting the refresh token in the key.
-	sum := sha256.Sum256([]byte(cfg.RefreshToken))
-	return p.kit.Transport(p, cfg.Common,
-		providerkit.Credential{ClientID: cfg.ClientID, Subject: "rt:" + hex.EncodeToString(sum[:])},
+	sum := sha256.Sum256([]byte(p.cfg.RefreshToken))
+	return p.kit.Transport(p, p.cfg.Common,
+		providerkit.Credential{ClientID: p.cfg.ClientID, Subject: "rt:" + hex.EncodeToString(sum[:])},
 		providerkit.Vendor{
 			Hosts:       []string{u.Host},
 			Rejected:    rejected,
 			RefreshLead: tokenLifetime - reissueAge,
-			Base:        func(base http.RoundTripper) http.RoundTripper { return cfg.capped(base, u.Host) },
-		}), nil
+			Base:        func(base http.RoundTripper) http.RoundTripper { return p.cfg.capped(base, u.Host) },
+		})
 }
 
 // rejected is the verdict of Acoustic's APIs: a REST 401, or an XML API answer

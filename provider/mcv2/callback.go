@@ -3,7 +3,6 @@ package mcv2
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"net/url"
 
 	"github.com/tokentrip/tokentrip/internal/providerkit"
@@ -13,15 +12,15 @@ import (
 var (
 	// ErrStateMismatch: the callback's state is missing or not the one sent with
 	// AuthorizeURL. The request may be forged; do not redeem its code.
-	ErrStateMismatch = errors.New("mcv2: callback state does not match")
+	ErrStateMismatch = providerkit.NewError(name, "callback state does not match")
 	// ErrAuthorizationDenied: Marketing Cloud sent the user back with an error
 	// (the user declined, or the request was refused) instead of a code.
-	ErrAuthorizationDenied = errors.New("mcv2: authorization denied")
+	ErrAuthorizationDenied = providerkit.NewError(name, "authorization denied")
 	// ErrMissingCode: the callback carries no authorization code.
-	ErrMissingCode = errors.New("mcv2: callback carries no code")
+	ErrMissingCode = providerkit.NewError(name, "callback carries no code")
 	// ErrInvalidTSSD: the callback's tssd is not a tenant subdomain (letters,
 	// digits and "-"). Token calls must not follow it anywhere.
-	ErrInvalidTSSD = errors.New("mcv2: callback tssd is not a tenant subdomain")
+	ErrInvalidTSSD = providerkit.NewError(name, "callback tssd is not a tenant subdomain")
 )
 
 // CallbackError is a callback that cannot be redeemed. errors.Is matches its Err.

@@ -1,25 +1,25 @@
 package mcv2
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 // ErrNoRefreshToken means a user's credential has no refresh token in its store:
 // the user has not authorised the app yet, or the token was removed. It comes
 // wrapped in a *transport.FetchError of kind ErrCredentialsRejected.
-var ErrNoRefreshToken = errors.New("mcv2: no refresh token stored")
+var ErrNoRefreshToken = providerkit.NewError(name, "no refresh token stored")
 
 // ErrRotatedElsewhere means a refresh token was refused because another process
 // had already spent it and stored its successor. The next fetch uses the
 // successor; it comes wrapped in a *transport.FetchError of kind ErrEndpoint.
-var ErrRotatedElsewhere = errors.New("mcv2: refresh token rotated by another process")
+var ErrRotatedElsewhere = providerkit.NewError(name, "refresh token rotated by another process")
 
 // Hints: the next step for each failure.
 const (

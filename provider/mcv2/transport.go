@@ -3,28 +3,9 @@ package mcv2
 import (
 	"net/http"
 
-	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-// NewTransport returns an http.RoundTripper that authenticates the requests bound
-// for the credential's hosts with tokens fetched for cfg, and passes every other
-// request through untouched: REST calls get an Authorization header, SOAP
-// envelopes a fueloauth header, and a request whose token is refused (HTTP 401, or
-// a SOAP "Token Expired" or "Login Failed" fault) is replayed once with a new
-// token. cfg.Source configures the transport.Source behind it and cfg.Transport
-// the Transport. Create one per credential and share it.
-func NewTransport(cfg Config) (*transport.Transport, error) {
-	p, err := NewProvider(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return p.NewTransport(), nil
-}
-
-// NewClient returns an *http.Client over NewTransport(cfg).
-func NewClient(cfg Config) (*http.Client, error) { return providerkit.Client(NewTransport(cfg)) }
 
 // NewTransport returns a Transport over a new Source of p, like the NewTransport
 // function: after Exchange, it starts with the exchanged token, and the tenant of
@@ -39,7 +20,19 @@ func (p *Provider) NewTransport() *transport.Transport {
 		// tells apart.
 		cred.Subject = p.key
 	}
-	// Marketing Cloud REST answers 401 to an expired, revoked or unknown token
-	// (the default verdict); the SOAP credential adds the SOAP API's auth faults.
-	return p.kit.Transport(p, p.cfg.Common, cred, providerkit.Vendor{Hosts: p.tenant.Load().hosts(), SOAP: marketingcloud.FuelOAuth})
+	return p.kit.Transport(p, p.cfg.Common, cred, p.tenant.Load().vendor())
 }
+
+// NewTransport returns an http.RoundTripper that authenticates the requests bound
+// for the credential's hosts with tokens fetched for cfg, and passes every other
+// request through untouched: REST calls get an Authorization header, SOAP
+// envelopes a fueloauth header, and a request whose token is refused (HTTP 401, or
+// a SOAP "Token Expired" or "Login Failed" fault) is replayed once with a new
+// token. cfg.Source configures the transport.Source behind it and cfg.Transport
+// the Transport. Create one per credential and share it.
+func NewTransport(cfg Config) (*transport.Transport, error) {
+	return providerkit.Build(cfg, NewProvider, (*Provider).NewTransport)
+}
+
+// NewClient returns an *http.Client over NewTransport(cfg).
+func NewClient(cfg Config) (*http.Client, error) { return providerkit.Client(NewTransport(cfg)) }
