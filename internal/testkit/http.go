@@ -85,3 +85,10 @@ func WantAbsent(t testing.TB, what, text string, secrets ...string) {
 		}
 	}
 }
+
+// Started registers s (a test server, an emulator) to close when the test ends,
+// and returns it.
+func Started[S interface{ Close() }](t testing.TB, s S) S {
+	t.Cleanup(s.Close)
+	return s
+}

@@ -1,13 +1,13 @@
 package acoustic_test
 
 import (
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
@@ -27,9 +27,7 @@ const xmlSuccess = `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Bo
 func newEmulator(t *testing.T, opts ...acoustictest.Option) (*acoustictest.Server, *manualclock.Clock) {
 	t.Helper()
 	clock := manualclock.New(start)
-	srv := acoustictest.NewServer(append([]acoustictest.Option{acoustictest.WithClock(clock.Now)}, opts...)...)
-	t.Cleanup(srv.Close)
-	return srv, clock
+	return testkit.Started(t, acoustictest.NewServer(append([]acoustictest.Option{acoustictest.WithClock(clock.Now)}, opts...)...)), clock
 }
 
 // configFor is a Config for the emulator's default credentials, on its clock.
@@ -53,34 +51,8 @@ func newClient(t *testing.T, cfg acoustic.Config) *http.Client {
 	return client
 }
 
-// reply is what a test looks at in a response.
-type reply struct {
-	status int
-	body   string
-}
-
-// do sends req and reads the whole answer.
-func do(t *testing.T, client *http.Client, req *http.Request) reply {
-	t.Helper()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, body: string(b)}
-}
-
 // postXML sends an XML API call with a raw XML body.
-func postXML(t *testing.T, client *http.Client, base, body string) reply {
+func postXML(t *testing.T, client *http.Client, base, body string) emulatortest.Reply {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/XMLAPI", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/xml;charset=UTF-8")
-	return do(t, client, req)
+	return emulatortest.Send(t, client, http.MethodPost, base+"/XMLAPI", "text/xml;charset=UTF-8", body)
 }

@@ -206,8 +206,8 @@ func TestInFlightCapWait(t *testing.T) {
 			cfg := configFor(srv, clock)
 			cfg.MaxInFlight = c.maxInFlight
 			client := newClient(t, cfg)
-			if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-				t.Fatalf("warm-up call: %d %s", r.status, r.body)
+			if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+				t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 			}
 			srv.ResetStats()
 
@@ -247,8 +247,8 @@ func TestInFlightCapFailFast(t *testing.T) {
 	cfg := configFor(srv, clock)
 	cfg.LimitMode = acoustic.FailFast
 	client := newClient(t, cfg)
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("warm-up call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 	}
 	srv.ResetStats()
 
@@ -292,8 +292,8 @@ func TestInFlightCapWaitHonoursContext(t *testing.T) {
 	limiter := announcing{acoustic.NewSemaphore(1, acoustic.Wait), make(chan struct{}, 3)}
 	cfg.Limiter = limiter
 	client := newClient(t, cfg)
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("warm-up call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 	}
 	<-limiter.waiting
 	srv.HoldAPICalls()
@@ -332,8 +332,8 @@ func TestSharedLimiter(t *testing.T) {
 	cfg.Limiter = shared
 	a, b := newClient(t, cfg), newClient(t, cfg)
 	for _, c := range []*http.Client{a, b} {
-		if r := postXML(t, c, srv.URL, getLists); r.status != 200 {
-			t.Fatalf("warm-up call: %d %s", r.status, r.body)
+		if r := postXML(t, c, srv.URL, getLists); r.Status != 200 {
+			t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 		}
 	}
 	srv.ResetStats()

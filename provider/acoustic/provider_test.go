@@ -137,15 +137,15 @@ func TestThreeHourRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: tr}
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 || r.body != xmlSuccess {
-		t.Fatalf("first call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 || r.Body != xmlSuccess {
+		t.Fatalf("first call: %d %s", r.Status, r.Body)
 	}
 	first, _ := tr.Source().Current()
 
 	for _, at := range []time.Duration{time.Minute, time.Hour, 2*time.Hour + 59*time.Minute, 3 * time.Hour} {
 		clock.Advance(at - clock.Now().Sub(start))
-		if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-			t.Fatalf("call at %v: %d %s", at, r.status, r.body)
+		if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+			t.Fatalf("call at %v: %d %s", at, r.Status, r.Body)
 		}
 		tr.Source().Wait()
 		if st := srv.Stats(); st.TokenRequests != 1 {
@@ -154,8 +154,8 @@ func TestThreeHourRule(t *testing.T) {
 	}
 
 	clock.Advance(2 * time.Second)
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("call past three hours: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("call past three hours: %d %s", r.Status, r.Body)
 	}
 	tr.Source().Wait()
 	st := srv.Stats()
@@ -166,8 +166,8 @@ func TestThreeHourRule(t *testing.T) {
 	if second.AccessToken == first.AccessToken || !second.RefreshAfter.Equal(clock.Now().Add(3*time.Hour+time.Second)) {
 		t.Errorf("after the refresh: new token %v, RefreshAfter %v", second.AccessToken != first.AccessToken, second.RefreshAfter)
 	}
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("call with the new token: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("call with the new token: %d %s", r.Status, r.Body)
 	}
 	if st := srv.Stats(); st.TokenRequests != 2 || st.XMLAPICalls != 7 || len(st.Rejections) != 0 {
 		t.Errorf("emulator stats %+v", st)
@@ -214,8 +214,8 @@ func TestSameTokenPastRefreshAfter(t *testing.T) {
 		client := &http.Client{Transport: tr}
 		call := func() {
 			t.Helper()
-			if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-				t.Fatalf("call: %d %s", r.status, r.body)
+			if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+				t.Fatalf("call: %d %s", r.Status, r.Body)
 			}
 			tr.Source().Wait()
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
@@ -49,8 +50,8 @@ func TestXMLAPIReplay(t *testing.T) {
 					t.Fatal(err)
 				}
 				client := &http.Client{Transport: tr}
-				if r := postXML(t, client, srv.URL, getLists); r.status != 200 || r.body != xmlSuccess {
-					t.Fatalf("warm-up call: %d %q", r.status, r.body)
+				if r := postXML(t, client, srv.URL, getLists); r.Status != 200 || r.Body != xmlSuccess {
+					t.Fatalf("warm-up call: %d %q", r.Status, r.Body)
 				}
 				tok, _ := tr.Source().Current()
 				srv.ExpireToken(tok.AccessToken)
@@ -58,8 +59,14 @@ func TestXMLAPIReplay(t *testing.T) {
 
 				req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/XMLAPI", b.body())
 				req.Header.Set("Content-Type", b.contentType)
-				if r := do(t, client, req); r.status != 200 || r.body != xmlSuccess {
-					t.Fatalf("call with an expired token: %d %q, want the replay's success", r.status, r.body)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || string(got) != xmlSuccess {
+					t.Fatalf("call with an expired token: %d %q (%v), want the replay's success", resp.StatusCode, got, err)
 				}
 				st := srv.Stats()
 				if st.XMLAPICalls != 2 || st.TokenRequests != 1 || st.TokensIssued != 1 || st.Rejections[acoustictest.ReasonExpiredToken] != 1 {
@@ -85,14 +92,14 @@ func TestXMLAPIErrorReachesCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: tr}
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("warm-up call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 	}
 	srv.ResetStats()
 	r := postXML(t, client, srv.URL, `<Envelope><Body></Body></Envelope>`)
 	want := `<Envelope><Body><RESULT><SUCCESS>false</SUCCESS></RESULT><Fault><Request/><FaultCode/><FaultString>Invalid XML request</FaultString></Fault></Body></Envelope>`
-	if r.status != 200 || r.body != want {
-		t.Errorf("got %d %q, want the fault as sent: %q", r.status, r.body, want)
+	if r.Status != 200 || r.Body != want {
+		t.Errorf("got %d %q, want the fault as sent: %q", r.Status, r.Body, want)
 	}
 	if st := srv.Stats(); st.XMLAPICalls != 1 || st.TokenRequests != 0 {
 		t.Errorf("emulator: %+v, want one call and no token request", st)
@@ -123,8 +130,7 @@ func TestHostScope(t *testing.T) {
 			"https://api-campaign-us-1.goacoustic.com/XMLAPI",
 			"https://example.com/XMLAPI",
 		} {
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(getLists))
-			do(t, client, req)
+			emulatortest.Send(t, client, http.MethodPost, u, "", getLists)
 		}
 		if got := tokens.Sent(); len(got) != 1 || got[0].URL != "https://api-campaign-eu-1.goacoustic.com/oauth/token" {
 			t.Errorf("token requests %v, want one to pod 6's host", got)

@@ -3,12 +3,12 @@ package mcv1_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
@@ -32,10 +32,7 @@ var fastRetry = provider.Retry{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax
 
 // newServer starts an emulator that the test closes when it ends.
 func newServer(t *testing.T, opts ...mcv1test.Option) *mcv1test.Server {
-	t.Helper()
-	srv := mcv1test.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
+	return testkit.Started(t, mcv1test.NewServer(opts...))
 }
 
 // configFor returns a Config for the emulator's default client. Its HTTP clients
@@ -137,18 +134,6 @@ func wantRejections(t *testing.T, srv *mcv1test.Server, want map[string]int) {
 // get makes a GET with client and returns the status and body.
 func get(t *testing.T, client *http.Client, url string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	r := emulatortest.Send(t, client, http.MethodGet, url, "", "")
+	return r.Status, r.Body
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -28,10 +29,7 @@ const (
 
 // start runs an emulator for the test.
 func start(t *testing.T, opts ...mcv2test.Option) *mcv2test.Server {
-	t.Helper()
-	srv := mcv2test.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
+	return testkit.Started(t, mcv2test.NewServer(opts...))
 }
 
 // serverConfig is a server-to-server credential for srv's default client.
