@@ -405,3 +405,56 @@ func TestTransportHosts(t *testing.T) {
 		}
 	})
 }
+
+// TestSOAPCarriesFuelOAuth: a SOAP envelope sent through a Marketing Cloud
+// Transport gets the token as one fueloauth header block, and an expired token's
+// "Token Expired" fault costs one new token and one replay, which carries the new
+// token.
+func TestSOAPCarriesFuelOAuth(t *testing.T) {
+	envelopes := map[string]string{
+		"without a Header": `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></s:Body></s:Envelope>`,
+		"with a Header": `<?xml version="1.0" encoding="utf-8"?>` +
+			`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
+			`<soap:Header><Action xmlns="http://schemas.xmlsoap.org/ws/2004/08/addressing">Retrieve</Action></soap:Header>` +
+			`<soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><RetrieveRequest>` +
+			`<ObjectType>Subscriber</ObjectType><Properties>EmailAddress</Properties></RetrieveRequest></RetrieveRequestMsg></soap:Body>` +
+			`</soap:Envelope>`,
+	}
+	forEach(t, func(t *testing.T, v *vendor) {
+		if !v.soap {
+			t.Skip("no SOAP API")
+		}
+		for name, envelope := range envelopes {
+			t.Run(name, func(t *testing.T) {
+				e := v.start(t)
+				tr := build(t, v.config(e))
+				client := &http.Client{Transport: tr}
+				call := func() {
+					t.Helper()
+					if r := emulatortest.Send(t, client, http.MethodPost, e.URL+v.apiPaths[1], "text/xml; charset=utf-8", envelope); r.Status != http.StatusOK {
+						t.Fatalf("SOAP call: %d %s", r.Status, r.Body)
+					}
+				}
+				carries := func(tok transport.Token) bool {
+					sent := string(e.LastEnvelope())
+					return strings.Count(sent, "<fueloauth") == 1 && strings.Contains(sent, `<fueloauth xmlns="http://exacttarget.com">`+tok.AccessToken+`</fueloauth>`)
+				}
+				call()
+				first := current(tr)
+				if !carries(first) {
+					t.Fatalf("envelope sent without the token:\n%s", e.LastEnvelope())
+				}
+				e.ExpireToken(first.AccessToken)
+				call()
+				st := e.Stats()
+				if st.TokenRequests != 2 || st.SOAPCalls != 3 || tr.Source().Stats().Replays != 1 {
+					t.Errorf("stats %+v, replays %d; want 2 token requests, 3 SOAP calls, 1 replay", st, tr.Source().Stats().Replays)
+				}
+				emulatortest.WantRejections(t, st.Rejections, map[string]int{emulator.ReasonExpiredToken: 1})
+				if now := current(tr); now.AccessToken == first.AccessToken || !carries(now) {
+					t.Error("the replay did not carry the new token")
+				}
+			})
+		}
+	})
+}

@@ -16,6 +16,7 @@ var mcv1Vendor = &vendor{
 	clientID: mcv1test.DefaultClientID,
 	secrets:  []string{mcv1test.DefaultClientSecret},
 	apiPaths: []string{"/platform/v1/endpoints", "/Service.asmx"},
+	soap:     true,
 	start:    func(t *testing.T) *emu { s := mcv1test.NewServer(); return running(t, s.URL, s.Controls) },
 	config: func(e *emu) *config {
 		return mcv1Config(&mcv1.Config{AuthURL: e.URL, ClientID: mcv1test.DefaultClientID, ClientSecret: mcv1test.DefaultClientSecret,

@@ -21,6 +21,7 @@ var mcv2Vendor = &vendor{
 	clientID: mcv2test.DefaultClientID,
 	secrets:  []string{mcv2test.DefaultClientSecret},
 	apiPaths: []string{"/platform/v1/endpoints", "/Service.asmx"},
+	soap:     true,
 	start: func(t *testing.T) *emu {
 		s := mcv2test.NewServer()
 		e := running(t, s.URL, s.Controls)

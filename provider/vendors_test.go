@@ -17,6 +17,7 @@ type vendor struct {
 	clientID string   // the emulator's default credential
 	secrets  []string // what that credential holds that no rendering, error or log may show
 	apiPaths []string // API paths the emulator serves; the first answers GET with its JSON echo
+	soap     bool     // the second path is a SOAP API, whose envelopes carry the token as fueloauth
 
 	// start runs the emulator until the test ends.
 	start func(t *testing.T) *emu

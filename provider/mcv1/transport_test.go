@@ -1,9 +1,7 @@
 package mcv1_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -146,44 +144,6 @@ func TestOneTransportPerClientID(t *testing.T) {
 		t.Fatalf("two clients: %d token requests, want 4 (each fetch revokes the other's token)", n)
 	}
 	wantRejections(t, srv, map[string]int{mcv1test.ReasonRevokedToken: 2})
-}
-
-func TestSOAPCallsCarryFuelOAuth(t *testing.T) {
-	srv := newServer(t)
-	tr, err := mcv1.NewTransport(configFor(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: tr}
-	const envelope = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></s:Body></s:Envelope>`
-	post := func() int {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/Service.asmx", strings.NewReader(envelope))
-		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := post(); code != http.StatusOK {
-		t.Fatalf("SOAP call: %d", code)
-	}
-	first, _ := tr.Source().Token(context.Background())
-	sent := srv.LastEnvelope()
-	if bytes.Count(sent, []byte("<fueloauth")) != 1 || !bytes.Contains(sent, []byte(">"+first.AccessToken+"</fueloauth>")) {
-		t.Fatalf("envelope sent: %s", sent)
-	}
-
-	// An expired token answers with the "Token Expired" fault: one re-fetch, one replay.
-	srv.ExpireToken(first.AccessToken)
-	if code := post(); code != http.StatusOK {
-		t.Fatalf("SOAP call after expiry: %d", code)
-	}
-	if st := srv.Stats(); st.TokenRequests != 2 || st.SOAPCalls != 3 || tr.Source().Stats().Replays != 1 {
-		t.Fatalf("token requests %d, SOAP calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.SOAPCalls, tr.Source().Stats().Replays)
-	}
 }
 
 // TestServersSharingALegacyPackage: Marketing Cloud may revoke a legacy package's

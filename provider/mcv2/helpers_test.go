@@ -54,6 +54,17 @@ func webConfig(srv *mcv2test.Server, rts store.RefreshTokens) mcv2.Config {
 	}
 }
 
+// ledgerUser starts an emulator on a manual clock and returns it with a user's
+// credential on that clock, whose refresh tokens a ledger keeps.
+func ledgerUser(t *testing.T) (*clock, *mcv2test.Server, *ledger, mcv2.Config) {
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	cfg := webConfig(srv, rts)
+	cfg.Source.Clock = clk.Now
+	return clk, srv, rts, cfg
+}
+
 func newProvider(t *testing.T, cfg mcv2.Config) *mcv2.Provider {
 	t.Helper()
 	p, err := mcv2.NewProvider(cfg)

@@ -141,11 +141,7 @@ func TestConcurrentRefreshesSpendEachTokenOnce(t *testing.T) {
 func TestSavingOutlivesTheCaller(t *testing.T) {
 	for _, step := range []string{"exchange", "refresh"} {
 		t.Run(step, func(t *testing.T) {
-			clk := newClock()
-			srv := start(t, mcv2test.WithClock(clk.Now))
-			rts := &ledger{}
-			cfg := webConfig(srv, rts)
-			cfg.Source.Clock = clk.Now
+			_, srv, rts, cfg := ledgerUser(t)
 			if step == "refresh" {
 				exchange(t, srv, newProvider(t, cfg))
 			}
@@ -177,11 +173,7 @@ func TestSavingOutlivesTheCaller(t *testing.T) {
 // over the access token it came with, without asking again.
 func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	srv := start(t, mcv2test.WithClock(clk.Now))
-	rts := &ledger{}
-	cfg := webConfig(srv, rts)
-	cfg.Source.Clock = clk.Now
+	clk, srv, rts, cfg := ledgerUser(t)
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // the exchanged token has expired: no handover
@@ -305,11 +297,7 @@ func TestRefreshRacedByAnotherProcess(t *testing.T) {
 // credentials, once no rotation explains the refusal within the wait.
 func TestRefusedRefreshTokenWithoutARace(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	srv := start(t, mcv2test.WithClock(clk.Now))
-	rts := &ledger{}
-	cfg := webConfig(srv, rts)
-	cfg.Source.Clock = clk.Now
+	clk, srv, rts, cfg := ledgerUser(t)
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // no handover: the refresh token is spent
@@ -374,11 +362,7 @@ func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
 // refused it — it does spend the refresh token.
 func TestFreshAccessTokenInTheStoreIsAdopted(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	srv := start(t, mcv2test.WithClock(clk.Now))
-	rts := &ledger{}
-	cfg := webConfig(srv, rts)
-	cfg.Source.Clock = clk.Now
+	clk, srv, _, cfg := ledgerUser(t)
 	exchange(t, srv, newProvider(t, cfg))
 	a, b := newProvider(t, cfg), newProvider(t, cfg)
 	clk.Advance(time.Hour)

@@ -2,11 +2,9 @@ package mcv2_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/tokentrip/tokentrip/internal/testkit"
@@ -73,52 +71,5 @@ func TestHostScope(t *testing.T) {
 		if last.Authorization != want {
 			t.Errorf("%s carried %q, want %q", tt.url, last.Authorization, want)
 		}
-	}
-}
-
-// A SOAP envelope sent through NewClient gets the token as a fueloauth header, and
-// an expired token's "Token Expired" fault costs one new token and one replay.
-func TestSOAPThroughNewClient(t *testing.T) {
-	const envelope = `<?xml version="1.0" encoding="utf-8"?>` +
-		`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
-		`<soap:Header><Action xmlns="http://schemas.xmlsoap.org/ws/2004/08/addressing">Retrieve</Action></soap:Header>` +
-		`<soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><RetrieveRequest>` +
-		`<ObjectType>Subscriber</ObjectType><Properties>EmailAddress</Properties></RetrieveRequest></RetrieveRequestMsg></soap:Body>` +
-		`</soap:Envelope>`
-	srv := start(t)
-	tr, err := mcv2.NewTransport(serverConfig(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: tr}
-	call := func() int {
-		t.Helper()
-		resp, err := client.Post(srv.URL+"/Service.asmx", "text/xml; charset=utf-8", strings.NewReader(envelope))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-
-	if status := call(); status != http.StatusOK {
-		t.Fatalf("SOAP call: %d", status)
-	}
-	first, _ := tr.Source().Current()
-	if sent := string(srv.LastEnvelope()); !strings.Contains(sent, `<fueloauth xmlns="http://exacttarget.com">`+first.AccessToken+`</fueloauth>`) {
-		t.Fatalf("envelope sent without the token:\n%s", sent)
-	}
-
-	srv.ExpireToken(first.AccessToken)
-	if status := call(); status != http.StatusOK {
-		t.Fatalf("SOAP call with an expired token: %d, want 200 after a replay", status)
-	}
-	st := srv.Stats()
-	if st.TokenRequests != 2 || st.SOAPCalls != 3 || st.Rejections["expired_token"] != 1 {
-		t.Errorf("emulator %+v, want 2 token requests, 3 SOAP calls, 1 expired token", st)
-	}
-	if now, _ := tr.Source().Current(); !strings.Contains(string(srv.LastEnvelope()), now.AccessToken) || now.AccessToken == first.AccessToken {
-		t.Error("the replay did not carry the new token")
 	}
 }
