@@ -14,9 +14,7 @@ import (
 const otherUser = "tokentrip-acoustic-refresh-token-of-another-user"
 
 var acousticVendor = &vendor{
-	name:     "acoustic",
-	clientID: acoustictest.DefaultClientID,
-	secrets:  []string{acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken},
+	name: "acoustic", clientID: acoustictest.DefaultClientID, secrets: []string{acoustictest.DefaultClientSecret, acoustictest.DefaultRefreshToken},
 	apiPaths: []string{"/rest/databases", "/XMLAPI"},
 	start: func(t *testing.T) *emu {
 		s := acoustictest.NewServer(

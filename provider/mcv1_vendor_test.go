@@ -12,12 +12,9 @@ import (
 
 // mcv1Vendor is the legacy Marketing Cloud provider.
 var mcv1Vendor = &vendor{
-	name:     "mcv1",
-	clientID: mcv1test.DefaultClientID,
-	secrets:  []string{mcv1test.DefaultClientSecret},
-	apiPaths: []string{"/platform/v1/endpoints", "/Service.asmx"},
-	soap:     true,
-	start:    func(t *testing.T) *emu { s := mcv1test.NewServer(); return running(t, s.URL, s.Controls) },
+	name: "mcv1", clientID: mcv1test.DefaultClientID, secrets: []string{mcv1test.DefaultClientSecret},
+	apiPaths: []string{"/platform/v1/endpoints", "/Service.asmx"}, soap: true,
+	start: func(t *testing.T) *emu { s := mcv1test.NewServer(); return running(t, s.URL, s.Controls) },
 	config: func(e *emu) *config {
 		return mcv1Config(&mcv1.Config{AuthURL: e.URL, ClientID: mcv1test.DefaultClientID, ClientSecret: mcv1test.DefaultClientSecret,
 			Common: provider.Common{HTTPClient: e.Client()}})

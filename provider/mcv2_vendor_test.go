@@ -17,11 +17,8 @@ import (
 const mcv2Redirect = "https://app.example.com/mc/callback"
 
 var mcv2Vendor = &vendor{
-	name:     "mcv2",
-	clientID: mcv2test.DefaultClientID,
-	secrets:  []string{mcv2test.DefaultClientSecret},
-	apiPaths: []string{"/platform/v1/endpoints", "/Service.asmx"},
-	soap:     true,
+	name: "mcv2", clientID: mcv2test.DefaultClientID, secrets: []string{mcv2test.DefaultClientSecret},
+	apiPaths: []string{"/platform/v1/endpoints", "/Service.asmx"}, soap: true,
 	start: func(t *testing.T) *emu {
 		s := mcv2test.NewServer()
 		e := running(t, s.URL, s.Controls)
