@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -103,20 +104,8 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := valid()
 			c.change(&cfg)
-			for _, err := range []error{cfg.Validate(), newTransportErr(cfg), newProviderErr(cfg)} {
-				var ce *transport.ConfigError
-				if !errors.As(err, &ce) || !errors.Is(err, transport.ErrConfig) {
-					t.Fatalf("error = %v, want a *transport.ConfigError", err)
-				}
-				if ce.Field != c.field || ce.Provider != "acoustic" || !strings.Contains(ce.Problem, c.says) {
-					t.Errorf("error = %+v, want field %s saying %q", ce, c.field, c.says)
-				}
-				for _, secret := range []string{"hunter2", "client-secret", "refresh-token"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Errorf("error %q shows the secret %q", err, secret)
-					}
-				}
-			}
+			testkit.WantConfigError(t, "acoustic", c.field, c.says, []string{"hunter2", "client-secret", "refresh-token"},
+				cfg.Validate(), newTransportErr(cfg), newProviderErr(cfg))
 		})
 	}
 }

@@ -1,11 +1,11 @@
 package mcv1_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/store"
@@ -64,20 +64,10 @@ func TestValidate(t *testing.T) {
 			tt.edit(&cfg)
 			err := cfg.Validate()
 			_, newErr := mcv1.NewTransport(cfg)
-			if (err == nil) != (newErr == nil) {
-				t.Fatalf("Validate: %v, NewTransport: %v; want the same verdict", err, newErr)
+			testkit.WantConfigError(t, "mcv1", tt.field, "", []string{"s3cr3t-value", "pw"}, err, newErr)
+			if err != nil {
+				wantNoSecrets(t, "error", err.Error())
 			}
-			if tt.field == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v, want nil", err)
-				}
-				return
-			}
-			ce, ok := errors.AsType[*transport.ConfigError](err)
-			if !ok || !errors.Is(err, transport.ErrConfig) || ce.Field != tt.field || ce.Provider != "mcv1" || ce.Problem == "" {
-				t.Fatalf("Validate: %#v, want a ConfigError for %s", err, tt.field)
-			}
-			wantNoSecrets(t, "error", err.Error(), "s3cr3t-value", "pw")
 		})
 	}
 }

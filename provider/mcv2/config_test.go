@@ -3,7 +3,6 @@ package mcv2_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/store"
-	"github.com/tokentrip/tokentrip/transport"
 )
 
 func TestValidate(t *testing.T) {
@@ -60,25 +58,8 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := good
 			tt.edit(&cfg)
-			err := cfg.Validate()
 			_, newErr := mcv2.NewProvider(cfg)
-			if tt.field == "" {
-				if err != nil || newErr != nil {
-					t.Fatalf("Validate: %v, NewProvider: %v; want both nil", err, newErr)
-				}
-				return
-			}
-			var ce *transport.ConfigError
-			if !errors.As(err, &ce) || !errors.Is(err, transport.ErrConfig) {
-				t.Fatalf("Validate: %v (%T), want a *transport.ConfigError", err, err)
-			}
-			if ce.Field != tt.field || ce.Provider != "mcv2" || ce.Problem == "" {
-				t.Errorf("ConfigError %+v, want field %s", ce, tt.field)
-			}
-			if !errors.Is(newErr, transport.ErrConfig) {
-				t.Errorf("NewProvider: %v, want the same ErrConfig", newErr)
-			}
-			testkit.WantAbsent(t, "ConfigError", err.Error(), "s3cret")
+			testkit.WantConfigError(t, "mcv2", tt.field, "", []string{"s3cret"}, cfg.Validate(), newErr)
 		})
 	}
 }
