@@ -34,12 +34,9 @@ func start(t *testing.T, opts ...mcv2test.Option) *mcv2test.Server {
 
 // serverConfig is a server-to-server credential for srv's default client.
 func serverConfig(srv *mcv2test.Server) mcv2.Config {
-	return mcv2.Config{
-		AuthURL:      srv.URL,
-		ClientID:     mcv2test.DefaultClientID,
-		ClientSecret: mcv2test.DefaultClientSecret,
-		Common:       provider.Common{Retry: provider.Retry{MaxRetries: -1}},
-	}
+	cfg := mcv2.Config{AuthURL: srv.URL, ClientID: mcv2test.DefaultClientID, ClientSecret: mcv2test.DefaultClientSecret}
+	cfg.Retry.MaxRetries = -1 // the tests count every token request
+	return cfg
 }
 
 // webConfig is a user's credential for srv's default web app.
