@@ -58,14 +58,8 @@ func (k Kit) Log(ctx context.Context, level slog.Level, what string, attrs ...sl
 // do.
 func NewError(name, msg string) error { return errors.New(name + ": " + msg) }
 
-// ConfigError is the provider's *transport.ConfigError for field: it reads
-// "<provider>: invalid configuration: <field>: <problem>".
-func (k Kit) ConfigError(field, problem string) error {
-	return ConfigError(k.Name, field, problem)
-}
-
-// ConfigError is the *transport.ConfigError of the provider called name, for
-// checks that run before a Kit exists.
+// ConfigError is the *transport.ConfigError of the provider called name for
+// field: it reads "<provider>: invalid configuration: <field>: <problem>".
 func ConfigError(name, field, problem string) error {
 	return &transport.ConfigError{Provider: name, Field: field, Problem: problem}
 }
