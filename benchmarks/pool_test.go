@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tokentrip/tokentrip/pool"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -107,13 +108,23 @@ func credentialConfig(i int, base http.RoundTripper, tokenClient *http.Client) a
 	sub := fmt.Sprintf("mc%026x", i)
 	switch i % 3 {
 	case 0:
-		return mcv1.Config{Subdomain: sub, ClientID: id, ClientSecret: secret, Base: base, HTTPClient: tokenClient}
+		return mcv1.Config{Subdomain: sub, ClientID: id, ClientSecret: secret, Common: provider.Common{HTTPClient: tokenClient, Transport: transport.Options{Base: base}}}
 	case 1:
-		return mcv2.Config{Subdomain: sub, ClientID: id, ClientSecret: secret, AccountID: strconv.Itoa(100000000 + i),
-			Base: base, HTTPClient: tokenClient}
+		return mcv2.Config{
+			Subdomain:    sub,
+			ClientID:     id,
+			ClientSecret: secret,
+			AccountID:    strconv.Itoa(100000000 + i),
+			Common:       provider.Common{HTTPClient: tokenClient, Transport: transport.Options{Base: base}},
+		}
 	default:
-		return acoustic.Config{Pod: "6", ClientID: id, ClientSecret: secret, RefreshToken: fmt.Sprintf("r%039x", i),
-			Base: base, HTTPClient: tokenClient}
+		return acoustic.Config{
+			Pod:          "6",
+			ClientID:     id,
+			ClientSecret: secret,
+			RefreshToken: fmt.Sprintf("r%039x", i),
+			Common:       provider.Common{HTTPClient: tokenClient, Transport: transport.Options{Base: base}},
+		}
 	}
 }
 

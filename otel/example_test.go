@@ -13,8 +13,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tokentripotel "github.com/tokentrip/tokentrip/otel"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Example composes the adapter with otelhttp against the mcv2 emulator: the
@@ -38,10 +40,12 @@ func Example() {
 		AuthURL:      srv.URL, // an emulator; in production, Subdomain
 		ClientID:     srv.ClientID,
 		ClientSecret: srv.ClientSecret,
-		HTTPClient:   srv.Client(),
-		Hook:         in.Hook, // fetches, failures, invalidations, replays, breaker changes
-		Base: otelhttp.NewTransport(srv.Client().Transport, // a client span per attempt
-			otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp)),
+		Common: provider.Common{
+			HTTPClient: srv.Client(),
+			Source:     transport.Settings{Hook: in.Hook}, // fetches, failures, invalidations, replays, breaker changes
+			Transport: transport.Options{Base: otelhttp.NewTransport(srv.Client().Transport, // a client span per attempt
+				otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))},
+		},
 	})
 	if err != nil {
 		panic(err)

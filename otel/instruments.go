@@ -124,7 +124,7 @@ func New(cfg Config) (*Instruments, error) {
 	return in, nil
 }
 
-// Hook records ev. Give it to a provider's Config.Hook or to transport.Settings.Hook.
+// Hook records ev. Give it to a provider's Config.Source.Hook, a transport.Settings.Hook.
 func (in *Instruments) Hook(ev transport.Event) {
 	ctx := context.Background()
 	attrs := metric.WithAttributes(in.with(ev)...)

@@ -12,7 +12,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	tokentripotel "github.com/tokentrip/tokentrip/otel"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -31,10 +33,10 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	tm := newTelemetry(t, env)
 	evs := &events{next: tm.in.Hook}
 	tr, err := mcv2.NewTransport(mcv2.Config{
-		AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-		HTTPClient: srv.Client(), Base: srv.Client().Transport, Clock: clk.Now, Hook: evs.hook,
-		Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-		Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 3, Outages: -1, Cooldown: time.Hour}},
+		AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
+		Common: provider.Common{HTTPClient: srv.Client(), Transport: transport.Options{Base: srv.Client().Transport},
+			Retry:  provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+			Source: transport.Settings{Clock: clk.Now, Hook: evs.hook, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 3, Outages: -1, Cooldown: time.Hour}}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -80,9 +80,9 @@ func TestFaultSniffIsBounded(t *testing.T) {
 			})
 			counted := &countingTransport{}
 			h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
-				s.APIHosts = []string{huge.URL}
-				counted.next = s.Base
-				s.Base = counted
+				s.Transport.Hosts = []string{huge.URL}
+				counted.next = s.Transport.Base
+				s.Transport.Base = counted
 			}})
 
 			resp, err := h.client.Do(tt.request(huge.URL).WithContext(t.Context()))
@@ -142,8 +142,8 @@ func TestReplayBufferIsBounded(t *testing.T) {
 			h := newHarness(t, mcv1Vendor, setup{
 				transport: opts,
 				settings: func(s *settings) {
-					next := s.Base
-					s.Base = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+					next := s.Transport.Base
+					s.Transport.Base = roundTripFunc(func(req *http.Request) (*http.Response, error) {
 						mu.Lock()
 						readAtSend = append(readAtSend, callerBody.Load())
 						mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -27,8 +28,8 @@ func TestRevokedCredentialsStorm(t *testing.T) {
 		arrivals = int(duration / time.Second * rate)
 	)
 	h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
-		s.Retry = transport.RetryPolicy{} // every default
-		s.Logger = nil                    // ten thousand log lines would measure the logger
+		s.Retry = provider.Retry{} // every default
+		s.Source.Logger = nil      // ten thousand log lines would measure the logger
 	}})
 	mustSucceed(t, "call before the revocation", h.rest(t.Context()))
 	revokeCredentials(t, h)
@@ -203,7 +204,7 @@ func TestBreakerProbesAfterCooldown(t *testing.T) {
 			t.Run(v.name+" "+tt.name, func(t *testing.T) {
 				t.Parallel()
 				h := newHarness(t, v, setup{settings: func(s *settings) {
-					s.Settings = transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}, Backoff: noBackoff}
+					s.Source.Breaker, s.Source.Backoff = transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}, noBackoff
 				}})
 				mustSucceed(t, "call before the revocation", h.rest(t.Context()))
 				revokeCredentials(t, h)

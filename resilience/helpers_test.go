@@ -13,6 +13,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -24,7 +25,7 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // quickRetry retries like the default policy, with waits of a millisecond or two
 // instead of hundreds: the tests count attempts, they do not wait for them.
-var quickRetry = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
+var quickRetry = provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
 
 // The defaults of transport.Settings and transport.Options the suite holds the
 // library to, as their field comments state them.
@@ -64,22 +65,12 @@ type setup struct {
 	transport    transport.Options
 }
 
-// settings are the fields of a provider's Config that the harness sets.
+// settings are the fields of a provider's Config that the harness sets: where
+// tokens come from (default: the emulator), and the settings every provider's
+// Config embeds.
 type settings struct {
-	AuthURL  string   // where tokens come from (default: the emulator)
-	APIHosts []string // further hosts in scope (providers that have them)
-	common
-}
-
-// common are the fields every provider's Config has, under the same names.
-type common struct {
-	HTTPClient *http.Client
-	Base       http.RoundTripper
-	Retry      transport.RetryPolicy
-	Logger     *slog.Logger
-	Hook       func(transport.Event)
-	Clock      func() time.Time
-	Settings   transport.Settings
+	AuthURL string
+	provider.Common
 }
 
 // vendorEmulator is what the suite asks of every vendor's emulator.
@@ -113,19 +104,24 @@ func newHarness(t *testing.T, v *vendor, s setup) *harness {
 	h.srv.SetTokenLatency(s.tokenLatency)
 	h.secrets = newSecretSet(v.secrets...)
 	h.tap = &tokenTap{next: h.srv.Client().Transport, secrets: h.secrets}
-	set := settings{AuthURL: h.url, common: common{
+	set := settings{AuthURL: h.url, Common: provider.Common{
 		HTTPClient: &http.Client{Transport: h.tap},
-		Base:       h.srv.Client().Transport,
 		Retry:      quickRetry,
-		Logger:     slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Hook:       h.events.Hook,
-		Clock:      s.clock,
+		Source: transport.Settings{
+			Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Hook:   h.events.Hook,
+			Clock:  s.clock,
+		},
+		Transport: s.transport,
 	}}
+	if set.Transport.Base == nil {
+		set.Transport.Base = h.srv.Client().Transport
+	}
 	if s.settings != nil {
 		s.settings(&set)
 	}
 	var err error
-	h.config, h.provider, h.tr, err = v.build(t, set, s.config, s.transport)
+	h.config, h.provider, h.tr, err = v.build(t, set, s.config)
 	if err != nil {
 		t.Fatal(err)
 	}

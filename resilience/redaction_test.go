@@ -76,7 +76,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, v, setup{
 				settings: func(s *settings) {
-					s.Settings = transport.Settings{Backoff: noBackoff, Logger: s.Logger}
+					s.Source.Backoff = noBackoff
 				},
 				config: tt.tweak,
 			})
@@ -137,7 +137,7 @@ func TestNoSecretInLogsErrorsOrRenderings(t *testing.T) {
 				{"https://auth.example.com/?secret=" + secret, nil},
 			}
 			for _, bad := range bads {
-				if _, _, _, err := v.build(t, settings{AuthURL: bad.authURL}, bad.tweak, transport.Options{}); err != nil {
+				if _, _, _, err := v.build(t, settings{AuthURL: bad.authURL}, bad.tweak); err != nil {
 					errs = append(errs, err)
 				} else {
 					t.Errorf("a configuration with AuthURL %.30q… was accepted", bad.authURL)

@@ -29,9 +29,6 @@ func TestRedirectToForeignHostGetsNoCredential(t *testing.T) {
 		{"SOAP, 308", http.MethodPost, "text/xml; charset=utf-8", soapEnvelope, http.StatusPermanentRedirect},
 	}
 	for _, v := range vendors {
-		if !v.apiHosts {
-			continue
-		}
 		for _, tt := range tests {
 			t.Run(v.name+" "+tt.name, func(t *testing.T) {
 				t.Parallel()
@@ -39,7 +36,7 @@ func TestRedirectToForeignHostGetsNoCredential(t *testing.T) {
 				inScope := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
 					http.Redirect(w, r, foreign.URL+"/landing", tt.status)
 				})
-				h := newHarness(t, v, setup{settings: func(s *settings) { s.APIHosts = []string{inScope.URL} }})
+				h := newHarness(t, v, setup{settings: func(s *settings) { s.Transport.Hosts = []string{inScope.URL} }})
 				var body io.Reader
 				if tt.body != "" {
 					body = strings.NewReader(tt.body)
@@ -81,8 +78,8 @@ func TestRedirectToForeignHostGetsNoCredential(t *testing.T) {
 func TestPlainHTTPIsRefused(t *testing.T) {
 	network := &offlineNetwork{}
 	h := newHarness(t, mcv1Vendor, setup{settings: func(s *settings) {
-		s.APIHosts = []string{"api.example.com", "*.example.net", "https://secure.example.org"}
-		s.Base = network
+		s.Transport.Hosts = []string{"api.example.com", "*.example.net", "https://secure.example.org"}
+		s.Transport.Base = network
 	}})
 	tests := []struct {
 		url     string

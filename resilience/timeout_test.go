@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tokentrip/tokentrip/provider/mcv1"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -19,7 +19,7 @@ import (
 func TestSlowTokenEndpointTimesOut(t *testing.T) {
 	tests := []struct {
 		name         string
-		retry        transport.RetryPolicy
+		retry        provider.Retry
 		fetchTimeout time.Duration // 0: the default, a minute
 		callerWait   time.Duration // 0: the caller waits as long as tokentrip does
 		wantRequests int
@@ -28,21 +28,21 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 	}{
 		{
 			name:         "attempt timeout, no retry",
-			retry:        transport.RetryPolicy{AttemptTimeout: 100 * time.Millisecond, MaxRetries: -1},
+			retry:        provider.Retry{AttemptTimeout: 100 * time.Millisecond, MaxRetries: -1},
 			wantRequests: 1,
 			wantUnder:    2 * time.Second,
 			callerErr:    []error{transport.ErrTimeout, transport.ErrEndpoint},
 		},
 		{
 			name:         "attempt timeout, retried twice",
-			retry:        transport.RetryPolicy{AttemptTimeout: 100 * time.Millisecond, MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond},
+			retry:        provider.Retry{AttemptTimeout: 100 * time.Millisecond, MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond},
 			wantRequests: 3,
 			wantUnder:    3 * time.Second,
 			callerErr:    []error{transport.ErrTimeout, transport.ErrEndpoint},
 		},
 		{
 			name:         "fetch deadline",
-			retry:        transport.RetryPolicy{AttemptTimeout: time.Minute},
+			retry:        provider.Retry{AttemptTimeout: time.Minute},
 			fetchTimeout: 150 * time.Millisecond,
 			wantRequests: 1,
 			wantUnder:    2 * time.Second,
@@ -50,7 +50,7 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 		},
 		{
 			name:         "caller deadline",
-			retry:        transport.RetryPolicy{AttemptTimeout: time.Minute},
+			retry:        provider.Retry{AttemptTimeout: time.Minute},
 			fetchTimeout: 300 * time.Millisecond,
 			callerWait:   50 * time.Millisecond,
 			wantRequests: 1,
@@ -71,13 +71,13 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 				settings: func(s *settings) {
 					s.HTTPClient = nil // the token client a user gets by default
 					s.Retry = tt.retry
-					s.Hook = func(ev transport.Event) {
+					s.Source.Hook = func(ev transport.Event) {
 						if ev.Kind == transport.EventFetchFailed {
 							fetchEnded <- ev.Err
 						}
 					}
 					if tt.fetchTimeout > 0 {
-						s.Settings = transport.Settings{FetchTimeout: tt.fetchTimeout}
+						s.Source.FetchTimeout = tt.fetchTimeout
 					}
 				},
 			})
@@ -102,7 +102,7 @@ func TestSlowTokenEndpointTimesOut(t *testing.T) {
 				t.Fatal("the fetch did not end")
 			}
 			wantKind(t, "fetch", fetchErr, transport.ErrTimeout, transport.ErrEndpoint)
-			if fe, ok := errors.AsType[*transport.FetchError](fetchErr); !ok || fe.Provider != mcv1.Name || fe.Hint == "" {
+			if fe, ok := errors.AsType[*transport.FetchError](fetchErr); !ok || fe.Provider != "mcv1" || fe.Hint == "" {
 				t.Errorf("fetch error %#v, want a *transport.FetchError from mcv1 with a hint", fetchErr)
 			}
 			if got := h.tokenRequests(); got != tt.wantRequests {

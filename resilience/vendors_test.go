@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
@@ -25,7 +26,6 @@ type vendor struct {
 	clientID string
 	secrets  []string // the credentials its Config holds
 	inFlight int      // API calls its client lets through at once
-	apiHosts bool     // its Config takes further hosts for the credential's scope
 	rest     api      // a REST call
 	soap     api      // a SOAP call (Marketing Cloud) or an XML API call (Acoustic)
 
@@ -33,7 +33,7 @@ type vendor struct {
 	// build makes the provider's Config from set, lets tweak change it, and returns
 	// it with its Provider and Transport.
 	serve func(clock func() time.Time) (vendorEmulator, string)
-	build func(t *testing.T, set settings, tweak func(cfg any), opts transport.Options) (cfg, provider any, tr *transport.Transport, err error)
+	build func(t *testing.T, set settings, tweak func(cfg any)) (cfg, provider any, tr *transport.Transport, err error)
 }
 
 // vendors lists the three providers; the suite runs a fault against each where the
@@ -91,26 +91,20 @@ var (
 
 // mcVendor is a Marketing Cloud provider: its Config takes an auth URL, further
 // API hosts and a client id and secret; its Provider makes the Transport.
-func mcVendor[C any, P interface {
-	NewTransport(...transport.Options) *transport.Transport
-}](name, clientID, clientSecret string, newProvider func(C) (P, error), serve func(clock func() time.Time) (vendorEmulator, string)) *vendor {
+func mcVendor[C any, P interface{ NewTransport() *transport.Transport }](name, clientID, clientSecret string, newProvider func(C) (P, error), serve func(clock func() time.Time) (vendorEmulator, string)) *vendor {
 	return &vendor{
 		name:     name,
 		clientID: clientID,
 		secrets:  []string{clientSecret},
 		inFlight: 50,
-		apiHosts: true,
 		rest:     mcREST,
 		soap:     mcSOAP,
 		serve:    serve,
-		build: func(_ *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
+		build: func(_ *testing.T, set settings, tweak func(any)) (any, any, *transport.Transport, error) {
 			var cfg C
-			setFields(&cfg, struct {
-				AuthURL, ClientID, ClientSecret string
-				APIHosts                        []string
-			}{set.AuthURL, clientID, clientSecret, set.APIHosts})
-			return buildWith(cfg, set.common, tweak, newProvider, func(_ C, p P) (*transport.Transport, error) {
-				return p.NewTransport(opts), nil
+			setFields(&cfg, struct{ AuthURL, ClientID, ClientSecret string }{set.AuthURL, clientID, clientSecret})
+			return buildWith(cfg, set.Common, tweak, newProvider, func(_ C, p P) (*transport.Transport, error) {
+				return p.NewTransport(), nil
 			})
 		},
 	}
@@ -127,26 +121,23 @@ var acousticVendor = &vendor{
 		s := acoustictest.NewServer(acoustictest.WithClock(clock))
 		return s, s.URL
 	},
-	build: func(t *testing.T, set settings, tweak func(any), opts transport.Options) (any, any, *transport.Transport, error) {
-		if len(set.APIHosts) > 0 {
-			t.Fatal("acoustic's Config takes no further API hosts")
-		}
+	build: func(_ *testing.T, set settings, tweak func(any)) (any, any, *transport.Transport, error) {
 		cfg := acoustic.Config{
 			BaseURL:      set.AuthURL,
 			ClientID:     emulator.AcousticClientID,
 			ClientSecret: emulator.AcousticClientSecret,
 			RefreshToken: emulator.AcousticRefreshToken,
 		}
-		return buildWith(cfg, set.common, tweak, acoustic.NewProvider, func(cfg acoustic.Config, _ *acoustic.Provider) (*transport.Transport, error) {
-			return acoustic.NewTransport(cfg, opts)
+		return buildWith(cfg, set.Common, tweak, acoustic.NewProvider, func(cfg acoustic.Config, _ *acoustic.Provider) (*transport.Transport, error) {
+			return acoustic.NewTransport(cfg)
 		})
 	},
 }
 
 // buildWith sets the common settings on cfg, lets tweak change it, and builds the
 // provider's Provider and Transport from it.
-func buildWith[C, P any](cfg C, common common, tweak func(any), newProvider func(C) (P, error), newTransport func(C, P) (*transport.Transport, error)) (any, any, *transport.Transport, error) {
-	setFields(&cfg, common)
+func buildWith[C, P any](cfg C, common provider.Common, tweak func(any), newProvider func(C) (P, error), newTransport func(C, P) (*transport.Transport, error)) (any, any, *transport.Transport, error) {
+	setFields(&cfg, struct{ Common provider.Common }{common})
 	if tweak != nil {
 		tweak(&cfg)
 	}

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -109,7 +109,7 @@ func ExampleNewTokenCache() {
 			AuthURL:      srv.URL,
 			ClientID:     srv.ClientID,
 			ClientSecret: srv.ClientSecret,
-			Store:        cache,
+			Common:       provider.Common{Source: transport.Settings{Store: cache}},
 		})
 		if err != nil {
 			log.Fatal(err)
@@ -139,10 +139,9 @@ func ExampleMemoryTokens() {
 	for range 3 {
 		tr, err := mcv2.NewTransport(mcv2.Config{
 			AuthURL:      srv.URL,
-			ClientID:     emulator.MCv2ClientID,
-			ClientSecret: emulator.MCv2ClientSecret,
-			HTTPClient:   srv.Client(),
-			Store:        shared,
+			ClientID:     srv.ClientID,
+			ClientSecret: srv.ClientSecret,
+			Common:       provider.Common{HTTPClient: srv.Client(), Source: transport.Settings{Store: shared}},
 		})
 		if err != nil {
 			log.Fatal(err)

@@ -49,7 +49,7 @@ const (
 // TokenCache is a transport.Store in a directory, for short-lived runs — cron jobs,
 // the CLI — that would otherwise fetch a new access token every time they start:
 // the next run on the same machine adopts the token while it is fresh. Give it to a
-// provider's Config.Store.
+// provider's Config.Source.Store.
 //
 // Tokens are kept in one file, readable by its owner only (0600), replaced whole
 // by an atomic rename so that a reader never sees a torn file. Processes that

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -38,10 +40,10 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-			HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c, Logger: logger,
-			Retry:    transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-			Settings: transport.Settings{Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}},
+			AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
+			Common: provider.Common{HTTPClient: srv.Client(), Transport: transport.Options{Base: srv.Client().Transport},
+				Retry:  provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+				Source: transport.Settings{Store: c, Logger: logger, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 2, Outages: -1, Cooldown: time.Hour}}},
 		})
 		if err != nil {
 			t.Fatal(err)

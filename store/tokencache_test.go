@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/storetest"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -518,8 +520,11 @@ func TestTokenCacheSharesTokensBetweenRuns(t *testing.T) {
 			return ""
 		}
 		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-			AccountID: account, HTTPClient: srv.Client(), Store: c,
+			AuthURL:      srv.URL,
+			ClientID:     emulator.MCv2ClientID,
+			ClientSecret: emulator.MCv2ClientSecret,
+			AccountID:    account,
+			Common:       provider.Common{HTTPClient: srv.Client(), Source: transport.Settings{Store: c}},
 		})
 		if err != nil {
 			t.Error(err)
@@ -558,7 +563,7 @@ func TestTokenCacheSharesTokensBetweenRuns(t *testing.T) {
 	// and the next run does not adopt it again.
 	srv.ExpireToken(first)
 	c, _ := store.NewTokenCache(dir)
-	tr, _ := mcv2.NewTransport(mcv2.Config{AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, HTTPClient: srv.Client(), Base: srv.Client().Transport, Store: c})
+	tr, _ := mcv2.NewTransport(mcv2.Config{AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret, Common: provider.Common{HTTPClient: srv.Client(), Source: transport.Settings{Store: c}, Transport: transport.Options{Base: srv.Client().Transport}}})
 	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/platform/v1/endpoints")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("call with an expired cached token: %v, %v", resp, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -87,7 +88,7 @@ func (ts *tokenServer) isValid(tok string) bool {
 // provider fetches from the tokenServer with the library's endpoint client and no
 // retries, mapping answers the way a vendor provider does.
 func (ts *tokenServer) provider() transport.Provider {
-	ec := endpoint.NewClient("test", ts.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
+	ec := endpoint.NewClient("test", ts.Client(), provider.Retry{MaxRetries: -1}, nil)
 	return providerfunc.Func(func(ctx context.Context) (transport.Token, error) {
 		resp, err := ec.Post(ctx, ts.URL+"/token", "application/json", []byte(`{}`))
 		if err != nil {

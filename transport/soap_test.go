@@ -18,6 +18,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -30,7 +31,7 @@ const retrieveEnvelope = `<?xml version="1.0" encoding="UTF-8"?>
 
 // mcv1Provider fetches legacy tokens from the emulator, as small as a provider gets.
 func mcv1Provider(emu *mcv1test.Server) transport.Provider {
-	ec := endpoint.NewClient("mcv1", emu.Client(), transport.RetryPolicy{MaxRetries: -1}, nil)
+	ec := endpoint.NewClient("mcv1", emu.Client(), provider.Retry{MaxRetries: -1}, nil)
 	return providerfunc.Func(func(ctx context.Context) (transport.Token, error) {
 		body := fmt.Sprintf(`{"clientId":%q,"clientSecret":%q}`, emulator.MCv1ClientID, emulator.MCv1ClientSecret)
 		resp, err := ec.Post(ctx, emu.URL+emulator.MCv1TokenPath, "application/json", []byte(body))

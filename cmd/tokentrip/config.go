@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -20,11 +21,24 @@ import (
 func (s *settings) newTransport(logger *slog.Logger, apiHosts []string) (*transport.Transport, error) {
 	switch s.provider {
 	case providerMCv1:
-		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts), s.transportOptions)
+		return mcv1.NewTransport(s.mcv1Config(logger, apiHosts))
 	case providerMCv2:
-		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts), s.transportOptions)
+		return mcv2.NewTransport(s.mcv2Config(logger, apiHosts))
 	default:
-		return acoustic.NewTransport(s.acousticConfig(logger), s.transportOptions)
+		return acoustic.NewTransport(s.acousticConfig(logger))
+	}
+}
+
+// common is what every provider's Config takes from the settings: the token
+// client, the Source's logger, Store and hook, and the Transport's options over the
+// API base, with apiHosts as extra hosts.
+func (s *settings) common(logger *slog.Logger, apiHosts []string) provider.Common {
+	opts := s.transportOptions
+	opts.Base, opts.Hosts = s.apiBase, apiHosts
+	return provider.Common{
+		HTTPClient: s.tokenClient,
+		Source:     transport.Settings{Logger: logger, Store: s.tokens, Hook: s.hook},
+		Transport:  opts,
 	}
 }
 
@@ -35,12 +49,7 @@ func (s *settings) mcv1Config(logger *slog.Logger, apiHosts []string) mcv1.Confi
 		AuthURL:      s.authURL,
 		ClientID:     s.clientID,
 		ClientSecret: s.clientSecret,
-		APIHosts:     apiHosts,
-		Logger:       logger,
-		Store:        s.tokens,
-		HTTPClient:   s.tokenClient,
-		Base:         s.apiBase,
-		Hook:         s.hook,
+		Common:       s.common(logger, apiHosts),
 	}
 }
 
@@ -53,12 +62,7 @@ func (s *settings) mcv2Config(logger *slog.Logger, apiHosts []string) mcv2.Confi
 		ClientSecret: s.clientSecret,
 		AccountID:    s.accountID,
 		Scope:        strings.Fields(s.scope),
-		APIHosts:     apiHosts,
-		Logger:       logger,
-		Store:        s.tokens,
-		HTTPClient:   s.tokenClient,
-		Base:         s.apiBase,
-		Hook:         s.hook,
+		Common:       s.common(logger, apiHosts),
 	}
 }
 
@@ -70,11 +74,7 @@ func (s *settings) acousticConfig(logger *slog.Logger) acoustic.Config {
 		ClientID:     s.clientID,
 		ClientSecret: s.clientSecret,
 		RefreshToken: s.refreshToken,
-		Logger:       logger,
-		Store:        s.tokens,
-		HTTPClient:   s.tokenClient,
-		Base:         s.apiBase,
-		Hook:         s.hook,
+		Common:       s.common(logger, nil),
 		Limiter:      s.acousticLimiter,
 	}
 }
@@ -101,16 +101,16 @@ func (s *settings) newLogger(w io.Writer) (*slog.Logger, error) {
 // that its errors speak them: the flag or variable that sets each, the same inside
 // a sentence, and the key of a proxy config file.
 var fieldNames = map[string]struct{ setting, inText, key string }{
-	"Subdomain":    {"--subdomain (TOKENTRIP_SUBDOMAIN)", "--subdomain", "subdomain"},
-	"AuthURL":      {"--auth-url (TOKENTRIP_AUTH_URL)", "--auth-url", "auth_url"},
-	"ClientID":     {"--client-id (TOKENTRIP_CLIENT_ID)", "--client-id", "client_id"},
-	"ClientSecret": {envClientSecret + " (or --client-secret-file)", "the client secret", "the client secret"},
-	"AccountID":    {"--account-id (TOKENTRIP_ACCOUNT_ID)", "--account-id", "account_id"},
-	"Scope":        {"--scope (TOKENTRIP_SCOPE)", "--scope", "scope"},
-	"Pod":          {"--pod (TOKENTRIP_POD)", "--pod", "pod"},
-	"BaseURL":      {"--base-url (TOKENTRIP_BASE_URL)", "--base-url", "base_url"},
-	"RefreshToken": {envRefreshToken + " (or --refresh-token-file)", "the refresh token", "the refresh token"},
-	"APIHosts":     {"--rest-url / --soap-url", "--rest-url / --soap-url", "rest_url / soap_url"},
+	"Subdomain":       {"--subdomain (TOKENTRIP_SUBDOMAIN)", "--subdomain", "subdomain"},
+	"AuthURL":         {"--auth-url (TOKENTRIP_AUTH_URL)", "--auth-url", "auth_url"},
+	"ClientID":        {"--client-id (TOKENTRIP_CLIENT_ID)", "--client-id", "client_id"},
+	"ClientSecret":    {envClientSecret + " (or --client-secret-file)", "the client secret", "the client secret"},
+	"AccountID":       {"--account-id (TOKENTRIP_ACCOUNT_ID)", "--account-id", "account_id"},
+	"Scope":           {"--scope (TOKENTRIP_SCOPE)", "--scope", "scope"},
+	"Pod":             {"--pod (TOKENTRIP_POD)", "--pod", "pod"},
+	"BaseURL":         {"--base-url (TOKENTRIP_BASE_URL)", "--base-url", "base_url"},
+	"RefreshToken":    {envRefreshToken + " (or --refresh-token-file)", "the refresh token", "the refresh token"},
+	"Transport.Hosts": {"--rest-url / --soap-url", "--rest-url / --soap-url", "rest_url / soap_url"},
 }
 
 // fieldWord finds the library's field names inside a problem's text.

@@ -13,6 +13,7 @@ import (
 	"github.com/tokentrip/tokentrip/envelope"
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -326,7 +327,7 @@ func acousticThreeHours(ctx context.Context, d *demo, s *session) outcome {
 // call it receives. The Transport's limiter must let ten through and queue the
 // rest, so that the emulator, which rejects an eleventh, rejects none.
 func acousticInFlightCap(ctx context.Context, d *demo, _ *session) outcome {
-	lim := &countingLimiter{Limiter: acoustic.NewSemaphore(acoustic.DefaultMaxInFlight, acoustic.Wait)}
+	lim := &countingLimiter{Limiter: acoustic.NewLimiter(acoustic.DefaultMaxInFlight, acoustic.Wait)}
 	tr, err := acoustic.NewTransport(d.acousticConfig(refreshCap, lim))
 	if err != nil {
 		return failed("%v", err)
@@ -371,7 +372,7 @@ func acousticInFlightCap(ctx context.Context, d *demo, _ *session) outcome {
 // emulator, whose calls are REST calls to path.
 func mcv1Session(client, path string) opener {
 	return func(_ context.Context, d *demo) (*session, error) {
-		return open(d.mc1.URL+path, restCall, mcv1.NewTransport, mcv1.Config{AuthURL: d.mc1.URL, ClientID: client, ClientSecret: demoSecret, Clock: d.clock.Now, Base: pool(0)})
+		return open(d.mc1.URL+path, restCall, mcv1.NewTransport, mcv1.Config{AuthURL: d.mc1.URL, ClientID: client, ClientSecret: demoSecret, Common: d.common(0)})
 	}
 }
 
@@ -380,7 +381,7 @@ func mcv1Session(client, path string) opener {
 // calls to path.
 func mcv2Session(client string, conns int, path string) opener {
 	return func(_ context.Context, d *demo) (*session, error) {
-		return open(d.mc2.URL+path, restCall, mcv2.NewTransport, mcv2.Config{AuthURL: d.mc2.URL, ClientID: client, ClientSecret: demoSecret, Clock: d.clock.Now, Base: pool(conns)})
+		return open(d.mc2.URL+path, restCall, mcv2.NewTransport, mcv2.Config{AuthURL: d.mc2.URL, ClientID: client, ClientSecret: demoSecret, Common: d.common(conns)})
 	}
 }
 
@@ -400,10 +401,15 @@ func (d *demo) acousticConfig(refreshToken string, lim acoustic.Limiter) acousti
 		ClientID:     clientAcoustic,
 		ClientSecret: demoSecret,
 		RefreshToken: refreshToken,
-		Clock:        d.clock.Now,
-		Base:         pool(0),
 		Limiter:      lim,
+		Common:       d.common(0),
 	}
+}
+
+// common is what every session's Config takes: the demo's clock, and API calls
+// over connections capped at conns (0: no cap).
+func (d *demo) common(conns int) provider.Common {
+	return provider.Common{Source: transport.Settings{Clock: d.clock.Now}, Transport: transport.Options{Base: pool(conns)}}
 }
 
 // plural renders a count with its noun: "1 replay", "2 replays".

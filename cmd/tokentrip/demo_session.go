@@ -26,7 +26,7 @@ type opener func(ctx context.Context, d *demo) (*session, error)
 // open builds a session whose Transport newTransport makes from cfg, and whose
 // calls call makes to url.
 func open[C any](url string, call func(context.Context, *http.Client, string) error,
-	newTransport func(C, ...transport.Options) (*transport.Transport, error), cfg C) (*session, error) {
+	newTransport func(C) (*transport.Transport, error), cfg C) (*session, error) {
 	tr, err := newTransport(cfg)
 	if err != nil {
 		return nil, err

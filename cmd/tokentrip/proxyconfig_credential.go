@@ -274,6 +274,13 @@ func configSecret(env *environ, dir, envName, path, key string) (string, error) 
 // validate checks the credential's settings as the library and the router will,
 // sending nothing.
 func (c *credential) validate() error {
+	// The endpoints first: the router's words for them are the most precise.
+	if _, err := endpointURL("rest_url", c.restURL, false); err != nil {
+		return err
+	}
+	if _, err := endpointURL("soap_url", c.soapURL, true); err != nil {
+		return err
+	}
 	var err error
 	switch c.provider {
 	case providerMCv1:
@@ -286,16 +293,12 @@ func (c *credential) validate() error {
 	if err != nil {
 		return asConfigKey(err)
 	}
-	if _, err := endpointURL("rest_url", c.restURL, false); err != nil {
-		return err
-	}
 	switch strings.ToLower(c.restPaths) {
 	case "", restPathsPrefixed, restPathsAll:
 	default:
 		return fmt.Errorf("rest_paths %q: use %q (only /rest/... goes to REST) or %q (every path but SOAP's does)", c.restPaths, restPathsPrefixed, restPathsAll)
 	}
-	_, err = endpointURL("soap_url", c.soapURL, true)
-	return err
+	return nil
 }
 
 // checkUnique refuses two credentials with one name or one prefix, and a prefix

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -34,7 +35,7 @@ type Client struct {
 // NewClient returns a client for provider's token endpoint that sends with hc
 // (nil: a client over a clone of http.DefaultTransport) and logs to logger (nil:
 // silent) each retry at Debug and giving up at Warn.
-func NewClient(provider string, hc *http.Client, policy transport.RetryPolicy, logger *slog.Logger) *Client {
+func NewClient(provider string, hc *http.Client, policy provider.Retry, logger *slog.Logger) *Client {
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -37,7 +38,7 @@ func status(code int, body string, header ...string) http.HandlerFunc {
 	}
 }
 
-var fastRetries = transport.RetryPolicy{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
+var fastRetries = provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
 
 func TestEndpointRetriesTransientFailures(t *testing.T) {
 	srv, attempts := scriptedEndpoint(t,
@@ -110,7 +111,7 @@ func TestEndpointTimeoutIsTyped(t *testing.T) {
 		}
 	})
 	defer close(release)
-	policy := transport.RetryPolicy{MaxRetries: -1, AttemptTimeout: 20 * time.Millisecond}
+	policy := provider.Retry{MaxRetries: -1, AttemptTimeout: 20 * time.Millisecond}
 	ec := endpoint.NewClient("test", srv.Client(), policy, nil)
 	_, err := ec.Post(context.Background(), srv.URL, "application/json", nil)
 	if !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, transport.ErrEndpoint) {

@@ -16,7 +16,7 @@ type Recorder struct {
 	events []transport.Event
 }
 
-// Hook records ev; pass it to transport.Settings.Hook or a provider's Config.Hook.
+// Hook records ev; pass it to transport.Settings.Hook, a provider's Config.Source.Hook.
 func (r *Recorder) Hook(ev transport.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)

@@ -1,6 +1,6 @@
 // Package marketingcloud holds what both Marketing Cloud providers share: the
 // settings (the tenant subdomain, the auth base URL and the tenant's hosts), which
-// packages mcv1 and mcv2 check and render here, one way, so that a value one accepts
+// packages mcv1 and mcv2 check here, one way, so that a value one accepts
 // the other accepts too; and the SOAP credentials that carry their tokens.
 package marketingcloud
 
@@ -76,35 +76,4 @@ func AuthBase(sub string) string { return "https://" + sub + ".auth." + Domain }
 // credentials may always be sent to.
 func TenantHosts(sub string) []string {
 	return []string{sub + ".auth." + Domain, sub + ".rest." + Domain, sub + ".soap." + Domain}
-}
-
-// Redacted stands in for a secret in a Config's renderings.
-const Redacted = "[REDACTED]"
-
-// CleanURL shows a URL (or host rule) for a Config's renderings without what could
-// be a secret: user info, query and fragment are replaced by a redaction mark.
-func CleanURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	if !strings.Contains(raw, "://") {
-		if _, host, ok := strings.Cut(raw, "@"); ok {
-			return Redacted + "@" + host
-		}
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "[unparsable URL]"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	if u.RawQuery != "" {
-		u.RawQuery = "REDACTED"
-	}
-	if u.Fragment != "" {
-		u.Fragment = "REDACTED"
-	}
-	return u.String()
 }

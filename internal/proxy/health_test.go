@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -26,13 +27,13 @@ func mcv2Proxy(t *testing.T, clk *manualclock.Clock) (*mcv2test.Server, *Handler
 		AuthURL:      srv.URL,
 		ClientID:     emulator.MCv2ClientID,
 		ClientSecret: emulator.MCv2ClientSecret,
-		HTTPClient:   srv.Client(),
-		Base:         srv.Client().Transport,
-		Retry:        transport.RetryPolicy{MaxRetries: -1},
-		Clock:        clk.Now,
-		Hook:         metrics.SourceHook("bu-emea"),
-		Settings:     transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: 1, Cooldown: time.Hour}, Backoff: func(int) time.Duration { return 0 }},
-	}, transport.Options{ReplayLimit: -1})
+		Common: provider.Common{
+			HTTPClient: srv.Client(),
+			Retry:      provider.Retry{MaxRetries: -1},
+			Source:     transport.Settings{Clock: clk.Now, Hook: metrics.SourceHook("bu-emea"), Breaker: transport.BreakerSettings{Rejections: 1, Outages: 1, Cooldown: time.Hour}, Backoff: func(int) time.Duration { return 0 }},
+			Transport:  transport.Options{Base: srv.Client().Transport, ReplayLimit: -1},
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
@@ -26,11 +24,7 @@ import (
 )
 
 // TestMain checks that nothing outlives the tests but idle keep-alive connections.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"))
-}
+func TestMain(m *testing.M) { testkit.VerifyTestMain(m) }
 
 // listen is the address the fixtures' handlers believe they listen on.
 const listen = "127.0.0.1:8787"

@@ -1,17 +1,14 @@
 package acoustic
 
 import (
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tokentrip/tokentrip/internal/httpx"
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
+	"github.com/tokentrip/tokentrip/provider"
 )
 
 // name is the provider's name in errors, events and logs.
@@ -26,10 +23,10 @@ const name = "acoustic"
 // secret or the refresh token.
 type Config struct {
 	// Pod is the org's pod: "1" to "9", "A", "B" or "PILOT", in any case. Its host,
-	// api-campaign-{region}.goacoustic.com (see PodHost), serves both the token
+	// api-campaign-{region}.goacoustic.com , serves both the token
 	// endpoint and the APIs. Set Pod or BaseURL, not both.
 	Pod string
-	// BaseURL is the org's API base URL, scheme and host only, for a pod PodHost does
+	// BaseURL is the org's API base URL, scheme and host only, for a pod tokentrip does
 	// not know yet ("https://api-campaign-us-7.goacoustic.com") or an emulator. It
 	// must use https, except to a loopback host. Set Pod or BaseURL, not both.
 	BaseURL string
@@ -56,38 +53,18 @@ type Config struct {
 	// Limiter, when set, is the cap instead of MaxInFlight and LimitMode: share one
 	// among the Transports of an org, or plug in one that spans processes.
 	Limiter Limiter
-	// Store, when set, shares the access token among the Transports that use the
-	// same Store and credential: across a fleet with a Redis store (package
-	// store/redis), within a process with a *store.MemoryTokens. They then make
-	// one token request per token lifetime between them. The token is keyed by
-	// ClientID and a SHA-256 digest of RefreshToken (never the token itself), so
-	// that different users never share one. Nil: each Transport keeps its token to
-	// itself. A Store in Settings replaces it.
-	Store transport.Store
 
-	// HTTPClient sends token requests (default: a client over a clone of
-	// http.DefaultTransport). Its Timeout is replaced by Retry.AttemptTimeout.
-	HTTPClient *http.Client
-	// Base sends API calls (default: transport.DefaultBase, shared). Set it here
-	// rather than in the Options given to NewTransport, whose Base would bypass the
-	// in-flight cap.
-	Base http.RoundTripper
-	// Retry says how failed token requests are retried: exponential backoff with
-	// jitter, as Acoustic requires. The zero value takes every default.
-	Retry transport.RetryPolicy
-	// Clock is the time source for token lifetimes (default time.Now); tests use it
-	// to cross Acoustic's three-hour mark in microseconds.
-	Clock func() time.Time
-	// Logger receives the token source's events and the token client's retries
-	// (default: none). Nothing logged ever holds a secret or a token.
-	Logger *slog.Logger
-	// Hook is called for every Source event: fetches, failures, invalidations and
-	// breaker changes, for metrics. It runs synchronously and must be quick.
-	Hook func(transport.Event)
-	// Settings holds further settings of the token Source (breaker, backoff…).
-	// Each field set here wins over the one NewTransport derives from this Config
-	// (name "acoustic", a refresh lead of one hour, Clock, Logger, Hook, Store).
-	Settings transport.Settings
+	// Common holds the settings every provider shares: the token client, its
+	// retries (exponential backoff with jitter, as Acoustic requires), the Source
+	// (Clock, Logger, Hook, Store…; a refresh lead of one hour unless set) and the
+	// Transport (Base, extra Hosts…). Transport.Base goes under the in-flight cap.
+	// The Source's Store shares the access token among the Transports that use the
+	// same Store and credential: across a fleet with a Redis store (package
+	// store/redis), within a process with a *transport.MemoryStore, one token
+	// request per token lifetime between them, keyed by ClientID and a SHA-256
+	// digest of RefreshToken (never the token itself), so that different users
+	// never share one.
+	provider.Common
 }
 
 // DefaultMaxInFlight is Acoustic's limit on an org's concurrent API requests.
@@ -97,6 +74,9 @@ const DefaultMaxInFlight = 10
 // (errors.Is(err, transport.ErrConfig) matches it). It sends nothing.
 func (c Config) Validate() error {
 	if _, err := c.Endpoint(); err != nil {
+		return err
+	}
+	if err := providerkit.CheckCommon(name, c.Common); err != nil {
 		return err
 	}
 	for _, f := range []struct{ name, value string }{
@@ -132,7 +112,7 @@ func (c Config) Endpoint() (string, error) {
 	case pod != "" && base != "":
 		return "", configError("Pod", "set Pod or BaseURL, not both")
 	case pod != "":
-		host, ok := PodHost(pod)
+		host, ok := podHost(pod)
 		if !ok {
 			return "", configError("Pod", fmt.Sprintf("unknown pod %q; the pods are %s (for a newer one, set BaseURL instead)", pod, strings.Join(podNames, ", ")))
 		}
@@ -171,115 +151,25 @@ func parseBaseURL(raw string) (string, error) {
 }
 
 func configError(field, problem string) error {
-	return &transport.ConfigError{Provider: name, Field: field, Problem: problem}
+	return providerkit.ConfigError(name, field, problem)
 }
 
-// redacted is what a Config shows of itself: everything but its secrets, and
+// rendering is what a Config shows of itself: everything but its secrets, and
 // whether they are set.
-type redacted struct {
-	Pod          string    `json:"pod,omitempty"`
-	BaseURL      string    `json:"base_url,omitempty"`
-	ClientID     string    `json:"client_id"`
-	ClientSecret string    `json:"client_secret"`
-	RefreshToken string    `json:"refresh_token"`
-	MaxInFlight  int       `json:"max_in_flight,omitempty"`
-	LimitMode    LimitMode `json:"limit_mode"`
-	Limiter      bool      `json:"limiter,omitempty"`
-	Store        bool      `json:"store,omitempty"`
+func (c Config) rendering() providerkit.Rendering {
+	return providerkit.Render("acoustic.Config", c.Common,
+		"Pod", c.Pod, "BaseURL", providerkit.CleanURL(c.BaseURL), "ClientID", c.ClientID,
+		"ClientSecret", providerkit.Secret(c.ClientSecret), "RefreshToken", providerkit.Secret(c.RefreshToken),
+		"MaxInFlight", c.MaxInFlight, "LimitMode", c.LimitMode.name(), "Limiter", providerkit.Set(c.Limiter))
 }
 
-const redactedMark = "[REDACTED]"
-
-func (c Config) redacted() redacted {
-	return redacted{
-		Pod:          c.Pod,
-		BaseURL:      redactURL(c.BaseURL),
-		ClientID:     c.ClientID,
-		ClientSecret: mask(c.ClientSecret),
-		RefreshToken: mask(c.RefreshToken),
-		MaxInFlight:  c.MaxInFlight,
-		LimitMode:    c.LimitMode,
-		Limiter:      c.Limiter != nil,
-		Store:        c.Store != nil,
-	}
-}
-
-func mask(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	return redactedMark
-}
-
-// redactURL hides a password in a BaseURL that carries one (Validate refuses it,
-// but a Config may be printed before it is validated).
-func redactURL(raw string) string {
-	if !strings.Contains(raw, "@") {
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redactedMark
-	}
-	if u.User == nil {
-		return raw
-	}
-	u.User = nil
-	scheme, rest, _ := strings.Cut(u.String(), "://")
-	return scheme + "://" + redactedMark + "@" + rest
-}
-
-// String renders the Config without its secrets.
-func (c Config) String() string {
-	r := c.redacted()
-	var b strings.Builder
-	b.WriteString("acoustic.Config{")
-	if r.Pod != "" {
-		fmt.Fprintf(&b, "Pod:%s ", r.Pod)
-	}
-	if r.BaseURL != "" {
-		fmt.Fprintf(&b, "BaseURL:%s ", r.BaseURL)
-	}
-	fmt.Fprintf(&b, "ClientID:%s ClientSecret:%s RefreshToken:%s MaxInFlight:%d LimitMode:%s",
-		r.ClientID, r.ClientSecret, r.RefreshToken, r.MaxInFlight, r.LimitMode)
-	if r.Limiter {
-		b.WriteString(" Limiter:set")
-	}
-	if r.Store {
-		b.WriteString(" Store:set")
-	}
-	b.WriteString("}")
-	return b.String()
-}
+// String renders the Config without its secrets; %v, %+v and log/slog's text
+// handler use it.
+func (c Config) String() string { return c.rendering().String() }
 
 // GoString keeps %#v from printing the secrets.
 func (c Config) GoString() string { return c.String() }
 
-// MarshalJSON renders the Config without its secrets.
-func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.redacted()) }
-
-// LogValue renders the Config for log/slog without its secrets.
-func (c Config) LogValue() slog.Value {
-	r := c.redacted()
-	attrs := make([]slog.Attr, 0, 9)
-	if r.Pod != "" {
-		attrs = append(attrs, slog.String("pod", r.Pod))
-	}
-	if r.BaseURL != "" {
-		attrs = append(attrs, slog.String("base_url", r.BaseURL))
-	}
-	attrs = append(attrs,
-		slog.String("client_id", r.ClientID),
-		slog.String("client_secret", r.ClientSecret),
-		slog.String("refresh_token", r.RefreshToken),
-		slog.Int("max_in_flight", r.MaxInFlight),
-		slog.String("limit_mode", r.LimitMode.String()),
-	)
-	if r.Limiter {
-		attrs = append(attrs, slog.Bool("limiter", true))
-	}
-	if r.Store {
-		attrs = append(attrs, slog.Bool("store", true))
-	}
-	return slog.GroupValue(attrs...)
-}
+// MarshalJSON renders the Config without its secrets, for logs (log/slog's JSON
+// handler among them); it is not a Config to read back.
+func (c Config) MarshalJSON() ([]byte, error) { return c.rendering().JSON() }

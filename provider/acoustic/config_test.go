@@ -1,20 +1,18 @@
 package acoustic_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-func TestPodHost(t *testing.T) {
+// TestPodEndpoint: each pod's API host, in any spelling; an unknown pod is a
+// configuration error.
+func TestPodEndpoint(t *testing.T) {
 	want := map[string]string{
 		"1":     "api-campaign-us-1.goacoustic.com",
 		"2":     "api-campaign-us-2.goacoustic.com",
@@ -31,15 +29,15 @@ func TestPodHost(t *testing.T) {
 	}
 	for pod, host := range want {
 		for _, spelling := range []string{pod, strings.ToLower(pod), " " + pod + " "} {
-			got, ok := acoustic.PodHost(spelling)
-			if !ok || got != host {
-				t.Errorf("PodHost(%q) = %q, %v; want %q", spelling, got, ok, host)
+			got, err := acoustic.Config{Pod: spelling}.Endpoint()
+			if err != nil || got != "https://"+host {
+				t.Errorf("Pod %q: Endpoint() = %q, %v; want https://%s", spelling, got, err, host)
 			}
 		}
 	}
 	for _, pod := range []string{"", "0", "10", "C", "us-1", "pilot2"} {
-		if got, ok := acoustic.PodHost(pod); ok {
-			t.Errorf("PodHost(%q) = %q, want unknown", pod, got)
+		if got, err := (acoustic.Config{Pod: pod}).Endpoint(); !errors.Is(err, transport.ErrConfig) {
+			t.Errorf("Pod %q: Endpoint() = %q, %v; want unknown", pod, got, err)
 		}
 	}
 }
@@ -106,20 +104,8 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := valid()
 			c.change(&cfg)
-			for _, err := range []error{cfg.Validate(), newTransportErr(cfg), newProviderErr(cfg)} {
-				var ce *transport.ConfigError
-				if !errors.As(err, &ce) || !errors.Is(err, transport.ErrConfig) {
-					t.Fatalf("error = %v, want a *transport.ConfigError", err)
-				}
-				if ce.Field != c.field || ce.Provider != "acoustic" || !strings.Contains(ce.Problem, c.says) {
-					t.Errorf("error = %+v, want field %s saying %q", ce, c.field, c.says)
-				}
-				for _, secret := range []string{"hunter2", "client-secret", "refresh-token"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Errorf("error %q shows the secret %q", err, secret)
-					}
-				}
-			}
+			testkit.WantConfigError(t, "acoustic", c.field, c.says, []string{"hunter2", "client-secret", "refresh-token"},
+				cfg.Validate(), newTransportErr(cfg), newProviderErr(cfg))
 		})
 	}
 }
@@ -132,55 +118,4 @@ func newTransportErr(cfg acoustic.Config) error {
 func newProviderErr(cfg acoustic.Config) error {
 	_, err := acoustic.NewProvider(cfg)
 	return err
-}
-
-// TestConfigRedaction renders a Config, and what holds one, every way a program
-// might, and looks for the secrets.
-func TestConfigRedaction(t *testing.T) {
-	const secret, refresh = "s3cr3t&=+ ünï", "rt-9f8e7d6c5b4a"
-	cfg := acoustic.Config{Pod: "pilot", ClientID: "the-client", ClientSecret: secret, RefreshToken: refresh, MaxInFlight: 4}
-	withUser := acoustic.Config{BaseURL: "https://me:" + secret + "@127.0.0.1", ClientID: "the-client", ClientSecret: secret, RefreshToken: refresh}
-	p, err := acoustic.NewProvider(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var renderings []string
-	for _, v := range []any{cfg, &cfg, withUser, p, struct{ Inner acoustic.Config }{cfg}} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			renderings = append(renderings, fmt.Sprintf(verb, v))
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatalf("json.Marshal(%T): %v", v, err)
-		}
-		renderings = append(renderings, string(b))
-	}
-	var logged bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logged, nil))
-	logger.Info("config", "cfg", cfg, "ptr", &cfg, "with_user", withUser)
-	logger.LogAttrs(context.Background(), slog.LevelInfo, "attr", slog.Any("cfg", cfg))
-	renderings = append(renderings, logged.String())
-
-	for _, r := range renderings {
-		for _, s := range []string{secret, refresh, "s3cr3t", "rt-9f8e"} {
-			if strings.Contains(r, s) {
-				t.Errorf("rendering shows a secret: %s", r)
-			}
-		}
-	}
-	// The renderings still say what is configured, and that the secrets are set.
-	if s := cfg.String(); !strings.Contains(s, "Pod:pilot") || !strings.Contains(s, "ClientID:the-client") || !strings.Contains(s, "ClientSecret:[REDACTED]") {
-		t.Errorf("String() = %s", s)
-	}
-	var fromJSON map[string]any
-	if err := json.Unmarshal([]byte(renderings[4]), &fromJSON); err != nil {
-		t.Fatal(err)
-	}
-	if fromJSON["client_id"] != "the-client" || fromJSON["refresh_token"] != "[REDACTED]" || fromJSON["limit_mode"] != "wait" {
-		t.Errorf("json = %v", fromJSON)
-	}
-	if !strings.Contains(logged.String(), `"client_secret":"[REDACTED]"`) {
-		t.Errorf("slog output lacks the redacted secret field: %s", logged.String())
-	}
 }

@@ -1,6 +1,7 @@
 package acoustic_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -81,16 +82,17 @@ func ExampleNewTransport() {
 	// token requests: 2 replays: 1
 }
 
-func ExamplePodHost() {
+// Endpoint is where a pod's API calls go.
+func ExampleConfig_Endpoint() {
 	for _, pod := range []string{"1", "6", "b", "pilot"} {
-		host, _ := acoustic.PodHost(pod)
-		fmt.Println(pod, host)
+		base, _ := acoustic.Config{Pod: pod}.Endpoint()
+		fmt.Println(pod, base)
 	}
 	// Output:
-	// 1 api-campaign-us-1.goacoustic.com
-	// 6 api-campaign-eu-1.goacoustic.com
-	// b api-campaign-ap-3.goacoustic.com
-	// pilot api-campaign-pilot.goacoustic.com
+	// 1 https://api-campaign-us-1.goacoustic.com
+	// 6 https://api-campaign-eu-1.goacoustic.com
+	// b https://api-campaign-ap-3.goacoustic.com
+	// pilot https://api-campaign-pilot.goacoustic.com
 }
 
 func ExampleConfig_Validate() {
@@ -106,7 +108,8 @@ func ExampleLimiter() {
 	srv := acoustictest.NewServer()
 	defer srv.Close()
 
-	shared := acoustic.NewSemaphore(acoustic.DefaultMaxInFlight, acoustic.Wait)
+	// FailFast here only to show the cap below; Wait queues the eleventh instead.
+	shared := acoustic.NewLimiter(acoustic.DefaultMaxInFlight, acoustic.FailFast)
 	cfg := acoustic.Config{
 		BaseURL:      srv.URL,
 		ClientID:     srv.ClientID,
@@ -124,9 +127,17 @@ func ExampleLimiter() {
 		resp.Body.Close()
 		fmt.Println(resp.Status)
 	}
-	fmt.Println("in flight:", shared.InFlight(), "of", shared.Limit())
+	// Both calls gave their slots back: ten are free, and no eleventh.
+	free := 0
+	for {
+		if _, err := shared.Acquire(context.Background()); err != nil {
+			fmt.Println("free slots:", free, "then:", err)
+			break
+		}
+		free++
+	}
 	// Output:
 	// 200 OK
 	// 200 OK
-	// in flight: 0 of 10
+	// free slots: 10 then: acoustic: too many requests in flight for the org
 }

@@ -1,18 +1,18 @@
 package acoustic_test
 
 import (
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // start is the moment the tests' manual clocks begin at.
@@ -28,9 +28,7 @@ const xmlSuccess = `<Envelope><Body><RESULT><SUCCESS>TRUE</SUCCESS></RESULT></Bo
 func newEmulator(t *testing.T, opts ...acoustictest.Option) (*acoustictest.Server, *manualclock.Clock) {
 	t.Helper()
 	clock := manualclock.New(start)
-	srv := acoustictest.NewServer(append([]acoustictest.Option{acoustictest.WithClock(clock.Now)}, opts...)...)
-	t.Cleanup(srv.Close)
-	return srv, clock
+	return testkit.Started(t, acoustictest.NewServer(append([]acoustictest.Option{acoustictest.WithClock(clock.Now)}, opts...)...)), clock
 }
 
 // configFor is a Config for the emulator's default credentials, on its clock.
@@ -40,7 +38,7 @@ func configFor(srv *acoustictest.Server, clock *manualclock.Clock) acoustic.Conf
 		ClientID:     emulator.AcousticClientID,
 		ClientSecret: emulator.AcousticClientSecret,
 		RefreshToken: emulator.AcousticRefreshToken,
-		Clock:        clock.Now,
+		Common:       provider.Common{Source: transport.Settings{Clock: clock.Now}},
 	}
 }
 
@@ -54,65 +52,8 @@ func newClient(t *testing.T, cfg acoustic.Config) *http.Client {
 	return client
 }
 
-// reply is what a test looks at in a response.
-type reply struct {
-	status int
-	body   string
-}
-
-// do sends req and reads the whole answer.
-func do(t *testing.T, client *http.Client, req *http.Request) reply {
-	t.Helper()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, body: string(b)}
-}
-
 // postXML sends an XML API call with a raw XML body.
-func postXML(t *testing.T, client *http.Client, base, body string) reply {
+func postXML(t *testing.T, client *http.Client, base, body string) emulatortest.Reply {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/XMLAPI", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/xml;charset=UTF-8")
-	return do(t, client, req)
-}
-
-// recorder is a RoundTripper that notes each request's URL and Authorization
-// header, then sends it on to target's host (or to the URL's own host when target
-// is nil), so a test can pose as any host while talking to an emulator.
-type recorder struct {
-	target *url.URL
-
-	mu   sync.Mutex
-	seen []seen
-}
-
-type seen struct {
-	url, authorization string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, seen{req.URL.String(), req.Header.Get("Authorization")})
-	r.mu.Unlock()
-	out := req.Clone(req.Context())
-	if r.target != nil {
-		out.URL.Scheme, out.URL.Host, out.Host = r.target.Scheme, r.target.Host, ""
-	}
-	return http.DefaultTransport.RoundTrip(out)
-}
-
-func (r *recorder) requests() []seen {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]seen(nil), r.seen...)
+	return emulatortest.Send(t, client, http.MethodPost, base+"/XMLAPI", "text/xml;charset=UTF-8", body)
 }

@@ -2,7 +2,6 @@ package acoustic
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tokentrip/tokentrip/internal/httpx"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 )
 
 // Limiter caps how many of an org's requests are in flight at once: Acoustic
@@ -19,8 +19,9 @@ import (
 // the caller calls exactly once when the request is over, or an error, in which
 // case the request must not be sent: ErrTooManyInFlight when the implementation
 // fails fast, or ctx's error when it waits and ctx ends first. Implementations must
-// be safe for concurrent use. Semaphore is the in-process one; a limiter shared by
-// every process of an org (say, one kept in Redis) satisfies the same interface.
+// be safe for concurrent use. NewLimiter returns the in-process one; a limiter
+// shared by every process of an org (say, one kept in Redis) satisfies the same
+// interface.
 type Limiter interface {
 	Acquire(ctx context.Context) (release func(), err error)
 }
@@ -35,8 +36,8 @@ const (
 	FailFast
 )
 
-// String returns "wait" or "fail-fast".
-func (m LimitMode) String() string {
+// name returns "wait" or "fail-fast", as a Config's renderings show the mode.
+func (m LimitMode) name() string {
 	switch m {
 	case Wait:
 		return "wait"
@@ -47,33 +48,35 @@ func (m LimitMode) String() string {
 	}
 }
 
-// MarshalText renders the mode as String does.
-func (m LimitMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
-
 // ErrTooManyInFlight is the error of a request refused by a FailFast limiter
 // because the org already has its maximum in flight. It was not sent; it may be
 // tried again once another request finishes.
-var ErrTooManyInFlight = errors.New("acoustic: too many requests in flight for the org")
+var ErrTooManyInFlight = providerkit.NewError(name, "too many requests in flight for the org")
 
-// Semaphore is a Limiter for one process: at most its limit of slots are held at
+// semaphore is the Limiter of one process: at most its limit of slots are held at
 // once, and further requests wait for one in arrival order (Wait) or fail
-// (FailFast). The zero value is not usable; call NewSemaphore.
-type Semaphore struct {
+// (FailFast).
+type semaphore struct {
 	slots chan struct{}
 	mode  LimitMode
 }
 
-// NewSemaphore returns a Semaphore of n slots (n <= 0: DefaultMaxInFlight).
-func NewSemaphore(n int, mode LimitMode) *Semaphore {
+// NewLimiter returns a Limiter for one process with n slots (n <= 0:
+// DefaultMaxInFlight): further requests wait for a slot in arrival order (Wait) or
+// fail with ErrTooManyInFlight (FailFast). Share one among the Transports of an
+// org (Config.Limiter). The release functions it returns are safe to call more than
+// once; only the first call frees the slot.
+func NewLimiter(n int, mode LimitMode) Limiter { return newSemaphore(n, mode) }
+
+func newSemaphore(n int, mode LimitMode) *semaphore {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	return &Semaphore{slots: make(chan struct{}, n), mode: mode}
+	return &semaphore{slots: make(chan struct{}, n), mode: mode}
 }
 
-// Acquire implements Limiter. The release function it returns is safe to call more
-// than once; only the first call frees the slot.
-func (s *Semaphore) Acquire(ctx context.Context) (func(), error) {
+// Acquire implements Limiter.
+func (s *semaphore) Acquire(ctx context.Context) (func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -93,7 +96,7 @@ func (s *Semaphore) Acquire(ctx context.Context) (func(), error) {
 	}
 }
 
-func (s *Semaphore) releaser() func() {
+func (s *semaphore) releaser() func() {
 	var done atomic.Bool
 	return func() {
 		if done.CompareAndSwap(false, true) {
@@ -102,22 +105,21 @@ func (s *Semaphore) releaser() func() {
 	}
 }
 
-// InFlight reports how many slots are held now.
-func (s *Semaphore) InFlight() int { return len(s.slots) }
+// inFlight reports how many slots are held now.
+func (s *semaphore) inFlight() int { return len(s.slots) }
 
-// Limit reports how many slots there are.
-func (s *Semaphore) Limit() int { return cap(s.slots) }
+// limit reports how many slots there are.
+func (s *semaphore) limit() int { return cap(s.slots) }
 
-// Limit returns an http.RoundTripper that sends a request for one of hosts through
+// capped returns an http.RoundTripper that sends a request for one of hosts through
 // base only while it holds a slot of l, and passes requests for other hosts
 // straight to base (no hosts: every request takes a slot; a nil l: none does). A
 // host is "name" (any port) or "name:port". The slot is held until the response body is read to its end
 // or closed, or until base fails; a caller that neither reads nor closes a body
 // keeps its slot.
 //
-// NewTransport puts Config.Base under such a limiter; use Limit to build the same
-// stack by hand, e.g. transport.Options{Base: acoustic.Limit(base, shared, host)}.
-func Limit(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper {
+// NewTransport puts Config.Transport.Base under such a limiter.
+func capped(base http.RoundTripper, l Limiter, hosts ...string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}

@@ -156,10 +156,11 @@ func TestLimitRefusalAndFailure(t *testing.T) {
 	}
 }
 
-func TestLimitModeString(t *testing.T) {
+// TestLimitModeRendering: a Config names its mode in words.
+func TestLimitModeRendering(t *testing.T) {
 	for m, want := range map[acoustic.LimitMode]string{acoustic.Wait: "wait", acoustic.FailFast: "fail-fast", 9: "LimitMode(9)"} {
-		if got := m.String(); got != want {
-			t.Errorf("%d.String() = %q, want %q", int(m), got, want)
+		if got := (acoustic.Config{LimitMode: m}).String(); !strings.Contains(got, "LimitMode:"+want+" ") && !strings.HasSuffix(got, "LimitMode:"+want+"}") {
+			t.Errorf("%d: Config.String() = %q, want LimitMode:%s", int(m), got, want)
 		}
 	}
 }
@@ -205,8 +206,8 @@ func TestInFlightCapWait(t *testing.T) {
 			cfg := configFor(srv, clock)
 			cfg.MaxInFlight = c.maxInFlight
 			client := newClient(t, cfg)
-			if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-				t.Fatalf("warm-up call: %d %s", r.status, r.body)
+			if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+				t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 			}
 			srv.ResetStats()
 
@@ -246,8 +247,8 @@ func TestInFlightCapFailFast(t *testing.T) {
 	cfg := configFor(srv, clock)
 	cfg.LimitMode = acoustic.FailFast
 	client := newClient(t, cfg)
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("warm-up call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 	}
 	srv.ResetStats()
 
@@ -291,8 +292,8 @@ func TestInFlightCapWaitHonoursContext(t *testing.T) {
 	limiter := announcing{acoustic.NewSemaphore(1, acoustic.Wait), make(chan struct{}, 3)}
 	cfg.Limiter = limiter
 	client := newClient(t, cfg)
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("warm-up call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 	}
 	<-limiter.waiting
 	srv.HoldAPICalls()
@@ -331,8 +332,8 @@ func TestSharedLimiter(t *testing.T) {
 	cfg.Limiter = shared
 	a, b := newClient(t, cfg), newClient(t, cfg)
 	for _, c := range []*http.Client{a, b} {
-		if r := postXML(t, c, srv.URL, getLists); r.status != 200 {
-			t.Fatalf("warm-up call: %d %s", r.status, r.body)
+		if r := postXML(t, c, srv.URL, getLists); r.Status != 200 {
+			t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
 		}
 	}
 	srv.ResetStats()

@@ -22,10 +22,10 @@ var pods = map[string]string{
 // podNames lists the pods in the order Acoustic documents them, for error messages.
 var podNames = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "PILOT"}
 
-// PodHost returns the API host of an Acoustic Campaign pod: "1" to "9", "A", "B" or
-// "PILOT", in any case. PodHost("6") is "api-campaign-eu-1.goacoustic.com". ok is
+// podHost returns the API host of an Acoustic Campaign pod: "1" to "9", "A", "B" or
+// "PILOT", in any case. podHost("6") is "api-campaign-eu-1.goacoustic.com". ok is
 // false for a pod it does not know; give such an org's base URL as Config.BaseURL.
-func PodHost(pod string) (host string, ok bool) {
+func podHost(pod string) (host string, ok bool) {
 	region, ok := pods[strings.ToUpper(strings.TrimSpace(pod))]
 	if !ok {
 		return "", false

@@ -3,25 +3,25 @@ package acoustic
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 // Acoustic's token lifetimes.
 const (
-	// TokenLifetime is how long an access token lives after Acoustic issues it.
-	TokenLifetime = 4 * time.Hour
-	// ReissueAge is how old the current access token must be before Acoustic issues
+	// tokenLifetime is how long an access token lives after Acoustic issues it.
+	tokenLifetime = 4 * time.Hour
+	// reissueAge is how old the current access token must be before Acoustic issues
 	// a new one; until then every token request returns the current token again.
-	ReissueAge = 3 * time.Hour
+	reissueAge = 3 * time.Hour
 )
 
 const (
@@ -57,13 +57,12 @@ const (
 //   - An expires_in longer than four hours, which Acoustic does not document, makes
 //     the token count as issued now.
 type Provider struct {
+	cfg          Config // for the Transport NewTransport builds
 	tokenURL     string
 	form         []byte // the encoded token request; it holds the secrets
 	secrets      []string
 	refreshToken string
-	client       *endpoint.Client
-	now          func() time.Time
-	logger       *slog.Logger
+	kit          providerkit.Kit
 
 	mu   sync.Mutex
 	last issue // the last token Acoustic returned
@@ -89,18 +88,14 @@ func NewProvider(cfg Config) (*Provider, error) {
 		"client_secret": {cfg.ClientSecret},
 		"refresh_token": {cfg.RefreshToken},
 	}
-	now := cfg.Clock
-	if now == nil {
-		now = time.Now
-	}
+	cfg.Transport.Hosts = slices.Clone(cfg.Transport.Hosts)
 	return &Provider{
+		cfg:          cfg,
 		tokenURL:     base + "/oauth/token",
 		form:         []byte(form.Encode()),
 		secrets:      []string{cfg.ClientSecret, cfg.RefreshToken, oauthwire.ScrubbedID(cfg.ClientID)}, // the client id: no log line may carry it
 		refreshToken: cfg.RefreshToken,
-		client:       endpoint.NewClient(name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
-		now:          now,
-		logger:       cfg.Logger,
+		kit:          providerkit.New(name, cfg.Common),
 	}, nil
 }
 
@@ -108,7 +103,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 // token. Failures are *transport.FetchError values of kind
 // transport.ErrCredentialsRejected, transport.ErrEndpoint or transport.ErrConfig.
 func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
-	resp, err := p.client.Post(ctx, p.tokenURL, "application/x-www-form-urlencoded", p.form)
+	resp, err := p.kit.Endpoint.Post(ctx, p.tokenURL, "application/x-www-form-urlencoded", p.form)
 	if err != nil {
 		return transport.Token{}, p.endpointFailure(resp, err)
 	}
@@ -129,15 +124,14 @@ func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
 // Acoustic never returns. A Source adopts a token from its Store only when it
 // passes. The error never quotes the token.
 func (p *Provider) CheckToken(tok transport.Token) error {
+	if err := p.kit.CheckStored("Acoustic", tok); err != nil {
+		return err
+	}
 	switch {
-	case oauthwire.TokenProblem(tok.AccessToken) != "":
-		return errors.New("acoustic: stored token: the access token " + oauthwire.TokenProblem(tok.AccessToken))
-	case tok.Expiry.IsZero() || tok.Expiry.Sub(p.now()) > maxLifetime:
-		return errors.New("acoustic: stored token: an expiry Acoustic does not issue")
 	case tok.RefreshAfter.After(tok.Expiry):
-		return errors.New("acoustic: stored token: a refresh point after its expiry")
+		return p.kit.StoredError("a refresh point after its expiry")
 	case tok.RESTInstanceURL != "" || tok.SOAPInstanceURL != "":
-		return errors.New("acoustic: stored token: instance URLs, which Acoustic never returns")
+		return p.kit.StoredError("instance URLs, which Acoustic never returns")
 	}
 	return nil
 }
@@ -152,24 +146,24 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") {
 		return transport.Token{}, p.malformed("token_type is " + quoteShort(p.scrub(r.TokenType, r.AccessToken, r.RefreshToken)) + ", not bearer")
 	}
-	life := TokenLifetime // Acoustic always says; if it ever does not, its documented lifetime
+	life := tokenLifetime // Acoustic always says; if it ever does not, its documented lifetime
 	if text, ok := r.LifetimeText(); ok {
 		var problem string
 		if life, problem = oauthwire.ParseLifetime("expires_in", text, maxLifetime); problem != "" {
 			return transport.Token{}, p.malformed(problem)
 		}
 	}
-	if r.RefreshToken != "" && r.RefreshToken != p.refreshToken && p.logger != nil {
-		p.logger.LogAttrs(context.Background(), slog.LevelWarn, "tokentrip: refresh_token_changed", slog.String("provider", name), slog.String("next", "keeping the configured one"))
+	if r.RefreshToken != "" && r.RefreshToken != p.refreshToken {
+		p.kit.Log(context.Background(), slog.LevelWarn, "refresh_token_changed", slog.String("next", "keeping the configured one"))
 	}
 
-	now := p.now()
+	now := p.kit.Now()
 	expiry := now.Add(life)
-	issuedAt := expiry.Add(-TokenLifetime) // now, less the part of its lifetime already spent
-	if life > TokenLifetime {
+	issuedAt := expiry.Add(-tokenLifetime) // now, less the part of its lifetime already spent
+	if life > tokenLifetime {
 		issuedAt = now // a lifetime Acoustic does not document: take the token as new
 	}
-	refreshAfter := issuedAt.Add(ReissueAge + roundingSlack)
+	refreshAfter := issuedAt.Add(reissueAge + roundingSlack)
 
 	fp := sha256.Sum256([]byte(r.AccessToken))
 	p.mu.Lock()
@@ -187,12 +181,12 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 	return transport.Token{AccessToken: r.AccessToken, Expiry: expiry, RefreshAfter: refreshAfter}, nil
 }
 
-// String describes the Provider without its secrets.
-func (p *Provider) String() string { return "acoustic.Provider{" + p.tokenURL + "}" }
+// String describes the Provider by its Config, without its secrets.
+func (p *Provider) String() string { return "acoustic.Provider{" + p.cfg.String() + "}" }
 
 // GoString keeps %#v from printing the secrets.
-func (p *Provider) GoString() string { return p.String() }
+func (p *Provider) GoString() string { return "&" + p.String() }
 
 // CloseIdleConnections closes the idle connections of the token endpoint's client.
 // A Transport over this Provider calls it from its own CloseIdleConnections.
-func (p *Provider) CloseIdleConnections() { p.client.CloseIdleConnections() }
+func (p *Provider) CloseIdleConnections() { p.kit.Endpoint.CloseIdleConnections() }

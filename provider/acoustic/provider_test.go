@@ -5,45 +5,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-// bodyCapture is a token-endpoint RoundTripper that keeps what was sent.
-type bodyCapture struct {
-	mu          sync.Mutex
-	method      string
-	path        string
-	contentType string
-	body        []byte
-}
-
-func (c *bodyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	_ = req.Body.Close()
-	c.mu.Lock()
-	c.method, c.path, c.contentType, c.body = req.Method, req.URL.Path, req.Header.Get("Content-Type"), body
-	c.mu.Unlock()
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	return http.DefaultTransport.RoundTrip(out)
-}
 
 // TestTokenRequestEncoding sends credentials full of characters that mean
 // something in a form. The emulator only answers with a token when it decodes
@@ -55,10 +32,16 @@ func TestTokenRequestEncoding(t *testing.T) {
 		refresh = "rt &=+ 東京 \"quoted\""
 	)
 	srv, clock := newEmulator(t, acoustictest.WithClient(id, secret, refresh))
-	capture := &bodyCapture{}
+	capture := &testkit.Recorder{}
 	p, err := acoustic.NewProvider(acoustic.Config{
-		BaseURL: srv.URL, ClientID: id, ClientSecret: secret, RefreshToken: refresh,
-		Clock: clock.Now, HTTPClient: &http.Client{Transport: capture},
+		BaseURL:      srv.URL,
+		ClientID:     id,
+		ClientSecret: secret,
+		RefreshToken: refresh,
+		Common: provider.Common{
+			HTTPClient: capture.Client(),
+			Source:     transport.Settings{Clock: clock.Now},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,18 +54,22 @@ func TestTokenRequestEncoding(t *testing.T) {
 		t.Fatal("no access token")
 	}
 
-	if capture.method != http.MethodPost || capture.path != "/oauth/token" || capture.contentType != "application/x-www-form-urlencoded" {
-		t.Errorf("sent %s %s with Content-Type %q", capture.method, capture.path, capture.contentType)
+	sent := capture.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("sent %d token requests, want 1", len(sent))
 	}
-	form, err := url.ParseQuery(string(capture.body))
+	if sent[0].Method != http.MethodPost || sent[0].URL != srv.URL+"/oauth/token" || sent[0].ContentType != "application/x-www-form-urlencoded" {
+		t.Errorf("sent %s %s with Content-Type %q", sent[0].Method, sent[0].URL, sent[0].ContentType)
+	}
+	form, err := url.ParseQuery(sent[0].Body)
 	if err != nil {
-		t.Fatalf("body %q is not a form: %v", capture.body, err)
+		t.Fatalf("body %q is not a form: %v", sent[0].Body, err)
 	}
 	want := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "client_secret": {secret}, "refresh_token": {refresh}}
 	if !reflect.DeepEqual(form, want) {
 		t.Errorf("the form decodes to %v, want %v", form, want)
 	}
-	if n := bytes.Count(capture.body, []byte("&")); n != 3 {
+	if n := strings.Count(sent[0].Body, "&"); n != 3 {
 		t.Errorf("body has %d separators, want 3: a value was not escaped", n)
 	}
 	st := srv.Stats()
@@ -151,15 +138,15 @@ func TestThreeHourRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: tr}
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 || r.body != xmlSuccess {
-		t.Fatalf("first call: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 || r.Body != xmlSuccess {
+		t.Fatalf("first call: %d %s", r.Status, r.Body)
 	}
 	first, _ := tr.Source().Current()
 
 	for _, at := range []time.Duration{time.Minute, time.Hour, 2*time.Hour + 59*time.Minute, 3 * time.Hour} {
 		clock.Advance(at - clock.Now().Sub(start))
-		if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-			t.Fatalf("call at %v: %d %s", at, r.status, r.body)
+		if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+			t.Fatalf("call at %v: %d %s", at, r.Status, r.Body)
 		}
 		tr.Source().Wait()
 		if st := srv.Stats(); st.TokenRequests != 1 {
@@ -168,8 +155,8 @@ func TestThreeHourRule(t *testing.T) {
 	}
 
 	clock.Advance(2 * time.Second)
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("call past three hours: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("call past three hours: %d %s", r.Status, r.Body)
 	}
 	tr.Source().Wait()
 	st := srv.Stats()
@@ -180,8 +167,8 @@ func TestThreeHourRule(t *testing.T) {
 	if second.AccessToken == first.AccessToken || !second.RefreshAfter.Equal(clock.Now().Add(3*time.Hour+time.Second)) {
 		t.Errorf("after the refresh: new token %v, RefreshAfter %v", second.AccessToken != first.AccessToken, second.RefreshAfter)
 	}
-	if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-		t.Fatalf("call with the new token: %d %s", r.status, r.body)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("call with the new token: %d %s", r.Status, r.Body)
 	}
 	if st := srv.Stats(); st.TokenRequests != 2 || st.XMLAPICalls != 7 || len(st.Rejections) != 0 {
 		t.Errorf("emulator stats %+v", st)
@@ -228,8 +215,8 @@ func TestSameTokenPastRefreshAfter(t *testing.T) {
 		client := &http.Client{Transport: tr}
 		call := func() {
 			t.Helper()
-			if r := postXML(t, client, srv.URL, getLists); r.status != 200 {
-				t.Fatalf("call: %d %s", r.status, r.body)
+			if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+				t.Fatalf("call: %d %s", r.Status, r.Body)
 			}
 			tr.Source().Wait()
 		}
@@ -275,7 +262,7 @@ func TestEmulatorRejections(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			srv, clock := newEmulator(t)
 			cfg := configFor(srv, clock)
-			cfg.Retry = transport.RetryPolicy{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
+			cfg.Retry = provider.Retry{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
 			c.setup(srv, &cfg)
 			p, err := acoustic.NewProvider(cfg)
 			if err != nil {
@@ -302,7 +289,7 @@ func TestEmulatorRejections(t *testing.T) {
 func TestMintLimit(t *testing.T) {
 	srv, clock := newEmulator(t, acoustictest.WithEarliestRefresh(0), acoustictest.WithMintLimit(1, time.Hour))
 	cfg := configFor(srv, clock)
-	cfg.Retry = transport.RetryPolicy{MaxRetries: -1}
+	cfg.Retry = provider.Retry{MaxRetries: -1}
 	p, err := acoustic.NewProvider(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -355,8 +342,11 @@ func TestChangedRefreshTokenIsLogged(t *testing.T) {
 	defer srv.Close()
 	var logged bytes.Buffer
 	p, err := acoustic.NewProvider(acoustic.Config{
-		BaseURL: srv.URL, ClientID: "client", ClientSecret: testSecret, RefreshToken: testRefresh,
-		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
+		BaseURL:      srv.URL,
+		ClientID:     "client",
+		ClientSecret: testSecret,
+		RefreshToken: testRefresh,
+		Common:       provider.Common{Source: transport.Settings{Logger: slog.New(slog.NewTextHandler(&logged, nil))}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package acoustic
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tokentrip/tokentrip/internal/httpx"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/internal/xmlread"
 )
 
@@ -86,7 +86,7 @@ func (r *xmlAPIResult) isAuth() bool {
 }
 
 // errNotXMLAPI: the answer's root element is not an XML API Envelope.
-var errNotXMLAPI = errors.New("acoustic: not an XML API answer")
+var errNotXMLAPI = providerkit.NewError(name, "not an XML API answer")
 
 // parseXMLAPIResult reads an XML API response from r, reading at most limit
 // bytes (64 KiB if limit ≤ 0). It stops as soon as it has read SUCCESS true, so

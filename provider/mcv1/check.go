@@ -1,9 +1,6 @@
 package mcv1
 
 import (
-	"errors"
-
-	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -14,15 +11,14 @@ import (
 // URLs, a refresh point). A Source adopts a token from its Store only when it
 // passes. The error never quotes the token.
 func (p *Provider) CheckToken(tok transport.Token) error {
+	if err := p.kit.CheckStored("Marketing Cloud", tok); err != nil {
+		return err
+	}
 	switch {
-	case oauthwire.TokenProblem(tok.AccessToken) != "":
-		return errors.New("mcv1: stored token: the access token " + oauthwire.TokenProblem(tok.AccessToken))
-	case tok.Expiry.IsZero() || tok.Expiry.Sub(p.now()) > maxLifetime:
-		return errors.New("mcv1: stored token: an expiry Marketing Cloud does not issue")
 	case tok.RESTInstanceURL != "" || tok.SOAPInstanceURL != "":
-		return errors.New("mcv1: stored token: instance URLs, which the legacy token endpoint never returns")
+		return p.kit.StoredError("instance URLs, which the legacy token endpoint never returns")
 	case !tok.RefreshAfter.IsZero():
-		return errors.New("mcv1: stored token: a refresh point, which the legacy token endpoint never sets")
+		return p.kit.StoredError("a refresh point, which the legacy token endpoint never sets")
 	}
 	return nil
 }

@@ -1,15 +1,12 @@
 package mcv1_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -37,9 +34,6 @@ func TestValidate(t *testing.T) {
 		{name: "loopback over http", edit: func(c *mcv1.Config) { *c = withURL("http://127.0.0.1:8080") }},
 		{name: "localhost over http", edit: func(c *mcv1.Config) { *c = withURL("http://localhost:8080/") }},
 		{name: "offline with a store", edit: func(c *mcv1.Config) { c.Offline, c.RefreshTokens, c.RefreshTokenKey = true, &store.Memory{}, "k" }},
-		{name: "API hosts", edit: func(c *mcv1.Config) {
-			c.APIHosts = []string{"api.example.com", "*.example.com", "127.0.0.1:9", "https://x.example.com/p", "http://[::1]:8080"}
-		}},
 
 		{name: "neither subdomain nor auth URL", edit: func(c *mcv1.Config) { c.Subdomain = "" }, field: "Subdomain"},
 		{name: "both subdomain and auth URL", edit: func(c *mcv1.Config) { c.AuthURL = "https://auth.exacttargetapis.com" }, field: "AuthURL"},
@@ -63,11 +57,6 @@ func TestValidate(t *testing.T) {
 		{name: "client secret with a line break", edit: func(c *mcv1.Config) { c.ClientSecret += "\n" }, field: "ClientSecret"},
 		{name: "store without offline", edit: func(c *mcv1.Config) { c.RefreshTokens = &store.Memory{} }, field: "RefreshTokens"},
 		{name: "store key without offline", edit: func(c *mcv1.Config) { c.RefreshTokenKey = "k" }, field: "RefreshTokenKey"},
-		{name: "empty API host", edit: func(c *mcv1.Config) { c.APIHosts = []string{""} }, field: "APIHosts"},
-		{name: "API host with a path", edit: func(c *mcv1.Config) { c.APIHosts = []string{"example.com/api"} }, field: "APIHosts"},
-		{name: "API host wildcard on a TLD", edit: func(c *mcv1.Config) { c.APIHosts = []string{"*.com"} }, field: "APIHosts"},
-		{name: "API host plain http", edit: func(c *mcv1.Config) { c.APIHosts = []string{"http://api.example.com"} }, field: "APIHosts"},
-		{name: "API host with user info", edit: func(c *mcv1.Config) { c.APIHosts = []string{"https://u:p@api.example.com"} }, field: "APIHosts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,20 +64,10 @@ func TestValidate(t *testing.T) {
 			tt.edit(&cfg)
 			err := cfg.Validate()
 			_, newErr := mcv1.NewTransport(cfg)
-			if (err == nil) != (newErr == nil) {
-				t.Fatalf("Validate: %v, NewTransport: %v; want the same verdict", err, newErr)
+			testkit.WantConfigError(t, "mcv1", tt.field, "", []string{"s3cr3t-value", "pw"}, err, newErr)
+			if err != nil {
+				wantNoSecrets(t, "error", err.Error())
 			}
-			if tt.field == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v, want nil", err)
-				}
-				return
-			}
-			ce, ok := errors.AsType[*transport.ConfigError](err)
-			if !ok || !errors.Is(err, transport.ErrConfig) || ce.Field != tt.field || ce.Provider != mcv1.Name || ce.Problem == "" {
-				t.Fatalf("Validate: %#v, want a ConfigError for %s", err, tt.field)
-			}
-			wantNoSecrets(t, "error", err.Error(), "s3cr3t-value", "pw")
 		})
 	}
 }
@@ -110,7 +89,7 @@ func TestHosts(t *testing.T) {
 		},
 		{
 			name: "older stack and API hosts",
-			cfg:  mcv1.Config{AuthURL: "https://auth-s7.exacttargetapis.com", APIHosts: []string{"127.0.0.1:9"}},
+			cfg:  mcv1.Config{AuthURL: "https://auth-s7.exacttargetapis.com", Common: provider.Common{Transport: transport.Options{Hosts: []string{"127.0.0.1:9"}}}},
 			want: append(append([]string{"https://auth-s7.exacttargetapis.com"}, legacy...), "127.0.0.1:9"),
 		},
 	}
@@ -121,66 +100,5 @@ func TestHosts(t *testing.T) {
 				t.Errorf("Hosts() = %q\nwant %q", got, tt.want)
 			}
 		})
-	}
-}
-
-// TestSecretsNeverRendered renders a Config, and a Provider, every way a program
-// might print or log them.
-func TestSecretsNeverRendered(t *testing.T) {
-	const (
-		secret    = "s3cr3t-client-secret"
-		urlSecret = "url-password"
-		query     = "query-secret"
-	)
-	cfg := mcv1.Config{
-		AuthURL:       "https://user:" + urlSecret + "@auth.exacttargetapis.com/?token=" + query + "#" + query,
-		ClientID:      "client-id",
-		ClientSecret:  secret,
-		Offline:       true,
-		RefreshTokens: &store.Memory{},
-		APIHosts:      []string{"https://u:" + urlSecret + "@api.example.com/?k=" + query, "u:" + urlSecret + "@host.example.com"},
-	}
-	_ = cfg.RefreshTokens.CompareAndSwap(t.Context(), "k", "", "rt-stored-refresh-token")
-	p := newProvider(t, mcv1.Config{AuthURL: "https://auth.exacttargetapis.com", ClientID: "client-id", ClientSecret: secret})
-
-	var logged bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg, "ptr", &cfg, "provider", p)
-	jsonOut, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsonPtr, _ := json.Marshal(&cfg)
-	renderings := map[string]string{
-		"%v":       fmt.Sprintf("%v", cfg),
-		"%+v":      fmt.Sprintf("%+v", cfg),
-		"%#v":      fmt.Sprintf("%#v", cfg),
-		"%s %q":    fmt.Sprintf("%s %q", cfg, cfg),
-		"%v ptr":   fmt.Sprintf("%v", &cfg),
-		"%+v ptr":  fmt.Sprintf("%+v", &cfg),
-		"%#v ptr":  fmt.Sprintf("%#v", &cfg),
-		"Print":    fmt.Sprint(cfg, []mcv1.Config{cfg}),
-		"json":     string(jsonOut),
-		"json ptr": string(jsonPtr),
-		"slog":     logged.String(),
-		"provider": fmt.Sprintf("%v %+v %#v %s", p, p, p, p),
-	}
-	for how, out := range renderings {
-		wantNoSecrets(t, how, out, secret, urlSecret, query, "rt-stored-refresh-token")
-		if how != "provider" && (!strings.Contains(out, "client-id") || !strings.Contains(out, "REDACTED")) {
-			t.Errorf("%s: %s\nwant the client id shown and the secret marked redacted", how, out)
-		}
-	}
-	var decoded map[string]any
-	if err := json.Unmarshal(jsonOut, &decoded); err != nil || decoded["client_secret"] != "[REDACTED]" || decoded["offline"] != true {
-		t.Errorf("MarshalJSON = %s (%v)", jsonOut, err)
-	}
-	// JSON and slog use the snake_case keys of every provider's Config.
-	for _, key := range []string{"auth_url", "client_id", "client_secret", "refresh_tokens", "api_hosts"} {
-		if _, ok := decoded[key]; !ok {
-			t.Errorf("MarshalJSON = %s, want the key %q", jsonOut, key)
-		}
-		if !strings.Contains(logged.String(), `"`+key+`":`) {
-			t.Errorf("slog: %s\nwant the key %q", logged.String(), key)
-		}
 	}
 }

@@ -14,7 +14,9 @@
 // requests, and calls in between get the 401 as it came:
 //
 //	st, err := redisstore.New(rdb) // package store/redis; rdb: a go-redis client
-//	tr, err := mcv1.NewTransport(mcv1.Config{Subdomain: "mc…", ClientID: id, ClientSecret: secret, Store: st})
+//	cfg := mcv1.Config{Subdomain: "mc…", ClientID: id, ClientSecret: secret}
+//	cfg.Source.Store = st // the Source's settings: provider.Common
+//	tr, err := mcv1.NewTransport(cfg)
 //
 // With the Store the fleet fetches one token per token lifetime and every server
 // adopts it. Without it, a call whose token another server's fetch revoked is

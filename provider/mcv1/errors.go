@@ -34,7 +34,7 @@ const (
 func rejection(status int, r tokenResponse, secrets []string) *transport.FetchError {
 	code := r.code()
 	e := &transport.FetchError{
-		Provider:   Name,
+		Provider:   name,
 		StatusCode: status,
 		Code:       oauthwire.Scrub(code, secrets...),
 		Message:    oauthwire.Scrub(r.Message, secrets...),
@@ -77,5 +77,5 @@ func undecodable(resp *endpoint.Response, err error) *transport.FetchError {
 
 // malformed reports a 2xx answer that cannot be used.
 func malformed(status int, message string) *transport.FetchError {
-	return &transport.FetchError{Kind: transport.ErrEndpoint, Provider: Name, StatusCode: status, Message: message, Hint: hintMalformed}
+	return &transport.FetchError{Kind: transport.ErrEndpoint, Provider: name, StatusCode: status, Message: message, Hint: hintMalformed}
 }

@@ -6,9 +6,11 @@ import (
 	"log"
 	"net/http"
 
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
 // A client whose requests to the tenant's hosts carry a token; the emulator stands
@@ -57,7 +59,7 @@ func ExampleConfig_store() {
 			AuthURL:      mc.URL,
 			ClientID:     mc.ClientID,
 			ClientSecret: mc.ClientSecret,
-			Store:        shared,
+			Common:       provider.Common{Source: transport.Settings{Store: shared}},
 		})
 		if err != nil {
 			log.Fatal(err)
@@ -143,7 +145,7 @@ func ExampleConfig_String() {
 		ClientSecret: "Ds7d2KzV0MxCgHhYjMw7Yx8p",
 	}
 	fmt.Println(cfg)
-	// Output: mcv1.Config{Subdomain:mc563885gzs27c5t9-63k636ttgm AuthURL: ClientID:4r8sz2k0bpe4x2ax1ky8h3bh ClientSecret:[REDACTED] Offline:false RefreshTokens: RefreshTokenKey: Store: Legacy:false APIHosts:[]}
+	// Output: mcv1.Config{Subdomain:mc563885gzs27c5t9-63k636ttgm ClientID:4r8sz2k0bpe4x2ax1ky8h3bh ClientSecret:[REDACTED]}
 }
 
 // Configuration mistakes are reported before anything is sent, naming the field.

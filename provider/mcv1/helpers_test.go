@@ -1,21 +1,18 @@
 package mcv1_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/emulator/emulatortest"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -23,11 +20,7 @@ import (
 
 // TestMain checks that nothing outlives the tests but idle keep-alive connections,
 // which the examples' default transports hold on to.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"))
-}
+func TestMain(m *testing.M) { testkit.VerifyTestMain(m) }
 
 // start is the moment the tests' manual clocks begin at.
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -36,14 +29,11 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 var issuedToken = regexp.MustCompile(`(at|rt)-[A-Z2-7]{52}`)
 
 // fastRetry retries once, at once: the error tests count every attempt.
-var fastRetry = transport.RetryPolicy{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
+var fastRetry = provider.Retry{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
 
 // newServer starts an emulator that the test closes when it ends.
 func newServer(t *testing.T, opts ...mcv1test.Option) *mcv1test.Server {
-	t.Helper()
-	srv := mcv1test.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
+	return testkit.Started(t, mcv1test.NewServer(opts...))
 }
 
 // configFor returns a Config for the emulator's default client. Its HTTP clients
@@ -53,9 +43,11 @@ func configFor(srv *mcv1test.Server) mcv1.Config {
 		AuthURL:      srv.URL,
 		ClientID:     emulator.MCv1ClientID,
 		ClientSecret: emulator.MCv1ClientSecret,
-		HTTPClient:   srv.Client(),
-		Base:         srv.Client().Transport,
-		Retry:        fastRetry,
+		Common: provider.Common{
+			HTTPClient: srv.Client(),
+			Retry:      fastRetry,
+			Transport:  transport.Options{Base: srv.Client().Transport},
+		},
 	}
 }
 
@@ -70,45 +62,10 @@ func newProvider(t *testing.T, cfg mcv1.Config) *mcv1.Provider {
 
 func manualClock() *manualclock.Clock { return manualclock.New(start) }
 
-// sentRequest is a token request as it left the Provider.
-type sentRequest struct {
-	method, url, contentType, body string
-}
-
-// recorder is an http.RoundTripper that records each request, then sends it on.
-type recorder struct {
-	next http.RoundTripper
-
-	mu   sync.Mutex
-	sent []sentRequest
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	r.mu.Lock()
-	r.sent = append(r.sent, sentRequest{req.Method, req.URL.String(), req.Header.Get("Content-Type"), string(body)})
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
-}
-
-func (r *recorder) requests() []sentRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]sentRequest(nil), r.sent...)
-}
-
 // recordTokenRequests makes cfg's token client record what it sends.
-func recordTokenRequests(cfg *mcv1.Config) *recorder {
-	rec := &recorder{next: cfg.HTTPClient.Transport}
-	cfg.HTTPClient = &http.Client{Transport: rec}
+func recordTokenRequests(cfg *mcv1.Config) *testkit.Recorder {
+	rec := &testkit.Recorder{Next: cfg.HTTPClient.Transport}
+	cfg.HTTPClient = rec.Client()
 	return rec
 }
 
@@ -120,7 +77,7 @@ func wantFetchError(t *testing.T, err error, kind error, status int, code string
 	if !ok {
 		t.Fatalf("error %v (%T), want a *transport.FetchError", err, err)
 	}
-	if !errors.Is(err, kind) || fe.Provider != mcv1.Name || fe.StatusCode != status || fe.Code != code || fe.Hint == "" {
+	if !errors.Is(err, kind) || fe.Provider != "mcv1" || fe.StatusCode != status || fe.Code != code || fe.Hint == "" {
 		t.Errorf("got %+v\nwant kind %v, provider mcv1, status %d, code %q and a hint", *fe, kind, status, code)
 	}
 	wantNoSecrets(t, "error", err.Error(), secrets...)
@@ -131,11 +88,7 @@ func wantFetchError(t *testing.T, err error, kind error, status int, code string
 // anything shaped like a token the emulator issues.
 func wantNoSecrets(t *testing.T, what, text string, secrets ...string) {
 	t.Helper()
-	for _, s := range append(secrets, emulator.MCv1ClientSecret) {
-		if s != "" && strings.Contains(text, s) {
-			t.Errorf("%s shows the secret %q: %s", what, s, text)
-		}
-	}
+	testkit.WantAbsent(t, what, text, append(secrets, emulator.MCv1ClientSecret)...)
 	if tok := issuedToken.FindString(text); tok != "" {
 		t.Errorf("%s shows a token: %s", what, text)
 	}
@@ -182,18 +135,6 @@ func wantRejections(t *testing.T, srv *mcv1test.Server, want map[string]int) {
 // get makes a GET with client and returns the status and body.
 func get(t *testing.T, client *http.Client, url string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	r := emulatortest.Send(t, client, http.MethodGet, url, "", "")
+	return r.Status, r.Body
 }

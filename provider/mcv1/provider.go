@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/endpoint"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -21,8 +21,7 @@ type Provider struct {
 	tokenURL string
 	key      string              // where the refresh token is stored, with Offline
 	tokens   store.RefreshTokens // nil without Offline
-	endpoint *endpoint.Client
-	now      func() time.Time
+	kit      providerkit.Kit
 	turn     chan struct{} // one slot: the Fetch holding it runs, the others wait
 
 	mu     sync.Mutex
@@ -42,16 +41,12 @@ func NewProvider(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.APIHosts = slices.Clone(cfg.APIHosts)
+	cfg.Transport.Hosts = slices.Clone(cfg.Transport.Hosts)
 	p := &Provider{
 		cfg:      cfg,
-		tokenURL: base + TokenPath,
-		endpoint: endpoint.NewClient(Name, cfg.HTTPClient, cfg.Retry, cfg.Logger),
-		now:      cfg.Clock,
+		tokenURL: base + tokenPath,
+		kit:      providerkit.New(name, cfg.Common),
 		turn:     make(chan struct{}, 1),
-	}
-	if p.now == nil {
-		p.now = time.Now
 	}
 	if cfg.Legacy {
 		p.tokenURL += "?legacy=1"
@@ -63,7 +58,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 		}
 		p.key = cfg.RefreshTokenKey
 		if p.key == "" {
-			p.key = Name + ":" + cfg.ClientID + "@" + base
+			p.key = name + ":" + cfg.ClientID + "@" + base
 		}
 	}
 	return p, nil
@@ -83,7 +78,7 @@ func (p *Provider) Fetch(ctx context.Context) (transport.Token, error) {
 	case <-ctx.Done():
 		return transport.Token{}, &transport.FetchError{
 			Kind:     transport.ErrEndpoint,
-			Provider: Name,
+			Provider: name,
 			Message:  "gave up waiting for this Provider's previous fetch",
 			Hint:     "give each Provider to one Source, which runs one fetch at a time",
 			Err:      ctx.Err(),
@@ -122,7 +117,7 @@ func (p *Provider) fetchOffline(ctx context.Context) (answer, error) {
 		if !errors.Is(err, transport.ErrCredentialsRejected) {
 			return answer{}, err
 		}
-		p.log(ctx, slog.LevelWarn, "refresh_token_rejected", slog.String("next", "re-authorising with the client credentials"))
+		p.kit.Log(ctx, slog.LevelWarn, "refresh_token_rejected", slog.String("next", "re-authorising with the client credentials"))
 	}
 	req := p.credentials()
 	req.AccessType = "offline"
@@ -147,7 +142,7 @@ func (p *Provider) rotate(ctx context.Context, spent, next string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrConflict):
-		p.log(ctx, slog.LevelInfo, "refresh_token_rotated_elsewhere", slog.String("next", "keeping the stored one"))
+		p.kit.Log(ctx, slog.LevelInfo, "refresh_token_rotated_elsewhere", slog.String("next", "keeping the stored one"))
 		return nil
 	default:
 		return storeError("saving the new refresh token failed", err)
@@ -156,8 +151,8 @@ func (p *Provider) rotate(ctx context.Context, spent, next string) error {
 
 // exchange makes one token request and reads its answer.
 func (p *Provider) exchange(ctx context.Context, req tokenRequest) (answer, error) {
-	sent := p.now()
-	resp, err := p.endpoint.Post(ctx, p.tokenURL, "application/json", req.encode())
+	sent := p.kit.Now()
+	resp, err := p.kit.Endpoint.Post(ctx, p.tokenURL, "application/json", req.encode())
 	if err != nil {
 		return answer{}, err
 	}
@@ -171,7 +166,7 @@ func (p *Provider) credentials() tokenRequest {
 func storeError(message string, err error) error {
 	return &transport.FetchError{
 		Kind:     transport.ErrEndpoint,
-		Provider: Name,
+		Provider: name,
 		Message:  message,
 		Hint:     "check the RefreshTokens store; if a new refresh token was lost, the next fetch re-authorises with the client credentials",
 		Err:      err,
@@ -210,25 +205,12 @@ func (p *Provider) LegacyToken(tok transport.Token) (string, bool) {
 	return "", false
 }
 
-// Hosts returns the rules, in transport.Options.Hosts form, of the hosts the credential
-// may be sent to: with Subdomain the tenant's auth, rest and soap hosts, otherwise
-// AuthURL's host; the shared hosts of the older stacks (www.exacttargetapis.com,
-// webservice.exacttarget.com and webservice.s{4,6,7,10}.exacttarget.com); and
-// APIHosts.
-func (p *Provider) Hosts() []string { return p.cfg.hosts() }
-
 // String describes the Provider by its Config, secrets redacted.
 func (p *Provider) String() string { return "mcv1.Provider{" + p.cfg.String() + "}" }
 
 // GoString keeps %#v from printing the Provider's fields, secrets among them.
-func (p *Provider) GoString() string { return "&mcv1.Provider{" + p.cfg.GoString() + "}" }
-
-func (p *Provider) log(ctx context.Context, level slog.Level, what string, attrs ...slog.Attr) {
-	if p.cfg.Logger != nil {
-		p.cfg.Logger.LogAttrs(ctx, level, "tokentrip: "+what, append([]slog.Attr{slog.String("provider", Name)}, attrs...)...)
-	}
-}
+func (p *Provider) GoString() string { return "&" + p.String() }
 
 // CloseIdleConnections closes the idle connections of the token endpoint's client.
 // A Transport over this Provider calls it from its own CloseIdleConnections.
-func (p *Provider) CloseIdleConnections() { p.endpoint.CloseIdleConnections() }
+func (p *Provider) CloseIdleConnections() { p.kit.Endpoint.CloseIdleConnections() }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
@@ -24,7 +25,7 @@ func TestFetch(t *testing.T) {
 	clock := manualClock()
 	srv := newServer(t, mcv1test.WithClock(clock.Now), mcv1test.WithTokenLifetime(20*time.Minute))
 	cfg := configFor(srv)
-	cfg.Clock = clock.Now
+	cfg.Source.Clock = clock.Now
 	p := newProvider(t, cfg)
 
 	clock.Advance(time.Minute)
@@ -121,7 +122,7 @@ func TestTokenRequestBytes(t *testing.T) {
 				rt, _ := tokens.Load(t.Context(), "key")
 				stored = append(stored, rt)
 			}
-			sent := rec.requests()
+			sent := rec.Sent()
 			if len(sent) != len(tt.bodies) {
 				t.Fatalf("%d token requests, want %d", len(sent), len(tt.bodies))
 			}
@@ -131,8 +132,8 @@ func TestTokenRequestBytes(t *testing.T) {
 					pairs = append(pairs, "RT"+string(rune('1'+j)), rt)
 				}
 				want := strings.NewReplacer(pairs...).Replace(tt.bodies[i])
-				if s.method != http.MethodPost || s.url != srv.URL+tt.url || s.contentType != "application/json" || s.body != want {
-					t.Errorf("request %d: %s %s (%s) %s\nwant POST %s (application/json) %s", i, s.method, s.url, s.contentType, s.body, srv.URL+tt.url, want)
+				if s.Method != http.MethodPost || s.URL != srv.URL+tt.url || s.ContentType != "application/json" || s.Body != want {
+					t.Errorf("request %d: %s %s (%s) %s\nwant POST %s (application/json) %s", i, s.Method, s.URL, s.ContentType, s.Body, srv.URL+tt.url, want)
 				}
 			}
 		})
@@ -280,7 +281,7 @@ func TestUnusableAnswers(t *testing.T) {
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			p := newProvider(t, mcv1.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: "secret-value", HTTPClient: srv.Client(), Retry: fastRetry})
+			p := newProvider(t, mcv1.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: "secret-value", Common: provider.Common{HTTPClient: srv.Client(), Retry: fastRetry}})
 			_, err := p.Fetch(t.Context())
 			fe, ok := errors.AsType[*transport.FetchError](err)
 			if !ok || !errors.Is(err, tt.kind) || fe.StatusCode != tt.status || fe.Hint == "" || !strings.Contains(fe.Message, tt.message) {
@@ -316,8 +317,15 @@ func TestAcceptableAnswers(t *testing.T) {
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			p := newProvider(t, mcv1.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: "s", HTTPClient: srv.Client(),
-				Clock: func() time.Time { return start }})
+			p := newProvider(t, mcv1.Config{
+				AuthURL:      srv.URL,
+				ClientID:     "id",
+				ClientSecret: "s",
+				Common: provider.Common{
+					HTTPClient: srv.Client(),
+					Source:     transport.Settings{Clock: func() time.Time { return start }},
+				},
+			})
 			tok, err := p.Fetch(t.Context())
 			if err != nil || tok.AccessToken != "tok" || !tok.Expiry.Equal(tt.expiry) {
 				t.Fatalf("got %q expiring %v, %v; want tok expiring %v", tok.AccessToken, tok.Expiry, err, tt.expiry)
@@ -451,7 +459,7 @@ func TestRejectedRefreshTokenFallsBack(t *testing.T) {
 			tokens := &store.Memory{}
 			cfg := offlineConfig(srv, tokens, rt)
 			var logs bytes.Buffer
-			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			cfg.Source.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			p := newProvider(t, cfg)
 			if _, err := p.Fetch(t.Context()); err != nil {
 				t.Fatalf("fetch with a dead refresh token: %v, want a fallback to the client credentials", err)

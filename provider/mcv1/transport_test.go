@@ -1,114 +1,21 @@
 package mcv1_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv1"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-func TestNewClient(t *testing.T) {
-	srv := newServer(t)
-	client, err := mcv1.NewClient(configFor(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if code, body := get(t, client, srv.URL+"/platform/v1/endpoints"); code != http.StatusOK || !strings.Contains(body, `"ok":true`) {
-			t.Fatalf("REST call: %d %s", code, body)
-		}
-	}
-	st := srv.Stats()
-	if st.TokenRequests != 1 || st.RESTCalls != 3 || len(st.Rejections) != 0 {
-		t.Fatalf("stats %+v; want one token request for three accepted REST calls", st)
-	}
-}
-
-func TestNewClientInvalidConfig(t *testing.T) {
-	client, err := mcv1.NewClient(mcv1.Config{Subdomain: "mc-too-short", ClientID: "id", ClientSecret: "s"})
-	if client != nil || err == nil {
-		t.Fatalf("NewClient = %v, %v; want a configuration error", client, err)
-	}
-}
-
-// TestRejectedTokenIsReplacedOnce: a token Marketing Cloud no longer accepts gets a
-// 401, which costs one new token and one replay.
-func TestRejectedTokenIsReplacedOnce(t *testing.T) {
-	tests := []struct {
-		name   string
-		reject func(srv *mcv1test.Server, token string) bool
-		reason string
-	}{
-		{name: "expired early", reject: (*mcv1test.Server).ExpireToken, reason: emulator.ReasonExpiredToken},
-		{name: "revoked", reject: (*mcv1test.Server).RevokeToken, reason: emulator.ReasonRevokedToken},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t)
-			tr, err := mcv1.NewTransport(configFor(srv))
-			if err != nil {
-				t.Fatal(err)
-			}
-			client := &http.Client{Transport: tr}
-			if code, _ := get(t, client, srv.URL+"/platform/v1/endpoints"); code != http.StatusOK {
-				t.Fatalf("first call: %d", code)
-			}
-			used, _ := tr.Source().Current()
-			if !tt.reject(srv, used.AccessToken) {
-				t.Fatal("the emulator does not know the token")
-			}
-
-			if code, body := get(t, client, srv.URL+"/platform/v1/endpoints"); code != http.StatusOK {
-				t.Fatalf("call with the rejected token: %d %s, want 200 after the replay", code, body)
-			}
-			st := srv.Stats()
-			if st.TokenRequests != 2 || st.RESTCalls != 3 || tr.Source().Stats().Replays != 1 {
-				t.Fatalf("token requests %d, REST calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.RESTCalls, tr.Source().Stats().Replays)
-			}
-			wantRejections(t, srv, map[string]int{tt.reason: 1})
-			if now, _ := tr.Source().Current(); now.AccessToken == used.AccessToken {
-				t.Fatal("the rejected token is still cached")
-			}
-		})
-	}
-}
-
-// headerRecorder is an http.RoundTripper that records the Authorization header each
-// host received, then sends the request on.
-type headerRecorder struct {
-	next http.RoundTripper
-
-	mu   sync.Mutex
-	auth map[string]string
-}
-
-func (r *headerRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	if r.auth == nil {
-		r.auth = map[string]string{}
-	}
-	r.auth[req.URL.Host] = req.Header.Get("Authorization")
-	r.mu.Unlock()
-	return r.next.RoundTrip(req)
-}
-
-func (r *headerRecorder) sawBearer(host string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.HasPrefix(r.auth[host], "Bearer ")
-}
 
 // TestTenantHosts runs a tenant configuration (Subdomain) end to end, every host
 // resolved to one TLS emulator: the token comes from the tenant's auth host, and the
@@ -124,14 +31,16 @@ func TestTenantHosts(t *testing.T) {
 	}
 	network.TLSClientConfig.ServerName = "example.com" // in the emulator's certificate
 
-	tokenRequests := &recorder{next: network}
-	seen := &headerRecorder{next: network}
+	tokenRequests := &testkit.Recorder{Next: network}
+	seen := &testkit.Recorder{Next: network}
 	client, err := mcv1.NewClient(mcv1.Config{
 		Subdomain:    subdomain,
-		ClientID:     srv.ClientID,
-		ClientSecret: srv.ClientSecret,
-		HTTPClient:   &http.Client{Transport: tokenRequests},
-		Base:         seen,
+		ClientID:     emulator.MCv1ClientID,
+		ClientSecret: emulator.MCv1ClientSecret,
+		Common: provider.Common{
+			HTTPClient: tokenRequests.Client(),
+			Transport:  transport.Options{Base: seen},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -152,48 +61,15 @@ func TestTenantHosts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		code, _ := get(t, client, "https://"+tt.host+"/platform/v1/endpoints")
-		if seen.sawBearer(tt.host) != tt.bearer || (code == http.StatusOK) != tt.bearer {
-			t.Errorf("%s: status %d, credential sent %v; want sent = %v", tt.host, code, seen.sawBearer(tt.host), tt.bearer)
+		sent := seen.Sent()
+		bearer := strings.HasPrefix(sent[len(sent)-1].Authorization, "Bearer ")
+		if bearer != tt.bearer || (code == http.StatusOK) != tt.bearer {
+			t.Errorf("%s: status %d, credential sent %v; want sent = %v", tt.host, code, bearer, tt.bearer)
 		}
 	}
-	sent := tokenRequests.requests()
-	if len(sent) != 1 || sent[0].url != "https://"+subdomain+".auth.marketingcloudapis.com/v1/requestToken" {
+	sent := tokenRequests.Sent()
+	if len(sent) != 1 || sent[0].URL != "https://"+subdomain+".auth.marketingcloudapis.com/v1/requestToken" {
 		t.Fatalf("token requests %+v; want one to the tenant's auth host", sent)
-	}
-}
-
-// TestCredentialStaysOnItsHosts: the emulator (AuthURL's host) and a host listed in
-// APIHosts get the token; a foreign server on the same loopback address does not.
-func TestCredentialStaysOnItsHosts(t *testing.T) {
-	srv := newServer(t)
-	var mu sync.Mutex
-	auth := map[string]string{}
-	echo := func(name string) *httptest.Server {
-		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			auth[name] = r.Header.Get("Authorization")
-			mu.Unlock()
-		}))
-		t.Cleanup(s.Close)
-		return s
-	}
-	listed, foreign := echo("listed"), echo("foreign")
-
-	cfg := configFor(srv)
-	cfg.APIHosts = []string{listed.URL}
-	client, err := mcv1.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := get(t, client, srv.URL+"/platform/v1/endpoints"); code != http.StatusOK {
-		t.Fatalf("emulator: %d", code)
-	}
-	get(t, client, listed.URL+"/api")
-	get(t, client, foreign.URL+"/api")
-	mu.Lock()
-	defer mu.Unlock()
-	if !strings.HasPrefix(auth["listed"], "Bearer at-") || auth["foreign"] != "" {
-		t.Fatalf("listed host saw %q, foreign host saw %q; want the token on the listed host only", auth["listed"], auth["foreign"])
 	}
 }
 
@@ -204,9 +80,9 @@ func TestOfflineRefreshAhead(t *testing.T) {
 	srv := newServer(t, mcv1test.WithClock(clock.Now))
 	tokens := &store.Memory{}
 	cfg := offlineConfig(srv, tokens, "")
-	cfg.Clock = clock.Now
+	cfg.Source.Clock = clock.Now
 	var events []transport.EventKind
-	cfg.Hook = func(ev transport.Event) { events = append(events, ev.Kind) }
+	cfg.Source.Hook = func(ev transport.Event) { events = append(events, ev.Kind) }
 	tr, err := mcv1.NewTransport(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -271,40 +147,54 @@ func TestOneTransportPerClientID(t *testing.T) {
 	wantRejections(t, srv, map[string]int{emulator.ReasonRevokedToken: 2})
 }
 
-func TestSOAPCallsCarryFuelOAuth(t *testing.T) {
-	srv := newServer(t)
-	tr, err := mcv1.NewTransport(configFor(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: tr}
-	const envelope = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"/></s:Body></s:Envelope>`
-	post := func() int {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/Service.asmx", strings.NewReader(envelope))
-		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := post(); code != http.StatusOK {
-		t.Fatalf("SOAP call: %d", code)
-	}
-	first, _ := tr.Source().Token(context.Background())
-	sent := srv.LastEnvelope()
-	if bytes.Count(sent, []byte("<fueloauth")) != 1 || !bytes.Contains(sent, []byte(">"+first.AccessToken+"</fueloauth>")) {
-		t.Fatalf("envelope sent: %s", sent)
-	}
-
-	// An expired token answers with the "Token Expired" fault: one re-fetch, one replay.
-	srv.ExpireToken(first.AccessToken)
-	if code := post(); code != http.StatusOK {
-		t.Fatalf("SOAP call after expiry: %d", code)
-	}
-	if st := srv.Stats(); st.TokenRequests != 2 || st.SOAPCalls != 3 || tr.Source().Stats().Replays != 1 {
-		t.Fatalf("token requests %d, SOAP calls %d, replays %d; want 2, 3, 1", st.TokenRequests, st.SOAPCalls, tr.Source().Stats().Replays)
+// TestServersSharingALegacyPackage: Marketing Cloud may revoke a legacy package's
+// token when another is issued for it. Two servers that fetch their own tokens
+// knock each other out: each rejection is replayed once with a new token, which
+// revokes the other server's, until each Transport sees fresh tokens refused right
+// after they worked and spaces its rounds, returning the 401s as they came (a
+// token request per call would get the package throttled). Two servers that share
+// a Store share one token and make one token request between them, and every
+// call succeeds.
+func TestServersSharingALegacyPackage(t *testing.T) {
+	const calls = 20
+	for _, tt := range []struct {
+		name         string
+		store        bool
+		wantRequests func(int) bool
+	}{
+		{name: "each server alone", wantRequests: func(n int) bool { return n > 1 && n <= calls/2 }},
+		{name: "one Store", store: true, wantRequests: func(n int) bool { return n == 1 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, mcv1test.WithOneTokenPerClient())
+			shared := &store.MemoryTokens{}
+			var clients []*http.Client
+			for range 2 { // two servers, one client id
+				cfg := configFor(srv)
+				if tt.store {
+					cfg.Source.Store = shared
+				}
+				tr, err := mcv1.NewTransport(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				clients = append(clients, &http.Client{Transport: tr})
+			}
+			refused := 0
+			for i := range calls {
+				code, body := get(t, clients[i%2], srv.URL+"/platform/v1/endpoints")
+				switch {
+				case code == http.StatusUnauthorized && !tt.store:
+					refused++
+				case code != http.StatusOK:
+					t.Fatalf("call %d: %d %s", i, code, body)
+				}
+			}
+			st := srv.Stats()
+			t.Logf("FIGURE mcv1, two servers on one legacy package, %s: %d calls → %d token requests, %d refused", tt.name, calls, st.TokenRequests, refused)
+			if !tt.wantRequests(st.TokenRequests) {
+				t.Errorf("%d token requests for %d calls", st.TokenRequests, calls)
+			}
+		})
 	}
 }

@@ -46,10 +46,6 @@ func NewVerifier() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// NewState returns an unguessable state for AuthorizeURL (130 random bits), to be
-// kept with the user's session and checked by ParseCallback.
-func NewState() string { return rand.Text() }
-
 // challenge is the S256 code challenge of verifier.
 func challenge(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
@@ -73,8 +69,9 @@ func validVerifier(v string) bool {
 
 // AuthorizeURL returns the address to send the user's browser to, so that they
 // authorise the app: the tenant's /v2/authorize with response_type=code, the client
-// id, Config.RedirectURI, Config.Scope and state (from NewState, kept with the
-// user's session for ParseCallback). Values are percent-encoded, spaces as %20.
+// id, Config.RedirectURI, Config.Scope and state: an unguessable value, such as
+// crypto/rand.Text()'s, kept with the user's session for ParseCallback. Values are
+// percent-encoded, spaces as %20.
 func (p *Provider) AuthorizeURL(state string, opts ...AuthOption) string {
 	o := newAuthOptions(opts)
 	var q strings.Builder
@@ -140,7 +137,7 @@ func (p *Provider) Exchange(ctx context.Context, cb Callback, opts ...AuthOption
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	start := p.now()
+	start := p.kit.Now()
 	ans, err := p.post(ctx, t, req)
 	if err != nil {
 		return transport.Token{}, err

@@ -2,6 +2,7 @@ package mcv2_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -41,10 +44,12 @@ func TestAuthorizeURL(t *testing.T) {
 	}
 }
 
-func TestNewStateAndVerifier(t *testing.T) {
+// TestStateAndVerifier: the state the docs suggest (crypto/rand.Text) and
+// NewVerifier's verifiers are long, well-formed and never repeat.
+func TestStateAndVerifier(t *testing.T) {
 	states, verifiers := map[string]bool{}, map[string]bool{}
 	for range 100 {
-		s, v := mcv2.NewState(), mcv2.NewVerifier()
+		s, v := rand.Text(), mcv2.NewVerifier()
 		if len(s) < 26 || len(v) != 43 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 			t.Fatalf("state %q, verifier %q", s, v)
 		}
@@ -76,12 +81,12 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			ctx := context.Background()
 			clk := newClock()
 			srv := start(t, mcv2test.WithClock(clk.Now))
-			rec := &recorder{}
+			rec := &testkit.Recorder{}
 			rts := &store.Memory{}
 			cfg := webConfig(srv, rts)
 			cfg.ClientID, cfg.ClientSecret = tt.clientID, tt.secret
-			cfg.HTTPClient = rec.client()
-			cfg.Clock = clk.Now
+			cfg.HTTPClient = rec.Client()
+			cfg.Source.Clock = clk.Now
 			p := newProvider(t, cfg)
 
 			cb := authorize(t, srv, p, tt.opts...)
@@ -133,7 +138,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 // assertSent checks that a token request went to url as a JSON object with
 // exactly the fields of want.
-func assertSent(t *testing.T, got sent, url string, want map[string]string) {
+func assertSent(t *testing.T, got testkit.Sent, url string, want map[string]string) {
 	t.Helper()
 	var fields map[string]string
 	if err := json.Unmarshal([]byte(got.Body), &fields); err != nil {
@@ -149,10 +154,10 @@ func assertSent(t *testing.T, got sent, url string, want map[string]string) {
 func TestRedirectURISentPlain(t *testing.T) {
 	const uri = "https://app.example.com/cb?tenant=a&lang=en"
 	srv := start(t)
-	rec := &recorder{}
+	rec := &testkit.Recorder{}
 	cfg := webConfig(srv, &store.Memory{})
 	cfg.RedirectURI = uri
-	cfg.HTTPClient = rec.client()
+	cfg.HTTPClient = rec.Client()
 	p := newProvider(t, cfg)
 	if _, err := p.Exchange(context.Background(), authorize(t, srv, p)); err != nil {
 		t.Fatal(err)
@@ -299,7 +304,7 @@ func TestExchangeFailures(t *testing.T) {
 					t.Errorf("hint %q does not say to authorise again", fe.Hint)
 				}
 			}
-			assertAbsent(t, "error", err.Error(), emulator.MCv2WebAppSecret, emulator.MCv2ClientSecret, "wrong")
+			testkit.WantAbsent(t, "error", err.Error(), emulator.MCv2WebAppSecret, emulator.MCv2ClientSecret, "wrong")
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}
@@ -318,15 +323,14 @@ func TestTSSDMovesTheTenant(t *testing.T) {
 	clk := newClock()
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	emulator, _ := url.Parse(srv.URL)
-	rec := &recorder{redirect: emulator} // a test DNS: every host is the emulator
+	rec := &testkit.Recorder{Redirect: emulator} // a test DNS: every host is the emulator
 	p := newProvider(t, mcv2.Config{
 		Subdomain:     subdomain,
 		ClientID:      srv.WebAppID,
 		ClientSecret:  srv.WebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: &store.Memory{},
-		HTTPClient:    rec.client(),
-		Clock:         clk.Now,
+		Common:        provider.Common{HTTPClient: rec.Client(), Source: transport.Settings{Clock: clk.Now}},
 	})
 	if got := p.AuthorizeURL("s"); !strings.HasPrefix(got, "https://"+subdomain+".auth.marketingcloudapis.com/v2/authorize?") {
 		t.Fatalf("AuthorizeURL %s does not go to the configured tenant", got)

@@ -3,24 +3,24 @@ package mcv2
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/url"
+
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 )
 
 // Errors of ParseCallback and Exchange, wrapped in a *CallbackError.
 var (
 	// ErrStateMismatch: the callback's state is missing or not the one sent with
 	// AuthorizeURL. The request may be forged; do not redeem its code.
-	ErrStateMismatch = errors.New("mcv2: callback state does not match")
+	ErrStateMismatch = providerkit.NewError(name, "callback state does not match")
 	// ErrAuthorizationDenied: Marketing Cloud sent the user back with an error
 	// (the user declined, or the request was refused) instead of a code.
-	ErrAuthorizationDenied = errors.New("mcv2: authorization denied")
+	ErrAuthorizationDenied = providerkit.NewError(name, "authorization denied")
 	// ErrMissingCode: the callback carries no authorization code.
-	ErrMissingCode = errors.New("mcv2: callback carries no code")
+	ErrMissingCode = providerkit.NewError(name, "callback carries no code")
 	// ErrInvalidTSSD: the callback's tssd is not a tenant subdomain (letters,
 	// digits and "-"). Token calls must not follow it anywhere.
-	ErrInvalidTSSD = errors.New("mcv2: callback tssd is not a tenant subdomain")
+	ErrInvalidTSSD = providerkit.NewError(name, "callback tssd is not a tenant subdomain")
 )
 
 // CallbackError is a callback that cannot be redeemed. errors.Is matches its Err.
@@ -108,11 +108,11 @@ func validTSSD(s string) bool {
 	return true
 }
 
-// String describes the callback with its code redacted.
+// String describes the callback with its code providerkit.Redacted.
 func (c Callback) String() string {
 	code := ""
 	if c.Code != "" {
-		code = redacted
+		code = providerkit.Redacted
 	}
 	return "mcv2.Callback{Code:" + code + " Subdomain:" + c.Subdomain + "}"
 }
@@ -120,19 +120,14 @@ func (c Callback) String() string {
 // GoString keeps %#v from printing the code.
 func (c Callback) GoString() string { return c.String() }
 
-// MarshalJSON renders the callback with its code redacted.
+// MarshalJSON renders the callback with its code providerkit.Redacted.
 func (c Callback) MarshalJSON() ([]byte, error) {
 	v := struct {
 		Code      string `json:"code,omitempty"`
 		Subdomain string `json:"subdomain,omitempty"`
 	}{Subdomain: c.Subdomain}
 	if c.Code != "" {
-		v.Code = redacted
+		v.Code = providerkit.Redacted
 	}
 	return json.Marshal(v)
-}
-
-// LogValue renders the callback for log/slog with its code redacted.
-func (c Callback) LogValue() slog.Value {
-	return slog.GroupValue(slog.Bool("code", c.Code != ""), slog.String("subdomain", c.Subdomain))
 }

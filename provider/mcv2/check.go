@@ -1,9 +1,6 @@
 package mcv2
 
 import (
-	"errors"
-
-	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -15,14 +12,11 @@ import (
 // answers are turned into. A Source adopts a token from its Store only when it
 // passes. The error never quotes the token or the URLs.
 func (p *Provider) CheckToken(tok transport.Token) error {
-	if problem := oauthwire.TokenProblem(tok.AccessToken); problem != "" {
-		return errors.New("mcv2: stored token: the access token " + problem)
-	}
-	if tok.Expiry.IsZero() || tok.Expiry.Sub(p.now()) > maxLifetime {
-		return errors.New("mcv2: stored token: an expiry Marketing Cloud does not issue")
+	if err := p.kit.CheckStored("Marketing Cloud", tok); err != nil {
+		return err
 	}
 	if !tok.RefreshAfter.IsZero() {
-		return errors.New("mcv2: stored token: a refresh point, which Marketing Cloud never sets")
+		return p.kit.StoredError("a refresh point, which Marketing Cloud never sets")
 	}
 	t := p.tenant.Load()
 	hide := func(string) string { return "" }
@@ -34,7 +28,7 @@ func (p *Provider) CheckToken(tok transport.Token) error {
 			continue
 		}
 		if norm, err := t.instanceURL(u.field, u.raw, hide); err != nil || norm != u.raw {
-			return errors.New("mcv2: stored token: its " + u.field + " is not one a Marketing Cloud token answer gives")
+			return p.kit.StoredError("its " + u.field + " is not one a Marketing Cloud token answer gives")
 		}
 	}
 	return nil

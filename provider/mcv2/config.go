@@ -1,21 +1,18 @@
 package mcv2
 
 import (
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/store"
-	"github.com/tokentrip/tokentrip/transport"
 )
 
-// providerName names this provider in errors, logs and Source names.
-const providerName = "mcv2"
+// name names this provider in errors, logs and Source names.
+const name = "mcv2"
 
 // Config describes one credential: an enhanced package's API integration, in one
 // business unit, for the app itself (client_credentials) or for one user who
@@ -71,46 +68,16 @@ type Config struct {
 	// unit; an app that serves several users sets a key per user.
 	RefreshTokenKey string
 
-	// Store, when set, shares the access token among the Transports that use the
-	// same Store and credential: across a fleet with a Redis store (package
-	// store/redis), within a process with a *store.MemoryTokens. They then make
-	// one token request per token lifetime between them. The token is keyed by
-	// provider, ClientID, AccountID, Scope and, for a user's credential,
-	// RefreshTokenKey (or its default), so that business units and users never
-	// share one. Nil: each Transport keeps its token to itself. A Store in
-	// Settings replaces it.
-	Store transport.Store
-
-	// APIHosts adds hosts the credential may be sent to, in transport.Options.Hosts
-	// form ("api.example.com", "*.example.com", "127.0.0.1:8080" or a URL). The
-	// tenant's hosts and the token's instance URLs are always in scope.
-	APIHosts []string
-
-	// HTTPClient sends the token requests (nil: a client over a clone of
-	// http.DefaultTransport). It never follows redirects.
-	HTTPClient *http.Client
-
-	// Base sends the API calls made through NewTransport and NewClient (nil:
-	// transport.DefaultBase, one connection pool shared by every Transport).
-	Base http.RoundTripper
-
-	// Retry says how failed token requests are retried (zero value: the defaults
-	// of transport.RetryPolicy).
-	Retry transport.RetryPolicy
-
-	// Logger receives token-endpoint retries and the Source's events (nil: no
-	// logging). Nothing secret is ever logged.
-	Logger *slog.Logger
-
-	// Clock replaces time.Now for token expiries and the Source (nil: time.Now).
-	Clock func() time.Time
-
-	// Hook is called with every event of the Source built by NewTransport.
-	Hook func(transport.Event)
-
-	// Settings holds further settings of the Source built by NewTransport. Each
-	// field set here wins over the one derived from the fields above.
-	Settings transport.Settings
+	// Common holds the settings every provider shares: the token client, its
+	// retries, the Source (Clock, Logger, Hook, Store…) and the Transport (Base,
+	// extra Hosts…). The tenant's hosts and the token's instance URLs are always in
+	// scope. The Source's Store shares the access token among the Transports that
+	// use the same Store and credential: across a fleet with a Redis store
+	// (package store/redis), within a process with a *transport.MemoryStore, one
+	// token request per token lifetime between them, keyed by ClientID,
+	// AccountID, Scope and, for a user's credential, RefreshTokenKey (or its
+	// default), so that business units and users never share one.
+	provider.Common
 }
 
 // Validate reports the first field that cannot work, as a *transport.ConfigError
@@ -150,33 +117,11 @@ func (c Config) Validate() error {
 			return configError("Scope", fmt.Sprintf("%q is not a scope name", s))
 		}
 	}
-	for _, h := range c.APIHosts {
-		if problem := hostRuleProblem(h); problem != "" {
-			return configError("APIHosts", fmt.Sprintf("%q: %s", marketingcloud.CleanURL(h), problem))
-		}
-	}
-	return nil
+	return providerkit.CheckCommon(name, c.Common)
 }
 
 func configError(field, problem string) error {
-	return &transport.ConfigError{Provider: providerName, Field: field, Problem: problem}
-}
-
-// hostRuleProblem says what is wrong with an APIHosts rule, or "".
-func hostRuleProblem(rule string) string {
-	switch suffix, wildcard := strings.CutPrefix(rule, "*."); {
-	case !isPrintable(rule):
-		return "not a host"
-	case strings.Contains(rule, "@"):
-		return "must not carry user information: a credential goes to the host, not in it"
-	case wildcard && strings.Count(suffix, ".") < 1:
-		return "a wildcard needs a domain of two labels or more, such as *.example.com"
-	case strings.Contains(rule, "://"):
-		if u, err := url.Parse(rule); err != nil || u.Host == "" {
-			return "not a URL"
-		}
-	}
-	return ""
+	return providerkit.ConfigError(name, field, problem)
 }
 
 func isDigits(s string) bool {
@@ -217,82 +162,26 @@ func (c Config) refreshKey() string {
 	if c.RefreshTokenKey != "" {
 		return c.RefreshTokenKey
 	}
-	return providerName + "/" + c.ClientID + "/" + c.AccountID
+	return name + "/" + c.ClientID + "/" + c.AccountID
 }
 
-const redacted = marketingcloud.Redacted
-
-// configView is what the renderings of a Config show: its settings, with the
-// client secret redacted and the rest reduced to whether it is set.
-type configView struct {
-	Subdomain       string   `json:"subdomain,omitempty"`
-	AuthURL         string   `json:"auth_url,omitempty"`
-	ClientID        string   `json:"client_id"`
-	ClientSecret    string   `json:"client_secret,omitempty"`
-	AccountID       string   `json:"account_id,omitempty"`
-	Scope           []string `json:"scope,omitempty"`
-	RedirectURI     string   `json:"redirect_uri,omitempty"`
-	RefreshTokens   string   `json:"refresh_tokens,omitempty"`
-	RefreshTokenKey string   `json:"refresh_token_key,omitempty"`
-	Store           string   `json:"store,omitempty"`
-	APIHosts        []string `json:"api_hosts,omitempty"`
+// rendering is what a Config shows of itself: its settings, with the client
+// secret redacted and the stores reduced to whether they are set.
+func (c Config) rendering() providerkit.Rendering {
+	return providerkit.Render("mcv2.Config", c.Common,
+		"Subdomain", c.Subdomain, "AuthURL", providerkit.CleanURL(c.AuthURL), "ClientID", c.ClientID,
+		"ClientSecret", providerkit.Secret(c.ClientSecret), "AccountID", c.AccountID, "Scope", c.Scope,
+		"RedirectURI", providerkit.CleanURL(c.RedirectURI), "RefreshTokens", providerkit.Describe(c.RefreshTokens),
+		"RefreshTokenKey", c.RefreshTokenKey)
 }
 
-func (c Config) view() configView {
-	v := configView{
-		Subdomain:       c.Subdomain,
-		AuthURL:         marketingcloud.CleanURL(c.AuthURL),
-		ClientID:        c.ClientID,
-		AccountID:       c.AccountID,
-		Scope:           c.Scope,
-		RedirectURI:     c.RedirectURI,
-		RefreshTokenKey: c.RefreshTokenKey,
-	}
-	for _, h := range c.APIHosts {
-		v.APIHosts = append(v.APIHosts, marketingcloud.CleanURL(h))
-	}
-	if c.ClientSecret != "" {
-		v.ClientSecret = redacted
-	}
-	if c.RefreshTokens != nil {
-		v.RefreshTokens = fmt.Sprintf("%T", c.RefreshTokens)
-	}
-	if c.Store != nil {
-		v.Store = "set"
-	}
-	return v
-}
-
-// String describes the Config with its client secret redacted.
-func (c Config) String() string {
-	return fmt.Sprintf("mcv2.Config%+v", c.view())
-}
+// String describes the Config with its client secret redacted; %v, %+v and
+// log/slog's text handler use it.
+func (c Config) String() string { return c.rendering().String() }
 
 // GoString keeps %#v from printing the client secret.
 func (c Config) GoString() string { return c.String() }
 
-// MarshalJSON renders the Config's settings with the client secret redacted.
-func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
-
-// LogValue renders the Config for log/slog with the client secret redacted.
-func (c Config) LogValue() slog.Value {
-	v := c.view()
-	attrs := []slog.Attr{slog.String("client_id", v.ClientID)}
-	for _, a := range []struct{ key, val string }{
-		{"subdomain", v.Subdomain},
-		{"auth_url", v.AuthURL},
-		{"client_secret", v.ClientSecret},
-		{"account_id", v.AccountID},
-		{"scope", strings.Join(v.Scope, " ")},
-		{"redirect_uri", v.RedirectURI},
-		{"refresh_tokens", v.RefreshTokens},
-		{"refresh_token_key", v.RefreshTokenKey},
-		{"store", v.Store},
-		{"api_hosts", strings.Join(v.APIHosts, " ")},
-	} {
-		if a.val != "" {
-			attrs = append(attrs, slog.String(a.key, a.val))
-		}
-	}
-	return slog.GroupValue(attrs...)
-}
+// MarshalJSON renders the Config's settings with the client secret redacted, for
+// logs (log/slog's JSON handler among them); it is not a Config to read back.
+func (c Config) MarshalJSON() ([]byte, error) { return c.rendering().JSON() }

@@ -1,25 +1,25 @@
 package mcv2
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
 // ErrNoRefreshToken means a user's credential has no refresh token in its store:
 // the user has not authorised the app yet, or the token was removed. It comes
 // wrapped in a *transport.FetchError of kind ErrCredentialsRejected.
-var ErrNoRefreshToken = errors.New("mcv2: no refresh token stored")
+var ErrNoRefreshToken = providerkit.NewError(name, "no refresh token stored")
 
 // ErrRotatedElsewhere means a refresh token was refused because another process
 // had already spent it and stored its successor. The next fetch uses the
 // successor; it comes wrapped in a *transport.FetchError of kind ErrEndpoint.
-var ErrRotatedElsewhere = errors.New("mcv2: refresh token rotated by another process")
+var ErrRotatedElsewhere = providerkit.NewError(name, "refresh token rotated by another process")
 
 // Hints: the next step for each failure.
 const (
@@ -41,7 +41,7 @@ const (
 // decode reads a token endpoint's answer. A success (2xx, an access token, no
 // error) comes back as it is; anything else becomes a *transport.FetchError.
 func decode(resp *endpoint.Response, req tokenRequest) (oauthwire.Response, error) {
-	r, err := oauthwire.Decode(providerName, resp)
+	r, err := oauthwire.Decode(name, resp)
 	switch {
 	case err != nil && resp.StatusCode == http.StatusNotFound:
 		return r, rejection(resp.StatusCode, oauthwire.Response{}, req)
@@ -59,7 +59,7 @@ func decode(resp *endpoint.Response, req tokenRequest) (oauthwire.Response, erro
 func rejection(status int, r oauthwire.Response, req tokenRequest) *transport.FetchError {
 	secrets := append(req.secrets(), r.AccessToken, r.RefreshToken)
 	e := &transport.FetchError{
-		Provider:   providerName,
+		Provider:   name,
 		StatusCode: status,
 		Code:       scrub(r.Error, secrets),
 		Message:    scrub(r.ErrorDescription, secrets),
@@ -99,7 +99,7 @@ func rejection(status int, r oauthwire.Response, req tokenRequest) *transport.Fe
 func storeError(action string, err error, hint string) error {
 	return &transport.FetchError{
 		Kind:     transport.ErrEndpoint,
-		Provider: providerName,
+		Provider: name,
 		Message:  action + " the refresh token",
 		Hint:     hint,
 		Err:      err,

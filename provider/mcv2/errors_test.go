@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -70,7 +72,7 @@ func TestCannedAnswers(t *testing.T) {
 				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			p := newProvider(t, mcv2.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: secret, Retry: transport.RetryPolicy{MaxRetries: -1}})
+			p := newProvider(t, mcv2.Config{AuthURL: srv.URL, ClientID: "id", ClientSecret: secret, Common: provider.Common{Retry: provider.Retry{MaxRetries: -1}}})
 			tok, err := p.Fetch(context.Background())
 			if tt.kind == nil {
 				if err != nil || tok.AccessToken != "at-1" {
@@ -85,7 +87,7 @@ func TestCannedAnswers(t *testing.T) {
 			if tok != (transport.Token{}) {
 				t.Errorf("a failed Fetch returned %v", tok)
 			}
-			assertAbsent(t, "error", err.Error(), secret, "at-1", "at 1")
+			testkit.WantAbsent(t, "error", err.Error(), secret, "at-1", "at 1")
 			for _, other := range []error{transport.ErrCredentialsRejected, transport.ErrEndpoint, transport.ErrConfig} {
 				if other != tt.kind && errors.Is(err, other) {
 					t.Errorf("error %v is also %v", err, other)

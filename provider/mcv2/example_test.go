@@ -2,6 +2,7 @@ package mcv2_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,7 +132,7 @@ func ExampleProvider_Exchange() {
 	}
 
 	// Login handler: keep state and verifier with the session, redirect the browser.
-	state, verifier := mcv2.NewState(), mcv2.NewVerifier()
+	state, verifier := rand.Text(), mcv2.NewVerifier()
 	login := p.AuthorizeURL(state, mcv2.WithPKCE(verifier))
 
 	// The emulator approves at once and redirects to the callback.

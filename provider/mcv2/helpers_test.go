@@ -3,17 +3,19 @@ package mcv2_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -28,20 +30,14 @@ const (
 
 // start runs an emulator for the test.
 func start(t *testing.T, opts ...mcv2test.Option) *mcv2test.Server {
-	t.Helper()
-	srv := mcv2test.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
+	return testkit.Started(t, mcv2test.NewServer(opts...))
 }
 
 // serverConfig is a server-to-server credential for srv's default client.
 func serverConfig(srv *mcv2test.Server) mcv2.Config {
-	return mcv2.Config{
-		AuthURL:      srv.URL,
-		ClientID:     emulator.MCv2ClientID,
-		ClientSecret: emulator.MCv2ClientSecret,
-		Retry:        transport.RetryPolicy{MaxRetries: -1},
-	}
+	cfg := mcv2.Config{AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret}
+	cfg.Retry.MaxRetries = -1 // the tests count every token request
+	return cfg
 }
 
 // webConfig is a user's credential for srv's default web app.
@@ -52,8 +48,19 @@ func webConfig(srv *mcv2test.Server, rts store.RefreshTokens) mcv2.Config {
 		ClientSecret:  emulator.MCv2WebAppSecret,
 		RedirectURI:   redirectURI,
 		RefreshTokens: rts,
-		Retry:         transport.RetryPolicy{MaxRetries: -1},
+		Common:        provider.Common{Retry: provider.Retry{MaxRetries: -1}},
 	}
+}
+
+// ledgerUser starts an emulator on a manual clock and returns it with a user's
+// credential on that clock, whose refresh tokens a ledger keeps.
+func ledgerUser(t *testing.T) (*clock, *mcv2test.Server, *ledger, mcv2.Config) {
+	clk := newClock()
+	srv := start(t, mcv2test.WithClock(clk.Now))
+	rts := &ledger{}
+	cfg := webConfig(srv, rts)
+	cfg.Source.Clock = clk.Now
+	return clk, srv, rts, cfg
 }
 
 func newProvider(t *testing.T, cfg mcv2.Config) *mcv2.Provider {
@@ -69,7 +76,7 @@ func newProvider(t *testing.T, cfg mcv2.Config) *mcv2.Provider {
 // AuthorizeURL to the redirect and parses the callback.
 func authorize(t *testing.T, srv *mcv2test.Server, p *mcv2.Provider, opts ...mcv2.AuthOption) mcv2.Callback {
 	t.Helper()
-	state := mcv2.NewState()
+	state := rand.Text()
 	resp, err := srv.Client().Get(p.AuthorizeURL(state, opts...))
 	if err != nil {
 		t.Fatal(err)
@@ -103,60 +110,6 @@ func exchange(t *testing.T, srv *mcv2test.Server, p *mcv2.Provider) transport.To
 type clock = manualclock.Clock
 
 func newClock() *clock { return manualclock.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)) }
-
-// sent is one request a recorder saw.
-type sent struct {
-	URL           string
-	ContentType   string
-	Authorization string
-	Body          string
-}
-
-// recorder is a RoundTripper that records the requests it passes on: the token
-// requests, when used as Config.HTTPClient's transport. With redirect set, it
-// sends every request to that base URL instead, the way a test DNS would, so that
-// requests for a tenant's real hosts reach an emulator.
-type recorder struct {
-	redirect *url.URL
-
-	mu   sync.Mutex
-	sent []sent
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-		req.Body.Close()
-	}
-	r.mu.Lock()
-	r.sent = append(r.sent, sent{
-		URL:           req.URL.String(),
-		ContentType:   req.Header.Get("Content-Type"),
-		Authorization: req.Header.Get("Authorization"),
-		Body:          string(body),
-	})
-	r.mu.Unlock()
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	if r.redirect != nil {
-		out.URL.Scheme, out.URL.Host = r.redirect.Scheme, r.redirect.Host
-		out.Host = ""
-	}
-	return http.DefaultTransport.RoundTrip(out)
-}
-
-// Sent returns the requests recorded so far.
-func (r *recorder) Sent() []sent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]sent(nil), r.sent...)
-}
-
-func (r *recorder) client() *http.Client { return &http.Client{Transport: r} }
 
 // cancelAfterAnswer is a RoundTripper that cancels a context once a token answer
 // has been read: the moment a caller giving up would hurt most.
@@ -296,14 +249,4 @@ func fetchError(t *testing.T, err error, kind error) *transport.FetchError {
 		t.Errorf("error %v has no hint", err)
 	}
 	return fe
-}
-
-// assertAbsent fails when any secret appears in s.
-func assertAbsent(t *testing.T, what, s string, secrets ...string) {
-	t.Helper()
-	for _, secret := range secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			t.Errorf("%s reveals a secret: %s", what, s)
-		}
-	}
 }

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -28,10 +28,9 @@ const handoverMinLife = time.Minute
 // transport.Source (the NewTransport function and method do) and share that. A
 // Provider is safe for concurrent use.
 type Provider struct {
-	cfg      Config
-	endpoint *endpoint.Client
-	now      func() time.Time
-	key      string // of the refresh token in cfg.RefreshTokens
+	cfg Config
+	kit providerkit.Kit
+	key string // of the refresh token in cfg.RefreshTokens
 
 	tenant atomic.Pointer[tenant] // where token calls go; Exchange may move it
 
@@ -55,15 +54,11 @@ func NewProvider(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	cfg.Scope = append([]string(nil), cfg.Scope...)
-	cfg.APIHosts = append([]string(nil), cfg.APIHosts...)
+	cfg.Transport.Hosts = append([]string(nil), cfg.Transport.Hosts...)
 	p := &Provider{
-		cfg:      cfg,
-		endpoint: endpoint.NewClient(providerName, cfg.HTTPClient, cfg.Retry, cfg.Logger),
-		now:      cfg.Clock,
-		key:      cfg.refreshKey(),
-	}
-	if p.now == nil {
-		p.now = time.Now
+		cfg: cfg,
+		kit: providerkit.New(name, cfg.Common),
+		key: cfg.refreshKey(),
 	}
 	p.tenant.Store(newTenant(cfg, cfg.Subdomain))
 	return p, nil
@@ -108,7 +103,7 @@ func (p *Provider) request(grant string) tokenRequest {
 
 // grant sends one token request to t and reads the token from its answer.
 func (p *Provider) grant(ctx context.Context, t *tenant, req tokenRequest) (transport.Token, error) {
-	start := p.now()
+	start := p.kit.Now()
 	ans, err := p.post(ctx, t, req)
 	if err != nil {
 		return transport.Token{}, err
@@ -156,7 +151,7 @@ func (p *Provider) refreshLocked(ctx context.Context) (transport.Token, error) {
 	if spent == "" {
 		return transport.Token{}, &transport.FetchError{
 			Kind:     transport.ErrCredentialsRejected,
-			Provider: providerName,
+			Provider: name,
 			Message:  "no refresh token under key " + p.key,
 			Hint:     hintNoRefresh,
 			Err:      ErrNoRefreshToken,
@@ -185,7 +180,7 @@ func (p *Provider) spend(ctx context.Context, spent string, retry bool) (transpo
 	req := p.request(grantRefreshToken)
 	req.RefreshToken = spent
 	req.held = p.held()
-	start := p.now()
+	start := p.kit.Now()
 	ans, err := p.post(ctx, t, req)
 	if err != nil {
 		return p.refused(ctx, spent, err, retry)
@@ -249,7 +244,7 @@ func (p *Provider) refused(ctx context.Context, spent string, err error, retry b
 func (p *Provider) rotatedElsewhere(fe *transport.FetchError, cause error) error {
 	return &transport.FetchError{
 		Kind:       transport.ErrEndpoint,
-		Provider:   providerName,
+		Provider:   name,
 		StatusCode: fe.StatusCode,
 		Code:       fe.Code,
 		Message:    fe.Message,
@@ -326,20 +321,20 @@ func (p *Provider) adoptable(access transport.Token) bool {
 
 // fresh reports whether tok has enough life left to be handed out.
 func (p *Provider) fresh(tok transport.Token) bool {
-	return tok.AccessToken != "" && p.now().Add(handoverMinLife).Before(tok.Expiry)
+	return tok.AccessToken != "" && p.kit.Now().Add(handoverMinLife).Before(tok.Expiry)
 }
 
 // post sends req to t's token endpoint and returns its successful answer; any
 // other answer is a *transport.FetchError.
 func (p *Provider) post(ctx context.Context, t *tenant, req tokenRequest) (oauthwire.Response, error) {
-	resp, err := p.endpoint.Post(ctx, t.tokenURL(), "application/json", req.encode())
+	resp, err := p.kit.Endpoint.Post(ctx, t.tokenURL(), "application/json", req.encode())
 	if err != nil {
 		clean := func(s string) string { return scrub(s, req.secrets()) }
-		return oauthwire.Response{}, oauthwire.Explain(providerName, resp, err, clean)
+		return oauthwire.Response{}, oauthwire.Explain(name, resp, err, clean)
 	}
 	return decode(resp, req)
 }
 
 // CloseIdleConnections closes the idle connections of the token endpoint's client.
 // A Transport over this Provider calls it from its own CloseIdleConnections.
-func (p *Provider) CloseIdleConnections() { p.endpoint.CloseIdleConnections() }
+func (p *Provider) CloseIdleConnections() { p.kit.Endpoint.CloseIdleConnections() }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/transport"
@@ -33,9 +35,9 @@ func TestClientCredentialsRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := start(t)
-			rec := &recorder{}
+			rec := &testkit.Recorder{}
 			cfg := serverConfig(srv)
-			cfg.HTTPClient = rec.client()
+			cfg.HTTPClient = rec.Client()
 			tt.edit(&cfg)
 			if _, err := newProvider(t, cfg).Fetch(context.Background()); err != nil {
 				t.Fatal(err)
@@ -57,7 +59,7 @@ func TestFetchToken(t *testing.T) {
 	clk := newClock()
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	cfg := serverConfig(srv)
-	cfg.Clock = clk.Now
+	cfg.Source.Clock = clk.Now
 	cfg.Scope = []string{"email_read"}
 	tok, err := newProvider(t, cfg).Fetch(context.Background())
 	if err != nil {
@@ -212,7 +214,7 @@ func TestErrorAnswers(t *testing.T) {
 		{
 			name: "endpoint down", setup: func(s *mcv2test.Server) { s.FailTokenRequests(3, 503, 0) },
 			edit: func(c *mcv2.Config) {
-				c.Retry = transport.RetryPolicy{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
+				c.Retry = provider.Retry{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: time.Millisecond}
 			},
 			kind: transport.ErrEndpoint, status: 503, requests: 3,
 		},
@@ -242,7 +244,7 @@ func TestErrorAnswers(t *testing.T) {
 			if !strings.Contains(fe.Hint, tt.hint) {
 				t.Errorf("hint %q does not mention %q", fe.Hint, tt.hint)
 			}
-			assertAbsent(t, "error", err.Error(), cfg.ClientSecret, emulator.MCv2ClientSecret, wrongSecret)
+			testkit.WantAbsent(t, "error", err.Error(), cfg.ClientSecret, emulator.MCv2ClientSecret, wrongSecret)
 			if got := srv.Stats().TokenRequests; got != tt.requests {
 				t.Errorf("%d token requests, want %d", got, tt.requests)
 			}

@@ -40,7 +40,7 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 			srv := start(t, mcv2test.WithClock(clk.Now))
 			first := &store.Memory{}
 			cfg := webConfig(srv, first)
-			cfg.Clock = clk.Now
+			cfg.Source.Clock = clk.Now
 			exchange(t, srv, newProvider(t, cfg))
 			rt, _ := first.Load(context.Background(), newProvider(t, cfg).RefreshTokenKey())
 
@@ -54,7 +54,7 @@ func TestTransportsSharingARotatingRefreshToken(t *testing.T) {
 					c.RefreshTokens = own
 				}
 				h := &eventrec.Recorder{}
-				c.Hook = h.Hook
+				c.Source.Hook = h.Hook
 				tr, err := mcv2.NewTransport(c)
 				if err != nil {
 					t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
@@ -23,10 +25,10 @@ func TestRefreshRotates(t *testing.T) {
 	clk := newClock()
 	srv := start(t, mcv2test.WithClock(clk.Now))
 	rts := &ledger{}
-	rec := &recorder{}
+	rec := &testkit.Recorder{}
 	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
-	cfg.HTTPClient = rec.client()
+	cfg.Source.Clock = clk.Now
+	cfg.HTTPClient = rec.Client()
 	cfg.AccountID = "5150"
 	p := newProvider(t, cfg)
 
@@ -71,7 +73,7 @@ func TestRefreshRotates(t *testing.T) {
 	if fe.Code != "invalid_grant" || !strings.Contains(fe.Hint, "AuthorizeURL") {
 		t.Errorf("spent refresh token: %+v", fe)
 	}
-	assertAbsent(t, "error", err.Error(), rt1, rt2, srv.WebAppSecret)
+	testkit.WantAbsent(t, "error", err.Error(), rt1, rt2, emulator.MCv2WebAppSecret)
 }
 
 // 100 concurrent Fetches on one Provider spend 100 refresh tokens, each once, in
@@ -140,11 +142,7 @@ func TestConcurrentRefreshesSpendEachTokenOnce(t *testing.T) {
 func TestSavingOutlivesTheCaller(t *testing.T) {
 	for _, step := range []string{"exchange", "refresh"} {
 		t.Run(step, func(t *testing.T) {
-			clk := newClock()
-			srv := start(t, mcv2test.WithClock(clk.Now))
-			rts := &ledger{}
-			cfg := webConfig(srv, rts)
-			cfg.Clock = clk.Now
+			_, srv, rts, cfg := ledgerUser(t)
 			if step == "refresh" {
 				exchange(t, srv, newProvider(t, cfg))
 			}
@@ -176,11 +174,7 @@ func TestSavingOutlivesTheCaller(t *testing.T) {
 // over the access token it came with, without asking again.
 func TestStoreFailureKeepsTheNewRefreshToken(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	srv := start(t, mcv2test.WithClock(clk.Now))
-	rts := &ledger{}
-	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	clk, srv, rts, cfg := ledgerUser(t)
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // the exchanged token has expired: no handover
@@ -304,11 +298,7 @@ func TestRefreshRacedByAnotherProcess(t *testing.T) {
 // credentials, once no rotation explains the refusal within the wait.
 func TestRefusedRefreshTokenWithoutARace(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	srv := start(t, mcv2test.WithClock(clk.Now))
-	rts := &ledger{}
-	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	clk, srv, rts, cfg := ledgerUser(t)
 	p := newProvider(t, cfg)
 	exchange(t, srv, p)
 	clk.Advance(time.Hour) // no handover: the refresh token is spent
@@ -350,7 +340,7 @@ func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
 	for _, user := range []string{"alice", "bob"} {
 		cfg := webConfig(srv, rts)
 		cfg.RefreshTokenKey = "mcv2/users/" + user
-		cfg.Clock = clk.Now
+		cfg.Source.Clock = clk.Now
 		users[user] = newProvider(t, cfg)
 		exchange(t, srv, users[user])
 	}
@@ -373,11 +363,7 @@ func TestUsersKeepTheirOwnRefreshTokens(t *testing.T) {
 // refused it — it does spend the refresh token.
 func TestFreshAccessTokenInTheStoreIsAdopted(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock()
-	srv := start(t, mcv2test.WithClock(clk.Now))
-	rts := &ledger{}
-	cfg := webConfig(srv, rts)
-	cfg.Clock = clk.Now
+	clk, srv, _, cfg := ledgerUser(t)
 	exchange(t, srv, newProvider(t, cfg))
 	a, b := newProvider(t, cfg), newProvider(t, cfg)
 	clk.Advance(time.Hour)

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
+	"github.com/tokentrip/tokentrip/internal/providerkit"
 )
 
 // Paths of the authentication endpoints, under the auth base URL.
@@ -33,6 +34,14 @@ func newTenant(cfg Config, subdomain string) *tenant {
 
 func (t *tenant) tokenURL() string     { return t.authBase + tokenPath }
 func (t *tenant) authorizeURL() string { return t.authBase + authorizePath }
+
+// vendor is what Marketing Cloud adds to the Transport of a credential of the
+// tenant: its hosts, and the fueloauth SOAP credential. REST answers 401 to an
+// expired, revoked or unknown token (the default verdict); the SOAP credential
+// adds the SOAP API's auth faults.
+func (t *tenant) vendor() providerkit.Vendor {
+	return providerkit.Vendor{Hosts: t.hosts(), SOAP: marketingcloud.FuelOAuth}
+}
 
 // hosts returns the tenant's auth, rest and soap hosts, and the AuthURL's host.
 func (t *tenant) hosts() []string {

@@ -1,97 +1,16 @@
 package mcv2_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
-	"github.com/tokentrip/tokentrip/transport"
 )
-
-// restEcho is the emulator's answer to an accepted REST call.
-type restEcho struct {
-	OK        bool   `json:"ok"`
-	Path      string `json:"path"`
-	AccountID string `json:"accountId"`
-}
-
-func getREST(t *testing.T, client *http.Client, url string) (int, restEcho) {
-	t.Helper()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var echo restEcho
-	if resp.StatusCode == http.StatusOK {
-		if err := json.NewDecoder(resp.Body).Decode(&echo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return resp.StatusCode, echo
-}
-
-// NewClient is all a server-to-server integration needs: many calls, one token,
-// bound to the configured business unit.
-func TestNewClientCallsREST(t *testing.T) {
-	srv := start(t)
-	cfg := serverConfig(srv)
-	cfg.AccountID = "5150"
-	client, err := mcv2.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		status, echo := getREST(t, client, srv.URL+"/platform/v1/endpoints")
-		if status != http.StatusOK || !echo.OK || echo.AccountID != "5150" || echo.Path != "/platform/v1/endpoints" {
-			t.Fatalf("REST: %d %+v", status, echo)
-		}
-	}
-	if st := srv.Stats(); st.TokenRequests != 1 || st.RESTCalls != 3 {
-		t.Errorf("%d token requests for %d REST calls, want 1 for 3", st.TokenRequests, st.RESTCalls)
-	}
-}
-
-// A token the server stops accepting costs one new token and one replay, and the
-// caller sees only the success.
-func TestRejectedTokenIsReplacedOnce(t *testing.T) {
-	srv := start(t)
-	tr, err := mcv2.NewTransport(serverConfig(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: tr}
-	if status, _ := getREST(t, client, srv.URL+"/data/v1/customobjectdata"); status != http.StatusOK {
-		t.Fatalf("first call: %d", status)
-	}
-	used, _ := tr.Source().Current()
-	srv.RevokeToken(used.AccessToken)
-
-	if status, _ := getREST(t, client, srv.URL+"/data/v1/customobjectdata"); status != http.StatusOK {
-		t.Fatalf("call after revocation: %d, want 200 after a replay", status)
-	}
-	st := srv.Stats()
-	if st.TokenRequests != 2 || st.RESTCalls != 3 || st.Rejections["revoked_token"] != 1 {
-		t.Errorf("emulator %+v, want 2 token requests, 3 REST calls, 1 revoked token", st)
-	}
-	if got := tr.Source().Stats().Replays; got != 1 {
-		t.Errorf("%d replays, want 1", got)
-	}
-	if now, _ := tr.Source().Current(); now.AccessToken == used.AccessToken {
-		t.Error("the revoked token is still current")
-	}
-}
 
 // The credential goes to the tenant's hosts, the AuthURL's host, the configured API
 // hosts and the token's instance URLs, and nowhere else.
@@ -99,14 +18,14 @@ func TestHostScope(t *testing.T) {
 	const instance = "https://mc-instance-0000000000000000000.rest.marketingcloudapis.com/"
 	srv := start(t, mcv2test.WithInstanceURLs(instance, instance))
 	emulator, _ := url.Parse(srv.URL)
-	api := &recorder{redirect: emulator} // every API call reaches the emulator's REST echo
+	api := &testkit.Recorder{Redirect: emulator} // every API call reaches the emulator's REST echo
 	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer foreign.Close()
 
 	cfg := serverConfig(srv)
 	cfg.Subdomain = subdomain
-	cfg.APIHosts = []string{"api.example.com"}
-	cfg.Base = api
+	cfg.Transport.Hosts = []string{"api.example.com"}
+	cfg.Transport.Base = api
 	tr, err := mcv2.NewTransport(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -151,90 +70,6 @@ func TestHostScope(t *testing.T) {
 		}
 		if last.Authorization != want {
 			t.Errorf("%s carried %q, want %q", tt.url, last.Authorization, want)
-		}
-	}
-}
-
-// A SOAP envelope sent through NewClient gets the token as a fueloauth header, and
-// an expired token's "Token Expired" fault costs one new token and one replay.
-func TestSOAPThroughNewClient(t *testing.T) {
-	const envelope = `<?xml version="1.0" encoding="utf-8"?>` +
-		`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
-		`<soap:Header><Action xmlns="http://schemas.xmlsoap.org/ws/2004/08/addressing">Retrieve</Action></soap:Header>` +
-		`<soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><RetrieveRequest>` +
-		`<ObjectType>Subscriber</ObjectType><Properties>EmailAddress</Properties></RetrieveRequest></RetrieveRequestMsg></soap:Body>` +
-		`</soap:Envelope>`
-	srv := start(t)
-	tr, err := mcv2.NewTransport(serverConfig(srv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: tr}
-	call := func() int {
-		t.Helper()
-		resp, err := client.Post(srv.URL+"/Service.asmx", "text/xml; charset=utf-8", strings.NewReader(envelope))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-
-	if status := call(); status != http.StatusOK {
-		t.Fatalf("SOAP call: %d", status)
-	}
-	first, _ := tr.Source().Current()
-	if sent := string(srv.LastEnvelope()); !strings.Contains(sent, `<fueloauth xmlns="http://exacttarget.com">`+first.AccessToken+`</fueloauth>`) {
-		t.Fatalf("envelope sent without the token:\n%s", sent)
-	}
-
-	srv.ExpireToken(first.AccessToken)
-	if status := call(); status != http.StatusOK {
-		t.Fatalf("SOAP call with an expired token: %d, want 200 after a replay", status)
-	}
-	st := srv.Stats()
-	if st.TokenRequests != 2 || st.SOAPCalls != 3 || st.Rejections["expired_token"] != 1 {
-		t.Errorf("emulator %+v, want 2 token requests, 3 SOAP calls, 1 expired token", st)
-	}
-	if now, _ := tr.Source().Current(); !strings.Contains(string(srv.LastEnvelope()), now.AccessToken) || now.AccessToken == first.AccessToken {
-		t.Error("the replay did not carry the new token")
-	}
-}
-
-// Hook and Logger see every fetch; the log never holds a secret or a token.
-func TestHookAndLogger(t *testing.T) {
-	srv := start(t)
-	var logged bytes.Buffer
-	var events []transport.Event
-	cfg := serverConfig(srv)
-	cfg.Logger = slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg.Hook = func(ev transport.Event) { events = append(events, ev) }
-	tr, err := mcv2.NewTransport(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tr.Source().Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(events) != 1 || events[0].Kind != transport.EventFetched || !strings.HasPrefix(events[0].Source, "mcv2/") || strings.Contains(events[0].Source, emulator.MCv2ClientID) {
-		t.Errorf("events %+v, want one fetch by the mcv2 Source", events)
-	}
-	if !strings.Contains(logged.String(), "fetched") {
-		t.Errorf("log %s does not record the fetch", logged.String())
-	}
-	assertAbsent(t, "log", logged.String(), tok.AccessToken, cfg.ClientSecret)
-}
-
-func TestNewClientRefusesABadConfig(t *testing.T) {
-	for _, cfg := range []mcv2.Config{{}, {Subdomain: "mc1", ClientID: "id", ClientSecret: "s"}} {
-		client, err := mcv2.NewClient(cfg)
-		if client != nil || !errors.Is(err, transport.ErrConfig) {
-			t.Errorf("NewClient(%v) = %v, %v; want an ErrConfig", cfg, client, err)
-		}
-		if tr, err := mcv2.NewTransport(cfg); tr != nil || !errors.Is(err, transport.ErrConfig) {
-			t.Errorf("NewTransport(%v) = %v, %v; want an ErrConfig", cfg, tr, err)
 		}
 	}
 }

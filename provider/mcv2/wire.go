@@ -154,7 +154,7 @@ func (t *tenant) instanceHost(u *url.URL) bool {
 func malformed(problem string) error {
 	return &transport.FetchError{
 		Kind:     transport.ErrEndpoint,
-		Provider: providerName,
+		Provider: name,
 		Message:  "malformed token answer: " + problem,
 		Hint:     "check that Subdomain or AuthURL points at Marketing Cloud's token endpoint",
 	}

@@ -5,7 +5,7 @@
 // a lease-based semaphore that caps requests in flight across processes, as
 // Acoustic's ten-per-org limit needs.
 //
-// To use it, set a provider's Config.Store to a Store (the provider keys each
+// To use it, set a provider's Config.Source.Store to a Store (the provider keys each
 // credential's token by client, business unit, scope and user) and, for rotating
 // refresh tokens, Config.RefreshTokens to its RefreshTokens.
 //

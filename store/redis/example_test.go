@@ -43,8 +43,8 @@ func Example() {
 		AccountID:     "5150",
 		RedirectURI:   "https://app.example/callback",
 		RefreshTokens: st.RefreshTokens(), // rotated by compare-and-swap, for the fleet
-		Store:         st,                 // one access token per user and business unit, for the fleet
 	}
+	cfg.Source.Store = st // one access token per user and business unit, for the fleet
 	mc, err := mcv2.NewClient(cfg)
 	if err != nil {
 		log.Fatal(err)

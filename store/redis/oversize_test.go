@@ -11,7 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -98,8 +100,10 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					emu := mcv2test.NewServer()
 					defer emu.Close()
 					tr, err := mcv2.NewTransport(mcv2.Config{
-						AuthURL: emu.URL, ClientID: emu.ClientID, ClientSecret: emu.ClientSecret,
-						Store: st, Hook: ev.Hook,
+						AuthURL:      emu.URL,
+						ClientID:     emulator.MCv2ClientID,
+						ClientSecret: emulator.MCv2ClientSecret,
+						Common:       provider.Common{Source: transport.Settings{Store: st, Hook: ev.Hook}},
 					})
 					if err != nil {
 						t.Fatal(err)

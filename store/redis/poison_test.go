@@ -16,6 +16,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/internal/storetest"
 	"github.com/tokentrip/tokentrip/internal/tokenwire"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -242,8 +243,13 @@ func TestPoisonedStoreValues(t *testing.T) {
 				}
 				base := &recordingBase{}
 				tr, err := mcv2.NewTransport(mcv2.Config{
-					AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
-					Store: st, Hook: ev.Hook, Base: base,
+					AuthURL:      emu.URL,
+					ClientID:     emulator.MCv2ClientID,
+					ClientSecret: emulator.MCv2ClientSecret,
+					Common: provider.Common{
+						Source:    transport.Settings{Store: st, Hook: ev.Hook},
+						Transport: transport.Options{Base: base},
+					},
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -344,8 +350,12 @@ func TestForgedOpenBreaker(t *testing.T) {
 				st = r.newPlainStore()
 			}
 			tr, err := mcv2.NewTransport(mcv2.Config{
-				AuthURL: emu.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret, Store: st,
-				Settings: transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}},
+				AuthURL:      emu.URL,
+				ClientID:     emulator.MCv2ClientID,
+				ClientSecret: emulator.MCv2ClientSecret,
+				Common: provider.Common{
+					Source: transport.Settings{Store: st, Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: cooldown}},
+				},
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/acoustic"
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -37,7 +38,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 			ClientSecret:  emulator.MCv2WebAppSecret,
 			RedirectURI:   redirect,
 			RefreshTokens: st.RefreshTokens(),
-			Clock:         clock.Now,
+			Common:        provider.Common{Source: transport.Settings{Clock: clock.Now}},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +95,7 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 			if shared {
 				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
-				cfg.Settings = transport.Settings{Store: st, StoreKey: storekey.Key{Provider: "acoustic", ClientID: emulator.AcousticClientID}.ID()}
+				cfg.Source = transport.Settings{Store: st, StoreKey: storekey.Key{Provider: "acoustic", ClientID: emulator.AcousticClientID}.ID()}
 			}
 			c, err := acoustic.NewClient(cfg)
 			if err != nil {

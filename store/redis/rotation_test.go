@@ -20,6 +20,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
+	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -53,8 +54,7 @@ func rotationConfig(emuURL string, st *redisstore.Store, now func() time.Time) m
 		ClientSecret:  emulator.MCv2WebAppSecret,
 		RedirectURI:   rotationRedirect,
 		RefreshTokens: st.RefreshTokens(),
-		Clock:         now,
-		Retry:         transport.RetryPolicy{MaxRetries: -1},
+		Common:        provider.Common{Retry: provider.Retry{MaxRetries: -1}, Source: transport.Settings{Clock: now}},
 	}
 }
 
@@ -80,7 +80,7 @@ func runRotationChild() int {
 	defer st.Close()
 	var fetchFailed, breaker atomic.Int64
 	cfg := rotationConfig(emuURL, st, clock.Now)
-	cfg.Hook = func(ev transport.Event) {
+	cfg.Source.Hook = func(ev transport.Event) {
 		switch ev.Kind {
 		case transport.EventFetchFailed:
 			fetchFailed.Add(1)
@@ -90,7 +90,7 @@ func runRotationChild() int {
 		}
 	}
 	if os.Getenv(envShareTokens) == "1" {
-		cfg.Store = st
+		cfg.Source.Store = st
 	}
 	tr, err := mcv2.NewTransport(cfg)
 	if err != nil {
