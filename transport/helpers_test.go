@@ -149,3 +149,45 @@ func newAPIServer(t *testing.T, tokens *tokenServer) *apiServer {
 	t.Cleanup(api.Close)
 	return api
 }
+
+// newClockedSource returns a Source of a new tokenServer's tokens, both on one
+// fake clock; set gives the Source's other settings.
+func newClockedSource(t *testing.T, set transport.Settings) (*transport.Source, *tokenServer, *fakeClock) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	set.Clock = clock.Now
+	return transport.NewSource(ts.provider(), set), ts, clock
+}
+
+// mustToken returns src's token, and fails the test if there is none.
+func mustToken(t *testing.T, src *transport.Source) transport.Token {
+	t.Helper()
+	tok, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// ownBase returns a connection pool of its own to the test server whose client is
+// c, closed when the test ends.
+func ownBase(t *testing.T, c *http.Client) *http.Transport {
+	base := c.Transport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	return base
+}
+
+// readResponse returns the body of resp, the answer to a request that must have
+// got one (err is the request's error), and closes it.
+func readResponse(t *testing.T, resp *http.Response, err error) string {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
