@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,14 +20,20 @@ import (
 
 var storeKey = storekey.Key{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
 
-// sharedSources returns n Sources of one credential sharing st, on clock.
-func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, set transport.Settings) []*transport.Source {
-	srcs := make([]*transport.Source, n)
-	set.Clock, set.Store, set.StoreKey = clock.Now, st, storeKey.ID()
-	for i := range srcs {
-		srcs[i] = transport.NewSource(ts.provider(), set)
+// newFleet returns a tokenServer on a fake clock, and sources, which makes n
+// Sources of one credential on that clock, sharing st; set gives their other
+// settings.
+func newFleet(t *testing.T, st transport.Store) (*tokenServer, *fakeClock, func(n int, set transport.Settings) []*transport.Source) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	return ts, clock, func(n int, set transport.Settings) []*transport.Source {
+		srcs := make([]*transport.Source, n)
+		set.Clock, set.Store, set.StoreKey = clock.Now, st, storeKey.ID()
+		for i := range srcs {
+			srcs[i] = transport.NewSource(ts.provider(), set)
+		}
+		return srcs
 	}
-	return srcs
 }
 
 // sameToken reports whether a and b are one token: a token read back from a
@@ -48,20 +53,17 @@ func currentTokens(srcs []*transport.Source) map[string]int {
 }
 
 func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, clock, sources := newFleet(t, &store.MemoryTokens{})
 	ts.latency = 20 * time.Millisecond
-	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 5, transport.Settings{})
+	srcs := sources(5, transport.Settings{})
 
 	var wg sync.WaitGroup
 	for i := range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := srcs[i%len(srcs)].Token(context.Background()); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := ts.requests.Load(); n != 1 {
@@ -88,13 +90,11 @@ func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
 }
 
 func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, clock, sources := newFleet(t, &store.MemoryTokens{})
 	ts.lifetime = 4 * time.Minute // refresh lead: half the lifetime, 2 minutes
-	st := &store.MemoryTokens{}
-	a := sharedSources(ts, clock, st, 1, transport.Settings{})[0]
+	a := sources(1, transport.Settings{})[0]
 	rec := &eventrec.Recorder{}
-	b := sharedSources(ts, clock, st, 1, transport.Settings{Hook: rec.Hook})[0]
+	b := sources(1, transport.Settings{Hook: rec.Hook})[0]
 	ta, err := a.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -124,9 +124,8 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 }
 
 func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
-	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 2, transport.Settings{})
+	ts, _, sources := newFleet(t, &store.MemoryTokens{})
+	srcs := sources(2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 	t1, _ := a.Token(context.Background())
 	if got, _ := b.Token(context.Background()); !sameToken(got, t1) {
@@ -149,11 +148,10 @@ func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
 }
 
 func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, _, sources := newFleet(t, &store.MemoryTokens{})
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 2, transport.Settings{})
+	srcs := sources(2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 
 	done := make(chan error, 1)
@@ -177,43 +175,13 @@ func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
 	}
 }
 
-// flakyStore is a MemoryTokens that can be made to fail like an unreachable server.
-type flakyStore struct {
-	store.MemoryTokens
-	down atomic.Bool
-}
-
-var errUnreachable = errors.New("dial tcp 127.0.0.1:6379: connection refused")
-
-func (f *flakyStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	if f.down.Load() {
-		return nil, false, errUnreachable
-	}
-	return f.MemoryTokens.Load(ctx, key)
-}
-
-func (f *flakyStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if f.down.Load() {
-		return errUnreachable
-	}
-	return f.MemoryTokens.Put(ctx, key, value, ttl)
-}
-
-func (f *flakyStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	if f.down.Load() {
-		return nil, errUnreachable
-	}
-	return f.MemoryTokens.Lock(ctx, key)
-}
-
 func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
 	st := &flakyStore{}
+	ts, clock, sources := newFleet(t, st)
 	rec := &eventrec.Recorder{}
-	var logs strings.Builder
-	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srcs := sharedSources(ts, clock, st, 2, transport.Settings{Hook: rec.Hook, Logger: logger, StoreTimeout: time.Second, StoreRetry: time.Minute})
+	var logs eventrec.Log
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srcs := sources(2, transport.Settings{Hook: rec.Hook, Logger: logger, StoreTimeout: time.Second, StoreRetry: time.Minute})
 	for _, src := range srcs {
 		if _, err := src.Token(context.Background()); err != nil {
 			t.Fatal(err)
@@ -253,53 +221,6 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 		!strings.Contains(out, "connection refused") || strings.Count(out, "level=INFO msg=\"tokentrip: store_up\"") != 2 {
 		t.Fatalf("log lacks the store_down warnings and store_up notices:\n%s", out)
 	}
-}
-
-// syncWriter serialises writes from concurrent Sources.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// raceStore is a MemoryTokens where another process's winning token can appear at
-// a chosen moment, and whose lock can be lost.
-type raceStore struct {
-	store.MemoryTokens
-	winner   atomic.Pointer[storetest.Stored]
-	lockLost atomic.Bool
-}
-
-func (r *raceStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	if w := r.winner.Load(); w != nil && !strings.HasSuffix(key, transport.BreakerKeySuffix) {
-		return w.Value(), true, nil
-	}
-	return r.MemoryTokens.Load(ctx, key)
-}
-
-func (r *raceStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	l, err := r.MemoryTokens.Lock(ctx, key)
-	if l == nil || err != nil {
-		return l, err
-	}
-	return lostLock{l, r}, nil
-}
-
-type lostLock struct {
-	transport.FetchLock
-	r *raceStore
-}
-
-func (l lostLock) Save(ctx context.Context, value []byte, ttl time.Duration) error {
-	if l.r.lockLost.Load() {
-		return transport.ErrLockLost
-	}
-	return l.FetchLock.Save(ctx, value, ttl)
 }
 
 func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
