@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -65,17 +64,3 @@ func ExampleOptions() {
 type sendFunc func(*http.Request) (*http.Response, error)
 
 func (f sendFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// get returns the body of GET url, or the error.
-func get(client *http.Client, url string) string {
-	resp, err := client.Get(url)
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err.Error()
-	}
-	return string(b)
-}

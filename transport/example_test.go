@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -16,6 +17,20 @@ import (
 type fetchFunc func(context.Context) (transport.Token, error)
 
 func (f fetchFunc) Fetch(ctx context.Context) (transport.Token, error) { return f(ctx) }
+
+// get returns the body of GET url, or the error.
+func get(client *http.Client, url string) string {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
 
 // A Transport puts the Source's token on requests for its hosts and leaves every
 // other request alone.
@@ -34,15 +49,7 @@ func Example() {
 	defer client.CloseIdleConnections()
 
 	for range 3 {
-		resp, err := client.Get(api.URL + "/hub/v1/campaigns")
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		var b [64]byte
-		n, _ := resp.Body.Read(b[:])
-		resp.Body.Close()
-		fmt.Println(string(b[:n]))
+		fmt.Println(get(client, api.URL+"/hub/v1/campaigns"))
 	}
 	fmt.Println("token fetches:", fetches)
 	// Output:

@@ -2,11 +2,8 @@ package transport_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -326,27 +323,6 @@ func TestOAuth2Interop(t *testing.T) {
 type oauth2TokenSourceFunc func() (*oauth2.Token, error)
 
 func (f oauth2TokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
-
-func TestTokenNeverPrinted(t *testing.T) {
-	tok := transport.Token{AccessToken: "s3cr3t-token-value", Scope: "email_read"}
-	asJSON, err := json.Marshal(tok)
-	if err != nil || !strings.Contains(string(asJSON), `"scope":"email_read"`) {
-		t.Fatalf("JSON %s, %v", asJSON, err)
-	}
-	// slog's JSON handler renders a Token through MarshalJSON, its text handler
-	// through String.
-	var logged, text strings.Builder
-	slog.New(slog.NewJSONHandler(&logged, nil)).Info("got", "token", tok, "ptr", &tok)
-	slog.New(slog.NewTextHandler(&text, nil)).Info("got", "token", tok, "ptr", &tok, slog.Any("any", tok))
-	if !strings.Contains(text.String(), "[REDACTED]") || !strings.Contains(logged.String(), "[REDACTED]") {
-		t.Fatalf("a log line without the redacted token: %s %s", text.String(), logged.String())
-	}
-	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok), string(asJSON), logged.String(), text.String()} {
-		if strings.Contains(s, "s3cr3t") {
-			t.Fatalf("token printed: %s", s)
-		}
-	}
-}
 
 // closingProvider counts CloseIdleConnections calls.
 type closingProvider struct {
