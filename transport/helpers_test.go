@@ -150,6 +150,61 @@ func newAPIServer(t *testing.T, tokens *tokenServer) *apiServer {
 	return api
 }
 
+// policyAPI is a loopback API that accepts the tokenServer's valid tokens, except
+// where refuse says the credential may not go (a path, a business unit) or the
+// test rejects every token. Each 401 carries a serial number, so a test can tell
+// that the caller got the very response the server sent.
+type policyAPI struct {
+	*httptest.Server
+	tokens    *tokenServer
+	refuse    func(r *http.Request) bool
+	rejectAll atomic.Bool
+
+	mu    sync.Mutex
+	calls []policyCall
+}
+
+type policyCall struct {
+	path, token string
+	status      int
+	body        string
+}
+
+func newPolicyAPI(t *testing.T, tokens *tokenServer, refuse func(*http.Request) bool) *policyAPI {
+	api := &policyAPI{tokens: tokens, refuse: refuse}
+	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
+	t.Cleanup(api.Close)
+	return api
+}
+
+func (api *policyAPI) serve(w http.ResponseWriter, r *http.Request) {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	_, _ = io.Copy(io.Discard, r.Body)
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	c := policyCall{path: r.URL.RequestURI(), token: tok, status: http.StatusOK, body: `{"ok":true}`}
+	if !api.tokens.isValid(tok) || api.rejectAll.Load() || (api.refuse != nil && api.refuse(r)) {
+		c.status = http.StatusUnauthorized
+		c.body = fmt.Sprintf(`{"errorcode":0,"message":"Not Authorized","serial":%d}`, len(api.calls))
+	}
+	api.calls = append(api.calls, c)
+	w.WriteHeader(c.status)
+	io.WriteString(w, c.body)
+}
+
+// last returns the latest call the API answered.
+func (api *policyAPI) last() policyCall {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return api.calls[len(api.calls)-1]
+}
+
+func (api *policyAPI) count() int {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return len(api.calls)
+}
+
 // newClockedSource returns a Source of a new tokenServer's tokens, both on one
 // fake clock; set gives the Source's other settings.
 func newClockedSource(t *testing.T, set transport.Settings) (*transport.Source, *tokenServer, *fakeClock) {

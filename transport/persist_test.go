@@ -3,14 +3,11 @@ package transport_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,61 +15,6 @@ import (
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-// policyAPI is a loopback API that accepts the tokenServer's valid tokens, except
-// where refuse says the credential may not go (a path, a business unit) or the
-// test rejects every token. Each 401 carries a serial number, so a test can tell
-// that the caller got the very response the server sent.
-type policyAPI struct {
-	*httptest.Server
-	tokens    *tokenServer
-	refuse    func(r *http.Request) bool
-	rejectAll atomic.Bool
-
-	mu    sync.Mutex
-	calls []policyCall
-}
-
-type policyCall struct {
-	path, token string
-	status      int
-	body        string
-}
-
-func newPolicyAPI(t *testing.T, tokens *tokenServer, refuse func(*http.Request) bool) *policyAPI {
-	api := &policyAPI{tokens: tokens, refuse: refuse}
-	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
-	t.Cleanup(api.Close)
-	return api
-}
-
-func (api *policyAPI) serve(w http.ResponseWriter, r *http.Request) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	_, _ = io.Copy(io.Discard, r.Body)
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	c := policyCall{path: r.URL.RequestURI(), token: tok, status: http.StatusOK, body: `{"ok":true}`}
-	if !api.tokens.isValid(tok) || api.rejectAll.Load() || (api.refuse != nil && api.refuse(r)) {
-		c.status = http.StatusUnauthorized
-		c.body = fmt.Sprintf(`{"errorcode":0,"message":"Not Authorized","serial":%d}`, len(api.calls))
-	}
-	api.calls = append(api.calls, c)
-	w.WriteHeader(c.status)
-	io.WriteString(w, c.body)
-}
-
-// last returns the latest call the API answered.
-func (api *policyAPI) last() policyCall {
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	return api.calls[len(api.calls)-1]
-}
-
-func (api *policyAPI) count() int {
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	return len(api.calls)
-}
 
 // persistRig is a Source on a manual clock, a Transport scoped to a policyAPI, and
 // the events they report.

@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -250,67 +249,4 @@ func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
 			}
 		})
 	}
-}
-
-// Two Sources for one credential — in one process here, in many processes with a
-// Redis store — share a token through a Store: the second adopts what the first
-// fetched.
-func ExampleStore() {
-	fetches := 0
-	provider := fetchFunc(func(context.Context) (transport.Token, error) {
-		fetches++
-		return transport.Token{AccessToken: fmt.Sprint("token-", fetches), Expiry: time.Now().Add(time.Hour)}, nil
-	})
-	st := &store.MemoryTokens{}   // across processes: redisstore.New(redisClient)
-	const key = "billing-bu-5150" // one per credential; the providers derive a hash
-
-	a := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
-	b := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
-	ta, _ := a.Token(context.Background())
-	tb, _ := b.Token(context.Background())
-	fmt.Println(ta.AccessToken, tb.AccessToken, "fetches:", fetches)
-	// Output: token-1 token-1 fetches: 1
-}
-
-// vendor is a Provider with its vendor's rules for tokens it did not fetch itself.
-type vendor struct{ fetches int }
-
-func (v *vendor) Fetch(context.Context) (transport.Token, error) {
-	v.fetches++
-	return transport.Token{AccessToken: fmt.Sprint("fetched-", v.fetches), Expiry: time.Now().Add(time.Hour), RESTInstanceURL: "https://eu.api.example.com/"}, nil
-}
-
-// CheckToken refuses instance URLs the vendor never issues.
-func (v *vendor) CheckToken(tok transport.Token) error {
-	if tok.RESTInstanceURL != "" && !strings.HasSuffix(tok.RESTInstanceURL, ".api.example.com/") {
-		return errors.New("vendor: instance URL off the vendor's hosts")
-	}
-	return nil
-}
-
-// A Provider that implements TokenChecker vouches for the tokens a Source would
-// adopt from its Store: a token planted there for another host counts as absent, is
-// reported, and is overwritten by the token the Source fetches itself.
-func ExampleTokenChecker() {
-	ctx := context.Background()
-	st := &store.MemoryTokens{} // across processes: a Redis store
-	const key = "vendor-credential-1"
-
-	// Someone who can write to the store plants a token that names their own host,
-	// here through a Source of their own under the same key.
-	planter := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
-		return transport.Token{AccessToken: "planted", Expiry: time.Now().Add(time.Hour), RESTInstanceURL: "https://evil.example/"}, nil
-	}), transport.Settings{Store: st, StoreKey: key})
-	_, _ = planter.Token(ctx)
-
-	src := transport.NewSource(&vendor{}, transport.Settings{Store: st, StoreKey: key, Hook: func(ev transport.Event) {
-		if ev.Kind == transport.EventStoreCorrupt {
-			fmt.Println("store_corrupt:", ev.Err)
-		}
-	}})
-	tok, _ := src.Token(ctx)
-	fmt.Println(tok.AccessToken, tok.RESTInstanceURL)
-	// Output:
-	// store_corrupt: the stored value is corrupt or forged: vendor: instance URL off the vendor's hosts
-	// fetched-1 https://eu.api.example.com/
 }
