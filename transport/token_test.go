@@ -1,6 +1,7 @@
 package transport_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -93,6 +95,32 @@ func TestProviderTokenCheckedBeforeCaching(t *testing.T) {
 			}
 			if fetches != want {
 				t.Fatalf("%d fetches for two processes, want %d", fetches, want)
+			}
+		})
+	}
+}
+
+// TestFailedFetchReportsItsDuration: a failed fetch's event and log line carry how
+// long it took, as a successful one's do, so that a span or a histogram of a
+// failure that took seconds of retries does not show it as instant.
+func TestFailedFetchReportsItsDuration(t *testing.T) {
+	for _, tt := range []testkit.TimedFetch{
+		{Name: "endpoint down after retries", Took: 7 * time.Second, Err: &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test"}},
+		{Name: "credentials rejected", Took: 300 * time.Millisecond, Err: &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}},
+		{Name: "an unusable token", Took: 2 * time.Second, Token: "t\u00f6k"},
+		{Name: "a token", Took: 450 * time.Millisecond, Token: "tok"},
+	} {
+		t.Run(tt.Name, func(t *testing.T) {
+			clock := newClock()
+			var events []transport.Event
+			var log bytes.Buffer
+			src := transport.NewSource(tt.Provider(clock), transport.Settings{Clock: clock.Now, Hook: func(ev transport.Event) { events = append(events, ev) }, Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			src.Token(context.Background())
+			if len(events) != 1 || events[0].Duration != tt.Took {
+				t.Fatalf("events %+v, want one with Duration %v", events, tt.Took)
+			}
+			if !strings.Contains(log.String(), "took="+tt.Took.String()) {
+				t.Fatalf("the log line does not say how long the fetch took:\n%s", log.String())
 			}
 		})
 	}

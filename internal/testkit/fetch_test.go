@@ -11,13 +11,14 @@ import (
 	"github.com/tokentrip/tokentrip/transport"
 )
 
+// TestTimedFetch: each Fetch moves the clock on by Took, then fails with Err or
+// issues Token for an hour from then.
 func TestTimedFetch(t *testing.T) {
-	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	rejected := &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}
 	for _, f := range []testkit.TimedFetch{
-		{Name: "a failure", Took: 7 * time.Second, Err: rejected},
+		{Name: "a failure", Took: 7 * time.Second, Err: &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}},
 		{Name: "a token", Took: 450 * time.Millisecond, Token: "tok"},
 	} {
+		start := time.Unix(1_800_000_000, 0)
 		clock := manualclock.New(start)
 		p := f.Provider(clock)
 		for i := 1; i <= 2; i++ {
