@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
@@ -272,38 +273,38 @@ func TestBreakerOpensOnRejectedCredentials(t *testing.T) {
 }
 
 func TestCancelledProbeLeavesBreakerHalfOpen(t *testing.T) {
-	var mu sync.Mutex
-	var answer error = &transport.FetchError{Kind: transport.ErrCredentialsRejected}
-	setAnswer := func(err error) { mu.Lock(); answer = err; mu.Unlock() }
-	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
-		mu.Lock()
-		err := answer
-		mu.Unlock()
-		if err == nil {
-			return transport.Token{AccessToken: "t"}, nil
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var answer error = &transport.FetchError{Kind: transport.ErrCredentialsRejected}
+		setAnswer := func(err error) { mu.Lock(); answer = err; mu.Unlock() }
+		src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
+			mu.Lock()
+			err := answer
+			mu.Unlock()
+			if err == nil {
+				return transport.Token{AccessToken: "t"}, nil
+			}
+			return transport.Token{}, err
+		}), transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: -1, Cooldown: 5 * time.Millisecond}, Backoff: func(int) time.Duration { return 0 }})
+		ctx := context.Background()
+		src.Token(ctx)
+		if src.Stats().Breaker != "open" {
+			t.Fatalf("breaker %s after a rejection, want open", src.Stats().Breaker)
 		}
-		return transport.Token{}, err
-	}), transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: -1, Cooldown: 5 * time.Millisecond}, Backoff: func(int) time.Duration { return 0 }})
-	ctx := context.Background()
-	src.Token(ctx)
-	if src.Stats().Breaker != "open" {
-		t.Fatalf("breaker %s after a rejection, want open", src.Stats().Breaker)
-	}
-	// gobreaker times its cooldown on the wall clock: wait for it, bounded.
-	deadline := time.Now().Add(5 * time.Second)
-	for src.Stats().Breaker != "half-open" {
-		if time.Now().After(deadline) {
-			t.Fatal("breaker never went half-open")
+		// The breaker times its cooldown on the wall clock: the bubble's, which a
+		// sleep moves on at once when every goroutine in it is blocked.
+		time.Sleep(6 * time.Millisecond)
+		if got := src.Stats().Breaker; got != "half-open" {
+			t.Fatalf("breaker %s after the cooldown, want half-open: it never went half-open", got)
 		}
-		time.Sleep(time.Millisecond) // waiting out a real-time cooldown, not synchronising
-	}
-	setAnswer(context.Canceled)
-	src.Token(ctx)
-	if got := src.Stats().Breaker; got != "half-open" {
-		t.Fatalf("breaker %s after a cancelled probe, want half-open", got)
-	}
-	setAnswer(nil)
-	if _, err := src.Token(ctx); err != nil || src.Stats().Breaker != "closed" {
-		t.Fatalf("after a good probe: %v, breaker %s", err, src.Stats().Breaker)
-	}
+		setAnswer(context.Canceled)
+		src.Token(ctx)
+		if got := src.Stats().Breaker; got != "half-open" {
+			t.Fatalf("breaker %s after a cancelled probe, want half-open", got)
+		}
+		setAnswer(nil)
+		if _, err := src.Token(ctx); err != nil || src.Stats().Breaker != "closed" {
+			t.Fatalf("after a good probe: %v, breaker %s", err, src.Stats().Breaker)
+		}
+	})
 }
