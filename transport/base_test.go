@@ -39,11 +39,10 @@ func TestDefaultBaseReusesConnections(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ts := newTokenServer(t, nil)
-			var conns atomic.Int64
 			arrived := make(chan struct{})
 			var release chan struct{}
 			var mu sync.Mutex
-			api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			api, conns := newConnCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
 				hold := release
 				mu.Unlock()
@@ -54,14 +53,7 @@ func TestDefaultBaseReusesConnections(t *testing.T) {
 					return
 				}
 				fmt.Fprint(w, `{"ok":true}`)
-			}))
-			api.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-				if st == http.StateNew {
-					conns.Add(1)
-				}
-			}
-			api.Start()
-			t.Cleanup(api.Close)
+			})
 			clients := make([]*http.Client, c.creds)
 			for i := range clients {
 				opts := transport.Options{Hosts: []string{api.URL}}
@@ -133,17 +125,9 @@ func TestCloseIdleConnectionsOfTheSharedPool(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTokenServer(t, nil)
-			var conns atomic.Int64
-			api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			api, conns := newConnCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, `{"ok":true}`)
-			}))
-			api.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-				if st == http.StateNew {
-					conns.Add(1)
-				}
-			}
-			api.Start()
-			t.Cleanup(api.Close)
+			})
 			closerOpts := transport.Options{Hosts: []string{api.URL}}
 			if tt.ownBase {
 				own := http.DefaultTransport.(*http.Transport).Clone()
@@ -155,11 +139,7 @@ func TestCloseIdleConnectionsOfTheSharedPool(t *testing.T) {
 			t.Cleanup(other.CloseIdleConnections)
 			call := func(tr *transport.Transport) {
 				resp, err := (&http.Client{Transport: tr}).Get(api.URL + "/api")
-				if err != nil {
-					t.Fatal(err)
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				readResponse(t, resp, err)
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("status %d", resp.StatusCode)
 				}
@@ -174,4 +154,19 @@ func TestCloseIdleConnectionsOfTheSharedPool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newConnCountingServer starts a test server with handler, and counts the
+// connections opened to it.
+func newConnCountingServer(t *testing.T, handler http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	conns := new(atomic.Int64)
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, conns
 }

@@ -35,15 +35,7 @@ func ExampleFromOAuth2() {
 	defer client.CloseIdleConnections()
 
 	for range 3 {
-		resp, err := client.Get(srv.URL + "/api/lists")
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		var b [32]byte
-		n, _ := resp.Body.Read(b[:])
-		resp.Body.Close()
-		fmt.Println(string(b[:n]))
+		fmt.Println(get(client, srv.URL+"/api/lists"))
 	}
 	fmt.Println("token requests:", tokenRequests.Load())
 	// Output:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -46,37 +47,28 @@ func TestBreakerHoldsStateOnlyAfterFailures(t *testing.T) {
 		wantState string
 		wantHeld  bool // the state machine exists afterwards
 	}
+	var (
+		success    = step{nil, false, nil, "closed", false}
+		rejection  = step{rejected, false, ErrCredentialsRejected, "closed", true}
+		threeInRow = []step{rejection, rejection, {rejected, false, ErrCredentialsRejected, "open", true}}
+	)
 	cases := []struct {
 		name  string
 		steps []step
 	}{
-		{"successes only", []step{
-			{nil, false, nil, "closed", false},
-			{nil, false, nil, "closed", false},
-		}},
+		{"successes only", []step{success, success}},
 		{"a cancelled fetch counts for nothing", []step{
 			{context.Canceled, false, context.Canceled, "closed", false},
 		}},
-		{"a failure below the threshold, then a success", []step{
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{nil, false, nil, "closed", false},
-		}},
-		{"the threshold opens it, counted from the first failure", []step{
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{rejected, false, ErrCredentialsRejected, "open", true},
+		{"a failure below the threshold, then a success", []step{rejection, rejection, success}},
+		{"the threshold opens it, counted from the first failure", slices.Concat(threeInRow, []step{
 			{nil, false, ErrCircuitOpen, "open", true},
-		}},
-		{"a good probe closes it and drops it", []step{
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{rejected, false, ErrCredentialsRejected, "open", true},
+		})},
+		{"a good probe closes it and drops it", slices.Concat(threeInRow, []step{
 			{nil, true, nil, "closed", false},
 			// counting starts again from nothing
-			{rejected, false, ErrCredentialsRejected, "closed", true},
-			{nil, false, nil, "closed", false},
-		}},
+			rejection, success,
+		})},
 		{"a bad probe opens it again", []step{
 			{outage, false, ErrEndpoint, "closed", true},
 			{outage, false, ErrEndpoint, "open", true},

@@ -150,3 +150,100 @@ func newAPIServer(t *testing.T, tokens *tokenServer) *apiServer {
 	t.Cleanup(api.Close)
 	return api
 }
+
+// policyAPI is a loopback API that accepts the tokenServer's valid tokens, except
+// where refuse says the credential may not go (a path, a business unit) or the
+// test rejects every token. Each 401 carries a serial number, so a test can tell
+// that the caller got the very response the server sent.
+type policyAPI struct {
+	*httptest.Server
+	tokens    *tokenServer
+	refuse    func(r *http.Request) bool
+	rejectAll atomic.Bool
+
+	mu    sync.Mutex
+	calls []policyCall
+}
+
+type policyCall struct {
+	path, token string
+	status      int
+	body        string
+}
+
+func newPolicyAPI(t *testing.T, tokens *tokenServer, refuse func(*http.Request) bool) *policyAPI {
+	api := &policyAPI{tokens: tokens, refuse: refuse}
+	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
+	t.Cleanup(api.Close)
+	return api
+}
+
+func (api *policyAPI) serve(w http.ResponseWriter, r *http.Request) {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	_, _ = io.Copy(io.Discard, r.Body)
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	c := policyCall{path: r.URL.RequestURI(), token: tok, status: http.StatusOK, body: `{"ok":true}`}
+	if !api.tokens.isValid(tok) || api.rejectAll.Load() || (api.refuse != nil && api.refuse(r)) {
+		c.status = http.StatusUnauthorized
+		c.body = fmt.Sprintf(`{"errorcode":0,"message":"Not Authorized","serial":%d}`, len(api.calls))
+	}
+	api.calls = append(api.calls, c)
+	w.WriteHeader(c.status)
+	io.WriteString(w, c.body)
+}
+
+// last returns the latest call the API answered.
+func (api *policyAPI) last() policyCall {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return api.calls[len(api.calls)-1]
+}
+
+func (api *policyAPI) count() int {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return len(api.calls)
+}
+
+// newClockedSource returns a Source of a new tokenServer's tokens, both on one
+// fake clock; set gives the Source's other settings.
+func newClockedSource(t *testing.T, set transport.Settings) (*transport.Source, *tokenServer, *fakeClock) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	set.Clock = clock.Now
+	return transport.NewSource(ts.provider(), set), ts, clock
+}
+
+// mustToken returns src's token, and fails the test if there is none.
+func mustToken(t *testing.T, src *transport.Source) transport.Token {
+	t.Helper()
+	tok, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// ownBase returns a connection pool of its own to the test server whose client is
+// c, closed when the test ends.
+func ownBase(t *testing.T, c *http.Client) *http.Transport {
+	base := c.Transport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	return base
+}
+
+// readResponse returns the body of resp, the answer to a request that must have
+// got one (err is the request's error), and closes it.
+func readResponse(t *testing.T, resp *http.Response, err error) string {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}

@@ -3,14 +3,11 @@ package transport_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,61 +15,6 @@ import (
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-// policyAPI is a loopback API that accepts the tokenServer's valid tokens, except
-// where refuse says the credential may not go (a path, a business unit) or the
-// test rejects every token. Each 401 carries a serial number, so a test can tell
-// that the caller got the very response the server sent.
-type policyAPI struct {
-	*httptest.Server
-	tokens    *tokenServer
-	refuse    func(r *http.Request) bool
-	rejectAll atomic.Bool
-
-	mu    sync.Mutex
-	calls []policyCall
-}
-
-type policyCall struct {
-	path, token string
-	status      int
-	body        string
-}
-
-func newPolicyAPI(t *testing.T, tokens *tokenServer, refuse func(*http.Request) bool) *policyAPI {
-	api := &policyAPI{tokens: tokens, refuse: refuse}
-	api.Server = httptest.NewServer(http.HandlerFunc(api.serve))
-	t.Cleanup(api.Close)
-	return api
-}
-
-func (api *policyAPI) serve(w http.ResponseWriter, r *http.Request) {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	_, _ = io.Copy(io.Discard, r.Body)
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	c := policyCall{path: r.URL.RequestURI(), token: tok, status: http.StatusOK, body: `{"ok":true}`}
-	if !api.tokens.isValid(tok) || api.rejectAll.Load() || (api.refuse != nil && api.refuse(r)) {
-		c.status = http.StatusUnauthorized
-		c.body = fmt.Sprintf(`{"errorcode":0,"message":"Not Authorized","serial":%d}`, len(api.calls))
-	}
-	api.calls = append(api.calls, c)
-	w.WriteHeader(c.status)
-	io.WriteString(w, c.body)
-}
-
-// last returns the latest call the API answered.
-func (api *policyAPI) last() policyCall {
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	return api.calls[len(api.calls)-1]
-}
-
-func (api *policyAPI) count() int {
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	return len(api.calls)
-}
 
 // persistRig is a Source on a manual clock, a Transport scoped to a policyAPI, and
 // the events they report.
@@ -92,9 +34,7 @@ func newPersistRig(t *testing.T, refuse func(*http.Request) bool) *persistRig {
 	api := newPolicyAPI(t, tokens, refuse)
 	events := &eventrec.Recorder{}
 	src := transport.NewSource(tokens.provider(), transport.Settings{Clock: clock.Now, Hook: events.Hook})
-	base := api.Client().Transport.(*http.Transport).Clone()
-	t.Cleanup(base.CloseIdleConnections)
-	tr := transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: base})
+	tr := transport.New(src, transport.Options{Hosts: []string{api.URL}, Base: ownBase(t, api.Client())})
 	return &persistRig{clock: clock, tokens: tokens, api: api, tr: tr, client: &http.Client{Transport: tr}, events: events}
 }
 
@@ -127,6 +67,28 @@ func (r *persistRig) mustCall(t *testing.T, path string) (int, string) {
 		t.Fatalf("%s: the caller got %d %s, the API sent %d %s", path, status, body, last.status, last.body)
 	}
 	return status, body
+}
+
+// holdingAPI wraps a policyAPI's handler: a request with an X-Hold header reports
+// the token it carries on arrived and waits for release before it is answered, so
+// a test can make a rejection reach the Transport late, after other rounds.
+type holdingAPI struct {
+	arrived chan string
+	release chan struct{}
+}
+
+func holdRequests(rig *persistRig) *holdingAPI {
+	h := &holdingAPI{arrived: make(chan string), release: make(chan struct{})}
+	serve := rig.api.Config.Handler
+	rig.api.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Hold") != "" {
+			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			h.arrived <- tok
+			<-h.release
+		}
+		serve.ServeHTTP(w, r)
+	})
+	return h
 }
 
 // TestRejectionOnOnePath: the API refuses one path, or one business unit, whatever
@@ -343,14 +305,12 @@ func TestConcurrentPersistingRejection(t *testing.T) {
 	const callers = 50
 	var wg sync.WaitGroup
 	for range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			status, _, err := rig.call(t, "/forbidden")
 			if err != nil || status != http.StatusUnauthorized {
 				t.Errorf("status %d, err %v; want 401", status, err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := rig.tokens.requests.Load(); n > 3 {
@@ -397,5 +357,201 @@ func TestReplayEventsAreLogged(t *testing.T) {
 		if levels[msg] != want {
 			t.Errorf("%s logged at %q, want %s", msg, levels[msg], want)
 		}
+	}
+}
+
+// TestChurningRejections: a server that refuses tokens which a replay has just
+// shown to work — an API that answers 401 and 200 in turn whatever the token (a
+// bad node behind a load balancer), one that accepts each token once and then
+// refuses it (two processes on one legacy package invalidating each other's
+// tokens, or a token not yet known to every node) — must not cost a token request
+// per call: from the second fresh token refused within a minute of curing a
+// rejection, the rejection persists and rounds are spaced by the backoff, as for
+// a path the credential may not use. Real
+// revocations still heal at once with one token request each, whether they are
+// minutes apart or follow one another.
+func TestChurningRejections(t *testing.T) {
+	tests := []struct {
+		name string
+		// refuse says whether the API refuses a request, given the token it
+		// carries and the tokens it has accepted before.
+		refuse func(tok string, seen map[string]bool, n int) bool
+		// revoke: before each call the test revokes the token in use, and moves
+		// the clock on by gap.
+		revoke bool
+		gap    time.Duration
+		calls  int
+		// maxRequests bounds the token requests the calls may make; with
+		// healed, every call must be accepted and make exactly one.
+		maxRequests int64
+		healed      bool
+	}{
+		{
+			name:   "401 and 200 in turn, whatever the token",
+			refuse: func(_ string, _ map[string]bool, n int) bool { return n%2 == 1 },
+			calls:  50, maxRequests: 3,
+		},
+		{
+			name:   "401 and 200 in turn, a call a second",
+			refuse: func(_ string, _ map[string]bool, n int) bool { return n%2 == 1 },
+			// The backoff grows to its cap of 30 s in 8 rounds, then a round
+			// every 30 s: 8 + 300/30 at most, against 300 before.
+			gap: time.Second, calls: 300, maxRequests: 20,
+		},
+		{
+			name:   "each token accepted once, then refused",
+			refuse: func(tok string, seen map[string]bool, _ int) bool { return seen[tok] },
+			calls:  50, maxRequests: 3,
+		},
+		{
+			name:   "each token accepted once, then refused, a call every ten seconds",
+			refuse: func(tok string, seen map[string]bool, _ int) bool { return seen[tok] },
+			// Two calls a round until the backoff passes 10 s, then a round a
+			// little over every 30 s: 1000 s make about 30, against 100 before.
+			gap: 10 * time.Second, calls: 100, maxRequests: 32,
+		},
+		{
+			name:   "revocations minutes apart",
+			revoke: true, gap: 2 * time.Minute, calls: 10, healed: true,
+		},
+		{
+			name:   "revocations one after another",
+			revoke: true, calls: 2, healed: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				mu   sync.Mutex
+				seen = map[string]bool{}
+				n    int
+			)
+			rig := newPersistRig(t, nil)
+			rig.mustCall(t, "/send")
+			seen[rig.api.last().token] = true
+			if tt.refuse != nil {
+				rig.api.refuse = func(r *http.Request) bool {
+					tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+					mu.Lock()
+					defer mu.Unlock()
+					n++
+					refused := tt.refuse(tok, seen, n)
+					seen[tok] = seen[tok] || !refused
+					return refused
+				}
+			}
+			before := rig.tokens.requests.Load()
+			for i := range tt.calls {
+				if tt.revoke {
+					rig.tokens.revoke(rig.api.last().token)
+				}
+				rig.clock.Advance(tt.gap)
+				status, _ := rig.mustCall(t, "/send") // the caller gets what the API sent
+				if tt.healed && status != http.StatusOK {
+					t.Fatalf("call %d: %d, want 200", i, status)
+				}
+			}
+			requests := rig.tokens.requests.Load() - before
+			st := rig.tr.Source().Stats()
+			t.Logf("FIGURE churning rejections, %s: %d calls → %d token requests, %d replays, %d returned as they came",
+				tt.name, tt.calls, requests, st.Replays, st.Persisted)
+			switch {
+			case tt.healed && (requests != int64(tt.calls) || st.Replays != uint64(tt.calls)):
+				t.Errorf("%d token requests and %d replays for %d revocations, want one of each per revocation", requests, st.Replays, tt.calls)
+			case !tt.healed && requests > tt.maxRequests:
+				t.Errorf("%d token requests for %d calls, want at most %d", requests, tt.calls, tt.maxRequests)
+			}
+			if state := rig.tr.Source().Stats().Breaker; state != "closed" {
+				t.Errorf("breaker %s, want closed: the credentials work", state)
+			}
+		})
+	}
+}
+
+// TestLateRejectionOfSupersededToken: a rejection of a token that a later round
+// has already replaced (a slow replay, a slow first send) says nothing new. It must
+// not make the persisting rejection forget the newer token it is spacing rounds
+// for — which would cost a token request on the next call — nor count toward the
+// breaker, which would open although other calls are accepted.
+func TestLateRejectionOfSupersededToken(t *testing.T) {
+	tests := []struct {
+		name string
+		// The held call's first send carries the first token; with holdReplay it
+		// is refused after one round, and its replay, carrying the second token,
+		// is held instead. Either is refused after the next round.
+		holdReplay bool
+	}{
+		{name: "late first send", holdReplay: false},
+		{name: "late replay", holdReplay: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rig := newPersistRig(t, func(r *http.Request) bool { return r.URL.Path == "/forbidden" })
+			hold := holdRequests(rig)
+			rig.mustCall(t, "/allowed") // tok-1
+
+			// A slow call to the refused path: its first send carries tok-1.
+			done := make(chan int)
+			go func() {
+				req, _ := http.NewRequest(http.MethodPost, rig.api.URL+"/forbidden", strings.NewReader(`{}`))
+				req.Header.Set("X-Hold", "1")
+				resp, err := rig.client.Do(req)
+				if err != nil {
+					t.Error(err)
+					done <- 0
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				done <- resp.StatusCode
+			}()
+			if tok := <-hold.arrived; tok != "tok-1" {
+				t.Fatalf("the held call carried %s", tok)
+			}
+			// A round: tok-2 is refused there too, and the rejection persists.
+			if status, _ := rig.mustCall(t, "/forbidden"); status != http.StatusUnauthorized {
+				t.Fatalf("status %d", status)
+			}
+			if tt.holdReplay {
+				hold.release <- struct{}{} // the held call's first send is refused; its replay carries tok-2
+				if tok := <-hold.arrived; tok != "tok-2" {
+					t.Fatalf("the held call's replay carried %s", tok)
+				}
+			}
+			// After the backoff, one more round: tok-3 is refused there too.
+			rig.clock.Advance(time.Minute)
+			rig.mustCall(t, "/forbidden")
+			if n := rig.tokens.requests.Load(); n != 3 {
+				t.Fatalf("%d token requests before the late rejection, want 3", n)
+			}
+			// The held request is refused now, with a token two rounds old; its
+			// replay, if it makes one, is let through.
+			hold.release <- struct{}{}
+			go func() {
+				for range hold.arrived {
+					hold.release <- struct{}{}
+				}
+			}()
+			defer close(hold.arrived)
+			if status := <-done; status != http.StatusUnauthorized {
+				t.Fatalf("the held call got %d", status)
+			}
+
+			// The refused path is still spaced: no token request.
+			for range 5 {
+				if status, _ := rig.mustCall(t, "/forbidden"); status != http.StatusUnauthorized {
+					t.Fatalf("status %d", status)
+				}
+			}
+			if n := rig.tokens.requests.Load(); n != 3 {
+				t.Errorf("%d token requests after the late rejection, want still 3", n)
+			}
+			if state := rig.tr.Source().Stats().Breaker; state != "closed" {
+				t.Errorf("breaker %s, want closed", state)
+			}
+			if status, _, err := rig.call(t, "/allowed"); err != nil || status != http.StatusOK {
+				t.Errorf("a call elsewhere: %d, %v", status, err)
+			}
+		})
 	}
 }

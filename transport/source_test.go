@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
@@ -22,12 +23,10 @@ func TestColdStampedeSharesOneFetch(t *testing.T) {
 	got := make([]string, callers)
 	errs := make([]error, callers)
 	for i := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			tok, err := src.Token(context.Background())
 			got[i], errs[i] = tok.AccessToken, err
-		}()
+		})
 	}
 	wg.Wait()
 	for i := range callers {
@@ -44,15 +43,9 @@ func TestColdStampedeSharesOneFetch(t *testing.T) {
 }
 
 func TestRefreshAheadNeverBlocksCallers(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
-	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now})
+	src, ts, clock := newClockedSource(t, transport.Settings{})
 	ctx := context.Background()
-
-	first, err := src.Token(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustToken(t, src)
 	// Cross the refresh point (5 minutes before a 20-minute expiry) and hold the
 	// refresh fetch open: every caller must still be served the current token.
 	clock.Advance(16 * time.Minute)
@@ -62,9 +55,7 @@ func TestRefreshAheadNeverBlocksCallers(t *testing.T) {
 	const callers, calls = 50, 20
 	var wg sync.WaitGroup
 	for range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range calls {
 				tok, err := src.Token(ctx)
 				if err != nil || tok.AccessToken != first.AccessToken {
@@ -72,7 +63,7 @@ func TestRefreshAheadNeverBlocksCallers(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	<-ts.entered // the refresh reached the endpoint…
 	wg.Wait()    // …and all callers finished while it was held there.
@@ -100,22 +91,15 @@ func TestRefreshPointRespectsRefreshAfter(t *testing.T) {
 		// Like Acoustic: four hours of life, no new token before three hours.
 		return transport.Token{AccessToken: "same", Expiry: now.Add(4 * time.Hour), RefreshAfter: now.Add(3 * time.Hour)}, nil
 	}), transport.Settings{Clock: clock.Now, RefreshLead: 2 * time.Hour})
-	ctx := context.Background()
-	if _, err := src.Token(ctx); err != nil {
-		t.Fatal(err)
-	}
+	mustToken(t, src)
 	clock.Advance(2*time.Hour + 30*time.Minute) // past expiry-lead, before RefreshAfter
-	if _, err := src.Token(ctx); err != nil {
-		t.Fatal(err)
-	}
+	mustToken(t, src)
 	src.Wait()
 	if fetches != 1 {
 		t.Fatalf("fetches before RefreshAfter = %d, want 1", fetches)
 	}
 	clock.Advance(31 * time.Minute)
-	if _, err := src.Token(ctx); err != nil {
-		t.Fatal(err)
-	}
+	mustToken(t, src)
 	src.Wait()
 	if fetches != 2 {
 		t.Fatalf("fetches after RefreshAfter = %d, want 2", fetches)
@@ -127,11 +111,7 @@ func TestTokenWithoutExpiryGetsDefaultLifetime(t *testing.T) {
 	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 		return transport.Token{AccessToken: "forever?"}, nil
 	}), transport.Settings{Clock: clock.Now, DefaultLifetime: time.Hour})
-	tok, err := src.Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := clock.Now().Add(time.Hour); !tok.Expiry.Equal(want) {
+	if tok, want := mustToken(t, src), clock.Now().Add(time.Hour); !tok.Expiry.Equal(want) {
 		t.Fatalf("Expiry = %v, want %v", tok.Expiry, want)
 	}
 }
@@ -168,23 +148,19 @@ func TestWaiterCancellationLeavesFetchRunning(t *testing.T) {
 }
 
 func TestFailedFetchFansOutWithoutStorm(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	src, ts, clock := newClockedSource(t, transport.Settings{Backoff: transport.ExponentialBackoff(time.Second, time.Minute)})
 	ts.status.Store(http.StatusServiceUnavailable)
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Backoff: transport.ExponentialBackoff(time.Second, time.Minute)})
 
 	const callers = 100
 	var wg sync.WaitGroup
 	errs := make(chan error, callers)
 	for range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, err := src.Token(context.Background())
 			errs <- err
-		}()
+		})
 	}
 	<-ts.entered
 	close(ts.hold)
@@ -219,13 +195,9 @@ func TestFailedFetchFansOutWithoutStorm(t *testing.T) {
 }
 
 func TestFailedRefreshKeepsTokenAndBacksOff(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
-	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Backoff: transport.ExponentialBackoff(time.Minute, time.Hour)})
+	src, ts, clock := newClockedSource(t, transport.Settings{Backoff: transport.ExponentialBackoff(time.Minute, time.Hour)})
 	ctx := context.Background()
-	if _, err := src.Token(ctx); err != nil {
-		t.Fatal(err)
-	}
+	mustToken(t, src)
 	ts.status.Store(http.StatusInternalServerError)
 	clock.Advance(16 * time.Minute) // inside the refresh window
 	for range 10 {
@@ -270,11 +242,9 @@ func TestInvalidateOnlyDropsTheTokenUsed(t *testing.T) {
 }
 
 func TestBreakerOpensOnRejectedCredentials(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
-	ts.status.Store(http.StatusUnauthorized)
 	var events []transport.Event
-	src := transport.NewSource(ts.provider(), transport.Settings{Clock: clock.Now, Hook: func(ev transport.Event) { events = append(events, ev) }})
+	src, ts, clock := newClockedSource(t, transport.Settings{Hook: func(ev transport.Event) { events = append(events, ev) }})
+	ts.status.Store(http.StatusUnauthorized)
 	for range 3 {
 		_, err := src.Token(context.Background())
 		if !errors.Is(err, transport.ErrCredentialsRejected) {
@@ -303,38 +273,38 @@ func TestBreakerOpensOnRejectedCredentials(t *testing.T) {
 }
 
 func TestCancelledProbeLeavesBreakerHalfOpen(t *testing.T) {
-	var mu sync.Mutex
-	var answer error = &transport.FetchError{Kind: transport.ErrCredentialsRejected}
-	setAnswer := func(err error) { mu.Lock(); answer = err; mu.Unlock() }
-	src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
-		mu.Lock()
-		err := answer
-		mu.Unlock()
-		if err == nil {
-			return transport.Token{AccessToken: "t"}, nil
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var answer error = &transport.FetchError{Kind: transport.ErrCredentialsRejected}
+		setAnswer := func(err error) { mu.Lock(); answer = err; mu.Unlock() }
+		src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
+			mu.Lock()
+			err := answer
+			mu.Unlock()
+			if err == nil {
+				return transport.Token{AccessToken: "t"}, nil
+			}
+			return transport.Token{}, err
+		}), transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: -1, Cooldown: 5 * time.Millisecond}, Backoff: func(int) time.Duration { return 0 }})
+		ctx := context.Background()
+		src.Token(ctx)
+		if src.Stats().Breaker != "open" {
+			t.Fatalf("breaker %s after a rejection, want open", src.Stats().Breaker)
 		}
-		return transport.Token{}, err
-	}), transport.Settings{Breaker: transport.BreakerSettings{Rejections: 1, Outages: -1, Cooldown: 5 * time.Millisecond}, Backoff: func(int) time.Duration { return 0 }})
-	ctx := context.Background()
-	src.Token(ctx)
-	if src.Stats().Breaker != "open" {
-		t.Fatalf("breaker %s after a rejection, want open", src.Stats().Breaker)
-	}
-	// gobreaker times its cooldown on the wall clock: wait for it, bounded.
-	deadline := time.Now().Add(5 * time.Second)
-	for src.Stats().Breaker != "half-open" {
-		if time.Now().After(deadline) {
-			t.Fatal("breaker never went half-open")
+		// The breaker times its cooldown on the wall clock: the bubble's, which a
+		// sleep moves on at once when every goroutine in it is blocked.
+		time.Sleep(6 * time.Millisecond)
+		if got := src.Stats().Breaker; got != "half-open" {
+			t.Fatalf("breaker %s after the cooldown, want half-open: it never went half-open", got)
 		}
-		time.Sleep(time.Millisecond) // waiting out a real-time cooldown, not synchronising
-	}
-	setAnswer(context.Canceled)
-	src.Token(ctx)
-	if got := src.Stats().Breaker; got != "half-open" {
-		t.Fatalf("breaker %s after a cancelled probe, want half-open", got)
-	}
-	setAnswer(nil)
-	if _, err := src.Token(ctx); err != nil || src.Stats().Breaker != "closed" {
-		t.Fatalf("after a good probe: %v, breaker %s", err, src.Stats().Breaker)
-	}
+		setAnswer(context.Canceled)
+		src.Token(ctx)
+		if got := src.Stats().Breaker; got != "half-open" {
+			t.Fatalf("breaker %s after a cancelled probe, want half-open", got)
+		}
+		setAnswer(nil)
+		if _, err := src.Token(ctx); err != nil || src.Stats().Breaker != "closed" {
+			t.Fatalf("after a good probe: %v, breaker %s", err, src.Stats().Breaker)
+		}
+	})
 }

@@ -9,64 +9,14 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/internal/storetest"
-	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
-
-// poisonedStore is a MemoryTokens whose Load of the token returns a poisoned
-// value (a token, raw bytes, or an error) until a token is saved over it.
-type poisonedStore struct {
-	store.MemoryTokens
-	mu     sync.Mutex
-	poison *storetest.Stored
-	raw    []byte
-	err    error
-}
-
-func (p *poisonedStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	p.mu.Lock()
-	poison, raw, err := p.poison, p.raw, p.err
-	p.mu.Unlock()
-	switch {
-	case strings.HasSuffix(key, transport.BreakerKeySuffix):
-	case err != nil:
-		return nil, false, err
-	case poison != nil:
-		return poison.Value(), true, nil
-	case raw != nil:
-		return raw, true, nil
-	}
-	return p.MemoryTokens.Load(ctx, key)
-}
-
-func (p *poisonedStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	l, err := p.MemoryTokens.Lock(ctx, key)
-	if l == nil || err != nil {
-		return l, err
-	}
-	return curingLock{l, p}, nil
-}
-
-// curingLock's Save replaces the poison, as a Store's save does.
-type curingLock struct {
-	transport.FetchLock
-	p *poisonedStore
-}
-
-func (l curingLock) Save(ctx context.Context, value []byte, ttl time.Duration) error {
-	l.p.mu.Lock()
-	l.p.poison, l.p.raw, l.p.err = nil, nil, nil
-	l.p.mu.Unlock()
-	return l.FetchLock.Save(ctx, value, ttl)
-}
 
 // checkedProvider is a Provider with a vendor's check: its tokens never name an
 // instance URL outside example.com.
@@ -125,8 +75,8 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 			ts := newTokenServer(t, clock)
 			st := &poisonedStore{poison: tt.poison, raw: tt.raw, err: tt.err}
 			rec := &eventrec.Recorder{}
-			var logs strings.Builder
-			logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+			var logs eventrec.Log
+			logger := slog.New(slog.NewTextHandler(&logs, nil))
 			src := transport.NewSource(checkedProvider{ts.provider()}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: storeKey.ID(), Hook: rec.Hook, Logger: logger})
 			tok, err := src.Token(context.Background())
 			if err != nil || tok.AccessToken != "tok-1" {
@@ -151,70 +101,6 @@ func TestPoisonedStoreValueCountsAsAbsent(t *testing.T) {
 			}
 		})
 	}
-}
-
-// memoryBreakers keeps a fleet's breaker state in memory, with poison and panics
-// on demand.
-type memoryBreakers struct {
-	mu        sync.Mutex
-	rec       *transport.BreakerRecord
-	raw       []byte // a value that is not ours, returned until a save replaces it
-	loadErr   error
-	loadPanic bool
-	savePanic bool
-	saves     int
-}
-
-func (m *memoryBreakers) load() ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch {
-	case m.loadPanic:
-		panic("index out of range [0] with length 0")
-	case m.loadErr != nil:
-		return nil, false, m.loadErr
-	case m.raw != nil:
-		return m.raw, true, nil
-	case m.rec == nil:
-		return nil, false, nil
-	}
-	return transport.EncodeBreaker(*m.rec), true, nil
-}
-
-func (m *memoryBreakers) save(value []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.savePanic {
-		panic("save")
-	}
-	rec, err := transport.DecodeBreaker(value)
-	if err != nil {
-		return err
-	}
-	m.saves++
-	m.rec, m.raw, m.loadErr = &rec, nil, nil
-	return nil
-}
-
-// breakerStore is a MemoryTokens that also keeps the fleet's breaker state, in
-// memoryBreakers.
-type breakerStore struct {
-	store.MemoryTokens
-	*memoryBreakers
-}
-
-func (b *breakerStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	if strings.HasSuffix(key, transport.BreakerKeySuffix) {
-		return b.memoryBreakers.load()
-	}
-	return b.MemoryTokens.Load(ctx, key)
-}
-
-func (b *breakerStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if strings.HasSuffix(key, transport.BreakerKeySuffix) {
-		return b.memoryBreakers.save(value)
-	}
-	return b.MemoryTokens.Put(ctx, key, value, ttl)
 }
 
 // The fleet's breaker state is checked before it is believed, and nothing a Store
@@ -270,11 +156,9 @@ func TestSharedBreakerStateIsCheckedAndNeverPanics(t *testing.T) {
 // the fleet, and a Source that never failed refuses while the fleet's breaker is
 // open, without a request.
 func TestSharedBreakerOpensForEverySource(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, _, sources := newFleet(t, &breakerStore{memoryBreakers: &memoryBreakers{}})
 	ts.status.Store(401)
-	st := &breakerStore{memoryBreakers: &memoryBreakers{}}
-	srcs := sharedSources(ts, clock, st, 3, transport.Settings{
+	srcs := sources(3, transport.Settings{
 		Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: time.Minute},
 		Backoff: func(int) time.Duration { return 0 },
 	})
@@ -286,7 +170,7 @@ func TestSharedBreakerOpensForEverySource(t *testing.T) {
 	if got := srcs[2].Stats().Breaker; got != "open" {
 		t.Fatalf("the Source that saw the third rejection: breaker %s, want open", got)
 	}
-	fresh := sharedSources(ts, clock, st, 1, transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: time.Minute}})[0]
+	fresh := sources(1, transport.Settings{Breaker: transport.BreakerSettings{Rejections: 3, Outages: 5, Cooldown: time.Minute}})[0]
 	_, err := fresh.Token(context.Background())
 	var open *transport.RetryError
 	if !errors.As(err, &open) || !errors.Is(err, transport.ErrCircuitOpen) {
@@ -310,23 +194,6 @@ func TestSupersededFetchesNeverOpenTheBreaker(t *testing.T) {
 	}
 	if got, changes := src.Stats().Breaker, src.Stats().BreakerChanges; got != "closed" || changes != 0 {
 		t.Fatalf("breaker %s after %d changes, want closed and none", got, changes)
-	}
-}
-
-// heldStore is a MemoryTokens whose fetch lock someone else always holds: a holder
-// that never saves, or a lock someone who can write to the Store keeps planting.
-type heldStore struct{ store.MemoryTokens }
-
-func (*heldStore) Lock(context.Context, string) (transport.FetchLock, error) { return nil, nil }
-
-func (*heldStore) Wait(ctx context.Context, _ string) error {
-	t := time.NewTimer(5 * time.Millisecond) // a Store's poll interval
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -397,21 +264,6 @@ func TestSharedBreakerToleratesClockSkew(t *testing.T) {
 			}
 		})
 	}
-}
-
-// replayStore is a MemoryTokens under a writer who keeps putting back genuine
-// values recorded earlier: each Load returns the next of them, whatever was saved.
-type replayStore struct {
-	store.MemoryTokens
-	replays []storetest.Stored
-	loads   atomic.Int64
-}
-
-func (r *replayStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	if strings.HasSuffix(key, transport.BreakerKeySuffix) {
-		return r.MemoryTokens.Load(ctx, key)
-	}
-	return r.replays[int(r.loads.Add(1)-1)%len(r.replays)].Value(), true, nil
 }
 
 // A writer to the Store who recorded genuine sealed tokens of the credential can

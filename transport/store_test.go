@@ -3,11 +3,9 @@ package transport_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,14 +19,20 @@ import (
 
 var storeKey = storekey.Key{Provider: "mcv2", ClientID: "client-id-1234", AccountID: "5150", Scope: "email_read"}
 
-// sharedSources returns n Sources of one credential sharing st, on clock.
-func sharedSources(ts *tokenServer, clock *fakeClock, st transport.Store, n int, set transport.Settings) []*transport.Source {
-	srcs := make([]*transport.Source, n)
-	set.Clock, set.Store, set.StoreKey = clock.Now, st, storeKey.ID()
-	for i := range srcs {
-		srcs[i] = transport.NewSource(ts.provider(), set)
+// newFleet returns a tokenServer on a fake clock, and sources, which makes n
+// Sources of one credential on that clock, sharing st; set gives their other
+// settings.
+func newFleet(t *testing.T, st transport.Store) (*tokenServer, *fakeClock, func(n int, set transport.Settings) []*transport.Source) {
+	clock := newClock()
+	ts := newTokenServer(t, clock)
+	return ts, clock, func(n int, set transport.Settings) []*transport.Source {
+		srcs := make([]*transport.Source, n)
+		set.Clock, set.Store, set.StoreKey = clock.Now, st, storeKey.ID()
+		for i := range srcs {
+			srcs[i] = transport.NewSource(ts.provider(), set)
+		}
+		return srcs
 	}
-	return srcs
 }
 
 // sameToken reports whether a and b are one token: a token read back from a
@@ -48,20 +52,17 @@ func currentTokens(srcs []*transport.Source) map[string]int {
 }
 
 func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, clock, sources := newFleet(t, &store.MemoryTokens{})
 	ts.latency = 20 * time.Millisecond
-	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 5, transport.Settings{})
+	srcs := sources(5, transport.Settings{})
 
 	var wg sync.WaitGroup
 	for i := range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := srcs[i%len(srcs)].Token(context.Background()); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := ts.requests.Load(); n != 1 {
@@ -88,13 +89,11 @@ func TestSourcesShareOneFetchThroughAStore(t *testing.T) {
 }
 
 func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, clock, sources := newFleet(t, &store.MemoryTokens{})
 	ts.lifetime = 4 * time.Minute // refresh lead: half the lifetime, 2 minutes
-	st := &store.MemoryTokens{}
-	a := sharedSources(ts, clock, st, 1, transport.Settings{})[0]
+	a := sources(1, transport.Settings{})[0]
 	rec := &eventrec.Recorder{}
-	b := sharedSources(ts, clock, st, 1, transport.Settings{Hook: rec.Hook})[0]
+	b := sources(1, transport.Settings{Hook: rec.Hook})[0]
 	ta, err := a.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -124,9 +123,8 @@ func TestSourceWithStoreAdoptsAndReportsIt(t *testing.T) {
 }
 
 func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
-	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 2, transport.Settings{})
+	ts, _, sources := newFleet(t, &store.MemoryTokens{})
+	srcs := sources(2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 	t1, _ := a.Token(context.Background())
 	if got, _ := b.Token(context.Background()); !sameToken(got, t1) {
@@ -149,11 +147,10 @@ func TestInvalidatedTokenIsNotAdoptedAgain(t *testing.T) {
 }
 
 func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
+	ts, _, sources := newFleet(t, &store.MemoryTokens{})
 	ts.hold = make(chan struct{})
 	ts.entered = make(chan struct{}, 1)
-	srcs := sharedSources(ts, clock, &store.MemoryTokens{}, 2, transport.Settings{})
+	srcs := sources(2, transport.Settings{})
 	a, b := srcs[0], srcs[1]
 
 	done := make(chan error, 1)
@@ -177,43 +174,13 @@ func TestWaitingForAnotherSourceHonoursTheCallersContext(t *testing.T) {
 	}
 }
 
-// flakyStore is a MemoryTokens that can be made to fail like an unreachable server.
-type flakyStore struct {
-	store.MemoryTokens
-	down atomic.Bool
-}
-
-var errUnreachable = errors.New("dial tcp 127.0.0.1:6379: connection refused")
-
-func (f *flakyStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	if f.down.Load() {
-		return nil, false, errUnreachable
-	}
-	return f.MemoryTokens.Load(ctx, key)
-}
-
-func (f *flakyStore) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if f.down.Load() {
-		return errUnreachable
-	}
-	return f.MemoryTokens.Put(ctx, key, value, ttl)
-}
-
-func (f *flakyStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	if f.down.Load() {
-		return nil, errUnreachable
-	}
-	return f.MemoryTokens.Lock(ctx, key)
-}
-
 func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
-	clock := newClock()
-	ts := newTokenServer(t, clock)
 	st := &flakyStore{}
+	ts, clock, sources := newFleet(t, st)
 	rec := &eventrec.Recorder{}
-	var logs strings.Builder
-	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srcs := sharedSources(ts, clock, st, 2, transport.Settings{Hook: rec.Hook, Logger: logger, StoreTimeout: time.Second, StoreRetry: time.Minute})
+	var logs eventrec.Log
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srcs := sources(2, transport.Settings{Hook: rec.Hook, Logger: logger, StoreTimeout: time.Second, StoreRetry: time.Minute})
 	for _, src := range srcs {
 		if _, err := src.Token(context.Background()); err != nil {
 			t.Fatal(err)
@@ -255,53 +222,6 @@ func TestStoreOutageFallsBackToFetchingAlone(t *testing.T) {
 	}
 }
 
-// syncWriter serialises writes from concurrent Sources.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// raceStore is a MemoryTokens where another process's winning token can appear at
-// a chosen moment, and whose lock can be lost.
-type raceStore struct {
-	store.MemoryTokens
-	winner   atomic.Pointer[storetest.Stored]
-	lockLost atomic.Bool
-}
-
-func (r *raceStore) Load(ctx context.Context, key string) ([]byte, bool, error) {
-	if w := r.winner.Load(); w != nil && !strings.HasSuffix(key, transport.BreakerKeySuffix) {
-		return w.Value(), true, nil
-	}
-	return r.MemoryTokens.Load(ctx, key)
-}
-
-func (r *raceStore) Lock(ctx context.Context, key string) (transport.FetchLock, error) {
-	l, err := r.MemoryTokens.Lock(ctx, key)
-	if l == nil || err != nil {
-		return l, err
-	}
-	return lostLock{l, r}, nil
-}
-
-type lostLock struct {
-	transport.FetchLock
-	r *raceStore
-}
-
-func (l lostLock) Save(ctx context.Context, value []byte, ttl time.Duration) error {
-	if l.r.lockLost.Load() {
-		return transport.ErrLockLost
-	}
-	return l.FetchLock.Save(ctx, value, ttl)
-}
-
 func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
 	clock := newClock()
 	winner := &storetest.Stored{Token: transport.Token{AccessToken: "winner", Expiry: clock.Now().Add(20 * time.Minute)}, Fetched: clock.Now()}
@@ -329,67 +249,4 @@ func TestLoserOfARaceAdoptsTheWinnersToken(t *testing.T) {
 			}
 		})
 	}
-}
-
-// Two Sources for one credential — in one process here, in many processes with a
-// Redis store — share a token through a Store: the second adopts what the first
-// fetched.
-func ExampleStore() {
-	fetches := 0
-	provider := fetchFunc(func(context.Context) (transport.Token, error) {
-		fetches++
-		return transport.Token{AccessToken: fmt.Sprint("token-", fetches), Expiry: time.Now().Add(time.Hour)}, nil
-	})
-	st := &store.MemoryTokens{}   // across processes: redisstore.New(redisClient)
-	const key = "billing-bu-5150" // one per credential; the providers derive a hash
-
-	a := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
-	b := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
-	ta, _ := a.Token(context.Background())
-	tb, _ := b.Token(context.Background())
-	fmt.Println(ta.AccessToken, tb.AccessToken, "fetches:", fetches)
-	// Output: token-1 token-1 fetches: 1
-}
-
-// vendor is a Provider with its vendor's rules for tokens it did not fetch itself.
-type vendor struct{ fetches int }
-
-func (v *vendor) Fetch(context.Context) (transport.Token, error) {
-	v.fetches++
-	return transport.Token{AccessToken: fmt.Sprint("fetched-", v.fetches), Expiry: time.Now().Add(time.Hour), RESTInstanceURL: "https://eu.api.example.com/"}, nil
-}
-
-// CheckToken refuses instance URLs the vendor never issues.
-func (v *vendor) CheckToken(tok transport.Token) error {
-	if tok.RESTInstanceURL != "" && !strings.HasSuffix(tok.RESTInstanceURL, ".api.example.com/") {
-		return errors.New("vendor: instance URL off the vendor's hosts")
-	}
-	return nil
-}
-
-// A Provider that implements TokenChecker vouches for the tokens a Source would
-// adopt from its Store: a token planted there for another host counts as absent, is
-// reported, and is overwritten by the token the Source fetches itself.
-func ExampleTokenChecker() {
-	ctx := context.Background()
-	st := &store.MemoryTokens{} // across processes: a Redis store
-	const key = "vendor-credential-1"
-
-	// Someone who can write to the store plants a token that names their own host,
-	// here through a Source of their own under the same key.
-	planter := transport.NewSource(fetchFunc(func(context.Context) (transport.Token, error) {
-		return transport.Token{AccessToken: "planted", Expiry: time.Now().Add(time.Hour), RESTInstanceURL: "https://evil.example/"}, nil
-	}), transport.Settings{Store: st, StoreKey: key})
-	_, _ = planter.Token(ctx)
-
-	src := transport.NewSource(&vendor{}, transport.Settings{Store: st, StoreKey: key, Hook: func(ev transport.Event) {
-		if ev.Kind == transport.EventStoreCorrupt {
-			fmt.Println("store_corrupt:", ev.Err)
-		}
-	}})
-	tok, _ := src.Token(ctx)
-	fmt.Println(tok.AccessToken, tok.RESTInstanceURL)
-	// Output:
-	// store_corrupt: the stored value is corrupt or forged: vendor: instance URL off the vendor's hosts
-	// fetched-1 https://eu.api.example.com/
 }

@@ -3,7 +3,9 @@ package transport_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -101,36 +104,47 @@ func TestProviderTokenCheckedBeforeCaching(t *testing.T) {
 // long it took, as a successful one's do, so that a span or a histogram of a
 // failure that took seconds of retries does not show it as instant.
 func TestFailedFetchReportsItsDuration(t *testing.T) {
-	for _, tt := range []struct {
-		name   string
-		took   time.Duration
-		answer error
-		token  string
-	}{
-		{"endpoint down after retries", 7 * time.Second, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test"}, ""},
-		{"credentials rejected", 300 * time.Millisecond, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}, ""},
-		{"an unusable token", 2 * time.Second, nil, "t\u00f6k"},
-		{"a token", 450 * time.Millisecond, nil, "tok"},
+	for _, tt := range []testkit.TimedFetch{
+		{Name: "endpoint down after retries", Took: 7 * time.Second, Err: &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test"}},
+		{Name: "credentials rejected", Took: 300 * time.Millisecond, Err: &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test"}},
+		{Name: "an unusable token", Took: 2 * time.Second, Token: "t\u00f6k"},
+		{Name: "a token", Took: 450 * time.Millisecond, Token: "tok"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.Name, func(t *testing.T) {
 			clock := newClock()
-			p := providerfunc.Func(func(context.Context) (transport.Token, error) {
-				clock.Advance(tt.took)
-				if tt.answer != nil {
-					return transport.Token{}, tt.answer
-				}
-				return transport.Token{AccessToken: tt.token, Expiry: clock.Now().Add(time.Hour)}, nil
-			})
 			var events []transport.Event
 			var log bytes.Buffer
-			src := transport.NewSource(p, transport.Settings{Clock: clock.Now, Hook: func(ev transport.Event) { events = append(events, ev) }, Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			src := transport.NewSource(tt.Provider(clock), transport.Settings{Clock: clock.Now, Hook: func(ev transport.Event) { events = append(events, ev) }, Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			src.Token(context.Background())
-			if len(events) != 1 || events[0].Duration != tt.took {
-				t.Fatalf("events %+v, want one with Duration %v", events, tt.took)
+			if len(events) != 1 || events[0].Duration != tt.Took {
+				t.Fatalf("events %+v, want one with Duration %v", events, tt.Took)
 			}
-			if !strings.Contains(log.String(), "took="+tt.took.String()) {
+			if !strings.Contains(log.String(), "took="+tt.Took.String()) {
 				t.Fatalf("the log line does not say how long the fetch took:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// TestTokenNeverPrinted: no rendering of a Token — %v and its kin, JSON, slog's
+// handlers — shows the access token.
+func TestTokenNeverPrinted(t *testing.T) {
+	tok := transport.Token{AccessToken: "s3cr3t-token-value", Scope: "email_read"}
+	asJSON, err := json.Marshal(tok)
+	if err != nil || !strings.Contains(string(asJSON), `"scope":"email_read"`) {
+		t.Fatalf("JSON %s, %v", asJSON, err)
+	}
+	// slog's JSON handler renders a Token through MarshalJSON, its text handler
+	// through String.
+	var logged, text strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("got", "token", tok, "ptr", &tok)
+	slog.New(slog.NewTextHandler(&text, nil)).Info("got", "token", tok, "ptr", &tok, slog.Any("any", tok))
+	if !strings.Contains(text.String(), "[REDACTED]") || !strings.Contains(logged.String(), "[REDACTED]") {
+		t.Fatalf("a log line without the redacted token: %s %s", text.String(), logged.String())
+	}
+	for _, s := range []string{fmt.Sprintf("%v|%+v|%#v|%s", tok, tok, tok, tok), fmt.Sprint(&tok), string(asJSON), logged.String(), text.String()} {
+		if strings.Contains(s, "s3cr3t") {
+			t.Fatalf("token printed: %s", s)
+		}
 	}
 }
