@@ -197,9 +197,9 @@ func (f *fleet) failed(err error) {
 
 // worked books a Store success, and says so if the Store had failed.
 func (f *fleet) worked() {
+	var back bool
 	f.mu.Lock()
-	back := f.down
-	f.down = false
+	back, f.down = f.down, false
 	f.mu.Unlock()
 	if back {
 		f.s.emit(Event{Kind: EventStoreUp})
