@@ -117,7 +117,7 @@ func (s *Source) Stats() Stats {
 		RefreshesAhead: s.stats.refreshesAhead.Load(),
 		Invalidations:  s.stats.invalidations.Load(),
 		BreakerChanges: s.stats.breakerChanges.Load(),
-		Breaker:        s.breaker().State().String(),
+		Breaker:        s.gate.state().String(),
 		Replays:        s.stats.replays.Load(),
 		Unreplayable:   s.stats.unreplayable.Load(),
 		RejectedAgain:  s.stats.rejectedAgain.Load(),

@@ -101,7 +101,7 @@ func TestBreakerHoldsStateOnlyAfterFailures(t *testing.T) {
 					if got := src.Stats().Breaker; got != st.wantState {
 						t.Fatalf("step %d: breaker %s, want %s", i, got, st.wantState)
 					}
-					if held := src.local.Load() != nil; held != st.wantHeld {
+					if held := src.gate.cb.Load() != nil; held != st.wantHeld {
 						t.Fatalf("step %d: state machine held = %t, want %t", i, held, st.wantHeld)
 					}
 				}

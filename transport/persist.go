@@ -42,7 +42,6 @@ type persistence struct {
 	doubted   *entry    // the latest token a rejection persisted through
 	rounds    int       // consecutive persisting rounds: they space the next one
 	nextRound time.Time // no round for the doubted token before this
-	streak    int       // persisting rounds since a token was last accepted: toward the breaker
 
 	cured   *entry    // the token whose replay was accepted after the latest rejection
 	curedAt time.Time // when
@@ -72,8 +71,8 @@ func (s *Source) accepted(e *entry) {
 	if !s.watch.CompareAndSwap(e, nil) {
 		return
 	}
+	s.gate.accepted()
 	s.mu.Lock()
-	s.persist.streak = 0
 	if s.persist.probation == e {
 		s.persist.probation = nil
 	}
@@ -151,19 +150,20 @@ func (s *Source) rejectedAgain(e *entry) {
 	}
 	p.rounds++
 	p.nextRound = s.now().Add(s.cfg.backoff(p.rounds))
-	if unaccepted {
-		p.streak++
-		s.lastErr = errRejectedAgain
-	}
 	s.mu.Unlock()
+	if unaccepted {
+		s.gate.roundRejected()
+	}
 	s.emit(Event{Kind: EventRejectedAgain, Expiry: e.tok.Expiry})
 	if !unaccepted {
 		return // the token works for other requests: this is no reason to stop fetching
 	}
 	// Let the breaker count the round; when it opens, drop the token so that calls
 	// fail fast instead of carrying it to a server that refuses it.
-	_, _ = s.breaker().Execute(func() (Token, error) { return Token{}, errRejectedAgain })
-	if s.breaker().State() == gobreaker.StateOpen {
+	if t, err := s.gate.allow(); err == nil {
+		s.gate.settle(t, errRejectedAgain)
+	}
+	if s.gate.state() == gobreaker.StateOpen {
 		s.dropRejected(e)
 	}
 }
@@ -187,10 +187,4 @@ func (s *Source) replayAccepted(used, e *entry) {
 		}
 	}
 	s.mu.Unlock()
-}
-
-// persistStreakTrips reports whether persisting rounds alone should open the
-// breaker. The caller holds s.mu.
-func (s *Source) persistStreakTrips() bool {
-	return s.cfg.tripAfterRejections > 0 && s.persist.streak >= s.cfg.tripAfterRejections
 }

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/tokentrip/tokentrip/singleflight"
 )
 
@@ -19,24 +17,16 @@ import (
 // is safe for concurrent use; create one per credential and share it.
 type Source struct {
 	provider Provider
+	via      fetcher // what the single flight fetches through: the Source itself, or the fleet layer over it (fleet.go)
 	cfg      sourceConfig
 
 	cur     atomic.Pointer[entry]
 	refresh atomic.Pointer[refreshRun] // the background refresh running now, if any
 	flight  singleflight.Group[*entry]
-	local   atomic.Pointer[gobreaker.CircuitBreaker[Token]] // the local breaker's state machine, while it holds state (breaker.go)
-	shared  *shared                                         // nil without a Store (source_shared.go)
+	gate    gate // backoff, breaker streaks and the breaker (gate.go)
 
-	mu            sync.Mutex // guards the failure bookkeeping below
-	blockFailures int        // consecutive failed blocking fetches
-	blockRetry    time.Time  // no blocking fetch starts before this
-	refreshFails  int        // consecutive failed background refreshes
-	refreshRetry  time.Time  // no background refresh starts before this
-	lastErr       error
-	authStreak    int // consecutive fetches that ended in rejected credentials or bad config
-	endpointFails int // consecutive fetches that ended with the endpoint unavailable
-	openedAt      time.Time
-	persist       persistence // rejections a fresh token did not cure (persist.go)
+	mu      sync.Mutex  // guards persist
+	persist persistence // rejections a fresh token did not cure (persist.go)
 
 	// watch is the newest token until a request with it is accepted (or a doubted
 	// one): the Transport compares it with the token it used, one atomic load.
@@ -44,6 +34,16 @@ type Source struct {
 	afterRejection atomic.Bool // the next token fetched follows a rejection
 
 	stats counters
+}
+
+// fetcher is what a Source's single flight fetches through: the Source itself
+// (Source.fetch: the gate and the Provider), or, when Settings.Store is set, the
+// fleet layer composed over it.
+type fetcher interface {
+	// fetch returns a new token for a caller that saw seen (nil: none), cached.
+	fetch(ctx context.Context, seen *entry) (*entry, error)
+	// dropped learns of a token the Source invalidated after a rejection.
+	dropped(tok Token)
 }
 
 // entry is one cached token with what the hot path needs precomputed, swapped whole.
@@ -91,7 +91,12 @@ const flightKey = "token"
 func NewSource(p Provider, set Settings) *Source {
 	s := &Source{provider: p, cfg: set.config()}
 	s.flight.Timeout = s.cfg.fetchTimeout
-	s.attachStore()
+	s.gate.s = s
+	s.via = s
+	if c := s.cfg.store; c != nil {
+		f := newFleet(s, *c)
+		s.via, s.gate.fleet = f, f
+	}
 	return s
 }
 
@@ -139,7 +144,7 @@ func (s *Source) invalidate(used Token) bool {
 	if !s.cur.CompareAndSwap(e, nil) {
 		return false
 	}
-	s.shared.rejected(e.tok)
+	s.via.dropped(e.tok)
 	s.stats.invalidations.Add(1)
 	s.emit(Event{Kind: EventInvalidated, Expiry: e.tok.Expiry})
 	return true
@@ -171,62 +176,49 @@ func (s *Source) endRefresh() { close(s.refresh.Swap(nil).done) }
 // refreshAhead starts one background refresh of e unless one is running or the
 // previous one failed too recently.
 func (s *Source) refreshAhead(e *entry, now time.Time) {
-	s.mu.Lock()
-	wait := now.Before(s.refreshRetry)
-	s.mu.Unlock()
-	if wait || !s.startRefresh() {
+	if !s.gate.refreshDue(now) || !s.startRefresh() {
 		return
 	}
 	go func() {
 		defer s.endRefresh()
 		s.stats.refreshesAhead.Add(1)
-		_, _, err := s.flight.Do(context.Background(), flightKey, func(ctx context.Context) (*entry, error) {
-			return s.fetch(ctx, e)
-		})
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if err != nil {
-			s.refreshFails++
-			s.refreshRetry = s.now().Add(s.cfg.backoff(s.refreshFails))
-			return
-		}
-		s.refreshFails = 0
-		s.refreshRetry = time.Time{}
+		_, _, err := s.flight.Do(context.Background(), flightKey, s.work(e, false))
+		s.gate.refreshed(err)
 	}()
 }
 
 // fetchBlocking is the slow path: no usable token, so the caller waits for a shared
-// fetch, unless the last one failed so recently that asking again would be a storm.
-// The backoff is checked again inside the flight: a caller that looked before a
-// failure was booked and joined after that flight ended must not start another.
+// fetch, unless the breaker is open or the last fetch failed so recently that
+// asking again would be a storm.
 func (s *Source) fetchBlocking(ctx context.Context, seen *entry) (*entry, error) {
-	if s.breaker().State() == gobreaker.StateOpen {
-		return nil, s.translateBreakerErr(gobreaker.ErrOpenState)
-	}
-	if err := s.backingOff(); err != nil {
+	if err := s.gate.refusal(); err != nil {
 		return nil, err
 	}
-	e, _, err := s.flight.Do(ctx, flightKey, func(ctx context.Context) (*entry, error) {
-		if e := s.landed(seen); e != nil {
-			return e, nil
-		}
-		if err := s.backingOff(); err != nil {
-			return nil, err
-		}
-		return s.fetch(ctx, seen)
-	})
+	e, _, err := s.flight.Do(ctx, flightKey, s.work(seen, true))
 	return e, err
 }
 
-// backingOff returns a RetryError while blocking fetches are being spaced after a
-// failure.
-func (s *Source) backingOff() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.blockFailures > 0 && s.now().Before(s.blockRetry) {
-		return &RetryError{Retry: s.blockRetry, Last: s.lastErr}
+// work returns what the single flight runs for a caller that saw seen: it takes
+// a token that landed since the caller looked, or fetches through s.via. For a
+// blocking caller the backoff is checked again inside the flight: a caller that
+// looked before a failure was booked and joined after that flight ended must not
+// start another. The Provider runs one frame below (two with a Store).
+func (s *Source) work(seen *entry, blocking bool) func(context.Context) (*entry, error) {
+	return func(ctx context.Context) (*entry, error) {
+		if e := s.landed(seen); e != nil {
+			return e, nil
+		}
+		if blocking {
+			if err := s.gate.backingOff(); err != nil {
+				return nil, err
+			}
+		}
+		e, err := s.via.fetch(ctx, seen)
+		if err == nil && e != seen {
+			s.watchNew(e)
+		}
+		return e, err
 	}
-	return nil
 }
 
 // landed returns the cached token if the cache moved on since the caller looked
@@ -238,52 +230,45 @@ func (s *Source) landed(seen *entry) *entry {
 	return nil
 }
 
-// fetch runs inside the single flight. If the cache moved on since the caller looked
-// it returns that instead of fetching again.
-func (s *Source) fetch(ctx context.Context, seen *entry) (*entry, error) {
-	if e := s.landed(seen); e != nil {
-		return e, nil
-	}
-	var (
-		e   *entry
-		err error
-	)
-	if s.shared != nil {
-		e, err = s.fetchShared(ctx, seen)
-	} else {
-		e, err = s.fetchDirect(ctx)
-	}
-	if err == nil && e != seen {
-		s.watchNew(e)
-	}
-	return e, err
-}
-
-// fetchDirect makes one fetch from the provider, through the breaker.
-func (s *Source) fetchDirect(ctx context.Context) (*entry, error) {
+// fetch makes one fetch from the Provider through the gate, and caches the token.
+// The gate is asked before and told after; none of its frames is on the stack
+// while the Provider runs.
+func (s *Source) fetch(ctx context.Context, _ *entry) (*entry, error) {
 	start := s.now()
 	s.stats.fetches.Add(1)
-	tok, err := s.breaker().Execute(func() (Token, error) {
-		tok, err := s.provider.Fetch(ctx)
-		if err == nil {
-			err = s.unusable(tok)
-		}
-		s.recordOutcome(err)
-		return tok, err
-	})
+	t, err := s.gate.allow()
 	if err != nil {
-		err = s.translateBreakerErr(err)
+		s.failedAfter(err, s.now().Sub(start))
+		return nil, err
+	}
+	settled := false
+	defer func() {
+		if !settled {
+			s.gate.abandon(t) // the Provider panicked
+		}
+	}()
+	tok, err := s.provider.Fetch(ctx)
+	if err == nil {
+		err = s.unusable(tok)
+	}
+	s.gate.record(err)
+	s.gate.settle(t, err)
+	settled = true
+	if err != nil {
+		err = s.gate.translate(err)
 		s.failedAfter(err, s.now().Sub(start))
 		return nil, err
 	}
 	e := s.newEntry(tok, start)
 	s.cur.Store(e)
-	s.mu.Lock()
-	s.blockFailures, s.blockRetry = 0, time.Time{}
-	s.mu.Unlock()
+	s.gate.fetched()
 	s.emit(Event{Kind: EventFetched, Expiry: e.tok.Expiry, Duration: s.now().Sub(start)})
 	return e, nil
 }
+
+// dropped does nothing: a Source without a Store has no copy of a token to
+// forget.
+func (s *Source) dropped(Token) {}
 
 // failed books a failed fetch and spaces the next blocking attempt. A refusal by the
 // open breaker is not a new failure: the breaker already spaces the attempts.
@@ -296,10 +281,7 @@ func (s *Source) failedAfter(err error, took time.Duration) {
 	if errors.Is(err, ErrCircuitOpen) {
 		return
 	}
-	s.mu.Lock()
-	s.blockFailures++
-	s.blockRetry = s.now().Add(s.cfg.backoff(s.blockFailures))
-	s.mu.Unlock()
+	s.gate.failed()
 	s.emit(Event{Kind: EventFetchFailed, Err: err, Duration: took})
 }
 
