@@ -136,10 +136,7 @@ func callXMLAPI(client *http.Client, base string) (status, body string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		log.Fatal(err)
-	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
 	return resp.Status, string(b)
 }
