@@ -2,17 +2,18 @@ package proxy
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tokentrip/tokentrip/internal/slots"
 )
 
 // WaitLimiter caps an Acoustic org's requests in flight, as the provider's own
 // limiter does in its Wait mode, and reports to the metrics each request that had
 // to wait for a slot and for how long. Give it to the provider Config's Limiter.
 type WaitLimiter struct {
-	slots chan struct{}
+	slots slots.Slots
 	waits prometheus.Counter
 	wait  prometheus.Observer
 }
@@ -20,7 +21,7 @@ type WaitLimiter struct {
 // AcousticLimiter returns a WaitLimiter of n slots for the credential named name.
 func (m *Metrics) AcousticLimiter(name string, n int) *WaitLimiter {
 	return &WaitLimiter{
-		slots: make(chan struct{}, n),
+		slots: slots.New(n),
 		waits: m.limiterWaits.WithLabelValues(name),
 		wait:  m.limiterWait.WithLabelValues(name),
 	}
@@ -29,26 +30,11 @@ func (m *Metrics) AcousticLimiter(name string, n int) *WaitLimiter {
 // Acquire takes a slot, waiting for one while all are held, until ctx ends. The
 // release function it returns frees the slot; only its first call counts.
 func (l *WaitLimiter) Acquire(ctx context.Context) (func(), error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	select {
-	case l.slots <- struct{}{}:
-		return l.releaser(), nil
-	default:
+	if release, ok, err := l.slots.Try(ctx); ok || err != nil {
+		return release, err
 	}
 	l.waits.Inc()
 	start := time.Now()
 	defer func() { l.wait.Observe(time.Since(start).Seconds()) }()
-	select {
-	case l.slots <- struct{}{}:
-		return l.releaser(), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (l *WaitLimiter) releaser() func() {
-	var once sync.Once
-	return func() { once.Do(func() { <-l.slots }) }
+	return l.slots.Wait(ctx)
 }

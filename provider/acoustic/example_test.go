@@ -28,14 +28,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	for range 3 {
-		resp, err := client.Post(srv.URL+"/XMLAPI", "text/xml;charset=UTF-8",
-			strings.NewReader(`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`))
-		if err != nil {
-			log.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		fmt.Println(resp.Status, string(body))
+		fmt.Println(callXMLAPI(client, srv.URL))
 	}
 	fmt.Println("token requests:", srv.Stats().TokenRequests)
 	// Output:
@@ -61,20 +54,13 @@ func ExampleNewTransport() {
 		log.Fatal(err)
 	}
 	client := &http.Client{Transport: tr}
-	call := func() string {
-		resp, err := client.Post(srv.URL+"/XMLAPI", "text/xml;charset=UTF-8",
-			strings.NewReader(`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`))
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer resp.Body.Close()
-		return resp.Status
-	}
 
-	fmt.Println(call())
+	status, _ := callXMLAPI(client, srv.URL)
+	fmt.Println(status)
 	tok, _ := tr.Source().Current()
 	srv.ExpireToken(tok.AccessToken)
-	fmt.Println(call())
+	status, _ = callXMLAPI(client, srv.URL)
+	fmt.Println(status)
 	fmt.Println("token requests:", srv.Stats().TokenRequests, "replays:", tr.Source().Stats().Replays)
 	// Output:
 	// 200 OK
@@ -140,4 +126,17 @@ func ExampleLimiter() {
 	// 200 OK
 	// 200 OK
 	// free slots: 10 then: acoustic: too many requests in flight for the org
+}
+
+// callXMLAPI sends one XML API call (GetLists) to the org at base and returns the
+// answer's status and body.
+func callXMLAPI(client *http.Client, base string) (status, body string) {
+	resp, err := client.Post(base+"/XMLAPI", "text/xml;charset=UTF-8",
+		strings.NewReader(`<Envelope><Body><GetLists><VISIBILITY>1</VISIBILITY><LIST_TYPE>2</LIST_TYPE></GetLists></Body></Envelope>`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.Status, string(b)
 }

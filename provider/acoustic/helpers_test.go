@@ -57,3 +57,18 @@ func postXML(t *testing.T, client *http.Client, base, body string) emulatortest.
 	t.Helper()
 	return emulatortest.Send(t, client, http.MethodPost, base+"/XMLAPI", "text/xml;charset=UTF-8", body)
 }
+
+// warmClient starts an emulator and a client for the Config edit shapes, makes one
+// XML API call so the client holds a token, and resets the emulator's counters.
+func warmClient(t *testing.T, edit func(*acoustic.Config)) (*acoustictest.Server, *http.Client) {
+	t.Helper()
+	srv, clock := newEmulator(t)
+	cfg := configFor(srv, clock)
+	edit(&cfg)
+	client := newClient(t, cfg)
+	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
+		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
+	}
+	srv.ResetStats()
+	return srv, client
+}

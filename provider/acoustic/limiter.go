@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/tokentrip/tokentrip/internal/httpx"
 	"github.com/tokentrip/tokentrip/internal/providerkit"
+	"github.com/tokentrip/tokentrip/internal/slots"
 )
 
 // Limiter caps how many of an org's requests are in flight at once: Acoustic
@@ -57,7 +57,7 @@ var ErrTooManyInFlight = providerkit.NewError(name, "too many requests in flight
 // once, and further requests wait for one in arrival order (Wait) or fail
 // (FailFast).
 type semaphore struct {
-	slots chan struct{}
+	slots slots.Slots
 	mode  LimitMode
 }
 
@@ -72,37 +72,18 @@ func newSemaphore(n int, mode LimitMode) *semaphore {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	return &semaphore{slots: make(chan struct{}, n), mode: mode}
+	return &semaphore{slots: slots.New(n), mode: mode}
 }
 
 // Acquire implements Limiter.
 func (s *semaphore) Acquire(ctx context.Context) (func(), error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	select {
-	case s.slots <- struct{}{}:
-		return s.releaser(), nil
-	default:
+	if release, ok, err := s.slots.Try(ctx); ok || err != nil {
+		return release, err
 	}
 	if s.mode == FailFast {
 		return nil, ErrTooManyInFlight
 	}
-	select {
-	case s.slots <- struct{}{}:
-		return s.releaser(), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (s *semaphore) releaser() func() {
-	var done atomic.Bool
-	return func() {
-		if done.CompareAndSwap(false, true) {
-			<-s.slots
-		}
-	}
+	return s.slots.Wait(ctx)
 }
 
 // inFlight reports how many slots are held now.

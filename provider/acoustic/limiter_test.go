@@ -202,15 +202,7 @@ func TestInFlightCapWait(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv, clock := newEmulator(t)
-			cfg := configFor(srv, clock)
-			cfg.MaxInFlight = c.maxInFlight
-			client := newClient(t, cfg)
-			if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
-				t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
-			}
-			srv.ResetStats()
-
+			srv, client := warmClient(t, func(cfg *acoustic.Config) { cfg.MaxInFlight = c.maxInFlight })
 			srv.HoldAPICalls()
 			results := callsInFlight(t, client, srv.URL, 30)
 			if err := srv.WaitAPICallsHeld(t.Context(), emulator.AcousticConcurrencyLimit); err != nil {
@@ -243,15 +235,7 @@ func TestInFlightCapWait(t *testing.T) {
 // TestInFlightCapFailFast: with ten calls held at the emulator, the eleventh fails
 // at once with ErrTooManyInFlight and is never sent.
 func TestInFlightCapFailFast(t *testing.T) {
-	srv, clock := newEmulator(t)
-	cfg := configFor(srv, clock)
-	cfg.LimitMode = acoustic.FailFast
-	client := newClient(t, cfg)
-	if r := postXML(t, client, srv.URL, getLists); r.Status != 200 {
-		t.Fatalf("warm-up call: %d %s", r.Status, r.Body)
-	}
-	srv.ResetStats()
-
+	srv, client := warmClient(t, func(cfg *acoustic.Config) { cfg.LimitMode = acoustic.FailFast })
 	srv.HoldAPICalls()
 	results := callsInFlight(t, client, srv.URL, 10)
 	if err := srv.WaitAPICallsHeld(t.Context(), 10); err != nil {

@@ -27,14 +27,7 @@ func ExampleNewClient() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for range 3 {
-		resp, err := client.Get(mc.URL + "/platform/v1/endpoints")
-		if err != nil {
-			log.Fatal(err)
-		}
-		resp.Body.Close()
-		fmt.Println(resp.Status)
-	}
+	printStatuses(mc.URL+"/platform/v1/endpoints", client, client, client)
 	fmt.Println("token requests:", mc.Stats().TokenRequests)
 	// Output:
 	// 200 OK
@@ -66,14 +59,7 @@ func ExampleConfig_store() {
 		}
 		servers = append(servers, client)
 	}
-	for i := range 4 {
-		resp, err := servers[i%2].Get(mc.URL + "/platform/v1/endpoints")
-		if err != nil {
-			log.Fatal(err)
-		}
-		resp.Body.Close()
-		fmt.Println(resp.Status)
-	}
+	printStatuses(mc.URL+"/platform/v1/endpoints", servers[0], servers[1], servers[0], servers[1])
 	fmt.Println("token requests:", mc.Stats().TokenRequests)
 	// Output:
 	// 200 OK
@@ -157,4 +143,17 @@ func ExampleConfig_Validate() {
 	}.Validate()
 	fmt.Println(err)
 	// Output: mcv1: invalid configuration: Subdomain: must be 28 characters long; copy it from Installed Packages
+}
+
+// printStatuses sends one GET to url with each client in turn and prints the
+// statuses.
+func printStatuses(url string, clients ...*http.Client) {
+	for _, client := range clients {
+		resp, err := client.Get(url)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.Status)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
@@ -31,19 +32,16 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for range 3 {
-		resp, err := client.Get(srv.URL + "/platform/v1/endpoints")
-		if err != nil {
-			log.Fatal(err)
-		}
-		resp.Body.Close()
-		fmt.Println(resp.Status)
+	var wg sync.WaitGroup
+	statuses := make([]string, 3)
+	for i := range statuses {
+		wg.Go(func() { statuses[i] = getStatus(client, srv.URL+"/platform/v1/endpoints") })
 	}
+	wg.Wait()
+	fmt.Println(statuses)
 	fmt.Println("tokens fetched:", srv.Stats().TokensIssued)
 	// Output:
-	// 200 OK
-	// 200 OK
-	// 200 OK
+	// [200 OK 200 OK 200 OK]
 	// tokens fetched: 1
 }
 
@@ -100,13 +98,8 @@ func ExampleNewTransport() {
 	}
 	fmt.Println("REST base is the emulator:", tok.RESTInstanceURL == srv.URL+"/")
 
-	client := &http.Client{Transport: tr}
-	resp, err := client.Get(tok.RESTInstanceURL + "asset/v1/content/assets")
-	if err != nil {
-		log.Fatal(err)
-	}
-	resp.Body.Close()
-	fmt.Println(resp.Status, "with", srv.Stats().TokenRequests, "token request")
+	status := getStatus(&http.Client{Transport: tr}, tok.RESTInstanceURL+"asset/v1/content/assets")
+	fmt.Println(status, "with", srv.Stats().TokenRequests, "token request")
 	// Output:
 	// REST base is the emulator: true
 	// 200 OK with 1 token request
@@ -152,13 +145,7 @@ func ExampleProvider_Exchange() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client := &http.Client{Transport: p.NewTransport()}
-	resp, err = client.Get(tok.RESTInstanceURL + "platform/v1/endpoints")
-	if err != nil {
-		log.Fatal(err)
-	}
-	resp.Body.Close()
-	fmt.Println(resp.Status)
+	fmt.Println(getStatus(&http.Client{Transport: p.NewTransport()}, tok.RESTInstanceURL+"platform/v1/endpoints"))
 	fmt.Println(srv.Stats().TokenRequestsByGrant)
 	// Output:
 	// 200 OK
@@ -200,4 +187,14 @@ func ExampleProvider_Fetch() {
 	// configuration problem: true
 	// code: invalid_client
 	// hint: this client belongs to a legacy installed package, which /v2/token does not serve: use provider/mcv1, or an enhanced package
+}
+
+// getStatus sends a GET with client and returns the answer's status.
+func getStatus(client *http.Client, url string) string {
+	resp, err := client.Get(url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.Status
 }
