@@ -9,20 +9,19 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// A TokenPairs keeps the access token issued with each refresh token: a holder of
+// A Memory keeps the access token issued with each refresh token: a holder of
 // the credential whose own rotation was refused — another holder spent the same
 // refresh token first — finds the winner's successor and access token, and uses
 // them instead of failing. The providers do this by themselves.
-func ExampleTokenPairs() {
+func ExampleMemory() {
 	ctx := context.Background()
-	var rts store.TokenPairs = &store.Memory{}
+	rts := &store.Memory{}
 	_ = rts.CompareAndSwap(ctx, "user-1", "", "rt-1")
 
 	// The winner spent rt-1 and stores its successor with the access token.
@@ -33,24 +32,24 @@ func ExampleTokenPairs() {
 	err := rts.CompareAndSwapPair(ctx, "user-1", "rt-1", "rt-2b", transport.Token{})
 	fmt.Println(errors.Is(err, store.ErrConflict))
 	next, tok, _ := rts.LoadPair(ctx, "user-1")
-	fmt.Println(next, tok.AccessToken)
+	fmt.Println(next, tok.AccessToken, rts)
 	// Output:
 	// true
-	// rt-2 at-2
+	// rt-2 at-2 store.Memory{[REDACTED]}
 }
 
 // A File keeps a user's rotating refresh token across restarts: the web app
 // redeems the authorization code once, and a process started later renews the
 // access token with the saved refresh token instead of asking the user again.
 func ExampleNewFile() {
-	srv := mcv2test.NewServer()
-	defer srv.Close()
 	dir, err := os.MkdirTemp("", "tokentrip-example-")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "refresh-tokens.json")
+	srv := mcv2test.NewServer()
+	defer srv.Close()
 	ctx := context.Background()
 
 	cfg := mcv2.Config{
@@ -135,15 +134,10 @@ func ExampleNewTokenCache() {
 func ExampleMemoryTokens() {
 	srv := mcv2test.NewServer()
 	defer srv.Close()
-	shared := &store.MemoryTokens{}
+	shared := &store.MemoryTokens{} // across processes: a redisstore.Store
+	cfg := mcv2.Config{AuthURL: srv.URL, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Store: shared}
 	for range 3 {
-		tr, err := mcv2.NewTransport(mcv2.Config{
-			AuthURL:      srv.URL,
-			ClientID:     emulator.MCv2ClientID,
-			ClientSecret: emulator.MCv2ClientSecret,
-			HTTPClient:   srv.Client(),
-			Store:        shared,
-		})
+		tr, err := mcv2.NewTransport(cfg)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -23,7 +23,7 @@ var ErrTimeout = errors.New("no answer from Redis within the Store's timeout")
 //
 // Errors are wrapped with what the operation was, except redis.Nil (no such key).
 func bound[T any](ctx context.Context, s *Store, what string, op func(context.Context) (T, error), undo func(T)) (T, error) {
-	octx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	octx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	type result struct {
 		v   T
@@ -50,7 +50,7 @@ func bound[T any](ctx context.Context, s *Store, what string, op func(context.Co
 			if ctx.Err() != nil {
 				return zero, fmt.Errorf("redisstore: %s: %w", what, ctx.Err())
 			}
-			return zero, fmt.Errorf("redisstore: %s: %w (%v)", what, ErrTimeout, s.cfg.timeout)
+			return zero, fmt.Errorf("redisstore: %s: %w (%v)", what, ErrTimeout, s.cfg.Timeout)
 		}
 		r = <-ch // it answered just in time
 	}

@@ -56,13 +56,29 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(runFleetChild())
 }
 
-func runFleetChild() int {
-	var outMu sync.Mutex
-	say := func(format string, args ...any) {
-		outMu.Lock()
-		defer outMu.Unlock()
+// childSay returns how a child says a line to its parent, from any goroutine.
+func childSay() func(format string, args ...any) {
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
 		fmt.Fprintf(os.Stdout, format+"\n", args...)
 	}
+}
+
+// childStore returns a child's Store, with the fleet's key and the settings of o,
+// on a client of the Redis at addr; done closes both.
+func childStore(addr string, o options) (st *redisstore.Store, done func(), err error) {
+	client := redis.NewClient(fastClientOptions(addr))
+	if st, err = redisstore.New(client, fleetOptions(o)); err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); client.Close() }, nil
+}
+
+func runFleetChild() int {
+	say := childSay()
 	emuURL := os.Getenv(envEmulator)
 	want, _ := strconv.Atoi(os.Getenv(envTokens))
 	lead, _ := time.ParseDuration(os.Getenv(envLead))
@@ -77,14 +93,12 @@ func runFleetChild() int {
 	}}
 	if addr := os.Getenv(envRedis); addr != "" {
 		lockTTL, _ := time.ParseDuration(os.Getenv(envLockTTL))
-		client := redis.NewClient(fastClientOptions(addr))
-		defer client.Close()
-		st, err := redisstore.New(client, redisstore.WithEncryptionKey(fleetKey), redisstore.WithLockTTL(lockTTL), redisstore.WithPollInterval(20*time.Millisecond))
+		st, done, err := childStore(addr, options{LockTTL: lockTTL, PollInterval: 20 * time.Millisecond})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
-		defer st.Close()
+		defer done()
 		set.Store, set.StoreKey, set.StoreRetry = st, testKey.ID(), 500*time.Millisecond
 	}
 	src := transport.NewSource(&mcv1Provider{base: emuURL, onFetch: func() { say("FETCH") }}, set)

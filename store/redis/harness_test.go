@@ -22,6 +22,8 @@ import (
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/internal/storekey"
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
@@ -231,33 +233,69 @@ func fastClientOptions(addr string) *redis.Options {
 // fleetKey is the encryption key the test fleets share.
 var fleetKey = []byte("tokentrip test fleet key 32 byte")
 
-// newStore returns a Store sealed under fleetKey (unless opts give another key) on
-// a new client of r (a process of the fleet, as far as Redis can tell), closed at
-// cleanup.
-func (r *redisServer) newStore(opts ...redisstore.Option) *redisstore.Store {
-	r.t.Helper()
-	return r.newStoreWith(append([]redisstore.Option{redisstore.WithEncryptionKey(fleetKey)}, opts...)...)
-}
+// options are a Store's settings; newStore and storeOn fill in the fleet's.
+type options = redisstore.Options
+
+// defaultPrefix is Options.Prefix's default, as its comment states it: the tests
+// find the Store's keys under it.
+const defaultPrefix = "tokentrip:"
+
+// redisKey is the Redis key of a Store key's kind of value: "token", "breaker",
+// "lock".
+func redisKey(id, kind string) string { return defaultPrefix + "{" + id + "}:" + kind }
 
 // testTimeout is the Store timeout of the tests' Stores, unless a test sets its own:
 // longer than the default, for a machine that runs the race detector on a few shared
 // cores; the tests of the bound set short ones.
 const testTimeout = 10 * time.Second
 
-// newPlainStore is newStore WithoutEncryption.
-func (r *redisServer) newPlainStore(opts ...redisstore.Option) *redisstore.Store {
+// newStore returns a Store on a new client of r (a process of the fleet, as far
+// as Redis can tell), closed at cleanup, with the settings of o: sealed under
+// fleetKey unless o gives another key or Unencrypted, with testTimeout unless o
+// gives a Timeout.
+func (r *redisServer) newStore(o options) *redisstore.Store {
 	r.t.Helper()
-	return r.newStoreWith(append([]redisstore.Option{redisstore.WithoutEncryption()}, opts...)...)
+	if o.Timeout == 0 {
+		o.Timeout = testTimeout
+	}
+	return r.storeOn(r.Client(), o)
 }
 
-func (r *redisServer) newStoreWith(opts ...redisstore.Option) *redisstore.Store {
+// storeOn returns a Store on client, closed at cleanup, sealed under fleetKey
+// unless o gives another key or Unencrypted.
+func (r *redisServer) storeOn(client redis.UniversalClient, o options) *redisstore.Store {
 	r.t.Helper()
-	st, err := redisstore.New(r.Client(), append([]redisstore.Option{redisstore.WithTimeout(testTimeout)}, opts...)...)
+	st, err := redisstore.New(client, fleetOptions(o))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// fleetOptions are o with the fleet's key, unless o gives another or Unencrypted.
+func fleetOptions(o options) options {
+	if o.EncryptionKey == nil && !o.Unencrypted {
+		o.EncryptionKey = fleetKey
+	}
+	return o
+}
+
+// mcv1Emulator starts a Marketing Cloud legacy emulator on a clock the test moves,
+// closed at cleanup.
+func mcv1Emulator(t *testing.T) (*fakeClock, *mcv1test.Server) {
+	clock := newClock()
+	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+	t.Cleanup(emu.Close)
+	return clock, emu
+}
+
+// mcv2Emulator is mcv1Emulator for Marketing Cloud's enhanced packages.
+func mcv2Emulator(t *testing.T) (*fakeClock, *mcv2test.Server) {
+	clock := newClock()
+	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
+	t.Cleanup(emu.Close)
+	return clock, emu
 }
 
 // mcv1Provider is a minimal Marketing Cloud legacy provider for these tests: it

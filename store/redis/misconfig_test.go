@@ -29,11 +29,11 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 		requests int    // token requests for the fleet in all windows
 		why      string // in the second process's store_corrupt events
 	}{
-		{"one key", func() *redisstore.Store { return r.newStore() }, windows, ""},
+		{"one key", func() *redisstore.Store { return r.newStore(options{}) }, windows, ""},
 		{"another key", func() *redisstore.Store {
-			return r.newStore(redisstore.WithEncryptionKey([]byte("0123456789abcdef")))
+			return r.newStore(options{EncryptionKey: []byte("0123456789abcdef")})
 		}, 2 * windows, "does not open with this Store's encryption key"},
-		{"no key", func() *redisstore.Store { return r.newPlainStore() }, 2 * windows, "encrypted, and this Store has no encryption key"},
+		{"no key", func() *redisstore.Store { return r.newStore(options{Unencrypted: true}) }, 2 * windows, "encrypted, and this Store has no encryption key"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r.Client().FlushAll(ctx)
@@ -42,7 +42,7 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 			defer emu.Close()
 			evs := []*eventrec.Recorder{{}, {}}
 			var srcs []*transport.Source
-			for i, st := range []*redisstore.Store{r.newStore(), tt.second()} {
+			for i, st := range []*redisstore.Store{r.newStore(options{}), tt.second()} {
 				srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID(), Hook: evs[i].Hook}))
 			}
 			failed := 0

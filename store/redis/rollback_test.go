@@ -41,8 +41,8 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 			raw := r.Client()
 			raw.FlushAll(ctx)
 			ev := &eventrec.Recorder{}
-			rotator := r.newStore(redisstore.WithHook(ev.Hook)).RefreshTokens()
-			observer := r.newStore(redisstore.WithHook(ev.Hook)).RefreshTokens()
+			rotator := r.newStore(options{Hook: ev.Hook}).RefreshTokens()
+			observer := r.newStore(options{Hook: ev.Hook}).RefreshTokens()
 			var dump, rk string
 			prev := ""
 			for i, next := range tt.chain {
@@ -79,7 +79,7 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 			if err := observer.CompareAndSwap(ctx, key, last, "rt-next"); err != nil {
 				t.Fatalf("the next rotation over the old copy: %v", err)
 			}
-			if v, err := r.newStore().RefreshTokens().Load(ctx, key); v != "rt-next" || err != nil {
+			if v, err := r.newStore(options{}).RefreshTokens().Load(ctx, key); v != "rt-next" || err != nil {
 				t.Errorf("a fresh process loads %q, %v; want rt-next", v, err)
 			}
 		})
@@ -93,13 +93,11 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 func TestRedisRestoredFromAnOlderSnapshotKeepsTheUsersCredential(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	clock := newClock()
-	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv2Emulator(t)
 	var clients []*http.Client
 	var providers []*mcv2.Provider
 	for range 2 {
-		cfg := rotationConfig(emu.URL, r.newStore(), clock.Now)
+		cfg := rotationConfig(emu.URL, r.newStore(options{}), clock.Now)
 		tr, err := mcv2.NewTransport(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -161,7 +159,7 @@ func TestRedisRestoredFromAnOlderSnapshotKeepsTheUsersCredential(t *testing.T) {
 	}
 	// The chain is whole: a process that starts now refreshes with what Redis holds.
 	clock.Advance(rotationStep)
-	p, err := mcv2.NewProvider(rotationConfig(emu.URL, r.newStore(), clock.Now))
+	p, err := mcv2.NewProvider(rotationConfig(emu.URL, r.newStore(options{}), clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +190,7 @@ func TestRotationDoneLateByAStalledRedisIsNotLost(t *testing.T) {
 			r.Client().FlushAll(ctx)
 			// Retry at once, so that every rotation tries Redis first and is
 			// abandoned at the timeout.
-			rts := r.newStore(redisstore.WithTimeout(150*time.Millisecond), redisstore.WithRetry(time.Nanosecond)).RefreshTokens()
+			rts := r.newStore(options{Timeout: 150 * time.Millisecond, Retry: time.Nanosecond}).RefreshTokens()
 			if err := rts.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +207,7 @@ func TestRotationDoneLateByAStalledRedisIsNotLost(t *testing.T) {
 			if v, err := rts.Load(ctx, key); v != last || err != nil {
 				t.Errorf("the process loads %q, %v; want %q", v, err, last)
 			}
-			if v, err := r.newStore().RefreshTokens().Load(ctx, key); v != last || err != nil {
+			if v, err := r.newStore(options{}).RefreshTokens().Load(ctx, key); v != last || err != nil {
 				t.Errorf("a fresh process loads %q, %v; want %q, the only one not spent", v, err, last)
 			}
 		})
@@ -234,7 +232,7 @@ func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
 		{"the key evicted", func(_ *testing.T, _ *redisstore.RefreshTokens, rk string) { r.Client().Del(ctx, rk) }, true},
 		{"the key's TTL set to 0", func(_ *testing.T, _ *redisstore.RefreshTokens, rk string) { r.Client().PExpire(ctx, rk, 0) }, true},
 		{"the token deleted through CompareAndSwap", func(t *testing.T, _ *redisstore.RefreshTokens, _ string) {
-			if err := r.newStore().RefreshTokens().CompareAndSwap(ctx, key, "rt-1", ""); err != nil {
+			if err := r.newStore(options{}).RefreshTokens().CompareAndSwap(ctx, key, "rt-1", ""); err != nil {
 				t.Fatal(err)
 			}
 		}, false},
@@ -246,11 +244,11 @@ func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r.Client().FlushAll(ctx)
-			holder := r.newStore().RefreshTokens()
+			holder := r.newStore(options{}).RefreshTokens()
 			if err := holder.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
-			other := r.newStore().RefreshTokens() // a process that never held it
+			other := r.newStore(options{}).RefreshTokens() // a process that never held it
 			tt.lose(t, holder, r.Client().Keys(ctx, "*").Val()[0])
 			want := map[bool]string{true: "rt-1", false: ""}[tt.restored]
 			if v, err := holder.Load(ctx, key); v != want || err != nil {
@@ -276,13 +274,11 @@ func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
 func TestRedisRestartedEmptyKeepsTheUsersCredential(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	clock := newClock()
-	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv2Emulator(t)
 	var clients []*http.Client
 	var first *mcv2.Provider
 	for range 2 {
-		cfg := rotationConfig(emu.URL, r.newStore(), clock.Now)
+		cfg := rotationConfig(emu.URL, r.newStore(options{}), clock.Now)
 		tr, err := mcv2.NewTransport(cfg)
 		if err != nil {
 			t.Fatal(err)

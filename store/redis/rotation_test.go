@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -59,25 +57,18 @@ func rotationConfig(emuURL string, st *redisstore.Store, now func() time.Time) m
 }
 
 func runRotationChild() int {
-	var outMu sync.Mutex
-	say := func(format string, args ...any) {
-		outMu.Lock()
-		defer outMu.Unlock()
-		fmt.Fprintf(os.Stdout, format+"\n", args...)
-	}
+	say := childSay()
 	emuURL := os.Getenv(envEmulator)
 	start, _ := strconv.ParseInt(os.Getenv(envClockStart), 10, 64)
 	callers, _ := strconv.Atoi(os.Getenv(envCallers))
 	clock := manualclock.New(time.Unix(0, start))
 
-	client := redis.NewClient(fastClientOptions(os.Getenv(envRedis)))
-	defer client.Close()
-	st, err := redisstore.New(client, redisstore.WithEncryptionKey(fleetKey), redisstore.WithPollInterval(20*time.Millisecond))
+	st, done, err := childStore(os.Getenv(envRedis), options{PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	defer st.Close()
+	defer done()
 	var fetchFailed, breaker atomic.Int64
 	cfg := rotationConfig(emuURL, st, clock.Now)
 	cfg.Hook = func(ev transport.Event) {
@@ -161,7 +152,7 @@ func TestFleetRotationRace(t *testing.T) {
 				defer emu.Close()
 
 				// The user authorises the app once.
-				user, err := mcv2.NewProvider(rotationConfig(emu.URL, r.newStore(), clock.Now))
+				user, err := mcv2.NewProvider(rotationConfig(emu.URL, r.newStore(options{}), clock.Now))
 				if err != nil {
 					t.Fatal(err)
 				}
