@@ -13,7 +13,7 @@
 // the token of the other: after two such rounds each Transport spaces its token
 // requests, and calls in between get the 401 as it came:
 //
-//	st, err := redisstore.New(rdb) // package store/redis; rdb: a go-redis client
+//	st, err := redisstore.New(rdb, redisstore.Options{EncryptionKey: key}) // package store/redis; rdb: a go-redis client
 //	tr, err := mcv1.NewTransport(mcv1.Config{Subdomain: "mc…", ClientID: id, ClientSecret: secret, Store: st})
 //
 // With the Store the fleet fetches one token per token lifetime and every server
