@@ -114,9 +114,8 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 						t.Errorf("the planted value is still there (%d bytes)", n)
 					}
 				default: // a field of a refresh token's entry
-					const key = "mcv2/user-1"
 					rts := st.RefreshTokens()
-					if err := rts.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+					if err := rts.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 						t.Fatal(err)
 					}
 					keys := raw.Keys(ctx, "*").Val()
@@ -127,17 +126,17 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 						t.Fatal(err)
 					}
 					read.Store(0)
-					v, err := rts.Load(ctx, key)
+					v, err := rts.Load(ctx, userKey)
 					t.Logf("FIGURE oversized %s, %s: Load %q, %v; %d bytes read from Redis, %d store_corrupt",
 						tt.name, mode, v, err, read.Load(), ev.Count(transport.EventStoreCorrupt))
 					if v != "rt-1" || err != nil {
 						t.Errorf("Load: %q, %v; want the process's own rt-1", v, err)
 					}
-					if err := rts.CompareAndSwap(ctx, key, "rt-1", "rt-2"); err != nil {
+					if err := rts.CompareAndSwap(ctx, userKey, "rt-1", "rt-2"); err != nil {
 						t.Fatalf("the next rotation over the planted value: %v", err)
 					}
 					fresh := r.newStore(options{Unencrypted: !sealed})
-					if v, err := fresh.RefreshTokens().Load(ctx, key); v != "rt-2" || err != nil {
+					if v, err := fresh.RefreshTokens().Load(ctx, userKey); v != "rt-2" || err != nil {
 						t.Errorf("a fresh process loads %q, %v; want rt-2", v, err)
 					}
 				}

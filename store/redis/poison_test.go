@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/internal/storetest"
 	"github.com/tokentrip/tokentrip/internal/tokenwire"
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -64,32 +63,6 @@ func written(t *testing.T, r *redisServer, o options, id string, breaker bool, t
 	}
 	raw.Del(ctx, redisKey(id, kind))
 	return v
-}
-
-// recordingBase sends API calls to the emulator and answers any other host itself,
-// remembering the Authorization header each host was sent.
-type recordingBase struct {
-	mu   sync.Mutex
-	seen map[string][]string // host → Authorization headers
-}
-
-func (b *recordingBase) RoundTrip(req *http.Request) (*http.Response, error) {
-	b.mu.Lock()
-	if b.seen == nil {
-		b.seen = map[string][]string{}
-	}
-	b.seen[req.URL.Host] = append(b.seen[req.URL.Host], req.Header.Get("Authorization"))
-	b.mu.Unlock()
-	if strings.HasPrefix(req.URL.Host, "127.0.0.1") {
-		return http.DefaultTransport.RoundTrip(req)
-	}
-	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("ok")), Header: http.Header{}, Request: req}, nil
-}
-
-func (b *recordingBase) authorizations(host string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.seen[host]
 }
 
 // TestPoisonedStoreValues writes what an attacker with write access to Redis, a
@@ -330,19 +303,18 @@ func TestForgedOpenBreaker(t *testing.T) {
 func TestPoisonedRefreshToken(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	const key = "mcv2/user-1"
 	for _, tt := range []struct {
 		name  string
 		plain bool // a Store without a key
 		write func(t *testing.T, rk string)
 	}{
 		{name: "sealed with another key", write: func(t *testing.T, _ string) {
-			if err := r.newStore(options{EncryptionKey: anotherKey}).RefreshTokens().CompareAndSwap(ctx, key, "", "rt-other"); err != nil {
+			if err := r.newStore(options{EncryptionKey: anotherKey}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "rt-other"); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{name: "truncated sealed value", write: func(t *testing.T, rk string) {
-			if err := r.newStore(options{}).RefreshTokens().CompareAndSwap(ctx, key, "", "rt-good"); err != nil {
+			if err := r.newStore(options{}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "rt-good"); err != nil {
 				t.Fatal(err)
 			}
 			v := r.Client().HGet(ctx, rk, "v").Val()
@@ -358,7 +330,7 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			r.Client().HSet(ctx, rk, "d", "0000", "v", "rt-forged")
 		}},
 		{name: "CR LF in the token", plain: true, write: func(t *testing.T, rk string) {
-			if err := r.newStore(options{Unencrypted: true}).RefreshTokens().CompareAndSwap(ctx, key, "", "rt\r\nforged"); err != nil {
+			if err := r.newStore(options{Unencrypted: true}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "rt\r\nforged"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -370,13 +342,13 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			newStore := func(o options) *redisstore.Store { o.Unencrypted = tt.plain; return r.newStore(o) }
 			known := newStore(options{Hook: ev.Hook}).RefreshTokens() // a process that saw rt-1
 			fresh := newStore(options{Hook: ev.Hook}).RefreshTokens() // a process that never did
-			if err := known.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+			if err := known.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
 			raw.FlushAll(ctx)
 			rk := ""
 			if keys := func() []string {
-				_ = newStore(options{}).RefreshTokens().CompareAndSwap(ctx, key, "", "probe")
+				_ = newStore(options{}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "probe")
 				k, _ := raw.Keys(ctx, "*").Result()
 				return k
 			}(); len(keys) == 1 {
@@ -387,10 +359,10 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			raw.FlushAll(ctx)
 			tt.write(t, rk)
 
-			if v, err := fresh.Load(ctx, key); v != "" || err != nil {
+			if v, err := fresh.Load(ctx, userKey); v != "" || err != nil {
 				t.Errorf("a process without a copy loads %q, %v; want nothing", v, err)
 			}
-			if v, err := known.Load(ctx, key); v != "rt-1" || err != nil {
+			if v, err := known.Load(ctx, userKey); v != "rt-1" || err != nil {
 				t.Errorf("a process with a copy loads %q, %v; want its copy", v, err)
 			}
 			if n := ev.Count(transport.EventStoreCorrupt); n < 1 {
@@ -403,11 +375,84 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			if tt.plain {
 				rotator, prev = fresh, ""
 			}
-			if err := rotator.CompareAndSwap(ctx, key, prev, "rt-2"); err != nil {
+			if err := rotator.CompareAndSwap(ctx, userKey, prev, "rt-2"); err != nil {
 				t.Fatalf("rotation over the poison: %v", err)
 			}
-			if v, err := newStore(options{}).RefreshTokens().Load(ctx, key); v != "rt-2" || err != nil {
+			if v, err := newStore(options{}).RefreshTokens().Load(ctx, userKey); v != "rt-2" || err != nil {
 				t.Errorf("after the rotation: %q, %v; want rt-2", v, err)
+			}
+		})
+	}
+}
+
+// A fleet whose processes disagree about the encryption key — another key, or no
+// key at all, as during a careless rollout — never fails a call and never falls
+// back to reading or writing plaintext: each process reads the other's values as
+// corrupt, says why (the value does not open with its key, or is not sealed), and
+// fetches its own token, one per process per token lifetime instead of one for the
+// fleet; it does not fetch again and again.
+func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	const windows, perWindow = 5, 10
+	for _, tt := range []struct {
+		name     string
+		second   func() *redisstore.Store
+		requests int    // token requests for the fleet in all windows
+		why      string // in the second process's store_corrupt events
+	}{
+		{"one key", func() *redisstore.Store { return r.newStore(options{}) }, windows, ""},
+		{"another key", func() *redisstore.Store {
+			return r.newStore(options{EncryptionKey: []byte("0123456789abcdef")})
+		}, 2 * windows, "does not open with this Store's encryption key"},
+		{"no key", func() *redisstore.Store { return r.newStore(options{Unencrypted: true}) }, 2 * windows, "encrypted, and this Store has no encryption key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r.Client().FlushAll(ctx)
+			clock := newClock()
+			emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+			defer emu.Close()
+			evs := []*eventrec.Recorder{{}, {}}
+			var srcs []*transport.Source
+			for i, st := range []*redisstore.Store{r.newStore(options{}), tt.second()} {
+				srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID(), Hook: evs[i].Hook}))
+			}
+			failed := 0
+			for w := range windows {
+				if w > 0 {
+					clock.Advance(time.Hour) // past the token's life
+				}
+				for range perWindow {
+					for _, src := range srcs {
+						if _, err := src.Token(ctx); err != nil {
+							failed++
+						}
+					}
+				}
+			}
+			corrupt := evs[0].Count(transport.EventStoreCorrupt) + evs[1].Count(transport.EventStoreCorrupt)
+			t.Logf("FIGURE processes with %s: %d calls, %d failed, %d token requests in %d windows, %d store_corrupt",
+				tt.name, windows*perWindow*len(srcs), failed, emu.Stats().TokenRequests, windows, corrupt)
+			if failed != 0 || emu.Stats().TokenRequests != tt.requests {
+				t.Errorf("%d failed calls, %d token requests; want 0 and %d", failed, emu.Stats().TokenRequests, tt.requests)
+			}
+			if tt.why == "" {
+				if corrupt != 0 {
+					t.Errorf("%d store_corrupt events with one key", corrupt)
+				}
+				return
+			}
+			if corrupt < windows || corrupt > 2*windows {
+				t.Errorf("%d store_corrupt events; want one per process per window at most, and at least one per window", corrupt)
+			}
+			said := false
+			for _, ev := range evs[1].Events() {
+				if ev.Kind == transport.EventStoreCorrupt && errors.Is(ev.Err, transport.ErrCorruptValue) && strings.Contains(ev.Err.Error(), tt.why) {
+					said = true
+				}
+			}
+			if !said {
+				t.Errorf("no store_corrupt event says %q", tt.why)
 			}
 		})
 	}
