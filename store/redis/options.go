@@ -1,9 +1,11 @@
 package redisstore
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/redact"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -11,15 +13,17 @@ import (
 // zero (or negative) field takes that default. Encryption is the one choice New
 // makes no default for: set EncryptionKey, or Unencrypted to say that the fleet's
 // Redis needs none, or New returns ErrNoEncryptionKey. New reads the Options once.
+// No rendering of Options shows the key: fmt prints it redacted, JSON leaves it
+// out.
 type Options struct {
 	// EncryptionKey seals every value the Store writes — access tokens, refresh
 	// tokens and the breaker's state — with AES-GCM under this key (16, 24 or 32
 	// random bytes: AES-128, -192 or -256), bound to the Redis key it is stored
 	// under, and refuses every value that does not open with it. Whoever can write
 	// to Redis but does not have the key can then neither read a token nor forge
-	// one. Every process of a fleet needs the same key. New copies it. Required
-	// unless Unencrypted is set.
-	EncryptionKey []byte
+	// one. Every process of a fleet needs the same key. The Store keeps the
+	// cipher made from it, not the slice. Required unless Unencrypted is set.
+	EncryptionKey []byte `json:"-"`
 
 	// Unencrypted makes the Store keep access tokens, refresh tokens and breaker
 	// state in Redis as they are, for a Redis that nobody but the fleet can read or
@@ -70,14 +74,25 @@ type Options struct {
 	// Logger, when set, logs a warning when a Semaphore or RefreshTokens loses
 	// Redis and falls back to its process, or finds a corrupt or forged value, and
 	// a notice when Redis is back (default: no logging). Nothing secret is logged.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 
 	// Hook, when set, is called with a transport.Event: EventStoreDown or
 	// EventStoreUp when a Semaphore or RefreshTokens loses Redis or finds it
 	// again, EventStoreCorrupt when a refresh token, a fetch lock or a
 	// semaphore's leases in Redis were corrupt or forged (the Sources report
 	// their own token and breaker values). It must be quick (default: none).
-	Hook func(transport.Event)
+	Hook func(transport.Event) `json:"-"`
+}
+
+// Format prints the Options with the encryption key redacted, the same for every
+// verb of fmt.
+func (o Options) Format(f fmt.State, verb rune) {
+	key := "none"
+	if len(o.EncryptionKey) > 0 {
+		key = "[REDACTED]"
+	}
+	redact.Format(f, verb, fmt.Sprintf("redisstore.Options{EncryptionKey:%s Unencrypted:%t Prefix:%q LockTTL:%v PollInterval:%v LeaseTTL:%v Timeout:%v Retry:%v Logger:%t Hook:%t}",
+		key, o.Unencrypted, o.Prefix, o.LockTTL, o.PollInterval, o.LeaseTTL, o.Timeout, o.Retry, o.Logger != nil, o.Hook != nil))
 }
 
 // The defaults of Options, as its fields' comments state them.

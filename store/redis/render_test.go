@@ -3,16 +3,18 @@ package redisstore_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
-// No rendering of a Store, its RefreshTokens or a Semaphore — fmt's verbs, slog's
-// JSON and text handlers — shows the encryption key, the digest key derived from
-// it, or a refresh token the process holds. %#v of a Store used to print the
-// encryption key byte by byte.
+// No rendering of a Store, its Options, its RefreshTokens or a Semaphore — fmt's
+// verbs, slog's JSON and text handlers — shows the encryption key, the digest key
+// derived from it, or a refresh token the process holds. %#v of a Store used to
+// print the encryption key byte by byte.
 func TestRenderingsRevealNoSecret(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
@@ -31,8 +33,12 @@ func TestRenderingsRevealNoSecret(t *testing.T) {
 	secrets := append(append(testkit.ByteForms(key), testkit.ByteForms(digestKey[:])...), refresh, "acoustic org 42")
 
 	var texts []string
-	for _, v := range []any{st, rts, sem} {
+	o := options{EncryptionKey: key, Hook: func(transport.Event) {}}
+	for _, v := range []any{st, rts, sem, o, &o} {
 		texts = append(texts, testkit.Renderings(v)...)
+	}
+	if text := fmt.Sprint(o); !strings.Contains(text, "EncryptionKey:[REDACTED]") || !strings.Contains(text, "Hook:true") {
+		t.Errorf("Options render as %s; want the key redacted and the hook named", text)
 	}
 	for _, text := range texts {
 		for _, s := range secrets {
