@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 )
 
@@ -23,9 +22,6 @@ type File struct {
 // NewFile returns a File store at path. The file is created on the first save; its
 // directory must exist.
 func NewFile(path string) *File { return &File{path: path} }
-
-// String shows the path, never the tokens.
-func (f *File) String() string { return "store.File{" + f.path + "}" }
 
 // Load implements RefreshTokens.
 func (f *File) Load(_ context.Context, key string) (string, error) {
@@ -70,32 +66,5 @@ func (f *File) write(m map[string]string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".tokentrip-*")
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: writing %s: %w", f.path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: syncing %s: %w", f.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("store: replacing %s: %w", f.path, err)
-	}
-	if dir, err := os.Open(filepath.Dir(f.path)); err == nil {
-		_ = dir.Sync() // make the rename itself durable
-		dir.Close()
-	}
-	return nil
+	return writeAtomic(f.path, data)
 }

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/redact"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -86,8 +88,10 @@ func (m *MemoryTokens) Wait(ctx context.Context, key string) error {
 	return nil
 }
 
-// String never shows the tokens.
-func (m *MemoryTokens) String() string { return "store.MemoryTokens{[REDACTED]}" }
+// Format prints the same text for every verb, never a token.
+func (m *MemoryTokens) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "store.MemoryTokens{[REDACTED]}")
+}
 
 // wakeLocked wakes the waiters of key; m.mu is held.
 func (m *MemoryTokens) wakeLocked(key string) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/store"
 )
 
@@ -48,8 +49,10 @@ func TestRefreshTokenStores(t *testing.T) {
 			if got, _ := s.Load(ctx, "k"); got == "rt-1" || got == "" {
 				t.Fatalf("after rotation: %q", got)
 			}
-			if v := s.(interface{ String() string }).String(); v == "" || containsToken(v) {
-				t.Fatalf("String reveals tokens: %s", v)
+			for _, v := range testkit.Renderings(s) {
+				if v == "" || containsToken(v) {
+					t.Fatalf("a rendering reveals tokens: %s", v)
+				}
 			}
 		})
 	}

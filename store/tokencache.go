@@ -21,15 +21,15 @@ import (
 	"github.com/tokentrip/tokentrip/transport"
 )
 
-// Bounds of a TokenCache.
+// Bounds of a TokenCache, as its documentation states them.
 const (
-	// MaxCachedTokens is how many tokens a TokenCache keeps. When a save would
+	// maxCachedTokens is how many tokens a TokenCache keeps. When a save would
 	// exceed it, expired tokens go first, then those that expire soonest.
-	MaxCachedTokens = 64
-	// MaxTokenCacheFile is the largest token file a TokenCache reads or writes: a
+	maxCachedTokens = 64
+	// maxTokenCacheFile is the largest token file a TokenCache reads or writes: a
 	// save that would exceed it drops the tokens that expire soonest, and a larger
 	// file found in the directory counts as corrupt and is replaced at the next save.
-	MaxTokenCacheFile = 256 << 10
+	maxTokenCacheFile = 256 << 10
 )
 
 // Names inside a TokenCache's directory.
@@ -54,11 +54,14 @@ const (
 // Tokens are kept in one file, readable by its owner only (0600), replaced whole
 // by an atomic rename so that a reader never sees a torn file. Processes that
 // start together take an flock(2) fetch lock per credential, so that one fetches
-// and the others adopt its token; a lock dies with its process. At most
-// MaxCachedTokens tokens are kept. The directory must not be writable by others,
-// and the file must belong to the user and be private to them: a cache someone
-// else could write is refused, since a planted token names the hosts it is sent to.
-// Neither the file nor a lock file is followed if it is a symbolic link.
+// and the others adopt its token; a lock dies with its process. At most 64 tokens
+// are kept, in a file of at most 256 KiB: a save that would exceed either drops
+// expired tokens first, then those that expire soonest, and a larger file found
+// in the directory counts as corrupt and is replaced. The directory must not be
+// writable by others, and the file must belong to the user and be private to
+// them: a cache someone else could write is refused, since a planted token names
+// the hosts it is sent to. Neither the file nor a lock file is followed if it is
+// a symbolic link.
 //
 // A Store key names a credential by provider, client id, business unit and scope,
 // not by its secret or its endpoint. When one directory serves credentials that
@@ -130,9 +133,6 @@ func (c *TokenCache) fileKey(key string) string {
 	h.Write([]byte(key))
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// String shows the directory, never the tokens.
-func (c *TokenCache) String() string { return "store.TokenCache{" + c.dir + "}" }
 
 // cachedToken is a token in the file, as a Source saved it, and until when it is
 // handed out.
@@ -281,7 +281,7 @@ func (l *tokenCacheLock) Unlock(context.Context) error {
 }
 
 // prune drops unreadable and expired tokens, then those that expire soonest
-// until at most MaxCachedTokens remain and the file fits in MaxTokenCacheFile,
+// until at most maxCachedTokens remain and the file fits in maxTokenCacheFile,
 // with their lock files; keep stays. It returns the file's new content.
 func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) ([]byte, error) {
 	var drop, live []string
@@ -298,7 +298,7 @@ func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) ([]byte, er
 	slices.SortFunc(live, func(a, b string) int {
 		return cmp.Or(cmp.Compare(f.Tokens[a].Until, f.Tokens[b].Until), cmp.Compare(a, b))
 	})
-	if over := len(live) + 1 - MaxCachedTokens; over > 0 {
+	if over := len(live) + 1 - maxCachedTokens; over > 0 {
 		drop, live = append(drop, live[:over]...), live[over:]
 	}
 	for _, k := range drop {
@@ -307,8 +307,8 @@ func (c *TokenCache) prune(f *tokenFile, now time.Time, keep string) ([]byte, er
 	data, err := marshalTokens(f)
 	// Each entry costs about its own encoding: drop entries by that estimate, then
 	// encode again, until the file fits (keep alone always does).
-	for err == nil && len(data) > MaxTokenCacheFile && len(live) > 0 {
-		excess := len(data) - MaxTokenCacheFile
+	for err == nil && len(data) > maxTokenCacheFile && len(live) > 0 {
+		excess := len(data) - maxTokenCacheFile
 		for excess > 0 && len(live) > 0 {
 			k := live[0]
 			one, _ := json.Marshal(f.Tokens[k])
@@ -371,12 +371,12 @@ func (c *TokenCache) read() (tokenFile, error) {
 	if err := private(info, false); err != nil {
 		return tokenFile{}, fmt.Errorf("store: token cache %s: %w", path, err)
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, MaxTokenCacheFile+1))
+	data, err := io.ReadAll(io.LimitReader(fh, maxTokenCacheFile+1))
 	if err != nil {
 		return tokenFile{}, fmt.Errorf("store: token cache: %w", err)
 	}
-	if len(data) > MaxTokenCacheFile {
-		return tokenFile{}, fmt.Errorf("%w: token cache %s is larger than %d bytes", transport.ErrCorruptValue, path, MaxTokenCacheFile)
+	if len(data) > maxTokenCacheFile {
+		return tokenFile{}, fmt.Errorf("%w: token cache %s is larger than %d bytes", transport.ErrCorruptValue, path, maxTokenCacheFile)
 	}
 	var head struct {
 		Version int `json:"version"`
@@ -446,36 +446,3 @@ func isSymlink(path string) bool {
 
 // unlockFile releases the flock on f by closing it.
 func unlockFile(f *os.File) { _ = f.Close() }
-
-// writeAtomic replaces path with data: a private temporary file in the same
-// directory, synced, renamed over path, and the directory synced.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokens-*")
-	if err != nil {
-		return fmt.Errorf("store: token cache: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: token cache: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: token cache: writing: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("store: token cache: syncing: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("store: token cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("store: token cache: replacing %s: %w", path, err)
-	}
-	if dir, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = dir.Sync()
-		dir.Close()
-	}
-	return nil
-}

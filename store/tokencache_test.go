@@ -14,11 +14,18 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/storetest"
+	"github.com/tokentrip/tokentrip/internal/testkit"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
+)
+
+// The bounds of a TokenCache, as its documentation states them.
+const (
+	maxCachedTokens   = 64
+	maxTokenCacheFile = 256 << 10
 )
 
 func newCache(t *testing.T) (*store.TokenCache, string) {
@@ -98,8 +105,10 @@ func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
 			t.Errorf("%s: mode %v, %v; want %v", path, info.Mode().Perm(), err, want)
 		}
 	}
-	if strings.Contains(c.String(), "at-1") {
-		t.Fatalf("String shows a token: %s", c)
+	for _, v := range testkit.Renderings(c) {
+		if strings.Contains(v, "at-1") {
+			t.Fatalf("a rendering shows a token: %s", v)
+		}
 	}
 }
 
@@ -165,12 +174,12 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	}
 	// Key 0 is saved already expired; keys 1.. expire later the higher they are.
 	save(t, c, "key-0", tok(0), 0)
-	for i := 1; i <= store.MaxCachedTokens+5; i++ {
+	for i := 1; i <= maxCachedTokens+5; i++ {
 		save(t, c, fmt.Sprintf("key-%d", i), tok(i), time.Duration(i)*time.Minute)
 	}
 	ctx := context.Background()
 	kept := 0
-	for i := 0; i <= store.MaxCachedTokens+5; i++ {
+	for i := 0; i <= maxCachedTokens+5; i++ {
 		_, ok, err := storetest.Load(ctx, c, fmt.Sprintf("key-%d", i))
 		if err != nil {
 			t.Fatal(err)
@@ -182,12 +191,12 @@ func TestTokenCacheIsBounded(t *testing.T) {
 			t.Errorf("key-%d kept %v, want %v (the expired and the soonest to expire go)", i, ok, want)
 		}
 	}
-	if kept != store.MaxCachedTokens {
-		t.Fatalf("%d tokens kept, want %d", kept, store.MaxCachedTokens)
+	if kept != maxCachedTokens {
+		t.Fatalf("%d tokens kept, want %d", kept, maxCachedTokens)
 	}
 	locks, _ := filepath.Glob(filepath.Join(dir, "fetch-*.lock"))
-	if len(locks) > store.MaxCachedTokens {
-		t.Fatalf("%d lock files for %d tokens", len(locks), store.MaxCachedTokens)
+	if len(locks) > maxCachedTokens {
+		t.Fatalf("%d lock files for %d tokens", len(locks), maxCachedTokens)
 	}
 }
 
@@ -238,7 +247,7 @@ func TestTokenCacheReplacesAnUnreadableFile(t *testing.T) {
 		{"no version", []byte(`{"tokens":{}}`)},
 		{"version as text", []byte(`{"version":"1","tokens":{}}`)},
 		{"tokens as a list", []byte(`{"version":1,"tokens":[1,2]}`)},
-		{"too large", append(append([]byte(`{"version":1,"tokens":{},"pad":"`), make([]byte, store.MaxTokenCacheFile)...), `"}`...)},
+		{"too large", append(append([]byte(`{"version":1,"tokens":{},"pad":"`), make([]byte, maxTokenCacheFile)...), `"}`...)},
 		{"empty token", []byte(`{"version":1,"tokens":{"k":{"access_token":"","expiry":1,"until":99999999999999999}}}`)},
 		{"no expiry", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","until":99999999999999999}}}`)},
 	} {
@@ -401,7 +410,7 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 
 // TestTokenCacheFitsItsFile: however long the tokens (up to the 16 KiB a Source
 // accepts, of characters JSON may escape), a save keeps the file within
-// MaxTokenCacheFile by dropping the tokens that expire soonest, so that the file
+// its 256 KiB by dropping the tokens that expire soonest, so that the file
 // stays readable and the tokens saved last are found.
 func TestTokenCacheFitsItsFile(t *testing.T) {
 	for _, tt := range []struct {
@@ -426,8 +435,8 @@ func TestTokenCacheFitsItsFile(t *testing.T) {
 				}, Fetched: now}
 				save(t, c, fmt.Sprintf("key-%d", i), tok, time.Hour+time.Duration(i)*time.Second)
 				info, err := os.Stat(filepath.Join(dir, "tokens.json"))
-				if err != nil || info.Size() > store.MaxTokenCacheFile {
-					t.Fatalf("save %d: file %v, %v; want at most %d bytes", i, info.Size(), err, store.MaxTokenCacheFile)
+				if err != nil || info.Size() > maxTokenCacheFile {
+					t.Fatalf("save %d: file %v, %v; want at most %d bytes", i, info.Size(), err, maxTokenCacheFile)
 				}
 			}
 			ctx := context.Background()

@@ -13,7 +13,7 @@
 // the token of the other: after two such rounds each Transport spaces its token
 // requests, and calls in between get the 401 as it came:
 //
-//	st, err := redisstore.New(rdb) // package store/redis; rdb: a go-redis client
+//	st, err := redisstore.New(rdb, redisstore.Options{EncryptionKey: key}) // package store/redis; rdb: a go-redis client
 //	cfg := mcv1.Config{Subdomain: "mc…", ClientID: id, ClientSecret: secret}
 //	cfg.Source.Store = st // the Source's settings: provider.Common
 //	tr, err := mcv1.NewTransport(cfg)

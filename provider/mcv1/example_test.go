@@ -39,13 +39,13 @@ func ExampleNewClient() {
 // Servers that share one legacy package must share a Store: a token issued to the
 // package can revoke the one another server holds, so servers fetching their own
 // tokens would knock each other out on every call. Across processes the Store is
-// a Redis one (store/redis: redisstore.New(rdb)); here two Transports in one process
+// a Redis one (store/redis: redisstore.New(rdb, opts)); here two Transports in one process
 // stand for two servers, and a store.MemoryTokens for Redis.
 func ExampleConfig_store() {
 	mc := mcv1test.NewServer(mcv1test.WithOneTokenPerClient())
 	defer mc.Close()
 
-	shared := &store.MemoryTokens{} // a fleet: st, err := redisstore.New(rdb)
+	shared := &store.MemoryTokens{} // a fleet: st, err := redisstore.New(rdb, opts)
 	var servers []*http.Client
 	for range 2 {
 		client, err := mcv1.NewClient(mcv1.Config{

@@ -140,7 +140,7 @@ type ledger struct {
 	afterLoad  func()      // runs once, after the next Load
 	beforeSwap func()      // runs once, before the next CompareAndSwap
 	swapErr    error       // the context's error at the last CompareAndSwap
-	noPairs    bool        // behave as a store that keeps no access token (not a TokenPairs)
+	noPairs    bool        // behave as a store that keeps no access token (not a tokenpairs.Store)
 }
 
 func (l *ledger) Load(ctx context.Context, key string) (string, error) {
@@ -174,7 +174,7 @@ func (l *ledger) CompareAndSwap(ctx context.Context, key, prev, next string) err
 }
 
 // LoadPair is Load for the providers that keep the access token with the refresh
-// token (store.TokenPairs).
+// token (tokenpairs.Store).
 func (l *ledger) LoadPair(ctx context.Context, key string) (string, transport.Token, error) {
 	v, access, err := l.Memory.LoadPair(ctx, key)
 	l.loaded()

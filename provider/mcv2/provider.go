@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/internal/providerkit"
+	"github.com/tokentrip/tokentrip/internal/tokenpairs"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -213,7 +214,7 @@ const (
 // refused looks again at a refresh that failed with invalid_grant. When the store
 // holds another refresh token by now (at once, or within rotationWait), another
 // holder of the credential spent this one first: its access token, stored with
-// its successor (store.TokenPairs), is adopted when it passes the checks a token
+// its successor (tokenpairs.Store), is adopted when it passes the checks a token
 // from the network passes; without one, the successor is spent once (retry). A
 // race is never reported as rejected credentials: when it cannot be resolved, the
 // error is ErrRotatedElsewhere, which the Source's breaker ignores
@@ -255,7 +256,7 @@ func (p *Provider) rotatedElsewhere(fe *transport.FetchError, cause error) error
 
 // awaitRotation loads the stored refresh token until it is no longer spent, for
 // at most rotationWait, and returns it with the access token stored with it, if
-// the store keeps one (store.TokenPairs).
+// the store keeps one (tokenpairs.Store).
 func (p *Provider) awaitRotation(ctx context.Context, spent string) (string, transport.Token, error) {
 	deadline := time.NewTimer(rotationWait)
 	defer deadline.Stop()
@@ -279,10 +280,10 @@ func (p *Provider) awaitRotation(ctx context.Context, spent string) (string, tra
 	}
 }
 
-// loadPair loads the stored refresh token and, from a store.TokenPairs, the access
+// loadPair loads the stored refresh token and, from a tokenpairs.Store, the access
 // token stored with it.
 func (p *Provider) loadPair(ctx context.Context) (string, transport.Token, error) {
-	if tp, ok := p.cfg.RefreshTokens.(store.TokenPairs); ok {
+	if tp, ok := p.cfg.RefreshTokens.(tokenpairs.Store); ok {
 		return tp.LoadPair(ctx, p.key)
 	}
 	cur, err := p.cfg.RefreshTokens.Load(ctx, p.key)
@@ -297,7 +298,7 @@ func (p *Provider) rotate(ctx context.Context, spent, next string, tok transport
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	var err error
-	if tp, ok := p.cfg.RefreshTokens.(store.TokenPairs); ok && tok.AccessToken != "" {
+	if tp, ok := p.cfg.RefreshTokens.(tokenpairs.Store); ok && tok.AccessToken != "" {
 		err = tp.CompareAndSwapPair(ctx, p.key, spent, next, tok)
 	} else {
 		err = p.cfg.RefreshTokens.CompareAndSwap(ctx, p.key, spent, next)

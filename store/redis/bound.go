@@ -10,8 +10,8 @@ import (
 )
 
 // ErrTimeout is wrapped by the error of a Store operation that Redis did not answer
-// within the Store's timeout (WithTimeout).
-var ErrTimeout = errors.New("no answer from Redis within the Store's timeout")
+// within the Store's timeout (Options.Timeout).
+var ErrTimeout = errors.New("redisstore: no answer from Redis within the Store's timeout")
 
 // bound runs op, one Redis operation, and returns its result — or gives up when ctx
 // ends or the Store's timeout passes, whichever comes first. go-redis bounds an
@@ -23,7 +23,7 @@ var ErrTimeout = errors.New("no answer from Redis within the Store's timeout")
 //
 // Errors are wrapped with what the operation was, except redis.Nil (no such key).
 func bound[T any](ctx context.Context, s *Store, what string, op func(context.Context) (T, error), undo func(T)) (T, error) {
-	octx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	octx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	type result struct {
 		v   T
@@ -50,7 +50,7 @@ func bound[T any](ctx context.Context, s *Store, what string, op func(context.Co
 			if ctx.Err() != nil {
 				return zero, fmt.Errorf("redisstore: %s: %w", what, ctx.Err())
 			}
-			return zero, fmt.Errorf("redisstore: %s: %w (%v)", what, ErrTimeout, s.cfg.timeout)
+			return zero, fmt.Errorf("%w (%v), %s", ErrTimeout, s.cfg.Timeout, what)
 		}
 		r = <-ch // it answered just in time
 	}

@@ -1,6 +1,8 @@
 package redisstore_test
 
 import (
+	"errors"
+	"fmt"
 	"log"
 	"net/http"
 	"os"
@@ -29,8 +31,8 @@ func Example() {
 	})
 	// Tokens, refresh tokens and the breaker's state are sealed under the fleet's key:
 	// 16, 24 or 32 random bytes every process shares (New refuses to run without one
-	// unless told WithoutEncryption).
-	st, err := redisstore.New(client, redisstore.WithEncryptionKey([]byte(os.Getenv("TOKEN_KEY"))))
+	// unless told Unencrypted).
+	st, err := redisstore.New(client, redisstore.Options{EncryptionKey: []byte(os.Getenv("TOKEN_KEY"))})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func Example() {
 // Keep an Acoustic org's ten calls in flight across every process that calls it. A
 // Store that only serves semaphores keeps no secret: it may do without a key.
 func ExampleStore_Semaphore() {
-	st, err := redisstore.New(redis.NewClient(&redis.Options{Addr: "redis.internal:6379"}), redisstore.WithoutEncryption())
+	st, err := redisstore.New(redis.NewClient(&redis.Options{Addr: "redis.internal:6379"}), redisstore.Options{Unencrypted: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,4 +73,30 @@ func ExampleStore_Semaphore() {
 		log.Fatal(err)
 	}
 	_, _ = client.Post("https://api-campaign-eu-1.goacoustic.com/XMLAPI", "text/xml;charset=UTF-8", http.NoBody)
+}
+
+// Options sets every knob of a Store in one place; a zero field takes the default
+// its comment states. The encryption key is the one setting without a default:
+// without it, or an explicit Unencrypted, New refuses. New does not contact Redis.
+func ExampleOptions() {
+	client := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
+	defer client.Close()
+
+	_, err := redisstore.New(client, redisstore.Options{Prefix: "billing:"})
+	fmt.Println(errors.Is(err, redisstore.ErrNoEncryptionKey))
+
+	st, err := redisstore.New(client, redisstore.Options{
+		EncryptionKey: []byte("32 random bytes from the secrets"), // in production, from a secret manager
+		Prefix:        "billing:",                                 // keys and channels: billing:{…}
+		Timeout:       500 * time.Millisecond,                     // every Redis operation, renewals included
+		Retry:         10 * time.Second,                           // how long a part works alone after Redis failed
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	fmt.Println(st)
+	// Output:
+	// true
+	// redisstore.Store{prefix:"billing:" encrypted:true}
 }

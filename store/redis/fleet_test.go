@@ -1,48 +1,17 @@
 package redisstore_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
-	redisstore "github.com/tokentrip/tokentrip/store/redis"
-	"github.com/tokentrip/tokentrip/transport"
-)
-
-// The fleet tests run the test binary again as K processes (TestHelperProcess),
-// each with its own Source, hammering one emulator, with or without one Redis. A
-// child talks to the parent in lines on its stdout:
-//
-//	READY              set up; waiting for "go" on stdin
-//	FETCH              its Source is about to send a token request
-//	TOKEN <hash>       its Source's token changed (a hash, never the token)
-//	EVENT <kind>       store_down or store_up
-//	DONE calls=N failures=N fetches=N
-//
-// and stops after TOKENTRIP_FLEET_TOKENS distinct tokens, or when stdin closes.
-const (
-	envHelper   = "TOKENTRIP_FLEET_HELPER"
-	envEmulator = "TOKENTRIP_FLEET_EMULATOR"
-	envRedis    = "TOKENTRIP_FLEET_REDIS"
-	envTokens   = "TOKENTRIP_FLEET_TOKENS"
-	envLead     = "TOKENTRIP_FLEET_LEAD"
-	envLockTTL  = "TOKENTRIP_FLEET_LOCK_TTL"
-	envMode     = "TOKENTRIP_FLEET_MODE" // "rotation": runRotationChild (rotation_test.go)
+	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 )
 
 // TestHelperProcess is one process of the fleet; the fleet tests start it.
@@ -54,308 +23,6 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(runRotationChild())
 	}
 	os.Exit(runFleetChild())
-}
-
-func runFleetChild() int {
-	var outMu sync.Mutex
-	say := func(format string, args ...any) {
-		outMu.Lock()
-		defer outMu.Unlock()
-		fmt.Fprintf(os.Stdout, format+"\n", args...)
-	}
-	emuURL := os.Getenv(envEmulator)
-	want, _ := strconv.Atoi(os.Getenv(envTokens))
-	lead, _ := time.ParseDuration(os.Getenv(envLead))
-
-	set := transport.Settings{RefreshLead: lead, Hook: func(ev transport.Event) {
-		if ev.Kind == transport.EventStoreDown || ev.Kind == transport.EventStoreUp {
-			say("EVENT %s", ev.Kind)
-		}
-		if ev.Err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", ev.Kind, ev.Err)
-		}
-	}}
-	if addr := os.Getenv(envRedis); addr != "" {
-		lockTTL, _ := time.ParseDuration(os.Getenv(envLockTTL))
-		client := redis.NewClient(fastClientOptions(addr))
-		defer client.Close()
-		st, err := redisstore.New(client, redisstore.WithEncryptionKey(fleetKey), redisstore.WithLockTTL(lockTTL), redisstore.WithPollInterval(20*time.Millisecond))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
-		defer st.Close()
-		set.Store, set.StoreKey, set.StoreRetry = st, testKey.ID(), 500*time.Millisecond
-	}
-	src := transport.NewSource(&mcv1Provider{base: emuURL, onFetch: func() { say("FETCH") }}, set)
-	client := &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{emuURL}})}
-
-	start, quit := make(chan struct{}), make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(os.Stdin)
-		for sc.Scan() {
-			if sc.Text() == "go" {
-				close(start)
-			}
-		}
-		close(quit)
-	}()
-	say("READY")
-	select {
-	case <-start:
-	case <-quit:
-		return 0
-	}
-
-	calls, failures, seen, last := 0, 0, 0, ""
-	tick := time.NewTicker(5 * time.Millisecond) // the pace of the load, not a synchronisation
-	defer tick.Stop()
-	for want == 0 || seen < want { // want < 0: stopped
-		resp, err := client.Get(emuURL + "/hub/v1/campaigns")
-		calls++
-		if err != nil {
-			failures++
-			fmt.Fprintln(os.Stderr, "call failed:", err)
-		} else {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				failures++
-				fmt.Fprintln(os.Stderr, "call failed:", resp.Status)
-			}
-		}
-		if tok, ok := src.Current(); ok && tok.AccessToken != last {
-			last = tok.AccessToken
-			seen++
-			sum := sha256.Sum256([]byte(last))
-			say("TOKEN %s", hex.EncodeToString(sum[:6]))
-		}
-		select {
-		case <-quit:
-			want = -1 // ends the loop
-		case <-tick.C:
-		}
-	}
-	say("DONE calls=%d failures=%d fetches=%d", calls, failures, src.Stats().Fetches)
-	return 0
-}
-
-// fleet is the parent's view of its children.
-type fleet struct {
-	t        *testing.T
-	children []*child
-	lines    chan fleetLine
-	fetchers []int // the children that sent token requests, in order
-}
-
-type child struct {
-	id     int
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr bytes.Buffer
-
-	ready, exited, killed bool
-	tokens                []string // distinct tokens in the order seen
-	fetches               int
-	events                map[string]int
-	rounds                []string // the ROUND lines of a rotation child, without the word
-	done                  string   // the DONE line
-}
-
-func (c *child) current() string {
-	if len(c.tokens) == 0 {
-		return ""
-	}
-	return c.tokens[len(c.tokens)-1]
-}
-
-type fleetLine struct {
-	child int
-	text  string // "" when the child's stdout closed
-}
-
-type fleetConfig struct {
-	k       int
-	emu     string
-	redis   string // "" for none
-	tokens  int    // 0: until stopped
-	lead    time.Duration
-	lockTTL time.Duration
-	env     []string // more of the child's environment (envMode and its settings)
-}
-
-// startFleet starts k children, waits until every one is ready, and lets them go
-// at once.
-func startFleet(t *testing.T, cfg fleetConfig) *fleet {
-	t.Helper()
-	f := &fleet{t: t, lines: make(chan fleetLine, 1024)}
-	for i := range cfg.k {
-		c := &child{id: i, events: map[string]int{}}
-		c.cmd = exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		c.cmd.Env = append(os.Environ(),
-			envHelper+"=1",
-			envEmulator+"="+cfg.emu,
-			envRedis+"="+cfg.redis,
-			envTokens+"="+strconv.Itoa(cfg.tokens),
-			envLead+"="+cfg.lead.String(),
-			envLockTTL+"="+cfg.lockTTL.String(),
-		)
-		c.cmd.Env = append(c.cmd.Env, cfg.env...)
-		c.cmd.Stderr = &c.stderr
-		out, err := c.cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				f.lines <- fleetLine{child: i, text: sc.Text()}
-			}
-			f.lines <- fleetLine{child: i}
-		}()
-		f.children = append(f.children, c)
-	}
-	t.Cleanup(f.kill)
-	f.waitFor("every child ready", 60*time.Second, func() bool { return f.all(func(c *child) bool { return c.ready }) })
-	for _, c := range f.children {
-		fmt.Fprintln(c.stdin, "go")
-	}
-	return f
-}
-
-// kill ends every child still running.
-func (f *fleet) kill() {
-	for _, c := range f.children {
-		if !c.exited {
-			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
-			c.exited = true
-		}
-	}
-}
-
-// kill9 kills child i with SIGKILL, mid-whatever-it-does.
-func (f *fleet) kill9(i int) {
-	c := f.children[i]
-	if err := c.cmd.Process.Kill(); err != nil {
-		f.t.Fatal(err)
-	}
-	c.killed = true
-}
-
-// stop closes every living child's stdin and waits for all to finish.
-func (f *fleet) stop() {
-	for _, c := range f.children {
-		if !c.killed {
-			c.stdin.Close()
-		}
-	}
-	f.waitFor("every child finished", 30*time.Second, func() bool { return f.all(func(c *child) bool { return c.exited }) })
-}
-
-// all reports whether every child that was not killed satisfies cond.
-func (f *fleet) all(cond func(*child) bool) bool {
-	for _, c := range f.children {
-		if !c.killed && !cond(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// converged returns the token every living child is using, or "".
-func (f *fleet) converged() string {
-	tok := ""
-	for _, c := range f.children {
-		if c.killed {
-			continue
-		}
-		if c.current() == "" || (tok != "" && c.current() != tok) {
-			return ""
-		}
-		tok = c.current()
-	}
-	return tok
-}
-
-// waitFor consumes the children's lines until cond holds; the deadline only bounds
-// a broken run.
-func (f *fleet) waitFor(what string, limit time.Duration, cond func() bool) {
-	f.t.Helper()
-	deadline := time.NewTimer(limit)
-	defer deadline.Stop()
-	for !cond() {
-		select {
-		case l := <-f.lines:
-			f.apply(l)
-		case <-deadline.C:
-			f.t.Fatalf("waiting for %s: not done after %v\n%s", what, limit, f.describe())
-		}
-	}
-}
-
-func (f *fleet) apply(l fleetLine) {
-	c := f.children[l.child]
-	word, rest, _ := strings.Cut(l.text, " ")
-	switch word {
-	case "":
-		_ = c.cmd.Wait()
-		c.exited = true
-	case "READY":
-		c.ready = true
-	case "FETCH":
-		c.fetches++
-		f.fetchers = append(f.fetchers, c.id)
-	case "TOKEN":
-		c.tokens = append(c.tokens, rest)
-	case "EVENT":
-		c.events[rest]++
-	case "ROUND":
-		c.rounds = append(c.rounds, rest)
-	case "DONE":
-		c.done = rest
-	}
-}
-
-func (f *fleet) describe() string {
-	var b strings.Builder
-	for _, c := range f.children {
-		fmt.Fprintf(&b, "child %d: killed=%t exited=%t fetches=%d tokens=%v events=%v rounds=%q done=%q stderr=%q\n",
-			c.id, c.killed, c.exited, c.fetches, c.tokens, c.events, c.rounds, c.done, lastLines(c.stderr.String(), 5))
-	}
-	return b.String()
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(len(lines)-n, 0):], " | ")
-}
-
-// checkDone fails the test unless every child that finished made calls and had no
-// failures; it returns the total of calls.
-func (f *fleet) checkDone() int {
-	f.t.Helper()
-	total := 0
-	for _, c := range f.children {
-		if c.killed {
-			continue
-		}
-		var calls, failures, fetches int
-		if _, err := fmt.Sscanf(c.done, "calls=%d failures=%d fetches=%d", &calls, &failures, &fetches); err != nil {
-			f.t.Fatalf("child %d: DONE line %q: %v\n%s", c.id, c.done, err, f.describe())
-		}
-		if calls == 0 || failures != 0 {
-			f.t.Errorf("child %d: %d calls, %d failed; want calls and no failures\n%s", c.id, calls, failures, f.describe())
-		}
-		total += calls
-	}
-	return total
 }
 
 // fleetK is the fleet size the tests use; TOKENTRIP_FLEET_K="1,2,4,8" measures
@@ -510,5 +177,98 @@ func TestFleetKeepsWorkingWhileRedisIsDown(t *testing.T) {
 	}
 	if alone < k {
 		t.Fatalf("while Redis was down: %d token requests; each of %d processes should have fetched alone", alone, k)
+	}
+}
+
+// TestFleetRotationRace runs K processes of one user's mcv2 credential, each with
+// 50 callers, their tokens expiring together round after round, sharing the
+// rotating refresh token through one real Redis. With the refresh token alone
+// shared, every round is a race: every process refreshes at once, Marketing Cloud
+// grants one and refuses the others, and the losers adopt the winner's access and
+// refresh tokens. With the access token shared too, the fetch lock makes it one
+// refresh per round. Either way: no failed call, no failed fetch, no breaker
+// change, one grant per round, and an unbroken chain of refresh tokens.
+func TestFleetRotationRace(t *testing.T) {
+	r := startRedis(t)
+	const (
+		callers = 50
+		rounds  = 4
+	)
+	for _, shareTokens := range []bool{false, true} {
+		for _, k := range []int{2, 4} {
+			name := fmt.Sprintf("K=%d, refresh token shared", k)
+			if shareTokens {
+				name += ", access token shared"
+			}
+			t.Run(name, func(t *testing.T) {
+				ctx := context.Background()
+				r.Client().FlushAll(ctx)
+				clock := newClock()
+				emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
+				defer emu.Close()
+
+				// The user authorises the app once.
+				user := authorise(t, emu, rotationConfig(emu.URL, r.newStore(options{}), clock.Now))
+				emu.ResetStats()
+
+				env := []string{envMode + "=rotation", envClockStart + "=" + strconv.FormatInt(clock.Now().UnixNano(), 10),
+					envCallers + "=" + strconv.Itoa(callers), envShareTokens + "=0"}
+				if shareTokens {
+					env[3] = envShareTokens + "=1"
+				}
+				f := startFleet(t, fleetConfig{k: k, emu: emu.URL, redis: r.Addr(), env: env})
+				totalFailed, totalRequests, totalGrants := 0, 0, 0
+				for round := 1; round <= rounds; round++ {
+					before := emu.Stats()
+					clock.Advance(rotationStep)
+					for _, c := range f.children {
+						fmt.Fprintf(c.stdin, "round %d\n", round)
+					}
+					f.waitFor(fmt.Sprintf("round %d in every process", round), 60*time.Second, func() bool {
+						return f.all(func(c *child) bool { return len(c.rounds) >= round })
+					})
+					after := emu.Stats()
+					grants := after.TokensIssued - before.TokensIssued
+					requests := after.TokenRequestsByGrant[emulator.GrantRefreshToken] - before.TokenRequestsByGrant[emulator.GrantRefreshToken]
+					failed, tokens := 0, map[string]bool{}
+					for _, c := range f.children {
+						var n int
+						var tok string
+						if _, err := fmt.Sscanf(c.rounds[round-1], strconv.Itoa(round)+" failed=%d token=%s", &n, &tok); err != nil {
+							t.Fatalf("child %d: ROUND line %q: %v", c.id, c.rounds[round-1], err)
+						}
+						failed += n
+						tokens[tok] = true
+					}
+					t.Logf("round %d: %d of %d calls failed; %d refresh_token requests, %d granted; %d token(s) in use",
+						round, failed, k*callers, requests, grants, len(tokens))
+					if failed != 0 || grants != 1 || len(tokens) != 1 {
+						t.Errorf("round %d: %d failed calls, %d grants, %d tokens in use; want 0, 1 and 1\n%s", round, failed, grants, len(tokens), f.describe())
+					}
+					if shareTokens && requests != 1 {
+						t.Errorf("round %d: %d refresh requests with the access token shared, want 1", round, requests)
+					}
+					totalFailed, totalRequests, totalGrants = totalFailed+failed, totalRequests+requests, totalGrants+grants
+				}
+				f.stop()
+				for _, c := range f.children {
+					if c.done != "fetch_failed=0 breaker=0" {
+						t.Errorf("child %d: %s; want no failed fetch and no breaker change\n%s", c.id, c.done, f.describe())
+					}
+				}
+				st := emu.Stats()
+				t.Logf("FIGURE rotation race: K=%d × %d callers × %d rounds, access token shared %t: %d failed calls of %d; %d refresh_token requests, %d granted (%.1f per round), refused as reused %d, unknown %d",
+					k, callers, rounds, shareTokens, totalFailed, k*callers*rounds, totalRequests, totalGrants, float64(totalGrants)/rounds,
+					st.Rejections[emulator.ReasonReusedGrant], st.Rejections[emulator.ReasonInvalidGrant])
+				if st.Rejections[emulator.ReasonInvalidGrant] != 0 || st.Rejections[emulator.ReasonReusedGrant] != totalRequests-totalGrants {
+					t.Errorf("rejections %v: every refused request must be a lost race, never an unknown token", st.Rejections)
+				}
+				// The chain is intact: the refresh token in Redis works.
+				clock.Advance(rotationStep)
+				if _, err := user.Fetch(ctx); err != nil {
+					t.Errorf("the stored refresh token after %d rounds: %v", rounds, err)
+				}
+			})
+		}
 	}
 }

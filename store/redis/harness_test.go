@@ -1,13 +1,12 @@
 package redisstore_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -18,14 +17,11 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/tokentrip/tokentrip/internal/emulator"
-	"github.com/tokentrip/tokentrip/internal/manualclock"
-	"github.com/tokentrip/tokentrip/internal/storekey"
-	"github.com/tokentrip/tokentrip/store"
-	redisstore "github.com/tokentrip/tokentrip/store/redis"
-	"github.com/tokentrip/tokentrip/transport"
 )
+
+// The harness starts the processes the tests run against: a Redis of their own
+// (redisServer), and the children of the fleet tests (fleet; the children's side
+// is in children_test.go).
 
 func TestMain(m *testing.M) {
 	redis.SetLogger(quiet{}) // the tests stop Redis on purpose; go-redis would log every refused dial
@@ -228,114 +224,221 @@ func fastClientOptions(addr string) *redis.Options {
 	}
 }
 
-// fleetKey is the encryption key the test fleets share.
-var fleetKey = []byte("tokentrip test fleet key 32 byte")
-
-// newStore returns a Store sealed under fleetKey (unless opts give another key) on
-// a new client of r (a process of the fleet, as far as Redis can tell), closed at
-// cleanup.
-func (r *redisServer) newStore(opts ...redisstore.Option) *redisstore.Store {
-	r.t.Helper()
-	return r.newStoreWith(append([]redisstore.Option{redisstore.WithEncryptionKey(fleetKey)}, opts...)...)
+// fleet is the parent's view of its children: started processes of this test
+// binary (TestHelperProcess), each telling its progress in lines on its stdout.
+type fleet struct {
+	t        *testing.T
+	children []*child
+	lines    chan fleetLine
+	fetchers []int // the children that sent token requests, in order
 }
 
-// testTimeout is the Store timeout of the tests' Stores, unless a test sets its own:
-// longer than the default, for a machine that runs the race detector on a few shared
-// cores; the tests of the bound set short ones.
-const testTimeout = 10 * time.Second
+type child struct {
+	id     int
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr bytes.Buffer
 
-// newPlainStore is newStore WithoutEncryption.
-func (r *redisServer) newPlainStore(opts ...redisstore.Option) *redisstore.Store {
-	r.t.Helper()
-	return r.newStoreWith(append([]redisstore.Option{redisstore.WithoutEncryption()}, opts...)...)
+	ready, exited, killed bool
+	tokens                []string // distinct tokens in the order seen
+	fetches               int
+	events                map[string]int
+	rounds                []string // the ROUND lines of a rotation child, without the word
+	done                  string   // the DONE line
 }
 
-func (r *redisServer) newStoreWith(opts ...redisstore.Option) *redisstore.Store {
-	r.t.Helper()
-	st, err := redisstore.New(r.Client(), append([]redisstore.Option{redisstore.WithTimeout(testTimeout)}, opts...)...)
-	if err != nil {
-		r.t.Fatal(err)
+func (c *child) current() string {
+	if len(c.tokens) == 0 {
+		return ""
 	}
-	r.t.Cleanup(func() { st.Close() })
-	return st
+	return c.tokens[len(c.tokens)-1]
 }
 
-// mcv1Provider is a minimal Marketing Cloud legacy provider for these tests: it
-// asks the emulator at base for a token with the default client, and, with rts,
-// redeems and rotates an offline refresh token kept under rtKey. onFetch, if set,
-// runs before each request is sent.
-type mcv1Provider struct {
-	base    string
-	now     func() time.Time
-	rts     store.RefreshTokens
-	onFetch func()
-	client  *http.Client
+type fleetLine struct {
+	child int
+	text  string // "" when the child's stdout closed
 }
 
-const rtKey = "mcv1 offline refresh token"
+type fleetConfig struct {
+	k       int
+	emu     string
+	redis   string // "" for none
+	tokens  int    // 0: until stopped
+	lead    time.Duration
+	lockTTL time.Duration
+	env     []string // more of the child's environment (envMode and its settings)
+}
 
-func (p *mcv1Provider) Fetch(ctx context.Context) (transport.Token, error) {
-	body := map[string]string{"clientId": emulator.MCv1ClientID, "clientSecret": emulator.MCv1ClientSecret}
-	var spent string
-	if p.rts != nil {
-		var err error
-		if spent, err = p.rts.Load(ctx, rtKey); err != nil {
-			return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+// startFleet starts k children, waits until every one is ready, and lets them go
+// at once.
+func startFleet(t *testing.T, cfg fleetConfig) *fleet {
+	t.Helper()
+	f := &fleet{t: t, lines: make(chan fleetLine, 1024)}
+	for i := range cfg.k {
+		c := &child{id: i, events: map[string]int{}}
+		c.cmd = exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+		c.cmd.Env = append(os.Environ(),
+			envHelper+"=1",
+			envEmulator+"="+cfg.emu,
+			envRedis+"="+cfg.redis,
+			envTokens+"="+strconv.Itoa(cfg.tokens),
+			envLead+"="+cfg.lead.String(),
+			envLockTTL+"="+cfg.lockTTL.String(),
+		)
+		c.cmd.Env = append(c.cmd.Env, cfg.env...)
+		c.cmd.Stderr = &c.stderr
+		out, err := c.cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if spent != "" {
-			body["refreshToken"] = spent
-		} else {
-			body["accessType"] = "offline"
+		if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
 		}
+		if err := c.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				f.lines <- fleetLine{child: i, text: sc.Text()}
+			}
+			f.lines <- fleetLine{child: i}
+		}()
+		f.children = append(f.children, c)
 	}
-	if p.onFetch != nil {
-		p.onFetch()
+	t.Cleanup(f.kill)
+	f.waitFor("every child ready", 60*time.Second, func() bool { return f.all(func(c *child) bool { return c.ready }) })
+	for _, c := range f.children {
+		fmt.Fprintln(c.stdin, "go")
 	}
-	data, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+emulator.MCv1TokenPath, bytes.NewReader(data))
-	if err != nil {
-		return transport.Token{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	client := p.client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	sent := time.Now()
-	if p.now != nil {
-		sent = p.now()
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return transport.Token{}, &transport.FetchError{Kind: transport.ErrCredentialsRejected, Provider: "test", StatusCode: resp.StatusCode, Message: string(raw)}
-	}
-	var ans struct {
-		AccessToken  string `json:"accessToken"`
-		ExpiresIn    int    `json:"expiresIn"`
-		RefreshToken string `json:"refreshToken"`
-	}
-	if err := json.Unmarshal(raw, &ans); err != nil {
-		return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
-	}
-	if p.rts != nil && ans.RefreshToken != "" {
-		// Store the successor before the access token is used; a lost race keeps
-		// the winner's, which is valid too.
-		if err := p.rts.CompareAndSwap(context.WithoutCancel(ctx), rtKey, spent, ans.RefreshToken); err != nil && err != store.ErrConflict {
-			return transport.Token{}, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: "test", Err: err}
+	return f
+}
+
+// kill ends every child still running.
+func (f *fleet) kill() {
+	for _, c := range f.children {
+		if !c.exited {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+			c.exited = true
 		}
 	}
-	return transport.Token{AccessToken: ans.AccessToken, Expiry: sent.Add(time.Duration(ans.ExpiresIn) * time.Second)}, nil
 }
 
-// testKey is the StoreKey of the emulator's default client.
-var testKey = storekey.Key{Provider: "mcv1", ClientID: emulator.MCv1ClientID, AccountID: "518000123", Scope: "email_read"}
+// kill9 kills child i with SIGKILL, mid-whatever-it-does.
+func (f *fleet) kill9(i int) {
+	c := f.children[i]
+	if err := c.cmd.Process.Kill(); err != nil {
+		f.t.Fatal(err)
+	}
+	c.killed = true
+}
 
-// fakeClock is a clock the test moves by hand, shared by Sources and the emulator.
-type fakeClock = manualclock.Clock
+// stop closes every living child's stdin and waits for all to finish.
+func (f *fleet) stop() {
+	for _, c := range f.children {
+		if !c.killed {
+			c.stdin.Close()
+		}
+	}
+	f.waitFor("every child finished", 30*time.Second, func() bool { return f.all(func(c *child) bool { return c.exited }) })
+}
 
-func newClock() *fakeClock { return manualclock.New(time.Now()) }
+// all reports whether every child that was not killed satisfies cond.
+func (f *fleet) all(cond func(*child) bool) bool {
+	for _, c := range f.children {
+		if !c.killed && !cond(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// converged returns the token every living child is using, or "".
+func (f *fleet) converged() string {
+	tok := ""
+	for _, c := range f.children {
+		if c.killed {
+			continue
+		}
+		if c.current() == "" || (tok != "" && c.current() != tok) {
+			return ""
+		}
+		tok = c.current()
+	}
+	return tok
+}
+
+// waitFor consumes the children's lines until cond holds; the deadline only bounds
+// a broken run.
+func (f *fleet) waitFor(what string, limit time.Duration, cond func() bool) {
+	f.t.Helper()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case l := <-f.lines:
+			f.apply(l)
+		case <-deadline.C:
+			f.t.Fatalf("waiting for %s: not done after %v\n%s", what, limit, f.describe())
+		}
+	}
+}
+
+func (f *fleet) apply(l fleetLine) {
+	c := f.children[l.child]
+	word, rest, _ := strings.Cut(l.text, " ")
+	switch word {
+	case "":
+		_ = c.cmd.Wait()
+		c.exited = true
+	case "READY":
+		c.ready = true
+	case "FETCH":
+		c.fetches++
+		f.fetchers = append(f.fetchers, c.id)
+	case "TOKEN":
+		c.tokens = append(c.tokens, rest)
+	case "EVENT":
+		c.events[rest]++
+	case "ROUND":
+		c.rounds = append(c.rounds, rest)
+	case "DONE":
+		c.done = rest
+	}
+}
+
+func (f *fleet) describe() string {
+	var b strings.Builder
+	for _, c := range f.children {
+		fmt.Fprintf(&b, "child %d: killed=%t exited=%t fetches=%d tokens=%v events=%v rounds=%q done=%q stderr=%q\n",
+			c.id, c.killed, c.exited, c.fetches, c.tokens, c.events, c.rounds, c.done, lastLines(c.stderr.String(), 5))
+	}
+	return b.String()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], " | ")
+}
+
+// checkDone fails the test unless every child that finished made calls and had no
+// failures; it returns the total of calls.
+func (f *fleet) checkDone() int {
+	f.t.Helper()
+	total := 0
+	for _, c := range f.children {
+		if c.killed {
+			continue
+		}
+		var calls, failures, fetches int
+		if _, err := fmt.Sscanf(c.done, "calls=%d failures=%d fetches=%d", &calls, &failures, &fetches); err != nil {
+			f.t.Fatalf("child %d: DONE line %q: %v\n%s", c.id, c.done, err, f.describe())
+		}
+		if calls == 0 || failures != 0 {
+			f.t.Errorf("child %d: %d calls, %d failed; want calls and no failures\n%s", c.id, calls, failures, f.describe())
+		}
+		total += calls
+	}
+	return total
+}

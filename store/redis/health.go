@@ -21,32 +21,40 @@ type health struct {
 	until time.Time
 }
 
+// available reports whether the part may ask Redis: it has not failed, or its
+// retry time has come.
 func (h *health) available() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return !h.down || !time.Now().Before(h.until)
 }
 
-func (h *health) failed(err error) {
+// mark books the outcome of asking Redis — err nil when it answered — and reports
+// a change once each way: EventStoreDown with the first failure, EventStoreUp
+// with the first answer after it. Each failure moves the retry time.
+func (h *health) mark(err error) {
+	down := err != nil
 	h.mu.Lock()
-	first := !h.down
-	h.down, h.until = true, time.Now().Add(h.s.cfg.retry)
-	h.mu.Unlock()
-	if first {
-		h.report(transport.Event{Kind: transport.EventStoreDown, Err: err})
+	changed := h.down != down
+	h.down = down
+	if down {
+		h.until = time.Now().Add(h.s.cfg.Retry)
 	}
-}
-
-func (h *health) worked() {
-	h.mu.Lock()
-	back := h.down
-	h.down = false
 	h.mu.Unlock()
-	if back {
+	switch {
+	case changed && down:
+		h.report(transport.Event{Kind: transport.EventStoreDown, Err: err})
+	case changed:
 		h.report(transport.Event{Kind: transport.EventStoreUp})
 	}
 }
 
+// corrupt reports a corrupt or forged value the part found in Redis.
+func (h *health) corrupt(err error) {
+	h.report(transport.Event{Kind: transport.EventStoreCorrupt, Err: err})
+}
+
+// report hands ev to the Store's hook and logger, naming the part.
 func (h *health) report(ev transport.Event) {
 	ev.Source = "redisstore " + h.what
 	h.s.report(ev)
@@ -59,10 +67,10 @@ func (s *Store) report(ev transport.Event) {
 		ev.Source = "redisstore"
 	}
 	ev.Time = time.Now()
-	if s.cfg.hook != nil {
-		s.cfg.hook(ev)
+	if s.cfg.Hook != nil {
+		s.cfg.Hook(ev)
 	}
-	l := s.cfg.logger
+	l := s.cfg.Logger
 	if l == nil {
 		return
 	}

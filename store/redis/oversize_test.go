@@ -32,30 +32,22 @@ func (c countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// countingStore returns a Store (sealed, or plain) on a client of r that counts
-// the bytes it reads into read.
-func (r *redisServer) countingStore(sealed bool, read *atomic.Int64, opts ...redisstore.Option) *redisstore.Store {
+// countingStore returns a Store with the settings of o (and testTimeout) on a
+// client of r that counts the bytes it reads into read.
+func (r *redisServer) countingStore(read *atomic.Int64, o options) *redisstore.Store {
 	r.t.Helper()
-	o := fastClientOptions(r.Addr())
-	o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	co := fastClientOptions(r.Addr())
+	co.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		return countingConn{Conn: c, read: read}, nil
 	}
-	c := redis.NewClient(o)
+	c := redis.NewClient(co)
 	r.t.Cleanup(func() { c.Close() })
-	mode := redisstore.WithEncryptionKey(fleetKey)
-	if !sealed {
-		mode = redisstore.WithoutEncryption()
-	}
-	st, err := redisstore.New(c, append([]redisstore.Option{mode, redisstore.WithTimeout(testTimeout)}, opts...)...)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { st.Close() })
-	return st
+	o.Timeout = testTimeout
+	return r.storeOn(c, o)
 }
 
 // A value far larger than anything tokentrip writes — under the token's key, the
@@ -91,10 +83,10 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 				huge := strings.Repeat("A", tt.size)
 				ev := &eventrec.Recorder{}
 				var read atomic.Int64
-				st := r.countingStore(sealed, &read, redisstore.WithHook(ev.Hook))
+				st := r.countingStore(&read, options{Unencrypted: !sealed, Hook: ev.Hook})
 				switch tt.kind {
 				case "token", "breaker":
-					if err := planter.Set(ctx, redisKey(tt.kind), huge, time.Hour).Err(); err != nil {
+					if err := planter.Set(ctx, redisKey(mcv2Key.ID(), tt.kind), huge, time.Hour).Err(); err != nil {
 						t.Fatal(err)
 					}
 					emu := mcv2test.NewServer()
@@ -122,13 +114,12 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 					if resp.StatusCode != http.StatusOK || emu.Stats().TokenRequests != 1 {
 						t.Errorf("call %s with %d token requests; want 200 OK and 1", resp.Status, emu.Stats().TokenRequests)
 					}
-					if n := raw.StrLen(ctx, redisKey(tt.kind)).Val(); n >= int64(tt.size) {
+					if n := raw.StrLen(ctx, redisKey(mcv2Key.ID(), tt.kind)).Val(); n >= int64(tt.size) {
 						t.Errorf("the planted value is still there (%d bytes)", n)
 					}
 				default: // a field of a refresh token's entry
-					const key = "mcv2/user-1"
 					rts := st.RefreshTokens()
-					if err := rts.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+					if err := rts.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 						t.Fatal(err)
 					}
 					keys := raw.Keys(ctx, "*").Val()
@@ -139,20 +130,17 @@ func TestOversizedValuesAreNotRead(t *testing.T) {
 						t.Fatal(err)
 					}
 					read.Store(0)
-					v, err := rts.Load(ctx, key)
+					v, err := rts.Load(ctx, userKey)
 					t.Logf("FIGURE oversized %s, %s: Load %q, %v; %d bytes read from Redis, %d store_corrupt",
 						tt.name, mode, v, err, read.Load(), ev.Count(transport.EventStoreCorrupt))
 					if v != "rt-1" || err != nil {
 						t.Errorf("Load: %q, %v; want the process's own rt-1", v, err)
 					}
-					if err := rts.CompareAndSwap(ctx, key, "rt-1", "rt-2"); err != nil {
+					if err := rts.CompareAndSwap(ctx, userKey, "rt-1", "rt-2"); err != nil {
 						t.Fatalf("the next rotation over the planted value: %v", err)
 					}
-					fresh := r.newStore()
-					if !sealed {
-						fresh = r.newPlainStore()
-					}
-					if v, err := fresh.RefreshTokens().Load(ctx, key); v != "rt-2" || err != nil {
+					fresh := r.newStore(options{Unencrypted: !sealed})
+					if v, err := fresh.RefreshTokens().Load(ctx, userKey); v != "rt-2" || err != nil {
 						t.Errorf("a fresh process loads %q, %v; want rt-2", v, err)
 					}
 				}

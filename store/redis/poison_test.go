@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/tokentrip/tokentrip/internal/storetest"
 	"github.com/tokentrip/tokentrip/internal/tokenwire"
 	"github.com/tokentrip/tokentrip/provider"
+	"github.com/tokentrip/tokentrip/provider/mcv1/mcv1test"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
@@ -27,29 +26,29 @@ import (
 // server-to-server client keeps its token and breaker under.
 var mcv2Key = storekey.Key{Provider: "mcv2", ClientID: emulator.MCv2ClientID}
 
-func redisKey(kind string) string { return redisstore.DefaultPrefix + "{" + mcv2Key.ID() + "}:" + kind }
+// anotherKey is the encryption key of another fleet.
+var anotherKey = []byte("another fleet's key, 32 bytes!!!")
 
 // plainToken is a token entry as the Store writes it without a key.
 func plainToken(tok, rest string, fetched time.Time, life time.Duration) string {
 	return fmt.Sprintf(`{"a":%q,"e":%d,"r":%q,"s":%q,"f":%d}`, tok, fetched.Add(life).UnixNano(), rest, rest, fetched.UnixNano())
 }
 
-// sealedWith returns what a Store with opts writes for a token entry (or, with
-// breaker, a breaker state): the bytes an attacker could copy, or a process with
-// another key would write.
-func sealedWith(t *testing.T, r *redisServer, breaker bool, tok storetest.Stored, opts ...redisstore.Option) string {
+// written returns what a Store with the settings of o writes under the credential
+// id for tok (or, with breaker, for a breaker state): the bytes an attacker could
+// copy, or a process with another key would write. It leaves Redis as it was.
+func written(t *testing.T, r *redisServer, o options, id string, breaker bool, tok storetest.Stored) string {
 	t.Helper()
 	ctx := context.Background()
-	st := r.newStore(opts...)
-	raw := r.Client()
+	st := r.newStore(o)
 	kind := "token"
 	if breaker {
 		kind = "breaker"
-		if err := st.Put(ctx, mcv2Key.ID()+":breaker", tokenwire.Breaker{Failures: 1}.Encode(), time.Hour); err != nil {
+		if err := st.Put(ctx, id+":breaker", tokenwire.Breaker{Failures: 1}.Encode(), time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		l, err := st.Lock(ctx, mcv2Key.ID())
+		l, err := st.Lock(ctx, id)
 		if err != nil || l == nil {
 			t.Fatalf("lock: %v, %v", l, err)
 		}
@@ -58,62 +57,13 @@ func sealedWith(t *testing.T, r *redisServer, breaker bool, tok storetest.Stored
 		}
 		l.Unlock(ctx)
 	}
-	v, err := raw.Get(ctx, redisKey(kind)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.Del(ctx, redisKey(kind))
-	return v
-}
-
-// sealedFor returns what the fleet's Store writes for tok under the credential id
-// (a StoreKey.ID): a genuine sealed value of another credential.
-func sealedFor(t *testing.T, r *redisServer, id string, tok storetest.Stored) string {
-	t.Helper()
-	ctx := context.Background()
-	st := r.newStore()
-	l, err := st.Lock(ctx, id)
-	if err != nil || l == nil {
-		t.Fatalf("lock: %v, %v", l, err)
-	}
-	if err := l.Save(ctx, tok.Value(), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	l.Unlock(ctx)
 	raw := r.Client()
-	rk := redisstore.DefaultPrefix + "{" + id + "}:token"
-	v, err := raw.Get(ctx, rk).Result()
+	v, err := raw.Get(ctx, redisKey(id, kind)).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw.Del(ctx, rk)
+	raw.Del(ctx, redisKey(id, kind))
 	return v
-}
-
-// recordingBase sends API calls to the emulator and answers any other host itself,
-// remembering the Authorization header each host was sent.
-type recordingBase struct {
-	mu   sync.Mutex
-	seen map[string][]string // host → Authorization headers
-}
-
-func (b *recordingBase) RoundTrip(req *http.Request) (*http.Response, error) {
-	b.mu.Lock()
-	if b.seen == nil {
-		b.seen = map[string][]string{}
-	}
-	b.seen[req.URL.Host] = append(b.seen[req.URL.Host], req.Header.Get("Authorization"))
-	b.mu.Unlock()
-	if strings.HasPrefix(req.URL.Host, "127.0.0.1") {
-		return http.DefaultTransport.RoundTrip(req)
-	}
-	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("ok")), Header: http.Header{}, Request: req}, nil
-}
-
-func (b *recordingBase) authorizations(host string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.seen[host]
 }
 
 // TestPoisonedStoreValues writes what an attacker with write access to Redis, a
@@ -130,9 +80,10 @@ func TestPoisonedStoreValues(t *testing.T) {
 	evil.Token.RESTInstanceURL, evil.Token.SOAPInstanceURL = "https://evil.example/", "https://evil.example/"
 
 	type poison struct {
-		name  string
-		kind  string // the key written: "token", "breaker", "lock", "token-hash"
-		value func(t *testing.T, emu string) string
+		name string
+		kind string // the key written: "token", "breaker", "lock", "token-hash"
+		// value is what is written, for the emulator at emu, with a key or without.
+		value func(t *testing.T, emu string, sealed bool) string
 		// forgeable: a well-formed value with a plausible token, which only a key
 		// stops: without one it is adopted, rejected by the API and replaced.
 		forgeable bool
@@ -143,53 +94,39 @@ func TestPoisonedStoreValues(t *testing.T) {
 		// genuine token of another credential is used); tried with a key only.
 		keyOnly bool
 	}
+	type valueFunc = func(t *testing.T, emu string, sealed bool) string
 	const nineNines = `"9999-12-31T23:59:59Z"`
-	literal := func(v string) func(*testing.T, string) string { return func(*testing.T, string) string { return v } }
+	literal := func(v string) valueFunc { return func(*testing.T, string, bool) string { return v } }
+	forged := func(tok, rest string) valueFunc {
+		return func(*testing.T, string, bool) string { return plainToken(tok, rest, now, 20*time.Minute) }
+	}
+	// writtenBy is what a Store with the settings of o writes for tok, under the
+	// credential's keys unless id names another's.
+	writtenBy := func(o options, id string, breaker bool, tok storetest.Stored) valueFunc {
+		return func(t *testing.T, _ string, _ bool) string { return written(t, r, o, id, breaker, tok) }
+	}
+	// genuine is what a Store of the fleet writes for tok, with a key or without.
+	genuine := func(breaker bool, tok storetest.Stored) valueFunc {
+		return func(t *testing.T, _ string, sealed bool) string {
+			return written(t, r, options{Unencrypted: !sealed}, mcv2Key.ID(), breaker, tok)
+		}
+	}
+	old := storetest.Stored{Token: transport.Token{AccessToken: "genuine-but-old", Expiry: now.Add(-time.Hour)}, Fetched: now.Add(-80 * time.Minute)}
 	poisons := []poison{
 		{name: "token: {}", kind: "token", value: literal(`{}`)},
 		{name: "token: null", kind: "token", value: literal(`null`)},
 		{name: "token: not JSON", kind: "token", value: literal(`<html>gateway timeout</html>`)},
 		{name: "token: the old gobreaker format", kind: "token", value: literal(`{"state":2,"generation":7,"counts":{"requests":0},"expiry":` + nineNines + `}`)},
-		{name: "token: forged instance URL https://evil.example/", kind: "token", value: func(*testing.T, string) string {
-			return plainToken("forged-token", "https://evil.example/", now, 20*time.Minute)
-		}},
-		{name: "token: http:// instance URL", kind: "token", value: func(*testing.T, string) string {
-			return plainToken("forged-token", "http://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com/", now, 20*time.Minute)
-		}},
-		{name: "token: expiry in 9999", kind: "token", value: func(*testing.T, string) string {
-			return fmt.Sprintf(`{"a":"forged-token","e":%d,"f":%d}`, int64(1<<63-1), now.UnixNano())
-		}},
-		{name: "token: CR LF in the token", kind: "token", value: func(*testing.T, string) string {
-			return plainToken("forged\r\nX-Evil: 1", "", now, 20*time.Minute)
-		}},
-		{name: "token: truncated sealed value", kind: "token", value: func(t *testing.T, _ string) string {
-			v := sealedWith(t, r, false, good)
-			return v[:len(v)-5]
-		}},
-		{name: "token: sealed with another key", kind: "token", value: func(t *testing.T, _ string) string {
-			return sealedWith(t, r, false, good, redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!")))
-		}},
-		{name: "token: sealed with the fleet's key, instance URL https://evil.example/", kind: "token", value: func(t *testing.T, _ string) string {
-			return sealedWith(t, r, false, evil)
-		}},
+		{name: "token: forged instance URL https://evil.example/", kind: "token", value: forged("forged-token", "https://evil.example/")},
+		{name: "token: http:// instance URL", kind: "token", value: forged("forged-token", "http://mc563885gzs27c5t9-63k636tzgm.rest.marketingcloudapis.com/")},
+		{name: "token: expiry in 9999", kind: "token", value: literal(fmt.Sprintf(`{"a":"forged-token","e":%d,"f":%d}`, int64(1<<63-1), now.UnixNano()))},
+		{name: "token: CR LF in the token", kind: "token", value: forged("forged\r\nX-Evil: 1", "")},
+		{name: "token: sealed with the fleet's key, instance URL https://evil.example/", kind: "token", value: writtenBy(options{}, mcv2Key.ID(), false, evil)},
 		{name: "token: a hash under the token's key", kind: "token-hash", value: literal("x")},
-		{name: "token: sealed with the fleet's key, expired an hour ago", kind: "token", stale: true, value: func(t *testing.T, _ string) string {
-			old := storetest.Stored{Token: transport.Token{AccessToken: "genuine-but-old", Expiry: now.Add(-time.Hour)}, Fetched: now.Add(-80 * time.Minute)}
-			if strings.Contains(t.Name(), "without") {
-				return plainToken("genuine-but-old", "", now.Add(-80*time.Minute), 20*time.Minute)
-			}
-			return sealedWith(t, r, false, old)
-		}},
-		{name: "token: sealed with the fleet's key for another credential, copied", kind: "token", keyOnly: true, value: func(t *testing.T, _ string) string {
-			return sealedFor(t, r, storekey.Key{Provider: "mcv2", ClientID: "another-client"}.ID(), good)
-		}},
-		{name: "token: a sealed breaker state copied to the token's key", kind: "token", value: func(t *testing.T, _ string) string {
-			if strings.Contains(t.Name(), "without") {
-				return `{"o":0,"f":1}`
-			}
-			return sealedWith(t, r, true, good)
-		}},
-		{name: "token: plausible forgery (emulator instance URL)", kind: "token", forgeable: true, value: func(_ *testing.T, emu string) string {
+		{name: "token: sealed with the fleet's key, expired an hour ago", kind: "token", stale: true, value: genuine(false, old)},
+		{name: "token: sealed with the fleet's key for another credential, copied", kind: "token", keyOnly: true,
+			value: writtenBy(options{}, storekey.Key{Provider: "mcv2", ClientID: "another-client"}.ID(), false, good)},
+		{name: "token: plausible forgery (emulator instance URL)", kind: "token", forgeable: true, value: func(_ *testing.T, emu string, _ bool) string {
 			return plainToken("forged-token", emu+"/", now, 20*time.Minute)
 		}},
 		{name: "breaker: {}", kind: "breaker", value: literal(`{}`)},
@@ -198,20 +135,26 @@ func TestPoisonedStoreValues(t *testing.T) {
 		{name: "breaker: the old gobreaker format, open until 9999", kind: "breaker", value: literal(`{"state":2,"generation":1,"counts":{"requests":0,"total_successes":0,"total_failures":3,"consecutive_successes":0,"consecutive_failures":3},"expiry":` + nineNines + `}`)},
 		{name: "breaker: forged open until 2262", kind: "breaker", value: literal(fmt.Sprintf(`{"o":%d,"f":3}`, int64(1<<63-1)))},
 		{name: "breaker: a failure count no fleet reaches", kind: "breaker", value: literal(`{"o":0,"f":-4}`)},
-		{name: "breaker: truncated sealed value", kind: "breaker", value: func(t *testing.T, _ string) string {
-			v := sealedWith(t, r, true, good)
-			return v[:len(v)-1]
-		}},
-		{name: "breaker: sealed with another key", kind: "breaker", value: func(t *testing.T, _ string) string {
-			return sealedWith(t, r, true, good, redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!")))
-		}},
-		{name: "breaker: a sealed token entry copied to the breaker's key", kind: "breaker", value: func(t *testing.T, _ string) string {
-			if strings.Contains(t.Name(), "without") {
-				return plainToken("genuine-looking", "", now, 20*time.Minute)
-			}
-			return sealedWith(t, r, false, good)
-		}},
 		{name: "lock: held forever", kind: "lock", value: literal("not-a-fence")},
+	}
+	// What the fleet's key protects, for both values: a sealed one cut short, one
+	// sealed with another key, and a genuine value of the other kind copied over.
+	for _, k := range []struct {
+		kind, other string
+		breaker     bool
+		cut         int // bytes cut off the sealed value
+	}{
+		{"token", "a sealed breaker state copied to the token's key", false, 5},
+		{"breaker", "a sealed token entry copied to the breaker's key", true, 1},
+	} {
+		poisons = append(poisons,
+			poison{name: k.kind + ": truncated sealed value", kind: k.kind, value: func(t *testing.T, emu string, sealed bool) string {
+				v := writtenBy(options{}, mcv2Key.ID(), k.breaker, good)(t, emu, sealed)
+				return v[:len(v)-k.cut]
+			}},
+			poison{name: k.kind + ": sealed with another key", kind: k.kind, value: writtenBy(options{EncryptionKey: anotherKey}, mcv2Key.ID(), k.breaker, good)},
+			poison{name: k.kind + ": " + k.other, kind: k.kind, value: genuine(!k.breaker, good)},
+		)
 	}
 	for _, sealed := range []bool{true, false} {
 		for _, p := range poisons {
@@ -224,23 +167,18 @@ func TestPoisonedStoreValues(t *testing.T) {
 				raw.FlushAll(ctx)
 				emu := mcv2test.NewServer()
 				defer emu.Close()
-				value := p.value(t, emu.URL)
+				value := p.value(t, emu.URL, sealed)
 				switch p.kind {
 				case "token-hash":
-					raw.HSet(ctx, redisKey("token"), "a", value)
+					raw.HSet(ctx, redisKey(mcv2Key.ID(), "token"), "a", value)
 				case "lock":
-					raw.Set(ctx, redisKey("lock"), value, 0) // no expiry
+					raw.Set(ctx, redisKey(mcv2Key.ID(), "lock"), value, 0) // no expiry
 				default:
-					raw.Set(ctx, redisKey(p.kind), value, time.Hour)
+					raw.Set(ctx, redisKey(mcv2Key.ID(), p.kind), value, time.Hour)
 				}
 
 				ev := &eventrec.Recorder{}
-				var st *redisstore.Store
-				if sealed {
-					st = r.newStore(redisstore.WithHook(ev.Hook))
-				} else {
-					st = r.newPlainStore(redisstore.WithHook(ev.Hook))
-				}
+				st := r.newStore(options{Unencrypted: !sealed, Hook: ev.Hook})
 				base := &recordingBase{}
 				tr, err := mcv2.NewTransport(mcv2.Config{
 					AuthURL:      emu.URL,
@@ -304,10 +242,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 
 				// The poison is gone: a process that starts now adopts the good token.
 				cur, _ := tr.Source().Current()
-				next := r.newStore()
-				if !sealed {
-					next = r.newPlainStore()
-				}
+				next := r.newStore(options{Unencrypted: !sealed})
 				switch p.kind {
 				case "breaker":
 					v, ok, err := next.Load(ctx, mcv2Key.ID()+":breaker")
@@ -316,7 +251,7 @@ func TestPoisonedStoreValues(t *testing.T) {
 						t.Errorf("breaker state after the fetch: %+v, %t, %v; want a closed state written over the poison", rec, ok, err)
 					}
 				case "lock":
-					if n, _ := raw.Exists(ctx, redisKey("lock")).Result(); n != 0 {
+					if n, _ := raw.Exists(ctx, redisKey(mcv2Key.ID(), "lock")).Result(); n != 0 {
 						t.Error("the forged lock is still there")
 					}
 					fallthrough
@@ -344,11 +279,8 @@ func TestForgedOpenBreaker(t *testing.T) {
 			raw.FlushAll(ctx)
 			emu := mcv2test.NewServer()
 			defer emu.Close()
-			raw.Set(ctx, redisKey("breaker"), fmt.Sprintf(`{"o":%d,"f":3}`, time.Now().Add(cooldown).UnixNano()), time.Hour)
-			st := r.newStore()
-			if !sealed {
-				st = r.newPlainStore()
-			}
+			raw.Set(ctx, redisKey(mcv2Key.ID(), "breaker"), fmt.Sprintf(`{"o":%d,"f":3}`, time.Now().Add(cooldown).UnixNano()), time.Hour)
+			st := r.newStore(options{Unencrypted: !sealed})
 			tr, err := mcv2.NewTransport(mcv2.Config{
 				AuthURL:      emu.URL,
 				ClientID:     emulator.MCv2ClientID,
@@ -381,19 +313,18 @@ func TestForgedOpenBreaker(t *testing.T) {
 func TestPoisonedRefreshToken(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	const key = "mcv2/user-1"
 	for _, tt := range []struct {
 		name  string
 		plain bool // a Store without a key
 		write func(t *testing.T, rk string)
 	}{
 		{name: "sealed with another key", write: func(t *testing.T, _ string) {
-			if err := r.newStore(redisstore.WithEncryptionKey([]byte("another fleet's key, 32 bytes!!!"))).RefreshTokens().CompareAndSwap(ctx, key, "", "rt-other"); err != nil {
+			if err := r.newStore(options{EncryptionKey: anotherKey}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "rt-other"); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{name: "truncated sealed value", write: func(t *testing.T, rk string) {
-			if err := r.newStore().RefreshTokens().CompareAndSwap(ctx, key, "", "rt-good"); err != nil {
+			if err := r.newStore(options{}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "rt-good"); err != nil {
 				t.Fatal(err)
 			}
 			v := r.Client().HGet(ctx, rk, "v").Val()
@@ -409,7 +340,7 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			r.Client().HSet(ctx, rk, "d", "0000", "v", "rt-forged")
 		}},
 		{name: "CR LF in the token", plain: true, write: func(t *testing.T, rk string) {
-			if err := r.newPlainStore().RefreshTokens().CompareAndSwap(ctx, key, "", "rt\r\nforged"); err != nil {
+			if err := r.newStore(options{Unencrypted: true}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "rt\r\nforged"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -417,20 +348,17 @@ func TestPoisonedRefreshToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			raw := r.Client()
 			raw.FlushAll(ctx)
-			newStore := r.newStore
-			if tt.plain {
-				newStore = r.newPlainStore
-			}
 			ev := &eventrec.Recorder{}
-			known := newStore(redisstore.WithHook(ev.Hook)).RefreshTokens() // a process that saw rt-1
-			fresh := newStore(redisstore.WithHook(ev.Hook)).RefreshTokens() // a process that never did
-			if err := known.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+			newStore := func(o options) *redisstore.Store { o.Unencrypted = tt.plain; return r.newStore(o) }
+			known := newStore(options{Hook: ev.Hook}).RefreshTokens() // a process that saw rt-1
+			fresh := newStore(options{Hook: ev.Hook}).RefreshTokens() // a process that never did
+			if err := known.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
 			raw.FlushAll(ctx)
 			rk := ""
 			if keys := func() []string {
-				_ = newStore().RefreshTokens().CompareAndSwap(ctx, key, "", "probe")
+				_ = newStore(options{}).RefreshTokens().CompareAndSwap(ctx, userKey, "", "probe")
 				k, _ := raw.Keys(ctx, "*").Result()
 				return k
 			}(); len(keys) == 1 {
@@ -441,10 +369,10 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			raw.FlushAll(ctx)
 			tt.write(t, rk)
 
-			if v, err := fresh.Load(ctx, key); v != "" || err != nil {
+			if v, err := fresh.Load(ctx, userKey); v != "" || err != nil {
 				t.Errorf("a process without a copy loads %q, %v; want nothing", v, err)
 			}
-			if v, err := known.Load(ctx, key); v != "rt-1" || err != nil {
+			if v, err := known.Load(ctx, userKey); v != "rt-1" || err != nil {
 				t.Errorf("a process with a copy loads %q, %v; want its copy", v, err)
 			}
 			if n := ev.Count(transport.EventStoreCorrupt); n < 1 {
@@ -457,11 +385,84 @@ func TestPoisonedRefreshToken(t *testing.T) {
 			if tt.plain {
 				rotator, prev = fresh, ""
 			}
-			if err := rotator.CompareAndSwap(ctx, key, prev, "rt-2"); err != nil {
+			if err := rotator.CompareAndSwap(ctx, userKey, prev, "rt-2"); err != nil {
 				t.Fatalf("rotation over the poison: %v", err)
 			}
-			if v, err := newStore().RefreshTokens().Load(ctx, key); v != "rt-2" || err != nil {
+			if v, err := newStore(options{}).RefreshTokens().Load(ctx, userKey); v != "rt-2" || err != nil {
 				t.Errorf("after the rotation: %q, %v; want rt-2", v, err)
+			}
+		})
+	}
+}
+
+// A fleet whose processes disagree about the encryption key — another key, or no
+// key at all, as during a careless rollout — never fails a call and never falls
+// back to reading or writing plaintext: each process reads the other's values as
+// corrupt, says why (the value does not open with its key, or is not sealed), and
+// fetches its own token, one per process per token lifetime instead of one for the
+// fleet; it does not fetch again and again.
+func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	const windows, perWindow = 5, 10
+	for _, tt := range []struct {
+		name     string
+		second   func() *redisstore.Store
+		requests int    // token requests for the fleet in all windows
+		why      string // in the second process's store_corrupt events
+	}{
+		{"one key", func() *redisstore.Store { return r.newStore(options{}) }, windows, ""},
+		{"another key", func() *redisstore.Store {
+			return r.newStore(options{EncryptionKey: []byte("0123456789abcdef")})
+		}, 2 * windows, "does not open with this Store's encryption key"},
+		{"no key", func() *redisstore.Store { return r.newStore(options{Unencrypted: true}) }, 2 * windows, "encrypted, and this Store has no encryption key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r.Client().FlushAll(ctx)
+			clock := newClock()
+			emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
+			defer emu.Close()
+			evs := []*eventrec.Recorder{{}, {}}
+			var srcs []*transport.Source
+			for i, st := range []*redisstore.Store{r.newStore(options{}), tt.second()} {
+				srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID(), Hook: evs[i].Hook}))
+			}
+			failed := 0
+			for w := range windows {
+				if w > 0 {
+					clock.Advance(time.Hour) // past the token's life
+				}
+				for range perWindow {
+					for _, src := range srcs {
+						if _, err := src.Token(ctx); err != nil {
+							failed++
+						}
+					}
+				}
+			}
+			corrupt := evs[0].Count(transport.EventStoreCorrupt) + evs[1].Count(transport.EventStoreCorrupt)
+			t.Logf("FIGURE processes with %s: %d calls, %d failed, %d token requests in %d windows, %d store_corrupt",
+				tt.name, windows*perWindow*len(srcs), failed, emu.Stats().TokenRequests, windows, corrupt)
+			if failed != 0 || emu.Stats().TokenRequests != tt.requests {
+				t.Errorf("%d failed calls, %d token requests; want 0 and %d", failed, emu.Stats().TokenRequests, tt.requests)
+			}
+			if tt.why == "" {
+				if corrupt != 0 {
+					t.Errorf("%d store_corrupt events with one key", corrupt)
+				}
+				return
+			}
+			if corrupt < windows || corrupt > 2*windows {
+				t.Errorf("%d store_corrupt events; want one per process per window at most, and at least one per window", corrupt)
+			}
+			said := false
+			for _, ev := range evs[1].Events() {
+				if ev.Kind == transport.EventStoreCorrupt && errors.Is(ev.Err, transport.ErrCorruptValue) && strings.Contains(ev.Err.Error(), tt.why) {
+					said = true
+				}
+			}
+			if !said {
+				t.Errorf("no store_corrupt event says %q", tt.why)
 			}
 		})
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/tokentrip/tokentrip/provider/acoustic/acoustictest"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
 	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
-	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
 )
 
@@ -25,13 +24,11 @@ import (
 // whole fleet, and every process adopts the result.
 func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv2Emulator(t)
 	emu.SetTokenLatency(10 * time.Millisecond)
 	const redirect = "https://app.example/callback"
 	newProvider := func() (*mcv2.Provider, transport.Settings) {
-		st := r.newStore(redisstore.WithEncryptionKey([]byte("an AES-128 key!!")))
+		st := r.newStore(options{EncryptionKey: []byte("an AES-128 key!!")})
 		p, err := mcv2.NewProvider(mcv2.Config{
 			AuthURL:       emu.URL,
 			ClientID:      emulator.MCv2WebAppID,
@@ -70,7 +67,7 @@ func TestMCV2RefreshTokenRotatesOncePerWindowAcrossTheFleet(t *testing.T) {
 	if n := st.TokenRequestsByGrant["refresh_token"]; n != windows {
 		t.Fatalf("refresh_token grants %d (%v), want %d: one per window for the fleet", n, st.TokenRequestsByGrant, windows)
 	}
-	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
+	if n := spentTwiceOrLost(st.Rejections); n != 0 {
 		t.Fatalf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
 	}
 }
@@ -93,7 +90,7 @@ func TestAcousticCapHoldsAcrossTheFleet(t *testing.T) {
 				RefreshToken: emulator.AcousticRefreshToken,
 			}
 			if shared {
-				st := r.newStore(redisstore.WithPollInterval(10 * time.Millisecond))
+				st := r.newStore(options{PollInterval: 10 * time.Millisecond})
 				cfg.Limiter = st.Semaphore("acoustic org "+emu.URL, acoustic.DefaultMaxInFlight)
 				cfg.Source = transport.Settings{Store: st, StoreKey: storekey.Key{Provider: "acoustic", ClientID: emulator.AcousticClientID}.ID()}
 			}

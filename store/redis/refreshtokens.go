@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tokentrip/tokentrip/internal/redact"
+	"github.com/tokentrip/tokentrip/internal/tokenpairs"
 	"github.com/tokentrip/tokentrip/internal/tokenwire"
 	"github.com/tokentrip/tokentrip/store"
 	"github.com/tokentrip/tokentrip/transport"
@@ -21,9 +23,9 @@ import (
 // one atomic compare-and-swap (a Lua script comparing digests, since sealed values
 // differ on every write), so of two processes that spent the same refresh token
 // only one stores its successor; the other gets store.ErrConflict and adopts the
-// winner's. It is a store.TokenPairs too: the access token issued with a refresh
-// token is kept with it, sealed, so that the process that lost a rotation race can
-// adopt it. Values are sealed under the Store's key; keys are hashed.
+// winner's. The access token issued with a refresh token is kept with it, sealed
+// (LoadPair, CompareAndSwapPair), so that the process that lost a rotation race
+// can adopt it. Values are sealed under the Store's key; keys are hashed.
 //
 // What it reads is checked: a value that does not open, is not a token, or does
 // not match its digest counts as absent (reported as transport.EventStoreCorrupt
@@ -42,8 +44,8 @@ import (
 // wins. When Redis answers without the token — it restarted empty, or evicted it —
 // the process stores its copy again, the only one that still works. Delete a
 // token through CompareAndSwap (next ""): that leaves a marker, and no process
-// restores it. Each change of reachability is reported once (WithLogger,
-// WithHook).
+// restores it. Each change of reachability is reported once (Options.Logger,
+// Options.Hook).
 type RefreshTokens struct {
 	s      *Store
 	health *health
@@ -68,7 +70,7 @@ type localToken struct {
 // maxGone bounds the replaced tokens remembered per key.
 const maxGone = 16
 
-var _ store.TokenPairs = (*RefreshTokens)(nil)
+var _ tokenpairs.Store = (*RefreshTokens)(nil)
 
 // RefreshTokens returns the Store's refresh-token store; every call returns the
 // same one.
@@ -82,14 +84,13 @@ func (s *Store) RefreshTokens() *RefreshTokens {
 	return s.refresh
 }
 
-// String never shows the tokens.
-func (r *RefreshTokens) String() string { return "redisstore.RefreshTokens{[REDACTED]}" }
-
-// GoString keeps %#v from printing the tokens this process holds.
-func (r *RefreshTokens) GoString() string { return "&" + r.String() }
+// Format prints the same text for every verb, never a token the process holds.
+func (r *RefreshTokens) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "redisstore.RefreshTokens{[REDACTED]}")
+}
 
 func (r *RefreshTokens) key(key string) string {
-	return r.s.cfg.prefix + "{rt:" + hashName("refresh token", key) + "}"
+	return r.s.cfg.Prefix + "{rt:" + hashName("refresh token", key) + "}"
 }
 
 // accessAAD binds a sealed access token to its refresh token's Redis key and field.
@@ -111,7 +112,8 @@ func (r *RefreshTokens) Load(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
-// LoadPair implements store.TokenPairs. The access token comes back only when it
+// LoadPair returns the refresh token stored for key and the access token kept
+// with it, as store.Memory's does. The access token comes back only when it
 // opens, decodes and was stored with this very refresh token; the caller checks it
 // as it would a token from the network.
 func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, transport.Token, error) {
@@ -120,13 +122,13 @@ func (r *RefreshTokens) LoadPair(ctx context.Context, key string) (string, trans
 		var v string
 		var access transport.Token
 		if v, access, err = r.loadRemote(ctx, key, false); err == nil {
-			r.health.worked()
+			r.health.mark(nil)
 			return v, access, nil
 		}
 		if ctx.Err() != nil {
 			return "", transport.Token{}, err
 		}
-		r.health.failed(err)
+		r.health.mark(err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -199,10 +201,10 @@ func (r *RefreshTokens) loadRemote(ctx context.Context, key string, restored boo
 	var access transport.Token
 	switch {
 	case abig:
-		r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: errTooLarge})
+		r.health.corrupt(errTooLarge)
 	case aok:
 		if access, err = r.openAccess(rk, a, d); err != nil {
-			r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: err})
+			r.health.corrupt(err)
 		}
 	}
 	return tok, access, nil
@@ -216,7 +218,7 @@ func (r *RefreshTokens) restore(ctx context.Context, key string) (bool, error) {
 	cur := r.current(key)
 	ok, err := r.casRemote(ctx, key, []string{""}, cur, transport.Token{}, true)
 	if ok {
-		if l := r.s.cfg.logger; l != nil {
+		if l := r.s.cfg.Logger; l != nil {
 			l.LogAttrs(ctx, slog.LevelWarn, "tokentrip: Redis had lost a refresh token (restarted empty, or evicted it); stored this process's copy again")
 		}
 	}
@@ -264,7 +266,7 @@ func (r *RefreshTokens) poisoned(key, digest string, err error) string {
 	}
 	r.mu.Unlock()
 	if first {
-		r.s.report(transport.Event{Source: "redisstore refresh tokens", Kind: transport.EventStoreCorrupt, Err: err})
+		r.health.corrupt(err)
 	}
 	return local
 }
@@ -274,14 +276,15 @@ func (r *RefreshTokens) CompareAndSwap(ctx context.Context, key, prev, next stri
 	return r.CompareAndSwapPair(ctx, key, prev, next, transport.Token{})
 }
 
-// CompareAndSwapPair implements store.TokenPairs.
+// CompareAndSwapPair is CompareAndSwap that also keeps access, the access token
+// issued with next.
 func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next string, access transport.Token) error {
 	if r.health.available() {
 		err := r.writeBack(ctx, key)
 		if err == nil {
 			var ok bool
 			if ok, err = r.casRemote(ctx, key, []string{prev}, next, access, false); err == nil {
-				r.health.worked()
+				r.health.mark(nil)
 				if !ok {
 					r.forget(key, prev)
 					return store.ErrConflict
@@ -293,7 +296,7 @@ func (r *RefreshTokens) CompareAndSwapPair(ctx context.Context, key, prev, next 
 		if ctx.Err() != nil {
 			return err
 		}
-		r.health.failed(err)
+		r.health.mark(err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -386,7 +389,7 @@ func (r *RefreshTokens) writeBack(ctx context.Context, key string) error {
 		return nil
 	}
 	delete(r.known, key)
-	if l := r.s.cfg.logger; l != nil {
+	if l := r.s.cfg.Logger; l != nil {
 		l.LogAttrs(ctx, slog.LevelWarn, "tokentrip: a refresh token rotated while Redis was unreachable was rotated elsewhere too; keeping the one in Redis")
 	}
 	return nil

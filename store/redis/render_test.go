@@ -1,35 +1,25 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
-	redisstore "github.com/tokentrip/tokentrip/store/redis"
+	"github.com/tokentrip/tokentrip/internal/testkit"
+	"github.com/tokentrip/tokentrip/transport"
 )
 
-// byteForms are the ways fmt and slog may render b: as it is, in hex, and as the
-// byte lists of %v ("[48 49 …]") and %#v ("0x30, 0x31, …").
-func byteForms(b []byte) []string {
-	dec := fmt.Sprint(b)
-	gohex := fmt.Sprintf("%#v", b)
-	return []string{string(b), hex.EncodeToString(b), dec[1 : len(dec)-1], gohex[strings.Index(gohex, "{")+1 : len(gohex)-1]}
-}
-
-// No rendering of a Store, its RefreshTokens or a Semaphore — fmt's verbs, slog's
-// JSON and text handlers — shows the encryption key, the digest key derived from
-// it, or a refresh token the process holds. %#v of a Store used to print the
-// encryption key byte by byte.
+// No rendering of a Store, its Options, its RefreshTokens or a Semaphore — fmt's
+// verbs, slog's JSON and text handlers — shows the encryption key, the digest key
+// derived from it, or a refresh token the process holds. %#v of a Store used to
+// print the encryption key byte by byte.
 func TestRenderingsRevealNoSecret(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
 	key := []byte("0123456789abcdef0123456789abcdef")
-	st := r.newStore(redisstore.WithEncryptionKey(key))
+	st := r.newStore(options{EncryptionKey: key})
 	rts := st.RefreshTokens()
 	const refresh = "rt-secret-refresh-token"
 	if err := rts.CompareAndSwap(ctx, "user-1", "", refresh); err != nil {
@@ -40,17 +30,15 @@ func TestRenderingsRevealNoSecret(t *testing.T) {
 	}
 	sem := st.Semaphore("acoustic org 42", 10)
 	digestKey := sha256.Sum256(append([]byte("tokentrip refresh-token digest\x00"), key...))
-	secrets := append(append(byteForms(key), byteForms(digestKey[:])...), refresh, "acoustic org 42")
+	secrets := append(append(testkit.ByteForms(key), testkit.ByteForms(digestKey[:])...), refresh, "acoustic org 42")
 
 	var texts []string
-	for _, v := range []any{st, rts, sem} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-			texts = append(texts, fmt.Sprintf(verb, v))
-		}
-		var buf bytes.Buffer
-		slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "v", v)
-		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "v", v)
-		texts = append(texts, buf.String())
+	o := options{EncryptionKey: key, Hook: func(transport.Event) {}}
+	for _, v := range []any{st, rts, sem, o, &o} {
+		texts = append(texts, testkit.Renderings(v)...)
+	}
+	if text := fmt.Sprint(o); !strings.Contains(text, "EncryptionKey:[REDACTED]") || !strings.Contains(text, "Hook:true") {
+		t.Errorf("Options render as %s; want the key redacted and the hook named", text)
 	}
 	for _, text := range texts {
 		for _, s := range secrets {

@@ -2,15 +2,12 @@ package redisstore_test
 
 import (
 	"context"
-	"io"
-	"net/http"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/tokentrip/tokentrip/internal/emulator"
 	"github.com/tokentrip/tokentrip/internal/eventrec"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
-	"github.com/tokentrip/tokentrip/provider/mcv2/mcv2test"
 	redisstore "github.com/tokentrip/tokentrip/store/redis"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -26,7 +23,6 @@ import (
 func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	const key = "mcv2/user-1"
 	for _, tt := range []struct {
 		name        string
 		chain       []string // rotations, in order, made by the rotating process
@@ -41,12 +37,12 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 			raw := r.Client()
 			raw.FlushAll(ctx)
 			ev := &eventrec.Recorder{}
-			rotator := r.newStore(redisstore.WithHook(ev.Hook)).RefreshTokens()
-			observer := r.newStore(redisstore.WithHook(ev.Hook)).RefreshTokens()
+			rotator := r.newStore(options{Hook: ev.Hook}).RefreshTokens()
+			observer := r.newStore(options{Hook: ev.Hook}).RefreshTokens()
 			var dump, rk string
 			prev := ""
 			for i, next := range tt.chain {
-				if err := rotator.CompareAndSwap(ctx, key, prev, next); err != nil {
+				if err := rotator.CompareAndSwap(ctx, userKey, prev, next); err != nil {
 					t.Fatal(err)
 				}
 				prev = next
@@ -57,7 +53,7 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 				if i < tt.observeFrom {
 					continue
 				}
-				if v, err := observer.Load(ctx, key); v != next || err != nil {
+				if v, err := observer.Load(ctx, userKey); v != next || err != nil {
 					t.Fatalf("observer loads %q, %v; want %q", v, err, next)
 				}
 			}
@@ -69,17 +65,17 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 			}
 			last := tt.chain[len(tt.chain)-1]
 			for name, p := range map[string]*redisstore.RefreshTokens{"the rotating process": rotator, "a process that loaded it": observer} {
-				if v, err := p.Load(ctx, key); v != last || err != nil {
+				if v, err := p.Load(ctx, userKey); v != last || err != nil {
 					t.Errorf("%s loads %q, %v; want its own %q, not the spent copy", name, v, err, last)
 				}
 			}
 			if ev.Count(transport.EventStoreCorrupt) < 1 {
 				t.Error("no store_corrupt event")
 			}
-			if err := observer.CompareAndSwap(ctx, key, last, "rt-next"); err != nil {
+			if err := observer.CompareAndSwap(ctx, userKey, last, "rt-next"); err != nil {
 				t.Fatalf("the next rotation over the old copy: %v", err)
 			}
-			if v, err := r.newStore().RefreshTokens().Load(ctx, key); v != "rt-next" || err != nil {
+			if v, err := r.newStore(options{}).RefreshTokens().Load(ctx, userKey); v != "rt-next" || err != nil {
 				t.Errorf("a fresh process loads %q, %v; want rt-next", v, err)
 			}
 		})
@@ -93,46 +89,10 @@ func TestOlderRefreshTokenWrittenBackIsRefused(t *testing.T) {
 func TestRedisRestoredFromAnOlderSnapshotKeepsTheUsersCredential(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	clock := newClock()
-	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
-	defer emu.Close()
-	var clients []*http.Client
-	var providers []*mcv2.Provider
-	for range 2 {
-		cfg := rotationConfig(emu.URL, r.newStore(), clock.Now)
-		tr, err := mcv2.NewTransport(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients = append(clients, &http.Client{Transport: tr})
-		p, err := mcv2.NewProvider(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		providers = append(providers, p)
-	}
-	code := emu.IssueCode(mcv2test.CodeGrant{RedirectURI: rotationRedirect})
-	if _, err := providers[0].Exchange(ctx, mcv2.Callback{Code: code}); err != nil {
-		t.Fatal(err)
-	}
+	clock, emu := mcv2Emulator(t)
+	clients := userProcesses(t, r, emu, clock, 2)
 	raw := r.Client()
-	round := func() (failed int) {
-		clock.Advance(rotationStep)
-		for _, c := range clients {
-			resp, err := c.Get(emu.URL + "/platform/v1/endpoints")
-			if err != nil {
-				failed++
-				t.Log(err)
-				continue
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				failed++
-			}
-		}
-		return failed
-	}
+	round := func() int { return callRound(t, emu, clock, clients) }
 	if n := round(); n != 0 {
 		t.Fatalf("round 1: %d failed calls", n)
 	}
@@ -156,12 +116,12 @@ func TestRedisRestoredFromAnOlderSnapshotKeepsTheUsersCredential(t *testing.T) {
 	if failed != 0 {
 		t.Errorf("%d calls failed after the restore", failed)
 	}
-	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
+	if n := spentTwiceOrLost(st.Rejections); n != 0 {
 		t.Errorf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
 	}
 	// The chain is whole: a process that starts now refreshes with what Redis holds.
 	clock.Advance(rotationStep)
-	p, err := mcv2.NewProvider(rotationConfig(emu.URL, r.newStore(), clock.Now))
+	p, err := mcv2.NewProvider(rotationConfig(emu.URL, r.newStore(options{}), clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,37 +139,30 @@ func TestRedisRestoredFromAnOlderSnapshotKeepsTheUsersCredential(t *testing.T) {
 func TestRotationDoneLateByAStalledRedisIsNotLost(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	const key = "mcv2/user-1"
-	for _, tt := range []struct {
-		name  string
-		chain []string // rotations made in the process while Redis stalls
-	}{
-		{"one rotation", []string{"rt-2"}},
-		{"two rotations", []string{"rt-2", "rt-3"}},
-		{"three rotations", []string{"rt-2", "rt-3", "rt-4"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
+	// The rotations made in the process while Redis stalls: one, two, three.
+	for _, chain := range [][]string{{"rt-2"}, {"rt-2", "rt-3"}, {"rt-2", "rt-3", "rt-4"}} {
+		t.Run("rt-1→"+strings.Join(chain, "→"), func(t *testing.T) {
 			r.Client().FlushAll(ctx)
 			// Retry at once, so that every rotation tries Redis first and is
 			// abandoned at the timeout.
-			rts := r.newStore(redisstore.WithTimeout(150*time.Millisecond), redisstore.WithRetry(time.Nanosecond)).RefreshTokens()
-			if err := rts.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+			rts := r.newStore(options{Timeout: 150 * time.Millisecond, Retry: time.Nanosecond}).RefreshTokens()
+			if err := rts.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
 			wake := r.stall(time.Second)
 			prev := "rt-1"
-			for _, next := range tt.chain {
-				if err := rts.CompareAndSwap(ctx, key, prev, next); err != nil {
+			for _, next := range chain {
+				if err := rts.CompareAndSwap(ctx, userKey, prev, next); err != nil {
 					t.Fatalf("rotation %s→%s while Redis stalls: %v", prev, next, err)
 				}
 				prev = next
 			}
 			wake() // Redis does what it was sent, in order
-			last := tt.chain[len(tt.chain)-1]
-			if v, err := rts.Load(ctx, key); v != last || err != nil {
+			last := chain[len(chain)-1]
+			if v, err := rts.Load(ctx, userKey); v != last || err != nil {
 				t.Errorf("the process loads %q, %v; want %q", v, err, last)
 			}
-			if v, err := r.newStore().RefreshTokens().Load(ctx, key); v != last || err != nil {
+			if v, err := r.newStore(options{}).RefreshTokens().Load(ctx, userKey); v != last || err != nil {
 				t.Errorf("a fresh process loads %q, %v; want %q, the only one not spent", v, err, last)
 			}
 		})
@@ -224,7 +177,6 @@ func TestRotationDoneLateByAStalledRedisIsNotLost(t *testing.T) {
 func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	const key = "mcv2/user-1"
 	for _, tt := range []struct {
 		name     string
 		lose     func(t *testing.T, holder *redisstore.RefreshTokens, rk string)
@@ -234,36 +186,36 @@ func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
 		{"the key evicted", func(_ *testing.T, _ *redisstore.RefreshTokens, rk string) { r.Client().Del(ctx, rk) }, true},
 		{"the key's TTL set to 0", func(_ *testing.T, _ *redisstore.RefreshTokens, rk string) { r.Client().PExpire(ctx, rk, 0) }, true},
 		{"the token deleted through CompareAndSwap", func(t *testing.T, _ *redisstore.RefreshTokens, _ string) {
-			if err := r.newStore().RefreshTokens().CompareAndSwap(ctx, key, "rt-1", ""); err != nil {
+			if err := r.newStore(options{}).RefreshTokens().CompareAndSwap(ctx, userKey, "rt-1", ""); err != nil {
 				t.Fatal(err)
 			}
 		}, false},
 		{"the token deleted by the process holding it", func(t *testing.T, holder *redisstore.RefreshTokens, _ string) {
-			if err := holder.CompareAndSwap(ctx, key, "rt-1", ""); err != nil {
+			if err := holder.CompareAndSwap(ctx, userKey, "rt-1", ""); err != nil {
 				t.Fatal(err)
 			}
 		}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r.Client().FlushAll(ctx)
-			holder := r.newStore().RefreshTokens()
-			if err := holder.CompareAndSwap(ctx, key, "", "rt-1"); err != nil {
+			holder := r.newStore(options{}).RefreshTokens()
+			if err := holder.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
-			other := r.newStore().RefreshTokens() // a process that never held it
+			other := r.newStore(options{}).RefreshTokens() // a process that never held it
 			tt.lose(t, holder, r.Client().Keys(ctx, "*").Val()[0])
 			want := map[bool]string{true: "rt-1", false: ""}[tt.restored]
-			if v, err := holder.Load(ctx, key); v != want || err != nil {
+			if v, err := holder.Load(ctx, userKey); v != want || err != nil {
 				t.Errorf("the holder loads %q, %v; want %q", v, err, want)
 			}
-			if v, err := other.Load(ctx, key); v != want || err != nil {
+			if v, err := other.Load(ctx, userKey); v != want || err != nil {
 				t.Errorf("another process loads %q, %v; want %q", v, err, want)
 			}
 			if tt.restored {
-				if err := other.CompareAndSwap(ctx, key, "rt-1", "rt-2"); err != nil {
+				if err := other.CompareAndSwap(ctx, userKey, "rt-1", "rt-2"); err != nil {
 					t.Errorf("rotating the restored token: %v", err)
 				}
-			} else if err := other.CompareAndSwap(ctx, key, "", "rt-new"); err != nil {
+			} else if err := other.CompareAndSwap(ctx, userKey, "", "rt-new"); err != nil {
 				t.Errorf("a new authorisation after the deletion: %v", err)
 			}
 		})
@@ -275,46 +227,9 @@ func TestRefreshTokenLostByRedisIsRestored(t *testing.T) {
 // hold again, and nothing is spent twice.
 func TestRedisRestartedEmptyKeepsTheUsersCredential(t *testing.T) {
 	r := startRedis(t)
-	ctx := context.Background()
-	clock := newClock()
-	emu := mcv2test.NewServer(mcv2test.WithClock(clock.Now))
-	defer emu.Close()
-	var clients []*http.Client
-	var first *mcv2.Provider
-	for range 2 {
-		cfg := rotationConfig(emu.URL, r.newStore(), clock.Now)
-		tr, err := mcv2.NewTransport(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients = append(clients, &http.Client{Transport: tr})
-		if first == nil {
-			if first, err = mcv2.NewProvider(cfg); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	code := emu.IssueCode(mcv2test.CodeGrant{RedirectURI: rotationRedirect})
-	if _, err := first.Exchange(ctx, mcv2.Callback{Code: code}); err != nil {
-		t.Fatal(err)
-	}
-	round := func() (failed int) {
-		clock.Advance(rotationStep)
-		for _, c := range clients {
-			resp, err := c.Get(emu.URL + "/platform/v1/endpoints")
-			if err != nil {
-				failed++
-				t.Log(err)
-				continue
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				failed++
-			}
-		}
-		return failed
-	}
+	clock, emu := mcv2Emulator(t)
+	clients := userProcesses(t, r, emu, clock, 2)
+	round := func() int { return callRound(t, emu, clock, clients) }
 	if n := round(); n != 0 {
 		t.Fatalf("round 1: %d failed calls", n)
 	}
@@ -326,7 +241,7 @@ func TestRedisRestartedEmptyKeepsTheUsersCredential(t *testing.T) {
 	if failed != 0 {
 		t.Errorf("%d calls failed after the restart", failed)
 	}
-	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
+	if n := spentTwiceOrLost(st.Rejections); n != 0 {
 		t.Errorf("%d refresh tokens spent twice or lost: %v", n, st.Rejections)
 	}
 }

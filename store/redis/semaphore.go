@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tokentrip/tokentrip/transport"
+	"github.com/tokentrip/tokentrip/internal/redact"
 )
 
 // Semaphore caps how many requests a whole fleet has in flight, as Acoustic's
@@ -51,8 +51,8 @@ func (s *Store) Semaphore(name string, limit int) *Semaphore {
 	h := hashName("semaphore", name)
 	m := &Semaphore{
 		s:       s,
-		key:     s.cfg.prefix + "{sem:" + h + "}",
-		channel: s.cfg.prefix + "events:sem:" + h,
+		key:     s.cfg.Prefix + "{sem:" + h + "}",
+		channel: s.cfg.Prefix + "events:sem:" + h,
 		limit:   limit,
 		local:   make(chan struct{}, limit),
 		health:  &health{s: s, what: "semaphore"},
@@ -61,12 +61,11 @@ func (s *Store) Semaphore(name string, limit int) *Semaphore {
 	return m
 }
 
-// String names the semaphore by its limit; its name, which may name a customer,
-// is hashed.
-func (m *Semaphore) String() string { return fmt.Sprintf("redisstore.Semaphore{limit:%d}", m.limit) }
-
-// GoString keeps %#v from printing the Semaphore's fields.
-func (m *Semaphore) GoString() string { return "&" + m.String() }
+// Format prints the semaphore's limit, the same for every verb; its name, which
+// may name a customer, is hashed and never printed.
+func (m *Semaphore) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, fmt.Sprintf("redisstore.Semaphore{limit:%d}", m.limit))
+}
 
 // Limit reports how many slots the semaphore has.
 func (m *Semaphore) Limit() int { return m.limit }
@@ -74,7 +73,7 @@ func (m *Semaphore) Limit() int { return m.limit }
 // InFlight reports how many slots the fleet holds now, by Redis.
 func (m *Semaphore) InFlight(ctx context.Context) (int, error) {
 	return bound(ctx, m.s, "counting leases", func(ctx context.Context) (int, error) {
-		return countScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.leaseTTL.Milliseconds()).Int()
+		return countScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.LeaseTTL.Milliseconds()).Int()
 	}, nil)
 }
 
@@ -99,7 +98,7 @@ func (m *Semaphore) Acquire(ctx context.Context) (func(), error) {
 	var t *time.Timer
 	for {
 		res, err := bound(ctx, m.s, "taking a lease", func(ctx context.Context) ([]int64, error) {
-			return acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.leaseTTL.Milliseconds(), id).Int64Slice()
+			return acquireScript.Run(ctx, m.s.client, []string{m.key}, m.limit, m.s.cfg.LeaseTTL.Milliseconds(), id).Int64Slice()
 		}, func(res []int64) {
 			if len(res) > 0 && res[0] == 1 { // taken after the caller gave up: give the slot back
 				m.release(id)
@@ -111,19 +110,18 @@ func (m *Semaphore) Acquire(ctx context.Context) (func(), error) {
 		if err != nil {
 			return m.fallBack(ctx, err)
 		}
-		m.health.worked()
+		m.health.mark(nil)
 		if res[1] == 1 {
-			m.s.report(transport.Event{Source: "redisstore semaphore", Kind: transport.EventStoreCorrupt,
-				Err: corrupt("leases no process of the fleet writes (expiring later than one lease TTL from now), or a key of another type, held the semaphore's slots; dropped")})
+			m.health.corrupt(corrupt("leases no process of the fleet writes (expiring later than one lease TTL from now), or a key of another type, held the semaphore's slots; dropped"))
 		}
 		if res[0] == 1 {
 			return m.lease(id), nil
 		}
 		if t == nil {
-			t = time.NewTimer(m.s.cfg.poll)
+			t = time.NewTimer(m.s.cfg.PollInterval)
 			defer t.Stop()
 		} else {
-			t.Reset(m.s.cfg.poll)
+			t.Reset(m.s.cfg.PollInterval)
 		}
 		select {
 		case <-sub.woken:
@@ -140,7 +138,7 @@ func (m *Semaphore) fallBack(ctx context.Context, err error) (func(), error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	m.health.failed(err)
+	m.health.mark(err)
 	return m.acquireLocal(ctx)
 }
 
@@ -156,30 +154,13 @@ func (m *Semaphore) acquireLocal(ctx context.Context) (func(), error) {
 
 // lease keeps the lease id alive until its release function is called.
 func (m *Semaphore) lease(id string) func() {
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(m.s.cfg.leaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				n, err := bound(context.Background(), m.s, "renewing a lease", func(ctx context.Context) (int, error) {
-					return renewLeaseScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.leaseTTL.Milliseconds(), id).Int()
-				}, nil)
-				if err == nil && n == 0 {
-					return // expired: the slot is no longer ours
-				}
-			}
-		}
-	}()
+	renew := m.s.renewEvery(m.s.cfg.LeaseTTL, "renewing a lease", func(ctx context.Context) (int, error) {
+		return renewLeaseScript.Run(ctx, m.s.client, []string{m.key}, m.s.cfg.LeaseTTL.Milliseconds(), id).Int()
+	})
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			close(stop)
-			<-done
+			renew.end()
 			m.release(id)
 		})
 	}

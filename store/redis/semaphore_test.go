@@ -30,7 +30,7 @@ func TestSemaphoreCapsTheFleet(t *testing.T) {
 	const limit, processes, perProcess = 10, 3, 20
 	var sems []*redisstore.Semaphore
 	for range processes {
-		sems = append(sems, r.newStore().Semaphore(org, limit))
+		sems = append(sems, r.newStore(options{}).Semaphore(org, limit))
 	}
 	var inFlight, peak atomic.Int64
 	held := make(chan func(), processes*perProcess)
@@ -59,7 +59,7 @@ func TestSemaphoreCapsTheFleet(t *testing.T) {
 		t.Fatalf("InFlight = %d, %v; want %d", n, err, limit)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	if _, err := r.newStore().Semaphore(org, limit).Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := r.newStore(options{}).Semaphore(org, limit).Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("an eleventh Acquire: %v, want to wait until its context ends", err)
 	}
 	cancel()
@@ -84,7 +84,7 @@ func TestSemaphoreLeaseOfADeadProcessExpires(t *testing.T) {
 	r := startRedis(t)
 	const lease = 2 * time.Second
 	deadClient := redis.NewClient(fastClientOptions(r.Addr()))
-	dead, err := redisstore.New(deadClient, redisstore.WithoutEncryption(), redisstore.WithLeaseTTL(lease))
+	dead, err := redisstore.New(deadClient, options{Unencrypted: true, LeaseTTL: lease}) // never closed: it dies
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSemaphoreLeaseOfADeadProcessExpires(t *testing.T) {
 		}
 	}()
 
-	live := r.newStore(redisstore.WithPollInterval(20*time.Millisecond)).Semaphore(org, 10)
+	live := r.newStore(options{PollInterval: 20 * time.Millisecond}).Semaphore(org, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), lease/8)
 	_, err = live.Acquire(ctx)
 	cancel()
@@ -128,13 +128,13 @@ func TestSemaphoreLeaseOfADeadProcessExpires(t *testing.T) {
 func TestSemaphoreLeaseOutlivesItsTTLWhileHeld(t *testing.T) {
 	r := startRedis(t)
 	const lease = 900 * time.Millisecond
-	sem := r.newStore(redisstore.WithLeaseTTL(lease)).Semaphore(org, 1)
+	sem := r.newStore(options{LeaseTTL: lease}).Semaphore(org, 1)
 	rel, err := sem.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Held for two lease TTLs: renewals keep the slot, so another process waits.
-	other := r.newStore().Semaphore(org, 1)
+	other := r.newStore(options{}).Semaphore(org, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*lease)
 	_, err = other.Acquire(ctx)
 	cancel()
@@ -155,7 +155,7 @@ func TestSemaphoreLeaseOutlivesItsTTLWhileHeld(t *testing.T) {
 func TestSemaphoreFallsBackWhileRedisIsDown(t *testing.T) {
 	r := startRedis(t)
 	ev := &eventrec.Recorder{}
-	sem := r.newStore(redisstore.WithRetry(50*time.Millisecond), redisstore.WithHook(ev.Hook)).Semaphore(org, 3)
+	sem := r.newStore(options{Retry: 50 * time.Millisecond, Hook: ev.Hook}).Semaphore(org, 3)
 	r.Stop()
 	var rels []func()
 	for range 3 {
@@ -206,7 +206,7 @@ func TestForgedSemaphoreLeasesAreDropped(t *testing.T) {
 	const limit, lease = 2, 30 * time.Second
 	raw := r.Client()
 	key := func() string { // the semaphore's key, as a process holding a slot sees it
-		rel, err := r.newStore().Semaphore(org, limit).Acquire(ctx)
+		rel, err := r.newStore(options{}).Semaphore(org, limit).Acquire(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +243,7 @@ func TestForgedSemaphoreLeasesAreDropped(t *testing.T) {
 			raw.Del(ctx, key)
 			tt.plant(raw.Time(ctx).Val())
 			ev := &eventrec.Recorder{}
-			sem := r.newStore(redisstore.WithHook(ev.Hook), redisstore.WithLeaseTTL(lease)).Semaphore(org, limit)
+			sem := r.newStore(options{Hook: ev.Hook, LeaseTTL: lease}).Semaphore(org, limit)
 			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			began := time.Now()
@@ -267,7 +267,7 @@ func TestForgedSemaphoreLeasesAreDropped(t *testing.T) {
 				t.Errorf("InFlight = %d, %v; want %d", n, err, limit)
 			}
 			wctx, wcancel := context.WithTimeout(ctx, 100*time.Millisecond)
-			if _, err := r.newStore().Semaphore(org, limit).Acquire(wctx); !errors.Is(err, context.DeadlineExceeded) {
+			if _, err := r.newStore(options{}).Semaphore(org, limit).Acquire(wctx); !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("a third Acquire: %v; want it to wait", err)
 			}
 			wcancel()

@@ -90,11 +90,7 @@ func TestStoreOperationsAreBoundedWhileRedisStalls(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
 	const timeout = 300 * time.Millisecond
-	st, err := redisstore.New(r.defaultClient(), redisstore.WithEncryptionKey(fleetKey), redisstore.WithTimeout(timeout), redisstore.WithRetry(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := r.storeOn(r.defaultClient(), options{Timeout: timeout, Retry: time.Minute})
 	id := testKey.ID()
 	tok := storetest.Stored{Token: transport.Token{AccessToken: "t-1", Expiry: time.Now().Add(time.Hour)}, Fetched: time.Now()}.Value()
 	held, err := st.Lock(ctx, id)
@@ -111,11 +107,7 @@ func TestStoreOperationsAreBoundedWhileRedisStalls(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	other, err := redisstore.New(r.defaultClient(), redisstore.WithEncryptionKey(fleetKey), redisstore.WithTimeout(timeout)) // another process: its Wait meets the stall
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := r.storeOn(r.defaultClient(), options{Timeout: timeout}) // another process: its Wait meets the stall
 	sem := st.Semaphore("org", 10)
 
 	const sleep = 5 * time.Second
@@ -197,11 +189,7 @@ func TestColdFetchWhileRedisStalls(t *testing.T) {
 		t.Run(timeout.String(), func(t *testing.T) {
 			emu := mcv1test.NewServer()
 			defer emu.Close()
-			st, err := redisstore.New(r.defaultClient(), redisstore.WithEncryptionKey(fleetKey), redisstore.WithTimeout(timeout))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := r.storeOn(r.defaultClient(), options{Timeout: timeout})
 			ev := &eventrec.Recorder{}
 			src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.Settings{Store: st, StoreKey: testKey.ID(), StoreTimeout: timeout, StoreRetry: time.Minute, Hook: ev.Hook})
 			sleep := timeout + 3*time.Second

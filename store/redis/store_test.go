@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ func newFleet(t *testing.T, r *redisServer, emu *mcv1test.Server, clock *fakeClo
 	t.Helper()
 	srcs := make([]*transport.Source, k)
 	for i := range srcs {
-		set.Clock, set.Store, set.StoreKey = clock.Now, r.newStore(), testKey.ID()
+		set.Clock, set.Store, set.StoreKey = clock.Now, r.newStore(options{}), testKey.ID()
 		srcs[i] = transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, set)
 	}
 	return srcs
@@ -62,9 +63,7 @@ func tokensOf(t *testing.T, srcs []*transport.Source, perSource int) map[string]
 
 func TestSourcesShareOneFetchPerWindow(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 	emu.SetTokenLatency(20 * time.Millisecond)
 	srcs := newFleet(t, r, emu, clock, 8, transport.Settings{})
 
@@ -113,33 +112,20 @@ func TestSourcesShareOneFetchPerWindow(t *testing.T) {
 
 func TestInvalidatedTokenIsReplacedOnceForTheFleet(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 	srcs := newFleet(t, r, emu, clock, 3, transport.Settings{})
 	clients := make([]*http.Client, len(srcs))
 	for i, src := range srcs {
 		clients[i] = &http.Client{Transport: transport.New(src, transport.Options{Hosts: []string{emu.URL}})}
 	}
-	call := func(c *http.Client) {
-		t.Helper()
-		resp, err := c.Get(emu.URL + "/hub/v1/campaigns")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("REST call: %s", resp.Status)
-		}
-	}
-	for _, c := range clients {
-		call(c)
+	if n := failedCalls(t, clients, emu.URL+"/hub/v1/campaigns"); n != 0 {
+		t.Fatalf("%d REST calls failed", n)
 	}
 	first, _ := srcs[0].Current()
 	emu.RevokeToken(first.AccessToken)
 	// Each process meets the 401 in turn: the first fetches, the others adopt.
-	for _, c := range clients {
-		call(c)
+	if n := failedCalls(t, clients, emu.URL+"/hub/v1/campaigns"); n != 0 {
+		t.Fatalf("%d REST calls failed after the revocation", n)
 	}
 	st := emu.Stats()
 	if st.TokenRequests != 2 {
@@ -152,14 +138,12 @@ func TestInvalidatedTokenIsReplacedOnceForTheFleet(t *testing.T) {
 
 func TestDeadLockHolderIsTakenOver(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 
 	// A process takes the fetch lock and dies: its client goes away, so the lock
 	// is neither renewed nor released.
 	deadClient := redis.NewClient(fastClientOptions(r.Addr()))
-	dead, err := redisstore.New(deadClient, redisstore.WithEncryptionKey(fleetKey), redisstore.WithLockTTL(300*time.Millisecond))
+	dead, err := redisstore.New(deadClient, fleetOptions(options{LockTTL: 300 * time.Millisecond})) // never closed: it dies
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +156,7 @@ func TestDeadLockHolderIsTakenOver(t *testing.T) {
 	defer l.Unlock(context.Background()) // stops its renewal goroutine; Redis is out of its reach
 
 	ev := &eventrec.Recorder{}
-	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: r.newStore(redisstore.WithPollInterval(20 * time.Millisecond)), StoreKey: testKey.ID(), Hook: ev.Hook})
+	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now}, transport.Settings{Clock: clock.Now, Store: r.newStore(options{PollInterval: 20 * time.Millisecond}), StoreKey: testKey.ID(), Hook: ev.Hook})
 	if _, err := src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +174,7 @@ func TestDeadLockHolderIsTakenOver(t *testing.T) {
 func TestFetchLockIsFenced(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
-	a, b := r.newStore(), r.newStore()
+	a, b := r.newStore(options{}), r.newStore(options{})
 	id := testKey.ID()
 	la, err := a.Lock(ctx, id)
 	if err != nil || la == nil {
@@ -238,11 +222,9 @@ func TestFetchLockIsFenced(t *testing.T) {
 
 func TestKeysAndValuesRevealNothing(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 	key := []byte("0123456789abcdef0123456789abcdef")
-	st := r.newStore(redisstore.WithEncryptionKey(key))
+	st := r.newStore(options{EncryptionKey: key})
 	rts := st.RefreshTokens()
 	src := transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: rts}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID()})
 	tok, err := src.Token(context.Background())
@@ -268,7 +250,7 @@ func TestKeysAndValuesRevealNothing(t *testing.T) {
 	secrets := []string{emulator.MCv1ClientID, emulator.MCv1ClientSecret, testKey.AccountID, testKey.Scope, tok.AccessToken, refresh, rtKey, "acoustic org 42"}
 	kinds := map[string]bool{}
 	for _, k := range keys {
-		if !strings.HasPrefix(k, redisstore.DefaultPrefix) {
+		if !strings.HasPrefix(k, defaultPrefix) {
 			t.Errorf("key %q lacks the prefix", k)
 		}
 		var values []string
@@ -310,36 +292,37 @@ func TestKeysAndValuesRevealNothing(t *testing.T) {
 
 	// Processes that disagree about the key fail to read, and say why.
 	for name, other := range map[string]*redisstore.Store{
-		"no key":    r.newPlainStore(),
-		"other key": r.newStore(redisstore.WithEncryptionKey([]byte("fedcba9876543210"))),
+		"no key":    r.newStore(options{Unencrypted: true}),
+		"other key": r.newStore(options{EncryptionKey: []byte("fedcba9876543210")}),
 	} {
 		if _, _, err := other.Load(ctx, testKey.ID()); !errors.Is(err, transport.ErrCorruptValue) || !strings.Contains(err.Error(), "encrypt") {
 			t.Errorf("%s: Load = %v, want an encryption error that marks the value corrupt", name, err)
 		}
 	}
-	for name, opts := range map[string][]redisstore.Option{
-		"a 5-byte key":        {redisstore.WithEncryptionKey([]byte("short"))},
-		"an empty key":        {redisstore.WithEncryptionKey(nil)},
-		"no key, no opt-out":  nil,
-		"a key and plaintext": {redisstore.WithEncryptionKey(key), redisstore.WithoutEncryption()},
+	for _, tt := range []struct {
+		name  string
+		o     options
+		noKey bool // the error is ErrNoEncryptionKey
+	}{
+		{"a 5-byte key", options{EncryptionKey: []byte("short")}, false},
+		{"an empty key", options{EncryptionKey: []byte{}}, true},
+		{"no key, no opt-out", options{}, true},
+		{"no key, other options", options{Prefix: "app:", Timeout: time.Second}, true},
+		{"a key and plaintext", options{EncryptionKey: key, Unencrypted: true}, false},
 	} {
-		if _, err := redisstore.New(raw, opts...); err == nil {
-			t.Errorf("%s was accepted", name)
+		_, err := redisstore.New(raw, tt.o)
+		if err == nil || errors.Is(err, redisstore.ErrNoEncryptionKey) != tt.noKey {
+			t.Errorf("%s: New = %v; want an error, ErrNoEncryptionKey: %t", tt.name, err, tt.noKey)
 		}
 	}
-	if _, err := redisstore.New(raw); !errors.Is(err, redisstore.ErrNoEncryptionKey) {
-		t.Errorf("New without a key: %v, want ErrNoEncryptionKey", err)
-	}
-	if s := st.String() + rts.String(); strings.Contains(s, string(key)) {
-		t.Errorf("String reveals the key: %s", s)
+	if s := fmt.Sprint(st, rts); strings.Contains(s, string(key)) {
+		t.Errorf("a rendering reveals the key: %s", s)
 	}
 }
 
 func TestSharedBreakerOpensForTheFleet(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 	emu.RevokeClient(emulator.MCv1ClientID)
 	const cooldown = time.Second // gobreaker keeps real time
 	srcs := newFleet(t, r, emu, clock, 2, transport.Settings{
@@ -392,7 +375,7 @@ func TestRefreshTokensCompareAndSwapAcrossProcesses(t *testing.T) {
 	ctx := context.Background()
 	var rts []*redisstore.RefreshTokens
 	for range 4 {
-		rts = append(rts, r.newStore(redisstore.WithEncryptionKey([]byte("0123456789abcdef"))).RefreshTokens())
+		rts = append(rts, r.newStore(options{EncryptionKey: []byte("0123456789abcdef")}).RefreshTokens())
 	}
 	if v, err := rts[0].Load(ctx, "k"); v != "" || err != nil {
 		t.Fatalf("empty: %q, %v", v, err)
@@ -439,13 +422,11 @@ func TestRefreshTokensCompareAndSwapAcrossProcesses(t *testing.T) {
 
 func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 	emu.SetTokenLatency(10 * time.Millisecond)
 	var srcs []*transport.Source
 	for range 6 {
-		st := r.newStore()
+		st := r.newStore(options{})
 		srcs = append(srcs, transport.NewSource(&mcv1Provider{base: emu.URL, now: clock.Now, rts: st.RefreshTokens()}, transport.Settings{Clock: clock.Now, Store: st, StoreKey: testKey.ID()}))
 	}
 	const windows = 4
@@ -461,7 +442,7 @@ func TestRefreshTokensRotateOncePerWindowAcrossTheFleet(t *testing.T) {
 	if st.TokenRequests != windows || st.TokenRequestsByGrant[emulator.GrantRefreshToken] != windows-1 {
 		t.Fatalf("token requests %d (%v), want %d with %d refresh-token grants", st.TokenRequests, st.TokenRequestsByGrant, windows, windows-1)
 	}
-	if n := st.Rejections[emulator.ReasonReusedGrant] + st.Rejections[emulator.ReasonInvalidGrant]; n != 0 {
+	if n := spentTwiceOrLost(st.Rejections); n != 0 {
 		t.Fatalf("%d refresh tokens spent twice or lost", n)
 	}
 }
@@ -470,7 +451,7 @@ func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
 	r := startRedis(t)
 	ctx := context.Background()
 	ev := &eventrec.Recorder{}
-	rts := r.newStore(redisstore.WithRetry(time.Millisecond), redisstore.WithHook(ev.Hook)).RefreshTokens()
+	rts := r.newStore(options{Retry: time.Millisecond, Hook: ev.Hook}).RefreshTokens()
 	if err := rts.CompareAndSwap(ctx, "k", "", "rt-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +472,7 @@ func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
 	if v, err := rts.Load(ctx, "k"); v != "rt-2" || err != nil {
 		t.Fatalf("Load after the outage: %q, %v; want rt-2", v, err)
 	}
-	if v, err := r.newStore().RefreshTokens().Load(ctx, "k"); v != "rt-2" || err != nil {
+	if v, err := r.newStore(options{}).RefreshTokens().Load(ctx, "k"); v != "rt-2" || err != nil {
 		t.Fatalf("another process after the outage: %q, %v; want rt-2 written back", v, err)
 	}
 	if ev.Count(transport.EventStoreUp) != 1 {
@@ -501,9 +482,7 @@ func TestRefreshTokensSurviveARedisOutage(t *testing.T) {
 
 func TestSourcesWorkAloneWhileRedisIsDown(t *testing.T) {
 	r := startRedis(t)
-	clock := newClock()
-	emu := mcv1test.NewServer(mcv1test.WithClock(clock.Now))
-	defer emu.Close()
+	clock, emu := mcv1Emulator(t)
 	ev := &eventrec.Recorder{}
 	srcs := newFleet(t, r, emu, clock, 2, transport.Settings{Hook: ev.Hook, StoreTimeout: time.Second, StoreRetry: time.Minute})
 	a, b := srcs[0], srcs[1]
@@ -565,7 +544,7 @@ func TestNotificationFloodCostsBoundedLooks(t *testing.T) {
 	defer emu.Close()
 	const poll, fetchTimeout = 100 * time.Millisecond, time.Second // the wait ends after fetchTimeout/2
 	raw := r.Client()
-	raw.Set(ctx, redisstore.DefaultPrefix+"{"+testKey.ID()+"}:lock", "0123456789abcdef0123456789abcdef", 10*time.Second)
+	raw.Set(ctx, redisKey(testKey.ID(), "lock"), "0123456789abcdef0123456789abcdef", 10*time.Second)
 	stop, flooded := make(chan struct{}), make(chan int)
 	go func() {
 		c := r.Client()
@@ -577,12 +556,12 @@ func TestNotificationFloodCostsBoundedLooks(t *testing.T) {
 				return
 			default:
 			}
-			c.Publish(ctx, redisstore.DefaultPrefix+"events:"+testKey.ID(), "saved")
+			c.Publish(ctx, defaultPrefix+"events:"+testKey.ID(), "saved")
 			n++
 		}
 	}()
 	raw.ConfigResetStat(ctx)
-	src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.Settings{Store: r.newStore(redisstore.WithPollInterval(poll)), StoreKey: testKey.ID(), FetchTimeout: fetchTimeout})
+	src := transport.NewSource(&mcv1Provider{base: emu.URL}, transport.Settings{Store: r.newStore(options{PollInterval: poll}), StoreKey: testKey.ID(), FetchTimeout: fetchTimeout})
 	began := time.Now()
 	_, err := src.Token(ctx)
 	waited := time.Since(began)
