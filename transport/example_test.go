@@ -106,7 +106,7 @@ func ExampleStore() {
 		fetches++
 		return transport.Token{AccessToken: fmt.Sprint("token-", fetches), Expiry: time.Now().Add(time.Hour)}, nil
 	})
-	st := &store.MemoryTokens{}   // across processes: redisstore.New(rdb, redisstore.Options{EncryptionKey: key})
+	st := &store.MemoryTokens{}   // across processes: redisstore.New(rdb, redisstore.Options{EncryptionKey: sealKey})
 	const key = "billing-bu-5150" // one per credential; the providers derive a hash
 
 	a := transport.NewSource(provider, transport.Settings{Store: st, StoreKey: key})
