@@ -149,7 +149,9 @@ func TestRotationDoneLateByAStalledRedisIsNotLost(t *testing.T) {
 			if err := rts.CompareAndSwap(ctx, userKey, "", "rt-1"); err != nil {
 				t.Fatal(err)
 			}
-			wake := r.stall(time.Second)
+			// Long enough for every rotation's timeout to pass inside the stall, even
+			// on a loaded machine.
+			wake := r.stall(2 * time.Second)
 			prev := "rt-1"
 			for _, next := range chain {
 				if err := rts.CompareAndSwap(ctx, userKey, prev, next); err != nil {
