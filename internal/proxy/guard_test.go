@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -246,6 +249,74 @@ func TestAnswersAreBrowserSafe(t *testing.T) {
 				if got := w.Header().Values(name); len(got) != 1 || got[0] != want {
 					t.Errorf("%s: %q, want just %q", name, got, want)
 				}
+			}
+		})
+	}
+}
+
+// What reaches the guard is what net/http made of the bytes on the wire: a
+// request target in absolute form, several Host headers, a Host list, a Host the
+// way a browser or curl spells it, dot segments behind the proxy's own /-/. Sent
+// as raw request lines to a real server, each is refused before the upstream, or
+// forwarded to the credential's endpoint with the proxy's Host and credential,
+// never the client's.
+func TestGuardOnTheWire(t *testing.T) {
+	f, addr, _ := serving(t, Timeouts{})
+	_, port, _ := net.SplitHostPort(addr)
+	for _, tc := range []struct {
+		name   string
+		head   string // the request line and header, without the final CRLF
+		status int
+	}{
+		{"absolute form naming another host", "GET http://evil.example:" + port + "/rest/x HTTP/1.1\r\nHost: " + addr, http.StatusMisdirectedRequest},
+		{"absolute form naming the proxy, hostile Host", "GET http://" + addr + "/rest/x HTTP/1.1\r\nHost: evil.example", http.StatusOK},
+		{"absolute form with user info", "GET http://user:pw@" + addr + "/rest/x HTTP/1.1\r\nHost: " + addr, http.StatusOK},
+		{"absolute form, escaped dot-dot", "GET http://" + addr + "/rest/%2e%2e/x HTTP/1.1\r\nHost: " + addr, http.StatusBadRequest},
+		{"a second Host, hostile", "GET /rest/x HTTP/1.1\r\nHost: " + addr + "\r\nHost: evil.example", http.StatusBadRequest},
+		{"a hostile Host, then the proxy's", "GET /rest/x HTTP/1.1\r\nHost: evil.example\r\nHost: " + addr, http.StatusBadRequest},
+		{"a Host list", "GET /rest/x HTTP/1.1\r\nHost: " + addr + ", evil.example", http.StatusBadRequest},
+		{"no Host, HTTP/1.1", "GET /rest/x HTTP/1.1", http.StatusBadRequest},
+		{"no Host, HTTP/1.0", "GET /rest/x HTTP/1.0", http.StatusMisdirectedRequest},
+		{"upper case and a trailing dot", "GET /rest/x HTTP/1.1\r\nHost: LOCALHOST.:" + port, http.StatusOK},
+		{"IP with a trailing dot", "GET /rest/x HTTP/1.1\r\nHost: 127.0.0.1.:" + port, http.StatusOK},
+		{"IPv6 loopback", "GET /rest/x HTTP/1.1\r\nHost: [::1]:" + port, http.StatusOK},
+		{"IPv6 loopback, no port", "GET /rest/x HTTP/1.1\r\nHost: [::1]", http.StatusMisdirectedRequest},
+		{"X-Forwarded-Host", "GET /rest/x HTTP/1.1\r\nHost: " + addr + "\r\nX-Forwarded-Host: evil.example", http.StatusOK},
+		{"dot-dot out of /-/", "GET /-/../rest/x HTTP/1.1\r\nHost: " + addr, http.StatusBadRequest},
+		{"escaped dot-dot out of /-/", "GET /-/%2e%2e/rest/x HTTP/1.1\r\nHost: " + addr, http.StatusBadRequest},
+		{"dot-dot out of /-/, by IP", "GET /-/../-/metrics HTTP/1.1\r\nHost: 10.1.2.3", http.StatusBadRequest},
+		{"relative target", "GET rest/x HTTP/1.1\r\nHost: " + addr, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(f.up.got())
+			c := dial(t, addr)
+			if _, err := io.WriteString(c, tc.head+"\r\nConnection: close\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("HTTP %d, want %d: %s", resp.StatusCode, tc.status, answer)
+			}
+			got := f.up.got()[before:]
+			if tc.status != http.StatusOK {
+				if len(got) != 0 {
+					t.Fatalf("a refused request reached the upstream: %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("the upstream received %d requests, want 1", len(got))
+			}
+			if got[0].Path != "/x" || !strings.HasPrefix(got[0].Header.Get("Authorization"), "Bearer tok-") {
+				t.Errorf("the upstream received %s with Authorization %q, want /x with the proxy's token", got[0].Path, got[0].Header.Get("Authorization"))
+			}
+			if h := got[0].Header.Get("X-Forwarded-Host"); h != "" {
+				t.Errorf("the upstream received X-Forwarded-Host %q", h)
 			}
 		})
 	}

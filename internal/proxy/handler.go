@@ -240,23 +240,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve answers r.
 func (h *Handler) serve(rec *recorder, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/-/") {
-		// The proxy's own endpoints never reach an upstream; they answer probes and
-		// scrapes under the Hosts the proxy serves and under IP addresses.
+	// The proxy's own endpoints never reach an upstream; they answer probes and
+	// scrapes under the Hosts the proxy serves and under IP addresses. Their paths
+	// are checked like any other: "/-/../rest/x" is refused, not redirected.
+	internal := strings.HasPrefix(r.URL.Path, "/-/")
+	var ref *refusal
+	if internal {
 		rec.route = routeInternal
-		if ref := h.hosts.guardInternal(r); ref != nil {
-			h.refuse(rec, ref)
-			return
-		}
-		h.internal.ServeHTTP(rec, r)
-		return
+		ref = h.hosts.guardInternal(r)
+	} else {
+		ref = h.hosts.guard(r)
 	}
-	if ref := h.hosts.guard(r); ref != nil {
+	if ref == nil {
+		if err := CheckPath(r.URL.EscapedPath()); err != nil {
+			ref = &refusal{http.StatusBadRequest, refusedPath, err.Error()}
+		}
+	}
+	if ref != nil {
 		h.refuse(rec, ref)
 		return
 	}
-	if err := CheckPath(r.URL.EscapedPath()); err != nil {
-		h.refuse(rec, &refusal{http.StatusBadRequest, refusedPath, err.Error()})
+	if internal {
+		h.internal.ServeHTTP(rec, r)
 		return
 	}
 	if !h.gate.enter() {
