@@ -2,10 +2,7 @@ package tokentripotel_test
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -14,24 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	tokentripotel "github.com/tokentrip/tokentrip/otel"
-	"github.com/tokentrip/tokentrip/transport"
 )
-
-// clock is a clock the test moves by hand, shared by the emulator and the Source.
-type clock struct{ unixNano atomic.Int64 }
-
-// newClock returns a clock standing at start.
-func newClock(start time.Time) *clock {
-	c := &clock{}
-	c.unixNano.Store(start.UnixNano())
-	return c
-}
-
-// Now returns the clock's time.
-func (c *clock) Now() time.Time { return time.Unix(0, c.unixNano.Load()).UTC() }
-
-// Advance moves the clock forward by d.
-func (c *clock) Advance(d time.Duration) { c.unixNano.Add(int64(d)) }
 
 // telemetry is an Instruments over in-memory OpenTelemetry SDKs.
 type telemetry struct {
@@ -115,30 +95,4 @@ func total(points []point, want ...attribute.KeyValue) float64 {
 		}
 	}
 	return sum
-}
-
-// events records a Source's events before handing them to the Instruments.
-type events struct {
-	mu   sync.Mutex
-	all  []transport.Event
-	next func(transport.Event)
-}
-
-func (e *events) hook(ev transport.Event) {
-	e.mu.Lock()
-	e.all = append(e.all, ev)
-	e.mu.Unlock()
-	e.next(ev)
-}
-
-func (e *events) count(kind transport.EventKind, with func(transport.Event) bool) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	for _, ev := range e.all {
-		if ev.Kind == kind && (with == nil || with(ev)) {
-			n++
-		}
-	}
-	return n
 }

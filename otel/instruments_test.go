@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 
 	"github.com/tokentrip/tokentrip/internal/emulator"
+	"github.com/tokentrip/tokentrip/internal/eventrec"
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	tokentripotel "github.com/tokentrip/tokentrip/otel"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/provider/mcv2"
@@ -26,17 +28,17 @@ import (
 // and checks every metric and span against what the Source reported, and that no
 // attribute holds the client id, the secret or a token.
 func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
-	clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
+	clk := manualclock.New(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
 	srv := mcv2test.NewServer(mcv2test.WithClock(clk.Now))
 	defer srv.Close()
 	env := attribute.String("deployment.environment.name", "test")
 	tm := newTelemetry(t, env)
-	evs := &events{next: tm.in.Hook}
+	evs := &eventrec.Recorder{} // what the Source reported, beside what the Instruments made of it
 	tr, err := mcv2.NewTransport(mcv2.Config{
 		AuthURL: srv.URL, ClientID: emulator.MCv2ClientID, ClientSecret: emulator.MCv2ClientSecret,
 		Common: provider.Common{HTTPClient: srv.Client(), Transport: transport.Options{Base: srv.Client().Transport},
 			Retry:  provider.Retry{WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-			Source: transport.Settings{Clock: clk.Now, Hook: evs.hook, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 3, Outages: -1, Cooldown: time.Hour}}},
+			Source: transport.Settings{Clock: clk.Now, Hook: func(ev transport.Event) { evs.Hook(ev); tm.in.Hook(ev) }, Backoff: func(int) time.Duration { return 0 }, Breaker: transport.BreakerSettings{Rejections: 3, Outages: -1, Cooldown: time.Hour}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -93,8 +95,14 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	// Metrics: each agrees with the events and Stats of the Source.
 	got := tm.collect(t)
 	st := src.Stats()
-	fetched := evs.count(transport.EventFetched, nil)
-	failed := evs.count(transport.EventFetchFailed, nil)
+	fetched := evs.Count(transport.EventFetched)
+	failed := evs.Count(transport.EventFetchFailed)
+	timedFailures := 0 // failures that reached the token endpoint, and took time
+	for _, ev := range evs.Events() {
+		if ev.Kind == transport.EventFetchFailed && ev.Duration > 0 {
+			timedFailures++
+		}
+	}
 	mcv2Attr := tokentripotel.AttrProvider.String("mcv2")
 	checks := []struct {
 		metric string
@@ -103,10 +111,10 @@ func TestMetricsAndSpansOfAClientsLife(t *testing.T) {
 	}{
 		{tokentripotel.MetricFetches, []attribute.KeyValue{mcv2Attr, env}, float64(fetched + failed)},
 		{tokentripotel.MetricFetchFailures, []attribute.KeyValue{mcv2Attr, attribute.String("error.type", "credentials_rejected")}, 3},
-		{tokentripotel.MetricFetchDuration, []attribute.KeyValue{mcv2Attr}, float64(fetched + evs.count(transport.EventFetchFailed, func(ev transport.Event) bool { return ev.Duration > 0 }))},
+		{tokentripotel.MetricFetchDuration, []attribute.KeyValue{mcv2Attr}, float64(fetched + timedFailures)},
 		{tokentripotel.MetricRefreshesAhead, []attribute.KeyValue{env}, float64(st.RefreshesAhead)},
 		{tokentripotel.MetricInvalidations, []attribute.KeyValue{mcv2Attr}, float64(st.Invalidations)},
-		{tokentripotel.MetricReplays, []attribute.KeyValue{mcv2Attr}, float64(evs.count("replayed", nil))},
+		{tokentripotel.MetricReplays, []attribute.KeyValue{mcv2Attr}, float64(evs.Count("replayed"))},
 		{tokentripotel.MetricBreakerChanges, []attribute.KeyValue{tokentripotel.AttrBreakerState.String("open")}, 1},
 		{tokentripotel.MetricBreakerState, []attribute.KeyValue{tokentripotel.AttrBreakerState.String("open")}, 1},
 		{tokentripotel.MetricBreakerState, []attribute.KeyValue{tokentripotel.AttrBreakerState.String("closed")}, 0},

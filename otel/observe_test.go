@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/tokentrip/tokentrip/internal/manualclock"
 	"github.com/tokentrip/tokentrip/internal/providerfunc"
 	tokentripotel "github.com/tokentrip/tokentrip/otel"
 	"github.com/tokentrip/tokentrip/transport"
@@ -18,13 +19,13 @@ import (
 // answers a token or rejects it, and its clock moves by hand.
 type credential struct {
 	src       *transport.Source
-	clk       *clock
+	clk       *manualclock.Clock
 	refreshes int // refreshes ahead to make
 	open      bool
 }
 
 func newCredential(t *testing.T, i int, hook func(transport.Event), refreshes int, open bool) *credential {
-	c := &credential{clk: newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)), refreshes: refreshes, open: open}
+	c := &credential{clk: manualclock.New(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)), refreshes: refreshes, open: open}
 	var mu sync.Mutex
 	n := 0
 	c.src = transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
@@ -136,7 +137,7 @@ func TestFailedFetchSpanLastsAsLongAsTheFetch(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tm := newTelemetry(t)
-			clk := newClock(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
+			clk := manualclock.New(time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC))
 			src := transport.NewSource(providerfunc.Func(func(context.Context) (transport.Token, error) {
 				clk.Advance(tt.took)
 				if tt.answer != nil {
