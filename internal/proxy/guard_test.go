@@ -47,6 +47,10 @@ func TestGuard(t *testing.T) {
 		{"origin with a path", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787/x"}}, http.StatusForbidden, refusedOrigin},
 		{"empty origin", request{target: "/rest/x", header: []string{"Origin", ""}}, http.StatusForbidden, refusedOrigin},
 		{"allowed origin", request{target: "/rest/x", header: []string{"Origin", "http://proxy.internal"}}, ok, ""},
+		{"IPv6 loopback origin", request{target: "/rest/x", header: []string{"Origin", "http://[::1]:8787"}}, ok, ""},
+		{"origin with a trailing dot", request{target: "/rest/x", header: []string{"Origin", "http://localhost.:8787"}}, ok, ""},
+		{"origin naming the proxy as user info", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787@evil.example"}}, http.StatusForbidden, refusedOrigin},
+		{"origin over another scheme", request{target: "/rest/x", header: []string{"Origin", "ws://127.0.0.1:8787"}}, http.StatusForbidden, refusedOrigin},
 		{"a second, cross-site Origin", request{target: "/rest/x", header: []string{"Origin", "http://127.0.0.1:8787", "Origin", "https://evil.example"}}, http.StatusForbidden, refusedOrigin},
 
 		// Methods and upgrades.
