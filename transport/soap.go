@@ -95,7 +95,7 @@ func injected(body io.ReadCloser, srcLen int64, cred envelope.Credential) (io.Re
 		_ = body.Close()
 		return nil, 0, err
 	}
-	return &peekedBody{Reader: r, Closer: body}, n, nil
+	return &httpx.ReadCloser{Reader: r, Closer: body}, n, nil
 }
 
 // mediaKind sorts requests by what a SOAP-enabled Transport does with them.
