@@ -5,12 +5,6 @@ import (
 	"net/http"
 )
 
-// peekedBody reads a peeked prefix, then the rest, and closes the original body.
-type peekedBody struct {
-	io.Reader
-	io.Closer
-}
-
 // drainLimit bounds how much of a discarded response is read so that its connection
 // can be reused.
 const drainLimit = 64 << 10

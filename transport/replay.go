@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/tokentrip/tokentrip/internal/httpx"
 )
 
 // errBodyRead means the request body failed while the Transport buffered it for a
@@ -47,7 +49,7 @@ func replayableBody(req *http.Request, limit int64) (io.ReadCloser, int64, func(
 	}
 	if int64(len(buf)) > limit {
 		// Too large to keep: send what was read followed by the rest, once.
-		return &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), req.Body), Closer: req.Body}, n, nil, nil
+		return &httpx.ReadCloser{Reader: io.MultiReader(bytes.NewReader(buf), req.Body), Closer: req.Body}, n, nil, nil
 	}
 	_ = req.Body.Close()
 	if n < 0 {

@@ -32,12 +32,9 @@ func (a *soapAuthorizer) Authorize(req *http.Request, tok Token) error {
 			"the envelope is sent with Content-Encoding %q, and the credential can only go into an uncompressed one; send it without Content-Encoding", enc)}
 	}
 	cred := a.credential(tok)
-	// The length of the input as net/http reads it: a client request's 0 with a
-	// body means "unknown", and the output's length is then unknown too.
+	// The length of the input, -1 when unknown (replayableBody has read a client
+	// request's 0 with a body as net/http does): the output's is then unknown too.
 	srcLen := req.ContentLength
-	if srcLen == 0 && req.Body != nil && req.Body != http.NoBody {
-		srcLen = -1
-	}
 	body, n, err := injected(req.Body, srcLen, cred)
 	if err != nil {
 		return err
@@ -95,7 +92,7 @@ func injected(body io.ReadCloser, srcLen int64, cred envelope.Credential) (io.Re
 		_ = body.Close()
 		return nil, 0, err
 	}
-	return &peekedBody{Reader: r, Closer: body}, n, nil
+	return &httpx.ReadCloser{Reader: r, Closer: body}, n, nil
 }
 
 // mediaKind sorts requests by what a SOAP-enabled Transport does with them.

@@ -24,12 +24,13 @@ func PeekBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, nil
 	}
 	buf, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(buf), resp.Body), Closer: resp.Body}
+	resp.Body = &ReadCloser{Reader: io.MultiReader(bytes.NewReader(buf), resp.Body), Closer: resp.Body}
 	return buf, err
 }
 
-// peekedBody reads the peeked prefix, then the rest, and closes the original body.
-type peekedBody struct {
+// ReadCloser is a body read through Reader and closed by Closer: a peeked prefix
+// followed by the rest, or a rewritten stream, closing the original body.
+type ReadCloser struct {
 	io.Reader
 	io.Closer
 }

@@ -2,10 +2,10 @@ package providerkit
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tokentrip/tokentrip/envelope"
-	"github.com/tokentrip/tokentrip/internal/overlay"
 	"github.com/tokentrip/tokentrip/internal/storekey"
 	"github.com/tokentrip/tokentrip/provider"
 	"github.com/tokentrip/tokentrip/transport"
@@ -53,25 +53,48 @@ func (k Kit) StoreKey(cred Credential) string {
 	return storekey.Key{Provider: k.Name, ClientID: cred.ClientID, AccountID: cred.AccountID, Scope: cred.Scope, Subject: cred.Subject}.ID()
 }
 
-// Transport returns a Transport over a new Source of p. The Source takes c.Source,
-// with the provider's name and store key (and v's refresh lead) where c leaves
-// them zero; the Transport takes v's hosts joined by c.Transport.Hosts, and v's
-// verdict and SOAP credential unless c.Transport sets its own.
+// Transport returns a Transport over a new Source of p, configured by settings
+// and options.
 func (k Kit) Transport(p transport.Provider, c provider.Common, cred Credential, v Vendor) *transport.Transport {
-	src := transport.NewSource(p, overlay.Settings(c.Source, transport.Settings{
-		Name:        k.SourceName(cred),
-		RefreshLead: v.RefreshLead,
-		StoreKey:    k.StoreKey(cred),
-	}))
-	opts := overlay.Options(transport.Options{Hosts: v.Hosts, Rejected: v.Rejected, SOAP: v.SOAP}, c.Transport)
-	if v.Base != nil {
-		base := opts.Base
-		if base == nil {
-			base = transport.DefaultBase()
-		}
-		opts.Base = v.Base(base)
+	return transport.New(transport.NewSource(p, k.settings(c.Source, cred, v)), options(c.Transport, v))
+}
+
+// settings returns the user's Settings with the provider's name and store key,
+// and v's refresh lead, where the user left them zero: a user's Store without a
+// StoreKey keeps the credential's token under the provider's key.
+func (k Kit) settings(user transport.Settings, cred Credential, v Vendor) transport.Settings {
+	s := user
+	if s.Name == "" {
+		s.Name = k.SourceName(cred)
 	}
-	return transport.New(src, opts)
+	if s.RefreshLead == 0 {
+		s.RefreshLead = v.RefreshLead
+	}
+	if s.StoreKey == "" {
+		s.StoreKey = k.StoreKey(cred)
+	}
+	return s
+}
+
+// options returns the user's Options over v: v's hosts joined by the user's
+// (v.Hosts is not written to), v's verdict and SOAP credential unless the user
+// sets one, and the base (the user's, or transport.DefaultBase) wrapped by v.Base.
+func options(user transport.Options, v Vendor) transport.Options {
+	o := user
+	o.Hosts = append(slices.Clip(v.Hosts), user.Hosts...)
+	if o.Rejected == nil {
+		o.Rejected = v.Rejected
+	}
+	if o.SOAP == nil {
+		o.SOAP = v.SOAP
+	}
+	if v.Base != nil {
+		if o.Base == nil {
+			o.Base = transport.DefaultBase()
+		}
+		o.Base = v.Base(o.Base)
+	}
+	return o
 }
 
 // Client is a provider's NewClient: the Transport of its NewTransport in an
