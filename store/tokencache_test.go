@@ -250,6 +250,11 @@ func TestTokenCacheReplacesAnUnreadableFile(t *testing.T) {
 		{"too large", append(append([]byte(`{"version":1,"tokens":{},"pad":"`), make([]byte, maxTokenCacheFile)...), `"}`...)},
 		{"empty token", []byte(`{"version":1,"tokens":{"k":{"access_token":"","expiry":1,"until":99999999999999999}}}`)},
 		{"no expiry", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","until":99999999999999999}}}`)},
+		{"no lifetime", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","expiry":1}}}`)},
+		{"entry null", []byte(`{"version":1,"tokens":{"k":null}}`)},
+		{"entry as text", []byte(`{"version":1,"tokens":{"k":"old"}}`)},
+		{"expiry as text", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","expiry":"soon","until":99999999999999999}}}`)},
+		{"access token as a number", []byte(`{"version":1,"tokens":{"k":{"access_token":7,"expiry":1,"until":99999999999999999}}}`)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, dir := newCache(t)
@@ -404,6 +409,28 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 		}
 		if _, err := os.Lstat(target); err == nil {
 			t.Fatal("the lock created a file where its link points")
+		}
+	})
+
+	t.Run("the write lock links elsewhere", func(t *testing.T) {
+		c, dir := newCache(t)
+		target := filepath.Join(outside, "created-by-write-lock")
+		if err := os.Symlink(target, filepath.Join(dir, "tokens.lock")); err != nil {
+			t.Fatal(err)
+		}
+		l, err := c.Lock(ctx, "k")
+		if err != nil || l == nil {
+			t.Fatalf("Lock = %v, %v", l, err)
+		}
+		defer l.Unlock(ctx)
+		if err := l.Save(ctx, tok.Value(), time.Hour); err == nil {
+			t.Fatal("Save under a write lock that links elsewhere succeeded")
+		}
+		if _, err := os.Lstat(target); err == nil {
+			t.Fatal("the write lock created a file where its link points")
+		}
+		if _, err := os.Lstat(filepath.Join(dir, "tokens.json")); err == nil {
+			t.Fatal("tokens.json was written without the write lock")
 		}
 	})
 }
