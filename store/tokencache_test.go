@@ -41,17 +41,24 @@ func newCache(t *testing.T) (*store.TokenCache, string) {
 // save takes key's fetch lock, saves tok for ttl and unlocks.
 func save(t *testing.T, c *store.TokenCache, key string, tok storetest.Stored, ttl time.Duration) {
 	t.Helper()
+	if err := trySave(t, c, key, tok, ttl); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// trySave is save that returns the error of the Save.
+func trySave(t *testing.T, c *store.TokenCache, key string, tok storetest.Stored, ttl time.Duration) error {
+	t.Helper()
 	ctx := context.Background()
 	l, err := c.Lock(ctx, key)
 	if err != nil || l == nil {
 		t.Fatalf("Lock(%s) = %v, %v", key, l, err)
 	}
-	if err := l.Save(ctx, tok.Value(), ttl); err != nil {
-		t.Fatal(err)
+	err = l.Save(ctx, tok.Value(), ttl)
+	if uerr := l.Unlock(ctx); uerr != nil {
+		t.Fatal(uerr)
 	}
-	if err := l.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
+	return err
 }
 
 func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
@@ -293,12 +300,7 @@ func TestTokenCacheLeavesANewerVersionsFile(t *testing.T) {
 		if ok || !errors.Is(err, store.ErrNewerTokenCache) || errors.Is(err, transport.ErrCorruptValue) {
 			t.Fatalf("%s: Load = %v, %v; want ErrNewerTokenCache, not corrupt", content, ok, err)
 		}
-		l, err := c.Lock(ctx, "k")
-		if err != nil || l == nil {
-			t.Fatalf("Lock = %v, %v", l, err)
-		}
-		err = l.Save(ctx, storetest.Stored{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}.Value(), time.Hour)
-		l.Unlock(ctx)
+		err = trySave(t, c, "k", storetest.Stored{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
 		if !errors.Is(err, store.ErrNewerTokenCache) {
 			t.Fatalf("Save over a newer file = %v, want ErrNewerTokenCache", err)
 		}
@@ -375,12 +377,7 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("Load blocked")
 			}
-			l, err := c.Lock(ctx, "k")
-			if err != nil || l == nil {
-				t.Fatalf("Lock = %v, %v", l, err)
-			}
-			defer l.Unlock(ctx)
-			if err := l.Save(ctx, tok.Value(), time.Hour); err == nil {
+			if err := trySave(t, c, "k", tok, time.Hour); err == nil {
 				t.Fatal("Save over a link, a FIFO or a directory succeeded")
 			}
 			if _, err := os.Stat(filepath.Join(outside, "dangling")); err == nil {
@@ -418,12 +415,7 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 		if err := os.Symlink(target, filepath.Join(dir, "tokens.lock")); err != nil {
 			t.Fatal(err)
 		}
-		l, err := c.Lock(ctx, "k")
-		if err != nil || l == nil {
-			t.Fatalf("Lock = %v, %v", l, err)
-		}
-		defer l.Unlock(ctx)
-		if err := l.Save(ctx, tok.Value(), time.Hour); err == nil {
+		if err := trySave(t, c, "k", tok, time.Hour); err == nil {
 			t.Fatal("Save under a write lock that links elsewhere succeeded")
 		}
 		if _, err := os.Lstat(target); err == nil {
