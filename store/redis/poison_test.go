@@ -336,6 +336,12 @@ func TestPoisonedRefreshToken(t *testing.T) {
 		{name: "a string under the refresh token's key", write: func(_ *testing.T, rk string) {
 			r.Client().Set(ctx, rk, "rt-forged", 0)
 		}},
+		{name: "a refresh token without its digest", plain: true, write: func(_ *testing.T, rk string) {
+			r.Client().HSet(ctx, rk, "v", "rt-forged")
+		}},
+		{name: "an access token without a refresh token", write: func(_ *testing.T, rk string) {
+			r.Client().HSet(ctx, rk, "a", "at-forged")
+		}},
 		{name: "digest that does not match", plain: true, write: func(_ *testing.T, rk string) {
 			r.Client().HSet(ctx, rk, "d", "0000", "v", "rt-forged")
 		}},
