@@ -41,17 +41,24 @@ func newCache(t *testing.T) (*store.TokenCache, string) {
 // save takes key's fetch lock, saves tok for ttl and unlocks.
 func save(t *testing.T, c *store.TokenCache, key string, tok storetest.Stored, ttl time.Duration) {
 	t.Helper()
+	if err := trySave(t, c, key, tok, ttl); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// trySave is save that returns the error of the Save.
+func trySave(t *testing.T, c *store.TokenCache, key string, tok storetest.Stored, ttl time.Duration) error {
+	t.Helper()
 	ctx := context.Background()
 	l, err := c.Lock(ctx, key)
 	if err != nil || l == nil {
 		t.Fatalf("Lock(%s) = %v, %v", key, l, err)
 	}
-	if err := l.Save(ctx, tok.Value(), ttl); err != nil {
-		t.Fatal(err)
+	err = l.Save(ctx, tok.Value(), ttl)
+	if uerr := l.Unlock(ctx); uerr != nil {
+		t.Fatal(uerr)
 	}
-	if err := l.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
+	return err
 }
 
 func TestTokenCacheKeepsEveryFieldForItsTTL(t *testing.T) {
@@ -250,6 +257,11 @@ func TestTokenCacheReplacesAnUnreadableFile(t *testing.T) {
 		{"too large", append(append([]byte(`{"version":1,"tokens":{},"pad":"`), make([]byte, maxTokenCacheFile)...), `"}`...)},
 		{"empty token", []byte(`{"version":1,"tokens":{"k":{"access_token":"","expiry":1,"until":99999999999999999}}}`)},
 		{"no expiry", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","until":99999999999999999}}}`)},
+		{"no lifetime", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","expiry":1}}}`)},
+		{"entry null", []byte(`{"version":1,"tokens":{"k":null}}`)},
+		{"entry as text", []byte(`{"version":1,"tokens":{"k":"old"}}`)},
+		{"expiry as text", []byte(`{"version":1,"tokens":{"k":{"access_token":"old","expiry":"soon","until":99999999999999999}}}`)},
+		{"access token as a number", []byte(`{"version":1,"tokens":{"k":{"access_token":7,"expiry":1,"until":99999999999999999}}}`)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, dir := newCache(t)
@@ -288,12 +300,7 @@ func TestTokenCacheLeavesANewerVersionsFile(t *testing.T) {
 		if ok || !errors.Is(err, store.ErrNewerTokenCache) || errors.Is(err, transport.ErrCorruptValue) {
 			t.Fatalf("%s: Load = %v, %v; want ErrNewerTokenCache, not corrupt", content, ok, err)
 		}
-		l, err := c.Lock(ctx, "k")
-		if err != nil || l == nil {
-			t.Fatalf("Lock = %v, %v", l, err)
-		}
-		err = l.Save(ctx, storetest.Stored{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}.Value(), time.Hour)
-		l.Unlock(ctx)
+		err = trySave(t, c, "k", storetest.Stored{Token: transport.Token{AccessToken: "mine", Expiry: time.Now().Add(time.Hour)}}, time.Hour)
 		if !errors.Is(err, store.ErrNewerTokenCache) {
 			t.Fatalf("Save over a newer file = %v, want ErrNewerTokenCache", err)
 		}
@@ -370,12 +377,7 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("Load blocked")
 			}
-			l, err := c.Lock(ctx, "k")
-			if err != nil || l == nil {
-				t.Fatalf("Lock = %v, %v", l, err)
-			}
-			defer l.Unlock(ctx)
-			if err := l.Save(ctx, tok.Value(), time.Hour); err == nil {
+			if err := trySave(t, c, "k", tok, time.Hour); err == nil {
 				t.Fatal("Save over a link, a FIFO or a directory succeeded")
 			}
 			if _, err := os.Stat(filepath.Join(outside, "dangling")); err == nil {
@@ -404,6 +406,23 @@ func TestTokenCacheFollowsNoLinkAndWaitsForNoFIFO(t *testing.T) {
 		}
 		if _, err := os.Lstat(target); err == nil {
 			t.Fatal("the lock created a file where its link points")
+		}
+	})
+
+	t.Run("the write lock links elsewhere", func(t *testing.T) {
+		c, dir := newCache(t)
+		target := filepath.Join(outside, "created-by-write-lock")
+		if err := os.Symlink(target, filepath.Join(dir, "tokens.lock")); err != nil {
+			t.Fatal(err)
+		}
+		if err := trySave(t, c, "k", tok, time.Hour); err == nil {
+			t.Fatal("Save under a write lock that links elsewhere succeeded")
+		}
+		if _, err := os.Lstat(target); err == nil {
+			t.Fatal("the write lock created a file where its link points")
+		}
+		if _, err := os.Lstat(filepath.Join(dir, "tokens.json")); err == nil {
+			t.Fatal("tokens.json was written without the write lock")
 		}
 	})
 }

@@ -36,8 +36,15 @@ func (l *fetchLock) Save(ctx context.Context, value []byte, ttl time.Duration) e
 // Unlock implements transport.FetchLock.
 func (l *fetchLock) Unlock(ctx context.Context) error {
 	l.renewal.end()
-	_, err := bound(ctx, l.s, "releasing the fetch lock", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, unlockScript.Run(ctx, l.s.client, []string{l.s.lockKey(l.id)}, l.fence, l.s.channel(l.id)).Err()
+	return l.s.unlock(ctx, l.id, l.fence)
+}
+
+// unlock releases id's fetch lock if it still holds fence, and wakes the waiters,
+// within the Store's timeout: a holder's Unlock, and Lock giving back a lock
+// Redis granted after the caller gave up.
+func (s *Store) unlock(ctx context.Context, id, fence string) error {
+	_, err := bound(ctx, s, "releasing the fetch lock", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, unlockScript.Run(ctx, s.client, []string{s.lockKey(id)}, fence, s.channel(id)).Err()
 	}, nil)
 	return err
 }

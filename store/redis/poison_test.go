@@ -336,6 +336,12 @@ func TestPoisonedRefreshToken(t *testing.T) {
 		{name: "a string under the refresh token's key", write: func(_ *testing.T, rk string) {
 			r.Client().Set(ctx, rk, "rt-forged", 0)
 		}},
+		{name: "a refresh token without its digest", plain: true, write: func(_ *testing.T, rk string) {
+			r.Client().HSet(ctx, rk, "v", "rt-forged")
+		}},
+		{name: "an access token without a refresh token", write: func(_ *testing.T, rk string) {
+			r.Client().HSet(ctx, rk, "a", "at-forged")
+		}},
 		{name: "digest that does not match", plain: true, write: func(_ *testing.T, rk string) {
 			r.Client().HSet(ctx, rk, "d", "0000", "v", "rt-forged")
 		}},
@@ -465,5 +471,130 @@ func TestProcessesThatDisagreeAboutTheKey(t *testing.T) {
 				t.Errorf("no store_corrupt event says %q", tt.why)
 			}
 		})
+	}
+}
+
+// The access token kept with a refresh token comes back from LoadPair only when it
+// opens, decodes and was stored with that very refresh token. Whatever else
+// someone who can write to Redis puts in its place — a value replayed from an
+// earlier rotation, copied from another user's entry or from a Source's token key,
+// sealed with another key, cut short, or no token at all — comes back as no access
+// token (the provider then refreshes), is reported, and the next rotation replaces
+// it; the refresh token stored with it still loads.
+func TestPoisonedAccessTokenKeptWithARefreshToken(t *testing.T) {
+	r := startRedis(t)
+	ctx := context.Background()
+	raw := r.Client()
+	now := time.Now()
+	access := func(tok string) transport.Token {
+		return transport.Token{AccessToken: tok, Expiry: now.Add(20 * time.Minute), RESTInstanceURL: "https://rest.example/"}
+	}
+	// kept returns the access-token field a Store with the settings of o writes
+	// for key when it stores refresh with tok, in an otherwise empty Redis.
+	kept := func(t *testing.T, o options, key, refresh string, tok transport.Token) string {
+		t.Helper()
+		raw.FlushAll(ctx)
+		if err := r.newStore(o).RefreshTokens().CompareAndSwapPair(ctx, key, "", refresh, tok); err != nil {
+			t.Fatal(err)
+		}
+		keys := raw.Keys(ctx, "*").Val()
+		if len(keys) != 1 {
+			t.Fatalf("keys %v", keys)
+		}
+		return raw.HGet(ctx, keys[0], "a").Val()
+	}
+	mode := func(sealed bool) options { return options{Unencrypted: !sealed} }
+	for _, tt := range []struct {
+		name string
+		// plant returns the value written over the access token kept with rt-1, or
+		// "" to leave the one the fleet wrote.
+		plant func(t *testing.T, sealed bool) string
+		// forgeable: without a key the value is what the threat model concedes (a
+		// token anyone who can write to Redis makes the fleet adopt, which the
+		// provider checks as if it came from the network).
+		forgeable bool
+	}{
+		{name: "as the fleet wrote it", plant: func(*testing.T, bool) string { return "" }},
+		{name: "kept with an earlier refresh token of this user, written back", plant: func(t *testing.T, sealed bool) string {
+			return kept(t, mode(sealed), userKey, "rt-0", access("at-0"))
+		}},
+		{name: "kept with another user's refresh token, copied", plant: func(t *testing.T, sealed bool) string {
+			return kept(t, mode(sealed), "mcv2/user-2", "rt-9", access("at-9"))
+		}},
+		{name: "sealed with another key", plant: func(t *testing.T, _ bool) string {
+			return kept(t, options{EncryptionKey: anotherKey}, userKey, "rt-1", access("at-1"))
+		}},
+		{name: "a Source's token entry, copied from its token key", plant: func(t *testing.T, sealed bool) string {
+			return written(t, r, mode(sealed), mcv2Key.ID(), false, storetest.Stored{Token: access("at-source"), Fetched: now})
+		}},
+		{name: "truncated", plant: func(t *testing.T, sealed bool) string {
+			v := kept(t, mode(sealed), userKey, "rt-1", access("at-1"))
+			return v[:len(v)-5]
+		}},
+		{name: "{}", plant: func(*testing.T, bool) string { return "{}" }},
+		{name: "null", plant: func(*testing.T, bool) string { return "null" }},
+		{name: "not JSON", plant: func(*testing.T, bool) string { return "<html>gateway timeout</html>" }},
+		{name: "a plain token naming the stored refresh token's digest", forgeable: true, plant: func(t *testing.T, sealed bool) string {
+			kept(t, mode(sealed), userKey, "rt-1", access("at-1"))
+			keys := raw.Keys(ctx, "*").Val()
+			w := tokenwire.New(tokenwire.Fields(access("at-forged")), time.Time{})
+			w.Refresh = raw.HGet(ctx, keys[0], "d").Val() // the digest is not secret
+			return string(w.Encode())
+		}},
+	} {
+		for _, sealed := range []bool{true, false} {
+			t.Run(map[bool]string{true: "with a key", false: "without a key"}[sealed]+"/"+tt.name, func(t *testing.T) {
+				value := tt.plant(t, sealed)
+				raw.FlushAll(ctx)
+				if err := r.newStore(mode(sealed)).RefreshTokens().CompareAndSwapPair(ctx, userKey, "", "rt-1", access("at-1")); err != nil {
+					t.Fatal(err)
+				}
+				if value != "" {
+					keys := raw.Keys(ctx, "*").Val()
+					if len(keys) != 1 {
+						t.Fatalf("keys %v", keys)
+					}
+					raw.HSet(ctx, keys[0], "a", value)
+				}
+				ev := &eventrec.Recorder{}
+				reader := r.newStore(options{Unencrypted: !sealed, Hook: ev.Hook}).RefreshTokens() // a process that never saw rt-1
+				refresh, got, err := reader.LoadPair(ctx, userKey)
+				if refresh != "rt-1" || err != nil {
+					t.Fatalf("LoadPair: %q, %v; want rt-1", refresh, err)
+				}
+				corrupt := ev.Count(transport.EventStoreCorrupt)
+				want := "" // what comes back as the access token
+				switch {
+				case value == "":
+					want = "at-1"
+				case tt.forgeable && !sealed:
+					want = "at-forged"
+				}
+				if want != "" {
+					if got.AccessToken != want || corrupt != 0 {
+						t.Errorf("access token %q, %d store_corrupt; want %q and none", got.AccessToken, corrupt, want)
+					}
+					return
+				}
+				if got != (transport.Token{}) {
+					t.Errorf("access token %q adopted; want none", got.AccessToken)
+				}
+				if corrupt != 1 {
+					t.Errorf("%d store_corrupt events, want 1", corrupt)
+				}
+				for _, e := range ev.Events() {
+					if e.Kind == transport.EventStoreCorrupt && !errors.Is(e.Err, transport.ErrCorruptValue) {
+						t.Errorf("store_corrupt with %v, want an error wrapping ErrCorruptValue", e.Err)
+					}
+				}
+				// The provider refreshes, and its rotation replaces the poison.
+				if err := reader.CompareAndSwapPair(ctx, userKey, "rt-1", "rt-2", access("at-2")); err != nil {
+					t.Fatalf("the rotation over the poison: %v", err)
+				}
+				if refresh, got, err := r.newStore(mode(sealed)).RefreshTokens().LoadPair(ctx, userKey); refresh != "rt-2" || got.AccessToken != "at-2" || err != nil {
+					t.Errorf("after the rotation: %q, %q, %v; want rt-2 and at-2", refresh, got.AccessToken, err)
+				}
+			})
+		}
 	}
 }

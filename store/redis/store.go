@@ -118,11 +118,6 @@ func hashName(kind, name string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// opContext bounds an operation the Store starts on its own.
-func (s *Store) opContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(parent), s.cfg.Timeout)
-}
-
 // Load implements transport.Store: the value under key — a Source's token, or its
 // breaker's state — opened with the Store's encryption key. A value that does not
 // open, is larger than any value tokentrip writes, or sits under a key of another
@@ -166,9 +161,7 @@ func (s *Store) Lock(ctx context.Context, key string) (transport.FetchLock, erro
 		return lockScript.Run(ctx, s.client, []string{lk}, fence, s.cfg.LockTTL.Milliseconds()).Int()
 	}, func(took int) {
 		if took != 0 { // taken after the caller gave up: give it back rather than let it block the fleet
-			ctx, cancel := s.opContext(context.Background())
-			defer cancel()
-			_ = unlockScript.Run(ctx, s.client, []string{lk}, fence, s.channel(key)).Err()
+			_ = s.unlock(context.Background(), key, fence)
 		}
 	})
 	if err != nil {
