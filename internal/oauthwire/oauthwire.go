@@ -61,14 +61,13 @@ func (r Response) LifetimeText() (string, bool) {
 	return "", true
 }
 
-// Decode reads an endpoint answer as JSON. A body that is not JSON, or JSON that is
-// not an object, is a *transport.FetchError of kind ErrEndpoint naming the status
-// and content type (never the body, which might hold a token).
+// Decode reads an endpoint answer as JSON. A body that is not JSON, JSON that is
+// not an object, or an object followed by more (a second object, an HTML page) is
+// a *transport.FetchError of kind ErrEndpoint naming the status and content type
+// (never the body, which might hold a token).
 func Decode(provider string, resp *endpoint.Response) (Response, error) {
 	var r Response
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
+	if err := json.Unmarshal(resp.Body, &r); err != nil {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		return Response{}, &transport.FetchError{
 			Kind:       transport.ErrEndpoint,

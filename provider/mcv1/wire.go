@@ -73,7 +73,7 @@ func readAnswer(resp *endpoint.Response, sent time.Time, secrets []string) (answ
 	if err := json.Unmarshal(resp.Body, &r); err != nil {
 		return answer{}, undecodable(resp, err)
 	}
-	if resp.StatusCode/100 != 2 || r.AccessToken == "" {
+	if resp.StatusCode/100 != 2 || r.AccessToken == "" || r.code() != "" {
 		return answer{}, rejection(resp.StatusCode, r, append(secrets, r.AccessToken, r.RefreshToken, r.LegacyToken))
 	}
 	if problem := oauthwire.TokenProblem(r.AccessToken); problem != "" {
