@@ -74,7 +74,7 @@ func undecodable(resp *endpoint.Response, err error) *transport.FetchError {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
 		return malformed(resp.StatusCode, "the token response's "+te.Field+" is a JSON "+te.Value+", not what Marketing Cloud sends")
 	}
-	return malformed(resp.StatusCode, "the token response is not a JSON object (Content-Type "+mediaType(resp.Header)+")")
+	return malformed(resp.StatusCode, "the token response is not a JSON object (Content-Type "+oauthwire.MediaType(resp.Header)+")")
 }
 
 // malformed reports a 2xx answer that cannot be used.
