@@ -383,6 +383,13 @@ func TestTransportHosts(t *testing.T) {
 		{"https:///x", false},
 		{"https://user:s3cret@ex ample.com", false},
 		{"user:s3cret@*.com", false},
+		{"s3cret@api.example.com", false},
+		{"api.example.com\n", false},
+		{" api.example.com", false},
+		{"https://api.example.com\n", false},
+		{"https://api.example.com ", false},
+		{"*", false},
+		{"http://localhost:8080", true},
 	}
 	forEach(t, func(t *testing.T, v *vendor) {
 		e := v.start(t)

@@ -123,10 +123,10 @@ func (c *Client) Post(ctx context.Context, url, contentType string, body []byte)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxTokenResponse+1))
 	if err != nil {
-		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: "reading the token response", Err: err}
+		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: "reading the token response", Hint: "the token endpoint broke off its answer; check the network and the auth URL", Err: err}
 	}
 	if len(data) > MaxTokenResponse {
-		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: fmt.Sprintf("token response larger than %d bytes", MaxTokenResponse)}
+		return nil, &transport.FetchError{Kind: transport.ErrEndpoint, Provider: c.provider, StatusCode: resp.StatusCode, Message: fmt.Sprintf("token response larger than %d bytes", MaxTokenResponse), Hint: "no token answer is this large: check that the auth URL points at the token endpoint"}
 	}
 	answer := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {

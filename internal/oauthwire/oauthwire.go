@@ -9,7 +9,6 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
 	"github.com/tokentrip/tokentrip/transport"
@@ -42,11 +41,16 @@ func (r Response) String() string {
 	return "oauthwire.Response{token_type:" + r.TokenType + " expires_in:" + life + " error:" + r.Error + "}"
 }
 
-// LifetimeText returns expires_in as text for ParseLifetime — a JSON number, or the
-// content of a JSON string — and whether the answer has one (absent or null: no).
-// A value of another kind (true, an object) is "", which ParseLifetime refuses.
-func (r Response) LifetimeText() (string, bool) {
-	raw := bytes.TrimSpace(r.ExpiresIn)
+// LifetimeText returns expires_in as text for ParseLifetime (see NumberText) and
+// whether the answer has one.
+func (r Response) LifetimeText() (string, bool) { return NumberText(r.ExpiresIn) }
+
+// NumberText returns a raw JSON value that should hold a number as text — a JSON
+// number, or the content of a JSON string, as vendors send both — and whether there
+// is a value at all (absent or null: no). A value of another kind (true, an object)
+// is "", which ParseLifetime refuses.
+func NumberText(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false
 	}
@@ -61,20 +65,18 @@ func (r Response) LifetimeText() (string, bool) {
 	return "", true
 }
 
-// Decode reads an endpoint answer as JSON. A body that is not JSON, or JSON that is
-// not an object, is a *transport.FetchError of kind ErrEndpoint naming the status
-// and content type (never the body, which might hold a token).
+// Decode reads an endpoint answer as JSON. A body that is not JSON, JSON that is
+// not an object, or an object followed by more (a second object, an HTML page) is
+// a *transport.FetchError of kind ErrEndpoint naming the status and content type
+// (never the body, which might hold a token).
 func Decode(provider string, resp *endpoint.Response) (Response, error) {
 	var r Response
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err := json.Unmarshal(resp.Body, &r); err != nil {
 		return Response{}, &transport.FetchError{
 			Kind:       transport.ErrEndpoint,
 			Provider:   provider,
 			StatusCode: resp.StatusCode,
-			Message:    "token response is not a JSON object (Content-Type " + orNone(ct) + ")",
+			Message:    "token response is not a JSON object (Content-Type " + MediaType(resp.Header) + ")",
 			Hint:       "check that the auth URL points at the token endpoint",
 			Err:        err,
 		}
@@ -82,27 +84,19 @@ func Decode(provider string, resp *endpoint.Response) (Response, error) {
 	return r, nil
 }
 
-// Lifetime returns expires_in as a duration; ok is false when it is absent or not a
-// whole number of seconds between 1 and MaxLifetime (see ParseLifetime).
-func (r Response) Lifetime() (time.Duration, bool) {
-	text, ok := r.LifetimeText()
-	if !ok {
-		return 0, false
-	}
-	d, problem := ParseLifetime("expires_in", text, MaxLifetime)
-	return d, problem == ""
-}
-
 // OK reports whether the answer is a success: status 200 with an access token.
 func (r Response) OK(status int) bool {
 	return status == http.StatusOK && r.AccessToken != "" && r.Error == ""
 }
 
-func orNone(s string) string {
-	if s == "" {
+// MediaType returns the media type an answer names in its Content-Type, or "none",
+// for errors about a body they must not quote.
+func MediaType(h http.Header) string {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil || mt == "" {
 		return "none"
 	}
-	return s
+	return mt
 }
 
 // Explain completes a token endpoint failure with the vendor's own JSON error (code

@@ -18,7 +18,7 @@ func TestDecode(t *testing.T) {
 	if err != nil || !r.OK(200) {
 		t.Fatalf("%v, %v", r, err)
 	}
-	if d, ok := r.Lifetime(); !ok || d != 1079*time.Second {
+	if d, ok := lifetime(r); !ok || d != 1079*time.Second {
 		t.Fatalf("lifetime %v %v", d, ok)
 	}
 	if strings.Contains(r.String(), "secret-at") {
@@ -32,7 +32,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, body := range []string{`{"expires_in":"soon"}`, `{"expires_in":-5}`, `{}`} {
 		r, _ := oauthwire.Decode("x", &endpoint.Response{StatusCode: 200, Body: []byte(body)})
-		if _, ok := r.Lifetime(); ok {
+		if _, ok := lifetime(r); ok {
 			t.Errorf("%s: lifetime accepted", body)
 		}
 	}
@@ -167,7 +167,7 @@ func TestLifetimeText(t *testing.T) {
 			continue
 		}
 		text, present := r.LifetimeText()
-		life, ok := r.Lifetime()
+		life, ok := lifetime(r)
 		if text != tt.text || present != tt.present || life != tt.life || ok != (tt.life != 0) {
 			t.Errorf("%s: LifetimeText %q, %t; Lifetime %v, %t; want %q, %t; %v", tt.body, text, present, life, ok, tt.text, tt.present, tt.life)
 		}
@@ -223,4 +223,15 @@ func TestScrubbedID(t *testing.T) {
 			t.Errorf("Scrub(%q, ScrubbedID(%q)) = %q, want %q", tt.in, tt.id, got, tt.want)
 		}
 	}
+}
+
+// lifetime is expires_in as the providers read it: LifetimeText through
+// ParseLifetime; ok is false when it is absent or refused.
+func lifetime(r oauthwire.Response) (time.Duration, bool) {
+	text, ok := r.LifetimeText()
+	if !ok {
+		return 0, false
+	}
+	d, problem := oauthwire.ParseLifetime("expires_in", text, oauthwire.MaxLifetime)
+	return d, problem == ""
 }

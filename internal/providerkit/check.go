@@ -1,6 +1,8 @@
 package providerkit
 
 import (
+	"strings"
+
 	"github.com/tokentrip/tokentrip/internal/oauthwire"
 	"github.com/tokentrip/tokentrip/transport"
 )
@@ -23,4 +25,30 @@ func (k Kit) CheckStored(vendor string, tok transport.Token) error {
 // StoredError is a CheckToken error: "<provider>: stored token: <problem>".
 func (k Kit) StoredError(problem string) error {
 	return NewError(k.Name, "stored token: "+problem)
+}
+
+// CredentialProblem says what is wrong with a non-empty credential a user set (a
+// client id, a client secret, a refresh token), or "" when nothing is: white space
+// around it, the line break of a file it was read from, or a control character,
+// which no vendor issues. An empty value is the provider's to report, with where to
+// find the credential. The problem never quotes the value.
+func CredentialProblem(s string) string {
+	switch {
+	case strings.TrimSpace(s) != s:
+		return "has white space around it (a line break read from a file?)"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		return "holds a control character, which no credential has"
+	}
+	return ""
+}
+
+// Visible reports whether s is non-empty printable ASCII without spaces: what a host
+// rule holds, and what mcv2 accepts as a client id or secret.
+func Visible(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -43,20 +43,10 @@ func hostRuleProblem(rule string) string {
 		return "empty, or has spaces around it"
 	case strings.Contains(rule, "@"):
 		return "must not carry user information: a credential goes to the host, not in it"
-	case !printable(rule) || strings.Contains(rule, "/"):
+	case !Visible(rule) || strings.Contains(rule, "/"):
 		return `neither a host ("api.example.com", "*.example.com", "127.0.0.1:8080") nor a URL`
 	case rule == "*" || wildcard && !strings.Contains(suffix, "."):
 		return "a wildcard needs a domain of two labels or more, such as *.example.com"
 	}
 	return ""
-}
-
-// printable reports whether s is made of printable ASCII without spaces.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }

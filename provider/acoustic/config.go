@@ -87,8 +87,8 @@ func (c Config) Validate() error {
 		switch {
 		case f.value == "":
 			return configError(f.name, "is empty; find it under Organization Settings → Application Account Access in Campaign")
-		case strings.TrimSpace(f.value) != f.value:
-			return configError(f.name, "begins or ends with white space (a newline read from a file?)")
+		case providerkit.CredentialProblem(f.value) != "":
+			return configError(f.name, providerkit.CredentialProblem(f.value))
 		}
 	}
 	switch {

@@ -94,6 +94,17 @@ func TestConfigValidate(t *testing.T) {
 		{"no client secret", func(c *acoustic.Config) { c.ClientSecret = "" }, "ClientSecret", "empty"},
 		{"no refresh token", func(c *acoustic.Config) { c.RefreshToken = "" }, "RefreshToken", "empty"},
 		{"newline", func(c *acoustic.Config) { c.RefreshToken += "\n" }, "RefreshToken", "white space"},
+		{"secret from an empty file", func(c *acoustic.Config) { c.ClientSecret = "\n" }, "ClientSecret", "white space"},
+		{"secret of spaces", func(c *acoustic.Config) { c.ClientSecret = "   " }, "ClientSecret", "white space"},
+		{"secret with a CR LF inside", func(c *acoustic.Config) { c.ClientSecret = "client\r\nsecret" }, "ClientSecret", "control character"},
+		{"client id with a space before it", func(c *acoustic.Config) { c.ClientID = " client-id" }, "ClientID", "white space"},
+		{"refresh token with a NUL", func(c *acoustic.Config) { c.RefreshToken += "\x00" }, "RefreshToken", "control character"},
+		{"base URL with the secret as user info", func(c *acoustic.Config) {
+			c.Pod, c.BaseURL = "", "https://client-id:client-secret@api-campaign-us-1.goacoustic.com"
+		}, "BaseURL", "user information"},
+		{"base URL with a line break inside", func(c *acoustic.Config) { c.Pod, c.BaseURL = "", "https://api-campaign-us-1.goacoustic.com\n/x" }, "BaseURL", "absolute"},
+		{"pod as a URL", func(c *acoustic.Config) { c.Pod = "https://api-campaign-us-1.goacoustic.com" }, "Pod", "unknown pod"},
+		{"extra host with user info", func(c *acoustic.Config) { c.Transport.Hosts = []string{"hunter2@api.example.com"} }, "Transport.Hosts", "user information"},
 		{"bad mode", func(c *acoustic.Config) { c.LimitMode = 7 }, "LimitMode", "Wait or FailFast"},
 		{"limiter and max", func(c *acoustic.Config) { c.Limiter, c.MaxInFlight = acoustic.NewSemaphore(3, acoustic.Wait), 3 }, "MaxInFlight", "Limiter"},
 		{"limiter and mode", func(c *acoustic.Config) {

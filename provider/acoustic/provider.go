@@ -25,8 +25,6 @@ const (
 )
 
 const (
-	// maxLifetime bounds the expires_in believed: anything longer is a broken answer.
-	maxLifetime = oauthwire.MaxLifetime
 	// roundingSlack covers expires_in being rounded down to whole seconds, which
 	// makes a token look up to a second older than it is.
 	roundingSlack = time.Second
@@ -149,7 +147,7 @@ func (p *Provider) token(r oauthwire.Response) (transport.Token, error) {
 	life := tokenLifetime // Acoustic always says; if it ever does not, its documented lifetime
 	if text, ok := r.LifetimeText(); ok {
 		var problem string
-		if life, problem = oauthwire.ParseLifetime("expires_in", text, maxLifetime); problem != "" {
+		if life, problem = oauthwire.ParseLifetime("expires_in", text, oauthwire.MaxLifetime); problem != "" {
 			return transport.Token{}, p.malformed(problem)
 		}
 	}

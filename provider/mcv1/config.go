@@ -1,8 +1,6 @@
 package mcv1
 
 import (
-	"strings"
-
 	"github.com/tokentrip/tokentrip/internal/marketingcloud"
 	"github.com/tokentrip/tokentrip/internal/providerkit"
 	"github.com/tokentrip/tokentrip/provider"
@@ -126,10 +124,10 @@ func (c Config) authBase() (string, error) {
 		return "", configError("ClientID", "set the client id of the legacy package's API integration")
 	case c.ClientSecret == "":
 		return "", configError("ClientSecret", "set the client secret of the legacy package's API integration")
-	case strings.TrimSpace(c.ClientID) != c.ClientID:
-		return "", configError("ClientID", "has white space around it (a line break read from a file?)")
-	case strings.TrimSpace(c.ClientSecret) != c.ClientSecret:
-		return "", configError("ClientSecret", "has white space around it (a line break read from a file?)")
+	case providerkit.CredentialProblem(c.ClientID) != "":
+		return "", configError("ClientID", providerkit.CredentialProblem(c.ClientID))
+	case providerkit.CredentialProblem(c.ClientSecret) != "":
+		return "", configError("ClientSecret", providerkit.CredentialProblem(c.ClientSecret))
 	case c.RefreshTokens != nil && !c.Offline:
 		return "", configError("RefreshTokens", "refresh tokens exist only with offline access: set Offline too, or drop RefreshTokens")
 	case c.RefreshTokenKey != "" && !c.Offline:

@@ -28,7 +28,7 @@ const (
 	hintMalformed   = "the token endpoint's answer is unusable; check that AuthURL points at Marketing Cloud's legacy auth service, and try again later"
 )
 
-// rejection maps an answer that carries no token to a *transport.FetchError that
+// rejection maps an answer that carries no token, or an error code beside one, to a *transport.FetchError that
 // keeps Marketing Cloud's code and message, with every secret scrubbed from them,
 // and names the next step.
 func rejection(status int, r tokenResponse, secrets []string) *transport.FetchError {
@@ -52,7 +52,9 @@ func rejection(status int, r tokenResponse, secrets []string) *transport.FetchEr
 		e.Kind, e.Hint = transport.ErrConfig, hintRefused
 	default:
 		e.Kind, e.Hint = transport.ErrEndpoint, hintMalformed
-		if e.Message == "" {
+		if e.Message == "" && r.AccessToken != "" {
+			e.Message = "the token response has an errorcode next to its accessToken"
+		} else if e.Message == "" {
 			e.Message = "the token response has no accessToken"
 		}
 	}
@@ -72,7 +74,7 @@ func undecodable(resp *endpoint.Response, err error) *transport.FetchError {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
 		return malformed(resp.StatusCode, "the token response's "+te.Field+" is a JSON "+te.Value+", not what Marketing Cloud sends")
 	}
-	return malformed(resp.StatusCode, "the token response is not a JSON object (Content-Type "+mediaType(resp.Header)+")")
+	return malformed(resp.StatusCode, "the token response is not a JSON object (Content-Type "+oauthwire.MediaType(resp.Header)+")")
 }
 
 // malformed reports a 2xx answer that cannot be used.

@@ -3,8 +3,6 @@ package mcv1
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
-	"net/http"
 	"time"
 
 	"github.com/tokentrip/tokentrip/internal/endpoint"
@@ -50,11 +48,10 @@ type tokenResponse struct {
 }
 
 // code returns the errorcode as text ("1", "10007"), or "" when there is none.
-func (r tokenResponse) code() string { return rawNumber(r.ErrorCode) }
-
-// maxLifetime bounds a believable expiresIn. Legacy tokens live an hour; anything
-// beyond a day is a broken answer, not a long-lived token.
-const maxLifetime = oauthwire.MaxLifetime
+func (r tokenResponse) code() string {
+	code, _ := oauthwire.NumberText(r.ErrorCode)
+	return code
+}
 
 // answer is what one successful exchange brought back.
 type answer struct {
@@ -73,41 +70,19 @@ func readAnswer(resp *endpoint.Response, sent time.Time, secrets []string) (answ
 	if err := json.Unmarshal(resp.Body, &r); err != nil {
 		return answer{}, undecodable(resp, err)
 	}
-	if resp.StatusCode/100 != 2 || r.AccessToken == "" {
+	if resp.StatusCode/100 != 2 || r.AccessToken == "" || r.code() != "" {
 		return answer{}, rejection(resp.StatusCode, r, append(secrets, r.AccessToken, r.RefreshToken, r.LegacyToken))
 	}
 	if problem := oauthwire.TokenProblem(r.AccessToken); problem != "" {
 		return answer{}, malformed(resp.StatusCode, "the accessToken "+problem)
 	}
 	tok := transport.Token{AccessToken: r.AccessToken}
-	if len(r.ExpiresIn) > 0 && string(r.ExpiresIn) != "null" {
-		life, problem := oauthwire.ParseLifetime("expiresIn", rawNumber(r.ExpiresIn), maxLifetime)
+	if text, ok := oauthwire.NumberText(r.ExpiresIn); ok {
+		life, problem := oauthwire.ParseLifetime("expiresIn", text, oauthwire.MaxLifetime)
 		if problem != "" {
 			return answer{}, malformed(resp.StatusCode, problem)
 		}
 		tok.Expiry = sent.Add(life)
 	}
 	return answer{token: tok, refresh: r.RefreshToken, legacy: r.LegacyToken}, nil
-}
-
-// rawNumber returns a JSON number, or a quoted one, as text.
-func rawNumber(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
-}
-
-// mediaType returns the media type of the answer, or "none".
-func mediaType(h http.Header) string {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil || mt == "" {
-		return "none"
-	}
-	return mt
 }

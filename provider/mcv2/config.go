@@ -86,14 +86,18 @@ func (c Config) Validate() error {
 	switch {
 	case c.ClientID == "":
 		return configError("ClientID", "required: the client id of the package's API integration")
-	case !isPrintable(c.ClientID):
-		return configError("ClientID", "contains spaces or control characters")
+	case providerkit.CredentialProblem(c.ClientID) != "":
+		return configError("ClientID", providerkit.CredentialProblem(c.ClientID))
+	case !providerkit.Visible(c.ClientID):
+		return configError("ClientID", "contains spaces or characters beyond ASCII")
 	case c.Subdomain == "" && c.AuthURL == "":
 		return configError("Subdomain", "required (or AuthURL): the tenant subdomain shown on the package's API integration")
 	case c.ClientSecret == "" && c.RefreshTokens == nil:
 		return configError("ClientSecret", "required for the client_credentials grant; a public app sets RefreshTokens and runs Exchange instead")
-	case c.ClientSecret != "" && !isPrintable(c.ClientSecret):
-		return configError("ClientSecret", "contains spaces or control characters")
+	case providerkit.CredentialProblem(c.ClientSecret) != "":
+		return configError("ClientSecret", providerkit.CredentialProblem(c.ClientSecret))
+	case c.ClientSecret != "" && !providerkit.Visible(c.ClientSecret):
+		return configError("ClientSecret", "contains spaces or characters beyond ASCII")
 	case c.AccountID != "" && !isDigits(c.AccountID):
 		return configError("AccountID", "must be the business unit's MID, a number such as 12345")
 	}
@@ -127,17 +131,6 @@ func configError(field, problem string) error {
 func isDigits(s string) bool {
 	for _, r := range s {
 		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// isPrintable reports whether s is made of printable ASCII without spaces: what a
-// client id, secret or token may hold.
-func isPrintable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
 			return false
 		}
 	}

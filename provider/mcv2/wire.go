@@ -21,10 +21,6 @@ const (
 	grantRefreshToken      = "refresh_token"
 )
 
-// maxLifetime bounds a token's expires_in: Marketing Cloud tokens live 20 minutes,
-// and a lifetime beyond a day means the answer is not to be trusted.
-const maxLifetime = oauthwire.MaxLifetime
-
 // tokenRequest is the JSON body of POST /v2/token, for every grant; empty fields
 // are left out.
 type tokenRequest struct {
@@ -76,7 +72,7 @@ func token(r oauthwire.Response, start time.Time, t *tenant, secrets []string) (
 	}
 	tok := transport.Token{AccessToken: r.AccessToken, Scope: r.Scope}
 	if text, ok := r.LifetimeText(); ok {
-		life, problem := oauthwire.ParseLifetime("expires_in", text, maxLifetime)
+		life, problem := oauthwire.ParseLifetime("expires_in", text, oauthwire.MaxLifetime)
 		if problem != "" {
 			return transport.Token{}, malformed(problem)
 		}
