@@ -150,13 +150,17 @@ func (l *ledger) Load(ctx context.Context, key string) (string, error) {
 }
 
 // loaded runs the AfterLoad function, once.
-func (l *ledger) loaded() {
+func (l *ledger) loaded() { l.runOnce(&l.afterLoad) }
+
+// runOnce runs the one-shot hook *hook holds, if any, and clears it, so that it
+// runs once however many calls race for it.
+func (l *ledger) runOnce(hook *func()) {
 	l.mu.Lock()
-	after := l.afterLoad
-	l.afterLoad = nil
+	f := *hook
+	*hook = nil
 	l.mu.Unlock()
-	if after != nil {
-		after()
+	if f != nil {
+		f()
 	}
 }
 
@@ -192,13 +196,7 @@ func (l *ledger) BeforeSwap(f func()) {
 }
 
 func (l *ledger) CompareAndSwapPair(ctx context.Context, key, prev, next string, access transport.Token) error {
-	l.mu.Lock()
-	before := l.beforeSwap
-	l.beforeSwap = nil
-	l.mu.Unlock()
-	if before != nil {
-		before()
-	}
+	l.runOnce(&l.beforeSwap)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.noPairs {
